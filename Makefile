@@ -1,0 +1,41 @@
+# timbrespace: `make demo` runs the default experiment, `make test` runs the tests.
+# Every pip call uses constraints.txt so torch stays at the pinned CPU build.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+PIPC := $(PIP) install --disable-pip-version-check -c constraints.txt
+STAMP := $(VENV)/.timbrespace-installed
+
+.PHONY: install demo test test-fast bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIPC) --upgrade pip setuptools wheel
+	$(PIPC) torch==2.13.0
+	$(PIPC) numpy
+	$(PIPC) --no-build-isolation nsgt
+	$(PIPC) -e ".[test,dev]"
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/timbrespace run
+
+test: $(STAMP)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: $(STAMP)
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

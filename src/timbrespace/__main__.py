@@ -1,0 +1,3 @@
+from timbrespace.cli import main
+
+main()

@@ -1,0 +1,261 @@
+"""The on-disk dataset: ``dataset.json`` + ``metadata.parquet`` + ``audio/`` + ``features/``.
+
+Layout (DESIGN.md, "On disk")::
+
+    DATASET/
+      dataset.json          card (DatasetCard)
+      metadata.parquet      item_id, audio_path, split, variation, <factor>, <factor>_code
+      audio/<item_id>.wav   optional
+      features/<name>.zarr  + <name>.json sidecar (written by timbrespace.features)
+
+Every file is written atomically (temporary name, then rename).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+
+from timbrespace import __version__
+from timbrespace.datasets.card import CARD_NAME, METADATA_NAME, DatasetCard, FactorSpec, factor_table
+from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.utils.atomic import atomic_path, atomic_write_bytes, atomic_write_json
+
+__all__ = ["Dataset", "write_card", "write_metadata", "write_audio_file", "assign_splits", "AUDIO_DIR", "FEATURES_DIR"]
+
+AUDIO_DIR = "audio"
+FEATURES_DIR = "features"
+
+
+def write_card(root: str | Path, card: DatasetCard) -> Path:
+    """Write ``dataset.json`` atomically (the library version is filled in)."""
+    card.library_version = __version__
+    return atomic_write_json(Path(root) / CARD_NAME, card.to_dict())
+
+
+def write_metadata(root: str | Path, metadata: pd.DataFrame) -> Path:
+    """Write ``metadata.parquet`` atomically (no pandas index, deterministic bytes)."""
+    if "item_id" not in metadata.columns:
+        raise DatasetError("metadata needs an 'item_id' column")
+    if metadata["item_id"].duplicated().any():
+        dup = metadata.loc[metadata["item_id"].duplicated(), "item_id"].iloc[0]
+        raise DatasetError(f"duplicate item_id {dup!r} in metadata")
+    with atomic_path(Path(root) / METADATA_NAME) as tmp:
+        metadata.reset_index(drop=True).to_parquet(tmp, index=False)
+    return Path(root) / METADATA_NAME
+
+
+def write_audio_file(path: str | Path, audio: np.ndarray, sample_rate: int, *, subtype: str | None = None) -> Path:
+    """Write one mono item atomically as WAV (float32 by default) or FLAC (PCM 24).
+
+    The samples are written as they are: no clipping (float WAV keeps peaks above 1).
+    """
+    path = Path(path)
+    audio = np.asarray(audio, dtype=np.float32)
+    fmt = "FLAC" if path.suffix.lower() == ".flac" else "WAV"
+    if subtype is None:
+        subtype = "PCM_24" if fmt == "FLAC" else "FLOAT"
+    buf = io.BytesIO()
+    sf.write(buf, audio, sample_rate, format=fmt, subtype=subtype)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def assign_splits(n_items: int, fractions: dict[str, float], *, seed: int) -> np.ndarray:
+    """Reproducible random split labels.
+
+    Parameters
+    ----------
+    n_items : int
+    fractions : dict of str to float
+        e.g. ``{"train": 0.8, "valid": 0.1, "test": 0.1}``; must sum to 1.
+    seed : int
+
+    Returns
+    -------
+    np.ndarray [shape=(n_items,), dtype=object]
+        Split name of each item; counts are ``round(fraction * n_items)`` with the
+        remainder going to the first split.
+    """
+    total = sum(fractions.values())
+    if not fractions or abs(total - 1.0) > 1e-6 or any(v < 0 for v in fractions.values()):
+        raise ParameterError(f"split fractions {fractions} must be non-negative and sum to 1")
+    names = list(fractions)
+    counts = [int(round(fractions[k] * n_items)) for k in names]
+    counts[0] += n_items - sum(counts)
+    labels = np.repeat(np.array(names, dtype=object), counts)
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5EED]))
+    return labels[rng.permutation(n_items)]
+
+
+class Dataset:
+    """A dataset folder opened for reading.
+
+    Parameters
+    ----------
+    root : path-like
+        Folder holding ``dataset.json`` and ``metadata.parquet``.
+
+    Raises
+    ------
+    DatasetError
+        If the folder, the card or the metadata is missing or unreadable.
+
+    Examples
+    --------
+    >>> ds = Dataset("runs/demo/dataset")            # doctest: +SKIP
+    >>> audio = ds.load_audio(ds.split_indices("train"))  # (n, n_samples) float32
+    >>> codes = ds.factor_codes                      # (n_items, n_factors) int64
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise DatasetError(f"dataset folder {self.root} does not exist")
+        self.card = DatasetCard.read(self.root)
+        meta_path = self.root / METADATA_NAME
+        if not meta_path.is_file():
+            raise DatasetError(f"{self.root}: no {METADATA_NAME} (was generation interrupted? run it again to resume)")
+        try:
+            self.metadata = pd.read_parquet(meta_path)
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise DatasetError(f"{meta_path}: unreadable metadata ({exc})") from None
+        if len(self.metadata) != self.card.n_items:
+            raise DatasetError(
+                f"{self.root}: card says {self.card.n_items} items, metadata has {len(self.metadata)}"
+            )
+
+    # ------------------------------------------------------------------ basics
+    def __len__(self) -> int:
+        return len(self.metadata)
+
+    def __repr__(self) -> str:
+        return f"Dataset({str(self.root)!r}, n_items={len(self)}, factors={self.factor_names})"
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+    @property
+    def sample_rate(self) -> int:
+        return self.card.sample_rate
+
+    @property
+    def factors(self) -> list[FactorSpec]:
+        return self.card.factors
+
+    @property
+    def factor_names(self) -> list[str]:
+        return self.card.factor_names
+
+    @property
+    def item_ids(self) -> list[str]:
+        return self.metadata["item_id"].astype(str).tolist()
+
+    @property
+    def factor_codes(self) -> np.ndarray:
+        """Integer codes, ``np.ndarray [shape=(n_items, n_factors), dtype=int64]``."""
+        return factor_table(self.metadata, self.factors)
+
+    @property
+    def factor_values(self) -> pd.DataFrame:
+        """Physical factor values, one column per factor."""
+        return self.metadata[self.factor_names]
+
+    def split_indices(self, split: str | Sequence[str]) -> np.ndarray:
+        """Item indices of a split (or of several), in item order.
+
+        Raises
+        ------
+        DatasetError
+            If the dataset has no such split.
+        """
+        names = [split] if isinstance(split, str) else list(split)
+        available = sorted(self.metadata["split"].unique().tolist()) if "split" in self.metadata else []
+        for s in names:
+            if s not in available:
+                raise DatasetError(f"{self.root}: no split {s!r}; splits: {', '.join(available) or 'none'}")
+        return np.flatnonzero(self.metadata["split"].isin(names).to_numpy())
+
+    # ------------------------------------------------------------------ audio
+    def audio_path(self, index: int) -> Path:
+        rel = self.metadata["audio_path"].iloc[index]
+        if rel is None or (isinstance(rel, float) and np.isnan(rel)):
+            raise DatasetError(f"{self.root}: item {index} has no audio (features-only dataset)")
+        return self.root / str(rel)
+
+    def load_audio(self, indices: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Read items' audio.
+
+        Parameters
+        ----------
+        indices : sequence of int, optional
+            Items to read (default: all).
+
+        Returns
+        -------
+        np.ndarray [shape=(n, n_samples), dtype=float32]
+            Padded with zeros or trimmed to the card's ``n_samples`` (or the longest item
+            if the dataset is ragged).
+
+        Raises
+        ------
+        DatasetError
+            A file is missing or unreadable (named).
+        """
+        idx = np.arange(len(self)) if indices is None else np.asarray(indices, dtype=np.int64)
+        items: list[np.ndarray] = []
+        for i in idx:
+            path = self.audio_path(int(i))
+            try:
+                y, sr = sf.read(path, dtype="float32", always_2d=False)
+            except Exception as exc:
+                raise DatasetError(f"{path}: cannot read audio ({exc})") from None
+            if y.ndim > 1:
+                y = y.mean(axis=1)
+            if sr != self.sample_rate:
+                raise DatasetError(f"{path}: sample rate {sr} Hz, dataset says {self.sample_rate} Hz")
+            items.append(y)
+        n_samples = self.card.n_samples or max((len(y) for y in items), default=0)
+        out = np.zeros((len(items), n_samples), dtype=np.float32)
+        for k, y in enumerate(items):
+            m = min(n_samples, len(y))
+            out[k, :m] = y[:m]
+        return out
+
+    # ------------------------------------------------------------------ features
+    @property
+    def features_dir(self) -> Path:
+        return self.root / FEATURES_DIR
+
+    def feature_names(self) -> list[str]:
+        """Names of the stored feature sets (those with a sidecar)."""
+        if not self.features_dir.is_dir():
+            return []
+        return sorted(p.stem for p in self.features_dir.glob("*.json") if (self.features_dir / f"{p.stem}.zarr").exists())
+
+    def feature_sidecar(self, name: str) -> dict[str, Any]:
+        """The JSON sidecar of feature set ``name`` (transform + normalisation)."""
+        path = self.features_dir / f"{name}.json"
+        if not path.is_file():
+            raise DatasetError(
+                f"{self.root}: no features {name!r}; available: {', '.join(self.feature_names()) or 'none'}"
+            )
+        return json.loads(path.read_text())
+
+    def load_features(self, name: str, indices: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Read stored features ``(n, ...)`` float32 from ``features/<name>.zarr``."""
+        import zarr
+
+        self.feature_sidecar(name)
+        arr = zarr.open_array(str(self.features_dir / f"{name}.zarr"), mode="r")
+        if indices is None:
+            return np.asarray(arr[:], dtype=np.float32)
+        idx = np.asarray(indices, dtype=np.int64)
+        return np.asarray(arr.oindex[idx], dtype=np.float32) if idx.size else np.zeros((0, *arr.shape[1:]), np.float32)

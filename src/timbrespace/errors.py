@@ -1,0 +1,42 @@
+"""Exception hierarchy of timbrespace.
+
+Every error the library raises on bad input derives from :class:`TimbrespaceError`.
+The CLI catches it and prints one line (``error: <message>``) with exit code 2.
+Messages name the parameter, the value received and what is allowed, e.g.
+``f0_hz=-3.0 is out of range: allowed 20.0..20000.0 Hz``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TimbrespaceError",
+    "ParameterError",
+    "ConfigError",
+    "DatasetError",
+    "AudioError",
+    "TrainingError",
+]
+
+
+class TimbrespaceError(Exception):
+    """Root of every error timbrespace raises on purpose."""
+
+
+class ParameterError(TimbrespaceError, ValueError):
+    """A parameter value is invalid (wrong range, shape, dtype or name)."""
+
+
+class ConfigError(TimbrespaceError, ValueError):
+    """A configuration file (YAML/JSON) is unreadable or invalid."""
+
+
+class DatasetError(TimbrespaceError):
+    """A dataset folder is missing, malformed, or inconsistent with a request."""
+
+
+class AudioError(TimbrespaceError):
+    """Audio input is unreadable, corrupt, empty or silent where sound is needed."""
+
+
+class TrainingError(TimbrespaceError):
+    """Training failed (e.g. the loss became NaN or infinite)."""

@@ -1,0 +1,1 @@
+"""generation (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""patterns (see DESIGN.md)."""

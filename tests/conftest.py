@@ -1,0 +1,44 @@
+"""Shared fixtures: paths to the real data in ../shared/data (skipped when absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("TIMBRESPACE_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"real data not found at {path} (set TIMBRESPACE_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` (skips when absent, e.g. on a user's fresh clone)."""
+    return _need(SHARED_DATA)
+
+
+@pytest.fixture(scope="session")
+def notes_dir(shared_data: Path) -> Path:
+    """276 real instrument notes, NSynth-like layout."""
+    return _need(shared_data / "notes")
+
+
+@pytest.fixture(scope="session")
+def grooves_dir(shared_data: Path) -> Path:
+    """300 real MIDI drum grooves."""
+    return _need(shared_data / "grooves")
+
+
+@pytest.fixture(scope="session")
+def drumkits_dir(shared_data: Path) -> Path:
+    """Hydrogen drum kits (Audiophob, TR808EmulationKit)."""
+    return _need(shared_data / "drumkits")
