@@ -1,1 +1,43 @@
-"""analysis (see DESIGN.md)."""
+"""Analyses and the HTML report: latent projections, MI heat maps, traversals,
+descriptor maps, training curves (matplotlib figures built without pyplot)."""
+
+from timbrespace.analysis.descriptors import (
+    SpectralDescriptors,
+    descriptor_map,
+    latent_slice,
+    spectral_descriptors,
+)
+from timbrespace.analysis.figures import (
+    history_frame,
+    mi_heatmap,
+    spectrogram_image,
+    training_curves,
+    traversal_grid,
+)
+from timbrespace.analysis.projection import latent_projection, project_latents
+from timbrespace.analysis.report import Report
+from timbrespace.analysis.traversal import (
+    tile_traversal_frames,
+    traversal_audio,
+    traversal_gif,
+    traversal_latents,
+)
+
+__all__ = [
+    "Report",
+    "SpectralDescriptors",
+    "descriptor_map",
+    "history_frame",
+    "latent_projection",
+    "latent_slice",
+    "mi_heatmap",
+    "project_latents",
+    "spectral_descriptors",
+    "spectrogram_image",
+    "tile_traversal_frames",
+    "training_curves",
+    "traversal_audio",
+    "traversal_gif",
+    "traversal_grid",
+    "traversal_latents",
+]

@@ -16,7 +16,19 @@ import typer
 
 from timbrespace.errors import TimbrespaceError
 
+try:  # typer >= 0.16 vendors click as typer._click; accept both families of exceptions
+    from typer._click import exceptions as _vendored
+except ImportError:  # pragma: no cover - older typer
+    _vendored = click.exceptions
+
 __all__ = ["app", "main"]
+
+_CLICK_ERRORS = (click.exceptions.ClickException, _vendored.ClickException)
+_ABORTS = tuple({click.exceptions.Abort, getattr(typer, "Abort", click.exceptions.Abort)})
+_EXITS = tuple({click.exceptions.Exit, getattr(typer, "Exit", click.exceptions.Exit)})
+_NO_ARGS = tuple(
+    getattr(mod, "NoArgsIsHelpError") for mod in (click.exceptions, _vendored) if hasattr(mod, "NoArgsIsHelpError")
+)
 
 app = typer.Typer(
     name="timbrespace",
@@ -66,16 +78,22 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("KMP_WARNINGS", "0")
     _register_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except _EXITS as exc:
+        sys.exit(getattr(exc, "exit_code", 0))
     except TimbrespaceError as exc:
         _fail(str(exc))
-    except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+    except _NO_ARGS as exc:
+        ctx = getattr(exc, "ctx", None)
+        click.echo(ctx.get_help() if ctx else str(exc))
         sys.exit(0)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(2 if exc.exit_code not in (0,) else 0)
-    except click.exceptions.Abort:
+    except _CLICK_ERRORS as exc:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        _fail(f"{exc.format_message()}{hint}")
+    except _ABORTS:
         _fail("aborted")
     except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
         _fail(f"{exc.strerror or exc}: {exc.filename}" if getattr(exc, "filename", None) else str(exc))

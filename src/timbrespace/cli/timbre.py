@@ -1,9 +1,218 @@
-"""CLI commands: timbre (see DESIGN.md)."""
+"""CLI: ``timbrespace timbre …`` — semantic timbre (seed 002): build, train, map, generate, interpolate.
+
+Example (a few minutes on 2 CPU cores)::
+
+    timbrespace timbre build ../shared/data/notes --out work/timbre
+    timbrespace ingest work/timbre --out work/timbre-ds --layout seed002
+    timbrespace timbre train work/timbre-ds --out work/timbre-run
+    timbrespace timbre latent-map work/timbre-run --color all
+    timbrespace timbre generate work/timbre-run Bright 75 E5 --out work/gen
+    timbrespace timbre interpolate work/timbre-run Bright 0 E4 Dark 100 E4 5 --out work/interp
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from timbrespace.errors import ParameterError
+
+timbre_app = typer.Typer(
+    help="Semantic timbre (seed 002): notes described by descriptor, magnitude and pitch.",
+    no_args_is_help=True,
+)
+
+
+def _csv(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    return items or None
+
+
+def _magnitudes(text: str) -> list[int]:
+    out = []
+    for t in _csv(text) or []:
+        try:
+            out.append(int(t))
+        except ValueError:
+            raise ParameterError(f"--magnitudes {text!r}: expected integers in 0..100, e.g. 0,25,50,75,100") from None
+    return out
+
+
+@timbre_app.command("descriptors")
+def descriptors() -> None:
+    """List the 19 descriptors, their groups and effect chains (m = magnitude / 100)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from timbrespace.timbre.effects import DESCRIPTORS
+
+    table = Table("descriptor", "group", "chain (m = magnitude / 100)")
+    for d in DESCRIPTORS.values():
+        table.add_row(d.name, d.group, d.chain)
+    Console(width=160).print(table)
+
+
+@timbre_app.command("build")
+def build(
+    notes: Annotated[str, typer.Argument(help="NSynth-like notes folder (audio/*.wav + examples.json) or 'soundfont'.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (seed-002 layout).")],
+    instrument: Annotated[str, typer.Option(help="instrument_str of the clean notes.")] = "clean_electric_guitar",
+    velocity: Annotated[int, typer.Option(help="Velocity of the clean notes.")] = 100,
+    descriptors: Annotated[str | None, typer.Option(help="Comma-separated descriptors (default: all 19).")] = None,
+    magnitudes: Annotated[str, typer.Option(help="Comma-separated magnitudes in 0..100.")] = "0,25,50,75,100",
+    overwrite: Annotated[bool, typer.Option(help="Write into an existing non-empty folder.")] = False,
+) -> None:
+    """Build audio/GROUP/DESCRIPTOR/MAGNITUDE/1-N.wav from clean notes through effect chains."""
+    from timbrespace.timbre.build import build_timbre_folder
+
+    result = build_timbre_folder(notes, out, instrument=instrument, velocity=velocity,
+                                 descriptors=_csv(descriptors), magnitudes=_magnitudes(magnitudes),
+                                 overwrite=overwrite)
+    typer.echo(f"{result.n_files} notes ({len(result.descriptors)} descriptors × {len(result.magnitudes)} "
+               f"magnitudes × {len(result.pitches)} pitches) → {result.root}")
+
+
+@timbre_app.command("train")
+def train(
+    dataset: Annotated[Path, typer.Argument(help="Dataset (timbrespace ingest of a seed-002 folder) or the folder itself.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder.")],
+    descriptors: Annotated[str | None, typer.Option(help="Comma-separated subset, or 'all' (default: Bright,Dark,Crunch,Shimmery,Punch,Stuttering).")] = None,
+    model: Annotated[str, typer.Option(help="Model preset: cpu | seed (the seed's architecture, for a GPU) | tiny.")] = "cpu",
+    epochs: Annotated[int | None, typer.Option(help="Epochs (default: the preset's).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of weights, shuffling and noise.")] = 0,
+    evaluate: Annotated[bool, typer.Option(help="Measure quality on held-back notes into metrics.json.")] = True,
+) -> None:
+    """Preprocess (dB STFT 512×64, min–max) and train the conditional conv VAE."""
+    from timbrespace.timbre.model import PRESETS
+    from timbrespace.timbre.run import DEFAULT_DESCRIPTORS, TimbreRun, train_timbre
+
+    if model not in PRESETS:
+        raise ParameterError(f"--model {model!r} is unknown: allowed {', '.join(PRESETS)}")
+    if epochs is not None and epochs < 1:
+        raise ParameterError(f"--epochs {epochs} must be a positive integer")
+    chosen = None if descriptors == "all" else (_csv(descriptors) or list(DEFAULT_DESCRIPTORS))
+    summary = train_timbre(dataset, out, descriptors=chosen, model=model, epochs=epochs, seed=seed)
+    typer.echo(f"trained on {summary.n_train} notes ({summary.n_valid} valid, {summary.n_test} held back) "
+               f"in {summary.seconds:.0f} s; final loss train {summary.final_train_loss:.4g} "
+               f"valid {summary.final_valid_loss:.4g} → {summary.run_dir}")
+    if evaluate:
+        from timbrespace.timbre.quality import evaluate_run
+
+        q = evaluate_run(TimbreRun(out))
+        typer.echo(f"pitch within 50 cents: {q.pitch_accuracy_50c:.0%} of {q.n_pitch_requests} held-back requests "
+                   f"(originals {q.pitch_accuracy_50c_originals:.0%}); centroid monotonic {q.centroid_monotonic}; "
+                   f"endpoint LSD {q.interp_endpoint_lsd_db:.2f} dB (Griffin-Lim floor {q.gl_roundtrip_lsd_db:.2f} dB)")
+
+
+@timbre_app.command("evaluate")
+def evaluate(
+    run: Annotated[Path, typer.Argument(help="Run folder.")],
+    max_requests: Annotated[int, typer.Option(help="Cap on held-back pitch requests.")] = 120,
+    n_pairs: Annotated[int, typer.Option(help="Interpolation pairs.")] = 8,
+) -> None:
+    """Measure pitch accuracy, centroid monotonicity and endpoint LSD into metrics.json."""
+    import json
+    from dataclasses import asdict
+
+    from timbrespace.timbre.quality import evaluate_run
+    from timbrespace.timbre.run import TimbreRun
+
+    q = evaluate_run(TimbreRun(run), max_requests=max_requests, n_pairs=n_pairs)
+    typer.echo(json.dumps(asdict(q), indent=2))
+
+
+_COLORS = ("timbre", "magnitude", "pitch", "all")
+
+
+@timbre_app.command("latent-map")
+def latent_map(
+    run: Annotated[Path, typer.Argument(help="Run folder.")],
+    color: Annotated[str, typer.Option(help="timbre | magnitude | pitch | all.")] = "all",
+    method: Annotated[str, typer.Option(help="pca | tsne | both.")] = "both",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder of the PNGs (default RUN/figures).")] = None,
+) -> None:
+    """PCA / t-SNE of the latent means, coloured by timbre, magnitude or pitch."""
+    from timbrespace.timbre.latent_map import latent_map as _latent_map
+    from timbrespace.timbre.run import TimbreRun
+
+    if color not in _COLORS:
+        raise ParameterError(f"--color {color!r} is unknown: allowed {', '.join(_COLORS)}")
+    if method not in ("pca", "tsne", "both"):
+        raise ParameterError(f"--method {method!r} is unknown: allowed pca, tsne, both")
+    methods = ("pca", "tsne") if method == "both" else (method,)
+    paths = _latent_map(TimbreRun(run), out or Path(run) / "figures", color=color, methods=methods)
+    for p in paths:
+        typer.echo(str(p))
+
+
+@timbre_app.command("generate")
+def generate(
+    run: Annotated[Path, typer.Argument(help="Run folder.")],
+    descriptor: Annotated[str, typer.Argument(help="Descriptor (see `timbrespace timbre descriptors`).")],
+    magnitude: Annotated[str, typer.Argument(help="Magnitude (one the run was trained on, e.g. 0,25,50,75,100).")],
+    pitch: Annotated[str, typer.Argument(help="MIDI number (64..86) or note name (E4..D6).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the generated and original notes.")],
+    latent: Annotated[str, typer.Option(help="prior (z = 0, a generation) | encode (z of the original).")] = "prior",
+    seed: Annotated[int, typer.Option(help="Griffin-Lim initial phase.")] = 0,
+) -> None:
+    """Generate a note; writes it and the corresponding original."""
+    from timbrespace.timbre.effects import check_descriptor, check_magnitude
+    from timbrespace.timbre.generate import generate_note, parse_pitch, write_generated
+    from timbrespace.timbre.run import TimbreRun
+
+    if latent not in ("prior", "encode"):
+        raise ParameterError(f"--latent {latent!r} is unknown: allowed prior, encode")
+    check_descriptor(descriptor)  # argument errors before the model is loaded
+    check_magnitude(magnitude)
+    parse_pitch(pitch)
+    note = generate_note(TimbreRun(run), descriptor, magnitude, pitch, latent=latent, seed=seed)  # type: ignore[arg-type]
+    for p in write_generated(note, out):
+        typer.echo(str(p))
+
+
+@timbre_app.command("interpolate")
+def interpolate(
+    run: Annotated[Path, typer.Argument(help="Run folder.")],
+    d1: Annotated[str, typer.Argument(help="Start descriptor.")],
+    m1: Annotated[str, typer.Argument(help="Start magnitude.")],
+    p1: Annotated[str, typer.Argument(help="Start pitch (MIDI or name).")],
+    d2: Annotated[str, typer.Argument(help="End descriptor.")],
+    m2: Annotated[str, typer.Argument(help="End magnitude.")],
+    p2: Annotated[str, typer.Argument(help="End pitch (MIDI or name).")],
+    steps: Annotated[str, typer.Argument(help="Number of steps, 3..10 (endpoints included).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the steps and both originals.")],
+    seed: Annotated[int, typer.Option(help="Griffin-Lim initial phase.")] = 0,
+) -> None:
+    """Interpolate linearly and spherically; writes every step and both original endpoints."""
+    from timbrespace.timbre.effects import check_descriptor, check_magnitude
+    from timbrespace.timbre.generate import (
+        MAX_STEPS,
+        MIN_STEPS,
+        interpolate_notes,
+        parse_pitch,
+        write_interpolation,
+    )
+    from timbrespace.timbre.run import TimbreRun
+
+    try:
+        n_steps = int(steps)
+    except ValueError:
+        raise ParameterError(f"steps={steps!r} is not an integer: allowed {MIN_STEPS}..{MAX_STEPS}") from None
+    if not MIN_STEPS <= n_steps <= MAX_STEPS:  # checked before loading the model
+        raise ParameterError(f"steps={n_steps} is out of range: allowed {MIN_STEPS}..{MAX_STEPS}")
+    for d, m, p in ((d1, m1, p1), (d2, m2, p2)):
+        check_descriptor(d)
+        check_magnitude(m)
+        parse_pitch(p)
+    interp = interpolate_notes(TimbreRun(run), (d1, m1, p1), (d2, m2, p2), n_steps, seed=seed)
+    paths = write_interpolation(interp, out)
+    typer.echo(f"{len(paths)} files → {out}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add the ``timbre`` sub-app to the root ``app``."""
+    app.add_typer(timbre_app, name="timbre")

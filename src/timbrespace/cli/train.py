@@ -1,9 +1,273 @@
-"""CLI commands: train (see DESIGN.md)."""
+"""CLI commands ``train`` (one VAE on a dataset's features) and ``sweep`` (a grid of them)."""
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from timbrespace.datasets.dataset import Dataset
+    from timbrespace.models import VAEConfig
+
+logger = logging.getLogger(__name__)
+
+MODELS = {
+    "beta_vae": "beta_vae",
+    "annealed_vae": "annealed",
+    "tcvae": "tcvae",
+    "factorvae": "factorvae",
+    "cvae": "beta_vae",
+}
+
+
+def _ints(text: str, option: str) -> tuple[int, ...]:
+    from timbrespace.errors import ParameterError
+
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ParameterError(
+            f"{option}={text!r} must be comma-separated integers, e.g. 32,64,128"
+        ) from None
+
+
+def _floats(text: str, option: str) -> tuple[float, ...]:
+    from timbrespace.errors import ParameterError
+
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ParameterError(
+            f"{option}={text!r} must be comma-separated numbers, e.g. 1,2,4,8"
+        ) from None
+
+
+def _open(dataset: Path, features: str | None) -> tuple[Dataset, str]:
+    from timbrespace.datasets.dataset import Dataset
+    from timbrespace.errors import DatasetError
+
+    ds = Dataset(dataset)
+    if features is None:
+        names = ds.feature_names()
+        if len(names) != 1:
+            raise DatasetError(
+                f"{ds.root}: choose --features among: {', '.join(names) or 'none (run features)'}"
+            )
+        features = names[0]
+    return ds, features
+
+
+def _model_config(
+    ds: Dataset,
+    features: str,
+    model: str,
+    *,
+    condition_factors: tuple[str, ...] = (),
+    **options: object,
+) -> VAEConfig:
+    from timbrespace.errors import ParameterError
+    from timbrespace.models import VAEConfig
+    from timbrespace.training.dataset_training import condition_classes_for, feature_shape
+
+    if model not in MODELS:
+        raise ParameterError(f"--model={model!r} is not allowed: one of {', '.join(MODELS)}")
+    shape = feature_shape(ds, features)
+    if options.get("architecture") == "auto":
+        options["architecture"] = "conv" if len(shape) >= 2 else "mlp"
+    options["hidden_sizes"] = _ints(str(options.pop("hidden")), "--hidden")
+    options["conv_channels"] = _ints(str(options["conv_channels"]), "--conv-channels")
+    classes = condition_classes_for(ds, condition_factors) if condition_factors else ()
+    return VAEConfig(
+        input_shape=shape, objective=MODELS[model], condition_classes=classes, **options
+    )  # type: ignore[arg-type]
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+
+    @app.command("train")
+    def train_cmd(
+        dataset: Path = typer.Argument(..., help="Dataset folder with stored features."),  # noqa: B008
+        out: Path = typer.Option(..., "--out", help="Run folder (checkpoints, logs)."),  # noqa: B008
+        features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
+        model: str = typer.Option(
+            "beta_vae", help="beta_vae | annealed_vae | tcvae | factorvae | cvae."
+        ),
+        beta: float = typer.Option(
+            4.0, help="Weight of the objective's named term (KL, |KL-C| or TC)."
+        ),
+        latent_dim: int = typer.Option(10, help="Number of latents."),
+        epochs: int = typer.Option(50, help="Maximum epochs."),
+        batch_size: int = typer.Option(64, help="Items per step."),
+        lr: float = typer.Option(1e-3, help="Adam learning rate."),
+        architecture: str = typer.Option("auto", help="mlp | conv | auto (conv for 2-D features)."),
+        hidden: str = typer.Option("400", help="Hidden layer sizes, comma-separated."),
+        conv_channels: str = typer.Option("32,64,128", help="Conv channels per block (conv)."),
+        likelihood: str = typer.Option("gaussian", help="gaussian | bernoulli."),
+        learn_variance: bool = typer.Option(False, help="Learn the Gaussian output variance."),
+        condition: str | None = typer.Option(
+            None, help="cvae: factors to condition on (default: all)."
+        ),
+        beta_schedule: str = typer.Option("constant", help="constant | linear | cyclical."),
+        warmup_steps: int = typer.Option(1000, help="Steps of the warm-up / cyclical period."),
+        capacity_max: float = typer.Option(25.0, help="annealed_vae: final KL capacity (nats)."),
+        capacity_steps: int = typer.Option(10000, help="annealed_vae: steps to reach it."),
+        patience: int | None = typer.Option(None, help="Early-stopping patience (epochs)."),
+        seed: int = typer.Option(0, help="Seed of init, shuffling and noise."),
+        threads: int | None = typer.Option(None, help="torch threads."),
+        max_time_s: float | None = typer.Option(
+            None, help="Stop after the epoch that passes this time."
+        ),
+        accelerator: str = typer.Option("cpu", help="cpu | gpu | auto."),
+        resume: bool = typer.Option(False, help="Continue from RUN/checkpoints/last."),
+        progress: bool = typer.Option(True, help="Show a progress bar."),
+    ) -> None:
+        """Train a VAE on DATASET's features; print the run's summary (with MIG) as JSON."""
+        from timbrespace.errors import ParameterError
+        from timbrespace.training import TrainConfig
+        from timbrespace.training.dataset_training import train_on_dataset
+        from timbrespace.training.sweep import score_latents
+
+        ds, features = _open(dataset, features)
+        condition_factors: tuple[str, ...] = ()
+        if model == "cvae":
+            condition_factors = (
+                tuple(s.strip() for s in condition.split(","))
+                if condition
+                else tuple(ds.factor_names)
+            )
+        elif condition:
+            raise ParameterError("--condition only applies to --model cvae")
+        model_config = _model_config(
+            ds,
+            features,
+            model,
+            condition_factors=condition_factors,
+            latent_dim=latent_dim,
+            architecture=architecture,
+            hidden=hidden,
+            conv_channels=conv_channels,
+            likelihood=likelihood,
+            learn_variance=learn_variance,
+            beta=beta,
+            capacity_max=capacity_max,
+            capacity_steps=capacity_steps,
+        )
+        train_config = TrainConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            beta_schedule=beta_schedule,
+            warmup_steps=warmup_steps,
+            cycle_steps=warmup_steps,
+            early_stopping_patience=patience,
+            seed=seed,
+            num_threads=threads,
+            max_time_s=max_time_s,
+            accelerator=accelerator,
+            enable_progress_bar=progress,
+        )
+        done = train_on_dataset(
+            ds,
+            features=features,
+            model_config=model_config,
+            train_config=train_config,
+            out_dir=out,
+            condition_factors=condition_factors,
+            resume=resume,
+        )
+        last = done.train.history[-1] if done.train.history else None
+        summary: dict[str, object] = {
+            "run": str(out),
+            "model": model,
+            "features": features,
+            "epochs": len(done.train.history),
+            "stop_reason": done.train.stop_reason,
+            "train_loss": None if last is None else last.train_loss,
+            "val_loss": None if last is None else last.val_loss,
+            "checkpoint": str(done.train.checkpoint_path),
+            "latents": str(done.latents_path),
+        }
+        import numpy as np
+
+        with np.load(done.latents_path) as data:
+            scores = score_latents(
+                data["latents"], data["factors"], data["split"], dci_estimator="hist"
+            )
+        summary["mig"] = scores["mig"]
+        typer.echo(json.dumps(summary, indent=2))
+
+    @app.command("sweep")
+    def sweep_cmd(
+        dataset: Path = typer.Argument(..., help="Dataset folder with stored features."),  # noqa: B008
+        out: Path = typer.Option(..., "--out", help="Sweep folder (one run per grid point)."),  # noqa: B008
+        features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
+        models: str = typer.Option(
+            "beta_vae", help="Comma-separated: beta_vae, annealed_vae, tcvae, factorvae."
+        ),
+        beta: str = typer.Option("1,2,4,8", help="Comma-separated beta values."),
+        seeds: int = typer.Option(3, help="Seeds 0..N-1 per grid point."),
+        latent_dim: int = typer.Option(10, help="Number of latents."),
+        epochs: int = typer.Option(30, help="Maximum epochs per run."),
+        batch_size: int = typer.Option(64, help="Items per step."),
+        lr: float = typer.Option(1e-3, help="Adam learning rate."),
+        architecture: str = typer.Option("auto", help="mlp | conv | auto."),
+        hidden: str = typer.Option("400", help="Hidden layer sizes."),
+        conv_channels: str = typer.Option("32,64,128", help="Conv channels per block (conv)."),
+        likelihood: str = typer.Option("gaussian", help="gaussian | bernoulli."),
+        patience: int | None = typer.Option(None, help="Early-stopping patience (epochs)."),
+        threads: int | None = typer.Option(None, help="torch threads."),
+        max_time_s: float | None = typer.Option(None, help="Per-run time limit (s)."),
+        dci_estimator: str = typer.Option("gbt", help="gbt | hist (faster)."),
+    ) -> None:
+        """Train every (model, beta, seed) and write OUT/sweep.csv and OUT/sweep.png."""
+        from timbrespace.errors import ParameterError
+        from timbrespace.training import TrainConfig
+        from timbrespace.training.sweep import METRIC_COLUMNS, sweep
+
+        ds, features = _open(dataset, features)
+        names = [m.strip() for m in models.split(",") if m.strip()]
+        if "cvae" in names:
+            raise ParameterError(
+                "--models: cvae is conditioned on the factors; a sweep cannot score it"
+            )
+        configs = [
+            _model_config(
+                ds,
+                features,
+                name,
+                latent_dim=latent_dim,
+                architecture=architecture,
+                hidden=hidden,
+                conv_channels=conv_channels,
+                likelihood=likelihood,
+            )
+            for name in names
+        ]
+        train_config = TrainConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            early_stopping_patience=patience,
+            num_threads=threads,
+            max_time_s=max_time_s,
+        )
+        rows = sweep(
+            ds,
+            features=features,
+            model_configs=configs,
+            betas=_floats(beta, "--beta"),
+            seeds=range(seeds),
+            train_config=train_config,
+            out_dir=out,
+            dci_estimator=dci_estimator,
+        )
+        best = max(rows, key=lambda r: -1.0 if r.mig != r.mig else r.mig)
+        typer.echo(f"{len(rows)} runs; table {out / 'sweep.csv'}; figure {out / 'sweep.png'}")
+        typer.echo(
+            f"best MIG {best.mig:.3f}: {best.run} ({', '.join(f'{k}={getattr(best, k):.3f}' for k in METRIC_COLUMNS)})"
+        )

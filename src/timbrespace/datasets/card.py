@@ -99,7 +99,9 @@ def encode_factor(values: Any, *, name: str = "factor", unit: str = "", n_bins: 
                         for k in range(n_bins))
         return codes, FactorSpec(name, unit, "continuous", centres, scale or "linear", doc)
     codes = np.searchsorted(uniq, arr).astype(np.int64)
-    return codes, FactorSpec(name, unit, "continuous", tuple(float(v) for v in uniq), scale or "linear", doc)
+    whole = bool(np.all(uniq == np.round(uniq))) and np.asarray(values).dtype.kind in "iu"
+    levels = tuple(int(v) if whole else float(v) for v in uniq)
+    return codes, FactorSpec(name, unit, "continuous", levels, scale or "linear", doc)
 
 
 def _natural_key(s: str) -> tuple[Any, ...]:

@@ -56,12 +56,16 @@ def write_audio_file(path: str | Path, audio: np.ndarray, sample_rate: int, *, s
     """Write one mono item atomically as WAV (float32 by default) or FLAC (PCM 24).
 
     The samples are written as they are: no clipping (float WAV keeps peaks above 1).
+    The default encoders give the same bytes on every run (libsndfile's float WAV would
+    stamp a PEAK chunk with the time). ``subtype`` forces a libsndfile subtype.
     """
     path = Path(path)
     audio = np.asarray(audio, dtype=np.float32)
-    fmt = "FLAC" if path.suffix.lower() == ".flac" else "WAV"
     if subtype is None:
-        subtype = "PCM_24" if fmt == "FLAC" else "FLOAT"
+        from timbrespace.datasets.generate import encode_audio
+
+        return atomic_write_bytes(path, encode_audio(audio, sample_rate, path.suffix))
+    fmt = "FLAC" if path.suffix.lower() == ".flac" else "WAV"
     buf = io.BytesIO()
     sf.write(buf, audio, sample_rate, format=fmt, subtype=subtype)
     return atomic_write_bytes(path, buf.getvalue())
@@ -259,3 +263,15 @@ class Dataset:
             return np.asarray(arr[:], dtype=np.float32)
         idx = np.asarray(indices, dtype=np.int64)
         return np.asarray(arr.oindex[idx], dtype=np.float32) if idx.size else np.zeros((0, *arr.shape[1:]), np.float32)
+
+    # ------------------------------------------------------------------ sampling
+    def sample_fixed_factor(self, factor_index: int, n: int, *,
+                            random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, int]:
+        """Indices of ``n`` items sharing one value of factor ``factor_index`` (and that code).
+
+        For the β-VAE and FactorVAE scores; see
+        :func:`timbrespace.datasets.summary.sample_fixed_factor`.
+        """
+        from timbrespace.datasets.summary import sample_fixed_factor
+
+        return sample_fixed_factor(self.factor_codes, factor_index, n, random_state=random_state)

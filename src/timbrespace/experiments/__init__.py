@@ -1,1 +1,21 @@
-"""experiments (see DESIGN.md)."""
+"""Experiments: the YAML config and the pipeline that ``timbrespace run`` walks."""
+
+from timbrespace.experiments.config import (
+    EvaluationConfig,
+    ExperimentConfig,
+    builtin_experiments,
+    default_experiment_path,
+    load_experiment_config,
+)
+from timbrespace.experiments.pipeline import RunResult, default_run_dir, run_experiment
+
+__all__ = [
+    "EvaluationConfig",
+    "ExperimentConfig",
+    "RunResult",
+    "builtin_experiments",
+    "default_experiment_path",
+    "default_run_dir",
+    "load_experiment_config",
+    "run_experiment",
+]

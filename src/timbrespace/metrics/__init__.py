@@ -1,1 +1,51 @@
-"""metrics (see DESIGN.md)."""
+"""Disentanglement and reconstruction metrics (numpy / scikit-learn only, no torch).
+
+Every function takes scikit-learn orientation: ``latents`` ``(n_samples, n_latents)``
+and integer ``factors`` ``(n_samples, n_factors)``, and returns a typed result.
+Definitions follow disentanglement_lib (Locatello et al. 2019).
+"""
+
+from timbrespace.metrics.beta_vae import BetaVAEResult, beta_vae_score
+from timbrespace.metrics.dci import DCIResult, dci, dci_from_importance
+from timbrespace.metrics.explicitness import ExplicitnessResult, explicitness
+from timbrespace.metrics.factor_vae import FactorVAEResult, factor_vae_score
+from timbrespace.metrics.mig import MIGResult, mig, mutual_info_matrix
+from timbrespace.metrics.modularity import ModularityResult, modularity, modularity_from_mi
+from timbrespace.metrics.reconstruction import (
+    feature_mse,
+    log_spectral_distance,
+    spectral_convergence,
+)
+from timbrespace.metrics.sap import SAPResult, sap, sap_from_scores
+from timbrespace.metrics.summary import (
+    ALL_METRICS,
+    DisentanglementSummary,
+    evaluate_representation,
+)
+
+__all__ = [
+    "ALL_METRICS",
+    "BetaVAEResult",
+    "DCIResult",
+    "DisentanglementSummary",
+    "ExplicitnessResult",
+    "FactorVAEResult",
+    "MIGResult",
+    "ModularityResult",
+    "SAPResult",
+    "beta_vae_score",
+    "dci",
+    "dci_from_importance",
+    "evaluate_representation",
+    "explicitness",
+    "factor_vae_score",
+    "feature_mse",
+    "log_spectral_distance",
+    "mig",
+    "modularity",
+    "modularity_from_mi",
+    "mutual_info_matrix",
+    "sap",
+    "sap_from_scores",
+    "spectral_convergence",
+]

@@ -49,10 +49,14 @@ def harmonic_numbers(presence: np.ndarray, n_partials_max: int) -> np.ndarray:
     return np.where(presence == 0, all_h, np.where(presence == 1, odd_h, even_h))
 
 
-def partial_frequencies(f0_hz: np.ndarray, harmonics: np.ndarray, inharmonicity: np.ndarray) -> np.ndarray:
+def partial_frequencies(
+    f0_hz: np.ndarray, harmonics: np.ndarray, inharmonicity: np.ndarray
+) -> np.ndarray:
     """Stiff-string partial frequencies ``h f0 sqrt(1 + B h^2)`` in Hz, shape of ``harmonics``."""
     b = np.asarray(inharmonicity, dtype=np.float64)[:, None]
-    return np.asarray(f0_hz, dtype=np.float64)[:, None] * harmonics * np.sqrt(1.0 + b * harmonics**2)
+    return (
+        np.asarray(f0_hz, dtype=np.float64)[:, None] * harmonics * np.sqrt(1.0 + b * harmonics**2)
+    )
 
 
 def partial_amplitudes(harmonics: np.ndarray, slope_db_per_octave: np.ndarray) -> np.ndarray:
@@ -74,25 +78,59 @@ class Additive(SoundModel):
     parameters: ClassVar[tuple[Parameter, ...]] = (
         Parameter("f0_hz", 20.0, 5000.0, 220.0, "Hz", "log", "fundamental frequency"),
         Parameter(
-            "slope_db_per_octave", -24.0, 0.0, -6.0, "dB/octave", "linear",
+            "slope_db_per_octave",
+            -24.0,
+            0.0,
+            -6.0,
+            "dB/octave",
+            "linear",
             "level change of the partials per octave above the fundamental",
         ),
         Parameter(
-            "presence", 0, 2, 0, "", "linear",
+            "presence",
+            0,
+            2,
+            0,
+            "",
+            "linear",
             "which harmonics sound: all, odd, or even (plus the fundamental)",
             choices=PRESENCE,
         ),
         Parameter(
-            "inharmonicity", 0.0, 0.1, 0.0, "", "linear",
+            "inharmonicity",
+            0.0,
+            0.1,
+            0.0,
+            "",
+            "linear",
             "stiff-string coefficient B: partial h at h f0 sqrt(1 + B h^2)",
         ),
-        Parameter("decay_per_s", 0.0, 50.0, 0.0, "1/s", "linear", "exponential decay rate: x(t) exp(-decay t)"),
         Parameter(
-            "n_partials", 1, 200, 30, "", "linear",
-            "number of partials (those at or above Nyquist are dropped)", integer=True,
+            "decay_per_s",
+            0.0,
+            50.0,
+            0.0,
+            "1/s",
+            "linear",
+            "exponential decay rate: x(t) exp(-decay t)",
         ),
         Parameter(
-            "snr_db", -20.0, 120.0, 120.0, "dB", "linear",
+            "n_partials",
+            1,
+            200,
+            30,
+            "",
+            "linear",
+            "number of partials (those at or above Nyquist are dropped)",
+            integer=True,
+        ),
+        Parameter(
+            "snr_db",
+            -20.0,
+            120.0,
+            120.0,
+            "dB",
+            "linear",
             "signal-to-noise ratio of added white noise; 120 dB and above adds none",
         ),
     )
@@ -106,10 +144,13 @@ class Additive(SoundModel):
         active = (np.arange(slots)[None, :] < n_partials[:, None]) & (freqs < 0.5 * sample_rate)
         amps = np.where(active, amps, 0.0)
         freqs = np.where(active, freqs, 0.0)
-        audio = sine_bank(freqs, amps, sample_rate=sample_rate, n_samples=n_samples)
-        t = np.arange(n_samples, dtype=np.float64) / sample_rate
-        envelope = np.exp(-params["decay_per_s"][:, None] * t[None, :]).astype(np.float32)
-        audio *= envelope
+        audio = sine_bank(
+            freqs,
+            amps,
+            sample_rate=sample_rate,
+            n_samples=n_samples,
+            decay_per_s=params["decay_per_s"],
+        )
         noisy = params["snr_db"] < 120.0
         if noisy.any():
             power = np.mean(audio.astype(np.float64) ** 2, axis=1)
@@ -118,4 +159,5 @@ class Additive(SoundModel):
                 sigma = np.sqrt(power[i] / 10.0 ** (params["snr_db"][i] / 10.0))
                 audio[i] += (sigma * rng.standard_normal(n_samples)).astype(np.float32)
         peak = np.max(np.abs(audio), axis=1, keepdims=True)
-        return np.divide(0.9 * audio, peak, out=np.zeros_like(audio), where=peak > 0)
+        audio *= np.divide(np.float32(0.9), peak, out=np.zeros_like(peak), where=peak > 0)
+        return audio

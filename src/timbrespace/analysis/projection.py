@@ -1,0 +1,200 @@
+"""2-D projections of latent codes (PCA, t-SNE) coloured by a factor, as seed 002's
+``-timbre/-magnitude/-pitch`` plots.
+
+Compute the embedding once with :func:`project_latents` and pass it to
+:func:`latent_projection` for each factor, so that every colouring shows the same map.
+
+References
+----------
+van der Maaten, L., Hinton, G. (2008). Visualizing Data using t-SNE. JMLR 9.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from threadpoolctl import threadpool_limits
+
+from timbrespace.analysis._plotting import new_figure
+from timbrespace.errors import ParameterError
+
+__all__ = ["latent_projection", "project_latents"]
+
+_MAX_CATEGORIES = 20
+_THREADED_TSNE_MIN = 5000
+
+
+def project_latents(
+    latents: np.ndarray,
+    *,
+    method: Literal["pca", "tsne"] = "pca",
+    random_state: int = 0,
+    perplexity: float = 30.0,
+    max_iter: int = 1000,
+) -> np.ndarray:
+    """Project latents to 2-D.
+
+    Parameters
+    ----------
+    latents : np.ndarray [shape=(n_samples, n_latents)]
+    method : {"pca", "tsne"}, default="pca"
+        ``sklearn.decomposition.PCA`` or ``sklearn.manifold.TSNE`` (PCA init).
+    random_state : int, default=0
+    perplexity : float, default=30
+        t-SNE perplexity, lowered to ``(n_samples - 1) / 3`` for small sets.
+    max_iter : int, default=1000
+        t-SNE iterations (>= 250).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_samples, 2), dtype=float64]
+        With a single latent the second column is 0.
+
+    Raises
+    ------
+    ParameterError
+        On a bad shape, non-finite values, fewer than 3 samples or unknown method.
+    """
+    z = np.asarray(latents, dtype=np.float64)
+    if z.ndim != 2 or z.shape[0] < 3:
+        raise ParameterError(f"latents must be (n_samples >= 3, n_latents); got shape {z.shape}")
+    if not np.all(np.isfinite(z)):
+        raise ParameterError("latents contain NaN/inf")
+    if method not in ("pca", "tsne"):
+        raise ParameterError(f"method={method!r} is not one of 'pca', 'tsne'")
+    if z.shape[1] == 1:
+        return np.column_stack([z[:, 0], np.zeros(len(z))])
+    if z.shape[1] == 2 and method == "pca":
+        return z - z.mean(axis=0)
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=2, random_state=random_state).fit_transform(z)
+    from sklearn.manifold import TSNE
+
+    perplexity = min(perplexity, max(1.0, (z.shape[0] - 1) / 3.0))
+    tsne = TSNE(
+        n_components=2,
+        perplexity=perplexity,
+        init="pca",
+        random_state=random_state,
+        max_iter=max(250, int(max_iter)),
+    )
+    if z.shape[0] >= _THREADED_TSNE_MIN:
+        return tsne.fit_transform(z).astype(np.float64)
+    # Small sets: one OpenMP thread. With torch loaded, its OpenMP pool and t-SNE's
+    # spin-wait against each other on a busy machine (measured 13x slower on 2 cores).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return tsne.fit_transform(z).astype(np.float64)
+
+
+def _is_categorical(values: pd.Series, categorical: bool | None) -> bool:
+    if categorical is not None:
+        return categorical
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return True
+    return pd.api.types.is_integer_dtype(values) and values.nunique() <= _MAX_CATEGORIES
+
+
+def latent_projection(
+    latents: np.ndarray,
+    values: Sequence[object] | np.ndarray,
+    *,
+    method: Literal["pca", "tsne"] = "pca",
+    random_state: int = 0,
+    embedding: np.ndarray | None = None,
+    factor_name: str = "",
+    categorical: bool | None = None,
+    title: str | None = None,
+    point_size: float = 8.0,
+) -> Figure:
+    """Scatter plot of a 2-D latent projection coloured by one factor.
+
+    Parameters
+    ----------
+    latents : np.ndarray [shape=(n_samples, n_latents)]
+    values : array-like of shape (n_samples,)
+        Factor value per sample (codes, physical values or labels such as descriptor
+        names).
+    method : {"pca", "tsne"}, default="pca"
+    random_state : int, default=0
+    embedding : np.ndarray [shape=(n_samples, 2)], optional
+        A precomputed projection (from :func:`project_latents`); then ``latents`` is
+        only checked for length.
+    factor_name : str
+        Legend title / colour-bar label.
+    categorical : bool, optional
+        Force a legend (True) or a colour bar (False). By default strings, booleans and
+        integers with <= 20 distinct values get a legend, other numbers a colour bar.
+    title : str, optional
+        Default ``"PCA of latents — <factor_name>"`` (or ``t-SNE``).
+    point_size : float
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One scatter axis (one collection per category, or one collection plus colour
+        bar), axis labels ``<method> 1``/``<method> 2``.
+    """
+    z = np.asarray(latents)
+    series = pd.Series(np.asarray(values).ravel() if not isinstance(values, pd.Series) else values)
+    series = series.reset_index(drop=True)
+    if len(series) != z.shape[0]:
+        raise ParameterError(f"values has {len(series)} entries but latents has {z.shape[0]} rows")
+    if embedding is None:
+        xy = project_latents(z, method=method, random_state=random_state)
+    else:
+        xy = np.asarray(embedding, dtype=np.float64)
+        if xy.shape != (z.shape[0], 2):
+            raise ParameterError(f"embedding must have shape ({z.shape[0]}, 2); got {xy.shape}")
+    fig = new_figure(6.4, 5.0)
+    ax = fig.add_subplot()
+    if _is_categorical(series, categorical):
+        categories = pd.unique(series)
+        try:
+            categories = sorted(categories)
+        except TypeError:
+            pass
+        cmap = matplotlib.colormaps["tab20" if len(categories) > 10 else "tab10"]
+        for index, category in enumerate(categories):
+            mask = (series == category).to_numpy()
+            ax.scatter(
+                xy[mask, 0],
+                xy[mask, 1],
+                s=point_size,
+                color=cmap(index % cmap.N),
+                label=str(category),
+                alpha=0.8,
+                linewidths=0,
+            )
+        ax.legend(
+            title=factor_name or None,
+            fontsize="small",
+            markerscale=2.0,
+            loc="center left",
+            bbox_to_anchor=(1.0, 0.5),
+        )
+    else:
+        points = ax.scatter(
+            xy[:, 0],
+            xy[:, 1],
+            c=series.to_numpy(dtype=float),
+            s=point_size,
+            cmap="viridis",
+            alpha=0.8,
+            linewidths=0,
+        )
+        fig.colorbar(points, ax=ax, label=factor_name)
+    label = "t-SNE" if method == "tsne" else "PC"
+    ax.set_xlabel(f"{label} 1")
+    ax.set_ylabel(f"{label} 2")
+    default_title = f"{'t-SNE' if method == 'tsne' else 'PCA'} of latents"
+    if factor_name:
+        default_title += f" — {factor_name}"
+    ax.set_title(title if title is not None else default_title)
+    return fig

@@ -1,0 +1,230 @@
+"""Latent traversals: the codes to decode, animated GIFs (seed 001) and traversal audio.
+
+A traversal moves one latent through a range of values with the others held at a base
+code (usually the mean code of an item, or zero). :func:`traversal_latents` builds the
+codes; the caller decodes them (``timbrespace.training.decode_array``) and hands the
+spectra to :func:`~timbrespace.analysis.figures.traversal_grid`, :func:`traversal_gif`
+or, after inversion to audio, :func:`traversal_audio`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+from timbrespace.errors import ParameterError
+from timbrespace.utils.atomic import atomic_path
+
+__all__ = ["tile_traversal_frames", "traversal_audio", "traversal_gif", "traversal_latents"]
+
+
+def traversal_latents(
+    base: np.ndarray,
+    values: Sequence[float] | np.ndarray,
+    *,
+    dims: Sequence[int] | None = None,
+) -> np.ndarray:
+    """Codes for a traversal of each latent in ``dims`` through ``values``.
+
+    Parameters
+    ----------
+    base : np.ndarray [shape=(latent_dim,)]
+        Code the other latents are held at.
+    values : array-like of shape (n_values,)
+        Values given to the traversed latent (e.g. ``np.linspace(-3, 3, 9)``).
+    dims : sequence of int, optional
+        Latents to traverse (default: all).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_dims, n_values, latent_dim), dtype=float32]
+        ``out[d, v]`` is ``base`` with latent ``dims[d]`` set to ``values[v]``; reshape to
+        ``(-1, latent_dim)`` to decode in one batch.
+    """
+    z0 = np.asarray(base, dtype=np.float32)
+    if z0.ndim != 1:
+        raise ParameterError(f"base must be 1-D (latent_dim,); got shape {z0.shape}")
+    v = np.asarray(values, dtype=np.float32)
+    if v.ndim != 1 or v.size == 0:
+        raise ParameterError(f"values must be a non-empty 1-D sequence; got shape {v.shape}")
+    dims = list(range(z0.size)) if dims is None else [int(d) for d in dims]
+    for d in dims:
+        if not 0 <= d < z0.size:
+            raise ParameterError(f"dims contains {d}; allowed 0..{z0.size - 1}")
+    out = np.broadcast_to(z0, (len(dims), v.size, z0.size)).copy()
+    for row, d in enumerate(dims):
+        out[row, :, d] = v
+    return out
+
+
+def tile_traversal_frames(spectrograms: np.ndarray, *, gap: int = 2) -> np.ndarray:
+    """Put all latents side by side, one frame per traversal value.
+
+    Parameters
+    ----------
+    spectrograms : np.ndarray [shape=(n_latents, n_values, n_bins, n_frames)]
+    gap : int, default=2
+        Columns of padding (at the global minimum) between latents.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_values, n_bins, n_latents * (n_frames + gap) - gap)]
+        Frames for :func:`traversal_gif`.
+    """
+    s = np.asarray(spectrograms, dtype=np.float64)
+    if s.ndim != 4:
+        raise ParameterError(
+            f"spectrograms must be (n_latents, n_values, n_bins, n_frames); got shape {s.shape}"
+        )
+    n_latents, n_values, n_bins, n_frames = s.shape
+    pad = np.full((n_values, n_bins, gap), s.min())
+    pieces = []
+    for i in range(n_latents):
+        pieces.append(s[i])
+        if i < n_latents - 1 and gap > 0:
+            pieces.append(pad)
+    return np.concatenate(pieces, axis=2)
+
+
+def _to_rgb_frames(
+    frames: np.ndarray, cmap: str, origin: str, vmin: float | None, vmax: float | None
+) -> np.ndarray:
+    f = np.asarray(frames)
+    if f.ndim == 4 and f.shape[-1] in (3, 4):
+        rgb = f[..., :3]
+        if np.issubdtype(rgb.dtype, np.floating):
+            rgb = np.clip(rgb, 0.0, 1.0) * 255.0
+        rgb = rgb.astype(np.uint8)
+    elif f.ndim == 3:
+        f = f.astype(np.float64)
+        if not np.all(np.isfinite(f)):
+            raise ParameterError("frames contain NaN/inf")
+        lo = float(f.min()) if vmin is None else vmin
+        hi = float(f.max()) if vmax is None else vmax
+        scaled = np.clip((f - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(f)
+        rgb = (matplotlib.colormaps[cmap](scaled)[..., :3] * 255.0).astype(np.uint8)
+    else:
+        raise ParameterError(
+            "frames must be (n_frames, height, width) values or (n_frames, height, width, 3|4) "
+            f"RGB(A); got shape {f.shape}"
+        )
+    if origin == "lower":
+        rgb = rgb[:, ::-1]
+    return rgb
+
+
+def traversal_gif(
+    frames: np.ndarray,
+    path: str | os.PathLike[str],
+    *,
+    duration_ms: int = 150,
+    cmap: str = "magma",
+    origin: str = "lower",
+    min_size: int = 128,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    bounce: bool = True,
+) -> Path:
+    """Write an animated GIF of a traversal (seed 001's traversal GIFs).
+
+    Parameters
+    ----------
+    frames : np.ndarray [shape=(n_frames, height, width) or (n_frames, height, width, 3|4)]
+        Values (e.g. spectrograms, one colour range for all frames, mapped with
+        ``cmap``) or RGB(A) images (uint8, or float in [0, 1]).
+    path : path-like
+        Output ``.gif``; written atomically.
+    duration_ms : int, default=150
+        Display time per frame.
+    cmap : str, default="magma"
+    origin : {"lower", "upper"}, default="lower"
+        "lower" puts row 0 (low frequency) at the bottom, as spectrogram images.
+    min_size : int, default=128
+        Small frames are enlarged by an integer factor (nearest) to at least this height.
+    vmin, vmax : float, optional
+        Colour range (default: global min/max over all frames).
+    bounce : bool, default=True
+        Play forward then backward (a smooth loop).
+
+    Returns
+    -------
+    pathlib.Path
+        The GIF path.
+
+    Raises
+    ------
+    ParameterError
+        On a bad shape, non-finite values, ``duration_ms <= 0`` or bad ``origin``.
+    """
+    from PIL import Image
+
+    if duration_ms <= 0:
+        raise ParameterError(f"duration_ms={duration_ms} must be > 0")
+    if origin not in ("lower", "upper"):
+        raise ParameterError(f"origin={origin!r} is not one of 'lower', 'upper'")
+    rgb = _to_rgb_frames(frames, cmap, origin, vmin, vmax)
+    if rgb.shape[0] == 0:
+        raise ParameterError("frames is empty")
+    factor = max(1, int(np.ceil(min_size / rgb.shape[1])))
+    if factor > 1:
+        rgb = rgb.repeat(factor, axis=1).repeat(factor, axis=2)
+    images = [Image.fromarray(np.ascontiguousarray(frame)) for frame in rgb]
+    if bounce and len(images) > 2:
+        images = images + images[-2:0:-1]
+    path = Path(path)
+    with atomic_path(path, suffix=".gif") as tmp:
+        images[0].save(
+            tmp,
+            format="GIF",
+            save_all=True,
+            append_images=images[1:],
+            duration=duration_ms,
+            loop=0,
+        )
+    return path
+
+
+def traversal_audio(
+    audio: np.ndarray, sample_rate: int, *, gap_s: float = 0.15, fade_ms: float = 10.0
+) -> np.ndarray:
+    """Concatenate the decoded sounds of one traversal, with short fades and gaps.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_values, n_samples)]
+        Audio decoded along one latent.
+    sample_rate : int
+        Hz.
+    gap_s : float, default=0.15
+        Silence between sounds, seconds.
+    fade_ms : float, default=10
+        Linear fade in/out of each sound, milliseconds (avoids clicks).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_samples_out,), dtype=float32]
+        Peak-normalised to 0.99 if it would clip.
+    """
+    y = np.asarray(audio, dtype=np.float64)
+    if y.ndim != 2 or y.shape[0] == 0:
+        raise ParameterError(f"audio must be (n_values, n_samples); got shape {y.shape}")
+    if sample_rate <= 0 or gap_s < 0 or fade_ms < 0:
+        raise ParameterError(
+            f"sample_rate={sample_rate}, gap_s={gap_s}, fade_ms={fade_ms}: need > 0, >= 0, >= 0"
+        )
+    n_fade = min(int(round(fade_ms * 1e-3 * sample_rate)), y.shape[1] // 2)
+    if n_fade > 0:
+        ramp = np.linspace(0.0, 1.0, n_fade)
+        y = y.copy()
+        y[:, :n_fade] *= ramp
+        y[:, -n_fade:] *= ramp[::-1]
+    gap = np.zeros((y.shape[0], int(round(gap_s * sample_rate))))
+    out = np.concatenate([y, gap], axis=1).reshape(-1)
+    peak = float(np.max(np.abs(out))) if out.size else 0.0
+    if peak > 0.99:
+        out = out * (0.99 / peak)
+    return out.astype(np.float32)

@@ -1,0 +1,177 @@
+"""The design of a generated dataset: one row per parameter setting, then per item.
+
+A :class:`Design` is computed from a :class:`~timbrespace.datasets.config.DatasetConfig`
+without rendering anything, so item counts, factor tables and file names are known
+before (and independently of) generation.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from timbrespace.datasets.card import FactorSpec, encode_factor
+from timbrespace.datasets.config import DatasetConfig, map_unit, sweep_values
+from timbrespace.datasets.dataset import AUDIO_DIR, assign_splits
+from timbrespace.datasets.dsgenerator import dsgenerator_name
+from timbrespace.errors import ConfigError
+from timbrespace.synths.registry import get_sound_model
+
+__all__ = ["Design", "build_design", "build_metadata"]
+
+_DESIGN_STREAM = 0xD351  # keeps design draws independent of per-item render streams
+
+
+@dataclass(frozen=True)
+class Design:
+    """Parameter settings of a dataset.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Swept parameters (the factors), in config order.
+    values : np.ndarray [shape=(n_settings, n_params), dtype=float64]
+        Values in each parameter's unit; categorical parameters hold their codes.
+    labels : np.ndarray [shape=(n_settings, n_params), dtype=float64]
+        Values shown in DSGenerator-style names (``label_values`` or ``values``).
+    n_variations : int
+        Items per setting.
+    """
+
+    names: tuple[str, ...]
+    values: np.ndarray
+    labels: np.ndarray
+    n_variations: int
+
+    @property
+    def n_settings(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        return self.n_settings * self.n_variations
+
+
+def _unit_points(method: str, n: int, d: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), _DESIGN_STREAM]))
+    if method == "random":
+        return rng.random((n, d))
+    from scipy.stats import qmc
+
+    if method == "sobol":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "balance properties" warning for n != 2**m
+            return qmc.Sobol(d, scramble=True, rng=rng).random(n)
+    return qmc.LatinHypercube(d, rng=rng).random(n)
+
+
+def build_design(config: DatasetConfig) -> Design:
+    """Expand a config into its parameter settings (no rendering).
+
+    Grid: Cartesian product, the first parameter varying slowest (``itertools.product``
+    order). Random / Sobol / LHS: ``sampling.n`` points drawn from ``seed``.
+    """
+    model = get_sound_model(config.sound_model)
+    names = tuple(config.parameters)
+    params = [model.parameter(k) for k in names]
+    sweeps = [config.parameters[k] for k in names]
+    if config.sampling.method == "grid":
+        grids = [sweep_values(s, p) for s, p in zip(sweeps, params, strict=True)]
+        shape = tuple(g.size for g in grids)
+        idx = np.indices(shape).reshape(len(shape), -1).T
+        values = np.stack([g[idx[:, j]] for j, g in enumerate(grids)], axis=1)
+        labels = np.stack(
+            [
+                np.asarray(s.label_values, dtype=np.float64)[idx[:, j]]
+                if s.label_values is not None
+                else values[:, j]
+                for j, s in enumerate(sweeps)
+            ],
+            axis=1,
+        )
+    else:
+        u = _unit_points(
+            config.sampling.method, int(config.sampling.n or 0), len(names), config.seed
+        )
+        values = np.stack(
+            [map_unit(u[:, j], s, p) for j, (s, p) in enumerate(zip(sweeps, params, strict=True))],
+            axis=1,
+        )
+        labels = values
+    if values.shape[0] == 0:
+        raise ConfigError(f"{config.name}: the design is empty (no items)")
+    return Design(names, values.astype(np.float64), labels.astype(np.float64), config.n_variations)
+
+
+def _item_ids(n_items: int) -> list[str]:
+    width = max(6, len(str(max(n_items - 1, 0))))
+    return [f"{i:0{width}d}" for i in range(n_items)]
+
+
+def build_metadata(config: DatasetConfig, design: Design) -> tuple[pd.DataFrame, list[FactorSpec]]:
+    """Metadata rows and factor specs of every item (DESIGN.md columns).
+
+    Returns
+    -------
+    metadata : pandas.DataFrame
+        ``item_id``, ``audio_path`` (None without audio), ``split``, ``variation``, one
+        value column per factor (labels for categorical parameters, ints for integer
+        ones) and ``<factor>_code``.
+    factors : list of FactorSpec
+    """
+    model = get_sound_model(config.sound_model)
+    n_var = design.n_variations
+    setting = np.repeat(np.arange(design.n_settings), n_var)
+    variation = np.tile(np.arange(n_var), design.n_settings)
+    ids = _item_ids(design.n_items)
+    meta: dict[str, object] = {"item_id": ids}
+    if config.audio_format == "none":
+        meta["audio_path"] = [None] * design.n_items
+    else:
+        ext = config.audio_format
+        if config.naming == "dsgenerator":
+            label_names = [config.parameters[k].label or k for k in design.names]
+            stems = [
+                dsgenerator_name(config.sound_model, label_names, design.labels[s], v)
+                for s, v in zip(setting.tolist(), variation.tolist(), strict=True)
+            ]
+            if len(set(stems)) < len(stems):
+                raise ConfigError(
+                    f"{config.name}: naming 'dsgenerator' gives duplicate file names (values equal at "
+                    "two decimals); use naming: index"
+                )
+        else:
+            stems = ids
+        meta["audio_path"] = [f"{AUDIO_DIR}/{s}.{ext}" for s in stems]
+    meta["split"] = assign_splits(design.n_items, dict(config.splits), seed=config.seed)
+    meta["variation"] = variation.astype(np.int64)
+    columns: dict[str, object] = {}
+    codes: dict[str, np.ndarray] = {}
+    factors: list[FactorSpec] = []
+    grid = config.sampling.method == "grid"
+    for j, name in enumerate(design.names):
+        param = model.parameter(name)
+        sweep = config.parameters[name]
+        col = design.values[setting, j]
+        scale = "categorical" if param.is_categorical else sweep.spacing
+        if param.is_categorical:
+            assert param.choices is not None
+            present = np.unique(col).astype(np.int64)
+            levels = tuple(param.choices[k] for k in present)
+            codes[name] = np.searchsorted(present, col.astype(np.int64)).astype(np.int64)
+            columns[name] = np.array([param.choices[int(k)] for k in col], dtype=object)
+            factors.append(FactorSpec(name, param.unit, "categorical", levels, scale, param.doc))
+            continue
+        n_bins = None if grid or sweep.values is not None else config.sampling.n_bins
+        code, spec = encode_factor(
+            col, name=name, unit=param.unit, n_bins=n_bins, doc=param.doc, scale=scale
+        )
+        codes[name] = code
+        columns[name] = col.astype(np.int64) if param.integer else col
+        factors.append(spec)
+    meta.update(columns)
+    meta.update({f"{k}_code": v for k, v in codes.items()})
+    return pd.DataFrame(meta), factors

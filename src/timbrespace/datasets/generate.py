@@ -1,0 +1,501 @@
+"""The generation engine: render a config's design in batches, on workers, resumably.
+
+``generate_dataset`` expands the config into its design, renders batches of settings
+through :meth:`SoundModel.render` with per-item seeds ``(seed, item_index)``, writes
+each item's audio atomically, then the metadata, then the card (the card is the
+"complete" marker). The same config and seed give the same bytes whatever the worker
+count, batch size or scheduler (DESIGN.md, "Scale").
+
+Resume: a journal (``.generate.json``) holds the config and its hash. A killed run
+started again skips items whose audio file exists (files appear only complete, under
+their final name) and renders the rest; a restart with a changed config is refused
+with the fields that changed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+from scipy.io import wavfile
+
+from timbrespace.datasets.card import CARD_NAME, METADATA_NAME, DatasetCard
+from timbrespace.datasets.config import DatasetConfig, config_hash, load_dataset_config
+from timbrespace.datasets.dataset import (
+    AUDIO_DIR,
+    Dataset,
+    write_card,
+    write_metadata,
+)
+from timbrespace.datasets.design import Design, build_design, build_metadata
+from timbrespace.errors import ConfigError, DatasetError
+from timbrespace.utils.atomic import atomic_write_bytes, atomic_write_json
+
+__all__ = [
+    "generate_dataset",
+    "resolve_config",
+    "default_batch_size",
+    "render_block",
+    "encode_audio",
+    "JOURNAL_NAME",
+]
+
+log = logging.getLogger(__name__)
+
+JOURNAL_NAME = ".generate.json"
+_RENDER_BUDGET_SAMPLES = 4_000_000  # float32 samples per batch: ~16 MB of audio
+_MAX_BATCH = 512
+_MAX_BLOCK = 32
+
+
+@dataclass(frozen=True)
+class _BatchTask:
+    sound_model: str
+    fixed: dict[str, float | str]
+    names: tuple[str, ...]
+    values: np.ndarray  # (n_settings_in_batch, n_params)
+    setting_start: int
+    n_variations: int
+    n_samples: int
+    sample_rate: int
+    seed: int
+    root: str
+    paths: tuple[str | None, ...]  # one per item of the batch (None: no audio kept)
+    todo: tuple[bool, ...]  # one per item: still to be written
+    block: int  # settings per render call
+
+
+@dataclass(frozen=True)
+class _BatchResult:
+    item_start: int
+    item_stop: int
+    n_written: int
+
+
+def encode_audio(audio: np.ndarray, sample_rate: int, suffix: str) -> bytes:
+    """Encode one mono item as float32 WAV or 24-bit FLAC, the same bytes on every run.
+
+    libsndfile's float WAV carries a PEAK chunk stamped with the wall-clock time, so two
+    runs would differ; scipy's WAV writer has no such chunk. No clipping is applied.
+    """
+    buf = io.BytesIO()
+    if suffix.lower() == ".flac":
+        sf.write(buf, np.asarray(audio, np.float32), sample_rate, format="FLAC", subtype="PCM_24")
+    else:
+        wavfile.write(buf, sample_rate, np.asarray(audio, np.float32))
+    return buf.getvalue()
+
+
+def _render_batch(task: _BatchTask) -> _BatchResult:
+    """Render one batch and write the items whose file is missing (runs in a worker)."""
+    from timbrespace.synths.registry import get_sound_model
+
+    n_set = task.values.shape[0]
+    item_start = task.setting_start * task.n_variations
+    item_stop = item_start + n_set * task.n_variations
+    root = Path(task.root)
+    model = get_sound_model(task.sound_model)
+    long_samples = task.n_samples * task.n_variations
+    written = 0
+    for b0 in range(0, n_set, task.block):
+        b1 = min(n_set, b0 + task.block)
+        i0, i1 = b0 * task.n_variations, b1 * task.n_variations
+        if not any(task.todo[i0:i1]):
+            continue
+        params: dict[str, Any] = {k: [v] * (b1 - b0) for k, v in task.fixed.items()}
+        params.update({k: task.values[b0:b1, j] for j, k in enumerate(task.names)})
+        audio = model.render(
+            params,
+            sample_rate=task.sample_rate,
+            duration_s=long_samples / task.sample_rate,
+            seed=task.seed,
+            item_index=np.arange(task.setting_start + b0, task.setting_start + b1),
+        )
+        items = audio.reshape((b1 - b0) * task.n_variations, task.n_samples)
+        for k, (rel, todo) in enumerate(zip(task.paths[i0:i1], task.todo[i0:i1], strict=True)):
+            if rel is None or not todo:
+                continue
+            atomic_write_bytes(
+                root / rel, encode_audio(items[k], task.sample_rate, Path(rel).suffix)
+            )
+            written += 1
+    return _BatchResult(item_start, item_stop, written)
+
+
+def _worker_init() -> None:
+    # One thread per worker: parallelism comes from the processes.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+def resolve_config(config: DatasetConfig | str | os.PathLike[str]) -> DatasetConfig:
+    """A config object, a YAML/JSON path, or a preset name -> :class:`DatasetConfig`."""
+    if isinstance(config, DatasetConfig):
+        return config
+    path = Path(config)
+    if path.is_file():
+        return load_dataset_config(path)
+    from timbrespace.datasets.presets import list_presets, preset_path
+
+    if str(config) in list_presets():
+        return load_dataset_config(preset_path(str(config)))
+    raise ConfigError(
+        f"{config}: no such config file or preset; presets: {', '.join(list_presets())}"
+    )
+
+
+def render_block(config: DatasetConfig) -> int:
+    """Settings per render call: 32, halved while a call would exceed ~4 M samples.
+
+    Render calls always cover the same settings (aligned on multiples of this block,
+    which depends on the config only), so an item's bytes never depend on the batch
+    size, the worker count or the scheduler, even where a sound model's arithmetic
+    (e.g. a BLAS matrix product) varies with the shape of the batch.
+    """
+    per_setting = config.n_samples * config.n_variations
+    block = _MAX_BLOCK
+    while block > 1 and block * per_setting > _RENDER_BUDGET_SAMPLES:
+        block //= 2
+    return block
+
+
+def default_batch_size(config: DatasetConfig) -> int:
+    """Items per batch: about 4 M float32 samples, at most 512 settings, whole render blocks."""
+    per_setting = config.n_samples * config.n_variations
+    block = render_block(config)
+    settings = max(block, min(_MAX_BATCH, _RENDER_BUDGET_SAMPLES // per_setting) // block * block)
+    return settings * config.n_variations
+
+
+def _config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    keys = sorted(set(old) | set(new))
+    return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
+
+
+def _prepare_folder(out: Path, config: DatasetConfig, digest: str) -> bool:
+    """Check ``out`` for a resume; return True when the dataset there is already complete."""
+    card_path = out / CARD_NAME
+    journal_path = out / JOURNAL_NAME
+    new = config.to_json_dict()
+    if card_path.is_file():
+        card = DatasetCard.read(out)
+        if card.extra.get("config_hash") == digest and (out / METADATA_NAME).is_file():
+            return True
+        changed = _config_diff(card.source.get("config", {}), new)
+        raise DatasetError(
+            f"{out} already holds a dataset made from another config ({'; '.join(changed) or 'different hash'}); "
+            "choose another --out or delete it"
+        )
+    if journal_path.is_file():
+        import json
+
+        try:
+            journal = json.loads(journal_path.read_text())
+        except json.JSONDecodeError:
+            journal = {}
+        if journal.get("config_hash") != digest:
+            changed = _config_diff(journal.get("config", {}), new)
+            raise DatasetError(
+                f"{out}: refusing to resume, the config changed since the interrupted run "
+                f"({'; '.join(changed) or 'unreadable journal'}); items made with the old config would be mixed "
+                "with new ones. Use the old config to finish, or another --out"
+            )
+        return False
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"{out} exists and is not a folder; choose another --out")
+    if out.exists() and any(out.iterdir()):
+        raise DatasetError(
+            f"{out} exists, is not empty and holds no interrupted generation; choose another --out"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(journal_path, {"config_hash": digest, "config": new})
+    except OSError as exc:
+        raise DatasetError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    return False
+
+
+def _existing_audio(folder: Path) -> set[str]:
+    """Names of the complete audio files in ``folder`` (one listing, no per-file stat).
+
+    Files appear under their final name only when complete (atomic writes); the hidden
+    temporary file of a write cut short by a kill is removed here.
+    """
+    names: set[str] = set()
+    if not folder.is_dir():
+        return names
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                os.unlink(entry.path)
+            else:
+                names.add(entry.name)
+    return names
+
+
+def _batches(
+    config: DatasetConfig,
+    design: Design,
+    paths: list[str | None],
+    todo: list[bool],
+    batch_items: int,
+    root: Path,
+) -> Iterator[_BatchTask]:
+    n_var = design.n_variations
+    block = render_block(config)
+    per_batch = max(1, -(-(batch_items // n_var) // block)) * block  # whole blocks, rounded up
+    fixed = dict(config.fixed)
+    for s0 in range(0, design.n_settings, per_batch):
+        s1 = min(design.n_settings, s0 + per_batch)
+        batch_todo = tuple(todo[s0 * n_var : s1 * n_var])
+        if not any(batch_todo):
+            continue
+        yield _BatchTask(
+            config.sound_model,
+            fixed,
+            design.names,
+            design.values[s0:s1],
+            s0,
+            n_var,
+            config.n_samples,
+            config.sample_rate,
+            config.seed,
+            str(root),
+            tuple(paths[s0 * n_var : s1 * n_var]),
+            batch_todo,
+            block,
+        )
+
+
+def _progress(enabled: bool, item_s: float) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            if not speed:
+                return Text("-- items/s", style="progress.data.speed")
+            return Text(
+                f"{speed:,.0f} items/s {speed * item_s:,.1f}x realtime", style="progress.data.speed"
+            )
+
+    return Progress(
+        TextColumn("[bold]generate"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
+    )
+
+
+def _run_local(tasks: Iterator[_BatchTask], workers: int) -> Iterator[_BatchResult]:
+    if workers <= 1:
+        for task in tasks:
+            yield _render_batch(task)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
+        pending: set[Any] = set()
+        for task in tasks:
+            pending.add(pool.submit(_render_batch, task))
+            if len(pending) >= 2 * workers:  # bounded in flight: memory bounded by batches
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    yield f.result()
+        for f in pending:
+            yield f.result()
+
+
+def _run_dask(tasks: Iterator[_BatchTask], scheduler: Any, workers: int) -> Iterator[_BatchResult]:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    own_client = None
+    if isinstance(scheduler, Client):
+        client = scheduler
+    elif scheduler == "local":
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        own_client = client = Client(cluster)
+    else:
+        own_client = client = Client(str(scheduler), timeout="30s")
+    try:
+        n_slots = max(1, sum(client.nthreads().values()))
+        queue = as_completed()
+        in_flight = 0
+        for task in tasks:
+            queue.add(client.submit(_render_batch, task, pure=False))
+            in_flight += 1
+            if in_flight >= 2 * n_slots:
+                yield next(queue).result()
+                in_flight -= 1
+        for fut in queue:
+            yield fut.result()
+    finally:
+        if own_client is not None:
+            cluster_obj = own_client.cluster
+            own_client.close()
+            if cluster_obj is not None:
+                cluster_obj.close()
+
+
+def generate_dataset(
+    config: DatasetConfig | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    batch_size: int | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+) -> Dataset:
+    """Render a config's design to a dataset folder (resumable, deterministic).
+
+    Parameters
+    ----------
+    config : DatasetConfig, path-like or str
+        A config, a YAML/JSON file (ours or DSGenerator's), or a preset name.
+    out : path-like
+        Dataset folder (created). An interrupted generation there is resumed.
+    workers : int, optional
+        Worker processes (default: all cores; 1 renders in this process).
+    batch_size : int, optional
+        Items per batch (default: about 4 M samples per batch, see
+        :func:`default_batch_size`), rounded up to whole render blocks of settings
+        (:func:`render_block`), which keeps the bytes independent of it.
+    scheduler : {"local"}, str or dask.distributed.Client, optional
+        Run the batches as Dask tasks: ``"local"`` starts a LocalCluster of ``workers``
+        processes, ``"tcp://host:port"`` connects to a scheduler (``out`` must be on a
+        file system the workers share), or pass a ``Client``.
+    progress : bool
+        Show a progress bar (items/s and x-realtime).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    ConfigError
+        Invalid config or unknown preset.
+    DatasetError
+        ``out`` holds something else, the config changed since an interrupted run, or
+        the folder cannot be written (what was written before stays valid; run again to
+        resume).
+
+    Examples
+    --------
+    >>> ds = generate_dataset("seed001-additive", "data/seed001", workers=2)  # doctest: +SKIP
+    """
+    config = resolve_config(config)
+    out = Path(out)
+    digest = config_hash(config)
+    if _prepare_folder(out, config, digest):
+        log.info("%s is already complete (%d items)", out, config.n_items)
+        return Dataset(out)
+    design = build_design(config)
+    metadata, factors = build_metadata(config, design)
+    paths: list[str | None] = metadata["audio_path"].tolist()
+    workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
+    batch_items = default_batch_size(config) if batch_size is None else max(1, int(batch_size))
+    keeps_audio = config.audio_format != "none"
+    existing = _existing_audio(out / AUDIO_DIR) if keeps_audio else set()
+    todo = [p is None or p.rsplit("/", 1)[-1] not in existing for p in paths]
+    n_done = len(todo) - sum(todo)
+    if n_done:
+        log.info("resuming %s: %d of %d items already written", out, n_done, len(paths))
+    t0 = time.perf_counter()
+    tasks = _batches(config, design, paths, todo, batch_items, out)
+    runner = (
+        _run_dask(tasks, scheduler, workers)
+        if scheduler is not None
+        else _run_local(tasks, workers)
+    )
+    try:
+        with _progress(progress, config.item_duration_s) as bar:
+            task_id = bar.add_task("generate", total=design.n_items, completed=n_done)
+            for result in runner:
+                bar.update(
+                    task_id,
+                    advance=result.n_written
+                    if keeps_audio
+                    else result.item_stop - result.item_start,
+                )
+    except OSError as exc:
+        raise DatasetError(
+            f"{out}: cannot write ({exc.strerror or exc}); the items written so far are complete, run again to resume"
+        ) from None
+    if keeps_audio:
+        existing = _existing_audio(out / AUDIO_DIR)
+        missing = [p for p in paths if p is not None and p.rsplit("/", 1)[-1] not in existing]
+        if missing:
+            raise DatasetError(
+                f"{out}: {len(missing)} items missing after generation, e.g. {missing[0]}"
+            )
+    elapsed = time.perf_counter() - t0
+    card = DatasetCard(
+        name=config.name,
+        source={
+            "kind": "synth",
+            "sound_model": config.sound_model,
+            "config": config.to_json_dict(),
+        },
+        factors=factors,
+        sample_rate=config.sample_rate,
+        n_samples=config.n_samples,
+        n_items=design.n_items,
+        seed=config.seed,
+        splits={k: int((metadata["split"] == k).sum()) for k in config.splits},
+        audio_format=None if config.audio_format == "none" else config.audio_format,
+        extra={
+            "config_hash": digest,
+            "n_settings": design.n_settings,
+            "n_variations": design.n_variations,
+            "fixed": dict(config.fixed),
+            "naming": config.naming,
+        },
+    )
+    try:
+        write_metadata(out, metadata)
+        write_card(out, card)  # last: the card marks the dataset complete
+        (out / JOURNAL_NAME).unlink(missing_ok=True)
+    except OSError as exc:
+        raise DatasetError(
+            f"{out}: cannot write metadata ({exc.strerror or exc}); run again to finish"
+        ) from None
+    rendered = max(design.n_items - n_done, 0)
+    if elapsed > 0 and rendered:
+        log.info(
+            "%d items in %.1f s: %.0f items/s, %.1fx realtime",
+            rendered,
+            elapsed,
+            rendered / elapsed,
+            rendered * config.item_duration_s / elapsed,
+        )
+    return Dataset(out)

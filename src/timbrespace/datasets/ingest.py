@@ -1,0 +1,400 @@
+"""Build a dataset from a labelled folder of real recordings.
+
+Three layouts are understood:
+
+``nsynth``
+    ``FOLDER/audio/*.wav`` + ``FOLDER/examples.json`` keyed by file stem (NSynth, and
+    ``../shared/data/notes``). Factors default to ``instrument_str``, ``pitch`` and
+    ``velocity`` where present; any other keys of the entries can be chosen.
+``seed002``
+    ``FOLDER/audio/GROUP/DESCRIPTOR/MAGNITUDE/1-N.wav`` (Semantic Timbre Generation
+    System, seed 002): N = 0..22 is the pitch E4..D6 (MIDI 64 + N). Factors
+    ``descriptor``, ``magnitude``, ``pitch``; the group is kept as a metadata column.
+``pattern``
+    Any folder: a regular expression whose named groups are the factors is matched
+    (``re.fullmatch``) against each audio file's path relative to the folder, without
+    extension (or against the file stem when the pattern has no ``/``).
+
+Audio is read with soundfile, mixed to mono and resampled with librosa when a file's
+rate differs from the dataset's. Unreadable files are skipped, named and counted (an
+error when none is readable); silent files are kept and flagged (``silent`` column),
+and produce zeros, never NaN, downstream. The dataset is written to a temporary folder
+beside ``out`` and renamed into place at the end, so an interrupted ingest leaves
+nothing half-written and an existing dataset is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import soundfile as sf
+
+from timbrespace.datasets.card import DatasetCard, encode_factor
+from timbrespace.datasets.dataset import (
+    AUDIO_DIR,
+    Dataset,
+    assign_splits,
+    write_audio_file,
+    write_card,
+    write_metadata,
+)
+from timbrespace.errors import DatasetError, ParameterError
+
+__all__ = ["ingest_folder", "detect_layout", "IngestReport", "AUDIO_EXTENSIONS", "SEED002_PITCH0_MIDI"]
+
+log = logging.getLogger(__name__)
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
+SEED002_PITCH0_MIDI = 64  # file 1-0.wav is E4
+SEED002_N_PITCHES = 23
+NSYNTH_DEFAULT_FACTORS = ("instrument_str", "pitch", "velocity")
+Layout = Literal["auto", "nsynth", "seed002", "pattern"]
+_SEED002_FILE = re.compile(r"(?P<take>\d+)-(?P<n>\d+)")
+
+
+@dataclass(frozen=True)
+class _Item:
+    path: Path
+    item_id: str
+    labels: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What an ingest kept and skipped (also stored in the card's ``extra``)."""
+
+    n_found: int
+    n_ingested: int
+    unreadable: tuple[str, ...]
+    unmatched: tuple[str, ...]
+    silent: tuple[str, ...]
+
+
+def _audio_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
+                  and not p.name.startswith("."))
+
+
+def detect_layout(folder: str | Path) -> str:
+    """Guess the layout of ``folder``: ``nsynth``, ``seed002`` or raise.
+
+    Raises
+    ------
+    DatasetError
+        If the folder is missing, holds no audio, or matches no known layout (then
+        ``--pattern`` is needed).
+    """
+    folder = Path(folder)
+    _check_folder(folder)
+    if (folder / "examples.json").is_file() and (folder / AUDIO_DIR).is_dir():
+        return "nsynth"
+    audio_root = folder / AUDIO_DIR if (folder / AUDIO_DIR).is_dir() else folder
+    files = _audio_files(audio_root)
+    if files and all(len(p.relative_to(audio_root).parts) == 4 for p in files[:50]):
+        return "seed002"
+    raise DatasetError(
+        f"{folder}: layout not recognised (expected audio/ + examples.json, or "
+        "audio/GROUP/DESCRIPTOR/MAGNITUDE/FILE); give --pattern with named groups"
+    )
+
+
+def _check_folder(folder: Path) -> None:
+    if not folder.exists():
+        raise DatasetError(f"folder {folder} does not exist")
+    if not folder.is_dir():
+        raise DatasetError(f"{folder} is not a folder")
+    if not any(folder.iterdir()):
+        raise DatasetError(f"folder {folder} is empty")
+
+
+def _nsynth_items(folder: Path, factors: list[str] | None) -> tuple[list[_Item], list[str], list[str]]:
+    try:
+        examples = json.loads((folder / "examples.json").read_text())
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{folder / 'examples.json'}: invalid JSON ({exc})") from None
+    if not isinstance(examples, dict) or not examples:
+        raise DatasetError(f"{folder / 'examples.json'}: expected a non-empty object keyed by file stem")
+    keys_available = sorted({k for entry in examples.values() if isinstance(entry, dict) for k in entry})
+    if factors is None:
+        factors = [f for f in NSYNTH_DEFAULT_FACTORS if f in keys_available]
+        if not factors:
+            raise DatasetError(
+                f"{folder / 'examples.json'}: none of the default factors {', '.join(NSYNTH_DEFAULT_FACTORS)}; "
+                f"choose with --factors from: {', '.join(keys_available)}"
+            )
+    for f in factors:
+        if f not in keys_available:
+            raise ParameterError(f"factor {f!r} is not a key of examples.json; available: {', '.join(keys_available)}")
+    files = {p.stem: p for p in _audio_files(folder / AUDIO_DIR)}
+    items: list[_Item] = []
+    unmatched = sorted(str(p.relative_to(folder)) for stem, p in files.items() if stem not in examples)
+    missing = sorted(k for k in examples if k not in files)
+    if missing:
+        log.warning("%d entries of examples.json have no audio file (e.g. %s)", len(missing), missing[0])
+    for stem in sorted(examples):
+        if stem not in files:
+            continue
+        entry = examples[stem]
+        if any(f not in entry for f in factors):
+            unmatched.append(str(files[stem].relative_to(folder)))
+            continue
+        items.append(_Item(files[stem], stem, {f: entry[f] for f in factors}))
+    return items, factors, unmatched
+
+
+def _seed002_items(folder: Path) -> tuple[list[_Item], list[str], list[str]]:
+    audio_root = folder / AUDIO_DIR if (folder / AUDIO_DIR).is_dir() else folder
+    items: list[_Item] = []
+    unmatched: list[str] = []
+    for path in _audio_files(audio_root):
+        rel = path.relative_to(audio_root)
+        parts = rel.parts
+        m = _SEED002_FILE.fullmatch(path.stem)
+        if len(parts) != 4 or m is None:
+            unmatched.append(str(rel))
+            continue
+        group, descriptor, magnitude = parts[0], parts[1], parts[2]
+        n = int(m.group("n"))
+        try:
+            magnitude_value = float(magnitude)
+        except ValueError:
+            unmatched.append(str(rel))
+            continue
+        if not 0 <= n < SEED002_N_PITCHES:
+            unmatched.append(str(rel))
+            continue
+        item_id = "-".join([group, descriptor, magnitude, path.stem])
+        items.append(_Item(
+            path, item_id,
+            {"descriptor": descriptor, "magnitude": magnitude_value, "pitch": SEED002_PITCH0_MIDI + n},
+            {"group": group},
+        ))
+    return items, ["descriptor", "magnitude", "pitch"], unmatched
+
+
+def _pattern_items(folder: Path, pattern: str) -> tuple[list[_Item], list[str], list[str]]:
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise ParameterError(f"--pattern {pattern!r} is not a valid regular expression ({exc})") from None
+    names = list(regex.groupindex)
+    if not names:
+        raise ParameterError(f"--pattern {pattern!r} has no named groups (?P<factor>...) to use as factors")
+    on_path = "/" in pattern
+    items: list[_Item] = []
+    unmatched: list[str] = []
+    stems: Counter[str] = Counter(p.stem for p in _audio_files(folder))
+    for path in _audio_files(folder):
+        rel = path.relative_to(folder)
+        subject = rel.with_suffix("").as_posix() if on_path else path.stem
+        m = regex.fullmatch(subject)
+        if m is None:
+            unmatched.append(str(rel))
+            continue
+        labels = {k: _maybe_number(v) for k, v in m.groupdict().items()}
+        item_id = path.stem if stems[path.stem] == 1 else rel.with_suffix("").as_posix().replace("/", "--")
+        items.append(_Item(path, item_id, labels))
+    return items, names, unmatched
+
+
+def _maybe_number(text: str | None) -> Any:
+    if text is None:
+        return ""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() and re.fullmatch(r"[+-]?\d+", text) else value
+
+
+def _read_mono(path: Path, sample_rate: int | None) -> tuple[np.ndarray, int]:
+    y, sr = sf.read(path, dtype="float32", always_2d=True)
+    y = y.mean(axis=1)
+    if y.size == 0:
+        raise ValueError("no samples")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("non-finite samples")
+    if sample_rate is not None and sr != sample_rate:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=sr, target_sr=sample_rate).astype(np.float32)
+        sr = sample_rate
+    return y, sr
+
+
+def ingest_folder(
+    folder: str | Path,
+    out: str | Path,
+    *,
+    layout: Layout = "auto",
+    factors: list[str] | None = None,
+    pattern: str | None = None,
+    sample_rate: int | None = None,
+    duration_s: float | None = None,
+    splits: dict[str, float] | None = None,
+    seed: int = 0,
+    name: str | None = None,
+    overwrite: bool = False,
+) -> Dataset:
+    """Ingest a labelled folder of recordings as a timbrespace dataset.
+
+    Parameters
+    ----------
+    folder : path-like
+        The labelled folder (see the module docstring for the layouts).
+    out : path-like
+        Dataset folder to create. Must not exist (or be empty) unless ``overwrite``.
+    layout : {"auto", "nsynth", "seed002", "pattern"}
+        ``auto`` picks ``pattern`` when ``pattern`` is given, else detects.
+    factors : list of str, optional
+        NSynth layout: keys of ``examples.json`` to use as factors.
+    pattern : str, optional
+        Regular expression with named groups (the factors) for the ``pattern`` layout.
+    sample_rate : int, optional
+        Resample every file to this rate in Hz (default: the most common rate found).
+    duration_s : float, optional
+        Item length in seconds (items are padded or trimmed when loaded); default: the
+        longest item.
+    splits : dict of str to float, optional
+        Split fractions (default train 0.8, valid 0.1, test 0.1), reproducible from ``seed``.
+    seed : int
+        Seed of the split assignment.
+    name : str, optional
+        Dataset name (default: the folder's name).
+    overwrite : bool
+        Replace an existing dataset at ``out``.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DatasetError
+        Missing or empty folder, unknown layout, no readable audio, no file matching
+        the pattern, or ``out`` already holding data.
+    ParameterError
+        Invalid pattern or factor names.
+    """
+    folder = Path(folder)
+    out = Path(out)
+    _check_folder(folder)
+    if layout == "auto":
+        layout = "pattern" if pattern is not None else detect_layout(folder)  # type: ignore[assignment]
+    if layout == "nsynth":
+        items, factor_names, unmatched = _nsynth_items(folder, factors)
+    elif layout == "seed002":
+        items, factor_names, unmatched = _seed002_items(folder)
+    elif layout == "pattern":
+        if not pattern:
+            raise ParameterError("layout 'pattern' needs --pattern with named groups, e.g. '(?P<pitch>\\d+)-(?P<velocity>\\d+)'")
+        items, factor_names, unmatched = _pattern_items(folder, pattern)
+    else:
+        raise ParameterError(f"layout={layout!r} is not one of auto, nsynth, seed002, pattern")
+    if unmatched:
+        shown = ", ".join(unmatched[:10]) + (f" and {len(unmatched) - 10} more" if len(unmatched) > 10 else "")
+        log.warning("%d files do not match the %s layout and are skipped: %s", len(unmatched), layout, shown)
+    if not items:
+        raise DatasetError(f"{folder}: no audio file matches the {layout} layout ({len(unmatched)} files did not match)")
+    if duration_s is not None and not (np.isfinite(duration_s) and duration_s > 0):
+        raise ParameterError(f"duration_s={duration_s} must be a positive number of seconds")
+    if sample_rate is not None and sample_rate <= 0:
+        raise ParameterError(f"sample_rate={sample_rate} must be a positive integer (Hz)")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise DatasetError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
+
+    if sample_rate is None:
+        rates: Counter[int] = Counter()
+        for item in items[:200]:
+            try:
+                rates[sf.info(item.path).samplerate] += 1
+            except Exception:
+                continue
+        sample_rate = rates.most_common(1)[0][0] if rates else 22050
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ingest-", dir=out.parent))
+    try:
+        rows: list[dict[str, Any]] = []
+        unreadable: list[str] = []
+        silent: list[str] = []
+        lengths: list[int] = []
+        for item in items:
+            try:
+                y, _ = _read_mono(item.path, sample_rate)
+            except Exception as exc:
+                unreadable.append(f"{item.path.relative_to(folder)} ({type(exc).__name__}: {str(exc)[:80]})")
+                continue
+            is_silent = not np.any(np.abs(y) > 1e-7)
+            if is_silent:
+                silent.append(str(item.path.relative_to(folder)))
+            rel_audio = f"{AUDIO_DIR}/{item.item_id}.wav"
+            write_audio_file(staging / rel_audio, y, sample_rate)
+            lengths.append(len(y))
+            rows.append({"item_id": item.item_id, "audio_path": rel_audio, "source_path": str(item.path.relative_to(folder)),
+                         "silent": is_silent, **item.extra, **item.labels})
+        if unreadable:
+            log.warning("%d unreadable files skipped: %s", len(unreadable), "; ".join(unreadable[:5]))
+        if not rows:
+            raise DatasetError(f"{folder}: none of the {len(items)} audio files could be read ({unreadable[0]})")
+        if silent:
+            log.warning("%d silent files kept (flagged in the 'silent' column): %s", len(silent), ", ".join(silent[:5]))
+        meta = pd.DataFrame(rows)
+        specs = []
+        for f in factor_names:
+            codes, spec = encode_factor(meta[f].to_numpy(), name=f, unit=_guess_unit(f))
+            meta[f"{f}_code"] = codes
+            specs.append(spec)
+        meta["variation"] = 0
+        fractions = splits or {"train": 0.8, "valid": 0.1, "test": 0.1}
+        meta["split"] = assign_splits(len(meta), fractions, seed=seed)
+        n_samples = int(round(duration_s * sample_rate)) if duration_s is not None else int(max(lengths))
+        card = DatasetCard(
+            name=name or folder.resolve().name,
+            source={"kind": "ingest", "layout": layout, "path": str(folder.resolve()),
+                    **({"pattern": pattern} if pattern else {})},
+            factors=specs, sample_rate=int(sample_rate), n_samples=n_samples, n_items=len(meta), seed=seed,
+            splits={k: int((meta["split"] == k).sum()) for k in fractions},
+            audio_format="wav",
+            extra={"n_found": len(items) + len(unmatched), "unreadable": unreadable, "unmatched": unmatched,
+                   "silent": silent},
+        )
+        write_metadata(staging, meta)
+        write_card(staging, card)
+        if out.exists():
+            backup = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, backup)
+            os.replace(staging, out)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    log.info("ingested %d items (%d unreadable, %d unmatched, %d silent) into %s",
+             len(rows), len(unreadable), len(unmatched), len(silent), out)
+    return Dataset(out)
+
+
+def _guess_unit(name: str) -> str:
+    if name.endswith("_hz"):
+        return "Hz"
+    if name.endswith("_db"):
+        return "dB"
+    if name.endswith("_s"):
+        return "s"
+    if name in ("pitch", "midi_note") or name.startswith("midi_"):
+        return "MIDI note"
+    return ""

@@ -1,0 +1,262 @@
+"""``extract`` and ``invert``: features with a sidecar, and the way back to audio."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from timbrespace import __version__
+from timbrespace.errors import ParameterError
+from timbrespace.features.config import FeatureConfig, FeatureResult, InversionResult
+from timbrespace.features.normalization import (
+    apply_normalization,
+    fit_standardize,
+    item_minmax,
+    undo_normalization,
+)
+from timbrespace.features.transforms import METHODS, forward, inverse
+
+__all__ = ["extract", "invert", "make_sidecar", "check_audio", "SIDECAR_FORMAT"]
+
+logger = logging.getLogger(__name__)
+
+SIDECAR_FORMAT = "timbrespace.features/1"
+
+
+def check_audio(audio: Any, *, sample_rate: Any) -> np.ndarray:
+    """Validate audio and return it as float32 ``(n_items, n_samples)``.
+
+    Raises
+    ------
+    ParameterError
+        Not a real floating array of 1 or 2 dimensions, non-finite values, empty, or a
+        non-positive ``sample_rate``.
+    """
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
+        raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer (Hz)")
+    if isinstance(audio, np.ndarray):
+        arr = audio
+    else:
+        try:
+            arr = np.asarray(audio)
+        except Exception:
+            raise ParameterError(f"audio of type {type(audio).__name__} is not an array") from None
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ParameterError(f"audio dtype={arr.dtype} must be floating point (float32 or float64)")
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise ParameterError(f"audio shape={arr.shape} must be (n_samples,) or (n_items, n_samples)")
+    if arr.shape[1] == 0:
+        raise ParameterError(f"audio shape={arr.shape} has no samples")
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError("audio contains NaN or infinite samples")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _layout(cfg: FeatureConfig) -> str:
+    rows = {
+        "db": "dB re 1.0 (20 log10), floored top_db below each item's maximum",
+        "magnitude": "linear magnitude",
+        "db_phase": "rows [0, n/2): dB as 'db'; rows [n/2, n): phase in radians",
+        "complex": "rows [0, n/2): real part; rows [n/2, n): imaginary part",
+        "real": "MDCT coefficients",
+    }[str(cfg.output)]
+    return f"{cfg.kind}: {rows}"
+
+
+def make_sidecar(
+    cfg: FeatureConfig, *, sample_rate: int, n_samples: int, shape: Sequence[int], normalization: dict[str, Any]
+) -> dict[str, Any]:
+    """The JSON-able description :func:`invert` needs (see :class:`FeatureResult`)."""
+    return {
+        "format": SIDECAR_FORMAT,
+        "library_version": __version__,
+        "config": cfg.model_dump(mode="json"),
+        "sample_rate": int(sample_rate),
+        "n_samples": int(n_samples),
+        "shape": [int(s) for s in shape],
+        "layout": _layout(cfg),
+        "normalization": normalization,
+    }
+
+
+def extract(
+    audio: np.ndarray,
+    config: FeatureConfig | Mapping[str, Any],
+    *,
+    sample_rate: int,
+    standardize_stats: tuple[np.ndarray, np.ndarray] | None = None,
+) -> FeatureResult:
+    """Compute a representation of a batch of audio, with its sidecar.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_items, n_samples) or (n_samples,), dtype=float32 or float64]
+    config : FeatureConfig or dict
+        See :class:`FeatureConfig` for kinds, outputs and normalisations.
+    sample_rate : int
+        Hz.
+    standardize_stats : tuple of np.ndarray, optional
+        ``(mean, std)`` per row to use for ``normalization="standardize"`` instead of
+        fitting them on ``audio`` (e.g. statistics of a train split).
+
+    Returns
+    -------
+    FeatureResult
+        ``features``: float32 ``(n_items, n_rows)`` for single-frame spectra,
+        ``(n_items, n_rows, n_frames)`` otherwise. ``n_rows`` is ``n_fft // 2 + 1``
+        (or ``n_bins``) for STFT magnitudes, twice that for ``db_phase``/``complex``,
+        ``n_mels``, the CQT/NSGT bin count (doubled for complex), or ``n_fft // 2`` for
+        MDCT. ``sidecar``: JSON-able, with the statistics that undo the normalisation.
+
+    Raises
+    ------
+    ParameterError
+        Bad audio (dtype, shape, non-finite) or sample rate; ``FeatureConfigError`` (a
+        ParameterError) for a bad config.
+
+    Examples
+    --------
+    >>> y = np.zeros((2, 22050), np.float32)
+    >>> res = extract(y, FeatureConfig(n_fft=1024, hop_length=256), sample_rate=22050)
+    >>> res.features.shape
+    (2, 513, 87)
+    """
+    cfg = config if isinstance(config, FeatureConfig) else FeatureConfig(**dict(config))
+    y = check_audio(audio, sample_rate=sample_rate)
+    raw = forward(y, cfg, sample_rate=int(sample_rate))
+    norm: dict[str, Any] = {"kind": cfg.normalization}
+    if cfg.normalization == "minmax_item":
+        lo, hi = item_minmax(raw)
+        feats = apply_normalization(raw, "minmax_item", item_min=lo, item_max=hi)
+        norm.update(item_min=lo.tolist(), item_max=hi.tolist())
+    elif cfg.normalization == "standardize":
+        mean, std = standardize_stats if standardize_stats is not None else fit_standardize(raw)
+        mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+        if mean.shape != (raw.shape[1],) or std.shape != (raw.shape[1],):
+            raise ParameterError(f"standardize_stats have shape {mean.shape}/{std.shape}; expected ({raw.shape[1]},)")
+        feats = apply_normalization(raw, "standardize", mean=mean, std=std)
+        norm.update(mean=mean.tolist(), std=std.tolist())
+    else:
+        feats = raw
+    sidecar = make_sidecar(cfg, sample_rate=int(sample_rate), n_samples=y.shape[1], shape=feats.shape[1:],
+                           normalization=norm)
+    return FeatureResult(features=feats, sidecar=sidecar)
+
+
+def _minmax_for(
+    sidecar: Mapping[str, Any], n: int, indices: Any, item_min: Any, item_max: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    if item_min is not None or item_max is not None:
+        if item_min is None or item_max is None:
+            raise ParameterError("give both item_min and item_max, or neither")
+        lo, hi = np.broadcast_to(np.asarray(item_min, float), (n,)), np.broadcast_to(np.asarray(item_max, float), (n,))
+        return lo, hi
+    norm = sidecar["normalization"]
+    lo, hi = np.asarray(norm["item_min"], dtype=np.float64), np.asarray(norm["item_max"], dtype=np.float64)
+    if indices is not None:
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.shape != (n,):
+            raise ParameterError(f"indices has shape {idx.shape}; expected ({n},), one per feature item")
+        if idx.size and (idx.min() < 0 or idx.max() >= len(lo)):
+            raise ParameterError(f"indices must be in [0, {len(lo)}) (items in the sidecar)")
+        return lo[idx], hi[idx]
+    if len(lo) != n:
+        raise ParameterError(
+            f"the sidecar stores min/max for {len(lo)} items but features have {n}: pass indices= "
+            "(which stored items these are) or item_min=/item_max= (e.g. interpolated for decoded latents)"
+        )
+    return lo, hi
+
+
+def invert(
+    features: np.ndarray,
+    sidecar: Mapping[str, Any] | FeatureResult,
+    *,
+    method: str = "auto",
+    n_iter: int | None = None,
+    momentum: float = 0.99,
+    seed: int = 0,
+    indices: Sequence[int] | np.ndarray | None = None,
+    item_min: Any = None,
+    item_max: Any = None,
+    return_info: bool = False,
+) -> np.ndarray | InversionResult:
+    """Turn features (stored, or decoded by a model) back into audio.
+
+    Parameters
+    ----------
+    features : np.ndarray [shape=(n_items, *sidecar["shape"]) or sidecar["shape"]]
+        Normalised features as :func:`extract` made them (model output is clipped to the
+        sidecar's layout only through the normalisation it undoes).
+    sidecar : dict or FeatureResult
+        From :func:`extract` or ``Dataset.feature_sidecar(name)``.
+    method : str
+        ``"auto"`` (exact inverse when phase is stored: iSTFT, iMDCT, iNSGT, iCQT;
+        otherwise ``"pghi+gl"`` for STFT/mel and Griffin-Lim for CQT/NSGT), ``"phase"``
+        (iSTFT with stored phase), ``"griffinlim"`` (fast Griffin-Lim from random
+        phase), ``"pghi"`` (phase-gradient heap integration, no iterations), ``"pghi+gl"``
+        (PGHI then fast Griffin-Lim). Mel is first mapped to linear magnitude by NNLS
+        (:func:`librosa.feature.inverse.mel_to_stft`).
+    n_iter : int, optional
+        Griffin-Lim iterations (default 32 for ``griffinlim``, 16 after PGHI).
+    momentum : float
+        Fast Griffin-Lim momentum (Perraudin et al. 2013), default 0.99.
+    seed : int
+        Seeds the random initial phase of ``griffinlim``.
+    indices : array-like of int, optional
+        Which stored items ``features`` are (to pick their min/max for ``minmax_item``).
+    item_min, item_max : float or array-like, optional
+        Per-item min/max to undo ``minmax_item`` with (e.g. interpolated for decoded
+        latents, as seed 002 did).
+    return_info : bool
+        Return an :class:`InversionResult` (audio, method, iterations, spectral
+        convergence per item) instead of the audio alone.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_items, n_samples), dtype=float32] or InversionResult
+        ``n_samples`` and the sample rate are the sidecar's.
+
+    Raises
+    ------
+    ParameterError
+        Shape mismatch with the sidecar, a method that cannot invert this
+        representation, or missing normalisation statistics.
+
+    References
+    ----------
+    Perraudin, Balazs & Søndergaard (2013); Průša, Balazs & Søndergaard (2017); seed 002
+    (min-max undo, dB to amplitude, Griffin-Lim at the right ``n_fft``).
+    """
+    if isinstance(sidecar, FeatureResult):
+        sidecar = sidecar.sidecar
+    if sidecar.get("format") != SIDECAR_FORMAT:
+        raise ParameterError(f"sidecar format {sidecar.get('format')!r} is not {SIDECAR_FORMAT!r}")
+    if method not in (*METHODS, "imdct"):
+        raise ParameterError(f"method={method!r} is unknown: allowed {(*METHODS, 'imdct')}")
+    cfg = FeatureConfig(**sidecar["config"])
+    shape = tuple(sidecar["shape"])
+    x = np.asarray(features)
+    if x.shape == shape:
+        x = x[None]
+    if x.shape[1:] != shape:
+        raise ParameterError(f"features shape={x.shape} does not match the sidecar's (n_items, {', '.join(map(str, shape))})")
+    if not np.issubdtype(x.dtype, np.floating) or not np.all(np.isfinite(x)):
+        raise ParameterError("features must be finite floating-point values")
+    norm = sidecar["normalization"]
+    kind = norm["kind"]
+    if kind == "minmax_item":
+        lo, hi = _minmax_for(sidecar, len(x), indices, item_min, item_max)
+        raw = undo_normalization(x, kind, item_min=lo, item_max=hi)
+    elif kind == "standardize":
+        raw = undo_normalization(x, kind, mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
+    else:
+        raw = np.asarray(x, dtype=np.float64)
+    result = inverse(raw, cfg, sample_rate=int(sidecar["sample_rate"]), n_samples=int(sidecar["n_samples"]),
+                     method=method, n_iter=n_iter, momentum=momentum, seed=seed)
+    return result if return_info else result.audio

@@ -1,0 +1,217 @@
+"""Features of a whole dataset on disk: ``features/<name>.zarr`` + ``features/<name>.json``.
+
+The zarr array (float32, chunked along items by ``batch_size``) is written chunk by
+chunk; a chunk already on disk is skipped, so an interrupted run resumes. Per-item
+min/max (``minmax_item``) go to a companion array ``<name>.item_stats.zarr`` next to it
+while running (so that a resumed run still knows them) and into the sidecar at the end.
+The sidecar is written last, atomically: a feature set is complete when its JSON exists.
+``standardize`` statistics are fitted on the ``train`` split first (all items if the
+dataset has no train split) and kept in the array's attributes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.features.api import make_sidecar
+from timbrespace.features.config import FeatureConfig
+from timbrespace.features.normalization import NormStats, apply_normalization, item_minmax
+from timbrespace.features.transforms import forward
+from timbrespace.utils.atomic import atomic_write_json
+
+if TYPE_CHECKING:
+    from timbrespace.datasets.dataset import Dataset
+
+__all__ = ["compute_dataset_features", "default_feature_name"]
+
+logger = logging.getLogger(__name__)
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+def default_feature_name(config: FeatureConfig) -> str:
+    """A readable name such as ``stft_1024_256_db`` or ``mel_2048_512_128_db_minmax_item``."""
+    parts = [config.kind]
+    if config.kind == "cqt":
+        parts += [str(config.hop_length), str(config.n_bins), str(config.bins_per_octave)]
+    elif config.kind == "nsgt":
+        parts += [str(config.bins_per_octave)]
+    else:
+        parts += [str(config.n_fft), str(config.hop_length)]
+    if config.kind == "mel":
+        parts.append(str(config.n_mels))
+    if config.single_frame:
+        parts.append("frame")
+    parts.append(str(config.output))
+    if config.normalization != "none":
+        parts.append(config.normalization)
+    return "_".join(parts)
+
+
+def _open_or_create(path: Path, shape: tuple[int, ...], chunks: tuple[int, ...], attrs: dict[str, Any]) -> Any:
+    import zarr
+
+    if path.exists():
+        try:
+            arr = zarr.open_array(str(path), mode="r+")
+            if tuple(arr.shape) == shape and tuple(arr.chunks) == chunks and dict(arr.attrs) == attrs:
+                return arr
+        except Exception as exc:  # unreadable leftovers from a killed run: start again
+            logger.debug("cannot reuse %s (%s)", path, exc)
+        logger.info("%s holds other features or is damaged: recomputing", path)
+        shutil.rmtree(path)
+    arr = zarr.create_array(store=str(path), shape=shape, chunks=chunks, dtype="float32", fill_value=0.0)
+    arr.attrs.update(attrs)
+    return arr
+
+
+def _chunk_done(path: Path, chunk_index: int, ndim: int) -> bool:
+    # zarr 3 default chunk keys: c/<i>/0/0...; a chunk file exists once it was written
+    return (path / "c" / str(chunk_index) / Path(*(["0"] * (ndim - 1)))).is_file()
+
+
+def compute_dataset_features(
+    dataset: Dataset | str | Path,
+    config: FeatureConfig | dict[str, Any],
+    *,
+    name: str | None = None,
+    batch_size: int = 256,
+    progress: bool = False,
+) -> str:
+    """Compute features for every item of a dataset and store them with their sidecar.
+
+    Parameters
+    ----------
+    dataset : Dataset or path-like
+    config : FeatureConfig or dict
+    name : str, optional
+        Feature set name (default :func:`default_feature_name`).
+    batch_size : int
+        Items per batch and per zarr chunk.
+    progress : bool
+        Show a progress bar (rich).
+
+    Returns
+    -------
+    str
+        The feature set name; read it back with ``dataset.load_features(name)`` and
+        ``dataset.feature_sidecar(name)``.
+
+    Raises
+    ------
+    ParameterError
+        Bad name or batch size (``FeatureConfigError`` for a bad config).
+    DatasetError
+        Unreadable audio.
+    """
+    from timbrespace.datasets.dataset import Dataset
+
+    ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
+    cfg = config if isinstance(config, FeatureConfig) else FeatureConfig(**dict(config))
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
+    name = name or default_feature_name(cfg)
+    if not _NAME_RE.match(name):
+        raise ParameterError(f"name={name!r} must be letters, digits, '_', '-', '.', '+' (not starting with a symbol)")
+    n_items = len(ds)
+    if n_items == 0:
+        raise DatasetError(f"{ds.root}: no items to compute features for")
+    out_dir = ds.features_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sidecar_path = out_dir / f"{name}.json"
+    zarr_path = out_dir / f"{name}.zarr"
+    sr = ds.sample_rate
+    probe = ds.load_audio([0])
+    n_samples = probe.shape[1]
+    item_shape = forward(probe, cfg, sample_rate=sr).shape[1:]
+    if sidecar_path.is_file() and zarr_path.exists():
+        import json
+
+        old = json.loads(sidecar_path.read_text())
+        if old.get("config") == cfg.model_dump(mode="json") and old.get("n_samples") == n_samples:
+            logger.info("features %r already complete", name)
+            return name
+    sidecar_path.unlink(missing_ok=True)
+
+    attrs: dict[str, Any] = {"config": cfg.model_dump(mode="json"), "sample_rate": sr, "n_samples": n_samples}
+    norm: dict[str, Any] = {"kind": cfg.normalization}
+    if cfg.normalization == "standardize":
+        previous = _stored_attrs(zarr_path)
+        if all(previous.get(k) == v for k, v in attrs.items()) and "mean" in previous and "std" in previous:
+            attrs.update(mean=previous["mean"], std=previous["std"])  # resume: keep the fitted statistics
+        else:
+            mean, std = _fit_standardize(ds, cfg, batch_size)
+            attrs.update(mean=mean.tolist(), std=std.tolist())
+    arr = _open_or_create(zarr_path, (n_items, *item_shape), (batch_size, *item_shape), attrs)
+    stats_arr = None
+    if cfg.normalization == "minmax_item":
+        stats_arr = _open_or_create(out_dir / f"{name}.item_stats.zarr", (n_items, 2), (batch_size, 2), attrs)
+
+    starts = list(range(0, n_items, batch_size))
+    iterator = _progress(starts, f"features {name}") if progress else starts
+    for chunk_index, start in enumerate(iterator):
+        if _chunk_done(zarr_path, chunk_index, arr.ndim) and (
+            stats_arr is None or _chunk_done(out_dir / f"{name}.item_stats.zarr", chunk_index, 2)
+        ):
+            continue
+        idx = np.arange(start, min(start + batch_size, n_items))
+        raw = forward(ds.load_audio(idx), cfg, sample_rate=sr)
+        if cfg.normalization == "minmax_item":
+            lo, hi = item_minmax(raw)
+            assert stats_arr is not None
+            stats_arr[start : start + len(idx)] = np.stack([lo, hi], axis=1).astype(np.float32)
+            feats = apply_normalization(raw, "minmax_item", item_min=lo, item_max=hi)
+        elif cfg.normalization == "standardize":
+            feats = apply_normalization(raw, "standardize", mean=np.asarray(attrs["mean"]), std=np.asarray(attrs["std"]))
+        else:
+            feats = raw
+        arr[start : start + len(idx)] = feats
+    if cfg.normalization == "minmax_item":
+        assert stats_arr is not None
+        stats = np.asarray(stats_arr[:], dtype=np.float64)
+        norm.update(item_min=stats[:, 0].tolist(), item_max=stats[:, 1].tolist())
+    elif cfg.normalization == "standardize":
+        norm.update(mean=attrs["mean"], std=attrs["std"], fitted_on="train" if _has_train(ds) else "all")
+    sidecar = make_sidecar(cfg, sample_rate=sr, n_samples=n_samples, shape=item_shape, normalization=norm)
+    sidecar["item_ids"] = ds.item_ids
+    atomic_write_json(sidecar_path, sidecar)
+    if stats_arr is not None:
+        shutil.rmtree(out_dir / f"{name}.item_stats.zarr", ignore_errors=True)
+    logger.info("wrote %s (%d items, shape %s)", zarr_path, n_items, item_shape)
+    return name
+
+
+def _stored_attrs(path: Path) -> dict[str, Any]:
+    import zarr
+
+    if not path.exists():
+        return {}
+    try:
+        return dict(zarr.open_array(str(path), mode="r").attrs)
+    except Exception:
+        return {}
+
+
+def _has_train(ds: Dataset) -> bool:
+    return "split" in ds.metadata and bool((ds.metadata["split"] == "train").any())
+
+
+def _fit_standardize(ds: Dataset, cfg: FeatureConfig, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    idx_all = ds.split_indices("train") if _has_train(ds) else np.arange(len(ds))
+    stats = NormStats()
+    for start in range(0, len(idx_all), batch_size):
+        stats.update(forward(ds.load_audio(idx_all[start : start + batch_size]), cfg, sample_rate=ds.sample_rate))
+    return stats.mean_std()
+
+
+def _progress(items: list[int], label: str) -> Any:
+    from rich.progress import track
+
+    return track(items, description=label)

@@ -1,0 +1,256 @@
+"""Raw transforms (before normalisation) and their inverses, one pair per ``kind``.
+
+``forward`` returns float32 features laid out as documented in :class:`FeatureConfig`;
+``inverse`` takes un-normalised features back to audio. Both work on whole batches.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import librosa
+import numpy as np
+import torch
+
+from timbrespace.errors import ParameterError
+from timbrespace.features._nsgt import nsgt_transform
+from timbrespace.features._stft import _window_np, spectral_convergence
+from timbrespace.features.config import FeatureConfig, InversionResult
+from timbrespace.features.mdct import imdct, mdct
+from timbrespace.features.phase import PHASE_METHODS, StftGeometry, retrieve_phase
+
+__all__ = ["forward", "inverse", "to_db", "from_db", "METHODS"]
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("auto", "phase", *PHASE_METHODS)
+
+
+def to_db(magnitude: np.ndarray, *, amin: float, top_db: float | None) -> np.ndarray:
+    """``20 log10(max(|X|, amin))`` re 1.0, floored ``top_db`` below each item's max."""
+    db = 20.0 * np.log10(np.maximum(magnitude, amin))
+    if top_db is not None and db.size:
+        peak = db.reshape(len(db), -1).max(axis=1).reshape((-1,) + (1,) * (db.ndim - 1))
+        db = np.maximum(db, peak - top_db)
+    return db
+
+
+def from_db(db: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`to_db` (above the floor)."""
+    return np.power(10.0, np.asarray(db, dtype=np.float64) / 20.0)
+
+
+def _geometry(cfg: FeatureConfig) -> StftGeometry:
+    assert cfg.hop_length is not None and cfg.win_length is not None and cfg.window is not None
+    return StftGeometry(cfg.n_fft, cfg.hop_length, cfg.win_length, cfg.window, cfg.center, cfg.pad_mode)
+
+
+def _complex_stft(audio: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
+    if cfg.single_frame:
+        frame = np.zeros((audio.shape[0], cfg.n_fft), dtype=np.float64)
+        m = min(cfg.n_fft, audio.shape[1])
+        frame[:, :m] = audio[:, :m]
+        assert cfg.window is not None and cfg.win_length is not None
+        return np.fft.rfft(frame * _window_np(cfg.window, cfg.win_length, cfg.n_fft), axis=1)
+    return _geometry(cfg).stft(torch.from_numpy(audio)).numpy()
+
+
+def _mel_basis(cfg: FeatureConfig, sample_rate: int) -> np.ndarray:
+    return librosa.filters.mel(sr=sample_rate, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin_hz or 0.0,
+                               fmax=cfg.fmax_hz)
+
+
+def _nsgt_fmax(cfg: FeatureConfig, sample_rate: int) -> float:
+    return float(cfg.fmax_hz) if cfg.fmax_hz is not None else 0.45 * sample_rate
+
+
+def _stack_output(spec: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
+    """Complex spectra -> the configured real output (rows stacked along axis 1)."""
+    if cfg.output == "complex":
+        return np.concatenate([spec.real, spec.imag], axis=1)
+    mag = np.abs(spec)
+    if cfg.output == "magnitude":
+        return mag
+    db = to_db(mag, amin=cfg.amin, top_db=cfg.top_db)
+    if cfg.output == "db_phase":
+        return np.concatenate([db, np.angle(spec)], axis=1)
+    return db
+
+
+def forward(audio: np.ndarray, cfg: FeatureConfig, *, sample_rate: int) -> np.ndarray:
+    """Un-normalised features of a batch, float32 (see :func:`~timbrespace.features.extract`)."""
+    if cfg.kind == "stft" and cfg.output in ("db", "magnitude") and not cfg.single_frame:
+        mag = _geometry(cfg).stft(torch.from_numpy(audio))[:, : cfg.n_bins].abs().numpy()
+        out = mag if cfg.output == "magnitude" else to_db(mag, amin=cfg.amin, top_db=cfg.top_db)
+    elif cfg.kind == "stft":
+        spec = _complex_stft(audio, cfg)
+        if cfg.n_bins is not None:
+            spec = spec[:, : cfg.n_bins]
+        out = _stack_output(spec, cfg)
+    elif cfg.kind == "mel":
+        mag = _geometry(cfg).stft(torch.from_numpy(audio)).abs()
+        mel = torch.matmul(torch.from_numpy(_mel_basis(cfg, sample_rate)), mag).numpy()
+        out = mel if cfg.output == "magnitude" else to_db(mel, amin=cfg.amin, top_db=cfg.top_db)
+    elif cfg.kind == "mdct":
+        assert cfg.window is not None
+        out = mdct(audio, n_fft=cfg.n_fft, window=cfg.window, kbd_alpha=cfg.kbd_alpha, single_frame=cfg.single_frame)
+    elif cfg.kind == "cqt":
+        spec = librosa.cqt(audio, sr=sample_rate, hop_length=cfg.hop_length, fmin=cfg.fmin_hz, n_bins=cfg.n_bins,
+                           bins_per_octave=cfg.bins_per_octave, window=cfg.window)
+        out = _stack_output(spec, cfg)
+    elif cfg.kind == "nsgt":
+        assert cfg.fmin_hz is not None
+        tr = nsgt_transform(cfg.fmin_hz, _nsgt_fmax(cfg, sample_rate), cfg.bins_per_octave, sample_rate,
+                            audio.shape[1])
+        spec = np.stack([np.asarray(tr.forward(y.astype(np.float64))) for y in audio]) if len(audio) else None
+        if spec is None:
+            return np.zeros((0,), dtype=np.float32)
+        out = _stack_output(spec, cfg)
+    else:  # pragma: no cover - FeatureConfig validates kind
+        raise ParameterError(f"kind={cfg.kind!r} is unknown")
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _split_magnitude(raw: np.ndarray, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray | None]:
+    """Un-normalised features -> (linear magnitude, phase or None) or complex (second None)."""
+    if cfg.output == "complex":
+        half = raw.shape[1] // 2
+        return raw[:, :half] + 1j * raw[:, half:], None
+    if cfg.output == "db_phase":
+        half = raw.shape[1] // 2
+        return from_db(raw[:, :half]), raw[:, half:]
+    if cfg.output == "db":
+        return from_db(raw), None
+    return np.maximum(raw, 0.0), None
+
+
+def _pad_bins(x: np.ndarray, n_fft: int) -> np.ndarray:
+    full = n_fft // 2 + 1
+    if x.shape[1] >= full:
+        return x
+    pad = [(0, 0)] * x.ndim
+    pad[1] = (0, full - x.shape[1])
+    return np.pad(x, pad)
+
+
+def inverse(
+    raw: np.ndarray,
+    cfg: FeatureConfig,
+    *,
+    sample_rate: int,
+    n_samples: int,
+    method: str = "auto",
+    n_iter: int | None = None,
+    momentum: float = 0.99,
+    seed: int = 0,
+) -> InversionResult:
+    """Audio from un-normalised features (see :func:`~timbrespace.features.invert`)."""
+    if cfg.kind == "mdct":
+        _check_method(method, ("auto", "imdct"), cfg)
+        assert cfg.window is not None
+        audio = imdct(raw, n_samples=n_samples, window=cfg.window, kbd_alpha=cfg.kbd_alpha)
+        return InversionResult(audio=audio, method="imdct")
+    if cfg.kind == "cqt":
+        return _inverse_cqt(raw, cfg, sample_rate=sample_rate, n_samples=n_samples, method=method, n_iter=n_iter,
+                            momentum=momentum, seed=seed)
+    if cfg.kind == "nsgt":
+        return _inverse_nsgt(raw, cfg, sample_rate=sample_rate, n_samples=n_samples, method=method,
+                             n_iter=n_iter, momentum=momentum, seed=seed)
+    if cfg.kind == "mel":
+        _check_method(method, ("auto", *PHASE_METHODS), cfg)
+        mel = _split_magnitude(raw, cfg)[0].real
+        mag = librosa.feature.inverse.mel_to_stft(mel, sr=sample_rate, n_fft=cfg.n_fft, power=1.0,
+                                                  fmin=cfg.fmin_hz or 0.0, fmax=cfg.fmax_hz)
+        method = "pghi+gl" if method == "auto" else method
+        audio, sc, it = retrieve_phase(mag, _geometry(cfg), n_samples=n_samples, method=method, n_iter=n_iter,
+                                       momentum=momentum, seed=seed)
+        return InversionResult(audio=audio, method=method, n_iter=it, spectral_convergence=sc)
+    # stft
+    mag, phase = _split_magnitude(raw, cfg)
+    has_phase = cfg.output in ("db_phase", "complex")
+    _check_method(method, ("auto", "phase", *PHASE_METHODS) if has_phase else ("auto", *PHASE_METHODS), cfg)
+    if method == "auto":
+        method = "phase" if has_phase else "pghi+gl"
+    spec = mag * np.exp(1j * phase) if phase is not None else mag
+    spec = _pad_bins(spec, cfg.n_fft)
+    if cfg.single_frame:
+        return _inverse_single_frame(spec, cfg, n_samples=n_samples, method=method)
+    if method == "phase":
+        audio = _geometry(cfg).istft(torch.from_numpy(spec.astype(np.complex128)), n_samples).numpy()
+        return InversionResult(audio=audio.astype(np.float32), method="phase")
+    audio, sc, it = retrieve_phase(np.abs(spec), _geometry(cfg), n_samples=n_samples, method=method, n_iter=n_iter,
+                                   momentum=momentum, seed=seed)
+    return InversionResult(audio=audio, method=method, n_iter=it, spectral_convergence=sc)
+
+
+def _check_method(method: str, allowed: tuple[str, ...], cfg: FeatureConfig) -> None:
+    if method not in allowed:
+        raise ParameterError(
+            f"method={method!r} cannot invert kind={cfg.kind!r} output={cfg.output!r}: allowed {allowed}"
+        )
+
+
+def _inverse_single_frame(spec: np.ndarray, cfg: FeatureConfig, *, n_samples: int, method: str) -> InversionResult:
+    # One frame has no overlap to retrieve phase from: with phase we return the windowed
+    # frame; without it, the zero-phase frame (centred in the n_fft samples).
+    frame = np.fft.irfft(spec, n=cfg.n_fft, axis=1)
+    if method != "phase":
+        frame = np.roll(frame, cfg.n_fft // 2, axis=1)
+        method = "zero_phase"
+    out = np.zeros((spec.shape[0], n_samples), dtype=np.float32)
+    m = min(n_samples, cfg.n_fft)
+    out[:, :m] = frame[:, :m]
+    return InversionResult(audio=out, method=method)
+
+
+def _inverse_cqt(raw: np.ndarray, cfg: FeatureConfig, **kw: Any) -> InversionResult:
+    method, n_samples, sr = kw["method"], kw["n_samples"], kw["sample_rate"]
+    spec, _ = _split_magnitude(raw, cfg)
+    common = dict(sr=sr, hop_length=cfg.hop_length, fmin=cfg.fmin_hz, bins_per_octave=cfg.bins_per_octave,
+                  window=cfg.window, length=n_samples)
+    if cfg.output == "complex":
+        _check_method(method, ("auto", "phase"), cfg)
+        audio = librosa.icqt(spec, **common)
+        return InversionResult(audio=np.asarray(audio, dtype=np.float32), method="icqt")
+    _check_method(method, ("auto", "griffinlim"), cfg)
+    n_iter = 32 if kw["n_iter"] is None else kw["n_iter"]
+    audio = librosa.griffinlim_cqt(spec.real, n_iter=n_iter, momentum=kw["momentum"], random_state=kw["seed"],
+                                   **common)
+    rebuilt = np.abs(librosa.cqt(audio, sr=sr, hop_length=cfg.hop_length, fmin=cfg.fmin_hz, n_bins=cfg.n_bins,
+                                 bins_per_octave=cfg.bins_per_octave, window=cfg.window))
+    sc = spectral_convergence(spec.real, rebuilt)
+    logger.info("griffinlim_cqt (%d iterations): spectral convergence mean %.4f", n_iter, float(np.mean(sc)))
+    return InversionResult(audio=np.asarray(audio, dtype=np.float32), method="griffinlim_cqt", n_iter=n_iter,
+                           spectral_convergence=sc)
+
+
+def _inverse_nsgt(raw: np.ndarray, cfg: FeatureConfig, **kw: Any) -> InversionResult:
+    method, n_samples, sr = kw["method"], kw["n_samples"], kw["sample_rate"]
+    assert cfg.fmin_hz is not None
+    tr = nsgt_transform(cfg.fmin_hz, _nsgt_fmax(cfg, sr), cfg.bins_per_octave, sr, n_samples)
+    spec, _ = _split_magnitude(raw, cfg)
+    if cfg.output == "complex":
+        _check_method(method, ("auto", "phase"), cfg)
+        audio = np.stack([np.asarray(tr.backward(c), dtype=np.float64)[:n_samples] for c in spec])
+        return InversionResult(audio=audio.astype(np.float32), method="insgt")
+    # magnitude only: fast Griffin-Lim with the NSGT frame (per item; the package is not batched)
+    _check_method(method, ("auto", "griffinlim"), cfg)
+    n_iter = 32 if kw["n_iter"] is None else kw["n_iter"]
+    beta = kw["momentum"] / (1.0 + kw["momentum"])
+    rng = np.random.default_rng(kw["seed"])
+    mags = spec.real
+    audio = np.zeros((len(mags), n_samples))
+    sc = np.zeros(len(mags))
+    for i, mag in enumerate(mags):
+        angles = np.exp(2j * np.pi * rng.random(mag.shape))
+        tprev = None
+        for _ in range(n_iter):
+            rebuilt = np.asarray(tr.forward(tr.backward(mag * angles)))
+            angles = rebuilt - beta * tprev if tprev is not None else rebuilt
+            angles = angles / (np.abs(angles) + 1e-16)
+            tprev = rebuilt
+        audio[i] = np.asarray(tr.backward(mag * angles))[:n_samples]
+        sc[i] = spectral_convergence(mag[None], np.abs(np.asarray(tr.forward(audio[i])))[None])[0]
+    logger.info("nsgt griffinlim (%d iterations): spectral convergence mean %.4f", n_iter, float(np.mean(sc)))
+    return InversionResult(audio=audio.astype(np.float32), method="griffinlim", n_iter=n_iter, spectral_convergence=sc)

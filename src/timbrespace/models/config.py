@@ -1,0 +1,286 @@
+"""The model configuration: one frozen dataclass that fully describes a VAE.
+
+A model is a :class:`VAEConfig` plus the module :func:`~timbrespace.models.build_model`
+makes from it (the Pythae habit, STYLE.md). The config round-trips through JSON
+(:meth:`VAEConfig.to_dict` / :meth:`VAEConfig.from_dict`), which is how checkpoints
+store it (``model.json`` beside ``model.safetensors``).
+
+Loss convention
+---------------
+Every objective uses the same normalisation: the reconstruction term is the negative
+log-likelihood **summed over feature dimensions**, the KL term is **summed over
+latents**, and both are **averaged over the batch**. ``beta`` therefore means what it
+means in the papers. Seed 000 divided the reconstruction by ``batch * n_features`` but
+the KL only by ``batch``, an accidental β≈1000 for 1024 bins (SEEDS.md); this
+convention makes that impossible.
+
+``beta`` is the weight of the term each objective is named after:
+
+- ``beta_vae`` (Higgins et al. 2017): ``recon + beta * KL``.
+- ``annealed`` (Burgess et al. 2018): ``recon + beta * |KL - C(step)|``, ``C`` rising
+  linearly from 0 to ``capacity_max`` nats over ``capacity_steps`` steps (the paper's γ).
+- ``tcvae`` (Chen et al. 2018): ``recon + tc_alpha * MI + beta * TC + tc_gamma * dimKL``.
+- ``factorvae`` (Kim & Mnih 2018): ``recon + KL + beta * TC_discriminator`` (the paper's γ).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from timbrespace.errors import ConfigError
+
+__all__ = ["VAEConfig", "ARCHITECTURES", "LIKELIHOODS", "OBJECTIVES", "ACTIVATIONS"]
+
+ARCHITECTURES = ("mlp", "conv")
+LIKELIHOODS = ("gaussian", "bernoulli")
+OBJECTIVES = ("beta_vae", "annealed", "tcvae", "factorvae")
+ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "silu", "tanh")
+CONDITION_ENCODINGS = ("onehot", "embedding")
+
+_TUPLE_FIELDS = (
+    "input_shape",
+    "hidden_sizes",
+    "conv_channels",
+    "discriminator_hidden",
+    "condition_classes",
+)
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Architecture, likelihood and objective of a VAE.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        Shape of one item, e.g. ``(1024,)`` for a single-frame spectrum or
+        ``(1, 512, 64)`` / ``(512, 64)`` for a spectrogram (channels first; a 2-D shape
+        means one channel for the conv architecture).
+    latent_dim : int
+        Number of latents ``z``.
+    architecture : {"mlp", "conv"}
+        MLP flattens the input; conv needs a 2-D or 3-D ``input_shape``.
+    hidden_sizes : tuple of int
+        Fully connected hidden layers: the whole MLP encoder (mirrored in the decoder),
+        or the layers between the conv stack and the latents.
+    conv_channels : tuple of int
+        Output channels of each conv block of the encoder (mirrored in the decoder).
+    conv_kernel_size : int
+        Odd kernel size of every conv layer (padding ``kernel // 2``).
+    conv_strides : tuple of (int, int), optional
+        Stride of each conv block; default ``(2, 2)`` for all (seed 003 ends in ``(2, 1)``).
+    batch_norm : bool
+        BatchNorm after each hidden conv layer.
+    activation : str
+        One of ``ACTIVATIONS`` (seed 000 used ``relu6``).
+    likelihood : {"gaussian", "bernoulli"}
+        Decoder distribution. Gaussian with fixed variance gives
+        ``0.5 * sum((x - mu)**2) / output_variance`` (no constant); with
+        ``learn_variance`` the full Gaussian NLL with one learned log-variance per
+        feature. Bernoulli: binary cross-entropy on logits (data in [0, 1]).
+    learn_variance : bool
+        Learn the Gaussian output variance (per feature) instead of fixing it.
+    output_variance : float
+        Fixed Gaussian variance, and the initial one when learned. 0.5 makes the
+        reconstruction the sum of squared errors (disentanglement_lib's ``l2``).
+    objective : {"beta_vae", "annealed", "tcvae", "factorvae"}
+        See the module docstring.
+    beta : float
+        Weight of the objective's named term (see the module docstring).
+    capacity_max : float
+        Final KL capacity ``C`` in nats (``annealed``).
+    capacity_steps : int
+        Optimiser steps over which ``C`` rises linearly from 0 (``annealed``).
+    tc_alpha, tc_gamma : float
+        Weights of the index-code MI and dimension-wise KL (``tcvae``).
+    dataset_size : int, optional
+        Training set size for minibatch-weighted sampling (``tcvae``); ``fit`` fills it.
+    discriminator_hidden : tuple of int
+        Hidden layers of the FactorVAE discriminator (LeakyReLU 0.2).
+    condition_classes : tuple of int
+        Number of classes of each conditioning label; ``()`` for an unconditional VAE.
+        A conditional VAE takes integer labels ``c`` of shape ``(n, len(condition_classes))``
+        in ``encode``, ``decode`` and ``forward``.
+    condition_encoding : {"onehot", "embedding"}
+        How labels are fed to the encoder and the decoder.
+    condition_embedding_dim : int
+        Size of each label embedding (``embedding``).
+
+    References
+    ----------
+    Higgins et al., "β-VAE: learning basic visual concepts with a constrained variational
+    framework", ICLR 2017. Burgess et al., "Understanding disentangling in β-VAE", 2018.
+    Chen et al., "Isolating sources of disentanglement in VAEs", NeurIPS 2018.
+    Kim & Mnih, "Disentangling by factorising", ICML 2018. Sohn et al., "Learning
+    structured output representation using deep conditional generative models", 2015.
+    """
+
+    input_shape: tuple[int, ...]
+    latent_dim: int = 10
+    architecture: Literal["mlp", "conv"] = "mlp"
+    hidden_sizes: tuple[int, ...] = (400,)
+    conv_channels: tuple[int, ...] = (32, 64, 128)
+    conv_kernel_size: int = 3
+    conv_strides: tuple[tuple[int, int], ...] | None = None
+    batch_norm: bool = True
+    activation: str = "relu"
+    likelihood: Literal["gaussian", "bernoulli"] = "gaussian"
+    learn_variance: bool = False
+    output_variance: float = 0.5
+    objective: Literal["beta_vae", "annealed", "tcvae", "factorvae"] = "beta_vae"
+    beta: float = 1.0
+    capacity_max: float = 25.0
+    capacity_steps: int = 10_000
+    tc_alpha: float = 1.0
+    tc_gamma: float = 1.0
+    dataset_size: int | None = None
+    discriminator_hidden: tuple[int, ...] = (256, 256, 256)
+    condition_classes: tuple[int, ...] = field(default=())
+    condition_encoding: Literal["onehot", "embedding"] = "onehot"
+    condition_embedding_dim: int = 8
+
+    def __post_init__(self) -> None:
+        for name in _TUPLE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, int):
+                value = (value,)
+            try:
+                object.__setattr__(self, name, tuple(int(v) for v in value))
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name}={value!r} must be a sequence of integers") from None
+        if self.conv_strides is not None:
+            try:
+                strides = tuple(
+                    (int(s), int(s)) if isinstance(s, int) else (int(s[0]), int(s[1]))
+                    for s in self.conv_strides
+                )
+            except (TypeError, ValueError, IndexError):
+                raise ConfigError(
+                    f"conv_strides={self.conv_strides!r} must be a sequence of (int, int)"
+                ) from None
+            object.__setattr__(self, "conv_strides", strides)
+        self._validate()
+
+    def _validate(self) -> None:
+        def allowed(name: str, options: tuple[str, ...]) -> None:
+            if getattr(self, name) not in options:
+                raise ConfigError(
+                    f"{name}={getattr(self, name)!r} is not allowed: one of {', '.join(options)}"
+                )
+
+        allowed("architecture", ARCHITECTURES)
+        allowed("likelihood", LIKELIHOODS)
+        allowed("objective", OBJECTIVES)
+        allowed("activation", ACTIVATIONS)
+        allowed("condition_encoding", CONDITION_ENCODINGS)
+        if not self.input_shape or min(self.input_shape) < 1:
+            raise ConfigError(
+                f"input_shape={self.input_shape} must be a non-empty tuple of positive integers"
+            )
+        if self.latent_dim < 1:
+            raise ConfigError(f"latent_dim={self.latent_dim} must be a positive integer")
+        for name in ("hidden_sizes", "conv_channels", "discriminator_hidden"):
+            if any(v < 1 for v in getattr(self, name)):
+                raise ConfigError(f"{name}={getattr(self, name)} must hold positive integers")
+        if any(v < 2 for v in self.condition_classes):
+            raise ConfigError(f"condition_classes={self.condition_classes} must hold integers >= 2")
+        if self.architecture == "conv":
+            if len(self.input_shape) not in (2, 3):
+                raise ConfigError(
+                    f"input_shape={self.input_shape} must be (height, width) or (channels, height, width) "
+                    "for architecture='conv'"
+                )
+            if not self.conv_channels:
+                raise ConfigError(
+                    "conv_channels=() must hold at least one layer for architecture='conv'"
+                )
+            if self.conv_kernel_size < 1 or self.conv_kernel_size % 2 == 0:
+                raise ConfigError(
+                    f"conv_kernel_size={self.conv_kernel_size} must be a positive odd integer"
+                )
+            if self.conv_strides is not None and len(self.conv_strides) != len(self.conv_channels):
+                raise ConfigError(
+                    f"conv_strides has {len(self.conv_strides)} entries, conv_channels {len(self.conv_channels)}: "
+                    "they must match"
+                )
+            if self.conv_strides is not None and min(min(s) for s in self.conv_strides) < 1:
+                raise ConfigError(f"conv_strides={self.conv_strides} must be positive")
+        for name in ("beta", "capacity_max", "tc_alpha", "tc_gamma"):
+            if not float(getattr(self, name)) >= 0.0:
+                raise ConfigError(f"{name}={getattr(self, name)} must be >= 0")
+        if not self.output_variance > 0.0:
+            raise ConfigError(f"output_variance={self.output_variance} must be > 0")
+        if self.capacity_steps < 1:
+            raise ConfigError(f"capacity_steps={self.capacity_steps} must be a positive integer")
+        if self.dataset_size is not None and self.dataset_size < 1:
+            raise ConfigError(f"dataset_size={self.dataset_size} must be a positive integer")
+        if self.condition_embedding_dim < 1:
+            raise ConfigError(
+                f"condition_embedding_dim={self.condition_embedding_dim} must be positive"
+            )
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def n_features(self) -> int:
+        """Number of scalar features of one item (product of ``input_shape``)."""
+        n = 1
+        for s in self.input_shape:
+            n *= s
+        return n
+
+    @property
+    def is_conditional(self) -> bool:
+        """True when the model takes labels ``c``."""
+        return bool(self.condition_classes)
+
+    @property
+    def strides(self) -> tuple[tuple[int, int], ...]:
+        """Per-layer conv strides (the default ``(2, 2)`` filled in)."""
+        return (
+            self.conv_strides
+            if self.conv_strides is not None
+            else ((2, 2),) * len(self.conv_channels)
+        )
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (tuples as lists)."""
+        out = dataclasses.asdict(self)
+        return json.loads(json.dumps(out))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VAEConfig:
+        """Rebuild a config from :meth:`to_dict` output.
+
+        Raises
+        ------
+        ConfigError
+            On unknown or missing keys, or invalid values.
+        """
+        if not isinstance(data, dict):
+            raise ConfigError(f"model config must be a mapping, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown model config keys {unknown}; allowed: {', '.join(sorted(known))}"
+            )
+        if "input_shape" not in data:
+            raise ConfigError("model config needs input_shape")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        """JSON text of :meth:`to_dict` (sorted keys)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> VAEConfig:
+        """Inverse of :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"model config is not valid JSON: {exc}") from None
+        return cls.from_dict(data)

@@ -1,0 +1,114 @@
+"""Loss terms of the VAE family, per item (shape ``(n,)``), summed over dimensions.
+
+The callers average over the batch (see the loss convention in
+:mod:`timbrespace.models.config`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "gaussian_kl",
+    "gaussian_nll",
+    "bernoulli_nll",
+    "log_normal",
+    "tc_decomposition",
+    "permute_dims",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """``KL(N(mu, exp(logvar)) || N(0, I))`` per item, summed over latents, shape ``(n,)``."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+
+
+def gaussian_nll(
+    x: torch.Tensor,
+    mean: torch.Tensor,
+    *,
+    variance: float | None = None,
+    logvar: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Gaussian negative log-likelihood per item, summed over features, shape ``(n,)``.
+
+    With a fixed ``variance`` the constant is dropped: ``0.5 * sum((x - mean)**2) / variance``
+    (variance 0.5 gives the sum of squared errors). With a learned ``logvar`` (broadcast
+    against ``x``) it is the full NLL, ``0.5 * (log(2 pi) + logvar + (x - mean)**2 / exp(logvar))``.
+    """
+    sq = (x - mean).pow(2)
+    if logvar is None:
+        if variance is None:
+            raise TypeError("gaussian_nll needs variance or logvar")
+        return (0.5 / variance) * sq.flatten(1).sum(dim=1)
+    nll = 0.5 * (_LOG_2PI + logvar + sq * torch.exp(-logvar))
+    return nll.flatten(1).sum(dim=1)
+
+
+def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy on logits per item, summed over features, shape ``(n,)``."""
+    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    return bce.flatten(1).sum(dim=1)
+
+
+def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Element-wise log density of ``N(mu, exp(logvar))`` at ``z`` (broadcasting)."""
+    return -0.5 * (_LOG_2PI + logvar + (z - mu).pow(2) * torch.exp(-logvar))
+
+
+def tc_decomposition(
+    z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, *, dataset_size: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Index-code MI, total correlation and dimension-wise KL by minibatch-weighted sampling.
+
+    Parameters
+    ----------
+    z, mu, logvar : torch.Tensor [shape=(n, latent_dim)]
+        Samples and posterior parameters of one minibatch.
+    dataset_size : int
+        Size ``N`` of the training set.
+
+    Returns
+    -------
+    mi, tc, dim_kl : torch.Tensor
+        Batch means of ``log q(z|x) - log q(z)``, ``log q(z) - sum_j log q(z_j)`` and
+        ``sum_j log q(z_j) - log p(z)``; they sum to the batch mean of the sampled KL.
+
+    References
+    ----------
+    Chen, Li, Grosse & Duvenaud, "Isolating sources of disentanglement in variational
+    autoencoders", NeurIPS 2018, eq. (S6) (minibatch-weighted sampling).
+    """
+    n = z.shape[0]
+    log_qz_given_x = log_normal(z, mu, logvar).sum(dim=1)
+    log_pz = log_normal(z, torch.zeros_like(z), torch.zeros_like(z)).sum(dim=1)
+    # mat[i, j, d] = log q(z_i[d] | x_j)
+    mat = log_normal(z.unsqueeze(1), mu.unsqueeze(0), logvar.unsqueeze(0))
+    log_norm = math.log(n * dataset_size)
+    log_qz = torch.logsumexp(mat.sum(dim=2), dim=1) - log_norm
+    log_prod_qzj = (torch.logsumexp(mat, dim=1) - log_norm).sum(dim=1)
+    mi = (log_qz_given_x - log_qz).mean()
+    tc = (log_qz - log_prod_qzj).mean()
+    dim_kl = (log_prod_qzj - log_pz).mean()
+    return mi, tc, dim_kl
+
+
+def permute_dims(z: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Permute each latent dimension independently across the batch (Kim & Mnih 2018, alg. 1).
+
+    Samples of the result follow the product of the marginals ``prod_j q(z_j)``.
+    """
+    n, d = z.shape
+    idx = torch.stack(
+        [
+            torch.randperm(n, generator=generator, device=generator.device if generator else "cpu")
+            for _ in range(d)
+        ],
+        dim=1,
+    ).to(z.device)
+    return torch.gather(z, 0, idx)

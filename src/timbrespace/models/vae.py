@@ -1,0 +1,308 @@
+"""The VAE module: encoder, decoder, likelihood, objective, optional labels and discriminator.
+
+See :mod:`timbrespace.models.config` for the loss convention and what ``beta`` weighs
+in each objective.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from timbrespace.errors import ParameterError
+from timbrespace.models.config import VAEConfig
+from timbrespace.models.layers import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder, mlp
+from timbrespace.models.losses import (
+    bernoulli_nll,
+    gaussian_kl,
+    gaussian_nll,
+    permute_dims,
+    tc_decomposition,
+)
+
+__all__ = ["VAE", "VAEOutput", "LossTerms", "build_model"]
+
+
+@dataclass(frozen=True)
+class VAEOutput:
+    """What :meth:`VAE.forward` returns.
+
+    Attributes
+    ----------
+    x_hat : torch.Tensor [shape=(n, *input_shape)]
+        Mean of the likelihood (Gaussian mean, Bernoulli probabilities).
+    x_logits : torch.Tensor [shape=(n, *input_shape)]
+        Raw decoder output (Gaussian mean, Bernoulli logits), used by the loss.
+    mu, logvar, z : torch.Tensor [shape=(n, latent_dim)]
+        Posterior parameters and the reparameterised sample.
+    """
+
+    x_hat: torch.Tensor
+    x_logits: torch.Tensor
+    mu: torch.Tensor
+    logvar: torch.Tensor
+    z: torch.Tensor
+
+
+@dataclass(frozen=True)
+class LossTerms:
+    """Batch-mean loss terms (scalars).
+
+    ``loss`` is what is minimised; ``recon`` the reconstruction NLL (summed over
+    features); ``kl`` the analytic KL to the prior (summed over latents), reported for
+    every objective; ``tc`` the total-correlation estimate (``tcvae``, ``factorvae``).
+    """
+
+    loss: torch.Tensor
+    recon: torch.Tensor
+    kl: torch.Tensor
+    tc: torch.Tensor | None = None
+
+
+class VAE(nn.Module):
+    """A VAE of the family described by ``config``; build it with :func:`build_model`.
+
+    Parameters
+    ----------
+    config : VAEConfig
+        Architecture, likelihood and objective.
+
+    Examples
+    --------
+    >>> model = build_model(VAEConfig(input_shape=(64,), latent_dim=4, hidden_sizes=(32,)))
+    >>> out = model(torch.rand(8, 64))
+    >>> terms = model.loss(torch.rand(8, 64), out)
+    >>> tuple(out.mu.shape)
+    (8, 4)
+    """
+
+    def __init__(self, config: VAEConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embeddings: nn.ModuleList | None = None
+        condition_dim = 0
+        if config.is_conditional:
+            if config.condition_encoding == "embedding":
+                self.embeddings = nn.ModuleList(
+                    nn.Embedding(k, config.condition_embedding_dim)
+                    for k in config.condition_classes
+                )
+                condition_dim = config.condition_embedding_dim * len(config.condition_classes)
+            else:
+                condition_dim = sum(config.condition_classes)
+        if config.architecture == "conv":
+            self.encoder: nn.Module = ConvEncoder(config, condition_dim)
+            self.decoder: nn.Module = ConvDecoder(config, condition_dim)
+        else:
+            self.encoder = MLPEncoder(config, condition_dim)
+            self.decoder = MLPDecoder(config, condition_dim)
+        self.output_logvar: nn.Parameter | None = None
+        if config.likelihood == "gaussian" and config.learn_variance:
+            self.output_logvar = nn.Parameter(
+                torch.full(config.input_shape, math.log(config.output_variance))
+            )
+        self.discriminator: nn.Sequential | None = None
+        if config.objective == "factorvae":
+            sizes = [config.latent_dim, *config.discriminator_hidden, 2]
+            self.discriminator = mlp(sizes, "leaky_relu")
+
+    # ------------------------------------------------------------------ labels
+    def condition_vector(self, c: torch.Tensor | None) -> torch.Tensor | None:
+        """Encode integer labels ``c`` ``(n, n_conditions)`` as one-hots or embeddings.
+
+        Raises
+        ------
+        ParameterError
+            If the model is conditional and ``c`` is missing or has the wrong shape.
+        """
+        classes = self.config.condition_classes
+        if not classes:
+            if c is not None:
+                raise ParameterError(
+                    "c was given but the model is unconditional (condition_classes=())"
+                )
+            return None
+        if c is None:
+            raise ParameterError(
+                f"c is required: the model is conditioned on {len(classes)} label(s) {classes}"
+            )
+        c = torch.as_tensor(c, device=self._device()).long()
+        if c.ndim == 1:
+            c = c.unsqueeze(1)
+        if c.ndim != 2 or c.shape[1] != len(classes):
+            raise ParameterError(f"c has shape {tuple(c.shape)}; expected (n, {len(classes)})")
+        if self.embeddings is not None:
+            return torch.cat([emb(c[:, i]) for i, emb in enumerate(self.embeddings)], dim=1)
+        return torch.cat([F.one_hot(c[:, i], k).float() for i, k in enumerate(classes)], dim=1)
+
+    def _device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    # ------------------------------------------------------------------ core
+    def encode(
+        self, x: torch.Tensor, c: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior ``(mu, logvar)``, each ``(n, latent_dim)``, of items ``x`` ``(n, *input_shape)``."""
+        return self.encoder(x, self.condition_vector(c))
+
+    def decode_logits(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Raw decoder output ``(n, *input_shape)`` (Gaussian mean or Bernoulli logits)."""
+        return self.decoder(z, self.condition_vector(c))
+
+    def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean of the likelihood ``(n, *input_shape)`` given latents ``z`` ``(n, latent_dim)``."""
+        return self._mean(self.decode_logits(z, c))
+
+    def _mean(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(logits) if self.config.likelihood == "bernoulli" else logits
+
+    @staticmethod
+    def reparameterize(
+        mu: torch.Tensor, logvar: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """``z = mu + exp(logvar / 2) * eps`` with ``eps ~ N(0, I)`` drawn from ``generator``."""
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        c: torch.Tensor | None = None,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> VAEOutput:
+        """Encode, sample ``z`` (from ``generator``), decode."""
+        cond = self.condition_vector(c)
+        mu, logvar = self.encoder(x, cond)
+        z = self.reparameterize(mu, logvar, generator=generator)
+        logits = self.decoder(z, cond)
+        return VAEOutput(x_hat=self._mean(logits), x_logits=logits, mu=mu, logvar=logvar, z=z)
+
+    # ------------------------------------------------------------------ losses
+    def reconstruction(self, x: torch.Tensor, out: VAEOutput) -> torch.Tensor:
+        """Reconstruction NLL per item ``(n,)``, summed over features."""
+        if self.config.likelihood == "bernoulli":
+            return bernoulli_nll(x, out.x_logits)
+        if self.output_logvar is not None:
+            return gaussian_nll(x, out.x_logits, logvar=self.output_logvar)
+        return gaussian_nll(x, out.x_logits, variance=self.config.output_variance)
+
+    def capacity(self, step: int) -> float:
+        """KL capacity ``C`` in nats after ``step`` optimiser steps (``annealed``)."""
+        cfg = self.config
+        return cfg.capacity_max * min(1.0, step / cfg.capacity_steps)
+
+    def loss(
+        self, x: torch.Tensor, out: VAEOutput, *, beta: float | None = None, step: int = 0
+    ) -> LossTerms:
+        """The objective's loss on one batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor [shape=(n, *input_shape)]
+            The batch that produced ``out``.
+        out : VAEOutput
+            ``self(x)``.
+        beta : float, optional
+            Weight of the objective's named term (default ``config.beta``; a β schedule
+            passes its current value).
+        step : int
+            Optimiser steps so far (sets the capacity of ``annealed``).
+
+        Returns
+        -------
+        LossTerms
+            Batch means; see the loss convention in :mod:`timbrespace.models.config`.
+
+        References
+        ----------
+        Higgins et al. 2017; Burgess et al. 2018; Chen et al. 2018; Kim & Mnih 2018.
+        """
+        cfg = self.config
+        beta = cfg.beta if beta is None else float(beta)
+        recon = self.reconstruction(x, out).mean()
+        kl = gaussian_kl(out.mu, out.logvar).mean()
+        tc: torch.Tensor | None = None
+        if cfg.objective == "beta_vae":
+            loss = recon + beta * kl
+        elif cfg.objective == "annealed":
+            loss = recon + beta * (kl - self.capacity(step)).abs()
+        elif cfg.objective == "tcvae":
+            if cfg.dataset_size is None:
+                raise ParameterError(
+                    "dataset_size=None: objective='tcvae' needs the training set size"
+                )
+            mi, tc, dim_kl = tc_decomposition(
+                out.z, out.mu, out.logvar, dataset_size=cfg.dataset_size
+            )
+            loss = recon + cfg.tc_alpha * mi + beta * tc + cfg.tc_gamma * dim_kl
+        else:
+            logits = self.discriminator(out.z)  # type: ignore[misc]
+            # D's logit difference estimates log q(z) / prod_j q(z_j), i.e. the TC (Kim & Mnih 2018, eq. 3).
+            tc = (logits[:, 0] - logits[:, 1]).mean()
+            loss = recon + kl + beta * tc
+        return LossTerms(loss=loss, recon=recon, kl=kl, tc=tc)
+
+    def discriminator_loss(
+        self, z: torch.Tensor, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """FactorVAE discriminator cross-entropy: class 0 for ``q(z)``, class 1 for permuted dims.
+
+        ``z`` should be detached from the VAE graph.
+
+        Raises
+        ------
+        ParameterError
+            If the objective is not ``factorvae``.
+        """
+        if self.discriminator is None:
+            raise ParameterError(
+                f"objective={self.config.objective!r} has no discriminator (only 'factorvae')"
+            )
+        z_perm = permute_dims(z, generator=generator)
+        logits = self.discriminator(torch.cat([z, z_perm], dim=0))
+        n = z.shape[0]
+        target = torch.cat([torch.zeros(n, dtype=torch.long), torch.ones(n, dtype=torch.long)]).to(
+            z.device
+        )
+        return F.cross_entropy(logits, target)
+
+    def vae_parameters(self) -> list[nn.Parameter]:
+        """Parameters of everything but the discriminator (what the VAE optimiser updates)."""
+        skip = (
+            {id(p) for p in self.discriminator.parameters()}
+            if self.discriminator is not None
+            else set()
+        )
+        return [p for p in self.parameters() if id(p) not in skip]
+
+
+def build_model(config: VAEConfig, *, seed: int | None = None) -> VAE:
+    """Make the module ``config`` describes.
+
+    Parameters
+    ----------
+    config : VAEConfig
+        The model description.
+    seed : int, optional
+        Seed of the weight initialisation. The global torch RNG is forked and restored,
+        so building a model never changes other code's random stream.
+
+    Returns
+    -------
+    VAE
+        In training mode, on the CPU; conv models in channels-last memory format.
+    """
+    if seed is None:
+        model = VAE(config)
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            model = VAE(config)
+    if config.architecture == "conv":
+        model = model.to(memory_format=torch.channels_last)
+    return model

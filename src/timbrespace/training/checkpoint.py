@@ -1,0 +1,197 @@
+"""Checkpoints as safetensors + JSON: loading never unpickles or runs code.
+
+A model checkpoint is a folder with ``model.safetensors`` (the state dict) and
+``model.json`` (format tag + :class:`~timbrespace.models.VAEConfig`). A training
+checkpoint adds ``training_state.safetensors`` (optimiser moments, RNG states) and
+``training_state.json`` (epoch, history, schedule state, optimiser hyper-parameters).
+Folders are written beside the target and swapped in, so a killed run leaves the
+previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from timbrespace.errors import ConfigError
+from timbrespace.models import VAE, VAEConfig, build_model
+from timbrespace.utils.atomic import atomic_path, atomic_write_json
+
+__all__ = [
+    "save_checkpoint",
+    "load_checkpoint",
+    "load_model_config",
+    "save_tensors",
+    "load_tensors",
+    "optimizer_state_to_flat",
+    "optimizer_state_from_flat",
+    "write_checkpoint_folder",
+    "MODEL_WEIGHTS",
+    "MODEL_CONFIG",
+]
+
+MODEL_WEIGHTS = "model.safetensors"
+MODEL_CONFIG = "model.json"
+FORMAT = "timbrespace.vae"
+FORMAT_VERSION = 1
+
+
+def save_tensors(tensors: dict[str, torch.Tensor], path: str | Path) -> Path:
+    """Write ``tensors`` (CPU copies, contiguous) to a safetensors file atomically."""
+    flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    with atomic_path(path) as tmp:
+        save_file(flat, str(tmp))
+    return Path(path)
+
+
+def load_tensors(path: str | Path, *, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """Read a safetensors file (no pickle)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(2, "no such checkpoint file", str(path))
+    return load_file(str(path), device=device)
+
+
+def save_checkpoint(model: VAE, path_dir: str | Path) -> Path:
+    """Save ``model`` to folder ``path_dir`` (``model.safetensors`` + ``model.json``).
+
+    Parameters
+    ----------
+    model : VAE
+        Built by :func:`~timbrespace.models.build_model`.
+    path_dir : path-like
+        Folder (created if needed); existing model files are replaced atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path_dir``.
+    """
+    path_dir = Path(path_dir)
+    path_dir.mkdir(parents=True, exist_ok=True)
+    save_tensors(dict(model.state_dict()), path_dir / MODEL_WEIGHTS)
+    atomic_write_json(
+        path_dir / MODEL_CONFIG,
+        {"format": FORMAT, "version": FORMAT_VERSION, "config": model.config.to_dict()},
+    )
+    return path_dir
+
+
+def load_model_config(path_dir: str | Path) -> VAEConfig:
+    """The :class:`VAEConfig` stored in checkpoint folder ``path_dir``.
+
+    Raises
+    ------
+    ConfigError
+        If ``model.json`` is not a timbrespace model description.
+    """
+    path = Path(path_dir) / MODEL_CONFIG
+    if not path.is_file():
+        raise FileNotFoundError(2, "no model checkpoint (model.json) here", str(path))
+    try:
+        meta = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ConfigError(
+            f"{path}: format is {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r}"
+        )
+    if meta.get("version", 0) > FORMAT_VERSION:
+        raise ConfigError(
+            f"{path}: version {meta['version']} is newer than this library's {FORMAT_VERSION}"
+        )
+    return VAEConfig.from_dict(meta["config"])
+
+
+def load_checkpoint(path_dir: str | Path, *, device: str = "cpu") -> VAE:
+    """Rebuild the model saved by :func:`save_checkpoint`, in eval mode.
+
+    Parameters
+    ----------
+    path_dir : path-like
+        Checkpoint folder (e.g. ``RUN/checkpoints/last``).
+    device : str
+        Where to put the tensors.
+
+    Raises
+    ------
+    ConfigError
+        If the config is unreadable or the weights do not match it.
+    FileNotFoundError
+        If the files are missing.
+    """
+    config = load_model_config(path_dir)
+    model = build_model(config)
+    state = load_tensors(Path(path_dir) / MODEL_WEIGHTS, device=device)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ConfigError(f"{path_dir}: weights do not match model.json ({exc})") from None
+    return model.to(device).eval()
+
+
+def optimizer_state_to_flat(
+    state: dict[str, Any], prefix: str
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimiser ``state_dict`` into tensors (for safetensors) and JSON values."""
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, param_state in state["state"].items():
+        for key, value in param_state.items():
+            if torch.is_tensor(value):
+                tensors[f"{prefix}.{pid}.{key}"] = value
+            else:
+                scalars.setdefault(str(pid), {})[key] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def optimizer_state_from_flat(
+    tensors: dict[str, torch.Tensor], meta: dict[str, Any], prefix: str
+) -> dict[str, Any]:
+    """Inverse of :func:`optimizer_state_to_flat`."""
+    state: dict[int, dict[str, Any]] = {}
+    head = f"{prefix}."
+    for name, value in tensors.items():
+        if name.startswith(head):
+            pid, key = name[len(head) :].split(".", 1)
+            state.setdefault(int(pid), {})[key] = value
+    for pid, values in meta["scalars"].items():
+        state.setdefault(int(pid), {}).update(values)
+    groups = [
+        {k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in meta["param_groups"]
+    ]
+    return {"state": state, "param_groups": groups}
+
+
+def write_checkpoint_folder(
+    target: str | Path,
+    model: VAE,
+    *,
+    state_tensors: dict[str, torch.Tensor] | None = None,
+    state_meta: dict[str, Any] | None = None,
+) -> Path:
+    """Write a complete checkpoint folder next to ``target``, then swap it in.
+
+    The old folder is renamed away only after the new one is complete, so an
+    interruption leaves at least one whole checkpoint (``target`` or ``target.old``).
+    """
+    target = Path(target)
+    new = target.with_name(target.name + ".new")
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(new, ignore_errors=True)
+    save_checkpoint(model, new)
+    if state_tensors is not None:
+        save_tensors(state_tensors, new / "training_state.safetensors")
+    if state_meta is not None:
+        atomic_write_json(new / "training_state.json", state_meta)
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    return target

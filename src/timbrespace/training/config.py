@@ -1,0 +1,190 @@
+"""Training configuration and results: frozen dataclasses, JSON round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from timbrespace.errors import ConfigError
+
+if TYPE_CHECKING:
+    from timbrespace.models import VAE
+
+__all__ = ["TrainConfig", "EpochRecord", "TrainResult"]
+
+BETA_SCHEDULES = ("constant", "linear", "cyclical")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train a VAE.
+
+    Parameters
+    ----------
+    epochs : int
+        Maximum number of passes over the training set.
+    batch_size : int
+        Items per optimiser step.
+    lr, weight_decay : float
+        Adam learning rate and (L2) weight decay of the VAE.
+    beta : float, optional
+        β of the schedule; ``None`` uses the model config's ``beta``.
+    beta_schedule : {"constant", "linear", "cyclical"}
+        See :mod:`timbrespace.training.schedules`.
+    warmup_steps : int
+        Steps of the linear warm-up.
+    cycle_steps, cycle_ratio : int, float
+        Period and rising fraction of the cyclical schedule.
+    beta_start : float
+        β at step 0 of the linear and cyclical schedules.
+    early_stopping_patience : int, optional
+        Stop after this many epochs without a validation loss (training loss when there
+        is no validation set) better than the best by ``min_delta``. ``None``: never.
+    min_delta : float
+        Improvement that resets the patience counter.
+    seed : int
+        Seeds the weight initialisation, the shuffling and the reparameterisation noise.
+    num_threads : int, optional
+        torch intra-op threads during training (restored afterwards).
+    max_time_s : float, optional
+        Stop at the end of the first epoch that ends after this many seconds.
+    gradient_clip_norm : float, optional
+        Clip the VAE gradient's global norm.
+    discriminator_lr : float
+        Adam learning rate of the FactorVAE discriminator (betas 0.5, 0.9 as in Kim & Mnih).
+    accelerator : str
+        Lightning accelerator: ``"cpu"`` (default), ``"gpu"``, ``"auto"``.
+    enable_progress_bar : bool
+        Lightning's progress bar.
+    log_every_n_steps : int
+        Step interval of the per-step TensorBoard/CSV log.
+    """
+
+    epochs: int = 50
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    beta: float | None = None
+    beta_schedule: str = "constant"
+    warmup_steps: int = 1000
+    cycle_steps: int = 1000
+    cycle_ratio: float = 0.5
+    beta_start: float = 0.0
+    early_stopping_patience: int | None = None
+    min_delta: float = 0.0
+    seed: int = 0
+    num_threads: int | None = None
+    max_time_s: float | None = None
+    gradient_clip_norm: float | None = None
+    discriminator_lr: float = 1e-4
+    accelerator: str = "cpu"
+    enable_progress_bar: bool = False
+    log_every_n_steps: int = 50
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "warmup_steps", "cycle_steps", "log_every_n_steps"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"{name}={getattr(self, name)} must be a positive integer")
+        for name in ("lr", "discriminator_lr"):
+            if not float(getattr(self, name)) > 0:
+                raise ConfigError(f"{name}={getattr(self, name)} must be > 0")
+        if self.weight_decay < 0 or self.min_delta < 0:
+            raise ConfigError(
+                f"weight_decay={self.weight_decay} and min_delta={self.min_delta} must be >= 0"
+            )
+        if self.beta is not None and not self.beta >= 0:
+            raise ConfigError(f"beta={self.beta} must be >= 0")
+        if self.beta_schedule not in BETA_SCHEDULES:
+            raise ConfigError(
+                f"beta_schedule={self.beta_schedule!r} is not allowed: one of {', '.join(BETA_SCHEDULES)}"
+            )
+        if not 0 < self.cycle_ratio <= 1:
+            raise ConfigError(f"cycle_ratio={self.cycle_ratio} must be in (0, 1]")
+        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
+            raise ConfigError(
+                f"early_stopping_patience={self.early_stopping_patience} must be >= 1 or None"
+            )
+        if self.num_threads is not None and self.num_threads < 1:
+            raise ConfigError(f"num_threads={self.num_threads} must be >= 1 or None")
+        if self.max_time_s is not None and not self.max_time_s > 0:
+            raise ConfigError(f"max_time_s={self.max_time_s} must be > 0 or None")
+        if self.gradient_clip_norm is not None and not self.gradient_clip_norm > 0:
+            raise ConfigError(f"gradient_clip_norm={self.gradient_clip_norm} must be > 0 or None")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown train config keys {unknown}; allowed: {', '.join(sorted(known))}"
+            )
+        return cls(**data)
+
+    def to_json(self) -> str:
+        """JSON text (sorted keys)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """Batch-mean losses of one epoch (``val_*`` are ``None`` without a validation set).
+
+    ``beta`` is the schedule's value at the end of the epoch.
+    """
+
+    epoch: int
+    train_loss: float
+    train_recon: float
+    train_kl: float
+    val_loss: float | None
+    val_recon: float | None
+    val_kl: float | None
+    beta: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EpochRecord:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`~timbrespace.training.fit` returns.
+
+    Attributes
+    ----------
+    model : VAE
+        The model after the last epoch, in eval mode, on the CPU.
+    history : tuple of EpochRecord
+        One record per epoch, including epochs of an earlier run that was resumed.
+    checkpoint_path : pathlib.Path
+        Folder of the last checkpoint (``out_dir/checkpoints/last``).
+    best_checkpoint_path : pathlib.Path
+        Folder of the checkpoint with the best monitored loss (``out_dir/checkpoints/best``).
+    stop_reason : str
+        ``"max_epochs"``, ``"early_stopping"`` or ``"max_time"``.
+    """
+
+    model: VAE
+    history: tuple[EpochRecord, ...]
+    checkpoint_path: Path
+    best_checkpoint_path: Path
+    stop_reason: str

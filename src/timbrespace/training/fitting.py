@@ -1,0 +1,274 @@
+"""``fit``: train a VAE on arrays with a Lightning ``Trainer`` (CPU by default).
+
+Layout of ``out_dir`` (DESIGN.md, "On disk")::
+
+    out_dir/checkpoints/last/   model.safetensors, model.json, training_state.{safetensors,json}
+    out_dir/checkpoints/best/   model.safetensors, model.json (best monitored loss)
+    out_dir/logs/tensorboard/   TensorBoard event files
+    out_dir/logs/csv/           metrics.csv
+    out_dir/history.json        one record per epoch
+    out_dir/train_config.json
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from torch.utils.data import DataLoader, TensorDataset
+
+from timbrespace.errors import ConfigError, ParameterError
+from timbrespace.models import VAEConfig, build_model
+from timbrespace.training.checkpoint import load_checkpoint, load_model_config, load_tensors
+from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
+from timbrespace.training.module import VAEModule
+from timbrespace.training.schedules import make_beta_schedule
+from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
+
+__all__ = ["fit", "find_last_checkpoint"]
+
+log = logging.getLogger(__name__)
+
+
+def _as_inputs(x: Any, name: str, config: VAEConfig) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim < 1 or x.shape[1:] != tuple(config.input_shape):
+        raise ParameterError(
+            f"{name} has shape {x.shape}; expected (n_items, {', '.join(map(str, config.input_shape))}) "
+            "to match the model's input_shape"
+        )
+    if x.shape[0] == 0:
+        raise ParameterError(f"{name} is empty (0 items)")
+    return x
+
+
+def _as_labels(c: Any, name: str, n: int, config: VAEConfig) -> np.ndarray | None:
+    if not config.is_conditional:
+        if c is not None:
+            raise ParameterError(
+                f"{name} was given but the model is unconditional (condition_classes=())"
+            )
+        return None
+    if c is None:
+        raise ParameterError(
+            f"{name} is required: the model is conditioned on {config.condition_classes}"
+        )
+    c = np.asarray(c)
+    if c.ndim == 1:
+        c = c[:, None]
+    k = len(config.condition_classes)
+    if c.shape != (n, k) or not np.issubdtype(c.dtype, np.integer):
+        raise ParameterError(
+            f"{name} has shape {c.shape} dtype {c.dtype}; expected integer ({n}, {k})"
+        )
+    high = np.asarray(config.condition_classes)
+    if (c < 0).any() or (c >= high).any():
+        raise ParameterError(
+            f"{name} holds labels outside 0..n_classes-1 for condition_classes={config.condition_classes}"
+        )
+    return c.astype(np.int64)
+
+
+def _tensor_dataset(x: np.ndarray, c: np.ndarray | None) -> TensorDataset:
+    tensors = [torch.from_numpy(np.ascontiguousarray(x))]
+    if c is not None:
+        tensors.append(torch.from_numpy(c))
+    return TensorDataset(*tensors)
+
+
+def find_last_checkpoint(out_dir: str | Path) -> Path | None:
+    """The newest complete training checkpoint under ``out_dir/checkpoints`` (or ``None``)."""
+    ckpt = Path(out_dir) / "checkpoints"
+    for name in ("last", "last.old"):
+        if (ckpt / name / "training_state.json").is_file():
+            return ckpt / name
+    return None
+
+
+@contextlib.contextmanager
+def _torch_settings(num_threads: int | None) -> Iterator[None]:
+    """Set threads, deterministic algorithms and quiet Lightning; restore them afterwards."""
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    pl_logger = logging.getLogger("lightning.pytorch")
+    pl_level = pl_logger.level
+    try:
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
+        pl_logger.setLevel(logging.WARNING)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*treespec.*")
+            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+            warnings.filterwarnings("ignore", message=".*have no `val_dataloader`.*")
+            yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        pl_logger.setLevel(pl_level)
+
+
+def fit(
+    model_config: VAEConfig,
+    train_config: TrainConfig,
+    x_train: np.ndarray,
+    x_valid: np.ndarray | None = None,
+    *,
+    out_dir: str | Path,
+    c_train: np.ndarray | None = None,
+    c_valid: np.ndarray | None = None,
+    resume: bool = False,
+) -> TrainResult:
+    """Train a VAE on arrays and leave checkpoints and logs in ``out_dir``.
+
+    Parameters
+    ----------
+    model_config : VAEConfig
+        The model; for ``tcvae`` an unset ``dataset_size`` is filled with ``len(x_train)``.
+    train_config : TrainConfig
+        Optimiser, β schedule, stopping, seed.
+    x_train : np.ndarray [shape=(n_train, *input_shape), dtype=float32]
+        Training items (features).
+    x_valid : np.ndarray [shape=(n_valid, *input_shape)], optional
+        Validation items; the monitored loss for early stopping and ``best``.
+    out_dir : path-like
+        Run folder (see the module docstring for its layout).
+    c_train, c_valid : np.ndarray [shape=(n, n_conditions), dtype=int], optional
+        Labels of a conditional VAE (required exactly when ``condition_classes`` is set).
+    resume : bool
+        Continue from ``out_dir/checkpoints/last`` when it exists (weights, optimiser,
+        β schedule, RNG states, history). A resumed run gives the same weights as an
+        uninterrupted one.
+
+    Returns
+    -------
+    TrainResult
+        The trained model (eval mode, CPU), the per-epoch history and checkpoint paths.
+
+    Raises
+    ------
+    TrainingError
+        If a loss becomes NaN or infinite; the message names the step, and the last good
+        checkpoint is left untouched.
+    ParameterError
+        If the arrays do not match the model config.
+    ConfigError
+        If ``resume`` finds a checkpoint of a different model config.
+
+    Notes
+    -----
+    Same inputs and ``seed`` give identical weights and history: the weights are
+    initialised under ``seed`` (global RNG forked and restored), the DataLoader shuffles
+    with its own generator and the reparameterisation noise comes from another;
+    Lightning runs with ``deterministic=True``; the global deterministic flag and thread
+    count are restored on exit.
+    """
+    if model_config.objective == "tcvae" and model_config.dataset_size is None:
+        model_config = dataclasses.replace(model_config, dataset_size=int(np.shape(x_train)[0]))
+    x_train = _as_inputs(x_train, "x_train", model_config)
+    c_train = _as_labels(c_train, "c_train", x_train.shape[0], model_config)
+    if x_valid is not None:
+        x_valid = _as_inputs(x_valid, "x_valid", model_config)
+        c_valid = _as_labels(c_valid, "c_valid", x_valid.shape[0], model_config)
+    out_dir = Path(out_dir)
+    checkpoint_dir = out_dir / "checkpoints"
+    beta = model_config.beta if train_config.beta is None else train_config.beta
+    schedule = make_beta_schedule(
+        train_config.beta_schedule,
+        beta,
+        warmup_steps=train_config.warmup_steps,
+        cycle_steps=train_config.cycle_steps,
+        cycle_ratio=train_config.cycle_ratio,
+        beta_start=train_config.beta_start,
+    )
+    loader_generator = torch.Generator().manual_seed(train_config.seed)
+    resume_state: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None
+    last = find_last_checkpoint(out_dir) if resume else None
+    if last is not None:
+        saved = load_model_config(last)
+        if saved != model_config:
+            raise ConfigError(
+                f"cannot resume {last}: it holds a different model config ({saved}) than requested"
+            )
+        model = load_checkpoint(last).train()
+        tensors = load_tensors(last / "training_state.safetensors")
+        meta = json.loads((last / "training_state.json").read_text())
+        schedule.load_state_dict(meta["schedule"])
+        loader_generator.set_state(tensors["rng.loader"])
+        resume_state = (tensors, meta)
+        log.info("resuming %s at epoch %d", last, meta["epoch"])
+        if meta["epoch"] >= train_config.epochs or meta.get("stop_reason"):
+            return _result(
+                model,
+                [EpochRecord.from_dict(r) for r in meta["history"]],
+                checkpoint_dir,
+                meta.get("stop_reason") or "max_epochs",
+            )
+    else:
+        model = build_model(model_config, seed=train_config.seed)
+    start_epoch = resume_state[1]["epoch"] if resume_state is not None else 0
+
+    train_loader = DataLoader(
+        _tensor_dataset(x_train, c_train),
+        batch_size=train_config.batch_size,
+        shuffle=True,
+        generator=loader_generator,
+        num_workers=0,
+    )
+    valid_loader = None
+    if x_valid is not None:
+        valid_loader = DataLoader(
+            _tensor_dataset(x_valid, c_valid), batch_size=train_config.batch_size, num_workers=0
+        )
+    module = VAEModule(
+        model,
+        train_config,
+        schedule,
+        checkpoint_dir=checkpoint_dir,
+        loader_generator=loader_generator,
+        resume=resume_state,
+    )
+    atomic_write_text(out_dir / "train_config.json", train_config.to_json() + "\n")
+    with _torch_settings(train_config.num_threads):
+        trainer = L.Trainer(
+            max_epochs=train_config.epochs - start_epoch,
+            accelerator=train_config.accelerator,
+            devices=1,
+            deterministic=True,
+            logger=[
+                TensorBoardLogger(out_dir / "logs", name="tensorboard", default_hp_metric=False),
+                CSVLogger(out_dir / "logs", name="csv"),
+            ],
+            enable_checkpointing=False,
+            enable_progress_bar=train_config.enable_progress_bar,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            log_every_n_steps=1,  # the module logs itself, every train_config.log_every_n_steps
+            default_root_dir=out_dir,
+        )
+        trainer.fit(module, train_loader, valid_loader)
+    model = module.model.cpu().eval()
+    atomic_write_json(out_dir / "history.json", [r.to_dict() for r in module.history])
+    return _result(model, module.history, checkpoint_dir, module.stop_reason)
+
+
+def _result(
+    model: Any, history: list[EpochRecord], checkpoint_dir: Path, stop_reason: str
+) -> TrainResult:
+    return TrainResult(
+        model=model.cpu().eval(),
+        history=tuple(history),
+        checkpoint_path=checkpoint_dir / "last",
+        best_checkpoint_path=checkpoint_dir / "best",
+        stop_reason=stop_reason,
+    )

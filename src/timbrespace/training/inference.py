@@ -1,0 +1,141 @@
+"""Batched encode/decode between numpy arrays and a trained model (eval mode, no grad)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from timbrespace.errors import ParameterError
+from timbrespace.models import VAE
+
+__all__ = ["encode_array", "decode_array", "reconstruct_array"]
+
+
+def _device(model: VAE) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _labels(c: np.ndarray | None, n: int) -> np.ndarray | None:
+    if c is None:
+        return None
+    c = np.asarray(c)
+    if c.ndim == 1:
+        c = c[:, None]
+    if c.shape[0] != n:
+        raise ParameterError(f"c has {c.shape[0]} rows; expected {n} (one label row per item)")
+    return c.astype(np.int64)
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if batch_size < 1:
+        raise ParameterError(f"batch_size={batch_size} must be a positive integer")
+
+
+@torch.no_grad()
+def encode_array(
+    model: VAE,
+    x: np.ndarray,
+    c: np.ndarray | None = None,
+    *,
+    batch_size: int = 1024,
+    return_logvar: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Posterior means ``mu`` of items ``x``.
+
+    Parameters
+    ----------
+    model : VAE
+        Trained model (put in eval mode for the call, its mode restored afterwards).
+    x : np.ndarray [shape=(n, *input_shape)]
+        Items.
+    c : np.ndarray [shape=(n, n_conditions), dtype=int], optional
+        Labels of a conditional model.
+    batch_size : int
+        Items per forward pass (memory bound).
+    return_logvar : bool
+        Also return ``logvar``.
+
+    Returns
+    -------
+    mu : np.ndarray [shape=(n, latent_dim), dtype=float32]
+        The latents in scikit-learn orientation (what the metrics take).
+    logvar : np.ndarray [shape=(n, latent_dim), dtype=float32]
+        Only with ``return_logvar``.
+    """
+    _check_batch_size(batch_size)
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape[1:] != tuple(model.config.input_shape):
+        raise ParameterError(
+            f"x has shape {x.shape}; expected (n, {', '.join(map(str, model.config.input_shape))})"
+        )
+    c = _labels(c, x.shape[0])
+    was_training = model.training
+    model.eval()
+    device = _device(model)
+    mus, logvars = [], []
+    try:
+        for start in range(0, x.shape[0], batch_size):
+            xb = torch.from_numpy(x[start : start + batch_size]).to(device)
+            cb = None if c is None else torch.from_numpy(c[start : start + batch_size]).to(device)
+            mu, logvar = model.encode(xb, cb)
+            mus.append(mu.float().cpu().numpy())
+            logvars.append(logvar.float().cpu().numpy())
+    finally:
+        model.train(was_training)
+    latent_dim = model.config.latent_dim
+    mu_all = np.concatenate(mus) if mus else np.zeros((0, latent_dim), np.float32)
+    if return_logvar:
+        return mu_all, (
+            np.concatenate(logvars) if logvars else np.zeros((0, latent_dim), np.float32)
+        )
+    return mu_all
+
+
+@torch.no_grad()
+def decode_array(
+    model: VAE, z: np.ndarray, c: np.ndarray | None = None, *, batch_size: int = 1024
+) -> np.ndarray:
+    """Mean of the likelihood (Gaussian mean, Bernoulli probabilities) at latents ``z``.
+
+    Parameters
+    ----------
+    model : VAE
+        Trained model (eval mode for the call, its mode restored afterwards).
+    z : np.ndarray [shape=(n, latent_dim)]
+        Latents.
+    c : np.ndarray [shape=(n, n_conditions), dtype=int], optional
+        Labels of a conditional model.
+    batch_size : int
+        Latents per forward pass.
+
+    Returns
+    -------
+    np.ndarray [shape=(n, *input_shape), dtype=float32]
+    """
+    _check_batch_size(batch_size)
+    z = np.asarray(z, dtype=np.float32)
+    if z.ndim != 2 or z.shape[1] != model.config.latent_dim:
+        raise ParameterError(f"z has shape {z.shape}; expected (n, {model.config.latent_dim})")
+    c = _labels(c, z.shape[0])
+    was_training = model.training
+    model.eval()
+    device = _device(model)
+    outs = []
+    try:
+        for start in range(0, z.shape[0], batch_size):
+            zb = torch.from_numpy(z[start : start + batch_size]).to(device)
+            cb = None if c is None else torch.from_numpy(c[start : start + batch_size]).to(device)
+            outs.append(model.decode(zb, cb).float().cpu().contiguous().numpy())
+    finally:
+        model.train(was_training)
+    if not outs:
+        return np.zeros((0, *model.config.input_shape), np.float32)
+    return np.concatenate(outs)
+
+
+def reconstruct_array(
+    model: VAE, x: np.ndarray, c: np.ndarray | None = None, *, batch_size: int = 1024
+) -> np.ndarray:
+    """``decode_array(encode_array(x))``: reconstructions from the posterior means, ``(n, *input_shape)``."""
+    mu = encode_array(model, x, c, batch_size=batch_size)
+    return decode_array(model, mu, c, batch_size=batch_size)

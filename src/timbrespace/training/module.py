@@ -1,0 +1,264 @@
+"""The Lightning module that trains a :class:`~timbrespace.models.VAE`.
+
+Manual optimisation for every objective (FactorVAE needs two optimisers; one code path
+keeps the NaN check, the β schedule and the step count identical for all). Randomness
+comes from explicit ``torch.Generator`` objects whose states go into the checkpoint.
+At the end of each epoch the module records an :class:`EpochRecord`, writes the
+``last`` (and, on improvement, ``best``) checkpoint and applies early stopping.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+
+from timbrespace.errors import TrainingError
+from timbrespace.models import VAE
+from timbrespace.training.checkpoint import (
+    optimizer_state_from_flat,
+    optimizer_state_to_flat,
+    write_checkpoint_folder,
+)
+from timbrespace.training.config import EpochRecord, TrainConfig
+from timbrespace.training.schedules import BetaSchedule
+
+__all__ = ["VAEModule"]
+
+log = logging.getLogger(__name__)
+
+_VAL_SEED_OFFSET = 0x5A17
+
+
+class VAEModule(L.LightningModule):
+    """Lightning wrapper: one optimiser step per batch, epoch records, checkpoints.
+
+    Parameters
+    ----------
+    model : VAE
+        The model to train (updated in place).
+    train_config : TrainConfig
+        Optimiser, schedule, stopping and seed settings.
+    schedule : BetaSchedule
+        β per step (its step count is part of the checkpoint).
+    checkpoint_dir : pathlib.Path
+        Where ``last/`` and ``best/`` go.
+    loader_generator : torch.Generator
+        The training DataLoader's shuffling generator (its state is checkpointed).
+    resume : tuple of (dict, dict), optional
+        ``(tensors, meta)`` of a training checkpoint to continue from.
+    """
+
+    def __init__(
+        self,
+        model: VAE,
+        train_config: TrainConfig,
+        schedule: BetaSchedule,
+        *,
+        checkpoint_dir: Path,
+        loader_generator: torch.Generator,
+        resume: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.model = model
+        self.train_config = train_config
+        self.schedule = schedule
+        self.checkpoint_dir = checkpoint_dir
+        self.loader_generator = loader_generator
+        self._resume = resume
+        meta = resume[1] if resume is not None else {}
+        self.history: list[EpochRecord] = [
+            EpochRecord.from_dict(r) for r in meta.get("history", [])
+        ]
+        self.epoch = int(meta.get("epoch", 0))
+        self.global_step_count = int(meta.get("global_step", 0))
+        best = meta.get("best_loss")
+        self.best_loss = math.inf if best is None else float(best)
+        self.epochs_without_improvement = int(meta.get("epochs_without_improvement", 0))
+        self.stop_reason = "max_epochs"
+        self.elapsed_s = float(meta.get("elapsed_s", 0.0))
+        self._start_time = time.monotonic()
+        self.noise_generator: torch.Generator | None = None
+        self._sums: dict[str, torch.Tensor | float] = {}
+
+    # ------------------------------------------------------------------ setup
+    def configure_optimizers(self) -> Any:
+        cfg = self.train_config
+        optimizers = [
+            torch.optim.Adam(self.model.vae_parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        ]
+        if self.model.discriminator is not None:
+            optimizers.append(
+                torch.optim.Adam(
+                    self.model.discriminator.parameters(), lr=cfg.discriminator_lr, betas=(0.5, 0.9)
+                )
+            )
+        if self._resume is not None:
+            tensors, meta = self._resume
+            for i, opt in enumerate(optimizers):
+                opt.load_state_dict(
+                    optimizer_state_from_flat(tensors, meta["optimizers"][i], f"optimizer{i}")
+                )
+        return optimizers
+
+    def on_fit_start(self) -> None:
+        self.noise_generator = torch.Generator(device=self.device).manual_seed(
+            self.train_config.seed
+        )
+        if self._resume is not None:
+            self.noise_generator.set_state(self._resume[0]["rng.noise"].cpu())
+        self._start_time = time.monotonic()
+
+    # ------------------------------------------------------------------ steps
+    @staticmethod
+    def _unpack(batch: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return batch[0], (batch[1] if len(batch) > 1 else None)
+
+    def _accumulate(self, prefix: str, terms: Any, n: int) -> None:
+        for name in ("loss", "recon", "kl"):
+            key = f"{prefix}_{name}"
+            self._sums[key] = self._sums.get(key, 0.0) + getattr(terms, name).detach() * n
+        self._sums[f"{prefix}_n"] = self._sums.get(f"{prefix}_n", 0.0) + n
+
+    def _mean(self, prefix: str, name: str) -> float | None:
+        n = self._sums.get(f"{prefix}_n", 0.0)
+        if not n:
+            return None
+        return float(self._sums[f"{prefix}_{name}"]) / float(n)
+
+    def _check_finite(self, value: torch.Tensor, what: str, batch_idx: int) -> None:
+        if not torch.isfinite(value).all():
+            last = self.checkpoint_dir / "last"
+            kept = (
+                f"last good checkpoint kept at {last}"
+                if last.exists()
+                else "no checkpoint was written yet"
+            )
+            raise TrainingError(
+                f"{what} is {float(value.detach())} at step {self.global_step_count} (epoch {self.epoch}, batch {batch_idx}); "
+                f"training stopped, {kept}. Check the inputs for NaN/inf, or lower lr / beta."
+            )
+
+    def on_train_epoch_start(self) -> None:
+        self._sums = {}
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        x, c = self._unpack(batch)
+        optimizers = self.optimizers()
+        opt = optimizers[0] if isinstance(optimizers, list) else optimizers
+        beta = self.schedule.value
+        out = self.model(x, c, generator=self.noise_generator)
+        terms = self.model.loss(x, out, beta=beta, step=self.global_step_count)
+        self._check_finite(terms.loss, "loss", batch_idx)
+        opt.zero_grad()
+        self.manual_backward(terms.loss)
+        if self.train_config.gradient_clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(
+                self.model.vae_parameters(), self.train_config.gradient_clip_norm
+            )
+        opt.step()
+        metrics = {"train/loss_step": terms.loss.detach(), "train/beta": beta}
+        if self.model.discriminator is not None:
+            d_opt = optimizers[1]
+            d_loss = self.model.discriminator_loss(out.z.detach(), generator=self.noise_generator)
+            self._check_finite(d_loss, "discriminator loss", batch_idx)
+            d_opt.zero_grad()
+            self.manual_backward(d_loss)
+            d_opt.step()
+            metrics["train/discriminator_loss_step"] = d_loss.detach()
+        if terms.tc is not None:
+            metrics["train/tc_step"] = terms.tc.detach()
+        self._accumulate("train", terms, x.shape[0])
+        self.schedule.step()
+        self.global_step_count += 1
+        if self.global_step_count % self.train_config.log_every_n_steps == 0:
+            self._log({k: float(v) for k, v in metrics.items()})
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_generator = torch.Generator(device=self.device).manual_seed(
+            self.train_config.seed + _VAL_SEED_OFFSET
+        )
+        for key in [k for k in self._sums if k.startswith("val_")]:
+            del self._sums[key]
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        x, c = self._unpack(batch)
+        out = self.model(x, c, generator=self._val_generator)
+        terms = self.model.loss(x, out, beta=self.schedule.value, step=self.global_step_count)
+        self._accumulate("val", terms, x.shape[0])
+
+    # ------------------------------------------------------------------ epoch end
+    def on_train_epoch_end(self) -> None:
+        record = EpochRecord(
+            epoch=self.epoch,
+            train_loss=self._mean("train", "loss") or 0.0,
+            train_recon=self._mean("train", "recon") or 0.0,
+            train_kl=self._mean("train", "kl") or 0.0,
+            val_loss=self._mean("val", "loss"),
+            val_recon=self._mean("val", "recon"),
+            val_kl=self._mean("val", "kl"),
+            beta=self.schedule.value,
+        )
+        if record.val_loss is not None and not math.isfinite(record.val_loss):
+            raise TrainingError(
+                f"validation loss is {record.val_loss} at epoch {self.epoch} (step {self.global_step_count}); "
+                f"training stopped, last good checkpoint kept in {self.checkpoint_dir}"
+            )
+        self.history.append(record)
+        self.epoch += 1
+        monitored = record.val_loss if record.val_loss is not None else record.train_loss
+        if monitored < self.best_loss - self.train_config.min_delta:
+            self.best_loss = monitored
+            self.epochs_without_improvement = 0
+            write_checkpoint_folder(self.checkpoint_dir / "best", self.model)
+        else:
+            self.epochs_without_improvement += 1
+        elapsed = self.elapsed_s + time.monotonic() - self._start_time
+        patience = self.train_config.early_stopping_patience
+        if patience is not None and self.epochs_without_improvement >= patience:
+            self.stop_reason = "early_stopping"
+            self.trainer.should_stop = True
+        elif self.train_config.max_time_s is not None and elapsed >= self.train_config.max_time_s:
+            self.stop_reason = "max_time"
+            self.trainer.should_stop = True
+        self._save_last(elapsed)
+        self._log({f"epoch/{k}": v for k, v in record.to_dict().items() if v is not None})
+        log.debug("epoch %d: %s", record.epoch, record)
+
+    def _save_last(self, elapsed_s: float) -> None:
+        tensors: dict[str, torch.Tensor] = {
+            "rng.noise": self.noise_generator.get_state()
+            if self.noise_generator is not None
+            else torch.empty(0),
+            "rng.loader": self.loader_generator.get_state(),
+        }
+        optimizer_meta = []
+        for i, opt in enumerate(self.trainer.optimizers):
+            opt_tensors, meta = optimizer_state_to_flat(opt.state_dict(), f"optimizer{i}")
+            tensors.update(opt_tensors)
+            optimizer_meta.append(meta)
+        meta_all = {
+            "epoch": self.epoch,
+            "global_step": self.global_step_count,
+            "history": [r.to_dict() for r in self.history],
+            "schedule": self.schedule.state_dict(),
+            "optimizers": optimizer_meta,
+            "best_loss": self.best_loss if math.isfinite(self.best_loss) else None,
+            "epochs_without_improvement": self.epochs_without_improvement,
+            "stop_reason": self.stop_reason if self.trainer.should_stop else None,
+            "elapsed_s": elapsed_s,
+            "train_config": self.train_config.to_dict(),
+        }
+        write_checkpoint_folder(
+            self.checkpoint_dir / "last", self.model, state_tensors=tensors, state_meta=meta_all
+        )
+
+    def _log(self, metrics: dict[str, float]) -> None:
+        for logger in self.loggers:
+            logger.log_metrics(metrics, step=self.global_step_count)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from timbrespace.analysis.projection import latent_projection, project_latents
+from timbrespace.errors import ParameterError
+
+
+def _clusters(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(3), 30)
+    centres = np.array([[0.0] * 5, [10.0] * 5, [-10.0, 10.0, 0.0, 0.0, 0.0]])
+    return centres[labels] + rng.standard_normal((90, 5)), labels
+
+
+def test_pca_matches_sklearn_variance() -> None:
+    z, _ = _clusters()
+    xy = project_latents(z, method="pca")
+    centred = z - z.mean(axis=0)
+    top = np.sort(np.linalg.eigvalsh(np.cov(centred.T)))[::-1][:2]
+    np.testing.assert_allclose(np.var(xy, axis=0, ddof=1), top, rtol=1e-9)
+
+
+def test_tsne_separates_clusters_and_is_seeded() -> None:
+    z, labels = _clusters()
+    a = project_latents(z, method="tsne", random_state=0, max_iter=250)
+    b = project_latents(z, method="tsne", random_state=0, max_iter=250)
+    np.testing.assert_array_equal(a, b)
+    centroids = np.array([a[labels == k].mean(axis=0) for k in range(3)])
+    spread = max(np.linalg.norm(a[labels == k] - centroids[k], axis=1).mean() for k in range(3))
+    gaps = [np.linalg.norm(centroids[i] - centroids[j]) for i in range(3) for j in range(i + 1, 3)]
+    assert min(gaps) > 2 * spread
+
+
+def test_categorical_legend() -> None:
+    z, labels = _clusters()
+    names = np.array(["Bright", "Dark", "Fuzz"])[labels]
+    fig = latent_projection(z, names, factor_name="timbre")
+    ax = fig.axes[0]
+    assert len(ax.collections) == 3
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["Bright", "Dark", "Fuzz"]
+    assert legend.get_title().get_text() == "timbre"
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 90
+
+
+def test_continuous_colourbar_and_precomputed_embedding() -> None:
+    z, _ = _clusters()
+    values = np.linspace(100.0, 1000.0, 90)
+    xy = project_latents(z)
+    fig = latent_projection(z, values, embedding=xy, factor_name="f0_hz")
+    assert len(fig.axes) == 2  # scatter + colour bar
+    np.testing.assert_allclose(fig.axes[0].collections[0].get_offsets(), xy)
+    np.testing.assert_allclose(fig.axes[0].collections[0].get_array(), values)
+    assert fig.axes[1].get_ylabel() == "f0_hz"
+
+
+def test_integer_codes_with_many_values_use_colourbar() -> None:
+    z, _ = _clusters()
+    fig = latent_projection(z, np.arange(90))
+    assert fig.axes[0].get_legend() is None and len(fig.axes) == 2
+
+
+def test_bad_inputs() -> None:
+    z, labels = _clusters()
+    with pytest.raises(ParameterError, match="values"):
+        latent_projection(z, labels[:10])
+    with pytest.raises(ParameterError, match="method"):
+        project_latents(z, method="umap")  # type: ignore[arg-type]

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from timbrespace.analysis.traversal import (
+    tile_traversal_frames,
+    traversal_audio,
+    traversal_gif,
+    traversal_latents,
+)
+from timbrespace.errors import ParameterError
+
+
+def test_traversal_latents() -> None:
+    base = np.array([0.5, -1.0, 2.0])
+    values = np.linspace(-2, 2, 5)
+    z = traversal_latents(base, values, dims=[2, 0])
+    assert z.shape == (2, 5, 3)
+    np.testing.assert_allclose(z[0, :, 2], values)
+    np.testing.assert_allclose(z[0, :, :2], np.broadcast_to(base[:2], (5, 2)))
+    np.testing.assert_allclose(z[1, :, 0], values)
+    with pytest.raises(ParameterError, match="dims"):
+        traversal_latents(base, values, dims=[3])
+
+
+def test_gif_frames_and_colours(tmp_path) -> None:
+    frames = np.zeros((4, 8, 10))
+    frames[np.arange(4), 0, np.arange(4)] = 1.0  # one hot pixel per frame, bottom row
+    path = traversal_gif(frames, tmp_path / "t.gif", min_size=16, bounce=False, cmap="gray")
+    with Image.open(path) as image:
+        assert image.n_frames == 4
+        assert image.size == (20, 16)  # 8 rows -> enlarged x2
+        image.seek(2)
+        rgb = np.asarray(image.convert("RGB"))
+    # origin="lower": row 0 is at the bottom; frame 2's hot pixel is column 2
+    assert rgb[-1, 4].min() == 255 and rgb[-1, 6].max() == 0 and rgb[0, 4].max() == 0
+
+
+def test_gif_bounce_and_atomic(tmp_path) -> None:
+    frames = np.random.default_rng(0).random((5, 4, 4))
+    path = traversal_gif(frames, tmp_path / "b.gif")
+    with Image.open(path) as image:
+        assert image.n_frames == 8  # 5 forward + 3 back
+    assert [p.name for p in tmp_path.iterdir()] == ["b.gif"]
+    with pytest.raises(ParameterError):
+        traversal_gif(frames[0], tmp_path / "bad.gif")
+
+
+def test_tile_frames() -> None:
+    specs = np.arange(2 * 3 * 4 * 5, dtype=float).reshape(2, 3, 4, 5)
+    tiled = tile_traversal_frames(specs, gap=1)
+    assert tiled.shape == (3, 4, 11)
+    np.testing.assert_array_equal(tiled[1, :, :5], specs[0, 1])
+    np.testing.assert_array_equal(tiled[1, :, 6:], specs[1, 1])
+    np.testing.assert_array_equal(tiled[:, :, 5], 0.0)
+
+
+def test_traversal_audio_layout() -> None:
+    sr = 1000
+    y = np.ones((3, 100)) * 0.5
+    out = traversal_audio(y, sr, gap_s=0.05, fade_ms=10.0)
+    assert out.shape == (3 * 150,)
+    assert out[50] == pytest.approx(0.5) and out[0] == 0.0 and np.all(out[100:150] == 0.0)
+    loud = traversal_audio(np.full((2, 50), 3.0), sr, fade_ms=0.0)
+    assert np.max(np.abs(loud)) == pytest.approx(0.99, abs=1e-6)

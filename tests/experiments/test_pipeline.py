@@ -1,0 +1,140 @@
+"""The whole `timbrespace run` pipeline on a tiny config: run folder, metrics, report, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from timbrespace.datasets.ingest import ingest_folder
+from timbrespace.errors import ConfigError, DatasetError
+from timbrespace.experiments import load_experiment_config, run_experiment
+
+TINY = {
+    "name": "tiny",
+    "seed": 3,
+    "dataset": {
+        "sound_model": "additive",
+        "sample_rate": 8000,
+        "duration_s": 0.25,
+        "fixed": {"n_partials": 12},
+        "parameters": {
+            "f0_hz": {"min": 150, "max": 600, "n": 3, "spacing": "log"},
+            "slope_db_per_octave": {"min": -12, "max": -3, "n": 3},
+            "inharmonicity": {"values": [0.0, 0.004]},
+            "decay_per_s": {"values": [2.0, 10.0]},
+        },
+        "splits": {"train": 0.6, "valid": 0.2, "test": 0.2},
+    },
+    "features": {
+        "kind": "stft",
+        "n_fft": 256,
+        "hop_length": 128,
+        "output": "db",
+        "normalization": "standardize",
+    },
+    "model": {"latent_dim": 3, "hidden_sizes": [32], "beta": 2.0},
+    "training": {"epochs": 2, "batch_size": 16, "num_threads": 1},
+    "evaluation": {
+        "n_traversal_steps": 3,
+        "n_traversal_latents": 2,
+        "n_reconstructions": 2,
+        "n_iter": 4,
+    },
+}
+
+
+def _write(tmp_path: Path, cfg: dict) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("runs")
+    cfg = load_experiment_config(_write(tmp, TINY))
+    a = run_experiment(cfg, out=tmp / "a", progress=False, workers=1)
+    b = run_experiment(cfg, out=tmp / "b", progress=False, workers=2)
+    return a, b
+
+
+def test_run_folder_contents(tiny_runs):
+    a, _ = tiny_runs
+    for name in ("config.yaml", "metrics.json", "report.html", "latents.npz"):
+        assert (a.run_dir / name).is_file(), name
+    assert any((a.run_dir / "checkpoints").rglob("*.safetensors"))
+    resolved = yaml.safe_load((a.run_dir / "config.yaml").read_text())
+    assert resolved["dataset"]["sound_model"] == "additive" and resolved["features"]["n_fft"] == 256
+
+
+def test_metrics_json_schema(tiny_runs):
+    a, _ = tiny_runs
+    m = json.loads((a.run_dir / "metrics.json").read_text())
+    assert m["n_items"] == 36
+    assert m["factors"] == ["f0_hz", "slope_db_per_octave", "inharmonicity", "decay_per_s"]
+    assert 0.0 <= m["mig"] <= 1.0
+    assert set(m["dci"]) >= {"disentanglement", "completeness", "informativeness"}
+    assert set(m["per_factor"]) == set(m["factors"])
+    assert all(0.0 <= row["mig"] <= 1.0 for row in m["per_factor"].values())
+    assert m["reconstruction"]["feature_mse"] > 0
+    assert 0.0 < m["reconstruction"]["spectral_convergence"] < 2.0
+    assert m["runtime_s"] > 0
+    assert np.asarray(m["mi_nats"]).shape == (3, 4)
+
+
+def test_report_is_self_contained(tiny_runs):
+    a, _ = tiny_runs
+    html = (a.run_dir / "report.html").read_text()
+    assert html.count("<img") >= 4 + 3  # curves, MI map, 4 projections, traversals, reconstructions
+    assert html.count("<audio") >= 2 + 2 * 2
+    assert 'src="http' not in html
+
+
+def test_same_config_and_seed_give_identical_results(tiny_runs):
+    """Dataset bytes and metrics identical, whatever the worker count (timings excepted)."""
+    a, b = tiny_runs
+    for rel in ("dataset/metadata.parquet", "dataset/dataset.json", "dataset/audio/000007.wav"):
+        assert (a.run_dir / rel).read_bytes() == (b.run_dir / rel).read_bytes(), rel
+    ma = json.loads((a.run_dir / "metrics.json").read_text())
+    mb = json.loads((b.run_dir / "metrics.json").read_text())
+    for m in (ma, mb):
+        for key in ("runtime_s", "stage_times_s", "dataset", "checkpoint"):
+            m.pop(key)
+    assert ma == mb
+
+
+def test_finished_run_is_not_overwritten(tiny_runs, tmp_path):
+    a, _ = tiny_runs
+    before = (a.run_dir / "metrics.json").read_bytes()
+    cfg = load_experiment_config(_write(tmp_path, TINY))
+    with pytest.raises(ConfigError, match="already holds a finished run"):
+        run_experiment(cfg, out=a.run_dir, progress=False)
+    assert (a.run_dir / "metrics.json").read_bytes() == before
+
+
+def test_run_on_ingested_real_notes(notes_dir, tmp_path):
+    ds = ingest_folder(notes_dir, tmp_path / "notes")
+    cfg = load_experiment_config(
+        _write(
+            tmp_path,
+            {
+                **TINY,
+                "dataset": None,
+                "features": {**TINY["features"], "n_fft": 512, "hop_length": 512},
+            },
+        )
+    )
+    result = run_experiment(cfg, out=tmp_path / "run", dataset=ds.root, progress=False)
+    assert result.metrics["factors"] == ["instrument_str", "pitch", "velocity"]
+    assert set(result.metrics["per_factor"]) == {"instrument_str", "pitch", "velocity"}
+    assert result.metrics["n_items"] == 276
+
+
+def test_missing_dataset_is_one_clear_error(tmp_path):
+    cfg = load_experiment_config(_write(tmp_path, TINY))
+    with pytest.raises(DatasetError, match="does not exist"):
+        run_experiment(cfg, out=tmp_path / "r", dataset=tmp_path / "nope", progress=False)

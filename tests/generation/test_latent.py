@@ -1,0 +1,53 @@
+"""Latent operations: interpolation end points and geometry, traversal grids, prior samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from timbrespace.errors import ParameterError
+from timbrespace.generation import interpolate, lerp, sample_prior, slerp, traverse
+from timbrespace.models import VAEConfig, build_model
+
+
+def test_lerp_and_slerp_hit_end_points() -> None:
+    a, b = np.array([1.0, 0.0, 2.0]), np.array([-1.0, 3.0, 0.5])
+    for method in ("lerp", "slerp"):
+        path = interpolate(a, b, 5, method)
+        assert path.shape == (5, 3) and path.dtype == np.float32
+        np.testing.assert_allclose(path[0], a, atol=1e-6)
+        np.testing.assert_allclose(path[-1], b, atol=1e-6)
+    np.testing.assert_allclose(lerp(a, b, 0.5)[0], (a + b) / 2, atol=1e-6)
+
+
+def test_slerp_follows_the_great_circle() -> None:
+    a, b = np.array([2.0, 0.0]), np.array([0.0, 2.0])
+    mid = slerp(a, b, [0.5])[0]
+    np.testing.assert_allclose(
+        mid, [np.sqrt(2), np.sqrt(2)], atol=1e-6
+    )  # norm kept at 2, angle 45 degrees
+    t = np.linspace(0, 1, 9)
+    path = slerp(a, b, t)
+    angles = np.arctan2(path[:, 1], path[:, 0])
+    np.testing.assert_allclose(angles, t * np.pi / 2, atol=1e-6)  # constant angular speed
+    np.testing.assert_allclose(slerp(a, 3 * a, [0.5])[0], [4.0, 0.0], atol=1e-6)  # parallel: lerp
+
+
+def test_traverse_grid() -> None:
+    base = np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float32)
+    values = np.linspace(-2, 2, 5)
+    grid = traverse(base, [0, 2], values)
+    assert grid.shape == (2, 5, 4)
+    np.testing.assert_allclose(grid[1, :, 2], values)
+    np.testing.assert_allclose(grid[1, :, [0, 1, 3]].T, np.tile(base[[0, 1, 3]], (5, 1)))
+    with pytest.raises(ParameterError, match=r"dims \[4\] out of range"):
+        traverse(base, [4], values)
+
+
+def test_sample_prior_is_seeded_standard_normal() -> None:
+    model = build_model(VAEConfig(input_shape=(4,), latent_dim=6, hidden_sizes=(4,)))
+    z = sample_prior(model, 4000, seed=1)
+    assert z.shape == (4000, 6) and z.dtype == np.float32
+    np.testing.assert_array_equal(z, sample_prior(6, 4000, seed=1))
+    assert abs(float(z.mean())) < 0.03 and abs(float(z.std()) - 1.0) < 0.03
+    assert not np.array_equal(z, sample_prior(6, 4000, seed=2))

@@ -1,0 +1,173 @@
+"""CLI argument errors exit 2 with the allowed values; a tiny end-to-end run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from timbrespace.cli import main
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return int(exc.value.code or 0), captured.out + captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "allowed"),
+    [
+        (["generate", "RUN", "Sparkly", "50", "E4", "--out", "o"], "allowed Bright, Crunch, Crush"),
+        (["generate", "RUN", "Bright", "500", "E4", "--out", "o"], "allowed 0..100"),
+        (["generate", "RUN", "Bright", "50", "E9", "--out", "o"], "allowed MIDI 64..86 (E4..D6)"),
+        (["generate", "RUN", "Bright", "50", "H2", "--out", "o"], "allowed MIDI 64..86"),
+        (
+            ["generate", "RUN", "Bright", "50", "E4", "--out", "o", "--latent", "x"],
+            "allowed prior, encode",
+        ),
+        (
+            ["interpolate", "RUN", "Bright", "0", "E4", "Dark", "100", "E5", "11", "--out", "o"],
+            "allowed 3..10",
+        ),
+        (
+            ["interpolate", "RUN", "Bright", "0", "E4", "Dark", "100", "E5", "two", "--out", "o"],
+            "allowed 3..10",
+        ),
+        (
+            ["interpolate", "RUN", "Bright", "0", "E4", "Murky", "100", "E5", "5", "--out", "o"],
+            "allowed Bright",
+        ),
+        (["latent-map", "RUN", "--color", "loudness"], "allowed timbre, magnitude, pitch, all"),
+        (["train", "DS", "--out", "r", "--model", "huge"], "allowed cpu, seed, tiny"),
+        (
+            ["build", "NOTES", "--out", "f", "--descriptors", "Bright,Loud"],
+            "allowed Bright, Crunch",
+        ),
+        (["build", "NOTES", "--out", "f", "--magnitudes", "0,x"], "integers in 0..100"),
+    ],
+)
+def test_argument_errors_exit_2_listing_allowed_values(argv, allowed, capsys):
+    code, text = run_cli(["timbre", *argv], capsys)
+    assert code == 2
+    assert allowed in text
+    assert "Traceback" not in text
+
+
+def test_descriptors_lists_all_chains(capsys):
+    code, text = run_cli(["timbre", "descriptors"], capsys)
+    assert code == 0
+    for name in ("Bright", "WahWah", "Stuttering", "HighShelfFilter", "TimeFX"):
+        assert name in text
+
+
+@pytest.mark.slow
+def test_end_to_end_tiny(synthetic_notes, tmp_path, capsys):
+    folder, ds, run = tmp_path / "folder", tmp_path / "ds", tmp_path / "run"
+    assert (
+        run_cli(
+            [
+                "timbre",
+                "build",
+                str(synthetic_notes),
+                "--out",
+                str(folder),
+                "--instrument",
+                "fake_guitar",
+                "--descriptors",
+                "Bright,Dark",
+                "--magnitudes",
+                "0,50,100",
+            ],
+            capsys,
+        )[0]
+        == 0
+    )
+    assert run_cli(["ingest", str(folder), "--out", str(ds), "--layout", "seed002"], capsys)[0] == 0
+    code, text = run_cli(
+        [
+            "timbre",
+            "train",
+            str(ds),
+            "--out",
+            str(run),
+            "--descriptors",
+            "Bright,Dark",
+            "--model",
+            "tiny",
+            "--epochs",
+            "2",
+            "--no-evaluate",
+        ],
+        capsys,
+    )
+    assert code == 0, text
+    history = json.loads((run / "history.json").read_text())
+    assert len(history) == 2 and np.isfinite(history[-1]["train_loss"])
+
+    code, text = run_cli(
+        ["timbre", "generate", str(run), "Dark", "100", "E5", "--out", str(tmp_path / "gen")],
+        capsys,
+    )
+    assert code == 0, text
+    gen, sr = sf.read(tmp_path / "gen" / "generated_Dark-100-E5.wav")
+    orig, _ = sf.read(tmp_path / "gen" / "original_Dark-100-E5.wav")
+    assert sr == 22050 and gen.shape == orig.shape == (16317,) and np.all(np.isfinite(gen))
+    code, text = run_cli(
+        ["timbre", "generate", str(run), "Crunch", "100", "E5", "--out", "o"], capsys
+    )
+    assert code == 2 and "allowed Bright, Dark" in text  # valid descriptor, not in this run
+
+    code, text = run_cli(
+        [
+            "timbre",
+            "interpolate",
+            str(run),
+            "Bright",
+            "0",
+            "64",
+            "Dark",
+            "100",
+            "76",
+            "3",
+            "--out",
+            str(tmp_path / "interp"),
+        ],
+        capsys,
+    )
+    assert code == 0, text
+    names = sorted(
+        p.relative_to(tmp_path / "interp").as_posix() for p in (tmp_path / "interp").rglob("*.wav")
+    )
+    assert names == [
+        "linear/step_00.wav",
+        "linear/step_01.wav",
+        "linear/step_02.wav",
+        "original_end_Dark-100-E5.wav",
+        "original_start_Bright-0-E4.wav",
+        "spherical/step_00.wav",
+        "spherical/step_01.wav",
+        "spherical/step_02.wav",
+    ]
+
+    code, text = run_cli(
+        ["timbre", "latent-map", str(run), "--color", "pitch", "--method", "pca"], capsys
+    )
+    assert code == 0 and Path(text.strip().splitlines()[-1]).is_file()
+
+    code, text = run_cli(
+        ["timbre", "evaluate", str(run), "--max-requests", "3", "--n-pairs", "1"], capsys
+    )
+    assert code == 0, text
+    quality = json.loads((run / "metrics.json").read_text())["timbre_quality"]
+    assert quality["n_pitch_requests"] == 3 and 0.0 <= quality["pitch_accuracy_50c"] <= 1.0
+    assert set(quality["centroid_monotonic"]) == {"Bright", "Dark"}
+    assert (
+        quality["gl_roundtrip_lsd_db"] < quality["interp_endpoint_lsd_db"] + 1e-9
+        or quality["gl_roundtrip_lsd_db"] < 10
+    )

@@ -1,0 +1,154 @@
+"""``timbrespace train`` end to end on a tiny generated dataset (and ``train_on_dataset``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from timbrespace.cli import main
+from timbrespace.datasets import Dataset, DatasetConfig, generate_dataset
+from timbrespace.training import load_checkpoint
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    from timbrespace.features import FeatureConfig, compute_dataset_features
+
+    config = DatasetConfig(
+        name="tiny",
+        sound_model="additive",
+        sample_rate=8000,
+        duration_s=0.1,
+        seed=7,
+        parameters={
+            "f0_hz": {"min": 110, "max": 880, "n": 6, "spacing": "log"},
+            "presence": {"values": ["all", "odd", "even"]},
+        },
+        splits={"train": 0.6, "valid": 0.2, "test": 0.2},
+    )
+    ds = generate_dataset(config, tmp_path_factory.mktemp("data") / "ds", workers=1, progress=False)
+    compute_dataset_features(
+        ds,
+        FeatureConfig(
+            kind="stft", n_fft=256, hop_length=128, output="db", normalization="minmax_item"
+        ),
+        name="spec",
+        progress=False,
+    )
+    return ds
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["beta_vae", "cvae", "factorvae"])
+def test_train_command_writes_checkpoint_and_latents(
+    tiny_dataset: Dataset, tmp_path: Path, model: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    main(
+        [
+            "train",
+            str(tiny_dataset.root),
+            "--features",
+            "spec",
+            "--model",
+            model,
+            "--epochs",
+            "2",
+            "--latent-dim",
+            "3",
+            "--batch-size",
+            "8",
+            "--conv-channels",
+            "4,8",
+            "--hidden",
+            "16",
+            "--out",
+            str(run),
+            "--no-progress",
+        ]
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["epochs"] == 2 and np.isfinite(summary["train_loss"])
+    assert 0.0 <= summary["mig"] <= 1.0
+    trained = load_checkpoint(run / "checkpoints" / "last")
+    assert trained.config.architecture == "conv" and trained.config.input_shape == (129, 7)
+    if model == "cvae":
+        assert trained.config.condition_classes == (6, 3)
+    with np.load(run / "latents.npz") as data:
+        assert data["latents"].shape == (18, 3)
+        assert data["factors"].shape == (18, 2)
+        assert list(data["factor_names"]) == tiny_dataset.factor_names
+        assert sorted(set(data["split"])) == ["test", "train", "valid"]
+
+
+def test_train_command_bad_option_exits_2(
+    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(
+            [
+                "train",
+                str(tiny_dataset.root),
+                "--features",
+                "spec",
+                "--model",
+                "vqvae",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+    assert info.value.code == 2
+    assert "--model='vqvae' is not allowed" in capsys.readouterr().err
+
+
+def test_sweep_command_writes_table_and_figure(
+    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    out = tmp_path / "sweep"
+    args = [
+        "sweep",
+        str(tiny_dataset.root),
+        "--features",
+        "spec",
+        "--models",
+        "beta_vae",
+        "--beta",
+        "1,4",
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--latent-dim",
+        "2",
+        "--batch-size",
+        "8",
+        "--conv-channels",
+        "4",
+        "--hidden",
+        "8",
+        "--dci-estimator",
+        "hist",
+        "--out",
+        str(out),
+    ]
+    main(args)
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table["beta"]) == [1.0, 4.0] and list(table["model"]) == ["beta_vae", "beta_vae"]
+    assert table["mig"].between(0, 1).all() and table["modularity"].between(0, 1).all()
+    assert (out / "sweep.png").stat().st_size > 1000
+    assert "best MIG" in capsys.readouterr().out
+    # a second call finds the runs finished and does not train them again
+    stamp = (
+        (out / "beta_vae-beta1-seed0" / "checkpoints" / "last" / "model.safetensors")
+        .stat()
+        .st_mtime_ns
+    )
+    main(args)
+    assert (
+        out / "beta_vae-beta1-seed0" / "checkpoints" / "last" / "model.safetensors"
+    ).stat().st_mtime_ns == stamp
