@@ -73,3 +73,13 @@ def notes_dataset(tmp_path: Path, notes_dir: Path) -> Dataset:
     """A 10-item dataset of real notes in ``tmp_path`` (7 train, 3 test... by position)."""
     audio, ids = read_notes(notes_dir, 10)
     return make_dataset(tmp_path / "ds", audio, ids)
+
+
+@pytest.fixture()
+def ragged_dataset(tmp_path: Path, notes_dir: Path) -> tuple[Dataset, np.ndarray]:
+    """5 notes, the last one cut to 5000 samples, with no fixed ``n_samples`` in the card."""
+    audio, ids = read_notes(notes_dir, 5)
+    ds = make_dataset(tmp_path / "ragged", audio, ids)
+    write_audio_file(ds.root / "audio" / f"{ids[4]}.wav", audio[4, :5000], ds.sample_rate)
+    write_card(ds.root, DatasetCard.from_dict({**ds.card.to_dict(), "n_samples": None}))
+    return Dataset(ds.root), audio

@@ -73,3 +73,17 @@ def test_bad_parameter_is_one_line_exit_2(
 ) -> None:
     assert run(["features", str(notes_dataset.root), "--hop-length", "0"]) == 2
     assert capsys.readouterr().err.strip() == "error: hop_length=0 must be a positive integer"
+
+
+def test_invert_model_output_array(notes_dataset: Dataset, tmp_path: Path) -> None:
+    root = str(notes_dataset.root)
+    assert run(["features", root, "--kind", "mdct", "--n-fft", "1024", "--normalization", "minmax_item"]) == 0
+    name = Dataset(root).feature_names()[0]
+    ids = notes_dataset.item_ids[3:5]
+    array = tmp_path / "x_hat.npy"
+    np.save(array, notes_dataset.load_features(name, [3, 4]))  # stands in for a decoder's output
+    assert run(["invert", root, "--out", str(tmp_path / "out"), "--array", str(array), "--items", ",".join(ids)]) == 0
+    for k, item_id in zip((3, 4), ids, strict=True):
+        y, _ = sf.read(tmp_path / "out" / f"{item_id}.wav", dtype="float32")
+        ref = notes_dataset.load_audio([k])[0]
+        assert np.linalg.norm(y - ref) / np.linalg.norm(ref) < 1e-5  # iMDCT: exact

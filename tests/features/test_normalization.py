@@ -79,3 +79,14 @@ def test_standardize_with_given_stats_and_running_fit(notes: np.ndarray) -> None
         standardize_stats=(mean, std),
     )
     np.testing.assert_allclose(res.features, (raw[:2] - mean[:, None]) / std[:, None], atol=1e-4)
+
+
+def test_decoded_features_with_interpolated_minmax(notes: np.ndarray) -> None:
+    # seed 002 generation: decoded [0, 1] spectrogram, min/max interpolated between two notes
+    cfg = FeatureConfig(output="db_phase", top_db=None, amin=1e-30, normalization="minmax_item")
+    res = extract(notes[:2], cfg, sample_rate=SR)
+    norm = res.sidecar["normalization"]
+    back = invert(res.features[:1], res.sidecar, item_min=norm["item_min"][0], item_max=norm["item_max"][0])
+    assert np.linalg.norm(back[0] - notes[0]) / np.linalg.norm(notes[0]) < 1e-5
+    with pytest.raises(ParameterError, match="both item_min and item_max"):
+        invert(res.features[:1], res.sidecar, item_min=0.0)

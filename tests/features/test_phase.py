@@ -74,3 +74,11 @@ def test_reported_sc_matches_measurement(notes: np.ndarray, magnitude: np.ndarra
     np.testing.assert_allclose(
         back.spectral_convergence, sc_of(back.audio, magnitude[:3]), rtol=1e-4
     )
+
+
+def test_private_sc_equals_metrics_sc(magnitude: np.ndarray) -> None:
+    # features keeps a 5-line copy: importing timbrespace.metrics pulls in scikit-learn
+    from timbrespace.metrics import spectral_convergence as metrics_sc
+
+    noisy = magnitude * np.random.default_rng(0).uniform(0.5, 1.5, magnitude.shape)
+    np.testing.assert_allclose(spectral_convergence(magnitude, noisy), metrics_sc(magnitude, noisy), rtol=1e-12)

@@ -97,6 +97,8 @@ def test_istft_with_phase_round_trip(notes: np.ndarray, output: str, normalizati
 
 def test_dropped_nyquist_row_is_restored(notes: np.ndarray) -> None:
     # seed 002 kept 512 of 513 rows and then ran Griffin-Lim with the wrong n_fft
+    seed002 = FeatureConfig(n_bins=512, output="db", top_db=80.0, normalization="minmax_item")
+    assert extract(notes[:, :16317], seed002, sample_rate=SR).features.shape == (len(notes), 512, 64)
     cfg = FeatureConfig(n_bins=512, output="complex")
     res = extract(notes, cfg, sample_rate=SR)
     assert res.features.shape[1] == 1024

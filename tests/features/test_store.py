@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -107,3 +106,12 @@ def test_bad_arguments(notes_dataset: Dataset) -> None:
         compute_dataset_features(notes_dataset, FeatureConfig(), batch_size=0)
     with pytest.raises(ParameterError, match="name='../x'"):
         compute_dataset_features(notes_dataset, FeatureConfig(), name="../x")
+
+
+def test_ragged_dataset_is_padded_to_the_longest_item(ragged_dataset: tuple[Dataset, np.ndarray]) -> None:
+    ds, audio = ragged_dataset
+    name = compute_dataset_features(ds, FeatureConfig(kind="mdct", n_fft=512), batch_size=2)
+    back = invert(ds.load_features(name), ds.feature_sidecar(name))
+    assert back.shape == (5, audio.shape[1])
+    np.testing.assert_allclose(back[4, :5000], audio[4, :5000], atol=1e-6)
+    assert np.abs(back[4, 5000:]).max() < 1e-6

@@ -10,6 +10,7 @@ import pytest
 
 from timbrespace.features import FeatureConfig, extract, invert
 from timbrespace.features._nsgt import nsgt_transform
+from timbrespace.features.transforms import mel_to_stft
 
 SR = 22050
 
@@ -34,6 +35,15 @@ def test_mel_equals_librosa(notes: np.ndarray) -> None:
     )
     assert feats.shape == ref.shape
     assert rel(feats, ref) < 1e-5
+
+
+def test_mel_to_stft_equals_librosa_nnls(notes: np.ndarray) -> None:
+    cfg = FeatureConfig(kind="mel", n_fft=1024, hop_length=256, n_mels=128, output="magnitude")
+    mel = extract(notes[:3], cfg, sample_rate=SR).features.astype(np.float64)
+    ref = librosa.feature.inverse.mel_to_stft(mel, sr=SR, n_fft=1024, power=1.0)
+    ours = mel_to_stft(mel, librosa.filters.mel(sr=SR, n_fft=1024, n_mels=128))
+    assert rel(ours, ref) < 1e-5
+    assert ours.min() >= 0.0
 
 
 def test_mel_inverse_nnls_then_phase(notes: np.ndarray) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from timbrespace.errors import ParameterError
-from timbrespace.generation import interpolate, lerp, sample_prior, slerp, traverse
+from timbrespace.generation import decode_grid, interpolate, lerp, sample_prior, slerp, traverse
 from timbrespace.models import VAEConfig, build_model
 
 
@@ -51,3 +51,16 @@ def test_sample_prior_is_seeded_standard_normal() -> None:
     np.testing.assert_array_equal(z, sample_prior(6, 4000, seed=1))
     assert abs(float(z.mean())) < 0.03 and abs(float(z.std()) - 1.0) < 0.03
     assert not np.array_equal(z, sample_prior(6, 4000, seed=2))
+
+
+def test_decode_grid_matches_row_by_row_decoding() -> None:
+    from timbrespace.generation import decode_array
+
+    config = VAEConfig(input_shape=(2, 5), latent_dim=3, hidden_sizes=(8,), condition_classes=(4,))
+    model = build_model(config, seed=0)
+    grid = traverse(np.zeros(3, np.float32), [0, 2], np.linspace(-1, 1, 4))
+    out = decode_grid(model, grid, np.array([2]), batch_size=3)
+    assert out.shape == (2, 4, 2, 5)
+    expected = decode_array(model, grid[1], np.full((4, 1), 2))
+    np.testing.assert_allclose(out[1], expected, rtol=1e-6, atol=1e-6)
+    assert not np.allclose(out[0, 0], out[0, -1])

@@ -38,8 +38,15 @@ def test_measured_pitch_and_level_are_disentangled(notes_dir) -> None:
         dtype=np.int64,
     )  # fmt: skip
     result = mig(latents, factors)
-    # measured log-f0 recovers the 23 pitches almost perfectly, and no other latent does
-    assert result.per_factor[1] > 0.8
+    # The ceiling: the exact pitch in place of the measurement. 23 semitones cannot fill
+    # 20 equal-width bins one to one and the level also varies with pitch (second-best
+    # latent), so even that is < 1. Measured log-f0 (YIN, within 0.3 semitone here)
+    # comes close to the ceiling and is the latent most informative about pitch.
+    exact = latents.copy()
+    exact[:, 0] = factors[:, 1]
+    ceiling = mig(exact, factors).per_factor[1]
+    assert 0.6 < ceiling < 1.0
+    assert result.per_factor[1] > ceiling - 0.12
     assert int(np.argmax(result.mi[:, 1])) == 0
     # the noise latent carries little about anything, the pitch latent mostly about pitch
     assert result.mi[2].max() < 0.25 * result.mi[0, 1]

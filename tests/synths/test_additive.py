@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _synths_measure import cents, magnitude_spectrum, peak_frequency, pyin_median_hz
 
 from timbrespace.errors import ParameterError
 from timbrespace.synths import get_sound_model
+
+from ._synths_measure import cents, magnitude_spectrum, peak_frequency, pyin_median_hz
 
 SR = 22050
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _synths_measure import magnitude_spectrum, peak_frequency
 
 from timbrespace.synths import get_sound_model
+
+from ._synths_measure import magnitude_spectrum, peak_frequency
 
 SR = 44100
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _synths_measure import filter_response_db
 from scipy import signal
 
 from timbrespace.synths._filters import bandpass_coefficients, biquad, moog_ladder
+
+from ._synths_measure import filter_response_db
 
 SR = 22050
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _synths_measure import magnitude_spectrum
 from scipy.special import jv
 
 from timbrespace.synths import get_sound_model
 from timbrespace.synths.fm_moog import fm_sidebands
+
+from ._synths_measure import magnitude_spectrum
 
 SR = 44100
 

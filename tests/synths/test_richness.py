@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _synths_measure import cents, magnitude_spectrum, pyin_median_hz
 
 from timbrespace.synths import get_sound_model
+
+from ._synths_measure import cents, magnitude_spectrum, pyin_median_hz
 
 SR = 44100
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _synths_measure import cents, pyin_median_hz
 
 from timbrespace.errors import AudioError, ParameterError
 from timbrespace.synths import get_sound_model
 from timbrespace.synths.soundfont import EFFECTS, Soundfont
+
+from ._synths_measure import cents, pyin_median_hz
 
 SR = 22050
 

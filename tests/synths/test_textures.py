@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _synths_measure import magnitude_spectrum
 
 from timbrespace.synths import get_sound_model
 from timbrespace.synths.textures import event_times, jitter_fraction
+
+from ._synths_measure import magnitude_spectrum
 
 SR = 16000
 

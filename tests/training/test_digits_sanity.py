@@ -6,10 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from timbrespace.generation import decode_array, encode_array, traverse
 from timbrespace.models import VAEConfig
 from timbrespace.training import TrainConfig, fit
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():  # noqa: ANN202
+    """Tiny models gain nothing from intra-op threads, and on a busy machine they lose a lot."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.mark.slow
@@ -29,10 +39,16 @@ def test_bernoulli_beta_vae_learns_digits(tmp_path: Path) -> None:
         x_test,
         out_dir=tmp_path,
     )
-    # BCE of predicting every pixel by its training mean: the baseline a useful model must beat
-    p = np.clip(x_train.mean(axis=0), 1e-4, 1 - 1e-4)
-    baseline = float(np.mean(-(x_test * np.log(p) + (1 - x_test) * np.log(1 - p)).sum(axis=(1, 2))))
-    assert result.history[-1].val_recon < 0.8 * baseline
+
+    # Soft targets: BCE has a floor (the pixels' own entropy). Compare the excess over that
+    # floor with the excess of predicting every pixel by its training mean.
+    def bce(p: np.ndarray) -> float:
+        p = np.clip(p, 1e-7, 1 - 1e-7)
+        return float(np.mean(-(x_test * np.log(p) + (1 - x_test) * np.log(1 - p)).sum(axis=(1, 2))))
+
+    floor = bce(x_test)
+    baseline = bce(np.broadcast_to(x_train.mean(axis=0), x_test.shape))
+    assert result.history[-1].val_recon - floor < 0.75 * (baseline - floor)
     mu = encode_array(result.model, x_test)
     x_hat = decode_array(result.model, mu)
     assert x_hat.shape == x_test.shape and 0.0 <= x_hat.min() and x_hat.max() <= 1.0

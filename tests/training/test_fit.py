@@ -14,6 +14,16 @@ from timbrespace.errors import ConfigError, ParameterError, TrainingError
 from timbrespace.models import VAEConfig
 from timbrespace.training import TrainConfig, decode_array, encode_array, fit, load_checkpoint
 
+
+@pytest.fixture(autouse=True)
+def _one_thread():  # noqa: ANN202
+    """Tiny models gain nothing from intra-op threads, and on a busy machine they lose a lot."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 MODEL = VAEConfig(input_shape=(16,), latent_dim=2, hidden_sizes=(32,))
 
 
@@ -171,3 +181,39 @@ def test_conditional_conv_vae_fits_and_decodes_by_label(tmp_path: Path) -> None:
     assert levels[0] < levels[1] < levels[2]  # the decoder follows the label
     with pytest.raises(ParameterError, match="c_train is required"):
         fit(model, TrainConfig(epochs=1), x, out_dir=tmp_path / "b")
+
+
+def test_max_time_stops_after_the_first_epoch_past_it(tmp_path: Path) -> None:
+    x = toy_data(64)
+    result = fit(MODEL, TrainConfig(epochs=50, batch_size=16, max_time_s=1e-6), x, out_dir=tmp_path)
+    assert result.stop_reason == "max_time" and len(result.history) == 1
+
+
+def test_resume_of_a_finished_run_returns_it_without_training(tmp_path: Path) -> None:
+    x = toy_data(64)
+    config = TrainConfig(epochs=2, batch_size=16)
+    first = fit(MODEL, config, x, out_dir=tmp_path)
+    stamp = (first.checkpoint_path / "model.safetensors").stat().st_mtime_ns
+    again = fit(MODEL, config, x, out_dir=tmp_path, resume=True)
+    assert again.history == first.history and same_weights(first.model, again.model)
+    assert (again.checkpoint_path / "model.safetensors").stat().st_mtime_ns == stamp
+
+
+def test_non_finite_weights_after_the_last_step_are_never_checkpointed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = toy_data(32)
+    fit(MODEL, TrainConfig(epochs=1, batch_size=32), x, out_dir=tmp_path)
+    before = (tmp_path / "checkpoints" / "last" / "model.safetensors").read_bytes()
+    real_step = torch.optim.Adam.step
+
+    def poisoned_step(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        out = real_step(self, *args, **kwargs)
+        with torch.no_grad():
+            self.param_groups[0]["params"][0].fill_(float("nan"))  # loss of this step was finite
+        return out
+
+    monkeypatch.setattr(torch.optim.Adam, "step", poisoned_step)
+    with pytest.raises(TrainingError, match=r"became non-finite at step 2 \(epoch 1\)"):
+        fit(MODEL, TrainConfig(epochs=3, batch_size=32), x, out_dir=tmp_path, resume=True)
+    assert (tmp_path / "checkpoints" / "last" / "model.safetensors").read_bytes() == before

@@ -7,10 +7,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from timbrespace.cli import main
 from timbrespace.datasets import Dataset, DatasetConfig, generate_dataset
 from timbrespace.training import load_checkpoint
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():  # noqa: ANN202
+    """Tiny models gain nothing from intra-op threads, and on a busy machine they lose a lot."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +150,7 @@ def test_sweep_command_writes_table_and_figure(
     table = pd.read_csv(out / "sweep.csv")
     assert list(table["beta"]) == [1.0, 4.0] and list(table["model"]) == ["beta_vae", "beta_vae"]
     assert table["mig"].between(0, 1).all() and table["modularity"].between(0, 1).all()
+    assert table["n_active_latents"].between(0, 2).all()
     assert (out / "sweep.png").stat().st_size > 1000
     assert "best MIG" in capsys.readouterr().out
     # a second call finds the runs finished and does not train them again
@@ -152,3 +163,11 @@ def test_sweep_command_writes_table_and_figure(
     assert (
         out / "beta_vae-beta1-seed0" / "checkpoints" / "last" / "model.safetensors"
     ).stat().st_mtime_ns == stamp
+
+
+def test_active_latents_counts_varying_means() -> None:
+    from timbrespace.training.sweep import active_latents
+
+    rng = np.random.default_rng(0)
+    latents = np.c_[rng.normal(size=500), rng.normal(scale=0.01, size=500), np.zeros(500)]
+    assert active_latents(latents) == 1

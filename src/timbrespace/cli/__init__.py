@@ -27,7 +27,7 @@ _CLICK_ERRORS = (click.exceptions.ClickException, _vendored.ClickException)
 _ABORTS = tuple({click.exceptions.Abort, getattr(typer, "Abort", click.exceptions.Abort)})
 _EXITS = tuple({click.exceptions.Exit, getattr(typer, "Exit", click.exceptions.Exit)})
 _NO_ARGS = tuple(
-    getattr(mod, "NoArgsIsHelpError") for mod in (click.exceptions, _vendored) if hasattr(mod, "NoArgsIsHelpError")
+    mod.NoArgsIsHelpError for mod in (click.exceptions, _vendored) if hasattr(mod, "NoArgsIsHelpError")
 )
 
 app = typer.Typer(

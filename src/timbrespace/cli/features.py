@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -16,23 +17,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("features")
     def features_cmd(
-        dataset: Path = typer.Argument(..., help="Dataset folder."),
-        kind: str = typer.Option("stft", help="stft | mdct | cqt | mel | nsgt."),
-        n_fft: int = typer.Option(1024, help="FFT size / MDCT frame length (samples)."),
-        hop_length: int | None = typer.Option(None, help="Hop (samples); default n_fft/4 (mdct: n_fft/2; cqt: 512)."),
-        win_length: int | None = typer.Option(None, help="Window length (samples), <= n_fft."),
-        window: str | None = typer.Option(None, help="Window (hann, ...; mdct: sine | kbd)."),
-        output: str | None = typer.Option(None, help="db | magnitude | db_phase | complex (per kind)."),
-        top_db: float = typer.Option(80.0, help="dB floor below each item's maximum."),
-        n_mels: int = typer.Option(128, help="Mel bands (mel)."),
-        n_bins: int | None = typer.Option(None, help="stft: keep the first n_bins rows; cqt: number of bins."),
-        bins_per_octave: int = typer.Option(12, help="cqt / nsgt."),
-        fmin_hz: float | None = typer.Option(None, help="Lowest frequency (mel, cqt, nsgt)."),
-        fmax_hz: float | None = typer.Option(None, help="Highest frequency (mel, nsgt)."),
-        single_frame: bool = typer.Option(False, help="One frame of the first n_fft samples (seed 000)."),
-        normalization: str = typer.Option("none", help="none | minmax_item | standardize."),
-        name: str | None = typer.Option(None, help="Feature set name (default from the parameters)."),
-        batch_size: int = typer.Option(256, help="Items per batch and per zarr chunk."),
+        dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
+        kind: Annotated[str, typer.Option(help="stft | mdct | cqt | mel | nsgt.")] = "stft",
+        n_fft: Annotated[int, typer.Option(help="FFT size / MDCT frame length (samples).")] = 1024,
+        hop_length: Annotated[int | None, typer.Option(help="Hop (samples); default n_fft/4 (mdct: n_fft/2; cqt: 512).")] = None,
+        win_length: Annotated[int | None, typer.Option(help="Window length (samples), <= n_fft.")] = None,
+        window: Annotated[str | None, typer.Option(help="Window (hann, ...; mdct: sine | kbd).")] = None,
+        output: Annotated[str | None, typer.Option(help="db | magnitude | db_phase | complex (per kind).")] = None,
+        top_db: Annotated[float, typer.Option(help="dB floor below each item's maximum.")] = 80.0,
+        n_mels: Annotated[int, typer.Option(help="Mel bands (mel).")] = 128,
+        n_bins: Annotated[int | None, typer.Option(help="stft: keep the first n_bins rows; cqt: number of bins.")] = None,
+        bins_per_octave: Annotated[int, typer.Option(help="cqt / nsgt.")] = 12,
+        fmin_hz: Annotated[float | None, typer.Option(help="Lowest frequency (mel, cqt, nsgt).")] = None,
+        fmax_hz: Annotated[float | None, typer.Option(help="Highest frequency (mel, nsgt).")] = None,
+        single_frame: Annotated[bool, typer.Option(help="One frame of the first n_fft samples (seed 000).")] = False,
+        normalization: Annotated[str, typer.Option(help="none | minmax_item | standardize.")] = "none",
+        name: Annotated[str | None, typer.Option(help="Feature set name (default from the parameters).")] = None,
+        batch_size: Annotated[int, typer.Option(help="Items per batch and per zarr chunk.")] = 256,
     ) -> None:
         """Compute features for every item; writes features/NAME.zarr + NAME.json (resumable)."""
         from timbrespace.datasets.dataset import Dataset
@@ -49,16 +50,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("invert")
     def invert_cmd(
-        dataset: Path = typer.Argument(..., help="Dataset folder."),
-        out: Path = typer.Option(..., "--out", help="Folder for <item_id>.wav files."),
-        features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
-        method: str = typer.Option("auto", help="auto | phase | griffinlim | pghi | pghi+gl."),
-        n_iter: int | None = typer.Option(None, help="Griffin-Lim iterations."),
-        items: str | None = typer.Option(None, help="Comma-separated item ids (default: all)."),
-        array: Path | None = typer.Option(
-            None, help=".npy of features (e.g. model output) in the stored layout, one row per item or per --items."
-        ),
-        batch_size: int = typer.Option(64, help="Items per batch."),
+        dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
+        out: Annotated[Path, typer.Option("--out", help="Folder for <item_id>.wav files.")],
+        features: Annotated[str | None, typer.Option(help="Feature set name (default: the only one).")] = None,
+        method: Annotated[str, typer.Option(help="auto | phase | griffinlim | pghi | pghi+gl.")] = "auto",
+        n_iter: Annotated[int | None, typer.Option(help="Griffin-Lim iterations.")] = None,
+        items: Annotated[str | None, typer.Option(help="Comma-separated item ids (default: all).")] = None,
+        array: Annotated[Path | None, typer.Option(
+            help=".npy of features (e.g. model output) in the stored layout, one row per item or per --items."
+        )] = None,
+        batch_size: Annotated[int, typer.Option(help="Items per batch.")] = 64,
     ) -> None:
         """Turn stored features (or a .npy of model output) back into DIR/<item_id>.wav."""
         from timbrespace.datasets.dataset import Dataset, write_audio_file

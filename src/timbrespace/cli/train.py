@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
         from timbrespace.errors import ParameterError
         from timbrespace.training import TrainConfig
         from timbrespace.training.dataset_training import train_on_dataset
-        from timbrespace.training.sweep import score_latents
+        from timbrespace.training.sweep import active_latents
 
         ds, features = _open(dataset, features)
         condition_factors: tuple[str, ...] = ()
@@ -194,11 +194,11 @@ def register(app: typer.Typer) -> None:
         }
         import numpy as np
 
+        from timbrespace.metrics import mig
+
         with np.load(done.latents_path) as data:
-            scores = score_latents(
-                data["latents"], data["factors"], data["split"], dci_estimator="hist"
-            )
-        summary["mig"] = scores["mig"]
+            summary["mig"] = mig(data["latents"], data["factors"]).score
+            summary["n_active_latents"] = active_latents(data["latents"])
         typer.echo(json.dumps(summary, indent=2))
 
     @app.command("sweep")

@@ -24,7 +24,13 @@ import pandas as pd
 import soundfile as sf
 
 from timbrespace import __version__
-from timbrespace.datasets.card import CARD_NAME, METADATA_NAME, DatasetCard, FactorSpec, factor_table
+from timbrespace.datasets.card import (
+    CARD_NAME,
+    METADATA_NAME,
+    DatasetCard,
+    FactorSpec,
+    factor_table,
+)
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_path, atomic_write_bytes, atomic_write_json
 

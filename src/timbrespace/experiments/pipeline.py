@@ -292,7 +292,8 @@ def _reconstruction(config: ExperimentConfig, ds: Any, model: Any, x: np.ndarray
         return out, media
     chosen = test_idx[:n_audio]
     original = ds.load_audio(chosen)
-    resynth = invert(x_hat[:n_audio], sidecar, method=config.evaluation.inversion, n_iter=config.evaluation.n_iter)
+    resynth = invert(x_hat[:n_audio], sidecar, method=config.evaluation.inversion, n_iter=config.evaluation.n_iter,
+                     indices=chosen)
     resynth = _match_length(resynth, original.shape[1])
     n_fft = int(sidecar.get("config", sidecar).get("n_fft", 1024))
     hop = int(sidecar.get("config", sidecar).get("hop_length", n_fft // 4))

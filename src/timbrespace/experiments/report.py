@@ -143,11 +143,12 @@ def write_run_report(
              f"Each row moves one latent from −{ev.traversal_range} to +{ev.traversal_range} standard "
              "deviations of its aggregate posterior, others at the median.")
         if dataset.card.audio_format not in (None, "none"):
-            for dim, label in zip(order, labels):
+            for dim, label in zip(order, labels, strict=True):
                 vals = traversal_values(mu, int(dim), n_steps=ev.n_traversal_steps, half_range=ev.traversal_range)
                 z = np.repeat(base[None, :], len(vals), axis=0)
                 z[:, dim] = vals
-                audio = invert(decode_array(model, z), sidecar, method=ev.inversion, n_iter=ev.n_iter)
+                audio = invert(decode_array(model, z), sidecar, method=ev.inversion, n_iter=ev.n_iter,
+                               **_typical_minmax(sidecar))
                 report.audio(_silence_join(audio, sr), sr, f"traversal of {label}")
 
     # ---- reconstructions
@@ -169,6 +170,14 @@ def write_run_report(
     return path
 
 
+def _typical_minmax(sidecar: dict[str, Any]) -> dict[str, float]:
+    """Decoded latents belong to no stored item: undo min–max with the dataset's typical range."""
+    norm = sidecar.get("normalization", {})
+    if norm.get("kind") != "minmax_item":
+        return {}
+    return {"item_min": float(np.median(norm["item_min"])), "item_max": float(np.median(norm["item_max"]))}
+
+
 def display_features(features: np.ndarray, sidecar: dict[str, Any]) -> np.ndarray:
     """Features in their physical unit for display (undo ``standardize``; min–max stays in [0, 1])."""
     from timbrespace.features.normalization import undo_normalization
@@ -187,7 +196,7 @@ def _side_by_side(images: list[np.ndarray], titles: list[str]) -> Any:
     lo = min(float(np.min(im)) for im in images)
     hi = max(float(np.max(im)) for im in images)
     axes = fig.subplots(1, len(images), squeeze=False)[0]
-    for ax, im, title in zip(axes, images, titles):
+    for ax, im, title in zip(axes, images, titles, strict=True):
         shown = im if im.ndim == 2 else im[:, None]
         ax.imshow(shown, origin="lower", aspect="auto", cmap="magma", vmin=lo, vmax=hi)
         ax.set_title(title, fontsize=9)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["stft", "istft", "window_tensor", "n_frames", "spectral_convergence"]
+__all__ = ["stft", "istft", "window_tensor", "n_frames", "overlap_add", "envelope_inverse", "spectral_convergence"]
 
 
 @lru_cache(maxsize=32)
@@ -65,11 +65,7 @@ def stft(
 @lru_cache(maxsize=32)
 def _envelope(window: str, win_length: int, n_fft: int, hop_length: int, frames: int, dtype: torch.dtype) -> torch.Tensor:
     win_sq = window_tensor(window, win_length, n_fft, torch.float64) ** 2
-    length = n_fft + hop_length * (frames - 1)
-    env = F.fold(
-        win_sq[None, :, None].expand(1, n_fft, frames),
-        output_size=(1, length), kernel_size=(1, n_fft), stride=(1, hop_length),
-    ).reshape(length)
+    env = overlap_add(win_sq[None, None, :].expand(1, frames, n_fft).contiguous(), hop_length).reshape(-1)
     tiny = torch.finfo(torch.float32).tiny
     inv = torch.where(env > tiny, 1.0 / env.clamp_min(tiny), torch.zeros_like(env))
     return inv.to(dtype)
@@ -104,11 +100,8 @@ def istft(
     """
     real_dtype = torch.float64 if spec.dtype == torch.complex128 else torch.float32
     win = window_tensor(window, win_length, n_fft, real_dtype)
-    n_items, _, frames = spec.shape
-    frames_td = torch.fft.irfft(spec, n=n_fft, dim=1) * win[None, :, None]
-    total = n_fft + hop_length * (frames - 1)
-    y = _overlap_add(frames_td, hop_length).reshape(n_items, total)
-    y = y * _envelope(window, win_length, n_fft, hop_length, frames, real_dtype)
+    frames_td = torch.fft.irfft(spec.transpose(1, 2), n=n_fft, dim=-1) * win
+    y = overlap_add(frames_td, hop_length) * _envelope(window, win_length, n_fft, hop_length, spec.shape[2], real_dtype)
     start = n_fft // 2 if center else 0
     y = y[:, start : start + length]
     if y.shape[1] < length:
@@ -116,19 +109,27 @@ def istft(
     return y
 
 
-def _overlap_add(frames_td: torch.Tensor, hop_length: int) -> torch.Tensor:
-    """Sum frames ``(n_items, n_fft, n_frames)`` placed ``hop_length`` apart."""
-    n_items, n_fft, frames = frames_td.shape
+def overlap_add(frames_td: torch.Tensor, hop_length: int) -> torch.Tensor:
+    """Sum frames ``(n_items, n_frames, n_fft)`` placed ``hop_length`` apart -> ``(n_items, length)``."""
+    n_items, frames, n_fft = frames_td.shape
     total = n_fft + hop_length * (frames - 1)
     if n_fft % hop_length:
-        return F.fold(frames_td, output_size=(1, total), kernel_size=(1, n_fft), stride=(1, hop_length))
+        out = F.fold(frames_td.transpose(1, 2), output_size=(1, total), kernel_size=(1, n_fft),
+                     stride=(1, hop_length))
+        return out.reshape(n_items, total)
     # hop divides n_fft: add the n_fft / hop segments of every frame as shifted blocks
     ratio = n_fft // hop_length
-    seg = frames_td.transpose(1, 2).reshape(n_items, frames, ratio, hop_length)
+    seg = frames_td.reshape(n_items, frames, ratio, hop_length)
     out = frames_td.new_zeros(n_items, frames + ratio - 1, hop_length)
     for r in range(ratio):
         out[:, r : r + frames] += seg[:, :, r]
-    return out
+    return out.reshape(n_items, total)
+
+
+def envelope_inverse(window: str, win_length: int, n_fft: int, hop_length: int, frames: int,
+                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``1 / sum_k w^2[n - k hop]`` over the overlap-added length (0 where it vanishes)."""
+    return _envelope(window, win_length, n_fft, hop_length, frames, dtype)
 
 
 def spectral_convergence(reference_mag: np.ndarray, estimate_mag: np.ndarray) -> np.ndarray:

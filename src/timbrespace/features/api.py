@@ -191,8 +191,8 @@ def invert(
     Parameters
     ----------
     features : np.ndarray [shape=(n_items, *sidecar["shape"]) or sidecar["shape"]]
-        Normalised features as :func:`extract` made them (model output is clipped to the
-        sidecar's layout only through the normalisation it undoes).
+        Normalised features as :func:`extract` made them, or a model's output in the same
+        layout.
     sidecar : dict or FeatureResult
         From :func:`extract` or ``Dataset.feature_sidecar(name)``.
     method : str
@@ -256,7 +256,7 @@ def invert(
     elif kind == "standardize":
         raw = undo_normalization(x, kind, mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
     else:
-        raw = np.asarray(x, dtype=np.float64)
+        raw = np.asarray(x)
     result = inverse(raw, cfg, sample_rate=int(sidecar["sample_rate"]), n_samples=int(sidecar["n_samples"]),
                      method=method, n_iter=n_iter, momentum=momentum, seed=seed)
     return result if return_info else result.audio

@@ -20,7 +20,14 @@ import numpy as np
 import torch
 
 from timbrespace.errors import ParameterError
-from timbrespace.features._stft import istft, spectral_convergence, stft
+from timbrespace.features._stft import (
+    envelope_inverse,
+    istft,
+    overlap_add,
+    spectral_convergence,
+    stft,
+    window_tensor,
+)
 
 __all__ = ["StftGeometry", "griffinlim", "pghi", "retrieve_phase", "PHASE_METHODS"]
 
@@ -91,21 +98,53 @@ def griffinlim(
         raise ParameterError(f"n_iter={n_iter} must be a non-negative integer")
     if not 0 <= momentum < 1.5:
         raise ParameterError(f"momentum={momentum} must be in [0, 1.5)")
-    mag = torch.from_numpy(np.ascontiguousarray(magnitude, dtype=np.float32))
+    # frame-major layout (items, frames, bins, re/im) avoids transposes and complex
+    # arithmetic inside the loop
+    mag = torch.from_numpy(np.ascontiguousarray(np.swapaxes(magnitude, 1, 2), dtype=np.float32))[..., None]
     if init_phase is None:
         gen = torch.Generator().manual_seed(int(seed))
-        angles = torch.exp(2j * np.pi * torch.rand(mag.shape, generator=gen)).to(torch.complex64)
+        phase = 2 * np.pi * torch.rand(mag.shape[:-1], generator=gen)
     else:
-        angles = torch.exp(1j * torch.from_numpy(np.asarray(init_phase, dtype=np.float32))).to(torch.complex64)
-    eps = 1e-16
+        phase = torch.from_numpy(np.ascontiguousarray(np.swapaxes(init_phase, 1, 2), dtype=np.float32))
+    angles = torch.stack([torch.cos(phase), torch.sin(phase)], dim=-1)
+    ops = _FrameOps(geometry, n_frames=mag.shape[1], n_samples=n_samples)
     beta = momentum / (1.0 + momentum)
     tprev: torch.Tensor | None = None
     for _ in range(n_iter):
-        rebuilt = geometry.stft(geometry.istft(mag * angles, n_samples))
-        angles = rebuilt - beta * tprev if tprev is not None else rebuilt.clone()
-        angles = angles * torch.reciprocal(angles.abs() + eps)
+        rebuilt = ops.analyse(ops.synthesise(mag * angles))
+        acc = rebuilt if tprev is None else torch.sub(rebuilt, tprev, alpha=beta)
+        angles = acc * torch.rsqrt(acc.square().sum(dim=-1, keepdim=True) + 1e-30)
         tprev = rebuilt
-    return geometry.istft(mag * angles, n_samples).numpy().astype(np.float32, copy=False)
+    return ops.synthesise(mag * angles).numpy().astype(np.float32, copy=False)
+
+
+class _FrameOps:
+    """STFT / inverse STFT on frame-major real views, ``(n_items, n_frames, n_bins, 2)``."""
+
+    def __init__(self, geometry: StftGeometry, *, n_frames: int, n_samples: int) -> None:
+        self.g = geometry
+        self.n_frames = n_frames
+        self.n_samples = n_samples
+        self.win = window_tensor(geometry.window, geometry.win_length, geometry.n_fft)
+        self.env_inv = envelope_inverse(geometry.window, geometry.win_length, geometry.n_fft, geometry.hop_length,
+                                        n_frames)
+        self.pad = geometry.n_fft // 2 if geometry.center else 0
+
+    def synthesise(self, spec: torch.Tensor) -> torch.Tensor:
+        g = self.g
+        frames_td = torch.fft.irfft(torch.view_as_complex(spec), n=g.n_fft, dim=-1) * self.win
+        y = overlap_add(frames_td, g.hop_length) * self.env_inv
+        y = y[:, self.pad : self.pad + self.n_samples]
+        if y.shape[1] < self.n_samples:
+            y = torch.nn.functional.pad(y, (0, self.n_samples - y.shape[1]))
+        return y
+
+    def analyse(self, audio: torch.Tensor) -> torch.Tensor:
+        g = self.g
+        if self.pad:
+            audio = torch.nn.functional.pad(audio[:, None], (self.pad, self.pad), mode=g.pad_mode)[:, 0]
+        frames = audio.unfold(-1, g.n_fft, g.hop_length) * self.win
+        return torch.view_as_real(torch.fft.rfft(frames, dim=-1))
 
 
 def pghi(magnitude: np.ndarray, geometry: StftGeometry, *, tol_db: float = 60.0) -> np.ndarray:

@@ -128,8 +128,8 @@ def compute_dataset_features(
     sidecar_path = out_dir / f"{name}.json"
     zarr_path = out_dir / f"{name}.zarr"
     sr = ds.sample_rate
-    probe = ds.load_audio([0])
-    n_samples = probe.shape[1]
+    n_samples = _n_samples(ds)
+    probe = _load(ds, np.array([0]), n_samples)
     item_shape = forward(probe, cfg, sample_rate=sr).shape[1:]
     if sidecar_path.is_file() and zarr_path.exists():
         import json
@@ -147,7 +147,7 @@ def compute_dataset_features(
         if all(previous.get(k) == v for k, v in attrs.items()) and "mean" in previous and "std" in previous:
             attrs.update(mean=previous["mean"], std=previous["std"])  # resume: keep the fitted statistics
         else:
-            mean, std = _fit_standardize(ds, cfg, batch_size)
+            mean, std = _fit_standardize(ds, cfg, batch_size, n_samples)
             attrs.update(mean=mean.tolist(), std=std.tolist())
     arr = _open_or_create(zarr_path, (n_items, *item_shape), (batch_size, *item_shape), attrs)
     stats_arr = None
@@ -162,7 +162,7 @@ def compute_dataset_features(
         ):
             continue
         idx = np.arange(start, min(start + batch_size, n_items))
-        raw = forward(ds.load_audio(idx), cfg, sample_rate=sr)
+        raw = forward(_load(ds, idx, n_samples), cfg, sample_rate=sr)
         if cfg.normalization == "minmax_item":
             lo, hi = item_minmax(raw)
             assert stats_arr is not None
@@ -203,11 +203,31 @@ def _has_train(ds: Dataset) -> bool:
     return "split" in ds.metadata and bool((ds.metadata["split"] == "train").any())
 
 
-def _fit_standardize(ds: Dataset, cfg: FeatureConfig, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _n_samples(ds: Dataset) -> int:
+    """Samples per item: the card's, or the longest file of a ragged dataset."""
+    if ds.card.n_samples:
+        return int(ds.card.n_samples)
+    import soundfile as sf
+
+    return max(sf.info(str(ds.audio_path(i))).frames for i in range(len(ds)))
+
+
+def _load(ds: Dataset, indices: np.ndarray, n_samples: int) -> np.ndarray:
+    audio = ds.load_audio(indices)
+    if audio.shape[1] != n_samples:  # ragged dataset: every batch to the same length
+        fixed = np.zeros((len(audio), n_samples), dtype=np.float32)
+        m = min(n_samples, audio.shape[1])
+        fixed[:, :m] = audio[:, :m]
+        audio = fixed
+    return audio
+
+
+def _fit_standardize(ds: Dataset, cfg: FeatureConfig, batch_size: int, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     idx_all = ds.split_indices("train") if _has_train(ds) else np.arange(len(ds))
     stats = NormStats()
     for start in range(0, len(idx_all), batch_size):
-        stats.update(forward(ds.load_audio(idx_all[start : start + batch_size]), cfg, sample_rate=ds.sample_rate))
+        audio = _load(ds, idx_all[start : start + batch_size], n_samples)
+        stats.update(forward(audio, cfg, sample_rate=ds.sample_rate))
     return stats.mean_std()
 
 

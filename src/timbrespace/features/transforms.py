@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 import librosa
@@ -14,13 +15,13 @@ import numpy as np
 import torch
 
 from timbrespace.errors import ParameterError
-from timbrespace.features._nsgt import nsgt_transform
+from timbrespace.features._nsgt import nsgt_forward_batch, nsgt_transform
 from timbrespace.features._stft import _window_np, spectral_convergence
 from timbrespace.features.config import FeatureConfig, InversionResult
 from timbrespace.features.mdct import imdct, mdct
 from timbrespace.features.phase import PHASE_METHODS, StftGeometry, retrieve_phase
 
-__all__ = ["forward", "inverse", "to_db", "from_db", "METHODS"]
+__all__ = ["forward", "inverse", "to_db", "from_db", "mel_to_stft", "METHODS"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +30,13 @@ METHODS = ("auto", "phase", *PHASE_METHODS)
 
 def to_db(magnitude: np.ndarray, *, amin: float, top_db: float | None) -> np.ndarray:
     """``20 log10(max(|X|, amin))`` re 1.0, floored ``top_db`` below each item's max."""
-    db = 20.0 * np.log10(np.maximum(magnitude, amin))
+    db = np.maximum(magnitude, amin)
+    np.log10(db, out=db)
+    db *= 20.0
     if top_db is not None and db.size:
-        peak = db.reshape(len(db), -1).max(axis=1).reshape((-1,) + (1,) * (db.ndim - 1))
-        db = np.maximum(db, peak - top_db)
+        axes = tuple(range(1, db.ndim))
+        floor = db.max(axis=axes, keepdims=True) - top_db
+        np.maximum(db, floor, out=db)
     return db
 
 
@@ -57,8 +61,12 @@ def _complex_stft(audio: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
 
 
 def _mel_basis(cfg: FeatureConfig, sample_rate: int) -> np.ndarray:
-    return librosa.filters.mel(sr=sample_rate, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin_hz or 0.0,
-                               fmax=cfg.fmax_hz)
+    return _mel_filters(sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin_hz or 0.0, cfg.fmax_hz)
+
+
+@lru_cache(maxsize=16)
+def _mel_filters(sample_rate: int, n_fft: int, n_mels: int, fmin_hz: float, fmax_hz: float | None) -> np.ndarray:
+    return librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin_hz, fmax=fmax_hz)
 
 
 def _nsgt_fmax(cfg: FeatureConfig, sample_rate: int) -> float:
@@ -81,7 +89,7 @@ def _stack_output(spec: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
 def forward(audio: np.ndarray, cfg: FeatureConfig, *, sample_rate: int) -> np.ndarray:
     """Un-normalised features of a batch, float32 (see :func:`~timbrespace.features.extract`)."""
     if cfg.kind == "stft" and cfg.output in ("db", "magnitude") and not cfg.single_frame:
-        mag = _geometry(cfg).stft(torch.from_numpy(audio))[:, : cfg.n_bins].abs().numpy()
+        mag = np.abs(_geometry(cfg).stft(torch.from_numpy(audio))[:, : cfg.n_bins].numpy())  # numpy abs: faster
         out = mag if cfg.output == "magnitude" else to_db(mag, amin=cfg.amin, top_db=cfg.top_db)
     elif cfg.kind == "stft":
         spec = _complex_stft(audio, cfg)
@@ -89,8 +97,8 @@ def forward(audio: np.ndarray, cfg: FeatureConfig, *, sample_rate: int) -> np.nd
             spec = spec[:, : cfg.n_bins]
         out = _stack_output(spec, cfg)
     elif cfg.kind == "mel":
-        mag = _geometry(cfg).stft(torch.from_numpy(audio)).abs()
-        mel = torch.matmul(torch.from_numpy(_mel_basis(cfg, sample_rate)), mag).numpy()
+        mag = np.abs(_geometry(cfg).stft(torch.from_numpy(audio)).numpy())  # frame-major in memory
+        mel = np.tensordot(mag, _mel_basis(cfg, sample_rate), axes=([1], [1])).transpose(0, 2, 1)
         out = mel if cfg.output == "magnitude" else to_db(mel, amin=cfg.amin, top_db=cfg.top_db)
     elif cfg.kind == "mdct":
         assert cfg.window is not None
@@ -103,13 +111,45 @@ def forward(audio: np.ndarray, cfg: FeatureConfig, *, sample_rate: int) -> np.nd
         assert cfg.fmin_hz is not None
         tr = nsgt_transform(cfg.fmin_hz, _nsgt_fmax(cfg, sample_rate), cfg.bins_per_octave, sample_rate,
                             audio.shape[1])
-        spec = np.stack([np.asarray(tr.forward(y.astype(np.float64))) for y in audio]) if len(audio) else None
-        if spec is None:
-            return np.zeros((0,), dtype=np.float32)
-        out = _stack_output(spec, cfg)
+        out = _nsgt_forward(tr, audio, cfg)
     else:  # pragma: no cover - FeatureConfig validates kind
         raise ParameterError(f"kind={cfg.kind!r} is unknown")
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def mel_to_stft(mel: np.ndarray, mel_basis: np.ndarray) -> np.ndarray:
+    """Linear STFT magnitude from mel magnitudes: least squares clipped at zero.
+
+    This is the result :func:`librosa.feature.inverse.mel_to_stft` returns (its NNLS
+    starts from this point and, for mel filter banks, its L-BFGS-B stops there; the test
+    suite checks the equality), computed for the whole batch at once with a pseudo-inverse.
+
+    Parameters
+    ----------
+    mel : np.ndarray [shape=(n_items, n_mels, n_frames)]
+    mel_basis : np.ndarray [shape=(n_mels, n_fft // 2 + 1)]
+
+    Returns
+    -------
+    np.ndarray [shape=(n_items, n_fft // 2 + 1, n_frames), dtype=float64]
+    """
+    pinv = torch.linalg.pinv(torch.from_numpy(np.asarray(mel_basis, dtype=np.float64)))
+    return torch.clamp(torch.matmul(pinv, torch.from_numpy(np.asarray(mel, dtype=np.float64))), min=0.0).numpy()
+
+
+def _nsgt_forward(tr: Any, audio: np.ndarray, cfg: FeatureConfig, *, chunk: int = 16) -> np.ndarray:
+    # vectorised over items in chunks (bounded complex128 temporaries), float32 output
+    parts = []
+    for start in range(0, len(audio), chunk):
+        coefs = nsgt_forward_batch(tr, audio[start : start + chunk])
+        if cfg.output == "complex":
+            parts.append(np.concatenate([coefs.real, coefs.imag], axis=1).astype(np.float32))
+        else:
+            parts.append(np.abs(coefs).astype(np.float32))
+    out = np.concatenate(parts)
+    if cfg.output == "db":
+        out = to_db(out, amin=cfg.amin, top_db=cfg.top_db).astype(np.float32)
+    return out
 
 
 def _split_magnitude(raw: np.ndarray, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray | None]:
@@ -160,8 +200,7 @@ def inverse(
     if cfg.kind == "mel":
         _check_method(method, ("auto", *PHASE_METHODS), cfg)
         mel = _split_magnitude(raw, cfg)[0].real
-        mag = librosa.feature.inverse.mel_to_stft(mel, sr=sample_rate, n_fft=cfg.n_fft, power=1.0,
-                                                  fmin=cfg.fmin_hz or 0.0, fmax=cfg.fmax_hz)
+        mag = mel_to_stft(mel, _mel_basis(cfg, sample_rate))
         method = "pghi+gl" if method == "auto" else method
         audio, sc, it = retrieve_phase(mag, _geometry(cfg), n_samples=n_samples, method=method, n_iter=n_iter,
                                        momentum=momentum, seed=seed)
@@ -177,7 +216,7 @@ def inverse(
     if cfg.single_frame:
         return _inverse_single_frame(spec, cfg, n_samples=n_samples, method=method)
     if method == "phase":
-        audio = _geometry(cfg).istft(torch.from_numpy(spec.astype(np.complex128)), n_samples).numpy()
+        audio = _geometry(cfg).istft(torch.from_numpy(spec.astype(np.complex64)), n_samples).numpy()
         return InversionResult(audio=audio.astype(np.float32), method="phase")
     audio, sc, it = retrieve_phase(np.abs(spec), _geometry(cfg), n_samples=n_samples, method=method, n_iter=n_iter,
                                    momentum=momentum, seed=seed)
@@ -232,8 +271,10 @@ def _inverse_nsgt(raw: np.ndarray, cfg: FeatureConfig, **kw: Any) -> InversionRe
     spec, _ = _split_magnitude(raw, cfg)
     if cfg.output == "complex":
         _check_method(method, ("auto", "phase"), cfg)
-        audio = np.stack([np.asarray(tr.backward(c), dtype=np.float64)[:n_samples] for c in spec])
-        return InversionResult(audio=audio.astype(np.float32), method="insgt")
+        audio = np.empty((len(spec), n_samples), dtype=np.float32)
+        for i, coefs in enumerate(spec):
+            audio[i] = np.asarray(tr.backward(coefs))[:n_samples]
+        return InversionResult(audio=audio, method="insgt")
     # magnitude only: fast Griffin-Lim with the NSGT frame (per item; the package is not batched)
     _check_method(method, ("auto", "griffinlim"), cfg)
     n_iter = 32 if kw["n_iter"] is None else kw["n_iter"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from timbrespace.errors import ParameterError
 
-__all__ = ["sample_prior", "lerp", "slerp", "interpolate", "traverse"]
+__all__ = ["sample_prior", "lerp", "slerp", "interpolate", "traverse", "decode_grid"]
 
 
 def sample_prior(latent_dim: int, n: int, *, seed: int) -> np.ndarray:
@@ -166,3 +166,37 @@ def traverse(
     for i, d in enumerate(dims):
         grid[i, :, d] = vals
     return grid
+
+
+def decode_grid(
+    model: object, grid: np.ndarray, c: np.ndarray | None = None, *, batch_size: int = 1024
+) -> np.ndarray:
+    """Decode a latent grid of any leading shape (e.g. :func:`traverse` output) to features.
+
+    Parameters
+    ----------
+    model : VAE
+        Trained model.
+    grid : np.ndarray [shape=(..., latent_dim)]
+        Latents, e.g. ``(n_dims, n_values, latent_dim)``.
+    c : np.ndarray [shape=(n_conditions,) or (prod(...), n_conditions)], optional
+        Labels of a conditional model; one row is repeated for every grid point.
+    batch_size : int
+        Latents per forward pass.
+
+    Returns
+    -------
+    np.ndarray [shape=(..., *input_shape), dtype=float32]
+        Mean of the likelihood at every grid point.
+    """
+    from timbrespace.training.inference import decode_array
+
+    grid = np.asarray(grid, dtype=np.float32)
+    lead = grid.shape[:-1]
+    flat = grid.reshape(-1, grid.shape[-1])
+    if c is not None:
+        c = np.asarray(c)
+        if c.ndim == 1:
+            c = np.broadcast_to(c, (flat.shape[0], c.shape[0]))
+    out = decode_array(model, flat, c, batch_size=batch_size)  # type: ignore[arg-type]
+    return out.reshape(*lead, *out.shape[1:])

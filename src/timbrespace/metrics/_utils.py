@@ -7,8 +7,6 @@ scikit-learn orientation: ``latents`` is ``(n_samples, n_latents)`` and ``factor
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import sklearn.metrics
 
@@ -21,8 +19,6 @@ __all__ = [
     "discrete_mutual_info",
     "histogram_discretize",
 ]
-
-RepresentationFn = Callable[[np.ndarray], np.ndarray]
 
 
 def check_latents_factors(

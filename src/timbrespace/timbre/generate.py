@@ -178,8 +178,8 @@ def generate_note(run: TimbreRun, descriptor: str, magnitude: float, pitch: str 
     name, mag, midi = _check_request(run, descriptor, magnitude, pitch)
     row = run.find(name, mag, midi)
     cond = run.conditions([name], [mag], [midi])
-    assert run.model is not None
-    z = run.encode(np.array([row])) if latent == "encode" else np.zeros((1, run.model.config.latent_dim), np.float32)
+    latent_dim = run.require_model().config.latent_dim
+    z = run.encode(np.array([row])) if latent == "encode" else np.zeros((1, latent_dim), np.float32)
     x = run.decode(z, cond)
     audio = from_spectrogram(run.spectrograms_of(x, np.array([row])), run.preprocessing, seed=seed)[0]
     return GeneratedNote(name, mag, midi, audio, original_audio(run, np.array([row]))[0], x[0],

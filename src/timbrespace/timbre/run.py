@@ -226,9 +226,14 @@ def train_timbre(
     seconds = time.perf_counter() - start
     _save_checkpoint(net, out / "checkpoints")
     atomic_write_json(out / "history.json", history)
-    test_n = int(np.sum(split == "test"))
-    return TrainSummary(str(out), int(train_idx.size), int(valid_idx.size), test_n,
-                        float(history[-1]["train_loss"]), float(history[-1].get("valid_loss", float("nan"))), seconds)
+    summary = TrainSummary(str(out), int(train_idx.size), int(valid_idx.size), int(np.sum(split == "test")),
+                           float(history[-1]["train_loss"]), float(history[-1].get("valid_loss", float("nan"))),
+                           seconds)
+    metrics_path = out / "metrics.json"
+    existing = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    train_record = {k: (v if np.isfinite(v) else None) if isinstance(v, float) else v for k, v in asdict(summary).items()}
+    atomic_write_json(metrics_path, {**existing, "train": train_record})
+    return summary
 
 
 def _evaluate(net: ConditionalConvVAE, x: np.ndarray, cond: np.ndarray, idx: np.ndarray, batch_size: int) -> np.ndarray:
@@ -354,28 +359,34 @@ class TimbreRun:
         rows = np.asarray(rows)
         return self.min_db[rows], self.max_db[rows]
 
+    def require_model(self) -> ConditionalConvVAE:
+        """The loaded model (raises :class:`DatasetError` if opened with ``load_model=False``)."""
+        if self.model is None:
+            raise DatasetError(f"{self.root}: opened without its model (load_model=False)")
+        return self.model
+
     def encode(self, rows: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """Latent means ``mu`` (n, latent_dim) of stored items."""
-        assert self.model is not None
+        model = self.require_model()
         rows = np.asarray(rows)
         out = []
         with torch.no_grad():
             for b in range(0, len(rows), batch_size):
                 sel = rows[b:b + batch_size]
                 x = np.asarray(self.spectrograms[sel])
-                mu, _ = self.model.encode(torch.from_numpy(x)[:, None], torch.from_numpy(self.conditions_of(sel)))
+                mu, _ = model.encode(torch.from_numpy(x)[:, None], torch.from_numpy(self.conditions_of(sel)))
                 out.append(mu.numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.model.config.latent_dim), np.float32)
+        return np.concatenate(out) if out else np.zeros((0, model.config.latent_dim), np.float32)
 
     def decode(self, z: np.ndarray, conditions: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """Normalised spectrograms ``(n, n_bins, n_frames)`` from latents and conditions."""
-        assert self.model is not None
+        model = self.require_model()
         out = []
         with torch.no_grad():
             for b in range(0, len(z), batch_size):
                 zb = torch.as_tensor(np.asarray(z[b:b + batch_size], dtype=np.float32))
                 cb = torch.as_tensor(np.asarray(conditions[b:b + batch_size], dtype=np.float32))
-                out.append(self.model.decode(zb, cb)[:, 0].numpy())
+                out.append(model.decode(zb, cb)[:, 0].numpy())
         return np.concatenate(out)
 
     def spectrograms_of(self, x: np.ndarray, rows_or_min: np.ndarray, max_db: np.ndarray | None = None) -> Spectrograms:

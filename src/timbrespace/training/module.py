@@ -210,6 +210,13 @@ class VAEModule(L.LightningModule):
                 f"validation loss is {record.val_loss} at epoch {self.epoch} (step {self.global_step_count}); "
                 f"training stopped, last good checkpoint kept in {self.checkpoint_dir}"
             )
+        # The last step of an epoch can leave non-finite weights behind a finite loss: never save those.
+        bad = [name for name, p in self.model.named_parameters() if not torch.isfinite(p).all()]
+        if bad:
+            raise TrainingError(
+                f"parameters {bad[:3]} became non-finite at step {self.global_step_count} (epoch {self.epoch}); "
+                f"training stopped, last good checkpoint kept in {self.checkpoint_dir}. Lower lr or clip gradients."
+            )
         self.history.append(record)
         self.epoch += 1
         monitored = record.val_loss if record.val_loss is not None else record.train_loss

@@ -31,7 +31,7 @@ from timbrespace.utils.atomic import atomic_path, atomic_write_text
 if TYPE_CHECKING:
     from timbrespace.datasets.dataset import Dataset
 
-__all__ = ["SweepRow", "sweep", "score_latents", "plot_sweep", "METRIC_COLUMNS"]
+__all__ = ["SweepRow", "sweep", "score_latents", "active_latents", "plot_sweep", "METRIC_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ class SweepRow:
     dci_informativeness: float
     sap: float
     modularity: float
+    n_active_latents: int
 
 
 def _split_masks(split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +126,16 @@ def score_latents(
         except Exception as exc:  # a metric undefined for this dataset must not lose the run
             log.warning("%s not computed: %s", name, exc)
     return scores
+
+
+def active_latents(latents: np.ndarray, *, threshold: float = 0.01) -> int:
+    """Number of active units: latents whose posterior mean varies across items, ``Var_x(mu) > threshold``.
+
+    References
+    ----------
+    Burda, Grosse & Salakhutdinov, "Importance weighted autoencoders", ICLR 2016, sec. 5.2.
+    """
+    return int((np.var(np.asarray(latents, dtype=np.float64), axis=0) > threshold).sum())
 
 
 def _dci(result: object) -> dict[str, float]:
@@ -222,6 +233,7 @@ def _row(run: Path, name: str, model: str, beta: float, seed: int, dci_estimator
     import json
 
     with np.load(run / "latents.npz") as data:
+        n_active = active_latents(data["latents"])
         scores = score_latents(
             data["latents"],
             data["factors"],
@@ -246,6 +258,7 @@ def _row(run: Path, name: str, model: str, beta: float, seed: int, dci_estimator
         val_loss=float("nan") if val is None else float(val),
         train_time_s=train_time_s,
         **{k: float(scores[k]) for k in METRIC_COLUMNS},
+        n_active_latents=n_active,
     )
 
 

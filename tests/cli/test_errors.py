@@ -1,0 +1,104 @@
+"""Bad input at the command line: one `error:` line on stderr, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "timbrespace", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def _one_clear_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_usage_errors_exit_2():
+    _one_clear_error(_cli("no-such-command"), "No such command")
+    _one_clear_error(_cli("ingest"), "Missing argument")
+
+
+def test_invalid_yaml(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    _one_clear_error(_cli("run", str(bad), "--out", str(tmp_path / "r")), "invalid YAML", "line")
+    assert not (tmp_path / "r").exists()
+
+
+def test_out_of_range_value_names_field_and_range(tmp_path):
+    proc = _cli("run", "--set", "dataset.parameters.f0_hz.max=9000", "--out", str(tmp_path / "r"))
+    _one_clear_error(proc, "f0_hz", "20..5000 Hz")
+
+
+def test_unknown_config_key(tmp_path):
+    proc = _cli("run", "--set", "training.epoks=3", "--out", str(tmp_path / "r"))
+    _one_clear_error(proc, "epoks")
+
+
+def test_missing_and_empty_folders(tmp_path):
+    _one_clear_error(_cli("ingest", str(tmp_path / "nope"), "--out", str(tmp_path / "ds")), "does not exist")
+    (tmp_path / "empty").mkdir()
+    _one_clear_error(_cli("ingest", str(tmp_path / "empty"), "--out", str(tmp_path / "ds")), "is empty")
+    _one_clear_error(_cli("run", "--dataset", str(tmp_path / "nope"), "--out", str(tmp_path / "r")), "does not exist")
+
+
+def test_unreadable_audio_only(tmp_path):
+    folder = tmp_path / "junk"
+    folder.mkdir()
+    (folder / "a_1.wav").write_bytes(b"not audio at all")
+    proc = _cli("ingest", str(folder), "--out", str(tmp_path / "ds"), "--pattern", r"a_(?P<n>\d+)")
+    _one_clear_error(proc, "could be read")
+
+
+def test_pattern_mismatch_lists_files(tmp_path):
+    folder = tmp_path / "f"
+    folder.mkdir()
+    sf.write(folder / "take-01.wav", np.zeros(100, np.float32) + 0.1, 8000)
+    proc = _cli("ingest", str(folder), "--out", str(tmp_path / "ds"), "--pattern", r"note_(?P<pitch>\d+)")
+    _one_clear_error(proc, "no audio file matches")
+    assert "take-01.wav" in proc.stderr
+
+
+def test_silent_files_give_no_nan(tmp_path):
+    folder = tmp_path / "notes"
+    (folder / "audio").mkdir(parents=True)
+    examples = {}
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        stem = f"x-{i:03d}"
+        y = np.zeros(2000, np.float32) if i % 4 == 0 else (0.3 * rng.standard_normal(2000)).astype(np.float32)
+        sf.write(folder / "audio" / f"{stem}.wav", y, 8000)
+        examples[stem] = {"pitch": 60 + i % 3, "velocity": 100}
+    (folder / "examples.json").write_text(json.dumps(examples))
+    proc = _cli("ingest", str(folder), "--out", str(tmp_path / "ds"))
+    assert proc.returncode == 0, proc.stderr
+    assert "3 silent" in proc.stdout.replace("\n", " ")
+    from timbrespace.datasets import Dataset
+    from timbrespace.features import FeatureConfig, compute_dataset_features
+
+    ds = Dataset(tmp_path / "ds")
+    for normalization in ("minmax_item", "standardize"):
+        name = compute_dataset_features(
+            ds, FeatureConfig(kind="stft", n_fft=256, hop_length=128, normalization=normalization), name=normalization
+        )
+        assert np.isfinite(ds.load_features(name)).all()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["ingest", "--help"]])
+def test_help_works(args):
+    proc = _cli(*args)
+    assert proc.returncode == 0 and "Usage" in proc.stdout
