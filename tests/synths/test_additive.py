@@ -168,3 +168,16 @@ def test_bad_input_raises_one_clear_error(model, params, kwargs, fragments):
         model.render(params, **{"sample_rate": SR, "duration_s": 0.1, **kwargs})
     for fragment in fragments:
         assert fragment in str(info.value)
+
+
+def test_render_does_not_depend_on_blas_threads():
+    """A multi-threaded sgemm may sum in another order; the render pins BLAS to one thread."""
+    from threadpoolctl import threadpool_limits
+
+    model = get_sound_model("additive")
+    params = {"f0_hz": np.geomspace(50.0, 2000.0, 64), "n_partials": 60, "inharmonicity": 0.001}
+    with threadpool_limits(limits=2, user_api="blas"):
+        two = model.render(params, sample_rate=22050, duration_s=0.5)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = model.render(params, sample_rate=22050, duration_s=0.5)
+    assert np.array_equal(one, two)

@@ -35,9 +35,6 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Run an experiment: dataset → features → β-VAE → metrics → report."""
-    from rich.console import Console
-    from rich.table import Table
-
     from timbrespace.experiments import load_experiment_config, run_experiment
 
     cfg = load_experiment_config(config, overrides=_parse_overrides(set_))
@@ -45,9 +42,26 @@ def run(
         cfg, out=out, dataset=dataset, workers=workers, progress=not quiet, overwrite=overwrite,
         source=str(config or "additive-4factor"),
     )
-    m = result.metrics
+    _summary(cfg.name, result)
+
+
+def evaluate(
+    run_dir: Path = typer.Argument(..., help="A run folder made by `timbrespace run`."),
+) -> None:
+    """Recompute a run's metrics, resynthesis and report from its checkpoint."""
+    from timbrespace.experiments import evaluate_run
+
+    result = evaluate_run(run_dir)
+    _summary(result.metrics.get("experiment", run_dir.name), result)
+
+
+def _summary(name: str, result: object) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    m = result.metrics  # type: ignore[attr-defined]
     console = Console()
-    table = Table(title=f"{cfg.name}: {m['n_items']} items, {len(m['factors'])} factors, {m['runtime_s']:.0f} s")
+    table = Table(title=f"{name}: {m['n_items']} items, {len(m['factors'])} factors, {m['runtime_s']:.0f} s")
     table.add_column("factor")
     table.add_column("MIG", justify="right")
     table.add_column("DCI completeness", justify="right")
@@ -58,7 +72,7 @@ def run(
     console.print(table)
     console.print(f"DCI disentanglement {_fmt(m['dci']['disentanglement'])}; "
                   f"spectral convergence of resynthesis {_fmt(m['reconstruction'].get('spectral_convergence'))}")
-    console.print(f"report: [bold]{result.report_path}[/]")
+    console.print(f"report: [bold]{result.report_path}[/]")  # type: ignore[attr-defined]
 
 
 def _fmt(x: object) -> str:
@@ -66,5 +80,6 @@ def _fmt(x: object) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``run`` to the root ``app``."""
+    """Add ``run`` and ``evaluate`` to the root ``app``."""
     app.command("run")(run)
+    app.command("evaluate")(evaluate)

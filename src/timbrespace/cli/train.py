@@ -203,7 +203,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sweep")
     def sweep_cmd(
-        dataset: Path = typer.Argument(..., help="Dataset folder with stored features."),  # noqa: B008
+        dataset: Path = typer.Argument(  # noqa: B008
+            ...,
+            help="Dataset folder with stored features, or an experiment (YAML or built-in name, "
+            "e.g. additive-4factor) whose dataset and features are made under OUT/dataset.",
+        ),
         out: Path = typer.Option(..., "--out", help="Sweep folder (one run per grid point)."),  # noqa: B008
         features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
         models: str = typer.Option(
@@ -229,6 +233,8 @@ def register(app: typer.Typer) -> None:
         from timbrespace.training import TrainConfig
         from timbrespace.training.sweep import METRIC_COLUMNS, sweep
 
+        if not (dataset / "dataset.json").is_file():
+            dataset, features = _experiment_dataset(str(dataset), out)
         ds, features = _open(dataset, features)
         names = [m.strip() for m in models.split(",") if m.strip()]
         if "cvae" in names:
@@ -271,3 +277,15 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"best MIG {best.mig:.3f}: {best.run} ({', '.join(f'{k}={getattr(best, k):.3f}' for k in METRIC_COLUMNS)})"
         )
+
+
+def _experiment_dataset(experiment: str, out: Path) -> tuple[Path, str]:
+    """Generate an experiment's dataset and features under ``out/dataset`` (resumable)."""
+    from timbrespace.datasets import generate_dataset
+    from timbrespace.experiments import load_experiment_config
+    from timbrespace.features import compute_dataset_features
+
+    cfg = load_experiment_config(experiment)
+    ds = generate_dataset(cfg.dataset_config(experiment), out / "dataset", progress=True)
+    name = compute_dataset_features(ds, cfg.feature_config(experiment), name="run_features")
+    return ds.root, name

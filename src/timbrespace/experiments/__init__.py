@@ -7,7 +7,12 @@ from timbrespace.experiments.config import (
     default_experiment_path,
     load_experiment_config,
 )
-from timbrespace.experiments.pipeline import RunResult, default_run_dir, run_experiment
+from timbrespace.experiments.pipeline import (
+    RunResult,
+    default_run_dir,
+    evaluate_run,
+    run_experiment,
+)
 
 __all__ = [
     "EvaluationConfig",
@@ -16,6 +21,7 @@ __all__ = [
     "builtin_experiments",
     "default_experiment_path",
     "default_run_dir",
+    "evaluate_run",
     "load_experiment_config",
     "run_experiment",
 ]

@@ -17,6 +17,7 @@ package; this module only wires them and writes the run folder::
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.experiments.config import ExperimentConfig
 from timbrespace.utils.atomic import atomic_path, atomic_write_json, atomic_write_text
 
-__all__ = ["RunResult", "run_experiment", "default_run_dir"]
+__all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -157,21 +158,28 @@ def run_experiment(
     if not np.all(np.isfinite(x)):
         raise DatasetError(f"{ds.root}: features contain NaN or inf")
 
-    train_idx, valid_idx, test_idx = _split_indices(ds)
-    codes = ds.factor_codes
+    train_idx, valid_idx, _ = _split_indices(ds)
 
     with stage("training"):
         model, history, checkpoint = _train(config, x, train_idx, valid_idx, run_dir, progress)
 
-    with stage("encoding"):
-        from timbrespace.training import encode_array
+    return _evaluate(config, ds, x, sidecar, model, history, checkpoint, run_dir, stage, t_start)
 
+
+def _evaluate(config: ExperimentConfig, ds: Any, x: np.ndarray, sidecar: dict[str, Any], model: Any,
+              history: list[Any], checkpoint: Path, run_dir: Path, stage: _Stages, t_start: float) -> RunResult:
+    """Encode, measure, resynthesise and report: the stages after training."""
+    from timbrespace.training import encode_array
+
+    train_idx, _, test_idx = _split_indices(ds)
+    codes = ds.factor_codes
+    with stage("encoding"):
         mu, logvar = encode_array(model, x, return_logvar=True)
         with atomic_path(run_dir / "latents.npz") as tmp:
             np.savez_compressed(tmp, mu=mu, logvar=logvar, factor_codes=codes, item_id=np.asarray(ds.item_ids))
 
     with stage("metrics"):
-        metrics = _measure(config, ds, mu, codes, train_idx, test_idx)
+        metrics = _measure(config, ds, mu, logvar, codes, train_idx, test_idx)
 
     with stage("reconstruction"):
         recon, recon_media = _reconstruction(config, ds, model, x, sidecar, test_idx)
@@ -186,6 +194,7 @@ def run_experiment(
             recon_media=recon_media,
         )
 
+    final = history[-1] if history else None
     metrics.update({
         "experiment": config.name,
         "n_items": int(len(ds)),
@@ -195,13 +204,58 @@ def run_experiment(
         "latent_dim": int(mu.shape[1]),
         "dataset": str(ds.root),
         "checkpoint": str(checkpoint),
-        "final_epoch": history[-1].to_dict() if history and hasattr(history[-1], "to_dict") else None,
+        "final_epoch": final.to_dict() if hasattr(final, "to_dict") else final,
         "stage_times_s": {k: round(v, 3) for k, v in stage.times.items()},
         "runtime_s": round(time.perf_counter() - t_start, 3),
     })
     atomic_write_json(run_dir / "metrics.json", _clean(metrics))
     log.info("run finished in %.1f s: %s", metrics["runtime_s"], run_dir)
     return RunResult(run_dir=run_dir, metrics=metrics, report_path=report_path)
+
+
+def evaluate_run(run_dir: str | Path) -> RunResult:
+    """Recompute the metrics, resynthesis and report of a finished (or trained) run.
+
+    Reads ``RUN/config.yaml``, the run's dataset (``RUN/dataset`` or the recorded
+    ``dataset_path``), its stored features and the best checkpoint, then rewrites
+    ``metrics.json``, ``latents.npz`` and ``report.html``. Use it after changing the
+    evaluation section of the config or upgrading timbrespace.
+
+    Raises
+    ------
+    DatasetError
+        If the folder is not a run folder, or its dataset or checkpoint is missing.
+    """
+    from timbrespace.datasets import Dataset
+    from timbrespace.experiments.config import ExperimentConfig
+    from timbrespace.training import EpochRecord, load_checkpoint
+
+    t_start = time.perf_counter()
+    run_dir = Path(run_dir)
+    cfg_path = run_dir / "config.yaml"
+    if not cfg_path.is_file():
+        raise DatasetError(f"{run_dir}: not a run folder (no config.yaml)")
+    resolved = yaml.safe_load(cfg_path.read_text())
+    dataset_path = resolved.pop("dataset_path", None)
+    config = ExperimentConfig.model_validate(resolved)
+    ds = Dataset(dataset_path if dataset_path else run_dir / "dataset")
+    name = "run_features"
+    if name not in ds.feature_names():
+        raise DatasetError(f"{ds.root}: features {name!r} are missing; run the experiment again")
+    x = ds.load_features(name)
+    sidecar = ds.feature_sidecar(name)
+    checkpoint = next((p for p in (run_dir / "checkpoints" / "best", run_dir / "checkpoints" / "last")
+                       if (p / "model.json").is_file()), None)
+    if checkpoint is None:
+        raise DatasetError(f"{run_dir}: no checkpoint under checkpoints/best or checkpoints/last")
+    model = load_checkpoint(checkpoint)
+    history_path = run_dir / "history.json"
+    history: list[Any] = []
+    if history_path.is_file():
+        records = json.loads(history_path.read_text())
+        records = records.get("history", records) if isinstance(records, dict) else records
+        history = [EpochRecord.from_dict(r) for r in records]
+    return _evaluate(config, ds, x, sidecar, model, history, checkpoint, run_dir, _Stages(), t_start)
 
 
 def _check_dataset(ds: Any) -> None:
@@ -243,7 +297,7 @@ def _train(config: ExperimentConfig, x: np.ndarray, train_idx: np.ndarray, valid
     return result.model, list(result.history), Path(result.checkpoint_path)
 
 
-def _measure(config: ExperimentConfig, ds: Any, mu: np.ndarray, codes: np.ndarray,
+def _measure(config: ExperimentConfig, ds: Any, mu: np.ndarray, logvar: np.ndarray, codes: np.ndarray,
              train_idx: np.ndarray, test_idx: np.ndarray) -> dict[str, Any]:
     from timbrespace.metrics import dci, mig
 
@@ -270,9 +324,17 @@ def _measure(config: ExperimentConfig, ds: Any, mu: np.ndarray, codes: np.ndarra
             "informativeness_test": _num(d.informativeness_test),
         },
         "per_factor": per_factor,
+        "active_latents": int(np.sum(_kl_per_latent(mu, logvar) > 0.01)),
+        "kl_per_latent_nats": np.round(_kl_per_latent(mu, logvar), 6).tolist(),
         "mi_nats": np.round(m.mi, 9).tolist(),
         "dci_importance": np.round(d.importance, 9).tolist(),
     }
+
+
+def _kl_per_latent(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """Mean KL(q(z_k|x) || N(0, 1)) per latent in nats; below 0.01 a latent is inactive."""
+    mu64, lv64 = mu.astype(np.float64), logvar.astype(np.float64)
+    return np.mean(0.5 * (mu64**2 + np.exp(lv64) - lv64 - 1.0), axis=0)
 
 
 def _reconstruction(config: ExperimentConfig, ds: Any, model: Any, x: np.ndarray, sidecar: dict[str, Any],

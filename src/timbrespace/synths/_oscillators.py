@@ -20,6 +20,7 @@ renders bit-identically whatever else is in its batch.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -74,6 +75,36 @@ def sine_bank(
     widths = -(-counts // _WIDTH_STEP) * _WIDTH_STEP
     block, n_blocks = _block_shape(n_samples)
     out = np.empty((n_items, n_blocks, block), dtype=np.float32)
+    with _one_blas_thread():
+        _grouped_products(out, widths, freqs_hz, amps, phases, n_items, n_partials,
+                          sample_rate=sample_rate, n_samples=n_samples, decay_per_s=decay_per_s)
+    flat = out.reshape(n_items, n_blocks * block)
+    # A contiguous result (a copy only when n_samples is not a whole number of blocks).
+    return flat if flat.shape[1] == n_samples else np.ascontiguousarray(flat[:, :n_samples])
+
+
+_CONTROLLER = None
+
+
+def _one_blas_thread() -> Any:
+    """Limit BLAS to one thread for the products.
+
+    A multi-threaded sgemm may sum in another order, so the same item would come out
+    different by ~1e-7 depending on the thread count (found when a resumed dataset
+    rendered under OMP_NUM_THREADS=1 differed from one rendered under 2). Parallelism
+    comes from worker processes instead (DESIGN.md, "Scale").
+    """
+    global _CONTROLLER
+    from threadpoolctl import ThreadpoolController
+
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def _grouped_products(out: np.ndarray, widths: np.ndarray, freqs_hz: np.ndarray, amps: np.ndarray,
+                      phases: np.ndarray, n_items: int, n_partials: int, *, sample_rate: int,
+                      n_samples: int, decay_per_s: Any) -> None:
     for width in np.unique(widths):
         rows = np.flatnonzero(widths == width)
         if width == 0:
@@ -92,9 +123,6 @@ def sine_bank(
             np.matmul(left, right, out=out)  # one group: no copy
         else:
             out[rows] = np.matmul(left, right)
-    flat = out.reshape(n_items, n_blocks * block)
-    # A contiguous result (a copy only when n_samples is not a whole number of blocks).
-    return flat if flat.shape[1] == n_samples else np.ascontiguousarray(flat[:, :n_samples])
 
 
 def _block_shape(n_samples: int) -> tuple[int, int]:
