@@ -138,3 +138,23 @@ def test_missing_dataset_is_one_clear_error(tmp_path):
     cfg = load_experiment_config(_write(tmp_path, TINY))
     with pytest.raises(DatasetError, match="does not exist"):
         run_experiment(cfg, out=tmp_path / "r", dataset=tmp_path / "nope", progress=False)
+
+
+def test_evaluate_recomputes_the_same_numbers(tiny_runs):
+    from timbrespace.experiments import evaluate_run
+
+    a, _ = tiny_runs
+    before = json.loads((a.run_dir / "metrics.json").read_text())
+    result = evaluate_run(a.run_dir)
+    after = json.loads((a.run_dir / "metrics.json").read_text())
+    assert result.report_path.is_file()
+    for key in ("mig", "dci", "per_factor", "mi_nats", "reconstruction"):
+        assert after[key] == before[key], key
+    assert after["active_latents"] == before["active_latents"] <= 3
+
+
+def test_evaluate_refuses_a_folder_that_is_not_a_run(tmp_path):
+    from timbrespace.experiments import evaluate_run
+
+    with pytest.raises(DatasetError, match="not a run folder"):
+        evaluate_run(tmp_path)

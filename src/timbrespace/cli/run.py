@@ -42,7 +42,7 @@ def run(
         cfg, out=out, dataset=dataset, workers=workers, progress=not quiet, overwrite=overwrite,
         source=str(config or "additive-4factor"),
     )
-    _summary(cfg.name, result)
+    _summary(cfg.name if dataset is None else f"{cfg.name} on {dataset.name}", result)
 
 
 def evaluate(

@@ -137,7 +137,7 @@ def write_run_report(
         feats = decode_array(model, z)
         strips.append(display_features(feats, sidecar))
         best = names[int(np.argmax(mi[dim]))]
-        labels.append(f"z{dim} (most informative about {best})")
+        labels.append(f"z{dim}: {best}")
     if strips:
         keep(traversal_grid(np.stack(strips), latent_names=labels, values=None), "traversals",
              f"Each row moves one latent from −{ev.traversal_range} to +{ev.traversal_range} standard "

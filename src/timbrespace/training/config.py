@@ -57,6 +57,12 @@ class TrainConfig:
         Adam learning rate of the FactorVAE discriminator (betas 0.5, 0.9 as in Kim & Mnih).
     accelerator : str
         Lightning accelerator: ``"cpu"`` (default), ``"gpu"``, ``"auto"``.
+    devices : int or str
+        Lightning ``devices``: 1 (default), a count such as 4, or ``"auto"``. With several
+        GPUs and ``strategy="ddp"`` training is data-parallel (Lightning's DDP); the batch
+        size is per device. Not run in CI (no GPU there).
+    strategy : str
+        Lightning strategy: ``"auto"`` (default), ``"ddp"``, ``"ddp_spawn"``, …
     enable_progress_bar : bool
         Lightning's progress bar.
     log_every_n_steps : int
@@ -81,6 +87,8 @@ class TrainConfig:
     gradient_clip_norm: float | None = None
     discriminator_lr: float = 1e-4
     accelerator: str = "cpu"
+    devices: int | str = 1
+    strategy: str = "auto"
     enable_progress_bar: bool = False
     log_every_n_steps: int = 50
 

@@ -243,7 +243,8 @@ def fit(
         trainer = L.Trainer(
             max_epochs=train_config.epochs - start_epoch,
             accelerator=train_config.accelerator,
-            devices=1,
+            devices=train_config.devices,
+            strategy=train_config.strategy,
             deterministic=True,
             logger=[
                 TensorBoardLogger(out_dir / "logs", name="tensorboard", default_hp_metric=False),
