@@ -63,10 +63,13 @@ def write_run_report(
     """Write ``run_dir/report.html`` (and PNGs under ``run_dir/figures``); return its path."""
     from timbrespace.analysis import (
         Report,
+        descriptor_map,
         latent_projection,
+        latent_slice,
         mi_heatmap,
         project_latents,
         training_curves,
+        traversal_gif,
         traversal_grid,
     )
     from timbrespace.features import invert
@@ -151,6 +154,24 @@ def write_run_report(
                                **_typical_minmax(sidecar))
                 report.audio(_silence_join(audio, sr), sr, f"traversal of {label}")
 
+        gif_path = traversal_gif(strips[0], figures_dir / f"traversal_z{int(order[0])}.gif")
+        report.figure(gif_path, f"Animated traversal of {labels[0]} (seed 001's traversal GIFs).")
+
+    # ---- descriptor map over the two most informative latents
+    magnitude_of = _linear_magnitude_fn(sidecar)
+    if magnitude_of is not None and len(order) >= 2:
+        dx, dy = int(order[0]), int(order[1])
+        vx = traversal_values(mu, dx, n_steps=9, half_range=ev.traversal_range)
+        vy = traversal_values(mu, dy, n_steps=9, half_range=ev.traversal_range)
+        grid = latent_slice(base, dx, dy, vx, vy).reshape(-1, n_latents)  # y outer, x inner
+        mags = magnitude_of(decode_array(model, grid))
+        cfg = sidecar["config"]
+        fig = descriptor_map(vx, vy, magnitudes=mags, sample_rate=sr, n_fft=int(cfg["n_fft"]),
+                             hop_length=int(cfg["hop_length"]), x_label=f"z{dx}", y_label=f"z{dy}")
+        report.section("Descriptor maps")
+        keep(fig, "descriptor_map", f"Spectral centroid, bandwidth, flatness and loudness of the decoder's output "
+             f"over the plane of z{dx} and z{dy}, the other latents at their median.")
+
     # ---- reconstructions
     if recon_media:
         report.section("Reconstructions (test items)")
@@ -168,6 +189,31 @@ def write_run_report(
     path = run_dir / "report.html"
     report.write(path)
     return path
+
+
+def _linear_magnitude_fn(sidecar: dict[str, Any]) -> Any:
+    """A function from decoded STFT features to linear magnitudes, or None for other kinds."""
+    from timbrespace.features.normalization import undo_normalization
+
+    cfg = sidecar.get("config", {})
+    if cfg.get("kind") != "stft" or cfg.get("output") not in ("db", "magnitude") or cfg.get("single_frame"):
+        return None
+    norm = sidecar.get("normalization", {})
+
+    def convert(features: np.ndarray) -> np.ndarray:
+        kind = norm.get("kind", "none")
+        if kind == "minmax_item":
+            typical = _typical_minmax(sidecar)
+            n = len(features)
+            raw = undo_normalization(features, kind, item_min=np.full(n, typical["item_min"]),
+                                     item_max=np.full(n, typical["item_max"]))
+        elif kind == "standardize":
+            raw = undo_normalization(features, kind, mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
+        else:
+            raw = np.asarray(features, dtype=np.float64)
+        return (10.0 ** (raw / 20.0) if cfg["output"] == "db" else np.maximum(raw, 0.0)).astype(np.float32)
+
+    return convert
 
 
 def _typical_minmax(sidecar: dict[str, Any]) -> dict[str, float]:
