@@ -31,8 +31,9 @@ from timbrespace.datasets.card import (
     FactorSpec,
     factor_table,
 )
-from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_path, atomic_write_bytes, atomic_write_json
+from timbrespace.utils.audio import read_mono
 
 __all__ = ["Dataset", "write_card", "write_metadata", "write_audio_file", "assign_splits", "AUDIO_DIR", "FEATURES_DIR"]
 
@@ -224,11 +225,9 @@ class Dataset:
         for i in idx:
             path = self.audio_path(int(i))
             try:
-                y, sr = sf.read(path, dtype="float32", always_2d=False)
-            except Exception as exc:
-                raise DatasetError(f"{path}: cannot read audio ({exc})") from None
-            if y.ndim > 1:
-                y = y.mean(axis=1)
+                y, sr = read_mono(path)
+            except AudioError as exc:
+                raise DatasetError(str(exc)) from None
             if sr != self.sample_rate:
                 raise DatasetError(f"{path}: sample rate {sr} Hz, dataset says {self.sample_rate} Hz")
             items.append(y)

@@ -49,7 +49,8 @@ from timbrespace.datasets.dataset import (
     write_card,
     write_metadata,
 )
-from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.errors import AudioError, DatasetError, ParameterError
+from timbrespace.utils.audio import read_mono
 
 __all__ = ["ingest_folder", "detect_layout", "IngestReport", "AUDIO_EXTENSIONS", "SEED002_PITCH0_MIDI"]
 
@@ -219,21 +220,6 @@ def _maybe_number(text: str | None) -> Any:
     return int(value) if value.is_integer() and re.fullmatch(r"[+-]?\d+", text) else value
 
 
-def _read_mono(path: Path, sample_rate: int | None) -> tuple[np.ndarray, int]:
-    y, sr = sf.read(path, dtype="float32", always_2d=True)
-    y = y.mean(axis=1)
-    if y.size == 0:
-        raise ValueError("no samples")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("non-finite samples")
-    if sample_rate is not None and sr != sample_rate:
-        import librosa
-
-        y = librosa.resample(y, orig_sr=sr, target_sr=sample_rate).astype(np.float32)
-        sr = sample_rate
-    return y, sr
-
-
 def ingest_folder(
     folder: str | Path,
     out: str | Path,
@@ -333,9 +319,9 @@ def ingest_folder(
         lengths: list[int] = []
         for item in items:
             try:
-                y, _ = _read_mono(item.path, sample_rate)
-            except Exception as exc:
-                unreadable.append(f"{item.path.relative_to(folder)} ({type(exc).__name__}: {str(exc)[:80]})")
+                y, _ = read_mono(item.path, sample_rate=sample_rate)
+            except AudioError as exc:
+                unreadable.append(f"{item.path.relative_to(folder)} ({str(exc).split(': ', 1)[-1]})")
                 continue
             is_silent = not np.any(np.abs(y) > 1e-7)
             if is_silent:

@@ -24,10 +24,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from timbrespace.datasets.dataset import write_audio_file
-from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.timbre.effects import (
     DESCRIPTORS,
     apply_descriptor,
@@ -35,6 +34,7 @@ from timbrespace.timbre.effects import (
     check_magnitude,
 )
 from timbrespace.utils.atomic import atomic_write_json
+from timbrespace.utils.audio import read_mono
 
 __all__ = [
     "BuildResult",
@@ -167,15 +167,9 @@ def load_clean_notes(
     for k, p in enumerate(pitches):
         path = root / "audio" / f"{by_pitch[p]}.wav"
         try:
-            y, sr = sf.read(path, dtype="float32", always_2d=False)
-        except Exception as exc:
-            raise DatasetError(f"{path}: cannot read audio ({exc})") from None
-        if y.ndim > 1:
-            y = y.mean(axis=1)
-        if sr != sample_rate:
-            import librosa
-
-            y = librosa.resample(y, orig_sr=sr, target_sr=sample_rate).astype(np.float32)
+            y, sr = read_mono(path, sample_rate=sample_rate)
+        except AudioError as exc:
+            raise DatasetError(str(exc)) from None
         notes[k] = _fit_length(y, n_samples)
     return notes
 
