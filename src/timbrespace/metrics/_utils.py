@@ -136,3 +136,23 @@ def discrete_entropy(factors: np.ndarray) -> np.ndarray:
         ],
         dtype=np.float64,
     )
+
+
+def check_train_test(
+    latents_train: object, factors_train: object, latents_test: object, factors_test: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a train/test pair of (latents, factors) arrays of matching widths.
+
+    Raises
+    ------
+    ParameterError
+        Bad shapes, or train and test with different numbers of latents or factors.
+    """
+    z_tr, y_tr = check_latents_factors(latents_train, factors_train, name="latents_train")
+    z_te, y_te = check_latents_factors(latents_test, factors_test, name="latents_test", min_samples=1)
+    if z_tr.shape[1] != z_te.shape[1] or y_tr.shape[1] != y_te.shape[1]:
+        raise ParameterError(
+            f"train/test widths differ: latents {z_tr.shape[1]} vs {z_te.shape[1]}, "
+            f"factors {y_tr.shape[1]} vs {y_te.shape[1]}"
+        )
+    return z_tr, y_tr, z_te, y_te

@@ -36,7 +36,7 @@ from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingCla
 from sklearn.inspection import permutation_importance
 
 from timbrespace.errors import ParameterError
-from timbrespace.metrics._utils import check_latents_factors
+from timbrespace.metrics._utils import check_train_test
 
 __all__ = ["DCIResult", "dci", "dci_from_importance"]
 
@@ -166,15 +166,7 @@ def dci(
     Eastwood & Williams (2018), A Framework for the Quantitative Evaluation of
     Disentangled Representations, ICLR. disentanglement_lib ``evaluation/metrics/dci.py``.
     """
-    z_tr, y_tr = check_latents_factors(latents_train, factors_train, name="latents_train")
-    z_te, y_te = check_latents_factors(
-        latents_test, factors_test, name="latents_test", min_samples=1
-    )
-    if z_tr.shape[1] != z_te.shape[1] or y_tr.shape[1] != y_te.shape[1]:
-        raise ParameterError(
-            f"train/test widths differ: latents {z_tr.shape[1]} vs {z_te.shape[1]}, "
-            f"factors {y_tr.shape[1]} vs {y_te.shape[1]}"
-        )
+    z_tr, y_tr, z_te, y_te = check_train_test(latents_train, factors_train, latents_test, factors_test)
     if z_tr.shape[1] < 2 or y_tr.shape[1] < 2:
         raise ParameterError(
             f"DCI needs >= 2 latents and >= 2 factors; got {z_tr.shape[1]} latents, "

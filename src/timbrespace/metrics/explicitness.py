@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from timbrespace.errors import ParameterError
-from timbrespace.metrics._utils import check_latents_factors
+from timbrespace.metrics._utils import check_train_test
 
 __all__ = ["ExplicitnessResult", "explicitness"]
 
@@ -94,15 +94,7 @@ def explicitness(
     Ridgeway & Mozer (2018), NeurIPS. disentanglement_lib
     ``evaluation/metrics/modularity_explicitness.py``.
     """
-    z_tr, y_tr = check_latents_factors(latents_train, factors_train, name="latents_train")
-    z_te, y_te = check_latents_factors(
-        latents_test, factors_test, name="latents_test", min_samples=1
-    )
-    if z_tr.shape[1] != z_te.shape[1] or y_tr.shape[1] != y_te.shape[1]:
-        raise ParameterError(
-            f"train/test widths differ: latents {z_tr.shape[1]} vs {z_te.shape[1]}, "
-            f"factors {y_tr.shape[1]} vs {y_te.shape[1]}"
-        )
+    z_tr, y_tr, z_te, y_te = check_train_test(latents_train, factors_train, latents_test, factors_test)
     mean = z_tr.mean(axis=0)
     std = z_tr.std(axis=0)
     std = np.where(std > 0, std, 1.0)  # a constant latent stays 0 instead of NaN

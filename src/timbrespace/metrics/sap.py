@@ -33,7 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
 from timbrespace.errors import ParameterError
-from timbrespace.metrics._utils import check_latents_factors
+from timbrespace.metrics._utils import check_train_test
 
 __all__ = ["SAPResult", "sap", "sap_from_scores"]
 
@@ -102,15 +102,7 @@ def sap(
     Latent Concepts from Unlabeled Observations, ICLR. disentanglement_lib
     ``evaluation/metrics/sap_score.py``.
     """
-    z_tr, y_tr = check_latents_factors(latents_train, factors_train, name="latents_train")
-    z_te, y_te = check_latents_factors(
-        latents_test, factors_test, name="latents_test", min_samples=1
-    )
-    if z_tr.shape[1] != z_te.shape[1] or y_tr.shape[1] != y_te.shape[1]:
-        raise ParameterError(
-            f"train/test widths differ: latents {z_tr.shape[1]} vs {z_te.shape[1]}, "
-            f"factors {y_tr.shape[1]} vs {y_te.shape[1]}"
-        )
+    z_tr, y_tr, z_te, y_te = check_train_test(latents_train, factors_train, latents_test, factors_test)
     if z_tr.shape[1] < 2:
         raise ParameterError(f"SAP needs >= 2 latents; got {z_tr.shape[1]}")
     n_latents, n_factors = z_tr.shape[1], y_tr.shape[1]
