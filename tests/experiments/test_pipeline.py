@@ -138,6 +138,7 @@ def test_missing_dataset_is_one_clear_error(tmp_path):
     cfg = load_experiment_config(_write(tmp_path, TINY))
     with pytest.raises(DatasetError, match="does not exist"):
         run_experiment(cfg, out=tmp_path / "r", dataset=tmp_path / "nope", progress=False)
+    assert not (tmp_path / "r").exists()
 
 
 def test_evaluate_recomputes_the_same_numbers(tiny_runs):

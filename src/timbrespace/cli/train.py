@@ -24,26 +24,23 @@ MODELS = {
 }
 
 
-def _ints(text: str, option: str) -> tuple[int, ...]:
+def _numbers(text: str, option: str, kind: type, example: str) -> tuple:
+    """Parse a comma-separated list such as ``32,64,128`` (``kind`` is int or float)."""
     from timbrespace.errors import ParameterError
 
     try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
+        return tuple(kind(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise ParameterError(
-            f"{option}={text!r} must be comma-separated integers, e.g. 32,64,128"
-        ) from None
+        what = "integers" if kind is int else "numbers"
+        raise ParameterError(f"{option}={text!r} must be comma-separated {what}, e.g. {example}") from None
+
+
+def _ints(text: str, option: str) -> tuple[int, ...]:
+    return _numbers(text, option, int, "32,64,128")
 
 
 def _floats(text: str, option: str) -> tuple[float, ...]:
-    from timbrespace.errors import ParameterError
-
-    try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise ParameterError(
-            f"{option}={text!r} must be comma-separated numbers, e.g. 1,2,4,8"
-        ) from None
+    return _numbers(text, option, float, "1,2,4,8")
 
 
 def _open(dataset: Path, features: str | None) -> tuple[Dataset, str]:

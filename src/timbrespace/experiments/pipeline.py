@@ -131,10 +131,12 @@ def run_experiment(
     run_dir = Path(out) if out is not None else default_run_dir(config.name)
     if (run_dir / "metrics.json").exists() and not overwrite:
         raise ConfigError(f"{run_dir} already holds a finished run; choose another --out or pass --overwrite")
-    run_dir.mkdir(parents=True, exist_ok=True)
-
+    # Validate everything that can fail fast before the run folder is created.
     feature_config = config.feature_config(source)
     dataset_config = None if dataset is not None else config.dataset_config(source)
+    given = Dataset(dataset) if dataset is not None else None
+    run_dir.mkdir(parents=True, exist_ok=True)
+
     resolved = config.model_dump(mode="json")
     if dataset_config is not None:
         resolved["dataset"] = dataset_config.model_dump(mode="json")
@@ -145,8 +147,8 @@ def run_experiment(
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
 
     with stage("dataset"):
-        if dataset is not None:
-            ds = Dataset(dataset)
+        if given is not None:
+            ds = given
         else:
             ds = generate_dataset(dataset_config, run_dir / "dataset", workers=workers, progress=progress)
     _check_dataset(ds)
