@@ -14,6 +14,12 @@ Prints one table row per (model, threads, path):
 Models: the seed-000 MLP (1024 → 600 → 10, batch 64) and a conv VAE on (1, 128, 64)
 spectrograms (channels 32, 64, 128, 256; hidden 256; latent 16; batch 32), the conv one
 also in contiguous (NCHW) memory format to show what channels-last buys.
+
+Then ``time to MIG``: the default experiment (``additive-4factor``: its dataset,
+features, model and training config) trained under :func:`fit` with a callback that
+encodes every item and scores MIG after each epoch. It prints the training wall time
+(scoring excluded) at which MIG first reached the run's final MIG, and the MIG curve.
+``--skip-mig`` leaves it out.
 """
 
 from __future__ import annotations
@@ -21,12 +27,15 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from pathlib import Path
 
+import lightning as L
 import numpy as np
 import torch
 
+from timbrespace.metrics import mig
 from timbrespace.models import VAEConfig, build_model
-from timbrespace.training import TrainConfig, fit
+from timbrespace.training import TrainConfig, encode_array, fit
 
 MLP = VAEConfig(input_shape=(1024,), latent_dim=10, hidden_sizes=(600,), activation="relu6")
 CONV = VAEConfig(
@@ -98,12 +107,61 @@ def bench_fit(config: VAEConfig, batch_size: int, n_items: int, epochs: int, thr
         return epochs * n_items / (time.perf_counter() - start)
 
 
+class MIGCurve(L.Callback):
+    """Scores MIG on every item after each training epoch; times training alone."""
+
+    def __init__(self, x: np.ndarray, codes: np.ndarray) -> None:
+        self.x, self.codes = x, codes
+        self.train_s = 0.0
+        self.curve: list[tuple[int, float, float]] = []  # (epoch, training s, MIG)
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._t0 = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.train_s += time.perf_counter() - self._t0
+        score = mig(encode_array(pl_module.model, self.x), self.codes).score
+        self.curve.append((trainer.current_epoch + 1, self.train_s, score))
+
+
+def time_to_final_mig(threads: int) -> None:
+    """Train the default experiment, scoring MIG per epoch; print when it reached its final MIG."""
+    from timbrespace.datasets import generate_dataset
+    from timbrespace.experiments import load_experiment_config
+    from timbrespace.features import compute_dataset_features
+
+    config = load_experiment_config(None)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        ds = generate_dataset(config.dataset_config("built-in"), Path(tmp) / "ds", progress=False)
+        name = compute_dataset_features(ds, config.feature_config("built-in"), name="bench")
+        x = ds.load_features(name)
+        prep_s = time.perf_counter() - start
+        train_idx, valid_idx = ds.split_indices("train"), ds.split_indices("valid")
+        model_config = VAEConfig(input_shape=tuple(x.shape[1:]), **config.model)
+        train_config = TrainConfig(**{"seed": config.seed, **config.training, "num_threads": threads})
+        curve = MIGCurve(x, ds.factor_codes)
+        fit(model_config, train_config, x[train_idx], x[valid_idx], out_dir=Path(tmp) / "run",
+            callbacks=[curve])
+    final = curve.curve[-1][2]
+    reached = next(c for c in curve.curve if c[2] >= final)
+    print(f"\ntime to MIG: {config.name}, {len(x)} items, {threads} thread(s); "
+          f"dataset + features {prep_s:.1f} s")
+    print(f"  final MIG {final:.3f} after {curve.curve[-1][0]} epochs, {curve.train_s:.1f} s of training")
+    print(f"  first reached at epoch {reached[0]}, {reached[1]:.1f} s of training")
+    every = max(1, len(curve.curve) // 12)
+    print("  epoch  train_s    MIG")
+    for epoch, seconds, score in curve.curve[every - 1 :: every]:
+        print(f"  {epoch:>5}  {seconds:>7.1f}  {score:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="Shorter timings.")
     parser.add_argument(
         "--seconds", type=float, default=4.0, help="Timed seconds per step benchmark."
     )
+    parser.add_argument("--skip-mig", action="store_true", help="Leave out the time-to-MIG run.")
     args = parser.parse_args()
     seconds = args.seconds / (2 if args.quick else 1)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads available")
@@ -120,6 +178,8 @@ def main() -> None:
         print(f"{'mlp':<18}{threads:>8}{'fit':>8}{rate:>12.0f}")
         rate = bench_fit(CONV, BATCH["conv"], n_conv, 1, threads)
         print(f"{'conv':<18}{threads:>8}{'fit':>8}{rate:>12.0f}")
+    if not args.skip_mig:
+        time_to_final_mig(threads=min(2, torch.get_num_threads()))
 
 
 if __name__ == "__main__":

@@ -84,6 +84,10 @@ def test_metrics_json_schema(tiny_runs):
     assert 0.0 < m["reconstruction"]["spectral_convergence"] < 2.0
     assert m["runtime_s"] > 0
     assert np.asarray(m["mi_nats"]).shape == (3, 4)
+    aligned = m["aligned"]  # the unsupervised ICA re-alignment, reported beside the score
+    assert aligned["method"] == "ica" and 0.0 <= aligned["mig"] <= 1.0
+    assert set(aligned["per_factor"]) == set(m["factors"])
+    assert set(aligned["latents"]) <= {0, 1, 2}
 
 
 def test_report_is_self_contained(tiny_runs):
@@ -92,6 +96,7 @@ def test_report_is_self_contained(tiny_runs):
     assert html.count("<img") >= 4 + 3  # curves, MI map, 4 projections, traversals, reconstructions
     assert html.count("<audio") >= 2 + 2 * 2
     assert 'src="http' not in html
+    assert "ICA re-alignment" in html
 
 
 def test_same_config_and_seed_give_identical_results(tiny_runs):

@@ -217,3 +217,25 @@ def test_non_finite_weights_after_the_last_step_are_never_checkpointed(
     with pytest.raises(TrainingError, match=r"became non-finite at step 2 \(epoch 1\)"):
         fit(MODEL, TrainConfig(epochs=3, batch_size=32), x, out_dir=tmp_path, resume=True)
     assert (tmp_path / "checkpoints" / "last" / "model.safetensors").read_bytes() == before
+
+
+def test_callbacks_see_every_epoch_and_encoding_in_them_keeps_determinism(tmp_path: Path) -> None:
+    import lightning as L
+
+    x = toy_data()
+
+    class Scores(L.Callback):
+        def __init__(self) -> None:
+            self.rows: list[tuple[int, float]] = []
+
+        def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+            mu = encode_array(pl_module.model, x)
+            self.rows.append((trainer.current_epoch, float(np.abs(mu).mean())))
+
+    config = TrainConfig(epochs=3, batch_size=32, seed=0)
+    scores = Scores()
+    watched = fit(MODEL, config, x, out_dir=tmp_path / "a", callbacks=[scores])
+    plain = fit(MODEL, config, x, out_dir=tmp_path / "b")
+    assert [epoch for epoch, _ in scores.rows] == [0, 1, 2]
+    assert scores.rows[0][1] != scores.rows[-1][1]
+    assert same_weights(watched.model, plain.model)

@@ -1,6 +1,8 @@
 """Analyses and the HTML report: latent projections, MI heat maps, traversals,
-descriptor maps, training curves (matplotlib figures built without pyplot)."""
+descriptor maps, training curves (matplotlib figures built without pyplot), and an
+unsupervised linear re-alignment of the latents (PCA, ICA)."""
 
+from timbrespace.analysis.alignment import LatentAlignment, align_latents
 from timbrespace.analysis.descriptors import (
     SpectralDescriptors,
     descriptor_map,
@@ -24,7 +26,9 @@ from timbrespace.analysis.traversal import (
 )
 
 __all__ = [
+    "LatentAlignment",
     "Report",
+    "align_latents",
     "SpectralDescriptors",
     "descriptor_map",
     "history_frame",

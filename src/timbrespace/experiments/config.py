@@ -58,6 +58,10 @@ class EvaluationConfig(BaseModel):
         Phase-retrieval iterations.
     max_items_for_projection : int
         t-SNE/PCA subsample size (seeded).
+    align : {"ica", "pca", "none"}
+        Also score MIG after an unsupervised linear re-alignment of the active latents'
+        means (:func:`timbrespace.analysis.align_latents`), reported as
+        ``metrics.json["aligned"]`` beside the score of ``mu`` itself.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -71,6 +75,7 @@ class EvaluationConfig(BaseModel):
     inversion: str = "griffinlim"
     n_iter: int = Field(32, ge=0, le=1000)
     max_items_for_projection: int = Field(2000, ge=10)
+    align: Literal["ica", "pca", "none"] = "ica"
 
 
 class ExperimentConfig(BaseModel):

@@ -316,6 +316,7 @@ def _measure(config: ExperimentConfig, ds: Any, mu: np.ndarray, logvar: np.ndarr
             "dci_completeness": _num(d.completeness_per_factor[k]),
             "dci_informativeness": _num(d.informativeness_test_per_factor[k]),
         }
+    kl = _kl_per_latent(mu, logvar)
     return {
         "mig": _num(m.score),
         "dci": {
@@ -326,11 +327,38 @@ def _measure(config: ExperimentConfig, ds: Any, mu: np.ndarray, logvar: np.ndarr
             "informativeness_test": _num(d.informativeness_test),
         },
         "per_factor": per_factor,
-        "active_latents": int(np.sum(_kl_per_latent(mu, logvar) > 0.01)),
-        "kl_per_latent_nats": np.round(_kl_per_latent(mu, logvar), 6).tolist(),
+        "active_latents": int(np.sum(kl > _ACTIVE_KL_NATS)),
+        "kl_per_latent_nats": np.round(kl, 6).tolist(),
         "mi_nats": np.round(m.mi, 9).tolist(),
         "dci_importance": np.round(d.importance, 9).tolist(),
+        **_aligned(config, mu, kl, codes, names),
     }
+
+
+def _aligned(config: ExperimentConfig, mu: np.ndarray, kl: np.ndarray, codes: np.ndarray,
+             names: list[str]) -> dict[str, Any]:
+    """MIG after an unsupervised linear re-alignment of the active latents (no labels used)."""
+    from timbrespace.analysis import align_latents
+    from timbrespace.metrics import mig
+
+    method = config.evaluation.align
+    active = kl > _ACTIVE_KL_NATS
+    if method == "none" or active.sum() < 2:
+        return {}
+    alignment = align_latents(mu[:, active], method, random_state=config.seed)
+    z = mu.astype(np.float64)
+    z[:, active] = alignment.transform(mu[:, active])
+    m = mig(z, codes, n_bins=config.evaluation.n_bins)
+    return {"aligned": {
+        "method": method,
+        "latents": np.flatnonzero(active).tolist(),
+        "mig": _num(m.score),
+        "per_factor": {name: _num(m.per_factor[k]) for k, name in enumerate(names)},
+        "mi_nats": np.round(m.mi, 9).tolist(),
+    }}
+
+
+_ACTIVE_KL_NATS = 0.01
 
 
 def _kl_per_latent(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:

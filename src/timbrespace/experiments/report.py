@@ -102,6 +102,15 @@ def write_run_report(
                    "DCI informativeness": _f(row["dci_informativeness"])}
             for name, row in metrics["per_factor"].items()}
     report.table(rows)
+    aligned = metrics.get("aligned")
+    if aligned:
+        per = ", ".join(f"{name} {_f(v)}" for name, v in aligned["per_factor"].items())
+        report.text(
+            f"After an unsupervised {aligned['method'].upper()} re-alignment of the active latents' "
+            f"means (a linear map fitted without labels; an analysis of the model, not its score), "
+            f"MIG is {_f(aligned['mig'])} ({per}). A large rise means the model found the "
+            f"factors along straight directions but mixed them across axes."
+        )
 
     # ---- training
     report.section("Training")

@@ -17,7 +17,7 @@ import dataclasses
 import json
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,7 @@ def fit(
     c_train: np.ndarray | None = None,
     c_valid: np.ndarray | None = None,
     resume: bool = False,
+    callbacks: Sequence[L.Callback] = (),
 ) -> TrainResult:
     """Train a VAE on arrays and leave checkpoints and logs in ``out_dir``.
 
@@ -149,6 +150,9 @@ def fit(
         Continue from ``out_dir/checkpoints/last`` when it exists (weights, optimiser,
         β schedule, RNG states, history). A resumed run gives the same weights as an
         uninterrupted one.
+    callbacks : sequence of lightning.Callback
+        Extra Lightning callbacks (e.g. one that scores MIG after every epoch, as
+        ``benchmarks/train.py`` does). ``pl_module.model`` is the VAE being trained.
 
     Returns
     -------
@@ -256,6 +260,7 @@ def fit(
             num_sanity_val_steps=0,
             log_every_n_steps=1,  # the module logs itself, every train_config.log_every_n_steps
             default_root_dir=out_dir,
+            callbacks=list(callbacks),
         )
         trainer.fit(module, train_loader, valid_loader)
     model = module.model.cpu().eval()

@@ -42,6 +42,7 @@ METRIC_COLUMNS = (
     "dci_informativeness",
     "sap",
     "modularity",
+    "mig_ica",
 )
 
 
@@ -63,6 +64,7 @@ class SweepRow:
     dci_informativeness: float
     sap: float
     modularity: float
+    mig_ica: float
     n_active_latents: int
 
 
@@ -84,7 +86,9 @@ def score_latents(
     random_state: int = 0,
     dci_estimator: str = "gbt",
 ) -> dict[str, float]:
-    """MIG, DCI (disentanglement, completeness, test informativeness), SAP and modularity.
+    """MIG, DCI (disentanglement, completeness, test informativeness), SAP, modularity and
+    ``mig_ica``: MIG after an unsupervised ICA re-alignment of the active latents
+    (:func:`timbrespace.analysis.align_latents`; an analysis, not the model's own axes).
 
     Parameters
     ----------
@@ -106,6 +110,7 @@ def score_latents(
     jobs = {
         "mig": lambda: {"mig": mig(latents, factors).score},
         "modularity": lambda: {"modularity": modularity(latents, factors).score},
+        "mig_ica": lambda: {"mig_ica": _mig_ica(latents, factors, random_state)},
         "sap": lambda: {
             "sap": sap(latents[train], factors[train], latents[test], factors[test]).score
         },
@@ -126,6 +131,17 @@ def score_latents(
         except Exception as exc:  # a metric undefined for this dataset must not lose the run
             log.warning("%s not computed: %s", name, exc)
     return scores
+
+
+def _mig_ica(latents: np.ndarray, factors: np.ndarray, random_state: int) -> float:
+    from timbrespace.analysis import align_latents
+    from timbrespace.metrics import mig
+
+    z = np.asarray(latents, dtype=np.float64).copy()
+    active = np.var(z, axis=0) > 0.01
+    if active.sum() >= 2:
+        z[:, active] = align_latents(z[:, active], "ica", random_state=random_state).transform(z[:, active])
+    return mig(z, factors).score
 
 
 def active_latents(latents: np.ndarray, *, threshold: float = 0.01) -> int:
@@ -277,9 +293,11 @@ def plot_sweep(rows: Sequence[SweepRow], path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), sharex=True)
+    fig, axes = plt.subplots(2, 4, figsize=(15, 6.5), sharex=True)
     models = sorted({r.model for r in rows})
-    for ax, metric in zip(axes.flat, METRIC_COLUMNS, strict=True):
+    for ax in axes.flat[len(METRIC_COLUMNS):]:
+        ax.set_visible(False)
+    for ax, metric in zip(axes.flat, METRIC_COLUMNS, strict=False):
         for model in models:
             betas = sorted({r.beta for r in rows if r.model == model})
             values = [
