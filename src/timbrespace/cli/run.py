@@ -72,6 +72,10 @@ def _summary(name: str, result: object) -> None:
     console.print(table)
     console.print(f"DCI disentanglement {_fmt(m['dci']['disentanglement'])}; "
                   f"spectral convergence of resynthesis {_fmt(m['reconstruction'].get('spectral_convergence'))}")
+    aligned = m.get("aligned")
+    if aligned:
+        console.print(f"MIG after an unsupervised {aligned['method'].upper()} re-alignment of the latents "
+                      f"(an analysis, not the score): {_fmt(aligned['mig'])}")
     console.print(f"report: [bold]{result.report_path}[/]")  # type: ignore[attr-defined]
 
 
