@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from timbrespace.analysis import align_latents
+from timbrespace.analysis import align_active_latents, align_latents
 from timbrespace.errors import ParameterError
 from timbrespace.metrics import mig
 
@@ -60,3 +60,16 @@ def test_ica_is_deterministic_and_inverts() -> None:
 def test_bad_latents_raise_a_parameter_error(latents: np.ndarray, method: str, match: str) -> None:
     with pytest.raises(ParameterError, match=match):
         align_latents(latents, method)  # type: ignore[arg-type]
+
+
+def test_align_active_latents_leaves_inactive_columns_untouched() -> None:
+    codes = grid_factors()
+    mixed = rotated(codes, seed=3)
+    dead = np.full((len(mixed), 1), 0.25)  # a collapsed latent: constant mean
+    z = align_active_latents(np.hstack([mixed[:, :1], dead, mixed[:, 1:]]), "ica")
+    assert np.array_equal(z[:, 1], dead[:, 0])
+    assert mig(z, codes).score > 0.85
+    one = np.hstack([mixed[:, :1], dead])  # fewer than two active: unchanged
+    assert np.array_equal(align_active_latents(one), one)
+    with pytest.raises(ParameterError, match="one flag per latent"):
+        align_active_latents(mixed, active=np.ones(2, bool))

@@ -164,3 +164,16 @@ def test_evaluate_refuses_a_folder_that_is_not_a_run(tmp_path):
 
     with pytest.raises(DatasetError, match="not a run folder"):
         evaluate_run(tmp_path)
+
+
+def test_an_unalignable_latent_space_skips_the_aligned_block_without_failing() -> None:
+    from timbrespace.experiments.config import load_experiment_config
+    from timbrespace.experiments.pipeline import _aligned
+
+    config = load_experiment_config(None)
+    x = np.linspace(-1, 1, 40)
+    mu = np.c_[x, x, np.zeros(40)]  # two active latents that copy each other
+    codes = (np.arange(40) % 4)[:, None]
+    assert _aligned(config, mu, np.array([0.5, 0.5, 0.0]), codes, ["f"]) == {}
+    ok = _aligned(config, np.c_[x, np.cos(3 * x), np.zeros(40)], np.array([0.5, 0.5, 0.0]), codes, ["f"])
+    assert ok["aligned"]["latents"] == [0, 1] and 0.0 <= ok["aligned"]["mig"] <= 1.0

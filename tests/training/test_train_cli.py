@@ -150,6 +150,7 @@ def test_sweep_command_writes_table_and_figure(
     table = pd.read_csv(out / "sweep.csv")
     assert list(table["beta"]) == [1.0, 4.0] and list(table["model"]) == ["beta_vae", "beta_vae"]
     assert table["mig"].between(0, 1).all() and table["modularity"].between(0, 1).all()
+    assert table["mig_ica"].between(0, 1).all()
     assert table["n_active_latents"].between(0, 2).all()
     assert (out / "sweep.png").stat().st_size > 1000
     assert "best MIG" in capsys.readouterr().out

@@ -2,7 +2,7 @@
 descriptor maps, training curves (matplotlib figures built without pyplot), and an
 unsupervised linear re-alignment of the latents (PCA, ICA)."""
 
-from timbrespace.analysis.alignment import LatentAlignment, align_latents
+from timbrespace.analysis.alignment import LatentAlignment, align_active_latents, align_latents
 from timbrespace.analysis.descriptors import (
     SpectralDescriptors,
     descriptor_map,
@@ -28,6 +28,7 @@ from timbrespace.analysis.traversal import (
 __all__ = [
     "LatentAlignment",
     "Report",
+    "align_active_latents",
     "align_latents",
     "SpectralDescriptors",
     "descriptor_map",

@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from timbrespace.errors import ParameterError
 
-__all__ = ["LatentAlignment", "align_latents"]
+__all__ = ["LatentAlignment", "align_active_latents", "align_latents"]
 
 ALIGNMENTS = ("pca", "ica")
 
@@ -128,3 +128,44 @@ def align_latents(
             components = np.asarray(ica.components_, dtype=np.float64)
             mixing = np.linalg.inv(components)
     return LatentAlignment(method=method, mean=mean, components=components, mixing=mixing)
+
+
+def align_active_latents(
+    latents: np.ndarray,
+    method: Literal["pca", "ica"] = "ica",
+    *,
+    active: np.ndarray | None = None,
+    random_state: int = 0,
+) -> np.ndarray:
+    """Re-align the active latents with :func:`align_latents`; pass the others through.
+
+    Parameters
+    ----------
+    latents : np.ndarray [shape=(n_samples, n_latents)]
+        Latent means ``mu``.
+    method : {"pca", "ica"}
+    active : np.ndarray [shape=(n_latents,), dtype=bool], optional
+        Which latents to align. Default: those whose mean varies across items,
+        ``Var(mu_k) > 0.01`` (Burda et al. 2016's active units).
+    random_state : int
+
+    Returns
+    -------
+    np.ndarray [shape=(n_samples, n_latents), dtype=float64]
+        The active columns replaced by their aligned coordinates; with fewer than two
+        active latents, the latents unchanged.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`align_latents` (e.g. active latents that are copies of each other).
+    """
+    z = np.asarray(latents, dtype=np.float64).copy()
+    if z.ndim != 2:
+        raise ParameterError(f"latents must be (n_samples, n_latents); got {z.shape}")
+    mask = np.var(z, axis=0) > 0.01 if active is None else np.asarray(active, dtype=bool)
+    if mask.shape != (z.shape[1],):
+        raise ParameterError(f"active must have one flag per latent ({z.shape[1]}); got shape {mask.shape}")
+    if mask.sum() >= 2:
+        z[:, mask] = align_latents(z[:, mask], method, random_state=random_state).transform(z[:, mask])
+    return z

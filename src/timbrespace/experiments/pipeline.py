@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from timbrespace.errors import ConfigError, DatasetError
+from timbrespace.errors import ConfigError, DatasetError, ParameterError
 from timbrespace.experiments.config import ExperimentConfig
 from timbrespace.utils.atomic import atomic_path, atomic_write_json, atomic_write_text
 
@@ -337,17 +337,23 @@ def _measure(config: ExperimentConfig, ds: Any, mu: np.ndarray, logvar: np.ndarr
 
 def _aligned(config: ExperimentConfig, mu: np.ndarray, kl: np.ndarray, codes: np.ndarray,
              names: list[str]) -> dict[str, Any]:
-    """MIG after an unsupervised linear re-alignment of the active latents (no labels used)."""
-    from timbrespace.analysis import align_latents
+    """MIG after an unsupervised linear re-alignment of the active latents (no labels used).
+
+    An analysis beside the score: a latent space it cannot align (e.g. two active latents
+    that copy each other) is logged and left out, never allowed to fail the run.
+    """
+    from timbrespace.analysis import align_active_latents
     from timbrespace.metrics import mig
 
     method = config.evaluation.align
     active = kl > _ACTIVE_KL_NATS
     if method == "none" or active.sum() < 2:
         return {}
-    alignment = align_latents(mu[:, active], method, random_state=config.seed)
-    z = mu.astype(np.float64)
-    z[:, active] = alignment.transform(mu[:, active])
+    try:
+        z = align_active_latents(mu, method, active=active, random_state=config.seed)
+    except ParameterError as exc:
+        log.warning("latent re-alignment skipped: %s", exc)
+        return {}
     m = mig(z, codes, n_bins=config.evaluation.n_bins)
     return {"aligned": {
         "method": method,

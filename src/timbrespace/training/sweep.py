@@ -134,14 +134,10 @@ def score_latents(
 
 
 def _mig_ica(latents: np.ndarray, factors: np.ndarray, random_state: int) -> float:
-    from timbrespace.analysis import align_latents
+    from timbrespace.analysis import align_active_latents
     from timbrespace.metrics import mig
 
-    z = np.asarray(latents, dtype=np.float64).copy()
-    active = np.var(z, axis=0) > 0.01
-    if active.sum() >= 2:
-        z[:, active] = align_latents(z[:, active], "ica", random_state=random_state).transform(z[:, active])
-    return mig(z, factors).score
+    return mig(align_active_latents(latents, "ica", random_state=random_state), factors).score
 
 
 def active_latents(latents: np.ndarray, *, threshold: float = 0.01) -> int:
