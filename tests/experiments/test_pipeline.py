@@ -139,6 +139,17 @@ def test_run_on_ingested_real_notes(notes_dir, tmp_path):
     assert result.metrics["n_items"] == 276
 
 
+def test_bad_training_settings_fail_before_the_run_folder_is_made(tmp_path):
+    for overrides, match in [
+        ({"training.devices": 2}, "training.devices=2: `timbrespace run` trains on one device"),
+        ({"training.epochs": 0}, "epochs=0 must be a positive integer"),
+    ]:
+        cfg = load_experiment_config(_write(tmp_path, TINY), overrides=overrides)
+        with pytest.raises(ConfigError, match=match):
+            run_experiment(cfg, out=tmp_path / "r", progress=False)
+        assert not (tmp_path / "r").exists()
+
+
 def test_missing_dataset_is_one_clear_error(tmp_path):
     cfg = load_experiment_config(_write(tmp_path, TINY))
     with pytest.raises(DatasetError, match="does not exist"):

@@ -172,3 +172,48 @@ def test_active_latents_counts_varying_means() -> None:
     rng = np.random.default_rng(0)
     latents = np.c_[rng.normal(size=500), rng.normal(scale=0.01, size=500), np.zeros(500)]
     assert active_latents(latents) == 1
+
+
+@pytest.mark.slow
+def test_train_command_data_parallel_on_two_cpu_processes(
+    tiny_dataset: Dataset, tmp_path: Path
+) -> None:
+    """DDP (gloo) with two CPU processes: one summary, files written once.
+
+    The launcher re-runs the command for rank 1, so this runs the CLI in a subprocess.
+    Rank 0 alone prints the summary and writes the checkpoint; both ranks keep the same
+    (process-averaged) history, so the summary's loss is the history's.
+    """
+    import os
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "timbrespace", "train", str(tiny_dataset.root)]
+    command += ["--features", "spec", "--architecture", "mlp", "--hidden", "16"]
+    command += ["--latent-dim", "2", "--epochs", "2", "--batch-size", "4"]
+    command += ["--devices", "2", "--threads", "1", "--out", str(run), "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count('"run"') == 1
+    summary = json.loads(done.stdout)
+    history = json.loads((run / "history.json").read_text())
+    assert [r["epoch"] for r in history] == [0, 1]
+    assert summary["train_loss"] == pytest.approx(history[-1]["train_loss"])
+    trained = load_checkpoint(run / "checkpoints" / "last")
+    assert trained.config.latent_dim == 2
+    with np.load(run / "latents.npz") as data:
+        assert data["latents"].shape == (18, 2) and np.isfinite(data["latents"]).all()
+
+
+def test_spawning_strategies_are_refused() -> None:
+    from timbrespace.errors import ConfigError
+    from timbrespace.training import TrainConfig
+    from timbrespace.training.fitting import _strategy
+
+    with pytest.raises(ConfigError, match="strategy='ddp_spawn' is not supported"):
+        TrainConfig(strategy="ddp_spawn")
+    assert _strategy(TrainConfig(devices=2)) == "ddp"
+    assert _strategy(TrainConfig(devices=1)) == "auto"
+    assert _strategy(TrainConfig(devices="auto")) == "auto"

@@ -120,6 +120,12 @@ def register(app: typer.Typer) -> None:
             None, help="Stop after the epoch that passes this time."
         ),
         accelerator: str = typer.Option("cpu", help="cpu | gpu | auto."),
+        devices: int = typer.Option(
+            1, help="Devices (processes on cpu) to train on; more than 1 needs --strategy ddp."
+        ),
+        strategy: str = typer.Option(
+            "auto", help="Lightning strategy: auto, or ddp for data-parallel training."
+        ),
         resume: bool = typer.Option(False, help="Continue from RUN/checkpoints/last."),
         progress: bool = typer.Option(True, help="Show a progress bar."),
     ) -> None:
@@ -166,6 +172,8 @@ def register(app: typer.Typer) -> None:
             num_threads=threads,
             max_time_s=max_time_s,
             accelerator=accelerator,
+            devices=devices,
+            strategy=strategy,
             enable_progress_bar=progress,
         )
         done = train_on_dataset(
@@ -177,6 +185,8 @@ def register(app: typer.Typer) -> None:
             condition_factors=condition_factors,
             resume=resume,
         )
+        if not done.train.is_global_zero:  # a data-parallel worker; rank 0 reports
+            return
         last = done.train.history[-1] if done.train.history else None
         summary: dict[str, object] = {
             "run": str(out),

@@ -135,6 +135,7 @@ def run_experiment(
     feature_config = config.feature_config(source)
     dataset_config = None if dataset is not None else config.dataset_config(source)
     given = Dataset(dataset) if dataset is not None else None
+    _train_config(config)
     run_dir.mkdir(parents=True, exist_ok=True)
 
     resolved = config.model_dump(mode="json")
@@ -279,21 +280,35 @@ def _split_indices(ds: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return train, valid, test
 
 
+def _train_config(config: ExperimentConfig) -> Any:
+    """The run's :class:`~timbrespace.training.TrainConfig`, validated."""
+    from timbrespace.training import TrainConfig
+
+    try:
+        train_config = TrainConfig(**{"seed": config.seed, **config.training})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"training: {exc}") from None
+    if str(train_config.devices) != "1":
+        # A data-parallel launcher re-runs the whole command in every process, which would
+        # make each one generate and write the run folder; `train` handles that case.
+        raise ConfigError(
+            f"training.devices={train_config.devices!r}: `timbrespace run` trains on one device; "
+            "for data-parallel training use `timbrespace train DATASET --devices N`"
+        )
+    return train_config
+
+
 def _train(config: ExperimentConfig, x: np.ndarray, train_idx: np.ndarray, valid_idx: np.ndarray,
            run_dir: Path, progress: bool) -> tuple[Any, list[Any], Path]:
     from timbrespace.models import VAEConfig
-    from timbrespace.training import TrainConfig, fit
+    from timbrespace.training import fit
 
     model_fields = {"input_shape": tuple(int(s) for s in x.shape[1:]), **config.model}
     try:
         model_config = VAEConfig(**model_fields)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"model: {exc}") from None
-    train_fields = {"seed": config.seed, **config.training}
-    try:
-        train_config = TrainConfig(**train_fields)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"training: {exc}") from None
+    train_config = _train_config(config)
     x_valid = x[valid_idx] if len(valid_idx) else None
     result = fit(model_config, train_config, x[train_idx], x_valid, out_dir=run_dir)
     return result.model, list(result.history), Path(result.checkpoint_path)

@@ -58,11 +58,16 @@ class TrainConfig:
     accelerator : str
         Lightning accelerator: ``"cpu"`` (default), ``"gpu"``, ``"auto"``.
     devices : int or str
-        Lightning ``devices``: 1 (default), a count such as 4, or ``"auto"``. With several
-        GPUs and ``strategy="ddp"`` training is data-parallel (Lightning's DDP); the batch
-        size is per device. Not run in CI (no GPU there).
+        Lightning ``devices``: 1 (default), a count such as 4, or ``"auto"``. With more than
+        one, training is data-parallel (Lightning's DDP: one process per device, launched
+        by re-running the calling script or command); ``batch_size`` is per device, the
+        epoch losses are averaged over all processes and only rank 0 writes files (see
+        :attr:`TrainResult.is_global_zero`). Tested on CPU with two processes (gloo).
     strategy : str
-        Lightning strategy: ``"auto"`` (default), ``"ddp"``, ``"ddp_spawn"``, …
+        Lightning strategy: ``"auto"`` (default; ``"ddp"`` when ``devices`` is not 1) or
+        ``"ddp"``. Strategies that pickle the module into spawned or forked processes
+        (``ddp_spawn``, ``ddp_fork``, ``ddp_notebook``) are refused: the module holds
+        ``torch.Generator`` objects, which do not pickle.
     enable_progress_bar : bool
         Lightning's progress bar.
     log_every_n_steps : int
@@ -119,6 +124,11 @@ class TrainConfig:
             raise ConfigError(f"num_threads={self.num_threads} must be >= 1 or None")
         if self.max_time_s is not None and not self.max_time_s > 0:
             raise ConfigError(f"max_time_s={self.max_time_s} must be > 0 or None")
+        if any(word in str(self.strategy) for word in ("spawn", "fork", "notebook")):
+            raise ConfigError(
+                f"strategy={self.strategy!r} is not supported: use 'ddp' (or 'auto') for "
+                "data-parallel training"
+            )
         if self.gradient_clip_norm is not None and not self.gradient_clip_norm > 0:
             raise ConfigError(f"gradient_clip_norm={self.gradient_clip_norm} must be > 0 or None")
 
@@ -189,6 +199,10 @@ class TrainResult:
         Folder of the checkpoint with the best monitored loss (``out_dir/checkpoints/best``).
     stop_reason : str
         ``"max_epochs"``, ``"early_stopping"`` or ``"max_time"``.
+    global_rank : int
+        This process's rank under data-parallel training (0 otherwise). Only rank 0
+        writes checkpoints and ``history.json``; code after :func:`fit` that writes
+        files should check :attr:`is_global_zero`.
     """
 
     model: VAE
@@ -196,3 +210,9 @@ class TrainResult:
     checkpoint_path: Path
     best_checkpoint_path: Path
     stop_reason: str
+    global_rank: int = 0
+
+    @property
+    def is_global_zero(self) -> bool:
+        """True in the process that writes results (always, without data parallelism)."""
+        return self.global_rank == 0

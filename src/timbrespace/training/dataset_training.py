@@ -160,6 +160,14 @@ def train_on_dataset(
         resume=resume,
     )
     del x_train, x_valid
+    latents_path = Path(out_dir) / "latents.npz"
+    if not result.is_global_zero:  # a data-parallel worker: rank 0 encodes and writes
+        return DatasetTrainResult(
+            train=result,
+            latents_path=latents_path,
+            factor_names=tuple(names),
+            condition_factors=condition_factors,
+        )
     all_x = dataset.load_features(features)
     mu, logvar = encode_array(
         result.model,
@@ -173,7 +181,6 @@ def train_on_dataset(
         if "split" in dataset.metadata
         else np.array([])
     )
-    latents_path = Path(out_dir) / "latents.npz"
     with atomic_path(latents_path) as tmp, open(tmp, "wb") as fh:
         np.savez(
             fh,

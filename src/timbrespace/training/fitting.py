@@ -248,7 +248,7 @@ def fit(
             max_epochs=train_config.epochs - start_epoch,
             accelerator=train_config.accelerator,
             devices=train_config.devices,
-            strategy=train_config.strategy,
+            strategy=_strategy(train_config),
             deterministic=True,
             logger=[
                 TensorBoardLogger(out_dir / "logs", name="tensorboard", default_hp_metric=False),
@@ -264,12 +264,28 @@ def fit(
         )
         trainer.fit(module, train_loader, valid_loader)
     model = module.model.cpu().eval()
-    atomic_write_json(out_dir / "history.json", [r.to_dict() for r in module.history])
-    return _result(model, module.history, checkpoint_dir, module.stop_reason)
+    if trainer.is_global_zero:
+        atomic_write_json(out_dir / "history.json", [r.to_dict() for r in module.history])
+    return _result(
+        model, module.history, checkpoint_dir, module.stop_reason, global_rank=trainer.global_rank
+    )
+
+
+def _strategy(train_config: TrainConfig) -> str:
+    """Lightning strategy: ``ddp`` for an explicit device count above one under ``auto``."""
+    devices = str(train_config.devices)
+    if train_config.strategy == "auto" and devices.isdigit() and int(devices) > 1:
+        return "ddp"
+    return train_config.strategy
 
 
 def _result(
-    model: Any, history: list[EpochRecord], checkpoint_dir: Path, stop_reason: str
+    model: Any,
+    history: list[EpochRecord],
+    checkpoint_dir: Path,
+    stop_reason: str,
+    *,
+    global_rank: int = 0,
 ) -> TrainResult:
     return TrainResult(
         model=model.cpu().eval(),
@@ -277,4 +293,5 @@ def _result(
         checkpoint_path=checkpoint_dir / "last",
         best_checkpoint_path=checkpoint_dir / "best",
         stop_reason=stop_reason,
+        global_rank=global_rank,
     )

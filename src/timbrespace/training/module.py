@@ -5,6 +5,11 @@ keeps the NaN check, the β schedule and the step count identical for all). Rand
 comes from explicit ``torch.Generator`` objects whose states go into the checkpoint.
 At the end of each epoch the module records an :class:`EpochRecord`, writes the
 ``last`` (and, on improvement, ``best``) checkpoint and applies early stopping.
+
+Under data-parallel training (Lightning's ``ddp`` on several devices) every process
+trains on its shard; the epoch sums are added over the processes before the record is
+made, so every process keeps the same history and takes the same stopping decision,
+and only the global-zero process writes checkpoints.
 """
 
 from __future__ import annotations
@@ -108,8 +113,9 @@ class VAEModule(L.LightningModule):
         return optimizers
 
     def on_fit_start(self) -> None:
+        # One noise stream per process; a single process keeps the seed's own stream.
         self.noise_generator = torch.Generator(device=self.device).manual_seed(
-            self.train_config.seed
+            self.train_config.seed + self.global_rank
         )
         if self._resume is not None:
             self.noise_generator.set_state(self._resume[0]["rng.noise"].cpu())
@@ -131,6 +137,15 @@ class VAEModule(L.LightningModule):
         if not n:
             return None
         return float(self._sums[f"{prefix}_{name}"]) / float(n)
+
+    def _sync_sums(self) -> None:
+        """Add the epoch sums over the data-parallel processes (a no-op on one)."""
+        if self.trainer.world_size <= 1 or not self._sums:
+            return
+        keys = sorted(self._sums)
+        local = torch.tensor([float(self._sums[k]) for k in keys], dtype=torch.float64)
+        total = self.trainer.strategy.reduce(local.to(self.device), reduce_op="sum")
+        self._sums = dict(zip(keys, total.cpu().tolist(), strict=True))
 
     def _check_finite(self, value: torch.Tensor, what: str, batch_idx: int) -> None:
         if not torch.isfinite(value).all():
@@ -195,6 +210,7 @@ class VAEModule(L.LightningModule):
 
     # ------------------------------------------------------------------ epoch end
     def on_train_epoch_end(self) -> None:
+        self._sync_sums()
         record = EpochRecord(
             epoch=self.epoch,
             train_loss=self._mean("train", "loss") or 0.0,
@@ -223,7 +239,8 @@ class VAEModule(L.LightningModule):
         if monitored < self.best_loss - self.train_config.min_delta:
             self.best_loss = monitored
             self.epochs_without_improvement = 0
-            write_checkpoint_folder(self.checkpoint_dir / "best", self.model)
+            if self.trainer.is_global_zero:
+                write_checkpoint_folder(self.checkpoint_dir / "best", self.model)
         else:
             self.epochs_without_improvement += 1
         elapsed = self.elapsed_s + time.monotonic() - self._start_time
@@ -231,12 +248,21 @@ class VAEModule(L.LightningModule):
         if patience is not None and self.epochs_without_improvement >= patience:
             self.stop_reason = "early_stopping"
             self.trainer.should_stop = True
-        elif self.train_config.max_time_s is not None and elapsed >= self.train_config.max_time_s:
+        elif self._any_process(
+            self.train_config.max_time_s is not None and elapsed >= self.train_config.max_time_s
+        ):
             self.stop_reason = "max_time"
             self.trainer.should_stop = True
-        self._save_last(elapsed)
+        if self.trainer.is_global_zero:
+            self._save_last(elapsed)
         self._log({f"epoch/{k}": v for k, v in record.to_dict().items() if v is not None})
         log.debug("epoch %d: %s", record.epoch, record)
+
+    def _any_process(self, decision: bool) -> bool:
+        """``decision`` taken by any data-parallel process (clocks differ between them)."""
+        if self.trainer.world_size <= 1:
+            return decision
+        return bool(self.trainer.strategy.reduce_boolean_decision(decision, all=False))
 
     def _save_last(self, elapsed_s: float) -> None:
         tensors: dict[str, torch.Tensor] = {
