@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
         ),
         accelerator: str = typer.Option("cpu", help="cpu | gpu | auto."),
         devices: int = typer.Option(
-            1, help="Devices (processes on cpu) to train on; more than 1 needs --strategy ddp."
+            1, help="Devices (processes on cpu) to train on; more than 1 trains with DDP."
         ),
         strategy: str = typer.Option(
             "auto", help="Lightning strategy: auto, or ddp for data-parallel training."
