@@ -88,6 +88,11 @@ def test_metrics_json_schema(tiny_runs):
     assert aligned["method"] == "ica" and 0.0 <= aligned["mig"] <= 1.0
     assert set(aligned["per_factor"]) == set(m["factors"])
     assert set(aligned["latents"]) <= {0, 1, 2}
+    baselines = m["linear_baselines"]  # PCA / FastICA of the features: the reference
+    assert baselines["n_components"] == 3
+    for method in ("pca", "ica"):
+        assert 0.0 <= baselines[method]["mig"] <= 1.0
+        assert set(baselines[method]["per_factor"]) == set(m["factors"])
 
 
 def test_report_is_self_contained(tiny_runs):
@@ -165,7 +170,7 @@ def test_evaluate_recomputes_the_same_numbers(tiny_runs):
     result = evaluate_run(a.run_dir)
     after = json.loads((a.run_dir / "metrics.json").read_text())
     assert result.report_path.is_file()
-    for key in ("mig", "dci", "per_factor", "mi_nats", "reconstruction"):
+    for key in ("mig", "dci", "per_factor", "mi_nats", "reconstruction", "linear_baselines"):
         assert after[key] == before[key], key
     assert after["active_latents"] == before["active_latents"] <= 3
 
@@ -188,3 +193,22 @@ def test_an_unalignable_latent_space_skips_the_aligned_block_without_failing() -
     assert _aligned(config, mu, np.array([0.5, 0.5, 0.0]), codes, ["f"]) == {}
     ok = _aligned(config, np.c_[x, np.cos(3 * x), np.zeros(40)], np.array([0.5, 0.5, 0.0]), codes, ["f"])
     assert ok["aligned"]["latents"] == [0, 1] and 0.0 <= ok["aligned"]["mig"] <= 1.0
+
+
+def test_linear_baselines_score_pca_and_ica_of_the_features() -> None:
+    import itertools
+
+    from timbrespace.experiments.pipeline import _linear_baselines
+
+    config = load_experiment_config(None)
+    rng = np.random.default_rng(0)
+    codes = np.array(list(itertools.product(range(5), repeat=3)))
+    mixing = 0.8 * rng.normal(size=(40, 1)) + 0.6 * rng.normal(size=(40, 3))
+    x = (((codes - 2.0) * [1.0, 1.5, 2.0]) @ mixing.T).reshape(-1, 5, 8)  # 5 × 8 "features"
+    names = ["a", "b", "c"]
+    out = _linear_baselines(config, x, codes, np.arange(len(x)), names, 3)["linear_baselines"]
+    assert out["n_components"] == 3
+    assert out["ica"]["mig"] > 0.8 and out["pca"]["mig"] < 0.5  # ICA unmixes, PCA does not
+    assert set(out["ica"]["per_factor"]) == set(names)
+    # more components than training items: the baselines are skipped, the run goes on
+    assert _linear_baselines(config, x, codes, np.arange(2), names, 3) == {}

@@ -148,12 +148,17 @@ def test_sweep_command_writes_table_and_figure(
     ]
     main(args)
     table = pd.read_csv(out / "sweep.csv")
-    assert list(table["beta"]) == [1.0, 4.0] and list(table["model"]) == ["beta_vae", "beta_vae"]
+    # the linear baselines come first: PCA once, ICA per seed
+    assert list(table["model"]) == ["pca", "ica", "beta_vae", "beta_vae"]
+    assert list(table["run"][:2]) == ["pca", "ica-seed0"] and table["beta"][:2].isna().all()
+    assert list(table["beta"][2:]) == [1.0, 4.0] and (table["epochs"][:2] == 0).all()
     assert table["mig"].between(0, 1).all() and table["modularity"].between(0, 1).all()
     assert table["mig_ica"].between(0, 1).all()
     assert table["n_active_latents"].between(0, 2).all()
     assert (out / "sweep.png").stat().st_size > 1000
-    assert "best MIG" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "2 runs" in printed and "best MIG" in printed and "beta_vae-beta" in printed
+    assert "linear baseline pca: MIG" in printed and "linear baseline ica: MIG" in printed
     # a second call finds the runs finished and does not train them again
     stamp = (
         (out / "beta_vae-beta1-seed0" / "checkpoints" / "last" / "model.safetensors")

@@ -76,6 +76,11 @@ def _summary(name: str, result: object) -> None:
     if aligned:
         console.print(f"MIG after an unsupervised {aligned['method'].upper()} re-alignment of the latents "
                       f"(an analysis, not the score): {_fmt(aligned['mig'])}")
+    baselines = m.get("linear_baselines")
+    if baselines:
+        console.print(f"for reference, linear baselines of the features ({baselines['n_components']} components, "
+                      f"no model): PCA MIG {_fmt(baselines['pca']['mig'])}, "
+                      f"FastICA MIG {_fmt(baselines['ica']['mig'])}")
     console.print(f"report: [bold]{result.report_path}[/]")  # type: ignore[attr-defined]
 
 

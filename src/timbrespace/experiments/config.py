@@ -62,6 +62,11 @@ class EvaluationConfig(BaseModel):
         Also score MIG after an unsupervised linear re-alignment of the active latents'
         means (:func:`timbrespace.analysis.align_latents`), reported as
         ``metrics.json["aligned"]`` beside the score of ``mu`` itself.
+    linear_baselines : bool
+        Also score PCA and FastICA of the features themselves, with as many components
+        as the model has latents (:func:`timbrespace.training.sweep.fit_linear_baseline`),
+        reported as ``metrics.json["linear_baselines"]``: the reference a VAE's MIG is
+        read against.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -76,6 +81,7 @@ class EvaluationConfig(BaseModel):
     n_iter: int = Field(32, ge=0, le=1000)
     max_items_for_projection: int = Field(2000, ge=10)
     align: Literal["ica", "pca", "none"] = "ica"
+    linear_baselines: bool = True
 
 
 class ExperimentConfig(BaseModel):

@@ -183,6 +183,8 @@ def _evaluate(config: ExperimentConfig, ds: Any, x: np.ndarray, sidecar: dict[st
 
     with stage("metrics"):
         metrics = _measure(config, ds, mu, logvar, codes, train_idx, test_idx)
+        if config.evaluation.linear_baselines:
+            metrics.update(_linear_baselines(config, x, codes, train_idx, ds.factor_names, mu.shape[1]))
 
     with stage("reconstruction"):
         recon, recon_media = _reconstruction(config, ds, model, x, sidecar, test_idx)
@@ -377,6 +379,33 @@ def _aligned(config: ExperimentConfig, mu: np.ndarray, kl: np.ndarray, codes: np
         "per_factor": {name: _num(m.per_factor[k]) for k, name in enumerate(names)},
         "mi_nats": np.round(m.mi, 9).tolist(),
     }}
+
+
+def _linear_baselines(config: ExperimentConfig, x: np.ndarray, codes: np.ndarray,
+                      train_idx: np.ndarray, names: list[str], k: int) -> dict[str, Any]:
+    """MIG of PCA and FastICA of the flattened features (no model), fitted on ``train``.
+
+    Reference points, never the run's score; a baseline that cannot be fitted (fewer
+    items than components) is logged and left out.
+    """
+    from timbrespace.metrics import mig
+    from timbrespace.training.sweep import fit_linear_baseline
+
+    flat = x.reshape(len(x), -1)
+    fit_rows = train_idx if len(train_idx) else None
+    out: dict[str, Any] = {"n_components": k}
+    for method in ("pca", "ica"):
+        try:
+            z = fit_linear_baseline(flat, method, k, train=fit_rows, random_state=config.seed)
+        except ParameterError as exc:
+            log.warning("linear baseline %s skipped: %s", method, exc)
+            return {}
+        m = mig(z, codes, n_bins=config.evaluation.n_bins)
+        out[method] = {
+            "mig": _num(m.score),
+            "per_factor": {name: _num(m.per_factor[i]) for i, name in enumerate(names)},
+        }
+    return {"linear_baselines": out}
 
 
 _ACTIVE_KL_NATS = 0.01

@@ -111,6 +111,14 @@ def write_run_report(
             f"MIG is {_f(aligned['mig'])} ({per}). A large rise means the model found the "
             f"factors along straight directions but mixed them across axes."
         )
+    baselines = metrics.get("linear_baselines")
+    if baselines:
+        report.text(
+            f"Linear baselines on the features themselves, {baselines['n_components']} components, "
+            f"no model: PCA MIG {_f(baselines['pca']['mig'])}, FastICA MIG {_f(baselines['ica']['mig'])}. "
+            f"A VAE that scores like PCA follows the principal directions; one below ICA has missed "
+            f"independent directions that a linear method finds."
+        )
 
     # ---- training
     report.section("Training")

@@ -8,6 +8,12 @@ against β (mean ± std over seeds, one line per model) to ``out_dir/sweep.png``
 
 Metrics: MIG and modularity on all items; DCI and SAP fitted on the ``train`` split and
 scored on ``test`` (``valid`` or all items when absent).
+
+Beside the VAEs, a sweep scores two linear baselines of the same features with the same
+metrics (:func:`linear_baselines`): PCA and FastICA, fitted on the ``train`` split with
+as many components as the models have latents. They answer "how much of the factor
+structure is linear in the input?": a VAE that scores below ICA has not found the
+independent directions a linear method finds.
 """
 
 from __future__ import annotations
@@ -31,7 +37,17 @@ from timbrespace.utils.atomic import atomic_path, atomic_write_text
 if TYPE_CHECKING:
     from timbrespace.datasets.dataset import Dataset
 
-__all__ = ["SweepRow", "sweep", "score_latents", "active_latents", "plot_sweep", "METRIC_COLUMNS"]
+__all__ = [
+    "SweepRow",
+    "sweep",
+    "linear_baselines",
+    "fit_linear_baseline",
+    "score_latents",
+    "active_latents",
+    "plot_sweep",
+    "METRIC_COLUMNS",
+    "BASELINE_METHODS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +61,16 @@ METRIC_COLUMNS = (
     "mig_ica",
 )
 
+BASELINE_METHODS = ("pca", "ica")
+
 
 @dataclass(frozen=True)
 class SweepRow:
-    """One trained run of a sweep and its scores (``nan`` where a metric is undefined)."""
+    """One trained run of a sweep and its scores (``nan`` where a metric is undefined).
+
+    A linear-baseline row has ``model`` ``"pca"`` or ``"ica"``, ``beta`` ``nan``,
+    ``epochs`` 0, ``nan`` losses, and its fitting time in ``train_time_s``.
+    """
 
     model: str
     beta: float
@@ -169,6 +191,7 @@ def sweep(
     out_dir: str | Path,
     dci_estimator: str = "gbt",
     plot: bool = True,
+    baselines: Sequence[str] = BASELINE_METHODS,
 ) -> tuple[SweepRow, ...]:
     """Train every (model, β, seed) and write ``sweep.csv`` (+ ``sweep.png``).
 
@@ -193,11 +216,20 @@ def sweep(
         DCI's per-factor classifier (``hist`` is faster on large sets).
     plot : bool
         Write ``sweep.png``.
+    baselines : sequence of {"pca", "ica"}
+        Linear baselines scored first, with as many components as the largest
+        ``latent_dim`` (:func:`linear_baselines`); empty for none.
 
     Returns
     -------
     tuple of SweepRow
-        One row per run, in grid order.
+        The baseline rows, then one row per run in grid order.
+
+    Raises
+    ------
+    ParameterError
+        Empty grid, a conditional model, ``train_config.beta`` set, or an unknown
+        baseline.
     """
     if not model_configs or not betas or not seeds:
         raise ParameterError("model_configs, betas and seeds must each hold at least one value")
@@ -209,8 +241,23 @@ def sweep(
         raise ParameterError(
             f"train_config.beta={train_config.beta} must be None in a sweep (betas sets it)"
         )
+    unknown = sorted(set(baselines) - set(BASELINE_METHODS))
+    if unknown:
+        raise ParameterError(f"baselines {unknown} unknown; choose from {list(BASELINE_METHODS)}")
     out_dir = Path(out_dir)
     rows: list[SweepRow] = []
+    if baselines:
+        rows.extend(
+            linear_baselines(
+                dataset,
+                features=features,
+                n_components=max(c.latent_dim for c in model_configs),
+                seeds=seeds,
+                methods=baselines,
+                dci_estimator=dci_estimator,
+            )
+        )
+        _write_table(rows, out_dir / "sweep.csv")
     for config in model_configs:
         for beta in betas:
             for seed in seeds:
@@ -239,6 +286,155 @@ def sweep(
     if plot:
         plot_sweep(rows, out_dir / "sweep.png")
     return tuple(rows)
+
+
+def linear_baselines(
+    dataset: Dataset,
+    *,
+    features: str,
+    n_components: int,
+    seeds: Sequence[int] = (0,),
+    methods: Sequence[str] = BASELINE_METHODS,
+    dci_estimator: str = "gbt",
+) -> tuple[SweepRow, ...]:
+    """Score PCA and FastICA of the flattened features with the sweep's metrics (no VAE).
+
+    Both are fitted on the ``train`` split (all items when there is none) and applied
+    to every item, as a VAE is trained on ``train`` and encodes everything. ICA is
+    FastICA (logcosh contrast) on the PCA scores, i.e. on the same ``n_components``-
+    dimensional principal subspace, so it only rotates what PCA keeps.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Dataset with stored features and known factors.
+    features : str
+        Feature set name; each item's features are flattened.
+    n_components : int
+        Components kept (clipped to the number of training items and features).
+    seeds : sequence of int
+        FastICA seeds, one row each; PCA (deterministic) gets one row, at ``seeds[0]``.
+    methods : sequence of {"pca", "ica"}
+        Which baselines.
+    dci_estimator : {"gbt", "hist"}
+        DCI's per-factor classifier.
+
+    Returns
+    -------
+    tuple of SweepRow
+        ``model`` ``"pca"`` / ``"ica"``, ``run`` ``"pca"`` / ``"ica-seed<s>"``. A
+        baseline that cannot be fitted (e.g. ICA with no more training items than
+        components) is logged and left out.
+
+    References
+    ----------
+    Hyvärinen & Oja, "Independent component analysis: algorithms and applications",
+    Neural Networks 13, 2000 (FastICA). Rolinek, Zietlow & Martius, "Variational
+    autoencoders pursue PCA directions (by accident)", CVPR 2019 (why PCA is the
+    VAE's reference).
+    """
+    from timbrespace.errors import DatasetError
+
+    x = dataset.load_features(features).reshape(len(dataset), -1)
+    try:
+        train_idx = dataset.split_indices("train")
+    except DatasetError:
+        train_idx = np.arange(len(dataset))
+    if train_idx.size == 0:
+        train_idx = np.arange(len(dataset))
+    k = int(min(n_components, train_idx.size, x.shape[1]))
+    factors = dataset.factor_codes
+    split = (
+        dataset.metadata["split"].astype(str).to_numpy()
+        if "split" in dataset.metadata
+        else np.array([])
+    )
+    seeds = [int(s) for s in seeds] or [0]
+    rows: list[SweepRow] = []
+    for method in methods:
+        for seed in seeds[:1] if method == "pca" else seeds:
+            start = time.perf_counter()
+            try:
+                latents = fit_linear_baseline(x, method, k, train=train_idx, random_state=seed)
+            except ParameterError as exc:  # e.g. too few items: a reference never fails a sweep
+                log.warning("linear baseline %s skipped: %s", method, exc)
+                break
+            fit_time_s = time.perf_counter() - start
+            scores = score_latents(
+                latents, factors, split, random_state=seed, dci_estimator=dci_estimator
+            )
+            rows.append(
+                SweepRow(
+                    model=method,
+                    beta=float("nan"),
+                    seed=seed,
+                    run=method if method == "pca" else f"{method}-seed{seed}",
+                    epochs=0,
+                    train_loss=float("nan"),
+                    val_loss=float("nan"),
+                    train_time_s=fit_time_s,
+                    **{name: float(scores[name]) for name in METRIC_COLUMNS},
+                    n_active_latents=active_latents(latents),
+                )
+            )
+    return tuple(rows)
+
+
+def fit_linear_baseline(
+    x: np.ndarray,
+    method: str,
+    n_components: int,
+    *,
+    train: np.ndarray | None = None,
+    random_state: int = 0,
+) -> np.ndarray:
+    """Project items onto their principal or independent components.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n_items, n_features)]
+        One flattened item per row.
+    method : {"pca", "ica"}
+        ``pca``: the scores on the first ``n_components`` principal components.
+        ``ica``: FastICA (logcosh contrast, unit-variance sources) of those scores, with
+        :func:`timbrespace.analysis.align_latents`.
+    n_components : int
+        Components kept, at most ``min(n_train, n_features)``.
+    train : np.ndarray of int, optional
+        Rows the projection is fitted on (default all); every row is projected.
+    random_state : int
+        Seed of the randomised SVD (large inputs) and of FastICA's start.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_items, n_components), dtype=float64]
+
+    Raises
+    ------
+    ParameterError
+        Unknown ``method``, ``n_components`` outside ``1..min(n_train, n_features)``,
+        or (``ica``) no more training items than components.
+    """
+    from sklearn.decomposition import PCA
+
+    from timbrespace.analysis.alignment import align_latents
+
+    if method not in BASELINE_METHODS:
+        raise ParameterError(f"method={method!r} unknown; choose from {list(BASELINE_METHODS)}")
+    x = np.asarray(x, dtype=np.float64)
+    fit_rows = x if train is None else x[train]
+    if not 1 <= n_components <= min(fit_rows.shape):
+        raise ParameterError(
+            f"n_components={n_components} must be in 1..{min(fit_rows.shape)} "
+            f"(training items {fit_rows.shape[0]}, features {fit_rows.shape[1]})"
+        )
+    latents = PCA(n_components, random_state=random_state).fit(fit_rows).transform(x)
+    if method == "ica":
+        ica = align_latents(
+            latents if train is None else latents[train], "ica", random_state=random_state
+        )
+        latents = ica.transform(latents)
+    return latents
 
 
 def _row(run: Path, name: str, model: str, beta: float, seed: int, dci_estimator: str) -> SweepRow:
@@ -283,13 +479,19 @@ def _write_table(rows: list[SweepRow], path: Path) -> None:
 
 
 def plot_sweep(rows: Sequence[SweepRow], path: str | Path) -> Path:
-    """Every metric against β (log2 axis), mean ± std over seeds, one line per model."""
+    """Every metric against β (log2 axis), mean ± std over seeds, one line per model.
+
+    Linear-baseline rows (:func:`linear_baselines`) are drawn as horizontal lines at
+    their mean over seeds.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 4, figsize=(15, 6.5), sharex=True)
+    baseline_rows = [r for r in rows if r.model in BASELINE_METHODS]
+    rows = [r for r in rows if r.model not in BASELINE_METHODS]
     models = sorted({r.model for r in rows})
     for ax in axes.flat[len(METRIC_COLUMNS):]:
         ax.set_visible(False)
@@ -303,6 +505,12 @@ def plot_sweep(rows: Sequence[SweepRow], path: str | Path) -> Path:
             mean = [np.nanmean(v) if np.isfinite(v).any() else np.nan for v in values]
             std = [np.nanstd(v) if np.isfinite(v).any() else np.nan for v in values]
             ax.errorbar(betas, mean, yerr=std, marker="o", capsize=3, label=model)
+        for style, method in zip((":", "--"), BASELINE_METHODS, strict=True):
+            values = [getattr(r, metric) for r in baseline_rows if r.model == method]
+            if values and np.isfinite(values).any():
+                ax.axhline(
+                    np.nanmean(values), color="0.3", ls=style, lw=1, label=f"{method} (linear)"
+                )
         ax.set_xscale("log", base=2)
         ax.set_title(metric)
         ax.set_xlabel("beta")
