@@ -11,6 +11,14 @@ import torch
 # One intra-op thread: tiny test models are slower with more, and CI has 2 shared cores.
 torch.set_num_threads(1)
 
+
+@pytest.fixture(autouse=True)
+def _one_thread():  # noqa: ANN202
+    """Every test starts on one torch thread, whatever an earlier one set (``--threads``, ``num_threads``)."""
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(1)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TIMBRESPACE_SHARED_DATA", REPO.parent / "shared" / "data"))
 

@@ -12,16 +12,6 @@ from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models import VAEConfig, build_model, gaussian_kl, permute_dims, tc_decomposition
 from timbrespace.models.losses import log_normal
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():  # noqa: ANN202
-    """Tiny models gain nothing from intra-op threads, and on a busy machine they lose a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 MLP = VAEConfig(input_shape=(12,), latent_dim=3, hidden_sizes=(16,))
 CONV = VAEConfig(
     input_shape=(1, 20, 9),

@@ -13,16 +13,6 @@ from timbrespace.models import VAEConfig, build_model
 from timbrespace.training import load_checkpoint, load_model_config, save_checkpoint
 from timbrespace.training.checkpoint import optimizer_state_from_flat, optimizer_state_to_flat
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():  # noqa: ANN202
-    """Tiny models gain nothing from intra-op threads, and on a busy machine they lose a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 CONFIGS = [
     VAEConfig(input_shape=(10,), latent_dim=3, hidden_sizes=(8, 6), likelihood="bernoulli"),
     VAEConfig(

@@ -6,20 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from timbrespace.generation import decode_array, encode_array, traverse
 from timbrespace.models import VAEConfig
 from timbrespace.training import TrainConfig, fit
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():  # noqa: ANN202
-    """Tiny models gain nothing from intra-op threads, and on a busy machine they lose a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.slow

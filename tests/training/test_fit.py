@@ -14,16 +14,6 @@ from timbrespace.errors import ConfigError, ParameterError, TrainingError
 from timbrespace.models import VAEConfig
 from timbrespace.training import TrainConfig, decode_array, encode_array, fit, load_checkpoint
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():  # noqa: ANN202
-    """Tiny models gain nothing from intra-op threads, and on a busy machine they lose a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 MODEL = VAEConfig(input_shape=(16,), latent_dim=2, hidden_sizes=(32,))
 
 

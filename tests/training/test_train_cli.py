@@ -7,20 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from timbrespace.cli import main
 from timbrespace.datasets import Dataset, DatasetConfig, generate_dataset
 from timbrespace.training import load_checkpoint
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():  # noqa: ANN202
-    """Tiny models gain nothing from intra-op threads, and on a busy machine they lose a lot."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +159,17 @@ def test_sweep_command_writes_table_and_figure(
     assert (
         out / "beta_vae-beta1-seed0" / "checkpoints" / "last" / "model.safetensors"
     ).stat().st_mtime_ns == stamp
+
+
+def test_sweep_command_refuses_an_unknown_baseline(
+    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as info:
+        main(["sweep", str(tiny_dataset.root), "--baselines", "pca,nmf", "--out", str(out)])
+    assert info.value.code == 2
+    assert "--baselines: ['nmf'] unknown" in capsys.readouterr().err
+    assert not out.exists()  # refused before anything is written
 
 
 def test_active_latents_counts_varying_means() -> None:

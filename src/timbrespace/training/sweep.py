@@ -326,6 +326,11 @@ def linear_baselines(
         baseline that cannot be fitted (e.g. ICA with no more training items than
         components) is logged and left out.
 
+    Raises
+    ------
+    DatasetError
+        If the feature set ``features`` is not stored in ``dataset``.
+
     References
     ----------
     Hyvärinen & Oja, "Independent component analysis: algorithms and applications",
