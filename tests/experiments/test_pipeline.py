@@ -148,11 +148,29 @@ def test_bad_training_settings_fail_before_the_run_folder_is_made(tmp_path):
     for overrides, match in [
         ({"training.devices": 2}, "training.devices=2: `timbrespace run` trains on one device"),
         ({"training.epochs": 0}, "epochs=0 must be a positive integer"),
+        ({"training.init": "ica"}, "training.init='ica' starts the model's linear paths"),
+        ({"training.init": "svd"}, "init='svd' is not allowed"),
     ]:
         cfg = load_experiment_config(_write(tmp_path, TINY), overrides=overrides)
         with pytest.raises(ConfigError, match=match):
             run_experiment(cfg, out=tmp_path / "r", progress=False)
         assert not (tmp_path / "r").exists()
+
+
+def test_a_run_from_an_ica_start_records_it(tmp_path):
+    from timbrespace.training import load_checkpoint
+
+    cfg = load_experiment_config(
+        _write(tmp_path, TINY), overrides={"model.linear_skip": True, "training.init": "ica"}
+    )
+    result = run_experiment(cfg, out=tmp_path / "r", progress=False, workers=1)
+    resolved = yaml.safe_load((result.run_dir / "config.yaml").read_text())
+    assert resolved["training"]["init"] == "ica" and resolved["model"]["linear_skip"] is True
+    assert load_checkpoint(result.metrics["checkpoint"]).config.linear_skip
+    assert 0.0 <= result.metrics["mig"] <= 1.0
+    again = run_experiment(cfg, out=tmp_path / "again", progress=False, workers=2)
+    for key in ("mig", "dci", "per_factor", "reconstruction"):
+        assert again.metrics[key] == result.metrics[key]  # the ICA start is seeded too
 
 
 def test_missing_dataset_is_one_clear_error(tmp_path):
@@ -165,8 +183,14 @@ def test_missing_dataset_is_one_clear_error(tmp_path):
 def test_evaluate_recomputes_the_same_numbers(tiny_runs):
     from timbrespace.experiments import evaluate_run
 
+    from timbrespace.models import build_model
+    from timbrespace.training import load_checkpoint, save_checkpoint
+
     a, _ = tiny_runs
     before = json.loads((a.run_dir / "metrics.json").read_text())
+    # `run` scores the last model; a different "best" checkpoint must not change the numbers
+    last = load_checkpoint(a.run_dir / "checkpoints" / "last")
+    save_checkpoint(build_model(last.config, seed=123), a.run_dir / "checkpoints" / "best")
     result = evaluate_run(a.run_dir)
     after = json.loads((a.run_dir / "metrics.json").read_text())
     assert result.report_path.is_file()

@@ -172,6 +172,75 @@ def test_sweep_command_refuses_an_unknown_baseline(
     assert not out.exists()  # refused before anything is written
 
 
+def test_train_and_sweep_from_an_ica_start(
+    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    common = ["--features", "spec", "--epochs", "1", "--latent-dim", "2", "--batch-size", "8"]
+    common += ["--architecture", "mlp", "--hidden", "8"]
+    main(
+        [
+            "train",
+            str(tiny_dataset.root),
+            *common,
+            "--init",
+            "ica",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert 0.0 <= summary["mig"] <= 1.0
+    trained = load_checkpoint(tmp_path / "r" / "checkpoints" / "last")
+    assert trained.config.linear_skip and trained.encoder.skip is not None
+    out = tmp_path / "sweep"
+    main(
+        ["sweep", str(tiny_dataset.root), *common, "--beta", "1", "--seeds", "1"]
+        + ["--init", "random,ica", "--baselines", "none", "--dci-estimator", "hist"]
+        + ["--out", str(out)]
+    )
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table["model"]) == ["beta_vae", "beta_vae+ica"]
+    assert list(table["init"]) == ["random", "ica"]
+    assert list(table["run"]) == ["beta_vae-beta1-seed0", "beta_vae-ica-beta1-seed0"]
+    assert load_checkpoint(
+        out / "beta_vae-ica-beta1-seed0" / "checkpoints" / "last"
+    ).config.linear_skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--init", "svd"], "--init='svd' is not allowed"),
+        (["--init", "ica", "--architecture", "conv"], "use --architecture mlp"),
+    ],
+)
+def test_train_command_refuses_a_bad_init(
+    tiny_dataset: Dataset,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(
+            [
+                "train",
+                str(tiny_dataset.root),
+                "--features",
+                "spec",
+                *args,
+                "--out",
+                str(tmp_path / "r"),
+            ]
+        )
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
 def test_active_latents_counts_varying_means() -> None:
     from timbrespace.training.sweep import active_latents
 

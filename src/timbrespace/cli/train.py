@@ -32,7 +32,9 @@ def _numbers(text: str, option: str, kind: type, example: str) -> tuple:
         return tuple(kind(v) for v in text.split(",") if v.strip())
     except ValueError:
         what = "integers" if kind is int else "numbers"
-        raise ParameterError(f"{option}={text!r} must be comma-separated {what}, e.g. {example}") from None
+        raise ParameterError(
+            f"{option}={text!r} must be comma-separated {what}, e.g. {example}"
+        ) from None
 
 
 def _ints(text: str, option: str) -> tuple[int, ...]:
@@ -75,6 +77,11 @@ def _model_config(
     shape = feature_shape(ds, features)
     if options.get("architecture") == "auto":
         options["architecture"] = "conv" if len(shape) >= 2 else "mlp"
+    if options.get("linear_skip") and options["architecture"] != "mlp":
+        raise ParameterError(
+            f"--init ica/pca starts the linear paths of an MLP: use --architecture mlp "
+            f"(got {options['architecture']} for features of shape {shape})"
+        )
     options["hidden_sizes"] = _ints(str(options.pop("hidden")), "--hidden")
     options["conv_channels"] = _ints(str(options["conv_channels"]), "--conv-channels")
     classes = condition_classes_for(ds, condition_factors) if condition_factors else ()
@@ -115,6 +122,14 @@ def register(app: typer.Typer) -> None:
         capacity_steps: int = typer.Option(10000, help="annealed_vae: steps to reach it."),
         patience: int | None = typer.Option(None, help="Early-stopping patience (epochs)."),
         seed: int = typer.Option(0, help="Seed of init, shuffling and noise."),
+        init: str = typer.Option(
+            "random",
+            help="random | ica | pca: ica/pca add linear paths to the MLP (linear_skip) and "
+            "start them at the features' FastICA / PCA solution.",
+        ),
+        linear_lr: float | None = typer.Option(
+            None, help="Learning rate of the linear paths (--init ica/pca); 0 keeps them fixed."
+        ),
         threads: int | None = typer.Option(None, help="torch threads."),
         max_time_s: float | None = typer.Option(
             None, help="Stop after the epoch that passes this time."
@@ -132,9 +147,14 @@ def register(app: typer.Typer) -> None:
         """Train a VAE on DATASET's features; print the run's summary (with MIG) as JSON."""
         from timbrespace.errors import ParameterError
         from timbrespace.training import TrainConfig
+        from timbrespace.training.config import INIT_METHODS
         from timbrespace.training.dataset_training import train_on_dataset
         from timbrespace.training.sweep import active_latents
 
+        if init not in INIT_METHODS:
+            raise ParameterError(
+                f"--init={init!r} is not allowed: one of {', '.join(INIT_METHODS)}"
+            )
         ds, features = _open(dataset, features)
         condition_factors: tuple[str, ...] = ()
         if model == "cvae":
@@ -159,6 +179,7 @@ def register(app: typer.Typer) -> None:
             beta=beta,
             capacity_max=capacity_max,
             capacity_steps=capacity_steps,
+            linear_skip=init != "random",
         )
         train_config = TrainConfig(
             epochs=epochs,
@@ -169,6 +190,8 @@ def register(app: typer.Typer) -> None:
             cycle_steps=warmup_steps,
             early_stopping_patience=patience,
             seed=seed,
+            init=init,
+            linear_lr=linear_lr,
             num_threads=threads,
             max_time_s=max_time_s,
             accelerator=accelerator,
@@ -234,6 +257,14 @@ def register(app: typer.Typer) -> None:
         threads: int | None = typer.Option(None, help="torch threads."),
         max_time_s: float | None = typer.Option(None, help="Per-run time limit (s)."),
         dci_estimator: str = typer.Option("gbt", help="gbt | hist (faster)."),
+        init: str = typer.Option(
+            "random",
+            help="Comma-separated initialisations to sweep: random, ica, pca (ica/pca: MLP "
+            "with linear paths started at the features' FastICA / PCA solution).",
+        ),
+        linear_lr: float | None = typer.Option(
+            None, help="Learning rate of the linear paths (--init ica/pca); 0 keeps them fixed."
+        ),
         baselines: str = typer.Option(
             "pca,ica",
             help="Linear baselines scored beside the models (comma-separated pca, ica; "
@@ -284,6 +315,7 @@ def register(app: typer.Typer) -> None:
             epochs=epochs,
             batch_size=batch_size,
             lr=lr,
+            linear_lr=linear_lr,
             early_stopping_patience=patience,
             num_threads=threads,
             max_time_s=max_time_s,
@@ -298,6 +330,7 @@ def register(app: typer.Typer) -> None:
             out_dir=out,
             dci_estimator=dci_estimator,
             baselines=baseline_names,
+            inits=[i.strip() for i in init.split(",") if i.strip()],
         )
         runs = [r for r in rows if r.model not in BASELINE_METHODS]
         best = max(runs, key=lambda r: -1.0 if r.mig != r.mig else r.mig)

@@ -222,7 +222,8 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
     """Recompute the metrics, resynthesis and report of a finished (or trained) run.
 
     Reads ``RUN/config.yaml``, the run's dataset (``RUN/dataset`` or the recorded
-    ``dataset_path``), its stored features and the best checkpoint, then rewrites
+    ``dataset_path``), its stored features and the last checkpoint (the model ``run``
+    scored; ``best`` when there is no ``last``), then rewrites
     ``metrics.json``, ``latents.npz`` and ``report.html``. Use it after changing the
     evaluation section of the config or upgrading timbrespace.
 
@@ -249,10 +250,11 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
         raise DatasetError(f"{ds.root}: features {name!r} are missing; run the experiment again")
     x = ds.load_features(name)
     sidecar = ds.feature_sidecar(name)
-    checkpoint = next((p for p in (run_dir / "checkpoints" / "best", run_dir / "checkpoints" / "last")
+    # `run` scores the model at the end of training: the last checkpoint (best is a fallback)
+    checkpoint = next((p for p in (run_dir / "checkpoints" / "last", run_dir / "checkpoints" / "best")
                        if (p / "model.json").is_file()), None)
     if checkpoint is None:
-        raise DatasetError(f"{run_dir}: no checkpoint under checkpoints/best or checkpoints/last")
+        raise DatasetError(f"{run_dir}: no checkpoint under checkpoints/last or checkpoints/best")
     model = load_checkpoint(checkpoint)
     history_path = run_dir / "history.json"
     history: list[Any] = []
@@ -296,6 +298,11 @@ def _train_config(config: ExperimentConfig) -> Any:
         raise ConfigError(
             f"training.devices={train_config.devices!r}: `timbrespace run` trains on one device; "
             "for data-parallel training use `timbrespace train DATASET --devices N`"
+        )
+    if train_config.init != "random" and not config.model.get("linear_skip", False):
+        raise ConfigError(
+            f"training.init={train_config.init!r} starts the model's linear paths: "
+            "set model.linear_skip: true (architecture mlp)"
         )
     return train_config
 

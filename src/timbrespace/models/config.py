@@ -74,6 +74,12 @@ class VAEConfig:
         Stride of each conv block; default ``(2, 2)`` for all (seed 003 ends in ``(2, 1)``).
     batch_norm : bool
         BatchNorm after each hidden conv layer.
+    linear_skip : bool
+        MLP only: add a linear path from input to output around the hidden layers of
+        the encoder and of the decoder, and start the hidden path's last layer at zero,
+        so that the model starts linear and learns a nonlinear residual. With
+        ``TrainConfig(init="ica")`` the linear paths start at the features' FastICA
+        solution (:func:`timbrespace.training.linear_start`).
     activation : str
         One of ``ACTIVATIONS`` (seed 000 used ``relu6``).
     likelihood : {"gaussian", "bernoulli"}
@@ -126,6 +132,7 @@ class VAEConfig:
     conv_kernel_size: int = 3
     conv_strides: tuple[tuple[int, int], ...] | None = None
     batch_norm: bool = True
+    linear_skip: bool = False
     activation: str = "relu"
     likelihood: Literal["gaussian", "bernoulli"] = "gaussian"
     learn_variance: bool = False
@@ -187,6 +194,8 @@ class VAEConfig:
                 raise ConfigError(f"{name}={getattr(self, name)} must hold positive integers")
         if any(v < 2 for v in self.condition_classes):
             raise ConfigError(f"condition_classes={self.condition_classes} must hold integers >= 2")
+        if self.linear_skip and self.architecture != "mlp":
+            raise ConfigError("linear_skip=True needs architecture='mlp'")
         if self.architecture == "conv":
             if len(self.input_shape) not in (2, 3):
                 raise ConfigError(

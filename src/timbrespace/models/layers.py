@@ -47,13 +47,22 @@ def mlp(sizes: list[int], activation: str, *, final_activation: bool = False) ->
 
 
 class MLPEncoder(nn.Module):
-    """Flatten, hidden layers, then one linear head giving ``(mu, logvar)``."""
+    """Flatten, hidden layers, then one linear head giving ``(mu, logvar)``.
+
+    With ``config.linear_skip`` a linear map of the input (``skip``) is added to the
+    head's output, and the head starts at zero: the encoder starts as the linear map and
+    the hidden layers learn a residual (see :func:`timbrespace.training.linear_start`).
+    """
 
     def __init__(self, config: VAEConfig, condition_dim: int = 0) -> None:
         super().__init__()
         sizes = [config.n_features + condition_dim, *config.hidden_sizes]
         self.body = mlp(sizes, config.activation, final_activation=True)
         self.head = nn.Linear(sizes[-1], 2 * config.latent_dim)
+        self.skip: nn.Linear | None = None
+        if config.linear_skip:
+            self.skip = nn.Linear(sizes[0], 2 * config.latent_dim)
+            _zero(self.head)
 
     def forward(
         self, x: torch.Tensor, condition: torch.Tensor | None = None
@@ -61,12 +70,19 @@ class MLPEncoder(nn.Module):
         h = x.flatten(1)
         if condition is not None:
             h = torch.cat([h, condition], dim=1)
-        mu, logvar = self.head(self.body(h)).chunk(2, dim=1)
+        out = self.head(self.body(h))
+        if self.skip is not None:
+            out = out + self.skip(h)
+        mu, logvar = out.chunk(2, dim=1)
         return mu, logvar
 
 
 class MLPDecoder(nn.Module):
-    """Mirror of :class:`MLPEncoder`; output reshaped to ``input_shape``."""
+    """Mirror of :class:`MLPEncoder`; output reshaped to ``input_shape``.
+
+    With ``config.linear_skip``, ``skip(z)`` is added to the output and the last layer
+    starts at zero, as in the encoder.
+    """
 
     def __init__(self, config: VAEConfig, condition_dim: int = 0) -> None:
         super().__init__()
@@ -77,11 +93,25 @@ class MLPDecoder(nn.Module):
         ]
         self.net = mlp(sizes, config.activation)
         self.input_shape = config.input_shape
+        self.skip: nn.Linear | None = None
+        if config.linear_skip:
+            self.skip = nn.Linear(sizes[0], sizes[-1])
+            _zero(self.net[-1])
 
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         if condition is not None:
             z = torch.cat([z, condition], dim=1)
-        return self.net(z).reshape(z.shape[0], *self.input_shape)
+        out = self.net(z)
+        if self.skip is not None:
+            out = out + self.skip(z)
+        return out.reshape(z.shape[0], *self.input_shape)
+
+
+def _zero(layer: nn.Module) -> None:
+    """Zero a linear layer's weight and bias (the residual branch of a linear-skip model)."""
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.bias.zero_()
 
 
 def conv_shapes(config: VAEConfig) -> list[tuple[int, int]]:

@@ -280,6 +280,11 @@ class VAE(nn.Module):
         )
         return [p for p in self.parameters() if id(p) not in skip]
 
+    def linear_parameters(self) -> list[nn.Parameter]:
+        """Parameters of the linear paths of a ``linear_skip`` model (empty otherwise)."""
+        paths = [getattr(self.encoder, "skip", None), getattr(self.decoder, "skip", None)]
+        return [p for path in paths if path is not None for p in path.parameters()]
+
 
 def build_model(config: VAEConfig, *, seed: int | None = None) -> VAE:
     """Make the module ``config`` describes.

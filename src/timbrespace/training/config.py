@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["TrainConfig", "EpochRecord", "TrainResult"]
 
 BETA_SCHEDULES = ("constant", "linear", "cyclical")
+INIT_METHODS = ("random", "ica", "pca")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class TrainConfig:
         Items per optimiser step.
     lr, weight_decay : float
         Adam learning rate and (L2) weight decay of the VAE.
+    linear_lr : float, optional
+        Learning rate of the linear paths of a ``linear_skip`` model; ``None``: ``lr``;
+        0 keeps them at their start (with ``init="ica"``: the FastICA solution), so that
+        only the nonlinear residual learns.
     beta : float, optional
         β of the schedule; ``None`` uses the model config's ``beta``.
     beta_schedule : {"constant", "linear", "cyclical"}
@@ -47,6 +52,11 @@ class TrainConfig:
         Improvement that resets the patience counter.
     seed : int
         Seeds the weight initialisation, the shuffling and the reparameterisation noise.
+    init : {"random", "ica", "pca"}
+        Weight initialisation. ``random``: PyTorch's defaults. ``ica`` / ``pca``: the
+        model's linear paths (``VAEConfig(linear_skip=True)``) start at the FastICA /
+        PCA solution of the training items (:func:`timbrespace.training.linear_start`,
+        seeded by ``seed``); unsupervised, like the rest of training.
     num_threads : int, optional
         torch intra-op threads during training (restored afterwards).
     max_time_s : float, optional
@@ -77,6 +87,7 @@ class TrainConfig:
     epochs: int = 50
     batch_size: int = 64
     lr: float = 1e-3
+    linear_lr: float | None = None
     weight_decay: float = 0.0
     beta: float | None = None
     beta_schedule: str = "constant"
@@ -87,6 +98,7 @@ class TrainConfig:
     early_stopping_patience: int | None = None
     min_delta: float = 0.0
     seed: int = 0
+    init: str = "random"
     num_threads: int | None = None
     max_time_s: float | None = None
     gradient_clip_norm: float | None = None
@@ -104,6 +116,8 @@ class TrainConfig:
         for name in ("lr", "discriminator_lr"):
             if not float(getattr(self, name)) > 0:
                 raise ConfigError(f"{name}={getattr(self, name)} must be > 0")
+        if self.linear_lr is not None and not float(self.linear_lr) >= 0:
+            raise ConfigError(f"linear_lr={self.linear_lr} must be >= 0 or None")
         if self.weight_decay < 0 or self.min_delta < 0:
             raise ConfigError(
                 f"weight_decay={self.weight_decay} and min_delta={self.min_delta} must be >= 0"
@@ -113,6 +127,10 @@ class TrainConfig:
         if self.beta_schedule not in BETA_SCHEDULES:
             raise ConfigError(
                 f"beta_schedule={self.beta_schedule!r} is not allowed: one of {', '.join(BETA_SCHEDULES)}"
+            )
+        if self.init not in INIT_METHODS:
+            raise ConfigError(
+                f"init={self.init!r} is not allowed: one of {', '.join(INIT_METHODS)}"
             )
         if not 0 < self.cycle_ratio <= 1:
             raise ConfigError(f"cycle_ratio={self.cycle_ratio} must be in (0, 1]")

@@ -31,6 +31,7 @@ from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models import VAEConfig, build_model
 from timbrespace.training.checkpoint import load_checkpoint, load_model_config, load_tensors
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
+from timbrespace.training.linear import linear_start
 from timbrespace.training.module import VAEModule
 from timbrespace.training.schedules import make_beta_schedule
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
@@ -167,7 +168,8 @@ def fit(
     ParameterError
         If the arrays do not match the model config.
     ConfigError
-        If ``resume`` finds a checkpoint of a different model config.
+        If ``resume`` finds a checkpoint of a different model config, or ``init`` is
+        ``ica``/``pca`` for a model without ``linear_skip``.
 
     Notes
     -----
@@ -177,6 +179,11 @@ def fit(
     Lightning runs with ``deterministic=True``; the global deterministic flag and thread
     count are restored on exit.
     """
+    if train_config.init != "random" and not model_config.linear_skip:
+        raise ConfigError(
+            f"init={train_config.init!r} needs a model with linear paths: set model "
+            "linear_skip: true (architecture mlp)"
+        )
     if model_config.objective == "tcvae" and model_config.dataset_size is None:
         model_config = dataclasses.replace(model_config, dataset_size=int(np.shape(x_train)[0]))
     x_train = _as_inputs(x_train, "x_train", model_config)
@@ -220,6 +227,8 @@ def fit(
             )
     else:
         model = build_model(model_config, seed=train_config.seed)
+        if train_config.init != "random":
+            linear_start(model, x_train, train_config.init, seed=train_config.seed)
     start_epoch = resume_state[1]["epoch"] if resume_state is not None else 0
 
     train_loader = DataLoader(

@@ -95,9 +95,15 @@ class VAEModule(L.LightningModule):
     # ------------------------------------------------------------------ setup
     def configure_optimizers(self) -> Any:
         cfg = self.train_config
-        optimizers = [
-            torch.optim.Adam(self.model.vae_parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        ]
+        params: list[Any] = self.model.vae_parameters()
+        linear = self.model.linear_parameters()
+        if cfg.linear_lr is not None and linear:
+            ids = {id(p) for p in linear}
+            params = [
+                {"params": [p for p in params if id(p) not in ids]},
+                {"params": linear, "lr": cfg.linear_lr},
+            ]
+        optimizers = [torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)]
         if self.model.discriminator is not None:
             optimizers.append(
                 torch.optim.Adam(

@@ -19,6 +19,7 @@ independent directions a linear method finds.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -30,8 +31,9 @@ import numpy as np
 
 from timbrespace.errors import ParameterError
 from timbrespace.models import VAEConfig
-from timbrespace.training.config import TrainConfig
+from timbrespace.training.config import INIT_METHODS, TrainConfig
 from timbrespace.training.dataset_training import train_on_dataset
+from timbrespace.training.linear import BASELINE_METHODS, fit_linear_baseline
 from timbrespace.utils.atomic import atomic_path, atomic_write_text
 
 if TYPE_CHECKING:
@@ -61,15 +63,16 @@ METRIC_COLUMNS = (
     "mig_ica",
 )
 
-BASELINE_METHODS = ("pca", "ica")
-
 
 @dataclass(frozen=True)
 class SweepRow:
     """One trained run of a sweep and its scores (``nan`` where a metric is undefined).
 
     A linear-baseline row has ``model`` ``"pca"`` or ``"ica"``, ``beta`` ``nan``,
-    ``epochs`` 0, ``nan`` losses, and its fitting time in ``train_time_s``.
+    ``epochs`` 0, ``nan`` losses, ``init`` ``"none"`` and its fitting time in
+    ``train_time_s``. A VAE
+    started at a linear solution (``init`` ``"ica"`` or ``"pca"``,
+    :func:`~timbrespace.training.linear_start`) has ``model`` ``"<objective>+<init>"``.
     """
 
     model: str
@@ -88,6 +91,7 @@ class SweepRow:
     modularity: float
     mig_ica: float
     n_active_latents: int
+    init: str = "random"
 
 
 def _split_masks(split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -192,8 +196,9 @@ def sweep(
     dci_estimator: str = "gbt",
     plot: bool = True,
     baselines: Sequence[str] = BASELINE_METHODS,
+    inits: Sequence[str] = ("random",),
 ) -> tuple[SweepRow, ...]:
-    """Train every (model, β, seed) and write ``sweep.csv`` (+ ``sweep.png``).
+    """Train every (model, init, β, seed) and write ``sweep.csv`` (+ ``sweep.png``).
 
     Parameters
     ----------
@@ -219,6 +224,9 @@ def sweep(
     baselines : sequence of {"pca", "ica"}
         Linear baselines scored first, with as many components as the largest
         ``latent_dim`` (:func:`linear_baselines`); empty for none.
+    inits : sequence of {"random", "ica", "pca"}
+        Weight initialisations (``TrainConfig.init``). ``ica`` / ``pca`` runs use the
+        model with ``linear_skip=True`` (MLP only) and are labelled ``"<objective>+<init>"``.
 
     Returns
     -------
@@ -228,11 +236,21 @@ def sweep(
     Raises
     ------
     ParameterError
-        Empty grid, a conditional model, ``train_config.beta`` set, or an unknown
-        baseline.
+        Empty grid, a conditional model, ``train_config.beta`` set, an unknown
+        baseline or init, or a linear start for a conv model.
     """
-    if not model_configs or not betas or not seeds:
-        raise ParameterError("model_configs, betas and seeds must each hold at least one value")
+    if not model_configs or not betas or not seeds or not inits:
+        raise ParameterError(
+            "model_configs, betas, seeds and inits must each hold at least one value"
+        )
+    bad_inits = sorted(set(inits) - set(INIT_METHODS))
+    if bad_inits:
+        raise ParameterError(f"inits {bad_inits} unknown; choose from {list(INIT_METHODS)}")
+    if any(i != "random" for i in inits) and any(c.architecture != "mlp" for c in model_configs):
+        raise ParameterError(
+            "inits ica/pca start the linear paths of an MLP model (linear_skip); "
+            "they do not apply to architecture conv"
+        )
     if any(c.is_conditional for c in model_configs):
         raise ParameterError(
             "a sweep scores disentanglement: conditional models (condition_classes) are not allowed"
@@ -258,31 +276,28 @@ def sweep(
             )
         )
         _write_table(rows, out_dir / "sweep.csv")
-    for config in model_configs:
-        for beta in betas:
-            for seed in seeds:
-                name = f"{config.objective}-beta{beta:g}-seed{seed}"
-                run = out_dir / name
-                model_config = dataclasses.replace(config, beta=float(beta))
-                tc = dataclasses.replace(train_config, seed=int(seed))
-                if not (run / "latents.npz").is_file():
-                    log.info("sweep: training %s", name)
-                    start = time.perf_counter()
-                    train_on_dataset(
-                        dataset,
-                        features=features,
-                        model_config=model_config,
-                        train_config=tc,
-                        out_dir=run,
-                        resume=True,
-                    )
-                    atomic_write_text(
-                        run / "train_time_s.txt", f"{time.perf_counter() - start:.3f}\n"
-                    )
-                rows.append(
-                    _row(run, name, config.objective, float(beta), int(seed), dci_estimator)
-                )
-                _write_table(rows, out_dir / "sweep.csv")
+    for config, init, beta, seed in itertools.product(model_configs, inits, betas, seeds):
+        label = config.objective if init == "random" else f"{config.objective}+{init}"
+        name = f"{label.replace('+', '-')}-beta{beta:g}-seed{seed}"
+        run = out_dir / name
+        model_config = dataclasses.replace(
+            config, beta=float(beta), linear_skip=config.linear_skip or init != "random"
+        )
+        tc = dataclasses.replace(train_config, seed=int(seed), init=init)
+        if not (run / "latents.npz").is_file():
+            log.info("sweep: training %s", name)
+            start = time.perf_counter()
+            train_on_dataset(
+                dataset,
+                features=features,
+                model_config=model_config,
+                train_config=tc,
+                out_dir=run,
+                resume=True,
+            )
+            atomic_write_text(run / "train_time_s.txt", f"{time.perf_counter() - start:.3f}\n")
+        rows.append(_row(run, name, label, float(beta), int(seed), dci_estimator, init))
+        _write_table(rows, out_dir / "sweep.csv")
     if plot:
         plot_sweep(rows, out_dir / "sweep.png")
     return tuple(rows)
@@ -380,69 +395,15 @@ def linear_baselines(
                     train_time_s=fit_time_s,
                     **{name: float(scores[name]) for name in METRIC_COLUMNS},
                     n_active_latents=active_latents(latents),
+                    init="none",
                 )
             )
     return tuple(rows)
 
 
-def fit_linear_baseline(
-    x: np.ndarray,
-    method: str,
-    n_components: int,
-    *,
-    train: np.ndarray | None = None,
-    random_state: int = 0,
-) -> np.ndarray:
-    """Project items onto their principal or independent components.
-
-    Parameters
-    ----------
-    x : np.ndarray [shape=(n_items, n_features)]
-        One flattened item per row.
-    method : {"pca", "ica"}
-        ``pca``: the scores on the first ``n_components`` principal components.
-        ``ica``: FastICA (logcosh contrast, unit-variance sources) of those scores, with
-        :func:`timbrespace.analysis.align_latents`.
-    n_components : int
-        Components kept, at most ``min(n_train, n_features)``.
-    train : np.ndarray of int, optional
-        Rows the projection is fitted on (default all); every row is projected.
-    random_state : int
-        Seed of the randomised SVD (large inputs) and of FastICA's start.
-
-    Returns
-    -------
-    np.ndarray [shape=(n_items, n_components), dtype=float64]
-
-    Raises
-    ------
-    ParameterError
-        Unknown ``method``, ``n_components`` outside ``1..min(n_train, n_features)``,
-        or (``ica``) no more training items than components.
-    """
-    from sklearn.decomposition import PCA
-
-    from timbrespace.analysis.alignment import align_latents
-
-    if method not in BASELINE_METHODS:
-        raise ParameterError(f"method={method!r} unknown; choose from {list(BASELINE_METHODS)}")
-    x = np.asarray(x, dtype=np.float64)
-    fit_rows = x if train is None else x[train]
-    if not 1 <= n_components <= min(fit_rows.shape):
-        raise ParameterError(
-            f"n_components={n_components} must be in 1..{min(fit_rows.shape)} "
-            f"(training items {fit_rows.shape[0]}, features {fit_rows.shape[1]})"
-        )
-    latents = PCA(n_components, random_state=random_state).fit(fit_rows).transform(x)
-    if method == "ica":
-        ica = align_latents(
-            latents if train is None else latents[train], "ica", random_state=random_state
-        )
-        latents = ica.transform(latents)
-    return latents
-
-
-def _row(run: Path, name: str, model: str, beta: float, seed: int, dci_estimator: str) -> SweepRow:
+def _row(
+    run: Path, name: str, model: str, beta: float, seed: int, dci_estimator: str, init: str
+) -> SweepRow:
     import json
 
     with np.load(run / "latents.npz") as data:
@@ -472,6 +433,7 @@ def _row(run: Path, name: str, model: str, beta: float, seed: int, dci_estimator
         train_time_s=train_time_s,
         **{k: float(scores[k]) for k in METRIC_COLUMNS},
         n_active_latents=n_active,
+        init=init,
     )
 
 
@@ -498,7 +460,7 @@ def plot_sweep(rows: Sequence[SweepRow], path: str | Path) -> Path:
     baseline_rows = [r for r in rows if r.model in BASELINE_METHODS]
     rows = [r for r in rows if r.model not in BASELINE_METHODS]
     models = sorted({r.model for r in rows})
-    for ax in axes.flat[len(METRIC_COLUMNS):]:
+    for ax in axes.flat[len(METRIC_COLUMNS) :]:
         ax.set_visible(False)
     for ax, metric in zip(axes.flat, METRIC_COLUMNS, strict=False):
         for model in models:
