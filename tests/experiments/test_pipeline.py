@@ -182,7 +182,6 @@ def test_missing_dataset_is_one_clear_error(tmp_path):
 
 def test_evaluate_recomputes_the_same_numbers(tiny_runs):
     from timbrespace.experiments import evaluate_run
-
     from timbrespace.models import build_model
     from timbrespace.training import load_checkpoint, save_checkpoint
 
