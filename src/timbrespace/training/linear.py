@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from timbrespace.errors import ConfigError, ParameterError
 
@@ -56,7 +57,8 @@ def fit_linear_baseline(
     train : np.ndarray of int, optional
         Rows the projection is fitted on (default all); every row is projected.
     random_state : int
-        Seed of the randomised SVD (large inputs) and of FastICA's start.
+        Seed of the randomised SVD (large inputs) and of FastICA's start. The result
+        does not depend on the number of BLAS threads: the fit runs on one.
 
     Returns
     -------
@@ -81,7 +83,10 @@ def fit_linear_baseline(
             f"n_components={n_components} must be in 1..{min(fit_rows.shape)} "
             f"(training items {fit_rows.shape[0]}, features {fit_rows.shape[1]})"
         )
-    latents = PCA(n_components, random_state=random_state).fit(fit_rows).transform(x)
+    # One BLAS thread: FastICA amplifies the last-bit differences that threaded BLAS gives
+    # the PCA, so the same seed must not give other sources on other thread counts.
+    with threadpool_limits(1):
+        latents = PCA(n_components, random_state=random_state).fit(fit_rows).transform(x)
     if method == "ica":
         ica = align_latents(
             latents if train is None else latents[train], "ica", random_state=random_state
@@ -160,8 +165,9 @@ def linear_start(
     s = fit_linear_baseline(x, method, k, random_state=seed)
     s = (s - s.mean(axis=0)) / np.maximum(s.std(axis=0), 1e-12)
     ones = np.ones((len(x), 1))
-    encode, *_ = np.linalg.lstsq(np.hstack([x, ones]), s, rcond=None)
-    decode, *_ = np.linalg.lstsq(np.hstack([s, ones]), x, rcond=None)
+    with threadpool_limits(1):
+        encode, *_ = np.linalg.lstsq(np.hstack([x, ones]), s, rcond=None)
+        decode, *_ = np.linalg.lstsq(np.hstack([s, ones]), x, rcond=None)
     encoder_skip, decoder_skip = model.encoder.skip, model.decoder.skip
     with torch.no_grad():
         encoder_skip.weight.zero_()
