@@ -152,6 +152,17 @@ def test_sweep_command_refuses_an_unknown_baseline(
     assert not out.exists()  # refused before anything is written
 
 
+def test_sweep_command_refuses_a_bad_init_before_generating_an_experiment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as info:
+        main(["sweep", "additive-4factor", "--init", "random,svd", "--out", str(out)])
+    assert info.value.code == 2
+    assert "--init: ['svd'] not allowed" in capsys.readouterr().err
+    assert not out.exists()  # the experiment's dataset was not generated
+
+
 def test_train_and_sweep_from_an_ica_start(
     tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -280,11 +280,10 @@ def register(app: typer.Typer) -> None:
 
         from timbrespace.errors import ParameterError
         from timbrespace.training import TrainConfig
+        from timbrespace.training.config import INIT_METHODS
         from timbrespace.training.sweep import BASELINE_METHODS, METRIC_COLUMNS, sweep
 
-        if not (dataset / "dataset.json").is_file():
-            dataset, features = _experiment_dataset(str(dataset), out)
-        ds, features = _open(dataset, features)
+        # Refuse bad options before an experiment's dataset is generated under OUT.
         names = [m.strip() for m in models.split(",") if m.strip()]
         baseline_names = [b.strip() for b in baselines.split(",") if b.strip()]
         if baseline_names == ["none"]:
@@ -294,10 +293,19 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(
                 f"--baselines: {unknown} unknown; choose from {', '.join(BASELINE_METHODS)} or none"
             )
+        inits = [i.strip() for i in init.split(",") if i.strip()]
+        bad_inits = sorted(set(inits) - set(INIT_METHODS))
+        if bad_inits or not inits:
+            raise ParameterError(
+                f"--init: {bad_inits or init!r} not allowed; choose from {', '.join(INIT_METHODS)}"
+            )
         if "cvae" in names:
             raise ParameterError(
                 "--models: cvae is conditioned on the factors; a sweep cannot score it"
             )
+        if not (dataset / "dataset.json").is_file():
+            dataset, features = _experiment_dataset(str(dataset), out)
+        ds, features = _open(dataset, features)
         configs = [
             _model_config(
                 ds,
@@ -330,7 +338,7 @@ def register(app: typer.Typer) -> None:
             out_dir=out,
             dci_estimator=dci_estimator,
             baselines=baseline_names,
-            inits=[i.strip() for i in init.split(",") if i.strip()],
+            inits=inits,
         )
         runs = [r for r in rows if r.model not in BASELINE_METHODS]
         best = max(runs, key=lambda r: -1.0 if r.mig != r.mig else r.mig)

@@ -64,7 +64,7 @@ class EvaluationConfig(BaseModel):
         ``metrics.json["aligned"]`` beside the score of ``mu`` itself.
     linear_baselines : bool
         Also score PCA and FastICA of the features themselves, with as many components
-        as the model has latents (:func:`timbrespace.training.sweep.fit_linear_baseline`),
+        as the model has latents (:func:`timbrespace.training.fit_linear_baseline`),
         reported as ``metrics.json["linear_baselines"]``: the reference a VAE's MIG is
         read against.
     """

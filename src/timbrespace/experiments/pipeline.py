@@ -396,7 +396,7 @@ def _linear_baselines(config: ExperimentConfig, x: np.ndarray, codes: np.ndarray
     items than components) is logged and left out.
     """
     from timbrespace.metrics import mig
-    from timbrespace.training.sweep import fit_linear_baseline
+    from timbrespace.training.linear import fit_linear_baseline
 
     flat = x.reshape(len(x), -1)
     fit_rows = train_idx if len(train_idx) else None

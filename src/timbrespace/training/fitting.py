@@ -179,11 +179,6 @@ def fit(
     Lightning runs with ``deterministic=True``; the global deterministic flag and thread
     count are restored on exit.
     """
-    if train_config.init != "random" and not model_config.linear_skip:
-        raise ConfigError(
-            f"init={train_config.init!r} needs a model with linear paths: set model "
-            "linear_skip: true (architecture mlp)"
-        )
     if model_config.objective == "tcvae" and model_config.dataset_size is None:
         model_config = dataclasses.replace(model_config, dataset_size=int(np.shape(x_train)[0]))
     x_train = _as_inputs(x_train, "x_train", model_config)

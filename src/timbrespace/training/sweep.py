@@ -70,9 +70,9 @@ class SweepRow:
 
     A linear-baseline row has ``model`` ``"pca"`` or ``"ica"``, ``beta`` ``nan``,
     ``epochs`` 0, ``nan`` losses, ``init`` ``"none"`` and its fitting time in
-    ``train_time_s``. A VAE
-    started at a linear solution (``init`` ``"ica"`` or ``"pca"``,
-    :func:`~timbrespace.training.linear_start`) has ``model`` ``"<objective>+<init>"``.
+    ``train_time_s``. A VAE started at a linear solution (``init`` ``"ica"`` or
+    ``"pca"``, :func:`~timbrespace.training.linear_start`) has ``model``
+    ``"<objective>+<init>"``.
     """
 
     model: str
