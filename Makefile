@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(PIPC) torch==2.13.0
 	$(PIPC) numpy
 	$(PIPC) --no-build-isolation nsgt
+	$(PIPC) --no-deps tinysoundfont
 	$(PIPC) -e ".[test,dev]"
 	touch $@
 

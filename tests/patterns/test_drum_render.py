@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from timbrespace.errors import AudioError, DatasetError, ParameterError
-from timbrespace.patterns.kits import DEFAULT_SOUNDFONT, SoundfontKit, find_kit, load_hydrogen_kit
+from timbrespace.patterns.kits import SoundfontKit, find_kit, load_hydrogen_kit
 from timbrespace.patterns.render import render_patterns, step_onsets_samples, write_wav
 
 SR = 8000
@@ -131,9 +131,8 @@ def test_real_kits(drumkits_dir: Path) -> None:
     assert [i.midi_note for i in tr.voice_instruments("seed8")][:5] == [36, 38, 39, 46, 42]
 
 
-@pytest.mark.skipif(not Path(DEFAULT_SOUNDFONT).is_file(), reason="FluidR3_GM.sf2 not installed")
 def test_soundfont_timing() -> None:
-    pytest.importorskip("fluidsynth")
+    pytest.importorskip("tinysoundfont", reason="the tinysoundfont wheel is not installed (make install)")
     kit = find_kit("soundfont")
     assert isinstance(kit, SoundfontKit)
     sr = 22050

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ from ._synths_measure import cents, pyin_median_hz
 
 SR = 22050
 
-fluidsynth = pytest.importorskip("fluidsynth", reason="pyfluidsynth/libfluidsynth not installed")
+pytest.importorskip("tinysoundfont", reason="the tinysoundfont wheel is not installed (make install)")
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +77,33 @@ def test_missing_soundfont_is_a_clear_error(tmp_path, monkeypatch):
         Soundfont().render({}, duration_s=0.1)
 
 
-def test_missing_fluidsynth_is_a_clear_error(monkeypatch):
+def test_missing_tinysoundfont_is_a_clear_error(monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "fluidsynth", None)  # import raises ImportError
-    with pytest.raises(AudioError, match="pyfluidsynth"):
+    from timbrespace.synths import _sf2
+
+    _sf2._cached.cache_clear()
+    monkeypatch.setitem(sys.modules, "tinysoundfont", None)  # import raises ImportError
+    with pytest.raises(AudioError, match="tinysoundfont"):
         Soundfont().render({}, duration_s=0.1)
+    _sf2._cached.cache_clear()
+
+
+def test_a_note_does_not_depend_on_the_notes_before_it(model):
+    first = model.note(27, 64, 90, sample_rate=SR, n_samples=SR // 2)
+    model.note(40, 80, 127, sample_rate=SR, n_samples=SR // 4)
+    model.note(0, 40, 10, sample_rate=SR, n_samples=SR // 8)
+    np.testing.assert_array_equal(model.note(27, 64, 90, sample_rate=SR, n_samples=SR // 2), first)
+
+
+def test_bundled_soundfont_is_the_fallback(monkeypatch):
+    import pretty_midi
+
+    from timbrespace.synths import soundfont
+
+    monkeypatch.delenv("TIMBRESPACE_SOUNDFONT", raising=False)
+    monkeypatch.setattr(soundfont, "SYSTEM_SOUNDFONT", Path("/nonexistent/FluidR3_GM.sf2"))
+    assert soundfont.default_soundfont() == Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
 
 
 def test_unknown_effect_suggests_closest(model):
@@ -119,6 +142,8 @@ def test_notes_match_the_real_fluidr3_notes_in_shared_data(model, notes_dir):
     corr = np.array(
         [[np.corrcoef(real[a], ours[b])[0, 1] for b in instruments] for a in instruments]
     )
-    assert np.diag(corr).min() > 0.98
+    # The shared notes came from FluidSynth; TinySoundFont plays the same samples with its
+    # own filter and modulator handling (nylon guitar: 0.969, the others above 0.995).
+    assert np.diag(corr).min() > 0.95
     off_diagonal = corr[~np.eye(len(instruments), dtype=bool)]
     assert off_diagonal.max() < 0.9  # the oracle tells instruments apart

@@ -116,7 +116,7 @@ def test_build_from_real_guitar(notes_dir, tmp_path):
 
 
 def test_build_from_soundfont(tmp_path):
-    pytest.importorskip("fluidsynth")
+    pytest.importorskip("tinysoundfont", reason="the tinysoundfont wheel is not installed (make install)")
     res = build_timbre_folder("soundfont", tmp_path / "sf", descriptors=["Bright"], magnitudes=[0], pitches=[69])
     y, sr = sf.read(tmp_path / "sf/audio/FilterFX/Bright/0/1-5.wav", dtype="float32")
     assert res.n_files == 1 and y.shape == (SEED002_N_SAMPLES,)

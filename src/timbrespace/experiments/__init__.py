@@ -7,6 +7,7 @@ from timbrespace.experiments.config import (
     default_experiment_path,
     load_experiment_config,
 )
+from timbrespace.experiments.runs import RUN_KINDS, RunCard, read_run_card, write_run_card
 from timbrespace.experiments.pipeline import (
     RunResult,
     default_run_dir,
@@ -15,6 +16,10 @@ from timbrespace.experiments.pipeline import (
 )
 
 __all__ = [
+    "RUN_KINDS",
+    "RunCard",
+    "read_run_card",
+    "write_run_card",
     "EvaluationConfig",
     "ExperimentConfig",
     "RunResult",

@@ -5,6 +5,7 @@ reconstruction and resynthesis → report. Every stage is a library call of its 
 package; this module only wires them and writes the run folder::
 
     RUN/
+      run.json           the run card (kind "run", library version, dataset, created)
       config.yaml        resolved config
       dataset/           the generated dataset (synthetic runs)
       checkpoints/       model.safetensors + model.json
@@ -29,6 +30,7 @@ import yaml
 
 from timbrespace.errors import ConfigError, DatasetError, ParameterError
 from timbrespace.experiments.config import ExperimentConfig
+from timbrespace.experiments.runs import write_run_card
 from timbrespace.utils.atomic import atomic_path, atomic_write_json, atomic_write_text
 
 __all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir"]
@@ -146,6 +148,7 @@ def run_experiment(
         resolved["dataset_path"] = str(Path(dataset).resolve())
     resolved["features"] = feature_config.model_dump(mode="json")
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    write_run_card(run_dir, "run", dataset=dataset if dataset is not None else run_dir / "dataset")
 
     with stage("dataset"):
         if given is not None:

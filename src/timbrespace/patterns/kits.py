@@ -31,9 +31,10 @@ from scipy.signal import resample_poly
 
 from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.patterns.drum_maps import DrumMap, get_drum_map
+from timbrespace.synths.soundfont import default_soundfont
 
 __all__ = ["KitLayer", "KitInstrument", "DrumKit", "load_hydrogen_kit", "find_kit", "KIT_SEARCH_PATH",
-           "DEFAULT_SOUNDFONT", "SoundfontKit"]
+           "SoundfontKit"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ KIT_SEARCH_PATH = (
 )
 """Folders searched for a kit given by name (plus ``$TIMBRESPACE_DRUMKITS``, first)."""
 
-DEFAULT_SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 
 
 @dataclass(frozen=True)
@@ -210,11 +210,15 @@ def load_hydrogen_kit(path: str | Path) -> DrumKit:
 
 @dataclass(frozen=True)
 class SoundfontKit:
-    """The percussion bank (bank 128, preset ``preset``) of a GM soundfont, played by FluidSynth."""
+    """The percussion bank (bank 128, preset ``preset``) of a GM soundfont, played by TinySoundFont.
 
-    path: Path = Path(DEFAULT_SOUNDFONT)
+    ``path`` defaults to :func:`timbrespace.synths.soundfont.default_soundfont` (the system's
+    FluidR3_GM, else the TimGM6mb that pretty_midi installs).
+    """
+
+    path: Path = field(default_factory=lambda: default_soundfont())
     preset: int = 0
-    gain: float = 0.5
+    gain: float = 1.0
 
     @property
     def name(self) -> str:
@@ -234,9 +238,10 @@ def find_kit(kit: str | Path) -> DrumKit | SoundfontKit:
     """
     text = str(kit)
     if text == "soundfont":
-        if not Path(DEFAULT_SOUNDFONT).is_file():
-            raise ParameterError(f"kit='soundfont': {DEFAULT_SOUNDFONT} not found (apt install fluid-soundfont-gm)")
-        return SoundfontKit()
+        try:
+            return SoundfontKit()
+        except AudioError as exc:
+            raise ParameterError(f"kit='soundfont': {exc}") from None
     p = Path(text).expanduser()
     if p.suffix.lower() in (".sf2", ".sf3"):
         if not p.is_file():

@@ -80,7 +80,7 @@ def render_patterns(patterns: np.ndarray, kit: DrumKit | SoundfontKit, *, bpm: f
         Velocities in [0, 1].
     kit : DrumKit or SoundfontKit
         A Hydrogen kit (velocity picks the layer and scales it) or a GM soundfont's
-        percussion bank (FluidSynth, reverb and chorus off).
+        percussion bank (TinySoundFont, no reverb or chorus).
     bpm, steps_per_quarter, sample_rate, swing
         See :func:`step_onsets_samples`.
     drum_map : {"magenta9", "seed8"} or DrumMap
@@ -138,10 +138,10 @@ def _render_samples(flat: np.ndarray, onsets: np.ndarray, kit: DrumKit, dmap: Dr
 
 def _render_soundfont(flat: np.ndarray, onsets: np.ndarray, kit: SoundfontKit, dmap: DrumMap,
                       sample_rate: int, n_samples: int, note_len: int) -> np.ndarray:
-    # FluidSynth applies note-ons at its 64-sample block boundaries, so notes played in one
-    # stream would be up to 63 samples late. Each (note, velocity) is rendered once as a
-    # one-shot from a block start and mixed at its exact sample, like a sample kit (at the
-    # cost of the soundfont's exclusive classes, e.g. an open hat choked by a closed one).
+    # A synthesiser applies events at its block boundaries, so notes played in one stream
+    # would be up to a block late. Each (note, velocity) is rendered once as a one-shot
+    # and mixed at its exact sample, like a sample kit (at the cost of the soundfont's
+    # exclusive classes, e.g. an open hat choked by a closed one).
     notes = dmap.output_notes
     hits = list(zip(*np.nonzero(flat > 0), strict=True))
     keys = {(int(notes[v]), int(np.clip(round(float(flat[st, v]) * 127), 1, 127))) for st, v in hits}
@@ -158,35 +158,17 @@ def _render_soundfont(flat: np.ndarray, onsets: np.ndarray, kit: SoundfontKit, d
 
 def _soundfont_one_shots(kit: SoundfontKit, keys: list[tuple[int, int]], sample_rate: int, note_len: int,
                          max_s: float = 3.0) -> dict[tuple[int, int], np.ndarray]:
-    try:
-        import fluidsynth
-    except ImportError as exc:  # pragma: no cover - depends on the system library
-        raise AudioError(f"soundfont rendering needs pyfluidsynth and libfluidsynth ({exc})") from None
-    block = 64
-    hold = max(block, -(-note_len // block) * block)
-    total = max(hold + block, int(max_s * sample_rate) // block * block)
-    synth = fluidsynth.Synth(samplerate=float(sample_rate), gain=kit.gain)
+    """Each (note, velocity) rendered once from a silent synthesiser, trailing silence cut."""
+    from timbrespace.synths._sf2 import get_player
+
+    player = get_player(kit.path, sample_rate)
+    total = max(note_len + 64, int(max_s * sample_rate))
     shots: dict[tuple[int, int], np.ndarray] = {}
-    try:
-        synth.setting("synth.reverb.active", 0)
-        synth.setting("synth.chorus.active", 0)
-        sfid = synth.sfload(str(kit.path))
-        if sfid < 0:
-            raise AudioError(f"{kit.path}: FluidSynth cannot load this soundfont")
-        synth.program_select(9, sfid, 128, kit.preset)
-        for note, velocity in keys:
-            synth.noteon(9, note, velocity)
-            head = np.asarray(synth.get_samples(hold), dtype=np.float64)
-            synth.noteoff(9, note)
-            tail = np.asarray(synth.get_samples(total - hold), dtype=np.float64)
-            synth.all_sounds_off(9)
-            synth.get_samples(4 * block)
-            # interleaved stereo in int16 range → mono in [-1, 1], trailing silence cut
-            y = np.concatenate([head, tail]).reshape(-1, 2).mean(axis=1) / 32768.0
-            loud = np.flatnonzero(np.abs(y) > 1e-5)
-            shots[(note, velocity)] = y[: loud[-1] + 1] if loud.size else y[:0]
-    finally:
-        synth.delete()
+    for note, velocity in keys:
+        y = player.note(note, velocity, n_hold=note_len, n_total=total, preset=kit.preset, drums=True,
+                        gain=kit.gain).astype(np.float64)
+        loud = np.flatnonzero(np.abs(y) > 1e-5)
+        shots[(note, velocity)] = y[: loud[-1] + 1] if loud.size else y[:0]
     return shots
 
 

@@ -1,7 +1,7 @@
 """Real instrument notes from an SF2/SF3 soundfont, plus an effects stage.
 
-Notes are rendered with FluidSynth (``pyfluidsynth``, optional extra ``soundfont``;
-needs the system library ``libfluidsynth``) with reverb and chorus off: the note is held
+Notes are rendered with TinySoundFont (the ``tinysoundfont`` wheel: no system library,
+no reverb or chorus), one note at a time from a silent synthesiser: the note is held
 for the first ``HOLD_FRACTION`` of the duration and released for the rest, the layout
 of ``../shared/data/notes``. An optional pedalboard effect whose intensity follows a
 ``magnitude`` of 0 to 100 (0 is the clean note) turns the set into a seed-002-like
@@ -19,7 +19,6 @@ magnitudes 0, 25, 50, 75, 100 over guitar notes E4..D6.
 
 from __future__ import annotations
 
-import ctypes
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,21 +27,13 @@ import numpy as np
 
 from timbrespace.errors import AudioError
 from timbrespace.synths.bandpass import peak_normalise
+from timbrespace.synths._sf2 import get_player
 from timbrespace.synths.base import Parameter, SoundModel
 from timbrespace.synths.registry import register_sound_model
 
 __all__ = ["Soundfont", "EFFECTS", "default_soundfont", "effect_chain"]
 
 HOLD_FRACTION = 0.75
-# Reverb and chorus off; load only the samples of the selected preset (a fresh synth per
-# note then costs ~20 ms instead of loading the whole 148 MB FluidR3_GM).
-_SETTINGS = {
-    "synth.reverb.active": 0,
-    "synth.chorus.active": 0,
-    "synth.cpu-cores": 1,
-    "synth.dynamic-sample-loading": 1,
-}
-_BLOCK = 64
 SYSTEM_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 EFFECTS = (
     "none",
@@ -123,56 +114,25 @@ def effect_chain(effect: str, magnitude: float, sample_rate: int) -> Any:
     return pb.Pedalboard(plugins[effect]())
 
 
-def _load_fluidsynth() -> Any:
-    try:
-        import fluidsynth
-    except (ImportError, OSError) as exc:
-        raise AudioError(
-            "the soundfont model needs pyfluidsynth and the libfluidsynth system library "
-            f"(pip install 'timbrespace[soundfont]'; apt install libfluidsynth3): {exc}"
-        ) from None
-    if not hasattr(fluidsynth, "Synth"):
-        raise AudioError("the installed 'fluidsynth' module is not pyfluidsynth (no Synth)")
-    return fluidsynth
-
-
-def _write_float(synth: Any, n_samples: int) -> np.ndarray:
-    """Render ``n_samples`` stereo float32 frames, shape (2, n_samples).
-
-    pyfluidsynth's ``get_samples`` returns 16-bit audio with FluidSynth's running dither,
-    which makes two renders of the same note differ; the float output has no dither.
-    """
-    import fluidsynth
-
-    buf = np.zeros((2, max(0, n_samples)), dtype=np.float32)
-    if n_samples > 0:
-        left = buf[0].ctypes.data_as(ctypes.c_void_p)
-        right = buf[1].ctypes.data_as(ctypes.c_void_p)
-        fluidsynth._fl.fluid_synth_write_float(
-            ctypes.c_void_p(synth.synth), ctypes.c_int(n_samples), left, 0, 1, right, 0, 1
-        )
-    return buf
-
-
 @register_sound_model
 class Soundfont(SoundModel):
     """Soundfont notes (program, MIDI pitch, velocity) with an optional effect.
 
-    Rendering is sequential per item (FluidSynth is a real-time synthesiser); each
-    distinct note is rendered once per call on a fresh synthesiser, so items do not
-    depend on the batch.
+    Rendering is sequential per item; each distinct note is rendered once per call from
+    a silent synthesiser, so items do not depend on the batch or on earlier notes.
 
     Raises
     ------
     AudioError
-        From :meth:`render` if pyfluidsynth/libfluidsynth or the soundfont is missing.
+        From :meth:`render` if tinysoundfont or the soundfont is missing, or the
+        soundfont lacks the program.
     """
 
     name: ClassVar[str] = "soundfont"
     description: ClassVar[str] = (
-        "soundfont notes via FluidSynth (reverb/chorus off) + pedalboard effect"
+        "soundfont notes via TinySoundFont (no reverb/chorus) + pedalboard effect"
     )
-    reference: ClassVar[str] = "seed 002 (semantic timbre set); FluidSynth; Spotify pedalboard"
+    reference: ClassVar[str] = "seed 002 (semantic timbre set); TinySoundFont; Spotify pedalboard"
     default_sample_rate: ClassVar[int] = 22050
     default_duration_s: ClassVar[float] = 1.0
     parameters: ClassVar[tuple[Parameter, ...]] = (
@@ -227,33 +187,16 @@ class Soundfont(SoundModel):
     ) -> np.ndarray:
         """Render one clean note, mono float32 of shape (n_samples,), unnormalised.
 
-        FluidSynth keeps state from earlier notes (voice filters, 64-frame blocks) that
-        changes later notes by up to about -50 dB, so every note gets a fresh synthesiser
-        (about 20 ms with dynamic sample loading).
+        The note is held for ``HOLD_FRACTION`` of ``n_samples``, then released.
+
+        Raises
+        ------
+        AudioError
+            If tinysoundfont or the soundfont is missing, or the program is not in it.
         """
-        fluidsynth = _load_fluidsynth()
-        synth = fluidsynth.Synth(
-            gain=0.5,
-            samplerate=float(sample_rate),
-            **_SETTINGS,
-        )
-        try:
-            sfid = synth.sfload(str(self.soundfont_path))
-            if sfid < 0:
-                raise AudioError(
-                    f"FluidSynth could not load soundfont {str(self.soundfont_path)!r}"
-                )
-            synth.program_select(0, sfid, 0, program)
-            # Whole 64-frame blocks: FluidSynth computes audio (and applies events) per block.
-            n_hold = _BLOCK * int(round(HOLD_FRACTION * n_samples / _BLOCK))
-            n_total = _BLOCK * -(-n_samples // _BLOCK)
-            synth.noteon(0, pitch, velocity)
-            held = _write_float(synth, n_hold)
-            synth.noteoff(0, pitch)
-            rest = _write_float(synth, max(0, n_total - n_hold))
-        finally:
-            synth.delete()
-        return np.concatenate([held, rest], axis=1).mean(axis=0)[:n_samples]
+        player = get_player(self.soundfont_path, sample_rate)
+        n_hold = int(round(HOLD_FRACTION * n_samples))
+        return player.note(pitch, velocity, n_hold=n_hold, n_total=n_samples, preset=program)
 
     def _render(self, params, *, sample_rate, n_samples, seed, item_index):
         out = np.zeros((params["program"].shape[0], n_samples), dtype=np.float32)

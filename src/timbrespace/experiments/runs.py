@@ -1,0 +1,109 @@
+"""The run card: ``RUN/run.json``, written by every kind of run and read by every consumer.
+
+Every run folder, whatever made it (``run``, ``train``, ``sweep``, ``timbre``,
+``drums``), has the same layout (DESIGN.md, "On disk") and a card saying what it is::
+
+    {"kind": "run", "library_version": "0.1.0", "dataset": "/abs/path", "created": "2026-…Z"}
+
+``evaluate``, the report and the explorer dispatch on ``kind``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.utils.atomic import atomic_write_json
+
+__all__ = ["RUN_KINDS", "RunCard", "read_run_card", "write_run_card"]
+
+RUN_KINDS: tuple[str, ...] = ("run", "train", "sweep", "timbre", "drums")
+
+
+@dataclass(frozen=True)
+class RunCard:
+    """What ``RUN/run.json`` holds.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`RUN_KINDS`.
+    library_version : str
+        timbrespace version that wrote the run.
+    dataset : str or None
+        Absolute path of the dataset the run was trained on (``None`` for a sweep over
+        several datasets).
+    created : str
+        ISO 8601 UTC time the run folder was made.
+    """
+
+    kind: str
+    library_version: str
+    dataset: str | None
+    created: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in RUN_KINDS:
+            raise ParameterError(f"kind={self.kind!r} is not a run kind: one of {', '.join(RUN_KINDS)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict."""
+        return asdict(self)
+
+
+def _library_version() -> str:
+    from timbrespace import __version__
+
+    return str(__version__)
+
+
+def write_run_card(run_dir: str | Path, kind: str, *, dataset: str | Path | None) -> RunCard:
+    """Write ``run_dir/run.json`` (atomically) and return the card.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        The run folder (must exist).
+    kind : str
+        One of :data:`RUN_KINDS`.
+    dataset : path-like or None
+        The dataset the run uses (stored as an absolute path).
+
+    Raises
+    ------
+    ParameterError
+        Unknown ``kind``.
+    """
+    card = RunCard(
+        kind=kind,
+        library_version=_library_version(),
+        dataset=None if dataset is None else str(Path(dataset).resolve()),
+        created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    atomic_write_json(Path(run_dir) / "run.json", card.to_dict())
+    return card
+
+
+def read_run_card(run_dir: str | Path) -> RunCard:
+    """Read ``run_dir/run.json``.
+
+    Raises
+    ------
+    DatasetError
+        If the folder is missing, is not a run folder, or its card is unreadable.
+    """
+    root = Path(run_dir)
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such run folder")
+    path = root / "run.json"
+    if not path.is_file():
+        raise DatasetError(f"{root}: not a run folder (no run.json)")
+    try:
+        data = json.loads(path.read_text())
+        return RunCard(**{k: data[k] for k in ("kind", "library_version", "dataset", "created")})
+    except (json.JSONDecodeError, KeyError, TypeError, ParameterError) as exc:
+        raise DatasetError(f"{path}: unreadable run card ({exc})") from None

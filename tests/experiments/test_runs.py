@@ -1,0 +1,33 @@
+"""The run card: round trip and clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.experiments import read_run_card, write_run_card
+
+
+def test_round_trip(tmp_path):
+    card = write_run_card(tmp_path, "train", dataset=tmp_path / "ds")
+    assert read_run_card(tmp_path) == card
+    assert card.dataset == str((tmp_path / "ds").resolve())
+    assert card.created.endswith("Z")
+
+
+def test_unknown_kind_is_refused_before_writing(tmp_path):
+    with pytest.raises(ParameterError, match="kind='nope'"):
+        write_run_card(tmp_path, "nope", dataset=None)
+    assert not (tmp_path / "run.json").exists()
+
+
+def test_missing_and_broken_cards(tmp_path):
+    with pytest.raises(DatasetError, match="no such run folder"):
+        read_run_card(tmp_path / "absent")
+    with pytest.raises(DatasetError, match="not a run folder"):
+        read_run_card(tmp_path)
+    (tmp_path / "run.json").write_text(json.dumps({"kind": "run"}))
+    with pytest.raises(DatasetError, match="unreadable run card"):
+        read_run_card(tmp_path)
