@@ -7,13 +7,13 @@ from timbrespace.experiments.config import (
     default_experiment_path,
     load_experiment_config,
 )
-from timbrespace.experiments.runs import RUN_KINDS, RunCard, read_run_card, write_run_card
 from timbrespace.experiments.pipeline import (
     RunResult,
     default_run_dir,
     evaluate_run,
     run_experiment,
 )
+from timbrespace.experiments.runs import RUN_KINDS, RunCard, read_run_card, write_run_card
 
 __all__ = [
     "RUN_KINDS",

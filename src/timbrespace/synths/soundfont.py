@@ -26,8 +26,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from timbrespace.errors import AudioError
-from timbrespace.synths.bandpass import peak_normalise
 from timbrespace.synths._sf2 import get_player
+from timbrespace.synths.bandpass import peak_normalise
 from timbrespace.synths.base import Parameter, SoundModel
 from timbrespace.synths.registry import register_sound_model
 
