@@ -220,6 +220,8 @@ def test_in_between_fixed_shape() -> None:
          r"cf 55..220 Hz gives cf_exp -3..-1, outside the pop model's -2..4 \(110..7040 Hz\); keep cf within 110..7040 Hz"),
         ({"fixedParams": [{"synth_pname": "Q", "synth_val": 40, "synth_units": "natural"}]},
          r"fixedParams\[0\] \(Q\): 'Q' is not a parameter of timbrespace's pop model.*remove it"),
+        ({"fixedParams": [{"synth_pname": "Q", "synth_val": 0.5, "synth_units": "norm"}]},
+         r"fixedParams\[0\] \(Q\): 'Q' is not a parameter of timbrespace's pop model.*remove it"),
         ({"params": [{"pname": "rate", "minval": 2, "maxval": 9, "nvals": 2}]},
          r"rate_exp=9 is out of range: allowed -2..6"),
         ({"params": [{"pname": "rate", "minval": "low", "maxval": 9, "nvals": 2}]},

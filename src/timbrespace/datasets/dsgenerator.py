@@ -234,10 +234,23 @@ def _to_natural(synth: DSGeneratorSynth, model: Any, pname: str, values: np.ndar
         lo, hi = synth.ranges[pname]
         return lo + values * (hi - lo)
     # No DSGenerator synth declares it (e.g. our cf_exp): norm over our model's range.
-    return model.parameter(pname).from_unit(values)
+    return model.parameter(_our_parameter(synth, model, pname, where)).from_unit(values)
 
 
-def _ours(synth: DSGeneratorSynth, model: Any, pname: str, natural: np.ndarray,
+def _our_parameter(synth: DSGeneratorSynth, model: Any, pname: str, where: str) -> str:
+    ours = _PARAMETER_MAP.get(pname, pname)
+    try:
+        model.parameter(ours)
+    except ParameterError:
+        raise ConfigError(
+            f"{where}: {pname!r} is not a parameter of timbrespace's {synth.model} model "
+            f"(it has {', '.join(model.parameter_names())}; DSGenerator's rate, irreg and cf map "
+            "onto them); remove it from the config"
+        ) from None
+    return ours
+
+
+def _to_ours(synth: DSGeneratorSynth, model: Any, pname: str, natural: np.ndarray,
           where: str) -> tuple[str, np.ndarray]:
     """Our parameter and values for a DSGenerator synth parameter and its natural values."""
     if pname == "cf":
@@ -258,16 +271,7 @@ def _ours(synth: DSGeneratorSynth, model: Any, pname: str, natural: np.ndarray,
                 f"{lo_hz:g}..{hi_hz:g} Hz"
             )
         return "cf_exp", np.clip(cf_exp, param.minimum, param.maximum)
-    ours = _PARAMETER_MAP.get(pname, pname)
-    try:
-        model.parameter(ours)
-    except ParameterError:
-        raise ConfigError(
-            f"{where}: {pname!r} is not a parameter of timbrespace's {synth.model} model "
-            f"(it has {', '.join(model.parameter_names())}; DSGenerator's rate, irreg and cf map "
-            "onto them); remove it from the config"
-        ) from None
-    return ours, natural
+    return _our_parameter(synth, model, pname, where), natural
 
 
 def _swept(entry: Any, k: int, synth: DSGeneratorSynth, model: Any, older_units: str,
@@ -295,7 +299,7 @@ def _swept(entry: Any, k: int, synth: DSGeneratorSynth, model: Any, older_units:
         raise ConfigError(f"{where}: the number of values {n:g} must be a whole number >= 1")
     where = f"{where} ({user_pname})"
     natural = _to_natural(synth, model, pname, np.linspace(lo, hi, int(n)), units, where)
-    ours, values = _ours(synth, model, pname, natural, where)
+    ours, values = _to_ours(synth, model, pname, natural, where)
     return DSGeneratorParam(
         synth_pname=pname, parameter=ours, user_pname=user_pname,
         user_values=np.linspace(u_lo, u_hi, int(n)).tolist(), synth_values=natural.tolist(),
@@ -322,7 +326,7 @@ def _fixed(entry: Any, k: int, synth: DSGeneratorSynth, model: Any,
                  "orig_minval": _number(entry, "synth_minval", where),
                  "orig_maxval": _number(entry, "synth_maxval", where)}
     natural = _to_natural(synth, model, pname, np.array([value]), units, f"{where} ({pname})")
-    ours, values = _ours(synth, model, pname, natural, f"{where} ({pname})")
+    ours, values = _to_ours(synth, model, pname, natural, f"{where} ({pname})")
     spec = DSGeneratorFixed(synth_pname=pname, parameter=ours, value=value, units=units,
                             user_doc=str(entry.get("user_doc", "")), **extra)
     return spec, float(values[0])
