@@ -25,6 +25,7 @@ encodes every item and scores MIG after each epoch. It prints the training wall 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -133,13 +134,13 @@ def time_to_final_mig(threads: int) -> None:
     config = load_experiment_config(None)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        ds = generate_dataset(config.dataset_config("built-in"), Path(tmp) / "ds", progress=False)
-        name = compute_dataset_features(ds, config.feature_config("built-in"), name="bench")
+        ds = generate_dataset(config.dataset, Path(tmp) / "ds", progress=False)
+        name = compute_dataset_features(ds, config.features, name="bench")
         x = ds.load_features(name)
         prep_s = time.perf_counter() - start
         train_idx, valid_idx = ds.split_indices("train"), ds.split_indices("valid")
-        model_config = VAEConfig(input_shape=tuple(x.shape[1:]), **config.model)
-        train_config = TrainConfig(**{"seed": config.seed, **config.training, "num_threads": threads})
+        model_config = dataclasses.replace(config.model, input_shape=tuple(x.shape[1:]))
+        train_config = dataclasses.replace(config.training, num_threads=threads)
         curve = MIGCurve(x, ds.factor_codes)
         fit(model_config, train_config, x[train_idx], x[valid_idx], out_dir=Path(tmp) / "run",
             callbacks=[curve])

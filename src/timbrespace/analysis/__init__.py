@@ -1,8 +1,10 @@
 """Analyses and the HTML report: latent projections, MI heat maps, traversals,
-descriptor maps, training curves (matplotlib figures built without pyplot), and an
-unsupervised linear re-alignment of the latents (PCA, ICA)."""
+descriptor maps, training curves (matplotlib figures built without pyplot), an
+unsupervised linear re-alignment of the latents (PCA, ICA) and linear baselines of the
+features (PCA, FastICA)."""
 
 from timbrespace.analysis.alignment import LatentAlignment, align_active_latents, align_latents
+from timbrespace.analysis.baselines import BASELINE_METHODS, fit_linear_baseline, reference_latents
 from timbrespace.analysis.descriptors import (
     SpectralDescriptors,
     descriptor_map,
@@ -13,6 +15,7 @@ from timbrespace.analysis.figures import (
     history_frame,
     mi_heatmap,
     spectrogram_image,
+    sweep_figure,
     training_curves,
     traversal_grid,
 )
@@ -26,19 +29,23 @@ from timbrespace.analysis.traversal import (
 )
 
 __all__ = [
+    "BASELINE_METHODS",
     "LatentAlignment",
     "Report",
     "align_active_latents",
     "align_latents",
     "SpectralDescriptors",
     "descriptor_map",
+    "fit_linear_baseline",
     "history_frame",
     "latent_projection",
     "latent_slice",
     "mi_heatmap",
     "project_latents",
+    "reference_latents",
     "spectral_descriptors",
     "spectrogram_image",
+    "sweep_figure",
     "tile_traversal_frames",
     "training_curves",
     "traversal_audio",

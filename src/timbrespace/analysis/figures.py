@@ -23,6 +23,7 @@ __all__ = [
     "history_frame",
     "mi_heatmap",
     "spectrogram_image",
+    "sweep_figure",
     "training_curves",
     "traversal_grid",
 ]
@@ -332,4 +333,52 @@ def traversal_grid(
             if i == 0 and values is not None:
                 ax.set_title(f"{values[j]:+.2g}", fontsize=8)
     fig.suptitle(title)
+    return fig
+
+
+def sweep_figure(
+    table: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    baselines: Sequence[str] = ("pca", "ica"),
+) -> Figure:
+    """Every metric of a sweep against β: mean ± std over seeds, one line per model.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per run with columns ``model``, ``beta`` and one per metric (the sweep's
+        ``sweep.csv``). Rows whose ``model`` is one of ``baselines`` (no β) are drawn as
+        horizontal lines at their mean over seeds.
+    metrics : sequence of str
+        Columns to plot, one panel each (four per row).
+    baselines : sequence of str
+        Model names of the linear baselines (dotted, then dashed lines).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    n_cols = 4
+    n_rows = max(1, (len(metrics) + n_cols - 1) // n_cols)
+    fig, axes = figure_grid(n_rows, n_cols, cell_in=(3.75, 3.25), sharex=True)
+    references = table[table["model"].isin(baselines)]
+    runs = table[~table["model"].isin(baselines)]
+    for ax in axes.flat[len(metrics):]:
+        ax.set_visible(False)
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        for model, group in runs.groupby("model", sort=True):
+            by_beta = group.groupby("beta")[metric]
+            ax.errorbar(by_beta.mean().index, by_beta.mean(), yerr=by_beta.std(ddof=0), marker="o",
+                        capsize=3, label=str(model))
+        for style, method in zip((":", "--"), baselines, strict=False):
+            values = references.loc[references["model"] == method, metric].to_numpy(dtype=float)
+            if np.isfinite(values).any():
+                ax.axhline(np.nanmean(values), color="0.3", ls=style, lw=1, label=f"{method} (linear)")
+        ax.set_xscale("log", base=2)
+        ax.set_title(metric)
+        ax.set_xlabel("beta")
+        ax.set_ylabel("score")
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8)
     return fig

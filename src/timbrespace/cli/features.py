@@ -62,42 +62,14 @@ def register(app: typer.Typer) -> None:
         batch_size: Annotated[int, typer.Option(help="Items per batch.")] = 64,
     ) -> None:
         """Turn stored features (or a .npy of model output) back into DIR/<item_id>.wav."""
-        from timbrespace.datasets.dataset import Dataset, write_audio_file
-        from timbrespace.errors import DatasetError, ParameterError
-        from timbrespace.features import invert
+        from timbrespace.experiments.train import open_features
+        from timbrespace.features import invert_items
 
-        ds = Dataset(dataset)
-        names = ds.feature_names()
-        if features is None:
-            if len(names) != 1:
-                raise DatasetError(f"{ds.root}: choose --features among: {', '.join(names) or 'none (run features)'}")
-            features = names[0]
-        sidecar = ds.feature_sidecar(features)
-        ids = ds.item_ids
-        if items:
-            wanted = [s.strip() for s in items.split(",") if s.strip()]
-            lookup = {item_id: k for k, item_id in enumerate(ids)}
-            missing = [w for w in wanted if w not in lookup]
-            if missing:
-                raise ParameterError(f"--items: unknown item ids {missing[:5]}")
-            indices = np.array([lookup[w] for w in wanted], dtype=np.int64)
-        else:
-            indices = np.arange(len(ids))
-        source = np.load(array) if array is not None else None
-        if source is not None and len(source) not in (len(indices), len(ids)):
-            raise ParameterError(f"--array has {len(source)} rows; expected {len(indices)} or {len(ids)}")
-        if source is not None and len(source) == len(ids):
-            source = source[indices]
-        sample_rate = int(sidecar["sample_rate"])
-        sc_all: list[float] = []
-        for start in range(0, len(indices), batch_size):
-            idx = indices[start : start + batch_size]
-            feats = ds.load_features(features, idx) if source is None else source[start : start + batch_size]
-            result = invert(feats, sidecar, method=method, n_iter=n_iter, indices=idx, return_info=True)
-            if result.spectral_convergence is not None:
-                sc_all.extend(result.spectral_convergence.tolist())
-            for k, y in zip(idx, result.audio, strict=True):
-                write_audio_file(out / f"{ids[int(k)]}.wav", y, sample_rate)
-        if sc_all:
-            logger.info("spectral convergence: mean %.4f, max %.4f", float(np.mean(sc_all)), float(np.max(sc_all)))
-        typer.echo(f"wrote {len(indices)} files to {out}")
+        ds, features = open_features(dataset, features)
+        wanted = [s.strip() for s in items.split(",") if s.strip()] if items else None
+        done = invert_items(ds, features, out, items=wanted, array=None if array is None else np.load(array),
+                            method=method, n_iter=n_iter, batch_size=batch_size)
+        sc = done.spectral_convergence
+        if sc.size:
+            logger.info("spectral convergence: mean %.4f, max %.4f", float(np.mean(sc)), float(np.max(sc)))
+        typer.echo(f"wrote {len(done.paths)} files to {out}")

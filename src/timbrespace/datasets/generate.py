@@ -14,7 +14,6 @@ with the fields that changed.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import time
@@ -25,8 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
-from scipy.io import wavfile
 
 from timbrespace.datasets.card import CARD_NAME, METADATA_NAME, DatasetCard
 from timbrespace.datasets.config import DatasetConfig, config_hash, load_dataset_config
@@ -39,13 +36,13 @@ from timbrespace.datasets.dataset import (
 from timbrespace.datasets.design import Design, build_design, build_metadata
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.utils.atomic import atomic_write_bytes, atomic_write_json
+from timbrespace.utils.audio import encode_audio
 
 __all__ = [
     "generate_dataset",
     "resolve_config",
     "default_batch_size",
     "render_block",
-    "encode_audio",
     "JOURNAL_NAME",
 ]
 
@@ -79,20 +76,6 @@ class _BatchResult:
     item_start: int
     item_stop: int
     n_written: int
-
-
-def encode_audio(audio: np.ndarray, sample_rate: int, suffix: str) -> bytes:
-    """Encode one mono item as float32 WAV or 24-bit FLAC, the same bytes on every run.
-
-    libsndfile's float WAV carries a PEAK chunk stamped with the wall-clock time, so two
-    runs would differ; scipy's WAV writer has no such chunk. No clipping is applied.
-    """
-    buf = io.BytesIO()
-    if suffix.lower() == ".flac":
-        sf.write(buf, np.asarray(audio, np.float32), sample_rate, format="FLAC", subtype="PCM_24")
-    else:
-        wavfile.write(buf, sample_rate, np.asarray(audio, np.float32))
-    return buf.getvalue()
 
 
 def _render_batch(task: _BatchTask) -> _BatchResult:

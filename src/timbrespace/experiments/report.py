@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from timbrespace.features import FeatureSidecar
+
 __all__ = ["write_run_report", "traversal_values"]
 
 log = logging.getLogger(__name__)
@@ -52,12 +54,10 @@ def write_run_report(
     dataset: Any,
     history: list[Any],
     mu: np.ndarray,
-    logvar: np.ndarray,
+    scores: Any,
     metrics: dict[str, Any],
     model: Any,
-    sidecar: dict[str, Any],
-    x: np.ndarray,
-    test_idx: np.ndarray,
+    sidecar: FeatureSidecar,
     recon_media: dict[str, Any],
 ) -> Path:
     """Write ``run_dir/report.html`` (and PNGs under ``run_dir/figures``); return its path."""
@@ -182,9 +182,9 @@ def write_run_report(
         vy = traversal_values(mu, dy, n_steps=9, half_range=ev.traversal_range)
         grid = latent_slice(base, dx, dy, vx, vy).reshape(-1, n_latents)  # y outer, x inner
         mags = magnitude_of(decode_array(model, grid))
-        cfg = sidecar["config"]
-        fig = descriptor_map(vx, vy, magnitudes=mags, sample_rate=sr, n_fft=int(cfg["n_fft"]),
-                             hop_length=int(cfg["hop_length"]), x_label=f"z{dx}", y_label=f"z{dy}")
+        cfg = sidecar.config
+        fig = descriptor_map(vx, vy, magnitudes=mags, sample_rate=sr, n_fft=cfg.n_fft,
+                             hop_length=cfg.hop_length, x_label=f"z{dx}", y_label=f"z{dy}")
         report.section("Descriptor maps")
         keep(fig, "descriptor_map", f"Spectral centroid, bandwidth, flatness and loudness of the decoder's output "
              f"over the plane of z{dx} and z{dy}, the other latents at their median.")
@@ -208,47 +208,42 @@ def write_run_report(
     return path
 
 
-def _linear_magnitude_fn(sidecar: dict[str, Any]) -> Any:
+def _linear_magnitude_fn(sidecar: FeatureSidecar) -> Any:
     """A function from decoded STFT features to linear magnitudes, or None for other kinds."""
     from timbrespace.features.normalization import undo_normalization
 
-    cfg = sidecar.get("config", {})
-    if cfg.get("kind") != "stft" or cfg.get("output") not in ("db", "magnitude") or cfg.get("single_frame"):
+    cfg, norm = sidecar.config, sidecar.normalization
+    if cfg.kind != "stft" or cfg.output not in ("db", "magnitude") or cfg.single_frame:
         return None
-    norm = sidecar.get("normalization", {})
 
     def convert(features: np.ndarray) -> np.ndarray:
-        kind = norm.get("kind", "none")
-        if kind == "minmax_item":
+        if norm.kind == "minmax_item":
             typical = _typical_minmax(sidecar)
             n = len(features)
-            raw = undo_normalization(features, kind, item_min=np.full(n, typical["item_min"]),
+            raw = undo_normalization(features, norm.kind, item_min=np.full(n, typical["item_min"]),
                                      item_max=np.full(n, typical["item_max"]))
-        elif kind == "standardize":
-            raw = undo_normalization(features, kind, mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
+        elif norm.kind == "standardize":
+            raw = undo_normalization(features, norm.kind, mean=norm.mean, std=norm.std)
         else:
             raw = np.asarray(features, dtype=np.float64)
-        return (10.0 ** (raw / 20.0) if cfg["output"] == "db" else np.maximum(raw, 0.0)).astype(np.float32)
+        return (10.0 ** (raw / 20.0) if cfg.output == "db" else np.maximum(raw, 0.0)).astype(np.float32)
 
     return convert
 
 
-def _typical_minmax(sidecar: dict[str, Any]) -> dict[str, float]:
+def _typical_minmax(sidecar: FeatureSidecar) -> dict[str, float]:
     """Decoded latents belong to no stored item: undo min–max with the dataset's typical range."""
-    norm = sidecar.get("normalization", {})
-    if norm.get("kind") != "minmax_item":
-        return {}
-    return {"item_min": float(np.median(norm["item_min"])), "item_max": float(np.median(norm["item_max"]))}
+    typical = sidecar.normalization.typical_minmax()
+    return {} if typical is None else {"item_min": typical[0], "item_max": typical[1]}
 
 
-def display_features(features: np.ndarray, sidecar: dict[str, Any]) -> np.ndarray:
+def display_features(features: np.ndarray, sidecar: FeatureSidecar) -> np.ndarray:
     """Features in their physical unit for display (undo ``standardize``; min–max stays in [0, 1])."""
     from timbrespace.features.normalization import undo_normalization
 
-    norm = sidecar.get("normalization", {})
-    if norm.get("kind") == "standardize":
-        return undo_normalization(features, "standardize", mean=np.asarray(norm["mean"]),
-                                  std=np.asarray(norm["std"])).astype(np.float32)
+    norm = sidecar.normalization
+    if norm.kind == "standardize":
+        return undo_normalization(features, "standardize", mean=norm.mean, std=norm.std).astype(np.float32)
     return np.asarray(features, dtype=np.float32)
 
 

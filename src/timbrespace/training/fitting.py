@@ -188,10 +188,9 @@ def fit(
         c_valid = _as_labels(c_valid, "c_valid", x_valid.shape[0], model_config)
     out_dir = Path(out_dir)
     checkpoint_dir = out_dir / "checkpoints"
-    beta = model_config.beta if train_config.beta is None else train_config.beta
     schedule = make_beta_schedule(
         train_config.beta_schedule,
-        beta,
+        model_config.beta,
         warmup_steps=train_config.warmup_steps,
         cycle_steps=train_config.cycle_steps,
         cycle_ratio=train_config.cycle_ratio,

@@ -1,15 +1,17 @@
-"""Reading audio files as mono float32, resampled on request (soundfile + librosa)."""
+"""Audio files: read as mono float32 (resampled on request), encode deterministic bytes."""
 
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
 import soundfile as sf
+from scipy.io import wavfile
 
 from timbrespace.errors import AudioError
 
-__all__ = ["read_mono"]
+__all__ = ["encode_audio", "read_mono"]
 
 
 def read_mono(path: str | os.PathLike[str], *, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
@@ -48,3 +50,17 @@ def read_mono(path: str | os.PathLike[str], *, sample_rate: int | None = None) -
         y = librosa.resample(y, orig_sr=sr, target_sr=sample_rate).astype(np.float32)
         sr = sample_rate
     return np.ascontiguousarray(y, dtype=np.float32), int(sr)
+
+
+def encode_audio(audio: np.ndarray, sample_rate: int, suffix: str) -> bytes:
+    """Encode one mono item as float32 WAV or 24-bit FLAC, the same bytes on every run.
+
+    libsndfile's float WAV carries a PEAK chunk stamped with the wall-clock time, so two
+    runs would differ; scipy's WAV writer has no such chunk. No clipping is applied.
+    """
+    buf = io.BytesIO()
+    if suffix.lower() == ".flac":
+        sf.write(buf, np.asarray(audio, np.float32), sample_rate, format="FLAC", subtype="PCM_24")
+    else:
+        wavfile.write(buf, sample_rate, np.asarray(audio, np.float32))
+    return buf.getvalue()
