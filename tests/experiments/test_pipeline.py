@@ -102,6 +102,10 @@ def test_report_is_self_contained(tiny_runs):
     assert html.count("<audio") >= 2 + 2 * 2
     assert 'src="http' not in html
     assert "ICA re-alignment" in html
+    # the references as a table, the resolved config and the package versions
+    assert "FastICA of the features (3 components)" in html and "model latents, ICA re-aligned" in html
+    assert "<pre><code>name: tiny" in html and "<td>torch</td>" in html and "<td>lightning</td>" in html
+    assert html.count('preload="metadata"') == html.count("<audio")
 
 
 def test_same_config_and_seed_give_identical_results(tiny_runs):

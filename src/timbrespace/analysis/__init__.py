@@ -11,17 +11,23 @@ from timbrespace.analysis.descriptors import (
     latent_slice,
     spectral_descriptors,
 )
+from timbrespace.analysis.feature_display import physical_features, spectrogram_axes
 from timbrespace.analysis.figures import (
     history_frame,
     mi_heatmap,
-    spectrogram_image,
     sweep_figure,
     training_curves,
-    traversal_grid,
 )
 from timbrespace.analysis.projection import latent_projection, project_latents
 from timbrespace.analysis.report import Report
+from timbrespace.analysis.spectrograms import (
+    SpectrogramAxes,
+    spectrogram_image,
+    spectrogram_row,
+    traversal_grid,
+)
 from timbrespace.analysis.traversal import (
+    render_frames,
     tile_traversal_frames,
     traversal_audio,
     traversal_gif,
@@ -32,6 +38,7 @@ __all__ = [
     "BASELINE_METHODS",
     "LatentAlignment",
     "Report",
+    "SpectrogramAxes",
     "align_active_latents",
     "align_latents",
     "SpectralDescriptors",
@@ -41,10 +48,14 @@ __all__ = [
     "latent_projection",
     "latent_slice",
     "mi_heatmap",
+    "physical_features",
     "project_latents",
     "reference_latents",
+    "render_frames",
     "spectral_descriptors",
+    "spectrogram_axes",
     "spectrogram_image",
+    "spectrogram_row",
     "sweep_figure",
     "tile_traversal_frames",
     "training_curves",
