@@ -171,40 +171,23 @@ def compute_dataset_features(
     sidecar_path.unlink(missing_ok=True)
 
     attrs: dict[str, Any] = {"config": cfg.model_dump(mode="json"), "sample_rate": sr, "n_samples": n_samples}
-    norm: dict[str, Any] = {"kind": cfg.normalization}
     if cfg.normalization == "standardize":
-        previous = _stored_attrs(zarr_path)
-        if all(previous.get(k) == v for k, v in attrs.items()) and "mean" in previous and "std" in previous:
-            attrs.update(mean=previous["mean"], std=previous["std"])  # resume: keep the fitted statistics
-        else:
-            mean, std = _fit_standardize(ds, cfg, batch_size, n_samples)
-            attrs.update(mean=mean.tolist(), std=std.tolist())
+        attrs.update(_standardize_stats(ds, cfg, batch_size, n_samples, zarr_path, attrs))
     arr = _open_or_create(zarr_path, (n_items, *item_shape), (batch_size, *item_shape), attrs)
+    stats_path = out_dir / f"{name}.item_stats.zarr"
     stats_arr = None
     if cfg.normalization == "minmax_item":
-        stats_arr = _open_or_create(out_dir / f"{name}.item_stats.zarr", (n_items, 2), (batch_size, 2), attrs)
-
+        stats_arr = _open_or_create(stats_path, (n_items, 2), (batch_size, 2), attrs)
     starts = list(range(0, n_items, batch_size))
-    iterator = _progress(starts, f"features {name}") if progress else starts
-    for chunk_index, start in enumerate(iterator):
+    for chunk_index, start in enumerate(_progress(starts, f"features {name}") if progress else starts):
         if _chunk_done(zarr_path, chunk_index, arr.ndim) and (
-            stats_arr is None or _chunk_done(out_dir / f"{name}.item_stats.zarr", chunk_index, 2)
+            stats_arr is None or _chunk_done(stats_path, chunk_index, 2)
         ):
             continue
         idx = np.arange(start, min(start + batch_size, n_items))
-        raw = forward(_load(ds, idx, n_samples), cfg, sample_rate=sr)
-        if cfg.normalization == "minmax_item":
-            lo, hi = item_minmax(raw)
-            assert stats_arr is not None
-            stats_arr[start : start + len(idx)] = np.stack([lo, hi], axis=1).astype(np.float32)
-            feats = apply_normalization(raw, "minmax_item", item_min=lo, item_max=hi)
-        elif cfg.normalization == "standardize":
-            feats = apply_normalization(raw, "standardize", mean=np.asarray(attrs["mean"]), std=np.asarray(attrs["std"]))
-        else:
-            feats = raw
-        arr[start : start + len(idx)] = feats
-    if cfg.normalization == "minmax_item":
-        assert stats_arr is not None
+        arr[start : start + len(idx)] = _normalized_chunk(ds, idx, n_samples, cfg, attrs, stats_arr, start)
+    norm: dict[str, Any] = {"kind": cfg.normalization}
+    if stats_arr is not None:
         stats = np.asarray(stats_arr[:], dtype=np.float64)
         norm.update(item_min=stats[:, 0].tolist(), item_max=stats[:, 1].tolist())
     elif cfg.normalization == "standardize":
@@ -213,9 +196,32 @@ def compute_dataset_features(
     sidecar["item_ids"] = ds.item_ids
     atomic_write_json(sidecar_path, sidecar)
     if stats_arr is not None:
-        shutil.rmtree(out_dir / f"{name}.item_stats.zarr", ignore_errors=True)
+        shutil.rmtree(stats_path, ignore_errors=True)
     logger.info("wrote %s (%d items, shape %s)", zarr_path, n_items, item_shape)
     return name
+
+
+def _standardize_stats(ds: AudioItems, cfg: FeatureConfig, batch_size: int, n_samples: int, zarr_path: Path,
+                       attrs: dict[str, Any]) -> dict[str, Any]:
+    """Per-row mean and std: those of an interrupted run of the same features, or fitted now."""
+    previous = _stored_attrs(zarr_path)
+    if all(previous.get(k) == v for k, v in attrs.items()) and "mean" in previous and "std" in previous:
+        return {"mean": previous["mean"], "std": previous["std"]}  # resume: keep the fitted statistics
+    mean, std = _fit_standardize(ds, cfg, batch_size, n_samples)
+    return {"mean": mean.tolist(), "std": std.tolist()}
+
+
+def _normalized_chunk(ds: AudioItems, idx: np.ndarray, n_samples: int, cfg: FeatureConfig, attrs: dict[str, Any],
+                      stats_arr: Any, start: int) -> np.ndarray:
+    """Features of items ``idx``, normalised; ``minmax_item`` ranges go to ``stats_arr``."""
+    raw = forward(_load(ds, idx, n_samples), cfg, sample_rate=ds.sample_rate)
+    if cfg.normalization == "minmax_item":
+        lo, hi = item_minmax(raw)
+        stats_arr[start : start + len(idx)] = np.stack([lo, hi], axis=1).astype(np.float32)
+        return apply_normalization(raw, "minmax_item", item_min=lo, item_max=hi)
+    if cfg.normalization == "standardize":
+        return apply_normalization(raw, "standardize", mean=np.asarray(attrs["mean"]), std=np.asarray(attrs["std"]))
+    return raw
 
 
 def _stored_attrs(path: Path) -> dict[str, Any]:

@@ -315,8 +315,7 @@ def evaluate_representation(
     z, y = check_latents_factors(latents, factors)
     tr = _indices(train, len(z), "train")
     te = tr if test is None else _indices(test, len(z), "test")
-    both = np.concatenate([tr, te[~np.isin(te, tr)]])
-    mi_rows = slice(None) if mi_items == "all" else tr
+    mi_rows = np.arange(len(z)) if mi_items == "all" else tr
     names = tuple(factor_names) if factor_names is not None else tuple(f"factor{k}" for k in range(y.shape[1]))
     levels = tuple(int(v) for v in factor_levels) if factor_levels is not None else tuple(
         int(np.unique(y[:, k]).size) for k in range(y.shape[1])
@@ -325,19 +324,8 @@ def evaluate_representation(
         raise ParameterError(
             f"factor_names ({len(names)}) and factor_levels ({len(levels)}) need one entry per factor ({y.shape[1]})"
         )
-    runners: dict[str, Callable[[], Any]] = {
-        "mig": lambda: mig(z[mi_rows], y[mi_rows], n_bins=n_bins),
-        "dci": lambda: dci(z[tr], y[tr], z[te], y[te], random_state=random_state, estimator=dci_estimator),
-        "sap": lambda: sap(z[tr], y[tr], z[te], y[te]),
-        "modularity": lambda: modularity(z[mi_rows], y[mi_rows], n_bins=n_bins),
-        "explicitness": lambda: explicitness(z[tr], y[tr], z[te], y[te], random_state=random_state),
-        "beta_vae": lambda: beta_vae_score(
-            z[both], y[both], n_train=n_train_points, n_eval=n_eval_points, random_state=random_state
-        ),
-        "factor_vae": lambda: factor_vae_score(
-            z[both], y[both], n_train=n_train_points, n_eval=n_eval_points, random_state=random_state
-        ),
-    }
+    runners = _runners(z, y, tr, te, mi_rows, n_bins=n_bins, random_state=random_state,
+                       dci_estimator=dci_estimator, n_train_points=n_train_points, n_eval_points=n_eval_points)
     results: dict[str, Any] = {}
     timings: dict[str, float] = {}
     for name in ALL_METRICS:
@@ -347,7 +335,10 @@ def evaluate_representation(
             timings[name] = time.perf_counter() - start
             logger.debug("%s computed in %.2f s", name, timings[name])
     refs = references or ReferenceLatents()
-    score_mig = lambda r: mig(np.asarray(r)[mi_rows], y[mi_rows], n_bins=n_bins)  # noqa: E731
+
+    def score_mig(other: np.ndarray) -> MIGResult:
+        return mig(np.asarray(other)[mi_rows], y[mi_rows], n_bins=n_bins)
+
     if refs.aligned is not None:
         results["aligned"] = _guarded("aligned MIG", lambda: score_mig(refs.aligned), on_error)
         results["aligned_method"] = refs.aligned_method
@@ -361,6 +352,25 @@ def evaluate_representation(
         timings_s=timings,
         **results,
     )
+
+
+def _runners(z: np.ndarray, y: np.ndarray, tr: np.ndarray, te: np.ndarray, mi_rows: np.ndarray, *,
+             n_bins: int, random_state: int, dci_estimator: str, n_train_points: int,
+             n_eval_points: int) -> dict[str, Callable[[], Any]]:
+    """One call per metric, on its items: MI metrics on ``mi_rows``, supervised ones
+    train → test, the sampled scores on train and test together."""
+    both = np.concatenate([tr, te[~np.isin(te, tr)]])
+    sampled = {"n_train": n_train_points, "n_eval": n_eval_points, "random_state": random_state}
+    return {
+        "mig": lambda: mig(z[mi_rows], y[mi_rows], n_bins=n_bins),
+        "dci": lambda: dci(z[tr], y[tr], z[te], y[te], random_state=random_state,
+                           estimator=dci_estimator),  # type: ignore[arg-type]
+        "sap": lambda: sap(z[tr], y[tr], z[te], y[te]),
+        "modularity": lambda: modularity(z[mi_rows], y[mi_rows], n_bins=n_bins),
+        "explicitness": lambda: explicitness(z[tr], y[tr], z[te], y[te], random_state=random_state),
+        "beta_vae": lambda: beta_vae_score(z[both], y[both], **sampled),
+        "factor_vae": lambda: factor_vae_score(z[both], y[both], **sampled),
+    }
 
 
 def _indices(rows: np.ndarray | None, n: int, name: str) -> np.ndarray:

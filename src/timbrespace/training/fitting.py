@@ -203,18 +203,10 @@ def fit(
     resume_state: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None
     last = find_last_checkpoint(out_dir) if resume else None
     if last is not None:
-        saved = load_model_config(last)
-        if saved != model_config:
-            raise ConfigError(
-                f"cannot resume {last}: it holds a different model config ({saved}) than requested"
-            )
-        model = load_checkpoint(last).train()
-        tensors = load_tensors(last / "training_state.safetensors")
-        meta = json.loads((last / "training_state.json").read_text())
+        model, tensors, meta = _resume_from(last, model_config)
         schedule.load_state_dict(meta["schedule"])
         loader_generator.set_state(tensors["rng.loader"])
         resume_state = (tensors, meta)
-        log.info("resuming %s at epoch %d", last, meta["epoch"])
         if meta["epoch"] >= train_config.epochs or meta.get("stop_reason"):
             return _result(
                 model,
@@ -242,31 +234,48 @@ def fit(
     valid_batches = None if x_valid is None else ItemBatches(len(x_valid), train_config.batch_size, world=world)
     atomic_write_text(out_dir / "train_config.json", train_config.to_json() + "\n")
     with _torch_settings(train_config.num_threads):
-        trainer = L.Trainer(
-            max_epochs=train_config.epochs - start_epoch,
-            accelerator=train_config.accelerator,
-            devices=train_config.devices,
-            strategy=_strategy(train_config),
-            deterministic=True,
-            logger=[
-                TensorBoardLogger(out_dir / "logs", name="tensorboard", default_hp_metric=False),
-                CSVLogger(out_dir / "logs", name="csv"),
-            ],
-            enable_checkpointing=False,
-            enable_progress_bar=train_config.enable_progress_bar,
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
-            use_distributed_sampler=False,  # ItemBatches shards the items itself
-            log_every_n_steps=1,  # the module logs itself, every train_config.log_every_n_steps
-            default_root_dir=out_dir,
-            callbacks=list(callbacks),
-        )
+        trainer = _trainer(train_config, out_dir, train_config.epochs - start_epoch, callbacks)
         trainer.fit(module, train_batches, valid_batches)
     model = module.model.cpu().eval()
     if trainer.is_global_zero:
         atomic_write_json(out_dir / "history.json", [r.to_dict() for r in module.history])
     return _result(
         model, module.history, checkpoint_dir, module.stop_reason, global_rank=trainer.global_rank
+    )
+
+
+def _resume_from(last: Path, model_config: VAEConfig) -> tuple[Any, dict[str, torch.Tensor], dict[str, Any]]:
+    """The model, training-state tensors and metadata of checkpoint folder ``last``."""
+    saved = load_model_config(last)
+    if saved != model_config:
+        raise ConfigError(f"cannot resume {last}: it holds a different model config ({saved}) than requested")
+    model = load_checkpoint(last).train()
+    tensors = load_tensors(last / "training_state.safetensors")
+    meta = json.loads((last / "training_state.json").read_text())
+    log.info("resuming %s at epoch %d", last, meta["epoch"])
+    return model, tensors, meta
+
+
+def _trainer(train_config: TrainConfig, out_dir: Path, max_epochs: int, callbacks: Sequence[L.Callback]) -> L.Trainer:
+    """The Lightning Trainer of :func:`fit`: deterministic, logging to TensorBoard and CSV."""
+    return L.Trainer(
+        max_epochs=max_epochs,
+        accelerator=train_config.accelerator,
+        devices=train_config.devices,
+        strategy=_strategy(train_config),
+        deterministic=True,
+        logger=[
+            TensorBoardLogger(out_dir / "logs", name="tensorboard", default_hp_metric=False),
+            CSVLogger(out_dir / "logs", name="csv"),
+        ],
+        enable_checkpointing=False,
+        enable_progress_bar=train_config.enable_progress_bar,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        use_distributed_sampler=False,  # ItemBatches shards the items itself
+        log_every_n_steps=1,  # the module logs itself, every train_config.log_every_n_steps
+        default_root_dir=out_dir,
+        callbacks=list(callbacks),
     )
 
 
