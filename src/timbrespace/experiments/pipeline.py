@@ -45,13 +45,7 @@ from timbrespace.features import (
 )
 from timbrespace.metrics import RepresentationScores, evaluate_representation, spectral_convergence
 from timbrespace.models import VAE
-from timbrespace.training import (
-    EpochRecord,
-    decode_array,
-    encode_array,
-    fit,
-    load_checkpoint,
-)
+from timbrespace.training import EpochRecord, decode_array, encode_array, load_checkpoint
 from timbrespace.utils.atomic import atomic_path, atomic_write_json, atomic_write_text
 
 __all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir"]
@@ -165,6 +159,8 @@ def run_experiment(
     ConfigError, DatasetError, ParameterError, TrainingError
         On bad configs, datasets or a diverging training run (the message names the cause).
     """
+    from timbrespace.training import fit  # Lightning: imported when a run trains
+
     t_start = time.perf_counter()
     stages = _Stages()
     run_dir = Path(out) if out is not None else default_run_dir(config.name)

@@ -68,7 +68,7 @@ class TrainingArrays:
 
 
 class VAEModule(L.LightningModule):
-    """Lightning wrapper: one optimiser step per batch, epoch records, checkpoints.
+    """Lightning wrapper: one optimiser step per minibatch, epoch records, checkpoints.
 
     Parameters
     ----------
