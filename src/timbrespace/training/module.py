@@ -163,7 +163,8 @@ class VAEModule(L.LightningModule):
     # ------------------------------------------------------------------ steps
     @staticmethod
     def _gather(x: torch.Tensor, c: torch.Tensor | None, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        return x[idx], (None if c is None else c[idx])
+        # index_select: the same rows as x[idx], a few times faster for a minibatch
+        return torch.index_select(x, 0, idx), (None if c is None else torch.index_select(c, 0, idx))
 
     def _accumulate(self, prefix: str, terms: Any, n: int) -> None:
         for name in ("loss", "recon", "kl"):
@@ -277,8 +278,8 @@ class VAEModule(L.LightningModule):
                 f"training stopped, last good checkpoint kept in {self.checkpoint_dir}"
             )
         # The last step of an epoch can leave non-finite weights behind a finite loss: never save those.
-        bad = [name for name, p in self.model.named_parameters() if not torch.isfinite(p).all()]
-        if bad:
+        if not self._parameters_finite():
+            bad = [name for name, p in self.model.named_parameters() if not torch.isfinite(p).all()]
             raise TrainingError(
                 f"parameters {bad[:3]} became non-finite at step {self.global_step_count} (epoch {self.epoch}); "
                 f"training stopped, last good checkpoint kept in {self.checkpoint_dir}. Lower lr or clip gradients."
@@ -308,6 +309,13 @@ class VAEModule(L.LightningModule):
             self._save_last(elapsed, model_from=self.checkpoint_dir / "best" if improved else None)
         self._log({f"epoch/{k}": v for k, v in record.to_dict().items() if v is not None})
         log.debug("epoch %d: %s", record.epoch, record)
+
+    def _parameters_finite(self) -> bool:
+        """Whether every weight is finite, in one pass: a float64 sum of float32 weights is
+        finite exactly when no weight is NaN or infinite (it cannot overflow)."""
+        with torch.no_grad():
+            total = sum(p.sum(dtype=torch.float64) for p in self.model.parameters())
+        return bool(torch.isfinite(torch.as_tensor(total)))
 
     def _any_process(self, decision: bool) -> bool:
         """``decision`` taken by any data-parallel process (clocks differ between them)."""
