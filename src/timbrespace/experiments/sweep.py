@@ -92,8 +92,8 @@ class SweepRow:
     init: str = "random"
 
 
-def _split_masks(split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n = split.shape[0]
+def _split_masks(split: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test masks from split labels (``test``, else ``valid``; all items without labels)."""
     train = split == "train" if split.size else np.ones(n, bool)
     for name in ("test", "valid"):
         test = split == name if split.size else np.zeros(n, bool)
@@ -130,7 +130,7 @@ def score_latents(
         One float per name of ``METRIC_COLUMNS``; ``nan`` where a metric is undefined
         (e.g. modularity with one factor).
     """
-    train, test = _split_masks(split)
+    train, test = _split_masks(np.asarray(split), len(latents))
     scores = evaluate_representation(
         latents,
         factors,
