@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -238,3 +239,15 @@ def test_config_json_round_trip_and_validation() -> None:
         VAEConfig(input_shape=(8, 8), architecture="conv", conv_kernel_size=4)
     with pytest.raises(ConfigError, match="architecture='conv'"):
         VAEConfig(input_shape=(8,), architecture="conv")
+
+
+def test_a_config_without_input_shape_validates_the_rest_and_cannot_be_built() -> None:
+    """An experiment's model section: the shape comes from the features, the rest is checked at load."""
+    config = VAEConfig.from_dict({"latent_dim": 3, "architecture": "conv", "beta": 2.0})
+    assert config.input_shape is None and config.beta == 2.0
+    with pytest.raises(ConfigError, match="architecture='rnn' is not allowed"):
+        VAEConfig(architecture="rnn")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="input_shape is not set"):
+        build_model(config)
+    built = build_model(dataclasses.replace(config, input_shape=(16, 8), conv_channels=(2,), hidden_sizes=()))
+    assert built.config.input_shape == (16, 8)

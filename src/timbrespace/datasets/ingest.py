@@ -295,8 +295,61 @@ def ingest_folder(
     folder = Path(folder)
     out = Path(out)
     _check_folder(folder)
+    items, factor_names, unmatched, layout = _collect_items(folder, layout, factors, pattern)
+    if duration_s is not None and not (np.isfinite(duration_s) and duration_s > 0):
+        raise ParameterError(f"duration_s={duration_s} must be a positive number of seconds")
+    if sample_rate is not None and sample_rate <= 0:
+        raise ParameterError(f"sample_rate={sample_rate} must be a positive integer (Hz)")
+    given_splits = sorted({item.split for item in items if item.split is not None})
+    if given_splits and splits is not None:
+        raise ParameterError(f"{folder} has split folders ({', '.join(given_splits)}), which are kept; leave --splits out")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise DatasetError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
+    sample_rate = sample_rate or _common_sample_rate(items)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ingest-", dir=out.parent))
+    try:
+        staged = _stage_audio(items, folder, staging, sample_rate)
+        meta = pd.DataFrame(staged.rows)
+        specs = []
+        for f in factor_names:
+            codes, spec = encode_factor(meta[f].to_numpy(), name=f, unit=_guess_unit(f))
+            meta[f"{f}_code"] = codes
+            specs.append(spec)
+        if "variation" not in meta:
+            meta["variation"] = 0
+        if "split" in meta:  # an audiofolder's split folders are kept
+            fractions = {k: 0.0 for k in meta["split"].unique().tolist()}
+        else:
+            fractions = splits or {"train": 0.8, "valid": 0.1, "test": 0.1}
+            meta["split"] = assign_splits(len(meta), fractions, seed=seed)
+        n_samples = int(round(duration_s * sample_rate)) if duration_s is not None else int(max(staged.lengths))
+        card = DatasetCard(
+            name=name or folder.resolve().name,
+            source={"kind": "ingest", "layout": layout, "path": str(folder.resolve()),
+                    **({"pattern": pattern} if pattern else {})},
+            factors=specs, sample_rate=int(sample_rate), n_samples=n_samples, n_items=len(meta), seed=seed,
+            splits={k: int((meta["split"] == k).sum()) for k in fractions},
+            audio_format="wav",
+            extra={"n_found": len(items) + len(unmatched), "unreadable": staged.unreadable,
+                   "unmatched": unmatched, "silent": staged.silent},
+        )
+        write_metadata(staging, meta)
+        write_card(staging, card)
+        _swap_in(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    log.info("ingested %d items (%d unreadable, %d unmatched, %d silent) into %s",
+             len(staged.rows), len(staged.unreadable), len(unmatched), len(staged.silent), out)
+    return Dataset(out)
+
+
+def _collect_items(folder: Path, layout: str, factors: list[str] | None,
+                   pattern: str | None) -> tuple[list[_Item], list[str], list[str], str]:
+    """The labelled items of the folder under its layout (detected for ``auto``)."""
     if layout == "auto":
-        layout = "pattern" if pattern is not None else detect_layout(folder)  # type: ignore[assignment]
+        layout = "pattern" if pattern is not None else detect_layout(folder)
     if layout == "nsynth":
         items, factor_names, unmatched = _nsynth_items(folder, factors)
     elif layout == "seed002":
@@ -314,93 +367,66 @@ def ingest_folder(
         log.warning("%d files do not match the %s layout and are skipped: %s", len(unmatched), layout, shown)
     if not items:
         raise DatasetError(f"{folder}: no audio file matches the {layout} layout ({len(unmatched)} files did not match)")
-    if duration_s is not None and not (np.isfinite(duration_s) and duration_s > 0):
-        raise ParameterError(f"duration_s={duration_s} must be a positive number of seconds")
-    if sample_rate is not None and sample_rate <= 0:
-        raise ParameterError(f"sample_rate={sample_rate} must be a positive integer (Hz)")
-    given_splits = [item.split for item in items if item.split is not None]
-    if given_splits and splits is not None:
-        raise ParameterError(f"{folder} has split folders ({', '.join(sorted(set(given_splits)))}), which are "
-                             "kept; leave --splits out")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise DatasetError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
+    return items, factor_names, unmatched, layout
 
-    if sample_rate is None:
-        rates: Counter[int] = Counter()
-        for item in items[:200]:
-            try:
-                rates[sf.info(item.path).samplerate] += 1
-            except Exception:
-                continue
-        sample_rate = rates.most_common(1)[0][0] if rates else 22050
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ingest-", dir=out.parent))
-    try:
-        rows: list[dict[str, Any]] = []
-        unreadable: list[str] = []
-        silent: list[str] = []
-        lengths: list[int] = []
-        for item in items:
-            try:
-                y, _ = read_mono(item.path, sample_rate=sample_rate)
-            except AudioError as exc:
-                unreadable.append(f"{item.path.relative_to(folder)} ({str(exc).split(': ', 1)[-1]})")
-                continue
-            is_silent = not np.any(np.abs(y) > 1e-7)
-            if is_silent:
-                silent.append(str(item.path.relative_to(folder)))
-            rel_audio = f"{AUDIO_DIR}/{item.item_id}.wav"
-            write_audio_file(staging / rel_audio, y, sample_rate)
-            lengths.append(len(y))
-            rows.append({"item_id": item.item_id, "audio_path": rel_audio, "source_path": str(item.path.relative_to(folder)),
-                         "silent": is_silent, **item.extra, **item.labels,
-                         **({"split": item.split} if item.split is not None else {})})
-        if unreadable:
-            log.warning("%d unreadable files skipped: %s", len(unreadable), "; ".join(unreadable[:5]))
-        if not rows:
-            raise DatasetError(f"{folder}: none of the {len(items)} audio files could be read ({unreadable[0]})")
-        if silent:
-            log.warning("%d silent files kept (flagged in the 'silent' column): %s", len(silent), ", ".join(silent[:5]))
-        meta = pd.DataFrame(rows)
-        specs = []
-        for f in factor_names:
-            codes, spec = encode_factor(meta[f].to_numpy(), name=f, unit=_guess_unit(f))
-            meta[f"{f}_code"] = codes
-            specs.append(spec)
-        if "variation" not in meta:
-            meta["variation"] = 0
-        if "split" in meta:
-            fractions = {k: 0.0 for k in meta["split"].unique().tolist()}
-        else:
-            fractions = splits or {"train": 0.8, "valid": 0.1, "test": 0.1}
-            meta["split"] = assign_splits(len(meta), fractions, seed=seed)
-        n_samples = int(round(duration_s * sample_rate)) if duration_s is not None else int(max(lengths))
-        card = DatasetCard(
-            name=name or folder.resolve().name,
-            source={"kind": "ingest", "layout": layout, "path": str(folder.resolve()),
-                    **({"pattern": pattern} if pattern else {})},
-            factors=specs, sample_rate=int(sample_rate), n_samples=n_samples, n_items=len(meta), seed=seed,
-            splits={k: int((meta["split"] == k).sum()) for k in fractions},
-            audio_format="wav",
-            extra={"n_found": len(items) + len(unmatched), "unreadable": unreadable, "unmatched": unmatched,
-                   "silent": silent},
-        )
-        write_metadata(staging, meta)
-        write_card(staging, card)
-        if out.exists():
-            backup = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, backup)
-            os.replace(staging, out)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    log.info("ingested %d items (%d unreadable, %d unmatched, %d silent) into %s",
-             len(rows), len(unreadable), len(unmatched), len(silent), out)
-    return Dataset(out)
+def _common_sample_rate(items: list[_Item]) -> int:
+    """The most common sample rate among (the first 200) files; 22,050 Hz if none is readable."""
+    rates: Counter[int] = Counter()
+    for item in items[:200]:
+        try:
+            rates[sf.info(item.path).samplerate] += 1
+        except Exception:
+            continue
+    return rates.most_common(1)[0][0] if rates else 22050
+
+
+@dataclass
+class _Staged:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    silent: list[str] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+
+
+def _stage_audio(items: list[_Item], folder: Path, staging: Path, sample_rate: int) -> _Staged:
+    """Read, resample and write every item's audio under ``staging``; one metadata row each."""
+    staged = _Staged()
+    for item in items:
+        try:
+            y, _ = read_mono(item.path, sample_rate=sample_rate)
+        except AudioError as exc:
+            staged.unreadable.append(f"{item.path.relative_to(folder)} ({str(exc).split(': ', 1)[-1]})")
+            continue
+        is_silent = not np.any(np.abs(y) > 1e-7)
+        if is_silent:
+            staged.silent.append(str(item.path.relative_to(folder)))
+        rel_audio = f"{AUDIO_DIR}/{item.item_id}.wav"
+        write_audio_file(staging / rel_audio, y, sample_rate)
+        staged.lengths.append(len(y))
+        staged.rows.append({"item_id": item.item_id, "audio_path": rel_audio,
+                            "source_path": str(item.path.relative_to(folder)), "silent": is_silent,
+                            **item.extra, **item.labels,
+                            **({"split": item.split} if item.split is not None else {})})
+    if staged.unreadable:
+        log.warning("%d unreadable files skipped: %s", len(staged.unreadable), "; ".join(staged.unreadable[:5]))
+    if not staged.rows:
+        raise DatasetError(f"{folder}: none of the {len(items)} audio files could be read ({staged.unreadable[0]})")
+    if staged.silent:
+        log.warning("%d silent files kept (flagged in the 'silent' column): %s", len(staged.silent),
+                    ", ".join(staged.silent[:5]))
+    return staged
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Put the complete dataset in place; an old one is replaced only once the new one is whole."""
+    if out.exists():
+        backup = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, backup)
+        os.replace(staging, out)
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        os.replace(staging, out)
 
 
 def _guess_unit(name: str) -> str:

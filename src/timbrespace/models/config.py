@@ -55,10 +55,12 @@ class VAEConfig:
 
     Parameters
     ----------
-    input_shape : tuple of int
+    input_shape : tuple of int, optional
         Shape of one item, e.g. ``(1024,)`` for a single-frame spectrum or
         ``(1, 512, 64)`` / ``(512, 64)`` for a spectrogram (channels first; a 2-D shape
-        means one channel for the conv architecture).
+        means one channel for the conv architecture). ``None`` until the features are
+        known (an experiment's ``model`` section): every other field is validated, the
+        shape checks wait, and :func:`~timbrespace.models.build_model` refuses it.
     latent_dim : int
         Number of latents ``z``.
     architecture : {"mlp", "conv"}
@@ -124,7 +126,7 @@ class VAEConfig:
     structured output representation using deep conditional generative models", 2015.
     """
 
-    input_shape: tuple[int, ...]
+    input_shape: tuple[int, ...] | None = None
     latent_dim: int = 10
     architecture: Literal["mlp", "conv"] = "mlp"
     hidden_sizes: tuple[int, ...] = (400,)
@@ -152,6 +154,8 @@ class VAEConfig:
     def __post_init__(self) -> None:
         for name in _TUPLE_FIELDS:
             value = getattr(self, name)
+            if value is None and name == "input_shape":
+                continue
             if isinstance(value, int):
                 value = (value,)
             try:
@@ -183,7 +187,7 @@ class VAEConfig:
         allowed("objective", OBJECTIVES)
         allowed("activation", ACTIVATIONS)
         allowed("condition_encoding", CONDITION_ENCODINGS)
-        if not self.input_shape or min(self.input_shape) < 1:
+        if self.input_shape is not None and (not self.input_shape or min(self.input_shape) < 1):
             raise ConfigError(
                 f"input_shape={self.input_shape} must be a non-empty tuple of positive integers"
             )
@@ -197,7 +201,7 @@ class VAEConfig:
         if self.linear_skip and self.architecture != "mlp":
             raise ConfigError("linear_skip=True needs architecture='mlp'")
         if self.architecture == "conv":
-            if len(self.input_shape) not in (2, 3):
+            if self.input_shape is not None and len(self.input_shape) not in (2, 3):
                 raise ConfigError(
                     f"input_shape={self.input_shape} must be (height, width) or (channels, height, width) "
                     "for architecture='conv'"
@@ -235,6 +239,8 @@ class VAEConfig:
     @property
     def n_features(self) -> int:
         """Number of scalar features of one item (product of ``input_shape``)."""
+        if self.input_shape is None:
+            raise ConfigError("input_shape is not set: the model's features are not known yet")
         n = 1
         for s in self.input_shape:
             n *= s
@@ -277,8 +283,6 @@ class VAEConfig:
             raise ConfigError(
                 f"unknown model config keys {unknown}; allowed: {', '.join(sorted(known))}"
             )
-        if "input_shape" not in data:
-            raise ConfigError("model config needs input_shape")
         return cls(**data)
 
     def to_json(self) -> str:

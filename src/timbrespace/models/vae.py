@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from timbrespace.errors import ParameterError
+from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models.config import VAEConfig
 from timbrespace.models.layers import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder, mlp
 from timbrespace.models.losses import (
@@ -301,7 +301,14 @@ def build_model(config: VAEConfig, *, seed: int | None = None) -> VAE:
     -------
     VAE
         In training mode, on the CPU; conv models in channels-last memory format.
+
+    Raises
+    ------
+    ConfigError
+        If ``config.input_shape`` is not set.
     """
+    if config.input_shape is None:
+        raise ConfigError("input_shape is not set: give the shape of one item to build the model")
     if seed is None:
         model = VAE(config)
     else:

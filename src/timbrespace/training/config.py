@@ -35,10 +35,9 @@ class TrainConfig:
         Learning rate of the linear paths of a ``linear_skip`` model; ``None``: ``lr``;
         0 keeps them at their start (with ``init="ica"``: the FastICA solution), so that
         only the nonlinear residual learns.
-    beta : float, optional
-        β of the schedule; ``None`` uses the model config's ``beta``.
     beta_schedule : {"constant", "linear", "cyclical"}
-        See :mod:`timbrespace.training.schedules`.
+        How β reaches the model's ``VAEConfig.beta`` (the one place β lives; see
+        :mod:`timbrespace.training.schedules`).
     warmup_steps : int
         Steps of the linear warm-up.
     cycle_steps, cycle_ratio : int, float
@@ -89,7 +88,6 @@ class TrainConfig:
     lr: float = 1e-3
     linear_lr: float | None = None
     weight_decay: float = 0.0
-    beta: float | None = None
     beta_schedule: str = "constant"
     warmup_steps: int = 1000
     cycle_steps: int = 1000
@@ -122,8 +120,6 @@ class TrainConfig:
             raise ConfigError(
                 f"weight_decay={self.weight_decay} and min_delta={self.min_delta} must be >= 0"
             )
-        if self.beta is not None and not self.beta >= 0:
-            raise ConfigError(f"beta={self.beta} must be >= 0")
         if self.beta_schedule not in BETA_SCHEDULES:
             raise ConfigError(
                 f"beta_schedule={self.beta_schedule!r} is not allowed: one of {', '.join(BETA_SCHEDULES)}"
@@ -157,6 +153,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
+        if "beta" in data:
+            raise ConfigError("beta belongs to the model (model.beta); the β schedule rises to it")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

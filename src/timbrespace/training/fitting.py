@@ -25,14 +25,14 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-from torch.utils.data import DataLoader, TensorDataset
 
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models import VAEConfig, build_model
+from timbrespace.training.batches import ItemBatches
 from timbrespace.training.checkpoint import load_checkpoint, load_model_config, load_tensors
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
 from timbrespace.training.linear import linear_start
-from timbrespace.training.module import VAEModule
+from timbrespace.training.module import TrainingArrays, VAEModule
 from timbrespace.training.schedules import make_beta_schedule
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
 
@@ -80,11 +80,13 @@ def _as_labels(c: Any, name: str, n: int, config: VAEConfig) -> np.ndarray | Non
     return c.astype(np.int64)
 
 
-def _tensor_dataset(x: np.ndarray, c: np.ndarray | None) -> TensorDataset:
-    tensors = [torch.from_numpy(np.ascontiguousarray(x))]
-    if c is not None:
-        tensors.append(torch.from_numpy(c))
-    return TensorDataset(*tensors)
+def _arrays(
+    x_train: np.ndarray, c_train: np.ndarray | None, x_valid: np.ndarray | None, c_valid: np.ndarray | None
+) -> TrainingArrays:
+    def tensor(a: np.ndarray | None) -> torch.Tensor | None:
+        return None if a is None else torch.from_numpy(np.ascontiguousarray(a))
+
+    return TrainingArrays(tensor(x_train), tensor(c_train), tensor(x_valid), tensor(c_valid))  # type: ignore[arg-type]
 
 
 def find_last_checkpoint(out_dir: str | Path) -> Path | None:
@@ -174,8 +176,9 @@ def fit(
     Notes
     -----
     Same inputs and ``seed`` give identical weights and history: the weights are
-    initialised under ``seed`` (global RNG forked and restored), the DataLoader shuffles
-    with its own generator and the reparameterisation noise comes from another;
+    initialised under ``seed`` (global RNG forked and restored), the items are shuffled
+    with their own generator (:mod:`timbrespace.training.batches`, the same order a
+    shuffling ``DataLoader`` draws) and the reparameterisation noise comes from another;
     Lightning runs with ``deterministic=True``; the global deterministic flag and thread
     count are restored on exit.
     """
@@ -188,10 +191,9 @@ def fit(
         c_valid = _as_labels(c_valid, "c_valid", x_valid.shape[0], model_config)
     out_dir = Path(out_dir)
     checkpoint_dir = out_dir / "checkpoints"
-    beta = model_config.beta if train_config.beta is None else train_config.beta
     schedule = make_beta_schedule(
         train_config.beta_schedule,
-        beta,
+        model_config.beta,
         warmup_steps=train_config.warmup_steps,
         cycle_steps=train_config.cycle_steps,
         cycle_ratio=train_config.cycle_ratio,
@@ -201,18 +203,10 @@ def fit(
     resume_state: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None
     last = find_last_checkpoint(out_dir) if resume else None
     if last is not None:
-        saved = load_model_config(last)
-        if saved != model_config:
-            raise ConfigError(
-                f"cannot resume {last}: it holds a different model config ({saved}) than requested"
-            )
-        model = load_checkpoint(last).train()
-        tensors = load_tensors(last / "training_state.safetensors")
-        meta = json.loads((last / "training_state.json").read_text())
+        model, tensors, meta = _resume_from(last, model_config)
         schedule.load_state_dict(meta["schedule"])
         loader_generator.set_state(tensors["rng.loader"])
         resume_state = (tensors, meta)
-        log.info("resuming %s at epoch %d", last, meta["epoch"])
         if meta["epoch"] >= train_config.epochs or meta.get("stop_reason"):
             return _result(
                 model,
@@ -226,52 +220,62 @@ def fit(
             linear_start(model, x_train, train_config.init, seed=train_config.seed)
     start_epoch = resume_state[1]["epoch"] if resume_state is not None else 0
 
-    train_loader = DataLoader(
-        _tensor_dataset(x_train, c_train),
-        batch_size=train_config.batch_size,
-        shuffle=True,
-        generator=loader_generator,
-        num_workers=0,
-    )
-    valid_loader = None
-    if x_valid is not None:
-        valid_loader = DataLoader(
-            _tensor_dataset(x_valid, c_valid), batch_size=train_config.batch_size, num_workers=0
-        )
     module = VAEModule(
         model,
         train_config,
         schedule,
+        _arrays(x_train, c_train, x_valid, c_valid),
         checkpoint_dir=checkpoint_dir,
         loader_generator=loader_generator,
         resume=resume_state,
     )
+    world = lambda: (module.global_rank, module.trainer.world_size)  # noqa: E731  # known once fitting
+    train_batches = ItemBatches(len(x_train), train_config.batch_size, generator=loader_generator, world=world)
+    valid_batches = None if x_valid is None else ItemBatches(len(x_valid), train_config.batch_size, world=world)
     atomic_write_text(out_dir / "train_config.json", train_config.to_json() + "\n")
     with _torch_settings(train_config.num_threads):
-        trainer = L.Trainer(
-            max_epochs=train_config.epochs - start_epoch,
-            accelerator=train_config.accelerator,
-            devices=train_config.devices,
-            strategy=_strategy(train_config),
-            deterministic=True,
-            logger=[
-                TensorBoardLogger(out_dir / "logs", name="tensorboard", default_hp_metric=False),
-                CSVLogger(out_dir / "logs", name="csv"),
-            ],
-            enable_checkpointing=False,
-            enable_progress_bar=train_config.enable_progress_bar,
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
-            log_every_n_steps=1,  # the module logs itself, every train_config.log_every_n_steps
-            default_root_dir=out_dir,
-            callbacks=list(callbacks),
-        )
-        trainer.fit(module, train_loader, valid_loader)
+        trainer = _trainer(train_config, out_dir, train_config.epochs - start_epoch, callbacks)
+        trainer.fit(module, train_batches, valid_batches)
     model = module.model.cpu().eval()
     if trainer.is_global_zero:
         atomic_write_json(out_dir / "history.json", [r.to_dict() for r in module.history])
     return _result(
         model, module.history, checkpoint_dir, module.stop_reason, global_rank=trainer.global_rank
+    )
+
+
+def _resume_from(last: Path, model_config: VAEConfig) -> tuple[Any, dict[str, torch.Tensor], dict[str, Any]]:
+    """The model, training-state tensors and metadata of checkpoint folder ``last``."""
+    saved = load_model_config(last)
+    if saved != model_config:
+        raise ConfigError(f"cannot resume {last}: it holds a different model config ({saved}) than requested")
+    model = load_checkpoint(last).train()
+    tensors = load_tensors(last / "training_state.safetensors")
+    meta = json.loads((last / "training_state.json").read_text())
+    log.info("resuming %s at epoch %d", last, meta["epoch"])
+    return model, tensors, meta
+
+
+def _trainer(train_config: TrainConfig, out_dir: Path, max_epochs: int, callbacks: Sequence[L.Callback]) -> L.Trainer:
+    """The Lightning Trainer of :func:`fit`: deterministic, logging to TensorBoard and CSV."""
+    return L.Trainer(
+        max_epochs=max_epochs,
+        accelerator=train_config.accelerator,
+        devices=train_config.devices,
+        strategy=_strategy(train_config),
+        deterministic=True,
+        logger=[
+            TensorBoardLogger(out_dir / "logs", name="tensorboard", default_hp_metric=False),
+            CSVLogger(out_dir / "logs", name="csv"),
+        ],
+        enable_checkpointing=False,
+        enable_progress_bar=train_config.enable_progress_bar,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        use_distributed_sampler=False,  # ItemBatches shards the items itself
+        log_every_n_steps=1,  # the module logs itself, every train_config.log_every_n_steps
+        default_root_dir=out_dir,
+        callbacks=list(callbacks),
     )
 
 

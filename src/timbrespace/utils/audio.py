@@ -1,7 +1,7 @@
 """Audio files: reading as mono float32 (resampled on request), and the one peak-safe writer.
 
-Everything timbrespace decodes, inverts or renders for a listener goes through
-:func:`write_audio`: the file's suffix picks the format, non-finite samples are refused,
+Dataset items are stored bit-exact by :func:`encode_audio`. Everything timbrespace
+decodes, inverts or renders for a listener goes through :func:`write_audio`: the file's suffix picks the format, non-finite samples are refused,
 and a peak above full scale is scaled down with a warning instead of clipping.
 """
 
@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from scipy.io import wavfile
 
 from timbrespace.errors import AudioError, ParameterError
 
-__all__ = ["AUDIO_FORMATS", "audio_format_for", "read_mono", "write_audio"]
+__all__ = ["AUDIO_FORMATS", "audio_format_for", "encode_audio", "read_mono", "write_audio"]
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +141,17 @@ def read_mono(path: str | os.PathLike[str], *, sample_rate: int | None = None) -
         y = librosa.resample(y, orig_sr=sr, target_sr=sample_rate).astype(np.float32)
         sr = sample_rate
     return np.ascontiguousarray(y, dtype=np.float32), int(sr)
+
+
+def encode_audio(audio: np.ndarray, sample_rate: int, suffix: str) -> bytes:
+    """Encode one mono item as float32 WAV or 24-bit FLAC, the same bytes on every run.
+
+    libsndfile's float WAV carries a PEAK chunk stamped with the wall-clock time, so two
+    runs would differ; scipy's WAV writer has no such chunk. No clipping is applied.
+    """
+    buf = io.BytesIO()
+    if suffix.lower() == ".flac":
+        sf.write(buf, np.asarray(audio, np.float32), sample_rate, format="FLAC", subtype="PCM_24")
+    else:
+        wavfile.write(buf, sample_rate, np.asarray(audio, np.float32))
+    return buf.getvalue()

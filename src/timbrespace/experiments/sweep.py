@@ -25,30 +25,28 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from timbrespace.errors import ParameterError
+from timbrespace.analysis import BASELINE_METHODS, fit_linear_baseline, reference_latents
+from timbrespace.datasets import Dataset
+from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.experiments.train import MODELS, fit_dataset, model_config_for, open_features
+from timbrespace.metrics import evaluate_representation
 from timbrespace.models import VAEConfig
-from timbrespace.training.config import INIT_METHODS, TrainConfig
-from timbrespace.training.dataset_training import train_on_dataset
-from timbrespace.training.linear import BASELINE_METHODS, fit_linear_baseline
+from timbrespace.training import TrainConfig
+from timbrespace.training.config import INIT_METHODS
 from timbrespace.utils.atomic import atomic_path, atomic_write_text
-
-if TYPE_CHECKING:
-    from timbrespace.datasets.dataset import Dataset
 
 __all__ = [
     "SweepRow",
     "sweep",
+    "sweep_dataset",
+    "check_sweep_grid",
     "linear_baselines",
-    "fit_linear_baseline",
     "score_latents",
-    "active_latents",
     "plot_sweep",
     "METRIC_COLUMNS",
-    "BASELINE_METHODS",
 ]
 
 log = logging.getLogger(__name__)
@@ -94,8 +92,8 @@ class SweepRow:
     init: str = "random"
 
 
-def _split_masks(split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    n = split.shape[0]
+def _split_masks(split: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test masks from split labels (``test``, else ``valid``; all items without labels)."""
     train = split == "train" if split.size else np.ones(n, bool)
     for name in ("test", "valid"):
         test = split == name if split.size else np.zeros(n, bool)
@@ -112,9 +110,12 @@ def score_latents(
     random_state: int = 0,
     dci_estimator: str = "gbt",
 ) -> dict[str, float]:
-    """MIG, DCI (disentanglement, completeness, test informativeness), SAP, modularity and
-    ``mig_ica``: MIG after an unsupervised ICA re-alignment of the active latents
-    (:func:`timbrespace.analysis.align_latents`; an analysis, not the model's own axes).
+    """The sweep's columns of :func:`timbrespace.metrics.evaluate_representation`.
+
+    MIG and modularity on all items; DCI (disentanglement, completeness, test
+    informativeness) and SAP fitted on ``train`` and scored on ``test``; ``mig_ica``: MIG
+    after an unsupervised ICA re-alignment of the active latents
+    (:func:`timbrespace.analysis.reference_latents`; an analysis, not the model's own axes).
 
     Parameters
     ----------
@@ -126,62 +127,73 @@ def score_latents(
     Returns
     -------
     dict
-        One float per name of ``METRIC_COLUMNS``; ``nan`` where a metric raised
+        One float per name of ``METRIC_COLUMNS``; ``nan`` where a metric is undefined
         (e.g. modularity with one factor).
     """
-    from timbrespace.metrics import dci, mig, modularity, sap
-
-    train, test = _split_masks(split)
-    scores = dict.fromkeys(METRIC_COLUMNS, float("nan"))
-    jobs = {
-        "mig": lambda: {"mig": mig(latents, factors).score},
-        "modularity": lambda: {"modularity": modularity(latents, factors).score},
-        "mig_ica": lambda: {"mig_ica": _mig_ica(latents, factors, random_state)},
-        "sap": lambda: {
-            "sap": sap(latents[train], factors[train], latents[test], factors[test]).score
-        },
-        "dci": lambda: _dci(
-            dci(
-                latents[train],
-                factors[train],
-                latents[test],
-                factors[test],
-                random_state=random_state,
-                estimator=dci_estimator,
-            )
-        ),  # type: ignore[arg-type]
-    }
-    for name, job in jobs.items():
-        try:
-            scores.update(job())
-        except Exception as exc:  # a metric undefined for this dataset must not lose the run
-            log.warning("%s not computed: %s", name, exc)
-    return scores
-
-
-def _mig_ica(latents: np.ndarray, factors: np.ndarray, random_state: int) -> float:
-    from timbrespace.analysis import align_active_latents
-    from timbrespace.metrics import mig
-
-    return mig(align_active_latents(latents, "ica", random_state=random_state), factors).score
-
-
-def active_latents(latents: np.ndarray, *, threshold: float = 0.01) -> int:
-    """Number of active units: latents whose posterior mean varies across items, ``Var_x(mu) > threshold``.
-
-    References
-    ----------
-    Burda, Grosse & Salakhutdinov, "Importance weighted autoencoders", ICLR 2016, sec. 5.2.
-    """
-    return int((np.var(np.asarray(latents, dtype=np.float64), axis=0) > threshold).sum())
-
-
-def _dci(result: object) -> dict[str, float]:
+    train, test = _split_masks(np.asarray(split), len(latents))
+    scores = evaluate_representation(
+        latents,
+        factors,
+        train=train,
+        test=test,
+        metrics=("mig", "dci", "sap", "modularity"),
+        references=reference_latents(latents, align="ica", random_state=random_state),
+        random_state=random_state,
+        dci_estimator=dci_estimator,  # type: ignore[arg-type]
+        on_error="warn",
+    )
+    nan = float("nan")
+    d = scores.dci
     return {
-        "dci_disentanglement": result.disentanglement,  # type: ignore[attr-defined]
-        "dci_completeness": result.completeness,  # type: ignore[attr-defined]
-        "dci_informativeness": result.informativeness_test,  # type: ignore[attr-defined]
+        "mig": scores.mig.score if scores.mig is not None else nan,
+        "dci_disentanglement": d.disentanglement if d is not None else nan,
+        "dci_completeness": d.completeness if d is not None else nan,
+        "dci_informativeness": d.informativeness_test if d is not None else nan,
+        "sap": scores.sap.score if scores.sap is not None else nan,
+        "modularity": scores.modularity.score if scores.modularity is not None else nan,
+        "mig_ica": scores.aligned.score if scores.aligned is not None else nan,
+        "n_active_latents": scores.n_active,
     }
+
+
+def check_sweep_grid(
+    models: Sequence[str | VAEConfig],
+    *,
+    betas: Sequence[float],
+    seeds: Sequence[int],
+    inits: Sequence[str],
+    baselines: Sequence[str],
+) -> None:
+    """Refuse a grid a sweep cannot run, before anything is trained or written.
+
+    Raises
+    ------
+    ParameterError
+        An empty grid, an unknown init or baseline, a conditional model (``cvae``,
+        ``condition_classes``), or an ICA/PCA start for a conv model.
+    """
+    if not models or not betas or not seeds or not inits:
+        raise ParameterError("models, betas, seeds and inits must each hold at least one value")
+    bad_inits = sorted(set(inits) - set(INIT_METHODS))
+    if bad_inits:
+        raise ParameterError(f"inits {bad_inits} not allowed; choose from {', '.join(INIT_METHODS)}")
+    unknown = sorted(set(baselines) - set(BASELINE_METHODS))
+    if unknown:
+        raise ParameterError(f"baselines {unknown} unknown; choose from {', '.join(BASELINE_METHODS)}")
+    names = [m for m in models if isinstance(m, str)]
+    unknown_models = sorted(set(names) - set(MODELS))
+    if unknown_models:
+        raise ParameterError(f"models {unknown_models} not allowed; choose from {', '.join(MODELS)}")
+    configs = [m for m in models if isinstance(m, VAEConfig)]
+    if "cvae" in names or any(c.is_conditional for c in configs):
+        raise ParameterError(
+            "a sweep scores disentanglement: conditional models (cvae, condition_classes) are not allowed"
+        )
+    if any(i != "random" for i in inits) and any(c.architecture != "mlp" for c in configs):
+        raise ParameterError(
+            "inits ica/pca start the linear paths of an MLP model (linear_skip); "
+            "they do not apply to architecture conv"
+        )
 
 
 def sweep(
@@ -210,11 +222,11 @@ def sweep(
         One per model (objective); their ``beta`` is replaced by each of ``betas``.
         Conditional configs are refused (they see the factors).
     betas : sequence of float
-        β values.
+        β values (the models' ``beta``: the one place β lives).
     seeds : sequence of int
         Training seeds (``train_config.seed`` is replaced).
     train_config : TrainConfig
-        Shared training settings (its ``beta`` must be ``None``).
+        Shared training settings.
     out_dir : path-like
         Sweep folder.
     dci_estimator : {"gbt", "hist"}
@@ -236,32 +248,9 @@ def sweep(
     Raises
     ------
     ParameterError
-        Empty grid, a conditional model, ``train_config.beta`` set, an unknown
-        baseline or init, or a linear start for a conv model.
+        As :func:`check_sweep_grid`.
     """
-    if not model_configs or not betas or not seeds or not inits:
-        raise ParameterError(
-            "model_configs, betas, seeds and inits must each hold at least one value"
-        )
-    bad_inits = sorted(set(inits) - set(INIT_METHODS))
-    if bad_inits:
-        raise ParameterError(f"inits {bad_inits} unknown; choose from {list(INIT_METHODS)}")
-    if any(i != "random" for i in inits) and any(c.architecture != "mlp" for c in model_configs):
-        raise ParameterError(
-            "inits ica/pca start the linear paths of an MLP model (linear_skip); "
-            "they do not apply to architecture conv"
-        )
-    if any(c.is_conditional for c in model_configs):
-        raise ParameterError(
-            "a sweep scores disentanglement: conditional models (condition_classes) are not allowed"
-        )
-    if train_config.beta is not None:
-        raise ParameterError(
-            f"train_config.beta={train_config.beta} must be None in a sweep (betas sets it)"
-        )
-    unknown = sorted(set(baselines) - set(BASELINE_METHODS))
-    if unknown:
-        raise ParameterError(f"baselines {unknown} unknown; choose from {list(BASELINE_METHODS)}")
+    check_sweep_grid(model_configs, betas=betas, seeds=seeds, inits=inits, baselines=baselines)
     out_dir = Path(out_dir)
     rows: list[SweepRow] = []
     if baselines:
@@ -280,18 +269,16 @@ def sweep(
         label = config.objective if init == "random" else f"{config.objective}+{init}"
         name = f"{label.replace('+', '-')}-beta{beta:g}-seed{seed}"
         run = out_dir / name
-        model_config = dataclasses.replace(
-            config, beta=float(beta), linear_skip=config.linear_skip or init != "random"
-        )
-        tc = dataclasses.replace(train_config, seed=int(seed), init=init)
         if not (run / "latents.npz").is_file():
             log.info("sweep: training %s", name)
             start = time.perf_counter()
-            train_on_dataset(
+            fit_dataset(
                 dataset,
                 features=features,
-                model_config=model_config,
-                train_config=tc,
+                model_config=dataclasses.replace(
+                    config, beta=float(beta), linear_skip=config.linear_skip or init != "random"
+                ),
+                train_config=dataclasses.replace(train_config, seed=int(seed), init=init),
                 out_dir=run,
                 resume=True,
             )
@@ -301,6 +288,78 @@ def sweep(
     if plot:
         plot_sweep(rows, out_dir / "sweep.png")
     return tuple(rows)
+
+
+def sweep_dataset(
+    source: str | Path,
+    *,
+    out_dir: str | Path,
+    features: str | None = None,
+    models: Sequence[str] = ("beta_vae",),
+    betas: Sequence[float] = (1.0, 2.0, 4.0, 8.0),
+    seeds: Sequence[int] = (0, 1, 2),
+    inits: Sequence[str] = ("random",),
+    baselines: Sequence[str] = BASELINE_METHODS,
+    model_options: dict[str, object] | None = None,
+    train_config: TrainConfig | None = None,
+    dci_estimator: str = "gbt",
+) -> tuple[SweepRow, ...]:
+    """A sweep over named models on a dataset, or on an experiment's dataset: what
+    ``timbrespace sweep`` runs.
+
+    Parameters
+    ----------
+    source : path-like or str
+        A dataset folder with stored features, or an experiment (YAML or built-in name)
+        whose dataset and features are made (resumably) under ``out_dir/dataset``.
+    out_dir : path-like
+        Sweep folder.
+    features : str, optional
+        Feature set name (default: the only one).
+    models : sequence of str
+        Model names of :data:`timbrespace.experiments.train.MODELS` but ``cvae``.
+    betas, seeds, inits, baselines, dci_estimator :
+        As :func:`sweep`.
+    model_options : dict, optional
+        Shared ``VAEConfig`` fields and ``architecture`` (:func:`~timbrespace.experiments.train.model_config_for`).
+    train_config : TrainConfig, optional
+
+    Returns
+    -------
+    tuple of SweepRow
+
+    Raises
+    ------
+    ParameterError, ConfigError
+        A bad grid or option, before an experiment's dataset is generated.
+    DatasetError
+        Missing dataset or features.
+    """
+    check_sweep_grid(list(models), betas=betas, seeds=seeds, inits=inits, baselines=baselines)
+    options = dict(model_options or {})
+    if any(i != "random" for i in inits) and options.get("architecture", "auto") not in ("auto", "mlp"):
+        raise ParameterError("inits ica/pca start the linear paths of an MLP model: use architecture mlp")
+    if not (Path(source) / "dataset.json").is_file():
+        source, features = _experiment_dataset(str(source), Path(out_dir))
+    ds, features = open_features(source, features)
+    configs = [model_config_for(ds, features, name, **options) for name in models]
+    return sweep(ds, features=features, model_configs=configs, betas=betas, seeds=seeds,
+                 train_config=train_config or TrainConfig(), out_dir=out_dir,
+                 dci_estimator=dci_estimator, baselines=baselines, inits=inits)
+
+
+def _experiment_dataset(experiment: str, out: Path) -> tuple[Path, str]:
+    """Generate an experiment's dataset and features under ``out/dataset`` (resumable)."""
+    from timbrespace.datasets import generate_dataset
+    from timbrespace.experiments.config import load_experiment_config
+    from timbrespace.features import compute_dataset_features
+
+    cfg = load_experiment_config(experiment)
+    if cfg.dataset is None:
+        raise DatasetError(f"{experiment}: the experiment has no dataset section to generate")
+    ds = generate_dataset(cfg.dataset, out / "dataset", progress=True)
+    name = compute_dataset_features(ds, cfg.features, name="run_features")
+    return ds.root, name
 
 
 def linear_baselines(
@@ -315,9 +374,8 @@ def linear_baselines(
     """Score PCA and FastICA of the flattened features with the sweep's metrics (no VAE).
 
     Both are fitted on the ``train`` split (all items when there is none) and applied
-    to every item, as a VAE is trained on ``train`` and encodes everything. ICA is
-    FastICA (logcosh contrast) on the PCA scores, i.e. on the same ``n_components``-
-    dimensional principal subspace, so it only rotates what PCA keeps.
+    to every item, as a VAE is trained on ``train`` and encodes everything
+    (:func:`timbrespace.analysis.fit_linear_baseline`).
 
     Parameters
     ----------
@@ -345,16 +403,7 @@ def linear_baselines(
     ------
     DatasetError
         If the feature set ``features`` is not stored in ``dataset``.
-
-    References
-    ----------
-    Hyvärinen & Oja, "Independent component analysis: algorithms and applications",
-    Neural Networks 13, 2000 (FastICA). Rolinek, Zietlow & Martius, "Variational
-    autoencoders pursue PCA directions (by accident)", CVPR 2019 (why PCA is the
-    VAE's reference).
     """
-    from timbrespace.errors import DatasetError
-
     x = dataset.load_features(features).reshape(len(dataset), -1)
     try:
         train_idx = dataset.split_indices("train")
@@ -363,12 +412,7 @@ def linear_baselines(
     if train_idx.size == 0:
         train_idx = np.arange(len(dataset))
     k = int(min(n_components, train_idx.size, x.shape[1]))
-    factors = dataset.factor_codes
-    split = (
-        dataset.metadata["split"].astype(str).to_numpy()
-        if "split" in dataset.metadata
-        else np.array([])
-    )
+    split = dataset.metadata["split"].astype(str).to_numpy() if "split" in dataset.metadata else np.array([])
     seeds = [int(s) for s in seeds] or [0]
     rows: list[SweepRow] = []
     for method in methods:
@@ -380,24 +424,15 @@ def linear_baselines(
                 log.warning("linear baseline %s skipped: %s", method, exc)
                 break
             fit_time_s = time.perf_counter() - start
-            scores = score_latents(
-                latents, factors, split, random_state=seed, dci_estimator=dci_estimator
-            )
-            rows.append(
-                SweepRow(
-                    model=method,
-                    beta=float("nan"),
-                    seed=seed,
-                    run=method if method == "pca" else f"{method}-seed{seed}",
-                    epochs=0,
-                    train_loss=float("nan"),
-                    val_loss=float("nan"),
-                    train_time_s=fit_time_s,
-                    **{name: float(scores[name]) for name in METRIC_COLUMNS},
-                    n_active_latents=active_latents(latents),
-                    init="none",
-                )
-            )
+            scores = score_latents(latents, dataset.factor_codes, split, random_state=seed,
+                                   dci_estimator=dci_estimator)
+            rows.append(SweepRow(
+                model=method, beta=float("nan"), seed=seed,
+                run=method if method == "pca" else f"{method}-seed{seed}",
+                epochs=0, train_loss=float("nan"), val_loss=float("nan"), train_time_s=fit_time_s,
+                **{name: float(scores[name]) for name in METRIC_COLUMNS},
+                n_active_latents=int(scores["n_active_latents"]), init="none",
+            ))
     return tuple(rows)
 
 
@@ -407,20 +442,11 @@ def _row(
     import json
 
     with np.load(run / "latents.npz") as data:
-        n_active = active_latents(data["latents"])
-        scores = score_latents(
-            data["latents"],
-            data["factors"],
-            data["split"],
-            random_state=seed,
-            dci_estimator=dci_estimator,
-        )
-    history = (
-        json.loads((run / "history.json").read_text()) if (run / "history.json").is_file() else []
-    )
+        scores = score_latents(data["latents"], data["factors"], data["split"], random_state=seed,
+                               dci_estimator=dci_estimator)
+    history = json.loads((run / "history.json").read_text()) if (run / "history.json").is_file() else []
     last = history[-1] if history else {}
     time_path = run / "train_time_s.txt"
-    train_time_s = float(time_path.read_text()) if time_path.is_file() else float("nan")
     val = last.get("val_loss")
     return SweepRow(
         model=model,
@@ -430,9 +456,9 @@ def _row(
         epochs=len(history),
         train_loss=float(last.get("train_loss", np.nan)),
         val_loss=float("nan") if val is None else float(val),
-        train_time_s=train_time_s,
+        train_time_s=float(time_path.read_text()) if time_path.is_file() else float("nan"),
         **{k: float(scores[k]) for k in METRIC_COLUMNS},
-        n_active_latents=n_active,
+        n_active_latents=int(scores["n_active_latents"]),
         init=init,
     )
 
@@ -446,45 +472,15 @@ def _write_table(rows: list[SweepRow], path: Path) -> None:
 
 
 def plot_sweep(rows: Sequence[SweepRow], path: str | Path) -> Path:
-    """Every metric against β (log2 axis), mean ± std over seeds, one line per model.
+    """Every metric against β (log2 axis), mean ± std over seeds, one line per model
+    (:func:`timbrespace.analysis.sweep_figure`); linear-baseline rows are horizontal
+    lines at their mean over seeds. Written atomically to ``path``."""
+    import pandas as pd
 
-    Linear-baseline rows (:func:`linear_baselines`) are drawn as horizontal lines at
-    their mean over seeds.
-    """
-    import matplotlib
+    from timbrespace.analysis import sweep_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 4, figsize=(15, 6.5), sharex=True)
-    baseline_rows = [r for r in rows if r.model in BASELINE_METHODS]
-    rows = [r for r in rows if r.model not in BASELINE_METHODS]
-    models = sorted({r.model for r in rows})
-    for ax in axes.flat[len(METRIC_COLUMNS) :]:
-        ax.set_visible(False)
-    for ax, metric in zip(axes.flat, METRIC_COLUMNS, strict=False):
-        for model in models:
-            betas = sorted({r.beta for r in rows if r.model == model})
-            values = [
-                [getattr(r, metric) for r in rows if r.model == model and r.beta == b]
-                for b in betas
-            ]
-            mean = [np.nanmean(v) if np.isfinite(v).any() else np.nan for v in values]
-            std = [np.nanstd(v) if np.isfinite(v).any() else np.nan for v in values]
-            ax.errorbar(betas, mean, yerr=std, marker="o", capsize=3, label=model)
-        for style, method in zip((":", "--"), BASELINE_METHODS, strict=True):
-            values = [getattr(r, metric) for r in baseline_rows if r.model == method]
-            if values and np.isfinite(values).any():
-                ax.axhline(
-                    np.nanmean(values), color="0.3", ls=style, lw=1, label=f"{method} (linear)"
-                )
-        ax.set_xscale("log", base=2)
-        ax.set_title(metric)
-        ax.set_xlabel("beta")
-        ax.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=8)
-    fig.tight_layout()
+    fig = sweep_figure(pd.DataFrame([dataclasses.asdict(r) for r in rows]), METRIC_COLUMNS,
+                       baselines=BASELINE_METHODS)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110)
-    plt.close(fig)
     return Path(path)

@@ -1,74 +1,22 @@
-"""Linear baselines of a sweep: PCA and FastICA scored with the sweep's metrics."""
+"""Sweeps: the grid check, the linear-baseline rows, the figure."""
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.analysis.test_baselines import _mixed_grid
 from timbrespace.errors import ParameterError
-from timbrespace.metrics import mig
-from timbrespace.models import VAEConfig
-from timbrespace.training import TrainConfig
-from timbrespace.training.sweep import (
+from timbrespace.experiments.sweep import (
     METRIC_COLUMNS,
     SweepRow,
-    fit_linear_baseline,
     plot_sweep,
     sweep,
 )
-
-
-def _mixed_grid(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Four uniform grid factors (6 levels each) mixed linearly into 40 features.
-
-    The mixing columns share one direction (cosines about 0.6), so principal
-    components mix the factors; independent components recover them up to order,
-    sign and scale.
-    """
-    rng = np.random.default_rng(seed)
-    codes = np.array(list(itertools.product(range(6), repeat=4)))
-    mixing = 0.8 * rng.normal(size=(40, 1)) + 0.6 * rng.normal(size=(40, 4))
-    x = ((codes - 2.5) * np.array([1.0, 1.5, 2.0, 2.5])) @ mixing.T
-    return x + 0.01 * rng.normal(size=x.shape), codes
-
-
-def test_ica_recovers_linearly_mixed_factors_and_pca_does_not() -> None:
-    x, codes = _mixed_grid()
-    ica = mig(fit_linear_baseline(x, "ica", 4, random_state=0), codes)
-    pca = mig(fit_linear_baseline(x, "pca", 4), codes)
-    assert ica.score > 0.95 and min(ica.per_factor) > 0.9
-    assert pca.score < 0.4
-
-
-def test_baseline_is_fitted_on_the_train_rows_and_projects_every_row() -> None:
-    x, codes = _mixed_grid()
-    train = np.arange(0, len(x), 2)
-    latents = fit_linear_baseline(x, "ica", 4, train=train, random_state=1)
-    assert latents.shape == (len(x), 4) and latents.dtype == np.float64
-    assert mig(latents, codes).score > 0.9
-    # PCA fitted on the train rows: its scores there are centred on the train mean
-    pca = fit_linear_baseline(x, "pca", 4, train=train)
-    np.testing.assert_allclose(pca[train].mean(axis=0), 0.0, atol=1e-9)
-    assert np.abs(pca[1::2].mean(axis=0)).max() > 1e-6
-
-
-def test_baseline_is_deterministic() -> None:
-    x, _ = _mixed_grid()
-    first = fit_linear_baseline(x, "ica", 3, random_state=2)
-    np.testing.assert_array_equal(first, fit_linear_baseline(x, "ica", 3, random_state=2))
-
-
-@pytest.mark.parametrize(
-    ("method", "k", "message"),
-    [("nmf", 2, "method='nmf' unknown"), ("pca", 0, "n_components=0"), ("ica", 41, "1..40")],
-)
-def test_bad_baseline_settings_name_the_problem(method: str, k: int, message: str) -> None:
-    x, _ = _mixed_grid()
-    with pytest.raises(ParameterError, match=message):
-        fit_linear_baseline(x, method, k)
+from timbrespace.models import VAEConfig
+from timbrespace.training import TrainConfig
 
 
 def test_sweep_refuses_an_unknown_baseline_before_training(tmp_path: Path) -> None:
@@ -125,7 +73,7 @@ def test_a_baseline_that_cannot_be_fitted_is_left_out(
     """Three training items and three components: PCA fits, ICA cannot (needs n > k)."""
     import pandas as pd
 
-    from timbrespace.training.sweep import linear_baselines
+    from timbrespace.experiments.sweep import linear_baselines
 
     x, codes = _mixed_grid()
 

@@ -1,0 +1,401 @@
+"""Train one VAE on a stored dataset feature set: what ``timbrespace train`` runs.
+
+:func:`train_dataset` picks the model from its name (``beta_vae``, ``annealed_vae``,
+``tcvae``, ``factorvae``, ``cvae``) and the features' shape, trains it with
+:func:`~timbrespace.training.fit` (:func:`fit_dataset`), encodes every item and scores
+the latents with :func:`~timbrespace.metrics.evaluate_representation`. The run folder::
+
+    RUN/
+      run.json          the run card (kind "train")
+      metrics.json      the scores (MIG, active latents) and the training summary
+      latents.npz       latents (posterior means), logvar, factors, split, factor_names
+      checkpoints/, logs/, history.json, train_config.json   (from fit)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from timbrespace.datasets import Dataset
+from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.experiments.runs import write_run_card
+from timbrespace.metrics import RepresentationScores, evaluate_representation
+from timbrespace.models import VAEConfig
+from timbrespace.training import TrainConfig, TrainResult, encode_array
+from timbrespace.utils.atomic import atomic_path, atomic_write_json
+
+__all__ = [
+    "MODELS",
+    "DatasetFit",
+    "TrainRunResult",
+    "condition_classes_for",
+    "feature_shape",
+    "fit_dataset",
+    "model_config_for",
+    "open_features",
+    "train_dataset",
+]
+
+log = logging.getLogger(__name__)
+
+MODELS: dict[str, str] = {
+    "beta_vae": "beta_vae",
+    "annealed_vae": "annealed",
+    "tcvae": "tcvae",
+    "factorvae": "factorvae",
+    "cvae": "beta_vae",
+}
+"""Model names of ``train`` and ``sweep`` and the objective each trains (``cvae``: a
+β-VAE conditioned on factors)."""
+
+
+def open_features(dataset: Dataset | str | Path, features: str | None) -> tuple[Dataset, str]:
+    """Open a dataset and pick its feature set (the only one when ``features`` is ``None``).
+
+    Raises
+    ------
+    DatasetError
+        Missing dataset, or no single feature set to default to.
+    """
+    ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
+    if features is None:
+        names = ds.feature_names()
+        if len(names) != 1:
+            raise DatasetError(
+                f"{ds.root}: choose the features among: {', '.join(names) or 'none (run features)'}"
+            )
+        features = names[0]
+    return ds, features
+
+
+def feature_shape(dataset: Dataset, features: str) -> tuple[int, ...]:
+    """Shape of one item of feature set ``features`` (the model's ``input_shape``)."""
+    return tuple(int(s) for s in dataset.load_features(features, [0]).shape[1:])
+
+
+def condition_classes_for(dataset: Dataset, factors: Sequence[str]) -> tuple[int, ...]:
+    """Number of levels of each named factor (a conditional VAE's ``condition_classes``).
+
+    Raises
+    ------
+    ParameterError
+        For a name that is not a factor of the dataset.
+    """
+    specs = {f.name: f for f in dataset.factors}
+    unknown = [name for name in factors if name not in specs]
+    if unknown:
+        raise ParameterError(
+            f"condition factors {unknown} are not factors of {dataset.root}: {', '.join(specs)}"
+        )
+    codes = dataset.factor_codes
+    names = dataset.factor_names
+    return tuple(
+        max(specs[name].n_levels, int(codes[:, names.index(name)].max()) + 1, 2) for name in factors
+    )
+
+
+def model_config_for(
+    dataset: Dataset,
+    features: str,
+    model: str = "beta_vae",
+    *,
+    condition_factors: Sequence[str] = (),
+    architecture: str = "auto",
+    **fields: Any,
+) -> VAEConfig:
+    """The :class:`~timbrespace.models.VAEConfig` of a named model on a dataset's features.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    features : str
+        Feature set; its item shape is the model's ``input_shape``.
+    model : str
+        One of :data:`MODELS`.
+    condition_factors : sequence of str
+        Factors a ``cvae`` is conditioned on (their levels give ``condition_classes``).
+    architecture : {"auto", "mlp", "conv"}
+        ``auto``: conv for 2-D features, MLP for 1-D.
+    **fields
+        Other ``VAEConfig`` fields (``latent_dim``, ``hidden_sizes``, ``beta``, ...).
+
+    Raises
+    ------
+    ParameterError
+        Unknown model, or ``linear_skip`` (an ICA/PCA start) with a conv architecture.
+    ConfigError
+        An invalid field value.
+    """
+    if model not in MODELS:
+        raise ParameterError(f"model={model!r} is not allowed: one of {', '.join(MODELS)}")
+    shape = feature_shape(dataset, features)
+    if architecture == "auto":
+        architecture = "conv" if len(shape) >= 2 else "mlp"
+    if fields.get("linear_skip") and architecture != "mlp":
+        raise ParameterError(
+            f"init ica/pca starts the linear paths of an MLP: use architecture mlp "
+            f"(got {architecture} for features of shape {shape})"
+        )
+    classes = condition_classes_for(dataset, condition_factors) if condition_factors else ()
+    return VAEConfig(
+        input_shape=shape,
+        objective=MODELS[model],  # type: ignore[arg-type]
+        architecture=architecture,  # type: ignore[arg-type]
+        condition_classes=classes,
+        **fields,
+    )
+
+
+@dataclass(frozen=True)
+class DatasetFit:
+    """What :func:`fit_dataset` returns: the fit, the latents of every item and where they went."""
+
+    train: TrainResult
+    latents_path: Path
+    factor_names: tuple[str, ...]
+    condition_factors: tuple[str, ...]
+    mu: np.ndarray | None
+    logvar: np.ndarray | None
+
+
+def fit_dataset(
+    dataset: Dataset,
+    *,
+    features: str,
+    model_config: VAEConfig,
+    train_config: TrainConfig,
+    out_dir: str | Path,
+    condition_factors: Sequence[str] = (),
+    resume: bool = False,
+    encode_batch_size: int = 1024,
+) -> DatasetFit:
+    """Train ``model_config`` on the dataset's features and store the latents of every item.
+
+    Loads the ``train`` and ``valid`` splits of ``features/<name>.zarr``, trains with
+    :func:`~timbrespace.training.fit`, then encodes every item and writes
+    ``out_dir/latents.npz``: ``latents`` ``(n_items, latent_dim)`` posterior means,
+    ``logvar``, integer ``factors`` ``(n_items, n_factors)``, ``split`` labels and
+    ``factor_names``.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Opened dataset with a ``train`` split (and optionally ``valid``).
+    features : str
+        Feature set name (``features/<name>.zarr``).
+    model_config : VAEConfig
+        Its ``input_shape`` must equal :func:`feature_shape`; a conditional model's
+        ``condition_classes`` must equal :func:`condition_classes_for` of ``condition_factors``.
+    train_config : TrainConfig
+    out_dir : path-like
+        Run folder.
+    condition_factors : sequence of str
+        Factors whose integer codes condition a conditional VAE.
+    resume : bool
+        Continue from ``out_dir/checkpoints/last``.
+    encode_batch_size : int
+        Items per forward pass when encoding the whole dataset.
+
+    Returns
+    -------
+    DatasetFit
+        ``mu`` and ``logvar`` are ``None`` in a data-parallel worker (rank 0 encodes).
+
+    Raises
+    ------
+    DatasetError
+        Without a (non-empty) ``train`` split.
+    ParameterError
+        If the config does not match the features or the condition factors.
+    """
+    from timbrespace.training import fit
+
+    condition_factors = tuple(condition_factors)
+    _check_model_fits(dataset, features, model_config, condition_factors)
+    names = dataset.factor_names
+    codes = dataset.factor_codes
+    cond_cols = [names.index(name) for name in condition_factors]
+    train_idx, valid_idx = _train_valid(dataset)
+    x_valid = dataset.load_features(features, valid_idx) if valid_idx.size else None
+    labels = (lambda rows: codes[rows][:, cond_cols]) if cond_cols else (lambda rows: None)
+    log.info("training %s on %d items (%d valid) of %s", model_config.objective, len(train_idx),
+             len(valid_idx), features)
+    result = fit(
+        model_config,
+        train_config,
+        dataset.load_features(features, train_idx),
+        x_valid,
+        out_dir=out_dir,
+        c_train=labels(train_idx),
+        c_valid=labels(valid_idx) if x_valid is not None else None,
+        resume=resume,
+    )
+    latents_path = Path(out_dir) / "latents.npz"
+    done = DatasetFit(result, latents_path, tuple(names), condition_factors, None, None)
+    if not result.is_global_zero:  # a data-parallel worker: rank 0 encodes and writes
+        return done
+    mu, logvar = encode_array(
+        result.model,
+        dataset.load_features(features),
+        codes[:, cond_cols] if cond_cols else None,
+        batch_size=encode_batch_size,
+        return_logvar=True,
+    )
+    split = dataset.metadata["split"].astype(str).to_numpy() if "split" in dataset.metadata else np.array([])
+    with atomic_path(latents_path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, latents=mu, logvar=logvar, factors=codes, split=split.astype("U"),
+                 factor_names=np.array(names, dtype="U"))
+    return DatasetFit(result, latents_path, tuple(names), condition_factors, mu, logvar)
+
+
+def _check_model_fits(dataset: Dataset, features: str, model_config: VAEConfig,
+                      condition_factors: tuple[str, ...]) -> None:
+    shape = feature_shape(dataset, features)
+    if tuple(model_config.input_shape) != shape:
+        raise ParameterError(
+            f"model input_shape={model_config.input_shape} but features {features!r} have items of {shape}"
+        )
+    if condition_factors:
+        classes = condition_classes_for(dataset, condition_factors)
+        if model_config.condition_classes != classes:
+            raise ParameterError(
+                f"condition_classes={model_config.condition_classes} but factors {condition_factors} "
+                f"have {classes} levels"
+            )
+    elif model_config.is_conditional:
+        raise ParameterError("the model is conditional: name its condition_factors")
+
+
+def _train_valid(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    train_idx = dataset.split_indices("train")
+    if train_idx.size == 0:
+        raise DatasetError(f"{dataset.root}: the train split is empty")
+    try:
+        valid_idx = dataset.split_indices("valid")
+    except DatasetError:
+        valid_idx = np.zeros(0, dtype=np.int64)
+    return train_idx, valid_idx
+
+
+@dataclass(frozen=True)
+class TrainRunResult:
+    """What :func:`train_dataset` returns.
+
+    Attributes
+    ----------
+    run_dir : Path
+    model : str
+        The model name (one of :data:`MODELS`).
+    features : str
+    fitted : DatasetFit
+    scores : RepresentationScores or None
+        ``None`` in a data-parallel worker (rank 0 scores and writes).
+    """
+
+    run_dir: Path
+    model: str
+    features: str
+    fitted: DatasetFit
+    scores: RepresentationScores | None
+
+    def summary(self) -> dict[str, Any]:
+        """The run in a few numbers: what ``timbrespace train`` prints (JSON-able)."""
+        train = self.fitted.train
+        last = train.history[-1] if train.history else None
+        out: dict[str, Any] = {
+            "run": str(self.run_dir),
+            "model": self.model,
+            "features": self.features,
+            "epochs": len(train.history),
+            "stop_reason": train.stop_reason,
+            "train_loss": None if last is None else last.train_loss,
+            "val_loss": None if last is None else last.val_loss,
+            "checkpoint": str(train.checkpoint_path),
+            "latents": str(self.fitted.latents_path),
+        }
+        if self.scores is not None:
+            out["mig"] = None if self.scores.mig is None else self.scores.mig.score
+            out["n_active_latents"] = self.scores.n_active
+        return out
+
+
+def train_dataset(
+    dataset: Dataset | str | Path,
+    *,
+    out_dir: str | Path,
+    features: str | None = None,
+    model: str = "beta_vae",
+    model_options: Mapping[str, Any] | None = None,
+    condition: Sequence[str] | None = None,
+    train_config: TrainConfig | None = None,
+    resume: bool = False,
+) -> TrainRunResult:
+    """Train a named model on a dataset's features, score it and write the run folder.
+
+    Parameters
+    ----------
+    dataset : Dataset or path-like
+        Dataset with stored features and known factors.
+    out_dir : path-like
+        Run folder (see the module docstring).
+    features : str, optional
+        Feature set name (default: the only one).
+    model : str
+        One of :data:`MODELS`.
+    model_options : mapping, optional
+        ``VAEConfig`` fields and ``architecture`` (``auto``: conv for 2-D features), as
+        :func:`model_config_for`. ``linear_skip`` follows ``train_config.init``.
+    condition : sequence of str, optional
+        ``cvae``: the factors to condition on (default all); refused for other models.
+    train_config : TrainConfig, optional
+        Training settings (default ``TrainConfig()``).
+    resume : bool
+        Continue from ``out_dir/checkpoints/last``.
+
+    Returns
+    -------
+    TrainRunResult
+        ``.summary()`` is what ``timbrespace train`` prints.
+
+    Raises
+    ------
+    ParameterError, ConfigError
+        Bad model name, options or condition factors, before any file is written.
+    DatasetError
+        Missing dataset, features or ``train`` split.
+    TrainingError
+        A diverging run.
+    """
+    train_config = train_config or TrainConfig()
+    if model not in MODELS:
+        raise ParameterError(f"model={model!r} is not allowed: one of {', '.join(MODELS)}")
+    ds, features = open_features(dataset, features)
+    if model == "cvae":
+        condition_factors = tuple(condition) if condition else tuple(ds.factor_names)
+    elif condition:
+        raise ParameterError("condition factors only apply to model cvae")
+    else:
+        condition_factors = ()
+    model_config = model_config_for(
+        ds, features, model, condition_factors=condition_factors,
+        linear_skip=train_config.init != "random", **dict(model_options or {}),
+    )
+    fitted = fit_dataset(ds, features=features, model_config=model_config, train_config=train_config,
+                         out_dir=out_dir, condition_factors=condition_factors, resume=resume)
+    run_dir = Path(out_dir)
+    if fitted.mu is None:
+        return TrainRunResult(run_dir, model, features, fitted, None)
+    scores = evaluate_representation(
+        fitted.mu, ds.factor_codes, logvar=fitted.logvar, factor_names=ds.factor_names,
+        factor_levels=[f.n_levels for f in ds.factors], metrics=("mig",),
+    )
+    result = TrainRunResult(run_dir, model, features, fitted, scores)
+    write_run_card(run_dir, "train", dataset=ds.root)
+    atomic_write_json(run_dir / "metrics.json", {**scores.to_dict(), **result.summary()})
+    return result
