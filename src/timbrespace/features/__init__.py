@@ -5,7 +5,7 @@ batch of audio ``(n_items, n_samples)`` gives float32 features ``(n_items, n_row
 n_frames])`` and a JSON-able sidecar from which :func:`invert` gets audio back.
 """
 
-from timbrespace.features.api import extract, invert
+from timbrespace.features.api import extract, invert, linear_magnitude
 from timbrespace.features.config import (
     FeatureConfig,
     FeatureConfigError,
@@ -28,6 +28,7 @@ __all__ = [
     "griffinlim",
     "imdct",
     "invert",
+    "linear_magnitude",
     "mdct",
     "pghi",
     "retrieve_phase",

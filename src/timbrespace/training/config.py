@@ -50,6 +50,11 @@ class TrainConfig:
         is no validation set) better than the best by ``min_delta``. ``None``: never.
     min_delta : float
         Improvement that resets the patience counter.
+    best_from_epoch : int
+        First epoch (counted from 0) whose monitored loss may make the ``best``
+        checkpoint and count towards early stopping; e.g. the end of a β warm-up, before
+        which a loss at a smaller β is not comparable (seed 004 kept the best epoch
+        after its warm-up).
     seed : int
         Seeds the weight initialisation, the shuffling and the reparameterisation noise.
     init : {"random", "ica", "pca"}
@@ -97,6 +102,7 @@ class TrainConfig:
     beta_start: float = 0.0
     early_stopping_patience: int | None = None
     min_delta: float = 0.0
+    best_from_epoch: int = 0
     seed: int = 0
     init: str = "random"
     num_threads: int | None = None
@@ -122,6 +128,8 @@ class TrainConfig:
             raise ConfigError(
                 f"weight_decay={self.weight_decay} and min_delta={self.min_delta} must be >= 0"
             )
+        if self.best_from_epoch < 0:
+            raise ConfigError(f"best_from_epoch={self.best_from_epoch} must be >= 0")
         if self.beta is not None and not self.beta >= 0:
             raise ConfigError(f"beta={self.beta} must be >= 0")
         if self.beta_schedule not in BETA_SCHEDULES:

@@ -242,7 +242,9 @@ class VAEModule(L.LightningModule):
         self.history.append(record)
         self.epoch += 1
         monitored = record.val_loss if record.val_loss is not None else record.train_loss
-        if monitored < self.best_loss - self.train_config.min_delta:
+        if record.epoch < self.train_config.best_from_epoch:
+            pass  # not comparable yet (e.g. during a β warm-up)
+        elif monitored < self.best_loss - self.train_config.min_delta:
             self.best_loss = monitored
             self.epochs_without_improvement = 0
             if self.trainer.is_global_zero:
