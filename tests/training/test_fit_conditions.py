@@ -1,4 +1,4 @@
-"""``fit`` for the seeds' models: continuous condition inputs, BatchNorm's lone last item,
+"""``fit`` for the seeds' models: continuous condition inputs, a one-item last batch,
 the best checkpoint after a warm-up, and the groove VAE (GRU, hit/velocity likelihood)."""
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def test_bad_conditions_are_parameter_errors(tmp_path: Path, c: np.ndarray | Non
     assert not (tmp_path / "checkpoints").exists()
 
 
-def test_batchnorm_conv_drops_a_lone_last_item(tmp_path: Path) -> None:
+def test_batchnorm_conv_trains_on_a_last_batch_of_one_item(tmp_path: Path) -> None:
+    """Seed 002 skipped one-item batches for BatchNorm; conv BatchNorm normalises over space too."""
     model = VAEConfig(input_shape=(8, 8), latent_dim=2, architecture="conv", conv_channels=(2,), hidden_sizes=(8,))
     x = np.random.default_rng(0).random((17, 8, 8), dtype=np.float32)  # 17 = 2 * 8 + 1
     result = fit(model, TrainConfig(epochs=1, batch_size=8), x, out_dir=tmp_path)

@@ -259,7 +259,6 @@ def fit(
         shuffle=True,
         generator=loader_generator,
         num_workers=0,
-        drop_last=_lone_last_item(model_config, len(x_train), train_config.batch_size),
     )
     valid_loader = None
     if x_valid is not None:
@@ -301,11 +300,6 @@ def fit(
     return _result(
         model, module.history, checkpoint_dir, module.stop_reason, global_rank=trainer.global_rank
     )
-
-
-def _lone_last_item(config: VAEConfig, n_train: int, batch_size: int) -> bool:
-    """Drop a last batch of one item when BatchNorm would refuse it (seed 002 skipped it too)."""
-    return config.architecture == "conv" and config.batch_norm and n_train % batch_size == 1
 
 
 def _strategy(train_config: TrainConfig) -> str:
