@@ -254,20 +254,10 @@ def invert(
     """
     if isinstance(sidecar, FeatureResult):
         sidecar = sidecar.sidecar
-    if method not in (*METHODS, "imdct"):
-        raise ParameterError(f"method={method!r} is unknown: allowed {(*METHODS, 'imdct')}")
-    cfg, raw = _unnormalized(features, sidecar, indices, item_min, item_max)
-    result = inverse(raw, cfg, sample_rate=int(sidecar["sample_rate"]), n_samples=int(sidecar["n_samples"]),
-                     method=method, n_iter=n_iter, momentum=momentum, seed=seed)
-    return result if return_info else result.audio
-
-
-def _unnormalized(
-    features: np.ndarray, sidecar: Mapping[str, Any], indices: Any, item_min: Any, item_max: Any
-) -> tuple[FeatureConfig, np.ndarray]:
-    """Check features against the sidecar and undo their normalisation."""
     if sidecar.get("format") != SIDECAR_FORMAT:
         raise ParameterError(f"sidecar format {sidecar.get('format')!r} is not {SIDECAR_FORMAT!r}")
+    if method not in (*METHODS, "imdct"):
+        raise ParameterError(f"method={method!r} is unknown: allowed {(*METHODS, 'imdct')}")
     cfg = FeatureConfig(**sidecar["config"])
     shape = tuple(sidecar["shape"])
     x = np.asarray(features)
@@ -281,10 +271,14 @@ def _unnormalized(
     kind = norm["kind"]
     if kind == "minmax_item":
         lo, hi = _minmax_for(sidecar, len(x), indices, item_min, item_max)
-        return cfg, undo_normalization(x, kind, item_min=lo, item_max=hi)
-    if kind == "standardize":
-        return cfg, undo_normalization(x, kind, mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
-    return cfg, np.asarray(x, dtype=np.float64)
+        raw = undo_normalization(x, kind, item_min=lo, item_max=hi)
+    elif kind == "standardize":
+        raw = undo_normalization(x, kind, mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
+    else:
+        raw = np.asarray(x)
+    result = inverse(raw, cfg, sample_rate=int(sidecar["sample_rate"]), n_samples=int(sidecar["n_samples"]),
+                     method=method, n_iter=n_iter, momentum=momentum, seed=seed)
+    return result if return_info else result.audio
 
 
 def linear_magnitude(
@@ -320,11 +314,22 @@ def linear_magnitude(
     """
     if isinstance(sidecar, FeatureResult):
         sidecar = sidecar.sidecar
-    cfg, raw = _unnormalized(features, sidecar, indices, item_min, item_max)
+    cfg = FeatureConfig(**sidecar["config"])
     if cfg.kind != "stft" or cfg.output not in ("db", "magnitude") or cfg.single_frame:
         raise ParameterError(
             f"linear_magnitude needs multi-frame stft features with output 'db' or 'magnitude', "
             f"not kind={cfg.kind!r} output={cfg.output!r} single_frame={cfg.single_frame}"
         )
+    x = np.asarray(features, dtype=np.float64)
+    if x.ndim != 3 or x.shape[1:] != tuple(sidecar["shape"]):
+        raise ParameterError(f"features shape={x.shape} does not match the sidecar's (n_items, *{sidecar['shape']})")
+    norm = sidecar["normalization"]
+    if norm["kind"] == "minmax_item":
+        lo, hi = _minmax_for(sidecar, len(x), indices, item_min, item_max)
+        raw = undo_normalization(x, "minmax_item", item_min=lo, item_max=hi)
+    elif norm["kind"] == "standardize":
+        raw = undo_normalization(x, "standardize", mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
+    else:
+        raw = x
     mag = from_db(raw) if cfg.output == "db" else np.maximum(raw, 0.0)
     return _pad_bins(mag, cfg.n_fft).astype(np.float32)

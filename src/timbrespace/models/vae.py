@@ -183,6 +183,15 @@ class VAE(nn.Module):
         """Mean of the likelihood ``(n, *input_shape)`` given latents ``z`` ``(n, latent_dim)``."""
         return self._mean(self.decode_logits(z, c))
 
+    def decode_condition_vector(self, z: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        """Mean of the likelihood given latents and an already encoded condition vector.
+
+        ``condition`` ``(n, condition_dim)`` is what :meth:`condition_vector` returns, or a
+        blend of such vectors: seed 002 interpolated its one-hot conditions linearly
+        between two notes.
+        """
+        return self._mean(self._decoder_output(z, condition))
+
     def _posterior(
         self, x: torch.Tensor, cond: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
