@@ -132,8 +132,8 @@ def sample(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Write new grooves as MIDI and WAV (drawn from the prior, or the one at --at X Y)."""
-    from timbrespace.experiments.drums import load_groove_run
     from timbrespace.experiments.drums_generate import groove_at, sample_grooves
+    from timbrespace.experiments.drums_run import load_groove_run
 
     r = load_groove_run(run)
     if at is not None:
@@ -161,8 +161,8 @@ def interpolate(
     sample_rate: int = typer.Option(44100, "--sample-rate"),
 ) -> None:
     """Interpolate in latent space between one bar of A and one bar of B."""
-    from timbrespace.experiments.drums import load_groove_run
     from timbrespace.experiments.drums_generate import interpolate_grooves
+    from timbrespace.experiments.drums_run import load_groove_run
 
     for p in (a, b):
         if not p.is_file():
