@@ -1,5 +1,5 @@
 """Analyses and the HTML report: latent projections, MI heat maps, traversals,
-descriptor maps, training curves, drum piano rolls (matplotlib figures built without pyplot), and an
+descriptor maps, training curves (matplotlib figures built without pyplot), and an
 unsupervised linear re-alignment of the latents (PCA, ICA)."""
 
 from timbrespace.analysis.alignment import LatentAlignment, align_active_latents, align_latents
@@ -18,7 +18,7 @@ from timbrespace.analysis.figures import (
 )
 from timbrespace.analysis.projection import latent_projection, project_latents
 from timbrespace.analysis.report import Report
-from timbrespace.analysis.rolls import piano_roll
+from timbrespace.analysis.rolls import piano_roll  # drum patterns
 from timbrespace.analysis.traversal import (
     tile_traversal_frames,
     traversal_audio,

@@ -80,8 +80,7 @@ def spectral_descriptors(
         without ``n_fft``, ``n_bins = n_fft // 2 + 1`` is assumed. A spectrogram with
         the Nyquist row dropped (seed 002: 512 bins for n_fft 1024) works with ``n_fft``.
     audio : np.ndarray [shape=(n_items, n_samples)], optional
-        Decoded audio instead of magnitudes; its STFT (the package's one STFT,
-        :func:`timbrespace.features.extract`, Hann, centred, as ``librosa.stft``) is taken
+        Decoded audio instead of magnitudes; its STFT (``librosa.stft``, Hann) is taken
         with ``n_fft`` (default 2048) and ``hop_length``.
     sample_rate : float
         Hz.
@@ -106,14 +105,13 @@ def spectral_descriptors(
     if n_fft is not None and n_fft <= 0:
         raise ParameterError(f"n_fft={n_fft} must be a positive integer")
     if audio is not None:
-        from timbrespace.features import FeatureConfig, extract
+        import librosa
 
         y = np.asarray(audio, dtype=np.float32)
         if y.ndim != 2:
             raise ParameterError(f"audio must be (n_items, n_samples); got shape {y.shape}")
         n_fft = n_fft or 2048
-        stft = FeatureConfig(kind="stft", n_fft=n_fft, hop_length=hop_length, output="magnitude", top_db=None)
-        s = extract(y, stft, sample_rate=int(round(sample_rate))).features.astype(np.float64)
+        s = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length, center=True))
     else:
         s = np.abs(np.asarray(magnitudes, dtype=np.float64))
         if s.ndim == 2:

@@ -153,8 +153,7 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_run_card(out, "drums", dataset=ds.root)
-    # fit writes `best` from the first epoch after the warm-up on
-    best = tc.keep_best and tc.epochs > tc.warmup_epochs
+    best = tc.keep_best  # fit's `best` starts afresh after the warm-up
     grid = {"drum_map": sidecar["drum_map"], "steps_per_quarter": sidecar["steps_per_quarter"],
             "time_signature": list(sidecar["time_signature"]), "voice_names": list(sidecar["voice_names"])}
     atomic_write_text(out / "config.yaml", yaml.safe_dump({

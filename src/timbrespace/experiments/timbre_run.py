@@ -176,7 +176,6 @@ class TimbreRun:
 
     def original_audio(self, rows: np.ndarray) -> np.ndarray:
         """Original notes of run rows ``(n, n_samples)``, padded or trimmed like the features."""
-        from timbrespace.features.api import fix_length
-
         audio = self.dataset.load_audio(self.dataset_index[np.asarray(rows, dtype=np.int64)])
-        return fix_length(audio, int(self.sidecar["n_samples"]))
+        length = FeatureConfig(**{**self.sidecar["config"], "n_samples": int(self.sidecar["n_samples"])})
+        return length.fit_length(audio)

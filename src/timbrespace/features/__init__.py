@@ -5,7 +5,7 @@ batch of audio ``(n_items, n_samples)`` gives float32 features ``(n_items, n_row
 n_frames])`` and a JSON-able sidecar from which :func:`invert` gets audio back.
 """
 
-from timbrespace.features.api import extract, invert, linear_magnitude
+from timbrespace.features.api import extract, invert
 from timbrespace.features.config import (
     FeatureConfig,
     FeatureConfigError,
@@ -14,6 +14,7 @@ from timbrespace.features.config import (
 )
 from timbrespace.features.mdct import imdct, mdct
 from timbrespace.features.phase import StftGeometry, griffinlim, pghi, retrieve_phase
+from timbrespace.features.spectra import linear_magnitude
 from timbrespace.features.store import compute_dataset_features, default_feature_name
 
 __all__ = [

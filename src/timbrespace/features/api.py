@@ -17,17 +17,9 @@ from timbrespace.features.normalization import (
     item_minmax,
     undo_normalization,
 )
-from timbrespace.features.transforms import METHODS, _pad_bins, forward, from_db, inverse
+from timbrespace.features.transforms import METHODS, forward, inverse
 
-__all__ = [
-    "extract",
-    "invert",
-    "linear_magnitude",
-    "make_sidecar",
-    "check_audio",
-    "fix_length",
-    "SIDECAR_FORMAT",
-]
+__all__ = ["extract", "invert", "make_sidecar", "check_audio", "SIDECAR_FORMAT"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +55,6 @@ def check_audio(audio: Any, *, sample_rate: Any) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ParameterError("audio contains NaN or infinite samples")
     return np.ascontiguousarray(arr, dtype=np.float32)
-
-
-def fix_length(audio: np.ndarray, n_samples: int | None) -> np.ndarray:
-    """Zero-pad or trim ``audio`` ``(n_items, length)`` to ``n_samples`` (unchanged for ``None``)."""
-    if n_samples is None or audio.shape[1] == n_samples:
-        return audio
-    out = np.zeros((audio.shape[0], n_samples), dtype=audio.dtype)
-    m = min(n_samples, audio.shape[1])
-    out[:, :m] = audio[:, :m]
-    return out
 
 
 def _layout(cfg: FeatureConfig) -> str:
@@ -146,7 +128,7 @@ def extract(
     (2, 513, 87)
     """
     cfg = config if isinstance(config, FeatureConfig) else FeatureConfig(**dict(config))
-    y = fix_length(check_audio(audio, sample_rate=sample_rate), cfg.n_samples)
+    y = cfg.fit_length(check_audio(audio, sample_rate=sample_rate))
     raw = forward(y, cfg, sample_rate=int(sample_rate))
     norm: dict[str, Any] = {"kind": cfg.normalization}
     if cfg.normalization == "minmax_item":
@@ -279,57 +261,3 @@ def invert(
     result = inverse(raw, cfg, sample_rate=int(sidecar["sample_rate"]), n_samples=int(sidecar["n_samples"]),
                      method=method, n_iter=n_iter, momentum=momentum, seed=seed)
     return result if return_info else result.audio
-
-
-def linear_magnitude(
-    features: np.ndarray,
-    sidecar: Mapping[str, Any] | FeatureResult,
-    *,
-    indices: Sequence[int] | np.ndarray | None = None,
-    item_min: Any = None,
-    item_max: Any = None,
-) -> np.ndarray:
-    """STFT magnitudes of STFT features: the target phase retrieval would be given.
-
-    Undoes the normalisation (as :func:`invert`), dB to amplitude, and pads the rows
-    that ``n_bins`` dropped (seed 002's Nyquist row) with zeros.
-
-    Parameters
-    ----------
-    features : np.ndarray [shape=(n_items, *sidecar["shape"])]
-        ``stft`` features with output ``db`` or ``magnitude``, several frames.
-    sidecar : dict or FeatureResult
-    indices, item_min, item_max :
-        As in :func:`invert` (per-item min/max of ``minmax_item``).
-
-    Returns
-    -------
-    np.ndarray [shape=(n_items, n_fft // 2 + 1, n_frames), dtype=float32]
-        Linear magnitudes (amplitude re full scale 1.0).
-
-    Raises
-    ------
-    ParameterError
-        Not multi-frame ``stft`` ``db``/``magnitude`` features, or as in :func:`invert`.
-    """
-    if isinstance(sidecar, FeatureResult):
-        sidecar = sidecar.sidecar
-    cfg = FeatureConfig(**sidecar["config"])
-    if cfg.kind != "stft" or cfg.output not in ("db", "magnitude") or cfg.single_frame:
-        raise ParameterError(
-            f"linear_magnitude needs multi-frame stft features with output 'db' or 'magnitude', "
-            f"not kind={cfg.kind!r} output={cfg.output!r} single_frame={cfg.single_frame}"
-        )
-    x = np.asarray(features, dtype=np.float64)
-    if x.ndim != 3 or x.shape[1:] != tuple(sidecar["shape"]):
-        raise ParameterError(f"features shape={x.shape} does not match the sidecar's (n_items, *{sidecar['shape']})")
-    norm = sidecar["normalization"]
-    if norm["kind"] == "minmax_item":
-        lo, hi = _minmax_for(sidecar, len(x), indices, item_min, item_max)
-        raw = undo_normalization(x, "minmax_item", item_min=lo, item_max=hi)
-    elif norm["kind"] == "standardize":
-        raw = undo_normalization(x, "standardize", mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
-    else:
-        raw = x
-    mag = from_db(raw) if cfg.output == "db" else np.maximum(raw, 0.0)
-    return _pad_bins(mag, cfg.n_fft).astype(np.float32)

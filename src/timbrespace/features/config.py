@@ -213,6 +213,15 @@ class FeatureConfig(BaseModel):
             raise ValueError(f"fmin_hz={self.fmin_hz} must be > 0 Hz for kind={self.kind!r}")
         return self
 
+    def fit_length(self, audio: np.ndarray) -> np.ndarray:
+        """Zero-pad or trim ``audio`` ``(n_items, length)`` to ``n_samples`` (as it is when that is None)."""
+        if self.n_samples is None or audio.shape[1] == self.n_samples:
+            return audio
+        out = np.zeros((audio.shape[0], self.n_samples), dtype=audio.dtype)
+        m = min(self.n_samples, audio.shape[1])
+        out[:, :m] = audio[:, :m]
+        return out
+
     @property
     def has_phase(self) -> bool:
         """Whether the features keep phase (exact inverse without phase retrieval)."""

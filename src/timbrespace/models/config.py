@@ -236,7 +236,6 @@ class VAEConfig:
         allowed("objective", OBJECTIVES)
         allowed("activation", ACTIVATIONS)
         allowed("condition_encoding", CONDITION_ENCODINGS)
-        allowed("output_activation", OUTPUT_ACTIVATIONS)
         if not self.input_shape or min(self.input_shape) < 1:
             raise ConfigError(
                 f"input_shape={self.input_shape} must be a non-empty tuple of positive integers"
@@ -287,7 +286,11 @@ class VAEConfig:
             )
 
     def _validate_family(self) -> None:
-        """Checks of the GRU, the hit/velocity likelihood and the condition inputs."""
+        """Checks of the GRU, the hit/velocity likelihood, the output and the condition inputs."""
+        if self.output_activation not in OUTPUT_ACTIVATIONS:
+            raise ConfigError(
+                f"output_activation={self.output_activation!r} is not allowed: one of {', '.join(OUTPUT_ACTIVATIONS)}"
+            )
         if self.architecture == "gru" and len(self.input_shape) != 2:
             raise ConfigError(
                 f"input_shape={self.input_shape} must be (n_steps, n_features) for architecture='gru'"

@@ -51,10 +51,10 @@ class TrainConfig:
     min_delta : float
         Improvement that resets the patience counter.
     best_from_epoch : int
-        First epoch (counted from 0) whose monitored loss may make the ``best``
-        checkpoint and count towards early stopping; e.g. the end of a β warm-up, before
-        which a loss at a smaller β is not comparable (seed 004 kept the best epoch
-        after its warm-up).
+        Epochs (counted from 0) before this one are forgotten when they end: the ``best``
+        checkpoint and the early-stopping count start afresh at this epoch, e.g. the end
+        of a β warm-up, before which a loss at a smaller β is not comparable (seed 004
+        kept the best epoch after its warm-up).
     seed : int
         Seeds the weight initialisation, the shuffling and the reparameterisation noise.
     init : {"random", "ica", "pca"}
@@ -128,8 +128,6 @@ class TrainConfig:
             raise ConfigError(
                 f"weight_decay={self.weight_decay} and min_delta={self.min_delta} must be >= 0"
             )
-        if self.best_from_epoch < 0:
-            raise ConfigError(f"best_from_epoch={self.best_from_epoch} must be >= 0")
         if self.beta is not None and not self.beta >= 0:
             raise ConfigError(f"beta={self.beta} must be >= 0")
         if self.beta_schedule not in BETA_SCHEDULES:
@@ -140,6 +138,8 @@ class TrainConfig:
             raise ConfigError(
                 f"init={self.init!r} is not allowed: one of {', '.join(INIT_METHODS)}"
             )
+        if self.best_from_epoch < 0:
+            raise ConfigError(f"best_from_epoch={self.best_from_epoch} must be >= 0")
         if not 0 < self.cycle_ratio <= 1:
             raise ConfigError(f"cycle_ratio={self.cycle_ratio} must be in (0, 1]")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:

@@ -242,15 +242,17 @@ class VAEModule(L.LightningModule):
         self.history.append(record)
         self.epoch += 1
         monitored = record.val_loss if record.val_loss is not None else record.train_loss
-        if record.epoch < self.train_config.best_from_epoch:
-            pass  # not comparable yet (e.g. during a β warm-up)
-        elif monitored < self.best_loss - self.train_config.min_delta:
+        if monitored < self.best_loss - self.train_config.min_delta:
             self.best_loss = monitored
             self.epochs_without_improvement = 0
             if self.trainer.is_global_zero:
                 write_checkpoint_folder(self.checkpoint_dir / "best", self.model)
         else:
             self.epochs_without_improvement += 1
+        if record.epoch < self.train_config.best_from_epoch:
+            # not comparable with later epochs (e.g. a smaller β during a warm-up): start afresh
+            self.best_loss = math.inf
+            self.epochs_without_improvement = 0
         elapsed = self.elapsed_s + time.monotonic() - self._start_time
         patience = self.train_config.early_stopping_patience
         if patience is not None and self.epochs_without_improvement >= patience:
