@@ -37,6 +37,7 @@ from timbrespace.datasets.dataset import (
     write_metadata,
 )
 from timbrespace.datasets.design import Design, build_design, build_metadata
+from timbrespace.datasets.dsgenerator_records import write_dsgenerator_records
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.utils.atomic import atomic_write_bytes, atomic_write_json
 
@@ -482,6 +483,7 @@ def generate_dataset(
         },
     )
     try:
+        write_dsgenerator_records(out, config, metadata)
         write_metadata(out, metadata)
         write_card(out, card)  # last: the card marks the dataset complete
         (out / JOURNAL_NAME).unlink(missing_ok=True)
