@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from timbrespace.errors import ParameterError
 from timbrespace.models import VAEConfig, groove_config
@@ -67,17 +68,19 @@ def test_batchnorm_conv_trains_on_a_last_batch_of_one_item(tmp_path: Path) -> No
     assert len(result.history) == 1 and np.isfinite(result.history[0].train_loss)
 
 
-def test_best_checkpoint_waits_for_best_from_epoch(tmp_path: Path) -> None:
+def test_best_checkpoint_starts_afresh_at_best_from_epoch(tmp_path: Path) -> None:
     x, _ = _data()
-    model = VAEConfig(input_shape=(8,), latent_dim=2, hidden_sizes=(16,))
+    model = VAEConfig(input_shape=(8,), latent_dim=2, hidden_sizes=(16,), beta=50.0)
     # β rises from 0 over the first epochs: early losses are lower only because β is smaller
-    config = TrainConfig(epochs=4, batch_size=20, beta=4.0, beta_schedule="linear", warmup_steps=9,
-                         best_from_epoch=3, seed=0)
+    config = TrainConfig(epochs=4, batch_size=20, beta_schedule="linear", warmup_steps=9, best_from_epoch=3, seed=0)
     fit(model, config, x, out_dir=tmp_path)
     state = json.loads((tmp_path / "checkpoints" / "last" / "training_state.json").read_text())
     history = state["history"]
-    assert state["best_loss"] == pytest.approx(history[3]["train_loss"])
-    assert (tmp_path / "checkpoints" / "best" / "model.json").is_file()
+    assert history[0]["train_loss"] < history[3]["train_loss"]  # the warm-up epochs look better
+    assert state["best_loss"] == pytest.approx(history[3]["train_loss"])  # but epoch 3 is the best
+    best = load_checkpoint(tmp_path / "checkpoints" / "best")
+    last = load_checkpoint(tmp_path / "checkpoints" / "last")
+    assert all(torch.equal(a, b) for a, b in zip(best.state_dict().values(), last.state_dict().values(), strict=True))
 
 
 @pytest.mark.parametrize("architecture", ["mlp", "gru"])
