@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from timbrespace.experiments.timbre import SEED002_FEATURES
+from timbrespace.errors import ParameterError
+from timbrespace.experiments.timbre_run import SEED002_FEATURES
 from timbrespace.features import FeatureConfig, extract, invert, linear_magnitude
 from timbrespace.metrics import spectral_convergence
 
@@ -82,6 +83,13 @@ def test_linear_magnitude_matches_the_stft_and_undoes_min_max() -> None:
     mid = linear_magnitude(half, res, item_min=[-60.0], item_max=[0.0])
     np.testing.assert_allclose(mid[0, :512], 10 ** (-30 / 20), rtol=1e-5)  # 0.5 of −60..0 dB = −30 dB
     assert np.all(mid[0, 512] == 0)  # the dropped Nyquist row comes back empty
+    two = extract(np.stack([y, y * 0.1]), SEED002_FEATURES, sample_rate=SR)
+    second = linear_magnitude(two.features[1:], two, indices=[1])  # the stored range of item 1
+    np.testing.assert_allclose(second, linear_magnitude(two.features, two)[1:], rtol=1e-6)
+    with pytest.raises(ParameterError, match="pass indices"):
+        linear_magnitude(two.features[1:], two)
+    with pytest.raises(ParameterError, match="multi-frame stft"):
+        linear_magnitude(np.zeros((1, 2, 3)), extract(y, FeatureConfig(kind="mdct"), sample_rate=SR))
 
 
 def test_round_trip_beats_the_seed_inverse(notes_dir) -> None:

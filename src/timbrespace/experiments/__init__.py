@@ -27,6 +27,7 @@ from timbrespace.experiments.pipeline import (
 from timbrespace.experiments.runs import (
     RUN_KINDS,
     RunCard,
+    RunEvaluation,
     read_run_card,
     require_run_kind,
     write_run_card,
@@ -37,6 +38,7 @@ __all__ = [
     "GrooveTrainConfig",
     "RUN_KINDS",
     "RunCard",
+    "RunEvaluation",
     "read_run_card",
     "write_run_card",
     "EvaluationConfig",

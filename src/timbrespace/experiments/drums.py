@@ -32,8 +32,7 @@ from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.experiments.drums_eval import GrooveEvaluation, evaluate_groove_model
 from timbrespace.experiments.drums_report import write_drums_report
 from timbrespace.experiments.drums_run import make_groove_run, read_drums_config
-from timbrespace.experiments.pipeline import RunResult
-from timbrespace.experiments.runs import write_run_card
+from timbrespace.experiments.runs import RunEvaluation, write_run_card
 from timbrespace.models import VAEConfig, groove_config
 from timbrespace.patterns.dataset import load_patterns
 from timbrespace.training import TrainConfig, fit, load_checkpoint
@@ -167,7 +166,7 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
     return _evaluate(out)[1]
 
 
-def evaluate_drums_run(run_dir: str | Path) -> RunResult:
+def evaluate_drums_run(run_dir: str | Path) -> RunEvaluation:
     """Recompute a drums run's held-out scores and report from its checkpoint.
 
     Reads ``RUN/config.yaml``, the dataset's patterns and the checkpoint the run
@@ -176,7 +175,7 @@ def evaluate_drums_run(run_dir: str | Path) -> RunResult:
 
     Returns
     -------
-    RunResult
+    RunEvaluation
         ``metrics`` is the new ``metrics.json``.
 
     Raises
@@ -189,7 +188,7 @@ def evaluate_drums_run(run_dir: str | Path) -> RunResult:
     return _evaluate(run_dir)[0]
 
 
-def _evaluate(run_dir: str | Path) -> tuple[RunResult, GrooveEvaluation]:
+def _evaluate(run_dir: str | Path) -> tuple[RunEvaluation, GrooveEvaluation]:
     run_dir = Path(run_dir)
     config = read_drums_config(run_dir)
     try:
@@ -211,4 +210,4 @@ def _evaluate(run_dir: str | Path) -> tuple[RunResult, GrooveEvaluation]:
     logger.debug("test hit F1 %.3f (baseline %.3f), accuracy %.3f (baseline %.3f), valid samples %.0f%%",
                  ev.model.f1, ev.baseline_sampled.f1, ev.model.accuracy, ev.baseline_sampled.accuracy,
                  100 * ev.sample_valid_fraction)
-    return RunResult(run_dir=run_dir, metrics=metrics, report_path=report), ev
+    return RunEvaluation(run_dir=run_dir, kind="drums", metrics=metrics, report_path=report), ev

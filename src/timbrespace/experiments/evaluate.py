@@ -11,7 +11,7 @@ from pathlib import Path
 
 from timbrespace.errors import DatasetError
 from timbrespace.experiments.pipeline import RunResult, evaluate_run
-from timbrespace.experiments.runs import read_run_card
+from timbrespace.experiments.runs import RunEvaluation, read_run_card
 
 __all__ = ["EVALUATED_KINDS", "evaluate_any"]
 
@@ -19,7 +19,7 @@ EVALUATED_KINDS: tuple[str, ...] = ("run", "train", "timbre", "drums")
 """Run kinds :func:`evaluate_any` evaluates (a sweep is a folder of runs: evaluate its members)."""
 
 
-def evaluate_any(run_dir: str | Path) -> RunResult:
+def evaluate_any(run_dir: str | Path) -> RunResult | RunEvaluation:
     """Evaluate a run folder of any kind, dispatching on its run card.
 
     Kinds ``run`` and ``train`` go to :func:`~timbrespace.experiments.evaluate_run`,
@@ -33,8 +33,10 @@ def evaluate_any(run_dir: str | Path) -> RunResult:
 
     Returns
     -------
-    RunResult
-        The run folder, its new ``metrics.json`` and the report's path.
+    RunResult or RunEvaluation
+        ``RunResult`` for ``run``/``train``, ``RunEvaluation`` for ``timbre``/``drums``;
+        both give the run folder (``run_dir``), its new ``metrics.json`` (``metrics``) and
+        the report's path (``report_path``).
 
     Raises
     ------

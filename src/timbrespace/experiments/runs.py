@@ -19,7 +19,7 @@ from typing import Any
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_write_json
 
-__all__ = ["RUN_KINDS", "RunCard", "read_run_card", "require_run_kind", "write_run_card"]
+__all__ = ["RUN_KINDS", "RunCard", "RunEvaluation", "read_run_card", "require_run_kind", "write_run_card"]
 
 RUN_KINDS: tuple[str, ...] = ("run", "train", "sweep", "timbre", "drums")
 
@@ -53,6 +53,27 @@ class RunCard:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunEvaluation:
+    """What a timbre or drums run's evaluation returns (a ``run``'s is a ``RunResult``).
+
+    Attributes
+    ----------
+    run_dir : pathlib.Path
+    kind : str
+        The run card's kind.
+    metrics : dict
+        The contents of the new ``metrics.json``.
+    report_path : pathlib.Path
+        ``run_dir/report.html``.
+    """
+
+    run_dir: Path
+    kind: str
+    metrics: dict[str, Any]
+    report_path: Path
 
 
 def _library_version() -> str:

@@ -39,8 +39,7 @@ import yaml
 
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
-from timbrespace.experiments.pipeline import RunResult
-from timbrespace.experiments.runs import write_run_card
+from timbrespace.experiments.runs import RunEvaluation, write_run_card
 from timbrespace.experiments.timbre_quality import measure_timbre_quality
 from timbrespace.experiments.timbre_report import sample_notes, write_timbre_report
 from timbrespace.experiments.timbre_run import (
@@ -262,7 +261,7 @@ def train_timbre(
 
 def evaluate_timbre_run(
     run_dir: str | Path, *, max_requests: int | None = 120, n_pairs: int = 8, seed: int = 0
-) -> RunResult:
+) -> RunEvaluation:
     """Measure a timbre run's quality on its held-back notes and rewrite its report.
 
     Parameters
@@ -274,7 +273,7 @@ def evaluate_timbre_run(
 
     Returns
     -------
-    RunResult
+    RunEvaluation
         ``metrics`` is the new ``metrics.json`` (``timbre_quality`` added).
 
     Raises
@@ -288,7 +287,7 @@ def evaluate_timbre_run(
     metrics = json.loads(path.read_text()) if path.is_file() else {"kind": "timbre"}
     metrics, report = _measure_and_report(run, metrics, quality=True, max_requests=max_requests, n_pairs=n_pairs,
                                           seed=seed)
-    return RunResult(run_dir=run.root, metrics=metrics, report_path=report)
+    return RunEvaluation(run_dir=run.root, kind="timbre", metrics=metrics, report_path=report)
 
 
 def _measure_and_report(run: TimbreRun, metrics: dict[str, Any], *, quality: bool, seed: int,

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from timbrespace.errors import ParameterError
-from timbrespace.features.api import _minmax_for
 from timbrespace.features.config import FeatureConfig, FeatureResult
 from timbrespace.features.normalization import undo_normalization
 from timbrespace.features.transforms import _pad_bins, from_db
@@ -64,7 +63,7 @@ def linear_magnitude(
         raise ParameterError(f"features shape={x.shape} does not match the sidecar's (n_items, *{sidecar['shape']})")
     norm = sidecar["normalization"]
     if norm["kind"] == "minmax_item":
-        lo, hi = _minmax_for(sidecar, len(x), indices, item_min, item_max)
+        lo, hi = _item_range(norm, len(x), indices, item_min, item_max)
         raw = undo_normalization(x, "minmax_item", item_min=lo, item_max=hi)
     elif norm["kind"] == "standardize":
         raw = undo_normalization(x, "standardize", mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
@@ -72,3 +71,21 @@ def linear_magnitude(
         raw = x
     mag = from_db(raw) if cfg.output == "db" else np.maximum(raw, 0.0)
     return _pad_bins(mag, cfg.n_fft).astype(np.float32)
+
+
+def _item_range(norm: Mapping[str, Any], n: int, indices: Any, item_min: Any, item_max: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's stored (or given) dB range of ``minmax_item`` features."""
+    if item_min is not None or item_max is not None:
+        if item_min is None or item_max is None:
+            raise ParameterError("give both item_min and item_max, or neither")
+        return (np.broadcast_to(np.asarray(item_min, float), (n,)), np.broadcast_to(np.asarray(item_max, float), (n,)))
+    lo, hi = np.asarray(norm["item_min"], dtype=np.float64), np.asarray(norm["item_max"], dtype=np.float64)
+    if indices is None:
+        if len(lo) != n:
+            raise ParameterError(f"the sidecar stores min/max for {len(lo)} items but features have {n}: "
+                                 "pass indices= or item_min=/item_max=")
+        return lo, hi
+    idx = np.asarray(indices, dtype=np.int64)
+    if idx.shape != (n,) or (idx.size and (idx.min() < 0 or idx.max() >= len(lo))):
+        raise ParameterError(f"indices must be {n} item numbers in [0, {len(lo)})")
+    return lo[idx], hi[idx]
