@@ -46,13 +46,30 @@ def run(
 
 
 def evaluate(
-    run_dir: Path = typer.Argument(..., help="A run folder made by `timbrespace run`."),
+    run_dir: Path = typer.Argument(..., help="A run folder of any kind (run, train, timbre, drums)."),
 ) -> None:
-    """Recompute a run's metrics, resynthesis and report from its checkpoint."""
-    from timbrespace.experiments import evaluate_run
+    """Recompute a run's metrics and report from its checkpoint (any kind of run)."""
+    from timbrespace.experiments import evaluate_any
 
-    result = evaluate_run(run_dir)
-    _summary(result.metrics.get("experiment", run_dir.name), result)
+    result = evaluate_any(run_dir)
+    if result.metrics.get("kind") in ("timbre", "drums"):
+        _kind_summary(result)
+    else:
+        _summary(result.metrics.get("experiment", run_dir.name), result)
+
+
+def _kind_summary(result: object) -> None:
+    """The few numbers of a timbre or drums run, then the report's path."""
+    m = result.metrics  # type: ignore[attr-defined]
+    if m["kind"] == "drums":
+        typer.echo(f"test hit F1 {m['model']['f1']:.3f} (baseline {m['baseline_sampled']['f1']:.3f}), "
+                   f"threshold {m['threshold']:.2f}, valid samples {100 * m['sample_valid_fraction']:.0f}%")
+    else:
+        q = m["timbre_quality"]
+        typer.echo(f"pitch within 50 cents: {q['pitch_accuracy_50c']:.0%} of {q['n_pitch_requests']} held-back "
+                   f"requests (originals {q['pitch_accuracy_50c_originals']:.0%}); centroid monotonic "
+                   f"{q['centroid_monotonic']}")
+    typer.echo(f"report: {result.report_path}")  # type: ignore[attr-defined]
 
 
 def _summary(name: str, result: object) -> None:

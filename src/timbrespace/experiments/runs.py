@@ -19,7 +19,7 @@ from typing import Any
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_write_json
 
-__all__ = ["RUN_KINDS", "RunCard", "read_run_card", "write_run_card"]
+__all__ = ["RUN_KINDS", "RunCard", "RunEvaluation", "read_run_card", "require_run_kind", "write_run_card"]
 
 RUN_KINDS: tuple[str, ...] = ("run", "train", "sweep", "timbre", "drums")
 
@@ -53,6 +53,27 @@ class RunCard:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunEvaluation:
+    """What a timbre or drums run's evaluation returns (a ``run``'s is a ``RunResult``).
+
+    Attributes
+    ----------
+    run_dir : pathlib.Path
+    kind : str
+        The run card's kind.
+    metrics : dict
+        The contents of the new ``metrics.json``.
+    report_path : pathlib.Path
+        ``run_dir/report.html``.
+    """
+
+    run_dir: Path
+    kind: str
+    metrics: dict[str, Any]
+    report_path: Path
 
 
 def _library_version() -> str:
@@ -94,16 +115,33 @@ def read_run_card(run_dir: str | Path) -> RunCard:
     Raises
     ------
     DatasetError
-        If the folder is missing, is not a run folder, or its card is unreadable.
+        If the folder is missing, is not a run folder (or one made by an older
+        timbrespace, before run cards), or its card is unreadable.
     """
     root = Path(run_dir)
     if not root.is_dir():
         raise DatasetError(f"{root}: no such run folder")
     path = root / "run.json"
     if not path.is_file():
+        if (root / "checkpoints").is_dir():
+            raise DatasetError(f"{root}: made by an older timbrespace (no run.json); train again")
         raise DatasetError(f"{root}: not a run folder (no run.json)")
     try:
         data = json.loads(path.read_text())
         return RunCard(**{k: data[k] for k in ("kind", "library_version", "dataset", "created")})
     except (json.JSONDecodeError, KeyError, TypeError, ParameterError) as exc:
         raise DatasetError(f"{path}: unreadable run card ({exc})") from None
+
+
+def require_run_kind(run_dir: str | Path, kind: str) -> RunCard:
+    """The card of ``run_dir``, checked to be of ``kind``.
+
+    Raises
+    ------
+    DatasetError
+        As :func:`read_run_card`, or a run of another kind (both kinds named).
+    """
+    card = read_run_card(run_dir)
+    if card.kind != kind:
+        raise DatasetError(f"{run_dir}: a {card.kind!r} run, not a {kind!r} run")
+    return card

@@ -16,6 +16,7 @@ from timbrespace.features.config import (
 from timbrespace.features.mdct import imdct, mdct
 from timbrespace.features.phase import StftGeometry, griffinlim, pghi, retrieve_phase
 from timbrespace.features.sidecar import SIDECAR_FORMAT, FeatureSidecar, NormalizationStats
+from timbrespace.features.spectra import linear_magnitude
 from timbrespace.features.store import (
     AudioItems,
     InversionSummary,
@@ -44,6 +45,7 @@ __all__ = [
     "imdct",
     "invert",
     "invert_items",
+    "linear_magnitude",
     "mdct",
     "pghi",
     "retrieve_phase",

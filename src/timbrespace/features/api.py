@@ -95,6 +95,7 @@ def extract(
     Parameters
     ----------
     audio : np.ndarray [shape=(n_items, n_samples) or (n_samples,), dtype=float32 or float64]
+        Zero-padded or trimmed to ``config.n_samples`` when that is set.
     config : FeatureConfig or dict
         See :class:`FeatureConfig` for kinds, outputs and normalisations.
     sample_rate : int
@@ -126,7 +127,7 @@ def extract(
     (2, 513, 87)
     """
     cfg = config if isinstance(config, FeatureConfig) else FeatureConfig(**dict(config))
-    y = check_audio(audio, sample_rate=sample_rate)
+    y = cfg.fit_length(check_audio(audio, sample_rate=sample_rate))
     raw = forward(y, cfg, sample_rate=int(sample_rate))
     norm: dict[str, Any] = {"kind": cfg.normalization}
     if cfg.normalization == "minmax_item":

@@ -158,7 +158,7 @@ def compute_dataset_features(
     sidecar_path = out_dir / f"{name}.json"
     zarr_path = out_dir / f"{name}.zarr"
     sr = ds.sample_rate
-    n_samples = _n_samples(ds)
+    n_samples = cfg.n_samples or _n_samples(ds)
     probe = _load(ds, np.array([0]), n_samples)
     item_shape = forward(probe, cfg, sample_rate=sr).shape[1:]
     if sidecar_path.is_file() and zarr_path.exists():

@@ -12,6 +12,7 @@ from timbrespace.metrics.beta_vae import BetaVAEResult, beta_vae_score
 from timbrespace.metrics.dci import DCIResult, dci, dci_from_importance
 from timbrespace.metrics.explicitness import ExplicitnessResult, explicitness
 from timbrespace.metrics.factor_vae import FactorVAEResult, factor_vae_score
+from timbrespace.metrics.hits import HitScores, hit_scores
 from timbrespace.metrics.mig import MIGResult, mig, mutual_info_matrix
 from timbrespace.metrics.modularity import ModularityResult, modularity, modularity_from_mi
 from timbrespace.metrics.reconstruction import (
@@ -34,6 +35,7 @@ __all__ = [
     "DCIResult",
     "ExplicitnessResult",
     "FactorVAEResult",
+    "HitScores",
     "MIGResult",
     "ModularityResult",
     "ReferenceLatents",
@@ -48,6 +50,7 @@ __all__ = [
     "factor_vae_score",
     "kl_per_latent",
     "feature_mse",
+    "hit_scores",
     "log_spectral_distance",
     "mig",
     "modularity",

@@ -15,6 +15,7 @@ __all__ = [
     "gaussian_kl",
     "gaussian_nll",
     "bernoulli_nll",
+    "hit_velocity_nll",
     "log_normal",
     "tc_decomposition",
     "permute_dims",
@@ -54,6 +55,37 @@ def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy on logits per item, summed over features, shape ``(n,)``."""
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
     return bce.flatten(1).sum(dim=1)
+
+
+def hit_velocity_nll(
+    x: torch.Tensor, logits: torch.Tensor, *, velocity_variance: float = 0.5
+) -> torch.Tensor:
+    """Hit cross-entropy plus velocity error on the true hits, per item, shape ``(n,)``.
+
+    Parameters
+    ----------
+    x : torch.Tensor [shape=(n, *item_shape)]
+        Velocities in [0, 1]; 0 means no hit.
+    logits : torch.Tensor [shape=(n, 2, *item_shape)]
+        Hit logits (channel 0) and velocity logits (channel 1, velocity = sigmoid).
+    velocity_variance : float
+        Variance of the Gaussian on velocities; 0.5 gives the squared error.
+
+    Returns
+    -------
+    torch.Tensor [shape=(n,)]
+        ``sum BCE(hit logits, x > 0) + 0.5 / velocity_variance * sum_{x > 0} (sigmoid(v) - x)**2``.
+        Silent cells never train the velocity.
+
+    References
+    ----------
+    Gillick et al., "Learning to groove with inverse sequence transformations", ICML 2019.
+    """
+    hits = (x > 0).to(x.dtype)
+    bce = F.binary_cross_entropy_with_logits(logits[:, 0], hits, reduction="none")
+    velocity = torch.sigmoid(logits[:, 1])
+    sq = (velocity - x).pow(2) * hits
+    return bce.flatten(1).sum(dim=1) + (0.5 / velocity_variance) * sq.flatten(1).sum(dim=1)
 
 
 def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -49,6 +49,11 @@ class TrainConfig:
         is no validation set) better than the best by ``min_delta``. ``None``: never.
     min_delta : float
         Improvement that resets the patience counter.
+    best_from_epoch : int
+        Epochs (counted from 0) before this one are forgotten when they end: the ``best``
+        checkpoint and the early-stopping count start afresh at this epoch, e.g. the end
+        of a β warm-up, before which a loss at a smaller β is not comparable (seed 004
+        kept the best epoch after its warm-up).
     seed : int
         Seeds the weight initialisation, the shuffling and the reparameterisation noise.
     init : {"random", "ica", "pca"}
@@ -95,6 +100,7 @@ class TrainConfig:
     beta_start: float = 0.0
     early_stopping_patience: int | None = None
     min_delta: float = 0.0
+    best_from_epoch: int = 0
     seed: int = 0
     init: str = "random"
     num_threads: int | None = None
@@ -128,6 +134,8 @@ class TrainConfig:
             raise ConfigError(
                 f"init={self.init!r} is not allowed: one of {', '.join(INIT_METHODS)}"
             )
+        if self.best_from_epoch < 0:
+            raise ConfigError(f"best_from_epoch={self.best_from_epoch} must be >= 0")
         if not 0 < self.cycle_ratio <= 1:
             raise ConfigError(f"cycle_ratio={self.cycle_ratio} must be in (0, 1]")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:

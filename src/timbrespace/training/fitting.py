@@ -63,7 +63,10 @@ def _as_labels(c: Any, name: str, n: int, config: VAEConfig) -> np.ndarray | Non
     if c is None:
         raise ParameterError(
             f"{name} is required: the model is conditioned on {config.condition_classes}"
+            + (f" and {config.condition_continuous} continuous input(s)" if config.condition_continuous else "")
         )
+    if config.condition_continuous:
+        return _as_conditions(c, name, n, config)
     c = np.asarray(c)
     if c.ndim == 1:
         c = c[:, None]
@@ -72,12 +75,34 @@ def _as_labels(c: Any, name: str, n: int, config: VAEConfig) -> np.ndarray | Non
         raise ParameterError(
             f"{name} has shape {c.shape} dtype {c.dtype}; expected integer ({n}, {k})"
         )
+    _check_label_range(c, name, config)
+    return c.astype(np.int64)
+
+
+def _check_label_range(labels: np.ndarray, name: str, config: VAEConfig) -> None:
     high = np.asarray(config.condition_classes)
-    if (c < 0).any() or (c >= high).any():
+    if (labels < 0).any() or (labels >= high).any():
         raise ParameterError(
             f"{name} holds labels outside 0..n_classes-1 for condition_classes={config.condition_classes}"
         )
-    return c.astype(np.int64)
+
+
+def _as_conditions(c: Any, name: str, n: int, config: VAEConfig) -> np.ndarray:
+    """Labels then continuous inputs, as one float32 array ``(n, n_conditions)``."""
+    c = np.asarray(c, dtype=np.float64)
+    if c.ndim == 1:
+        c = c[:, None]
+    k = len(config.condition_classes)
+    if c.shape != (n, config.n_conditions) or not np.all(np.isfinite(c)):
+        raise ParameterError(
+            f"{name} has shape {c.shape}; expected finite ({n}, {config.n_conditions}): "
+            f"{k} label column(s) then {config.condition_continuous} continuous input(s)"
+        )
+    labels = c[:, :k]
+    if not np.array_equal(labels, np.round(labels)):
+        raise ParameterError(f"{name}: the first {k} column(s) must hold integer labels")
+    _check_label_range(labels, name, config)
+    return c.astype(np.float32)
 
 
 def _arrays(
@@ -147,8 +172,10 @@ def fit(
         Validation items; the monitored loss for early stopping and ``best``.
     out_dir : path-like
         Run folder (see the module docstring for its layout).
-    c_train, c_valid : np.ndarray [shape=(n, n_conditions), dtype=int], optional
-        Labels of a conditional VAE (required exactly when ``condition_classes`` is set).
+    c_train, c_valid : np.ndarray [shape=(n, n_conditions)], optional
+        Conditions of a conditional VAE (required exactly when it is one): integer labels
+        (one column per ``condition_classes`` entry), then, for a model with
+        ``condition_continuous`` inputs, those float values (the whole array float).
     resume : bool
         Continue from ``out_dir/checkpoints/last`` when it exists (weights, optimiser,
         β schedule, RNG states, history). A resumed run gives the same weights as an

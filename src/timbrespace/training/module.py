@@ -295,6 +295,10 @@ class VAEModule(L.LightningModule):
                 write_checkpoint_folder(self.checkpoint_dir / "best", self.model)
         else:
             self.epochs_without_improvement += 1
+        if record.epoch < self.train_config.best_from_epoch:
+            # not comparable with later epochs (e.g. a smaller β during a warm-up): start afresh
+            self.best_loss = math.inf
+            self.epochs_without_improvement = 0
         elapsed = self.elapsed_s + time.monotonic() - self._start_time
         patience = self.train_config.early_stopping_patience
         if patience is not None and self.epochs_without_improvement >= patience:

@@ -1,21 +1,21 @@
 """Generate a note by (descriptor, magnitude, pitch) and interpolate between two notes.
 
 Mirrors seed 002's ``generate`` and ``interpolate`` scripts on a trained
-:class:`~timbrespace.timbre.run.TimbreRun`:
+:class:`~timbrespace.experiments.timbre_run.TimbreRun`:
 
 - **generate**: decode ``z`` with the condition of the request — ``latent="prior"``
   uses ``z = 0`` (the prior's mode: a conditional *generation*), ``latent="encode"`` uses
   the encoder's ``mu`` of the original note (a reconstruction, as the seed did); undo the
-  min–max with the original's stored ``min_db``/``max_db``, re-insert Nyquist, Griffin-Lim
-  (``n_fft`` 1024). The original note is returned beside it.
+  min–max with the original's stored dB range and invert with Griffin-Lim at the right
+  ``n_fft`` (:func:`timbrespace.features.invert`). The original note is returned beside it.
 - **interpolate**: endpoints ``z`` are the encoder means of the two originals; ``steps``
-  points ``t = 0..1``; ``z`` moves linearly or spherically (slerp), the condition and the
-  ``min_db``/``max_db`` linearly (as the seed interpolated min/max).
+  points ``t = 0..1``; ``z`` moves linearly or spherically (slerp,
+  :func:`timbrespace.generation.slerp`), the condition and the dB range linearly (as
+  the seed interpolated min/max).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -24,17 +24,16 @@ import librosa
 import numpy as np
 
 from timbrespace.datasets.dataset import write_audio_file
-from timbrespace.errors import DatasetError, ParameterError
-from timbrespace.timbre.model import slerp
-from timbrespace.timbre.preprocess import from_spectrogram
-from timbrespace.timbre.run import TimbreRun
+from timbrespace.errors import ParameterError
+from timbrespace.experiments.timbre_run import TimbreRun
+from timbrespace.generation import lerp, slerp
+from timbrespace.timbre.build import parse_pitch
 
 __all__ = [
     "GeneratedNote",
     "Interpolation",
     "generate_note",
     "interpolate_notes",
-    "parse_pitch",
     "write_generated",
     "write_interpolation",
     "MIN_STEPS",
@@ -44,30 +43,6 @@ __all__ = [
 MIN_STEPS = 3
 MAX_STEPS = 10
 Latent = Literal["prior", "encode"]
-
-
-def parse_pitch(value: str | int, *, allowed: tuple[int, int] = (64, 86)) -> int:
-    """MIDI number (``"69"``) or note name (``"A4"``, ``"C#5"``) → MIDI number.
-
-    Raises
-    ------
-    ParameterError
-        Unparseable, or outside ``allowed`` (inclusive); the message gives the range
-        as numbers and names.
-    """
-    lo, hi = allowed
-    rng = f"MIDI {lo}..{hi} ({librosa.midi_to_note(lo)}..{librosa.midi_to_note(hi)})"
-    text = str(value).strip()
-    if re.fullmatch(r"-?\d+", text):
-        midi = int(text)
-    else:
-        try:
-            midi = int(round(float(librosa.note_to_midi(text))))
-        except (librosa.ParameterError, ValueError, TypeError):
-            raise ParameterError(f"pitch={value!r} is not a MIDI number or note name: allowed {rng}") from None
-    if not lo <= midi <= hi:
-        raise ParameterError(f"pitch={value!r} is out of range: allowed {rng}")
-    return midi
 
 
 @dataclass(frozen=True)
@@ -118,7 +93,14 @@ class Interpolation:
     sample_rate: int
 
 
-def _check_request(run: TimbreRun, descriptor: str, magnitude: float, pitch: str | int) -> tuple[str, float, int]:
+def check_request(run: TimbreRun, descriptor: str, magnitude: float | str, pitch: str | int) -> tuple[str, float, int]:
+    """Canonical (descriptor, magnitude, MIDI pitch) of a request the run can answer.
+
+    Raises
+    ------
+    ParameterError
+        A value outside what the run knows (allowed values listed).
+    """
     lower = {d.lower(): d for d in run.descriptors}
     if str(descriptor).lower() not in lower:
         raise ParameterError(f"descriptor={descriptor!r} is not in this run: allowed {', '.join(run.descriptors)}")
@@ -133,20 +115,7 @@ def _check_request(run: TimbreRun, descriptor: str, magnitude: float, pitch: str
     return name, mag, midi
 
 
-def original_audio(run: TimbreRun, rows: np.ndarray) -> np.ndarray:
-    """Original notes of run rows ``(n, n_samples)`` from the run's dataset."""
-    try:
-        ds = run.dataset
-    except DatasetError as exc:
-        raise DatasetError(f"{run.root}: the dataset it was trained on is gone ({exc})") from None
-    audio = ds.load_audio(run.items["dataset_index"].to_numpy()[np.asarray(rows)])
-    n = run.preprocessing.n_samples
-    out = np.zeros((audio.shape[0], n), dtype=np.float32)
-    out[:, : min(n, audio.shape[1])] = audio[:, :n]
-    return out
-
-
-def generate_note(run: TimbreRun, descriptor: str, magnitude: float, pitch: str | int, *,
+def generate_note(run: TimbreRun, descriptor: str, magnitude: float | str, pitch: str | int, *,
                   latent: Latent = "prior", seed: int = 0) -> GeneratedNote:
     """Generate one note from a trained run.
 
@@ -175,18 +144,17 @@ def generate_note(run: TimbreRun, descriptor: str, magnitude: float, pitch: str 
     """
     if latent not in ("prior", "encode"):
         raise ParameterError(f"latent={latent!r} is unknown: allowed prior, encode")
-    name, mag, midi = _check_request(run, descriptor, magnitude, pitch)
-    row = run.find(name, mag, midi)
+    name, mag, midi = check_request(run, descriptor, magnitude, pitch)
+    row = np.array([run.find(name, mag, midi)])
     cond = run.conditions([name], [mag], [midi])
     latent_dim = run.require_model().config.latent_dim
-    z = run.encode(np.array([row])) if latent == "encode" else np.zeros((1, latent_dim), np.float32)
+    z = run.encode(row) if latent == "encode" else np.zeros((1, latent_dim), np.float32)
     x = run.decode(z, cond)
-    audio = from_spectrogram(run.spectrograms_of(x, np.array([row])), run.preprocessing, seed=seed)[0]
-    return GeneratedNote(name, mag, midi, audio, original_audio(run, np.array([row]))[0], x[0],
-                         run.preprocessing.sample_rate)
+    audio = run.to_audio(x, *run.stats_of(row), seed=seed)[0]
+    return GeneratedNote(name, mag, midi, audio, run.original_audio(row)[0], x[0], run.sample_rate)
 
 
-def interpolate_notes(run: TimbreRun, start: tuple[str, float, str | int], end: tuple[str, float, str | int],
+def interpolate_notes(run: TimbreRun, start: tuple[str, float | str, str | int], end: tuple[str, float | str, str | int],
                       steps: int, *, seed: int = 0) -> Interpolation:
     """Interpolate between two originals, linearly and spherically in ``z``.
 
@@ -210,33 +178,30 @@ def interpolate_notes(run: TimbreRun, start: tuple[str, float, str | int], end: 
     """
     if not isinstance(steps, (int, np.integer)) or not MIN_STEPS <= int(steps) <= MAX_STEPS:
         raise ParameterError(f"steps={steps!r} is out of range: allowed {MIN_STEPS}..{MAX_STEPS}")
-    a = _check_request(run, *start)
-    b = _check_request(run, *end)
+    a = check_request(run, *start)
+    b = check_request(run, *end)
     rows = np.array([run.find(*a), run.find(*b)])
     z = run.encode(rows)
     cond = run.conditions([a[0], b[0]], [a[1], b[1]], [a[2], b[2]])
     min_db, max_db = run.stats_of(rows)
     t = np.linspace(0.0, 1.0, int(steps))
-    tc = t[:, None]
-    c_t = ((1 - tc) * cond[0] + tc * cond[1]).astype(np.float32)
     min_t = (1 - t) * min_db[0] + t * min_db[1]
     max_t = (1 - t) * max_db[0] + t * max_db[1]
     outputs = {}
-    for mode, z_t in (("linear", (1 - tc) * z[0] + tc * z[1]), ("spherical", slerp(z[0], z[1], t))):
-        x = run.decode(z_t.astype(np.float32), c_t)
-        outputs[mode] = from_spectrogram(run.spectrograms_of(x, min_t, max_t), run.preprocessing, seed=seed)
-    return Interpolation(t, outputs["linear"], outputs["spherical"], original_audio(run, rows), a, b,
-                         run.preprocessing.sample_rate)
+    for mode, z_t in (("linear", lerp(z[0], z[1], t)), ("spherical", slerp(z[0], z[1], t))):
+        outputs[mode] = run.to_audio(run.decode_between(z_t, cond[0], cond[1], t), min_t, max_t, seed=seed)
+    return Interpolation(t, outputs["linear"], outputs["spherical"], run.original_audio(rows), a, b, run.sample_rate)
 
 
-def _label(descriptor: str, magnitude: float, pitch: int) -> str:
+def note_label(descriptor: str, magnitude: float, pitch: int) -> str:
+    """``Bright-75-E5``: descriptor, magnitude and note name (ASCII) of a request."""
     return f"{descriptor}-{magnitude:g}-{librosa.midi_to_note(pitch, unicode=False)}"
 
 
 def write_generated(note: GeneratedNote, out_dir: str | Path) -> tuple[Path, Path]:
     """Write ``generated_<D>-<M>-<note>.wav`` and ``original_<...>.wav`` (float WAV, atomic)."""
     out_dir = Path(out_dir)
-    label = _label(note.descriptor, note.magnitude, note.pitch)
+    label = note_label(note.descriptor, note.magnitude, note.pitch)
     gen = write_audio_file(out_dir / f"generated_{label}.wav", note.audio, note.sample_rate)
     orig = write_audio_file(out_dir / f"original_{label}.wav", note.original, note.sample_rate)
     return gen, orig
@@ -249,6 +214,8 @@ def write_interpolation(interp: Interpolation, out_dir: str | Path) -> list[Path
     for mode in ("linear", "spherical"):
         for k, y in enumerate(getattr(interp, mode)):
             paths.append(write_audio_file(out_dir / mode / f"step_{k:02d}.wav", y, interp.sample_rate))
-    paths.append(write_audio_file(out_dir / f"original_start_{_label(*interp.start)}.wav", interp.originals[0], interp.sample_rate))
-    paths.append(write_audio_file(out_dir / f"original_end_{_label(*interp.end)}.wav", interp.originals[1], interp.sample_rate))
+    paths.append(write_audio_file(out_dir / f"original_start_{note_label(*interp.start)}.wav", interp.originals[0],
+                                  interp.sample_rate))
+    paths.append(write_audio_file(out_dir / f"original_end_{note_label(*interp.end)}.wav", interp.originals[1],
+                                  interp.sample_rate))
     return paths
