@@ -30,7 +30,8 @@ def test_default_config_is_shipped_and_valid():
 @pytest.mark.parametrize("name", sorted(builtin_experiments()))
 def test_every_builtin_validates(name):
     cfg = load_experiment_config(name)
-    assert cfg.features.kind == "stft" and cfg.model.beta > 0
+    assert cfg.features.kind in {"stft", "cqt", "nsgt", "mel", "mdct"} and cfg.model.beta > 0
+    assert cfg.model.latent_dim >= 1 and cfg.training.epochs >= 1
 
 
 def test_overrides_apply():

@@ -80,12 +80,16 @@ def _summary(name: str, result: object) -> None:
     console = Console()
     table = Table(title=f"{name}: {m['n_items']} items, {len(m['factors'])} factors, {m['runtime_s']:.0f} s")
     table.add_column("factor")
+    table.add_column("MIG at init", justify="right")
     table.add_column("MIG", justify="right")
     table.add_column("DCI completeness", justify="right")
     table.add_column("DCI informativeness", justify="right")
+    at_init = m.get("per_factor_at_init") or {}
     for name, row in m["per_factor"].items():
-        table.add_row(name, _fmt(row.get("mig")), _fmt(row.get("dci_completeness")), _fmt(row.get("dci_informativeness")))
-    table.add_row("[bold]overall", _fmt(m["mig"]), _fmt(m["dci"]["completeness"]), _fmt(m["dci"]["informativeness"]))
+        table.add_row(name, _fmt(at_init.get(name)), _fmt(row.get("mig")), _fmt(row.get("dci_completeness")),
+                      _fmt(row.get("dci_informativeness")))
+    table.add_row("[bold]overall", _fmt(m.get("mig_at_init")), _fmt(m["mig"]), _fmt(m["dci"]["completeness"]),
+                  _fmt(m["dci"]["informativeness"]))
     console.print(table)
     console.print(f"DCI disentanglement {_fmt(m['dci']['disentanglement'])}; "
                   f"spectral convergence of resynthesis {_fmt(m['reconstruction'].get('spectral_convergence'))}")
@@ -98,6 +102,8 @@ def _summary(name: str, result: object) -> None:
         console.print(f"for reference, linear baselines of the features ({baselines['n_components']} components, "
                       f"no model): PCA MIG {_fmt(baselines['pca']['mig'])}, "
                       f"FastICA MIG {_fmt(baselines['ica']['mig'])}")
+    if m.get("note"):
+        console.print(f"[bold]note:[/] {m['note']}")
     console.print(f"report: [bold]{result.report_path}[/]")  # type: ignore[attr-defined]
 
 

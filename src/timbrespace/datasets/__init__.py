@@ -25,9 +25,11 @@ from timbrespace.datasets.dataset import (
 )
 from timbrespace.datasets.export import export_dataset
 from timbrespace.datasets.generate import generate_dataset
+from timbrespace.datasets.pairs import PairSampler
 from timbrespace.datasets.presets import list_presets, preset_path
 
 __all__ = [
+    "PairSampler",
     "AUDIO_DIR",
     "CARD_NAME",
     "FEATURES_DIR",

@@ -185,11 +185,15 @@ def _references(page: _Page) -> None:
     """MIG of the model beside the same MIG of its linear references, per factor."""
     m, names = page.metrics, page.dataset.factor_names
     aligned, baselines = m.get("aligned"), m.get("linear_baselines")
-    if not aligned and not baselines:
+    if not aligned and not baselines and m.get("mig_at_init") is None:
         return
     page.report.section("Scores beside linear references")
     rows = {"model latents (the score)": {"MIG": _f(m["mig"]),
                                           **{n: _f(m["per_factor"][n]["mig"]) for n in names}}}
+    if m.get("mig_at_init") is not None:
+        at_init = m.get("per_factor_at_init") or {}
+        rows["model latents before training"] = {"MIG": _f(m["mig_at_init"]),
+                                                 **{n: _f(at_init.get(n)) for n in names}}
     if aligned:
         rows[f"model latents, {aligned['method'].upper()} re-aligned"] = {
             "MIG": _f(aligned["mig"]), **{n: _f(aligned["per_factor"][n]) for n in names}}
@@ -204,8 +208,11 @@ def _references(page: _Page) -> None:
         "labels; an analysis of the model, not its score): a large rise means the model found the factors along "
         "straight directions but mixed them across axes. The PCA and FastICA rows use no model: a VAE "
         "that scores like PCA follows the principal directions; one below FastICA has missed independent "
-        "directions that a linear method finds."
+        "directions that a linear method finds. The row before training scores the encoder before its "
+        "first optimiser step: the gap to the score is what training did."
     )
+    if m.get("note"):
+        page.report.text(f"Note: {m['note']}.")
 
 
 def _training(page: _Page, history: list[Any]) -> None:

@@ -25,15 +25,23 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from timbrespace.analysis import BASELINE_METHODS, fit_linear_baseline, reference_latents
 from timbrespace.datasets import Dataset
 from timbrespace.errors import DatasetError, ParameterError
-from timbrespace.experiments.train import MODELS, fit_dataset, model_config_for, open_features
+from timbrespace.experiments.train import (
+    INIT_LATENTS,
+    MODELS,
+    fit_dataset,
+    model_config_for,
+    open_features,
+)
 from timbrespace.metrics import evaluate_representation
 from timbrespace.models import VAEConfig
+from timbrespace.models.config import WEAK_OBJECTIVES
 from timbrespace.training import TrainConfig
 from timbrespace.training.config import INIT_METHODS
 from timbrespace.utils.atomic import atomic_path, atomic_write_text
@@ -70,7 +78,9 @@ class SweepRow:
     ``epochs`` 0, ``nan`` losses, ``init`` ``"none"`` and its fitting time in
     ``train_time_s``. A VAE started at a linear solution (``init`` ``"ica"`` or
     ``"pca"``, :func:`~timbrespace.training.linear_start`) has ``model``
-    ``"<objective>+<init>"``.
+    ``"<objective>+<init>"``; one trained with few labels ``"<objective>+labels<fraction>"``.
+    ``mig_at_init`` is the MIG of the encoder before its first optimiser step, scored
+    like ``mig``.
     """
 
     model: str
@@ -90,6 +100,8 @@ class SweepRow:
     mig_ica: float
     n_active_latents: int
     init: str = "random"
+    mig_at_init: float = float("nan")
+    labelled_fraction: float = 0.0
 
 
 def _split_masks(split: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -209,8 +221,9 @@ def sweep(
     plot: bool = True,
     baselines: Sequence[str] = BASELINE_METHODS,
     inits: Sequence[str] = ("random",),
+    labelled_fractions: Sequence[float] = (0.0,),
 ) -> tuple[SweepRow, ...]:
-    """Train every (model, init, β, seed) and write ``sweep.csv`` (+ ``sweep.png``).
+    """Train every (model, init, labelled fraction, β, seed) and write ``sweep.csv`` (+ ``sweep.png``).
 
     Parameters
     ----------
@@ -239,6 +252,9 @@ def sweep(
     inits : sequence of {"random", "ica", "pca"}
         Weight initialisations (``TrainConfig.init``). ``ica`` / ``pca`` runs use the
         model with ``linear_skip=True`` (MLP only) and are labelled ``"<objective>+<init>"``.
+    labelled_fractions : sequence of float
+        Few-label semi-supervision (``TrainConfig.labelled_fraction``); 0 is unsupervised.
+        Weakly supervised objectives (``ada_gvae``, ``ada_mlvae``) run at 0 only.
 
     Returns
     -------
@@ -265,8 +281,13 @@ def sweep(
             )
         )
         _write_table(rows, out_dir / "sweep.csv")
-    for config, init, beta, seed in itertools.product(model_configs, inits, betas, seeds):
+    for config, init, fraction, beta, seed in itertools.product(model_configs, inits, labelled_fractions,
+                                                                betas, seeds):
+        if fraction > 0 and config.objective in WEAK_OBJECTIVES:
+            continue  # pairs or labels, not both
         label = config.objective if init == "random" else f"{config.objective}+{init}"
+        if fraction > 0:
+            label = f"{label}+labels{fraction:g}"
         name = f"{label.replace('+', '-')}-beta{beta:g}-seed{seed}"
         run = out_dir / name
         if not (run / "latents.npz").is_file():
@@ -278,12 +299,13 @@ def sweep(
                 model_config=dataclasses.replace(
                     config, beta=float(beta), linear_skip=config.linear_skip or init != "random"
                 ),
-                train_config=dataclasses.replace(train_config, seed=int(seed), init=init),
+                train_config=dataclasses.replace(train_config, seed=int(seed), init=init,
+                                                 labelled_fraction=float(fraction)),
                 out_dir=run,
                 resume=True,
             )
             atomic_write_text(run / "train_time_s.txt", f"{time.perf_counter() - start:.3f}\n")
-        rows.append(_row(run, name, label, float(beta), int(seed), dci_estimator, init))
+        rows.append(_row(run, name, label, float(beta), int(seed), dci_estimator, init, float(fraction)))
         _write_table(rows, out_dir / "sweep.csv")
     if plot:
         plot_sweep(rows, out_dir / "sweep.png")
@@ -303,6 +325,7 @@ def sweep_dataset(
     model_options: dict[str, object] | None = None,
     train_config: TrainConfig | None = None,
     dci_estimator: str = "gbt",
+    labelled_fractions: Sequence[float] = (0.0,),
 ) -> tuple[SweepRow, ...]:
     """A sweep over named models on a dataset, or on an experiment's dataset: what
     ``timbrespace sweep`` runs.
@@ -322,7 +345,12 @@ def sweep_dataset(
         As :func:`sweep`.
     model_options : dict, optional
         Shared ``VAEConfig`` fields and ``architecture`` (:func:`~timbrespace.experiments.train.model_config_for`).
+        For an experiment without an ``architecture`` option, the models are the
+        experiment's own model with the objective (and these fields) replaced.
     train_config : TrainConfig, optional
+        Default: the experiment's training section for an experiment, else ``TrainConfig()``.
+    labelled_fractions : sequence of float
+        As :func:`sweep`.
 
     Returns
     -------
@@ -339,17 +367,28 @@ def sweep_dataset(
     options = dict(model_options or {})
     if any(i != "random" for i in inits) and options.get("architecture", "auto") not in ("auto", "mlp"):
         raise ParameterError("inits ica/pca start the linear paths of an MLP model: use architecture mlp")
+    experiment = None
     if not (Path(source) / "dataset.json").is_file():
-        source, features = _experiment_dataset(str(source), Path(out_dir))
+        source, features, experiment = _experiment_dataset(str(source), Path(out_dir))
     ds, features = open_features(source, features)
-    configs = [model_config_for(ds, features, name, **options) for name in models]
+    if experiment is not None and options.get("architecture", "auto") == "auto":
+        # an experiment's sweep varies its own model: objective (and given fields) replaced
+        shape = tuple(int(v) for v in ds.load_features(features, np.arange(1)).shape[1:])
+        base = dataclasses.replace(experiment.model, input_shape=shape)
+        options.pop("architecture", None)
+        configs = [dataclasses.replace(base, objective=MODELS[name], **options) for name in models]
+        train_config = train_config or experiment.training
+    else:
+        configs = [model_config_for(ds, features, name, **options) for name in models]
     return sweep(ds, features=features, model_configs=configs, betas=betas, seeds=seeds,
                  train_config=train_config or TrainConfig(), out_dir=out_dir,
-                 dci_estimator=dci_estimator, baselines=baselines, inits=inits)
+                 dci_estimator=dci_estimator, baselines=baselines, inits=inits,
+                 labelled_fractions=labelled_fractions)
 
 
-def _experiment_dataset(experiment: str, out: Path) -> tuple[Path, str]:
-    """Generate an experiment's dataset and features under ``out/dataset`` (resumable)."""
+def _experiment_dataset(experiment: str, out: Path) -> tuple[Path, str, Any]:
+    """Generate an experiment's dataset and features under ``out/dataset`` (resumable);
+    returns the dataset folder, the feature name and the experiment config."""
     from timbrespace.datasets import generate_dataset
     from timbrespace.experiments.config import load_experiment_config
     from timbrespace.features import compute_dataset_features
@@ -359,7 +398,7 @@ def _experiment_dataset(experiment: str, out: Path) -> tuple[Path, str]:
         raise DatasetError(f"{experiment}: the experiment has no dataset section to generate")
     ds = generate_dataset(cfg.dataset, out / "dataset", progress=True)
     name = compute_dataset_features(ds, cfg.features, name="run_features")
-    return ds.root, name
+    return ds.root, name, cfg
 
 
 def linear_baselines(
@@ -437,13 +476,21 @@ def linear_baselines(
 
 
 def _row(
-    run: Path, name: str, model: str, beta: float, seed: int, dci_estimator: str, init: str
+    run: Path, name: str, model: str, beta: float, seed: int, dci_estimator: str, init: str,
+    labelled_fraction: float = 0.0,
 ) -> SweepRow:
     import json
+
+    from timbrespace.metrics import mig
 
     with np.load(run / "latents.npz") as data:
         scores = score_latents(data["latents"], data["factors"], data["split"], random_state=seed,
                                dci_estimator=dci_estimator)
+        factors = data["factors"]
+    mig_at_init = float("nan")
+    if (run / INIT_LATENTS).is_file():
+        with np.load(run / INIT_LATENTS) as init_data:
+            mig_at_init = float(mig(init_data["mu"], factors).score)
     history = json.loads((run / "history.json").read_text()) if (run / "history.json").is_file() else []
     last = history[-1] if history else {}
     time_path = run / "train_time_s.txt"
@@ -460,6 +507,8 @@ def _row(
         **{k: float(scores[k]) for k in METRIC_COLUMNS},
         n_active_latents=int(scores["n_active_latents"]),
         init=init,
+        mig_at_init=mig_at_init,
+        labelled_fraction=labelled_fraction,
     )
 
 

@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from timbrespace.datasets import Dataset
+from timbrespace.datasets import Dataset, PairSampler
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.experiments.runs import write_run_card
 from timbrespace.metrics import RepresentationScores, evaluate_representation
 from timbrespace.models import VAEConfig
+from timbrespace.models.config import WEAK_OBJECTIVES
 from timbrespace.training import TrainConfig, TrainResult, encode_array
 from timbrespace.utils.atomic import atomic_path, atomic_write_json
 
@@ -49,10 +50,53 @@ MODELS: dict[str, str] = {
     "annealed_vae": "annealed",
     "tcvae": "tcvae",
     "factorvae": "factorvae",
+    "ada_gvae": "ada_gvae",
+    "ada_mlvae": "ada_mlvae",
     "cvae": "beta_vae",
 }
 """Model names of ``train`` and ``sweep`` and the objective each trains (``cvae``: a
 β-VAE conditioned on factors)."""
+
+
+INIT_LATENTS = "latents_at_init.npz"
+
+
+def supervision_for(dataset: Dataset, train_idx: np.ndarray, model_config: VAEConfig,
+                    train_config: TrainConfig) -> dict[str, Any]:
+    """The keyword arguments of :func:`~timbrespace.training.fit` that a weak or few-label
+    objective needs, drawn from the dataset's factor table.
+
+    Weak objectives (``ada_gvae``, ``ada_mlvae``) get ``pairs``: a
+    :class:`~timbrespace.datasets.PairSampler` of the training items sharing all factors
+    but ``train_config.pair_k``; ``labelled_fraction > 0`` gets the training items'
+    ``factors_train`` and ``factor_levels``; anything else nothing.
+
+    Raises
+    ------
+    DatasetError
+        If the factor table has no such pairs.
+    """
+    codes = dataset.factor_codes[train_idx]
+    if model_config.objective in WEAK_OBJECTIVES:
+        return {"pairs": PairSampler(codes, k=train_config.pair_k)}
+    if train_config.labelled_fraction > 0:
+        return {"factors_train": codes, "factor_levels": [f.n_levels for f in dataset.factors]}
+    return {}
+
+
+def latents_at_init(x: np.ndarray, path: Path) -> Any:
+    """A Lightning callback that saves the encoder's means of every item of ``x`` to ``path``
+    (``mu``) before the first optimiser step; a resumed run keeps the file it wrote then."""
+    import lightning as L
+
+    class LatentsAtInit(L.Callback):
+        def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+            if pl_module.global_step_count == 0 and trainer.is_global_zero:
+                mu = encode_array(pl_module.model, x)
+                with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+                    np.savez(fh, mu=mu)
+
+    return LatentsAtInit()
 
 
 def open_features(dataset: Dataset | str | Path, features: str | None) -> tuple[Dataset, str]:
@@ -235,6 +279,9 @@ def fit_dataset(
         c_train=labels(train_idx),
         c_valid=labels(valid_idx) if x_valid is not None else None,
         resume=resume,
+        callbacks=[] if model_config.is_conditional else [
+            latents_at_init(dataset.load_features(features), Path(out_dir) / INIT_LATENTS)],
+        **supervision_for(dataset, train_idx, model_config, train_config),
     )
     latents_path = Path(out_dir) / "latents.npz"
     done = DatasetFit(result, latents_path, tuple(names), condition_factors, None, None)

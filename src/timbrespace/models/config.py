@@ -21,6 +21,14 @@ convention makes that impossible.
   linearly from 0 to ``capacity_max`` nats over ``capacity_steps`` steps (the paper's γ).
 - ``tcvae`` (Chen et al. 2018): ``recon + tc_alpha * MI + beta * TC + tc_gamma * dimKL``.
 - ``factorvae`` (Kim & Mnih 2018): ``recon + KL + beta * TC_discriminator`` (the paper's γ).
+- ``ada_gvae`` / ``ada_mlvae`` (Locatello et al. 2020): weakly supervised on pairs of
+  items that share all factors but k. Per pair, latents whose KL between the two
+  posteriors is below the midpoint of its largest and smallest value are shared: both
+  posteriors are replaced there by their average (GVAE: arithmetic mean of means and
+  variances; ML-VAE: product of experts). ``recon(x1) + recon(x2) + beta * (KL1 + KL2)``.
+
+During a β warm-up the whole regulariser follows the schedule: for ``tcvae`` the MI
+and dimension-wise KL terms are scaled by the same warm-up fraction as ``beta``.
 
 The seeds' own losses are configurations under this convention: seed 002's
 ``1e6 · mean((x̂ − x)²) + KL`` over ``n_features`` pixels is a Gaussian likelihood with
@@ -37,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from timbrespace.errors import ConfigError
+from timbrespace.models.shift import ShiftSpec
 
 __all__ = [
     "VAEConfig",
@@ -47,10 +56,11 @@ __all__ = [
     "OUTPUT_ACTIVATIONS",
 ]
 
-ARCHITECTURES = ("mlp", "conv", "gru")
+ARCHITECTURES = ("mlp", "conv", "gru", "shift")
 LIKELIHOODS = ("gaussian", "bernoulli", "hit_velocity")
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid")
-OBJECTIVES = ("beta_vae", "annealed", "tcvae", "factorvae")
+OBJECTIVES = ("beta_vae", "annealed", "tcvae", "factorvae", "ada_gvae", "ada_mlvae")
+WEAK_OBJECTIVES = ("ada_gvae", "ada_mlvae")
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "silu", "tanh")
 CONDITION_ENCODINGS = ("onehot", "embedding")
 
@@ -77,8 +87,10 @@ class VAEConfig:
         shape checks wait, and :func:`~timbrespace.models.build_model` refuses it.
     latent_dim : int
         Number of latents ``z``.
-    architecture : {"mlp", "conv", "gru"}
-        MLP flattens the input; conv needs a 2-D or 3-D ``input_shape``; gru reads a 2-D
+    architecture : {"mlp", "conv", "gru", "shift"}
+        ``shift``: a log-frequency spectrogram ``(n_bins, n_frames)`` whose first latent
+        is a translation along frequency, inferred by an equivariant soft-argmax head
+        (:mod:`timbrespace.models.shift`; options in ``shift``). MLP flattens the input; conv needs a 2-D or 3-D ``input_shape``; gru reads a 2-D
         ``input_shape`` ``(n_steps, n_features)`` as a sequence: a bidirectional GRU
         encoder over the steps whose final states give ``(mu, logvar)``, and a GRU decoder
         driven by ``z`` at every step (with a learned step embedding, its first state
@@ -123,7 +135,7 @@ class VAEConfig:
     output_variance : float
         Fixed Gaussian variance, and the initial one when learned. 0.5 makes the
         reconstruction the sum of squared errors (disentanglement_lib's ``l2``).
-    objective : {"beta_vae", "annealed", "tcvae", "factorvae"}
+    objective : {"beta_vae", "annealed", "tcvae", "factorvae", "ada_gvae", "ada_mlvae"}
         See the module docstring.
     beta : float
         Weight of the objective's named term (see the module docstring).
@@ -150,6 +162,8 @@ class VAEConfig:
         002: the magnitude / 100). A model with them takes float ``c`` of shape
         ``(n, len(condition_classes) + condition_continuous)``: integer-valued labels
         first, then the continuous values.
+    shift : ShiftSpec or mapping, optional
+        Options of the ``shift`` architecture (:class:`~timbrespace.models.shift.ShiftSpec`).
     logvar_bounds : tuple of (float, float), optional
         Clamp the encoder's ``logvar`` to ``[low, high]`` (seed 002: (-20, 10); the groove
         VAE: (-12, 8)); ``None``: no clamp.
@@ -167,7 +181,7 @@ class VAEConfig:
 
     input_shape: tuple[int, ...] | None = None
     latent_dim: int = 10
-    architecture: Literal["mlp", "conv", "gru"] = "mlp"
+    architecture: Literal["mlp", "conv", "gru", "shift"] = "mlp"
     hidden_sizes: tuple[int, ...] = (400,)
     conv_channels: tuple[int, ...] = (32, 64, 128)
     conv_kernel_size: int = 3
@@ -180,7 +194,7 @@ class VAEConfig:
     output_activation: Literal["identity", "sigmoid"] = "identity"
     learn_variance: bool = False
     output_variance: float = 0.5
-    objective: Literal["beta_vae", "annealed", "tcvae", "factorvae"] = "beta_vae"
+    objective: Literal["beta_vae", "annealed", "tcvae", "factorvae", "ada_gvae", "ada_mlvae"] = "beta_vae"
     beta: float = 1.0
     capacity_max: float = 25.0
     capacity_steps: int = 10_000
@@ -193,8 +207,11 @@ class VAEConfig:
     condition_embedding_dim: int = 8
     condition_continuous: int = 0
     logvar_bounds: tuple[float, float] | None = None
+    shift: ShiftSpec | None = None
 
     def __post_init__(self) -> None:
+        if self.shift is not None or self.architecture == "shift":
+            object.__setattr__(self, "shift", ShiftSpec.from_value(self.shift if self.shift is not None else {}))
         for name in _TUPLE_FIELDS:
             value = getattr(self, name)
             if value is None and name == "input_shape":
@@ -295,7 +312,7 @@ class VAEConfig:
             raise ConfigError(
                 f"output_activation={self.output_activation!r} is not allowed: one of {', '.join(OUTPUT_ACTIVATIONS)}"
             )
-        if self.architecture == "gru" and len(self.input_shape) != 2:
+        if self.architecture == "gru" and self.input_shape is not None and len(self.input_shape) != 2:
             raise ConfigError(
                 f"input_shape={self.input_shape} must be (n_steps, n_features) for architecture='gru'"
             )
@@ -317,6 +334,16 @@ class VAEConfig:
             raise ConfigError(
                 f"condition_continuous={self.condition_continuous} must be a non-negative integer"
             )
+        if self.architecture == "shift":
+            assert self.shift is not None
+            self.shift.check(self.input_shape, self.latent_dim)
+            if self.likelihood != "gaussian" or self.output_activation != "identity" or self.learn_variance:
+                raise ConfigError("architecture='shift' needs likelihood 'gaussian' with a fixed variance "
+                                  "and output_activation 'identity'")
+            if self.is_conditional:
+                raise ConfigError("architecture='shift' takes no conditions")
+        elif self.shift is not None:
+            raise ConfigError(f"shift options are for architecture='shift', not {self.architecture!r}")
 
     # ------------------------------------------------------------------ derived
     @property

@@ -17,6 +17,8 @@ from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models.config import VAEConfig
 from timbrespace.models.layers import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder, mlp
 from timbrespace.models.losses import (
+    adaptive_shared_mask,
+    average_posteriors,
     bernoulli_nll,
     gaussian_kl,
     gaussian_nll,
@@ -25,6 +27,7 @@ from timbrespace.models.losses import (
     tc_decomposition,
 )
 from timbrespace.models.sequence import GRUDecoder, GRUEncoder
+from timbrespace.models.shift import ShiftDecoder, ShiftEncoder
 
 __all__ = ["VAE", "VAEOutput", "LossTerms", "build_model"]
 
@@ -105,6 +108,9 @@ class VAE(nn.Module):
         elif config.architecture == "gru":
             self.encoder = GRUEncoder(config, condition_dim)
             self.decoder = GRUDecoder(config, condition_dim)
+        elif config.architecture == "shift":
+            self.encoder = ShiftEncoder(config, condition_dim)
+            self.decoder = ShiftDecoder(config, condition_dim)
         else:
             self.encoder = MLPEncoder(config, condition_dim)
             self.decoder = MLPDecoder(config, condition_dim)
@@ -276,7 +282,10 @@ class VAE(nn.Module):
             )
         if self.output_logvar is not None:
             return gaussian_nll(x, out.x_logits, logvar=self.output_logvar)
-        return gaussian_nll(x, out.x_logits, variance=self.config.output_variance)
+        variance = self.config.output_variance
+        if self.config.shift is not None:  # the variance is on the model's normalised scale
+            variance *= float(self.config.shift.input_scale) ** 2
+        return gaussian_nll(x, out.x_logits, variance=variance)
 
     def capacity(self, step: int) -> float:
         """KL capacity ``C`` in nats after ``step`` optimiser steps (``annealed``)."""
@@ -284,7 +293,14 @@ class VAE(nn.Module):
         return cfg.capacity_max * min(1.0, step / cfg.capacity_steps)
 
     def loss(
-        self, x: torch.Tensor, out: VAEOutput, *, beta: float | None = None, step: int = 0
+        self,
+        x: torch.Tensor,
+        out: VAEOutput,
+        *,
+        beta: float | None = None,
+        step: int = 0,
+        warmup: float = 1.0,
+        generator: torch.Generator | None = None,
     ) -> LossTerms:
         """The objective's loss on one batch.
 
@@ -299,6 +315,11 @@ class VAE(nn.Module):
             passes its current value).
         step : int
             Optimiser steps so far (sets the capacity of ``annealed``).
+        warmup : float
+            Fraction of the β warm-up reached, in [0, 1]; scales ``tcvae``'s MI and
+            dimension-wise KL terms like ``beta``.
+        generator : torch.Generator, optional
+            Draws the translations of the ``shift`` architecture's equivariance loss.
 
         Returns
         -------
@@ -314,7 +335,7 @@ class VAE(nn.Module):
         recon = self.reconstruction(x, out).mean()
         kl = gaussian_kl(out.mu, out.logvar).mean()
         tc: torch.Tensor | None = None
-        if cfg.objective == "beta_vae":
+        if cfg.objective in ("beta_vae", "ada_gvae", "ada_mlvae"):
             loss = recon + beta * kl
         elif cfg.objective == "annealed":
             loss = recon + beta * (kl - self.capacity(step)).abs()
@@ -326,13 +347,74 @@ class VAE(nn.Module):
             mi, tc, dim_kl = tc_decomposition(
                 out.z, out.mu, out.logvar, dataset_size=cfg.dataset_size
             )
-            loss = recon + cfg.tc_alpha * mi + beta * tc + cfg.tc_gamma * dim_kl
+            loss = recon + warmup * (cfg.tc_alpha * mi + cfg.tc_gamma * dim_kl) + beta * tc
         else:
             logits = self.discriminator(out.z)  # type: ignore[misc]
             # D's logit difference estimates log q(z) / prod_j q(z_j), i.e. the TC (Kim & Mnih 2018, eq. 3).
             tc = (logits[:, 0] - logits[:, 1]).mean()
             loss = recon + kl + beta * tc
-        return LossTerms(loss=loss, recon=recon, kl=kl, tc=tc)
+        return LossTerms(loss=loss + self.equivariance(x, generator), recon=recon, kl=kl, tc=tc)
+
+    def equivariance(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor | float:
+        """The ``shift`` architecture's weighted equivariance loss on ``x`` (0 for other models)."""
+        spec = self.config.shift
+        if spec is None or spec.equivariance_weight == 0:
+            return 0.0
+        return spec.equivariance_weight * self.encoder.equivariance_loss(x, generator=generator)
+
+    def pair_loss(
+        self,
+        x1: torch.Tensor,
+        x2: torch.Tensor,
+        *,
+        beta: float | None = None,
+        generator: torch.Generator | None = None,
+    ) -> LossTerms:
+        """Ada-GVAE / Ada-ML-VAE loss of pairs ``(x1[i], x2[i])`` that share all factors but k.
+
+        Parameters
+        ----------
+        x1, x2 : torch.Tensor [shape=(n, *input_shape)]
+        beta : float, optional
+            KL weight (default ``config.beta``; a β schedule passes its value).
+        generator : torch.Generator, optional
+            Reparameterisation noise (and the equivariance translations).
+
+        Returns
+        -------
+        LossTerms
+            ``loss = recon(x1) + recon(x2) + beta * (KL1 + KL2)`` (batch means, plus the
+            shift architecture's equivariance term); ``recon`` and ``kl`` are per item.
+
+        Raises
+        ------
+        ParameterError
+            If the objective is not ``ada_gvae`` or ``ada_mlvae``, or the model is conditional.
+
+        References
+        ----------
+        Locatello et al., "Weakly-supervised disentanglement without compromises", ICML 2020.
+        """
+        cfg = self.config
+        if cfg.objective not in ("ada_gvae", "ada_mlvae"):
+            raise ParameterError(f"pair_loss needs objective 'ada_gvae' or 'ada_mlvae', not {cfg.objective!r}")
+        if cfg.is_conditional:
+            raise ParameterError("weak supervision on pairs is for unconditional models")
+        beta = cfg.beta if beta is None else float(beta)
+        mu1, lv1 = self._posterior(x1, None)
+        mu2, lv2 = self._posterior(x2, None)
+        shared = adaptive_shared_mask(mu1, lv1, mu2, lv2)
+        mu_avg, lv_avg = average_posteriors(mu1, lv1, mu2, lv2, mode=cfg.objective[4:])
+        recon = kl = 0.0
+        for x, mu, lv in ((x1, mu1, lv1), (x2, mu2, lv2)):
+            mu, lv = torch.where(shared, mu_avg, mu), torch.where(shared, lv_avg, lv)
+            z = self.reparameterize(mu, lv, generator=generator)
+            logits = self._decoder_output(z, None)
+            out = VAEOutput(x_hat=self._mean(logits), x_logits=logits, mu=mu, logvar=lv, z=z)
+            recon = recon + self.reconstruction(x, out).mean()
+            kl = kl + gaussian_kl(mu, lv).mean()
+        loss = recon + beta * kl + self.equivariance(torch.cat([x1, x2]), generator)
+        return LossTerms(loss=loss, recon=recon / 2, kl=kl / 2)
 
     def discriminator_loss(
         self, z: torch.Tensor, *, generator: torch.Generator | None = None

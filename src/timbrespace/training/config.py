@@ -56,6 +56,16 @@ class TrainConfig:
         kept the best epoch after its warm-up).
     seed : int
         Seeds the weight initialisation, the shuffling and the reparameterisation noise.
+    pair_k : int or "random"
+        Weak supervision (``ada_gvae``/``ada_mlvae``): the pairs share all factors but
+        ``pair_k`` (``"random"``: k drawn from 1 .. n_factors − 1 for every pair). Each
+        optimiser step draws ``batch_size`` pairs.
+    labelled_fraction : float
+        Few-label semi-supervision: this fraction of the training items (at least one,
+        chosen under ``seed``) has known factors, and a supervised term ties latent j to
+        factor j on them (Locatello et al. 2020). 0: none.
+    label_weight : float
+        Weight of that supervised term.
     init : {"random", "ica", "pca"}
         Weight initialisation. ``random``: PyTorch's defaults. ``ica`` / ``pca``: the
         model's linear paths (``VAEConfig(linear_skip=True)``) start at the FastICA /
@@ -102,6 +112,9 @@ class TrainConfig:
     min_delta: float = 0.0
     best_from_epoch: int = 0
     seed: int = 0
+    pair_k: int | str = 1
+    labelled_fraction: float = 0.0
+    label_weight: float = 10.0
     init: str = "random"
     num_threads: int | None = None
     max_time_s: float | None = None
@@ -134,6 +147,12 @@ class TrainConfig:
             raise ConfigError(
                 f"init={self.init!r} is not allowed: one of {', '.join(INIT_METHODS)}"
             )
+        if self.pair_k != "random" and not (isinstance(self.pair_k, int) and self.pair_k >= 1):
+            raise ConfigError(f"pair_k={self.pair_k!r} must be a positive integer or 'random'")
+        if not 0.0 <= float(self.labelled_fraction) <= 1.0:
+            raise ConfigError(f"labelled_fraction={self.labelled_fraction} must be in [0, 1]")
+        if not float(self.label_weight) >= 0:
+            raise ConfigError(f"label_weight={self.label_weight} must be >= 0")
         if self.best_from_epoch < 0:
             raise ConfigError(f"best_from_epoch={self.best_from_epoch} must be >= 0")
         if not 0 < self.cycle_ratio <= 1:

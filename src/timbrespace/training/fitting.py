@@ -28,11 +28,12 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models import VAEConfig, build_model
+from timbrespace.models.config import WEAK_OBJECTIVES
 from timbrespace.training.batches import ItemBatches
 from timbrespace.training.checkpoint import load_checkpoint, load_model_config, load_tensors
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
 from timbrespace.training.linear import linear_start
-from timbrespace.training.module import TrainingArrays, VAEModule
+from timbrespace.training.module import PairSource, Supervision, TrainingArrays, VAEModule
 from timbrespace.training.schedules import make_beta_schedule
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
 
@@ -157,6 +158,9 @@ def fit(
     c_valid: np.ndarray | None = None,
     resume: bool = False,
     callbacks: Sequence[L.Callback] = (),
+    pairs: PairSource | None = None,
+    factors_train: np.ndarray | None = None,
+    factor_levels: Sequence[int] | None = None,
 ) -> TrainResult:
     """Train a VAE on arrays and leave checkpoints and logs in ``out_dir``.
 
@@ -183,6 +187,14 @@ def fit(
     callbacks : sequence of lightning.Callback
         Extra Lightning callbacks (e.g. one that scores MIG after every epoch, as
         ``benchmarks/train.py`` does). ``pl_module.model`` is the VAE being trained.
+    pairs : PairSource, optional
+        Weak supervision (objective ``ada_gvae``/``ada_mlvae``, required there): draws
+        pairs of rows of ``x_train`` that share all factors but k, e.g.
+        ``timbrespace.datasets.PairSampler(codes_train, k)``.
+    factors_train : np.ndarray [shape=(n_train, n_factors), dtype=int], optional
+        Factor codes of the training items, for ``train_config.labelled_fraction`` > 0.
+    factor_levels : sequence of int, optional
+        Levels of each factor (default: the largest code + 1).
 
     Returns
     -------
@@ -211,7 +223,9 @@ def fit(
     """
     if model_config.objective == "tcvae" and model_config.dataset_size is None:
         model_config = dataclasses.replace(model_config, dataset_size=int(np.shape(x_train)[0]))
+    model_config = _with_input_range(model_config, x_train)
     x_train = _as_inputs(x_train, "x_train", model_config)
+    supervision = _supervision(model_config, train_config, len(x_train), pairs, factors_train, factor_levels)
     c_train = _as_labels(c_train, "c_train", x_train.shape[0], model_config)
     if x_valid is not None:
         x_valid = _as_inputs(x_valid, "x_valid", model_config)
@@ -255,6 +269,7 @@ def fit(
         checkpoint_dir=checkpoint_dir,
         loader_generator=loader_generator,
         resume=resume_state,
+        supervision=supervision,
     )
     world = lambda: (module.global_rank, module.trainer.world_size)  # noqa: E731  # known once fitting
     train_batches = ItemBatches(len(x_train), train_config.batch_size, generator=loader_generator, world=world)
@@ -269,6 +284,47 @@ def fit(
     return _result(
         model, module.history, checkpoint_dir, module.stop_reason, global_rank=trainer.global_rank
     )
+
+
+def _with_input_range(model_config: VAEConfig, x_train: Any) -> VAEConfig:
+    """Fill a shift model's unset input offset and scale with the training items' minimum and range."""
+    spec = model_config.shift
+    if spec is None or (spec.input_offset is not None and spec.input_scale is not None):
+        return model_config
+    x = np.asarray(x_train, dtype=np.float64)
+    low, high = float(np.min(x)), float(np.max(x))
+    offset = low if spec.input_offset is None else spec.input_offset
+    scale = (high - low if high > low else 1.0) if spec.input_scale is None else spec.input_scale
+    return dataclasses.replace(model_config, shift=dataclasses.replace(spec, input_offset=offset, input_scale=scale))
+
+
+def _supervision(model_config: VAEConfig, train_config: TrainConfig, n_train: int, pairs: PairSource | None,
+                 factors_train: np.ndarray | None, factor_levels: Sequence[int] | None) -> Supervision:
+    """Check and assemble what a weak or few-label objective needs."""
+    weak = model_config.objective in WEAK_OBJECTIVES
+    if weak and pairs is None:
+        raise ParameterError(f"objective={model_config.objective!r} trains on pairs: give pairs "
+                             "(e.g. timbrespace.datasets.PairSampler of the training items' factor codes)")
+    if pairs is not None and not weak:
+        raise ParameterError(f"pairs were given but objective={model_config.objective!r} is not weakly supervised")
+    if train_config.labelled_fraction <= 0:
+        return Supervision(pairs=pairs)
+    if weak:
+        raise ParameterError("labelled_fraction > 0 (few labels) and a weakly supervised objective do not combine")
+    if factors_train is None:
+        raise ParameterError("labelled_fraction > 0 needs factors_train (the training items' factor codes)")
+    codes = np.asarray(factors_train)
+    if codes.ndim != 2 or codes.shape[0] != n_train or not np.issubdtype(codes.dtype, np.integer):
+        raise ParameterError(f"factors_train has shape {codes.shape} dtype {codes.dtype}; expected integer ({n_train}, n_factors)")
+    if codes.shape[1] > model_config.latent_dim:
+        raise ParameterError(f"few labels tie latent j to factor j: latent_dim={model_config.latent_dim} "
+                             f"is below the {codes.shape[1]} factors")
+    levels = np.asarray(factor_levels if factor_levels is not None else codes.max(axis=0) + 1, dtype=np.int64)
+    rng = np.random.default_rng(train_config.seed)
+    n_labelled = max(1, int(round(train_config.labelled_fraction * n_train)))
+    rows = np.sort(rng.choice(n_train, n_labelled, replace=False))
+    return Supervision(label_rows=torch.from_numpy(rows), label_codes=torch.from_numpy(codes[rows].astype(np.int64)),
+                       label_levels=torch.from_numpy(levels), label_weight=float(train_config.label_weight))
 
 
 def _resume_from(last: Path, model_config: VAEConfig) -> tuple[Any, dict[str, torch.Tensor], dict[str, Any]]:

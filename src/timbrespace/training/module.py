@@ -22,13 +22,15 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import lightning as L
+import numpy as np
 import torch
 
 from timbrespace.errors import TrainingError
 from timbrespace.models import VAE
+from timbrespace.models.losses import label_loss
 from timbrespace.training.checkpoint import (
     optimizer_state_from_flat,
     optimizer_state_to_flat,
@@ -37,11 +39,44 @@ from timbrespace.training.checkpoint import (
 from timbrespace.training.config import EpochRecord, TrainConfig
 from timbrespace.training.schedules import BetaSchedule
 
-__all__ = ["TrainingArrays", "VAEModule"]
+__all__ = ["PairSource", "Supervision", "TrainingArrays", "VAEModule"]
 
 log = logging.getLogger(__name__)
 
 _VAL_SEED_OFFSET = 0x5A17
+_PAIR_SEED_OFFSET = 0x9A1F
+
+
+class PairSource(Protocol):
+    """Draws pairs of training items for weak supervision (e.g. ``datasets.PairSampler``)."""
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` pairs ``(first, second)`` of row indices into the training items."""
+        ...
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """What a weakly or partly supervised objective knows beyond the items.
+
+    Attributes
+    ----------
+    pairs : PairSource, optional
+        Pairs of training items sharing all factors but k (``ada_gvae``/``ada_mlvae``).
+    label_rows : torch.Tensor [shape=(n_labelled,), dtype=int64], optional
+        Training items whose factors are known (few-label semi-supervision).
+    label_codes : torch.Tensor [shape=(n_labelled, n_factors), dtype=int64], optional
+    label_levels : torch.Tensor [shape=(n_factors,), dtype=int64], optional
+        Levels of each factor.
+    label_weight : float
+        Weight of the few-label term.
+    """
+
+    pairs: PairSource | None = None
+    label_rows: torch.Tensor | None = None
+    label_codes: torch.Tensor | None = None
+    label_levels: torch.Tensor | None = None
+    label_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +121,8 @@ class VAEModule(L.LightningModule):
         The generator that shuffles the training items (its state is checkpointed).
     resume : tuple of (dict, dict), optional
         ``(tensors, meta)`` of a training checkpoint to continue from.
+    supervision : Supervision, optional
+        Pairs (weak supervision) or labelled items (few labels).
     """
 
     def __init__(
@@ -98,6 +135,7 @@ class VAEModule(L.LightningModule):
         checkpoint_dir: Path,
         loader_generator: torch.Generator,
         resume: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None,
+        supervision: Supervision | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -123,6 +161,10 @@ class VAEModule(L.LightningModule):
         self.noise_generator: torch.Generator | None = None
         self._sums: dict[str, torch.Tensor | float] = {}
         self._minibatch = 0
+        self.supervision = supervision or Supervision()
+        self.pair_rng = np.random.default_rng(train_config.seed + _PAIR_SEED_OFFSET)
+        if "pair_rng" in meta:
+            self.pair_rng.bit_generator.state = meta["pair_rng"]
 
     # ------------------------------------------------------------------ setup
     def configure_optimizers(self) -> Any:
@@ -213,12 +255,39 @@ class VAEModule(L.LightningModule):
             self._train_minibatch(x, c, optimizers, self._minibatch)
             self._minibatch += 1
 
+    def _warmup(self, beta: float) -> float:
+        """Fraction of the β warm-up reached (1 without a warm-up or at β 0)."""
+        target = float(self.model.config.beta)
+        return min(1.0, beta / target) if target > 0 else 1.0
+
+    def _objective(self, x: torch.Tensor, c: torch.Tensor | None, beta: float) -> tuple[Any, Any]:
+        """The minibatch's loss terms (and the model output, ``None`` for pairs)."""
+        sup = self.supervision
+        gen = self.noise_generator
+        if sup.pairs is not None:  # weak supervision: this step's pairs replace the minibatch
+            first, second = sup.pairs.sample(x.shape[0], self.pair_rng)
+            x1 = torch.index_select(self.data.x_train, 0, torch.as_tensor(first, device=self.device))
+            x2 = torch.index_select(self.data.x_train, 0, torch.as_tensor(second, device=self.device))
+            return self.model.pair_loss(x1, x2, beta=beta, generator=gen), None
+        out = self.model(x, c, generator=gen)
+        terms = self.model.loss(x, out, beta=beta, step=self.global_step_count,
+                                warmup=self._warmup(beta), generator=gen)
+        if sup.label_rows is not None and sup.label_weight > 0:
+            assert sup.label_codes is not None and sup.label_levels is not None
+            pick = torch.randint(len(sup.label_rows), (min(x.shape[0], len(sup.label_rows)),), generator=gen,
+                                 device=self.device)
+            xl = torch.index_select(self.data.x_train, 0, sup.label_rows[pick])
+            mu, _ = self.model.encode(xl)
+            supervised = label_loss(mu, sup.label_codes[pick], sup.label_levels).mean()
+            terms = type(terms)(loss=terms.loss + sup.label_weight * supervised, recon=terms.recon,
+                                kl=terms.kl, tc=terms.tc)
+        return terms, out
+
     def _train_minibatch(self, x: torch.Tensor, c: torch.Tensor | None, optimizers: list[Any],
                          batch_idx: int) -> None:
         opt = optimizers[0]
         beta = self.schedule.value
-        out = self.model(x, c, generator=self.noise_generator)
-        terms = self.model.loss(x, out, beta=beta, step=self.global_step_count)
+        terms, out = self._objective(x, c, beta)
         self._check_finite(terms.loss, "loss", batch_idx)
         opt.zero_grad()
         self.manual_backward(terms.loss)
@@ -228,7 +297,7 @@ class VAEModule(L.LightningModule):
             )
         opt.step()
         metrics = {"train/loss_step": terms.loss.detach(), "train/beta": beta}
-        if self.model.discriminator is not None:
+        if self.model.discriminator is not None and out is not None:
             d_opt = optimizers[1]
             d_loss = self.model.discriminator_loss(out.z.detach(), generator=self.noise_generator)
             self._check_finite(d_loss, "discriminator loss", batch_idx)
@@ -256,7 +325,9 @@ class VAEModule(L.LightningModule):
         for idx in batch:
             x, c = self._gather(self.data.x_valid, self.data.c_valid, idx)
             out = self.model(x, c, generator=self._val_generator)
-            terms = self.model.loss(x, out, beta=self.schedule.value, step=self.global_step_count)
+            beta = self.schedule.value
+            terms = self.model.loss(x, out, beta=beta, step=self.global_step_count, warmup=self._warmup(beta),
+                                    generator=self._val_generator)
             self._accumulate("val", terms, x.shape[0])
 
     # ------------------------------------------------------------------ epoch end
@@ -350,6 +421,7 @@ class VAEModule(L.LightningModule):
             "stop_reason": self.stop_reason if self.trainer.should_stop else None,
             "elapsed_s": elapsed_s,
             "train_config": self.train_config.to_dict(),
+            "pair_rng": self.pair_rng.bit_generator.state,
         }
         write_checkpoint_folder(
             self.checkpoint_dir / "last", self.model, state_tensors=tensors, state_meta=meta_all,
