@@ -271,3 +271,33 @@ def test_train_command_data_parallel_on_two_cpu_processes(
     assert trained.config.latent_dim == 2
     with np.load(run / "latents.npz") as data:
         assert data["latents"].shape == (18, 2) and np.isfinite(data["latents"]).all()
+
+
+def test_sweep_command_runs_weak_and_few_label_rows(
+    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--models ... ada_gvae`` and ``--labelled-fraction``: every regime in one table, each
+    row with its MIG before training."""
+    import pandas as pd
+
+    out = tmp_path / "sweep"
+    main([
+        "sweep", str(tiny_dataset.root), "--features", "spec", "--models", "beta_vae,ada_gvae",
+        "--labelled-fraction", "0,0.5", "--beta", "1", "--seeds", "1", "--epochs", "1",
+        "--latent-dim", "2", "--batch-size", "8", "--architecture", "mlp", "--hidden", "8",
+        "--dci-estimator", "hist", "--baselines", "none", "--out", str(out),
+    ])
+    table = pd.read_csv(out / "sweep.csv")
+    # pairs or labels, not both: ada_gvae runs unsupervised by labels only
+    assert list(table["model"]) == ["beta_vae", "beta_vae+labels0.5", "ada_gvae"]
+    assert list(table["labelled_fraction"]) == [0.0, 0.5, 0.0]
+    assert table["mig_at_init"].between(0, 1).all() and table["mig"].between(0, 1).all()
+    assert "3 runs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fraction", ["1.5", "-0.1", "x"])
+def test_sweep_command_refuses_a_bad_labelled_fraction(tiny_dataset: Dataset, tmp_path: Path, fraction: str) -> None:
+    out = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", str(tiny_dataset.root), "--labelled-fraction", fraction, "--out", str(out)])
+    assert exit_info.value.code == 2 and not out.exists()

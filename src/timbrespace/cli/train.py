@@ -98,17 +98,30 @@ def sweep(
     ),
     out: Path = typer.Option(..., "--out", help="Sweep folder (one run per grid point)."),  # noqa: B008
     features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
-    models: str = typer.Option("beta_vae", help="Comma-separated: beta_vae, annealed_vae, tcvae, factorvae."),
-    beta: str = typer.Option("1,2,4,8", help="Comma-separated beta values."),
+    models: str = typer.Option(
+        "beta_vae",
+        help="Comma-separated objectives: beta_vae, annealed_vae, tcvae, factorvae, ada_gvae, ada_mlvae "
+        "(ada_*: weakly supervised by pairs of items that differ in few factors).",
+    ),
+    beta: str | None = typer.Option(
+        None, help="Comma-separated beta values (default: an experiment's own beta, else 1,2,4,8)."
+    ),
     seeds: int = typer.Option(3, help="Seeds 0..N-1 per grid point."),
-    latent_dim: int = typer.Option(10, help="Number of latents."),
-    epochs: int = typer.Option(30, help="Maximum epochs per run."),
-    batch_size: int = typer.Option(64, help="Items per step."),
-    lr: float = typer.Option(1e-3, help="Adam learning rate."),
-    architecture: str = typer.Option("auto", help="mlp | conv | auto."),
-    hidden: str = typer.Option("400", help="Hidden layer sizes."),
-    conv_channels: str = typer.Option("32,64,128", help="Conv channels per block (conv)."),
-    likelihood: str = typer.Option("gaussian", help="gaussian | bernoulli."),
+    labelled_fraction: str = typer.Option(
+        "0",
+        help="Comma-separated fractions of training items whose factors are given to a supervised "
+        "term (few-label semi-supervision); 0 is unsupervised. ada_* objectives run at 0 only.",
+    ),
+    latent_dim: int | None = typer.Option(None, help="Number of latents (default: the experiment's, else 10)."),
+    epochs: int | None = typer.Option(None, help="Maximum epochs per run (default: the experiment's, else 50)."),
+    batch_size: int | None = typer.Option(None, help="Items per step (default: the experiment's, else 64)."),
+    lr: float | None = typer.Option(None, help="Adam learning rate (default: the experiment's, else 1e-3)."),
+    architecture: str | None = typer.Option(
+        None, help="mlp | conv | auto (default: an experiment's own model, else auto)."
+    ),
+    hidden: str | None = typer.Option(None, help="Hidden layer sizes, comma-separated (default 400)."),
+    conv_channels: str | None = typer.Option(None, help="Conv channels per block (default 32,64,128)."),
+    likelihood: str | None = typer.Option(None, help="gaussian | bernoulli (default gaussian)."),
     patience: int | None = typer.Option(None, help="Early-stopping patience (epochs)."),
     threads: int | None = typer.Option(None, help="torch threads."),
     max_time_s: float | None = typer.Option(None, help="Per-run time limit (s)."),
@@ -127,35 +140,40 @@ def sweep(
         "'none' for none): PCA / FastICA of the features with latent-dim components.",
     ),
 ) -> None:
-    """Train every (model, beta, seed) and write OUT/sweep.csv and OUT/sweep.png.
+    """Train every (model, labelled fraction, beta, seed) and write OUT/sweep.csv and OUT/sweep.png.
 
+    On an experiment, the models are the experiment's own model with the objective
+    replaced, trained with its training section; options given here replace those fields.
     The table starts with the linear baselines (model pca / ica), fitted on the same
-    features: a model below ica has missed directions a linear method finds.
+    features, and shows each run's MIG before training (mig_at_init).
     """
     import numpy as np
 
     from timbrespace.experiments.sweep import METRIC_COLUMNS, sweep_dataset
-    from timbrespace.training import TrainConfig
 
     baseline_names = () if baselines.strip() == "none" else _names(baselines)
+    model_options = {
+        "latent_dim": latent_dim, "architecture": architecture, "likelihood": likelihood,
+        "hidden_sizes": _numbers(hidden, "--hidden", int, "32,64,128") if hidden else None,
+        "conv_channels": _numbers(conv_channels, "--conv-channels", int, "32,64,128") if conv_channels else None,
+    }
+    train_options = {
+        "epochs": epochs, "batch_size": batch_size, "lr": lr, "linear_lr": linear_lr,
+        "early_stopping_patience": patience, "num_threads": threads, "max_time_s": max_time_s,
+    }
     rows = sweep_dataset(
         dataset, out_dir=out, features=features, models=_names(models),
-        betas=_numbers(beta, "--beta", float, "1,2,4,8"), seeds=range(seeds), inits=_names(init),
-        baselines=baseline_names, dci_estimator=dci_estimator,
-        model_options={
-            "latent_dim": latent_dim, "architecture": architecture, "likelihood": likelihood,
-            "hidden_sizes": _numbers(hidden, "--hidden", int, "32,64,128"),
-            "conv_channels": _numbers(conv_channels, "--conv-channels", int, "32,64,128"),
-        },
-        train_config=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, linear_lr=linear_lr,
-                                 early_stopping_patience=patience, num_threads=threads,
-                                 max_time_s=max_time_s),
+        betas=_numbers(beta, "--beta", float, "1,2,4,8") if beta else None, seeds=range(seeds),
+        inits=_names(init), baselines=baseline_names, dci_estimator=dci_estimator,
+        labelled_fractions=_numbers(labelled_fraction, "--labelled-fraction", float, "0,0.01"),
+        model_options={k: v for k, v in model_options.items() if v is not None},
+        train_options={k: v for k, v in train_options.items() if v is not None},
     )
     runs = [r for r in rows if r.model not in baseline_names]
     best = max(runs, key=lambda r: -1.0 if r.mig != r.mig else r.mig)
     typer.echo(f"{len(runs)} runs; table {out / 'sweep.csv'}; figure {out / 'sweep.png'}")
     scores = ", ".join(f"{k}={getattr(best, k):.3f}" for k in METRIC_COLUMNS)
-    typer.echo(f"best MIG {best.mig:.3f}: {best.run} ({scores})")
+    typer.echo(f"best MIG {best.mig:.3f} (at init {best.mig_at_init:.3f}): {best.run} ({scores})")
     for method in baseline_names:
         mig = [r.mig for r in rows if r.model == method]
         seeds_note = f"mean of {len(mig)} seeds" if len(mig) > 1 else "deterministic"

@@ -318,7 +318,7 @@ def sweep_dataset(
     out_dir: str | Path,
     features: str | None = None,
     models: Sequence[str] = ("beta_vae",),
-    betas: Sequence[float] = (1.0, 2.0, 4.0, 8.0),
+    betas: Sequence[float] | None = None,
     seeds: Sequence[int] = (0, 1, 2),
     inits: Sequence[str] = ("random",),
     baselines: Sequence[str] = BASELINE_METHODS,
@@ -326,6 +326,7 @@ def sweep_dataset(
     train_config: TrainConfig | None = None,
     dci_estimator: str = "gbt",
     labelled_fractions: Sequence[float] = (0.0,),
+    train_options: dict[str, object] | None = None,
 ) -> tuple[SweepRow, ...]:
     """A sweep over named models on a dataset, or on an experiment's dataset: what
     ``timbrespace sweep`` runs.
@@ -341,7 +342,9 @@ def sweep_dataset(
         Feature set name (default: the only one).
     models : sequence of str
         Model names of :data:`timbrespace.experiments.train.MODELS` but ``cvae``.
-    betas, seeds, inits, baselines, dci_estimator :
+    betas : sequence of float, optional
+        As :func:`sweep`. Default: an experiment's own β, else 1, 2, 4, 8.
+    seeds, inits, baselines, dci_estimator :
         As :func:`sweep`.
     model_options : dict, optional
         Shared ``VAEConfig`` fields and ``architecture`` (:func:`~timbrespace.experiments.train.model_config_for`).
@@ -351,6 +354,9 @@ def sweep_dataset(
         Default: the experiment's training section for an experiment, else ``TrainConfig()``.
     labelled_fractions : sequence of float
         As :func:`sweep`.
+    train_options : dict, optional
+        ``TrainConfig`` fields replaced in the base training settings (``train_config``, the
+        experiment's training section, or ``TrainConfig()``), e.g. ``{"epochs": 10}``.
 
     Returns
     -------
@@ -363,7 +369,14 @@ def sweep_dataset(
     DatasetError
         Missing dataset or features.
     """
-    check_sweep_grid(list(models), betas=betas, seeds=seeds, inits=inits, baselines=baselines)
+    check_sweep_grid(list(models), betas=betas or (1.0,), seeds=seeds, inits=inits, baselines=baselines)
+    bad_fractions = [f for f in labelled_fractions if not 0.0 <= float(f) <= 1.0]
+    if not labelled_fractions or bad_fractions:
+        raise ParameterError(f"labelled fractions {bad_fractions or '[]'}: give values in [0, 1]")
+    try:
+        dataclasses.replace(train_config or TrainConfig(), **(train_options or {}))
+    except TypeError as err:
+        raise ParameterError(f"training options: {err}") from None
     options = dict(model_options or {})
     if any(i != "random" for i in inits) and options.get("architecture", "auto") not in ("auto", "mlp"):
         raise ParameterError("inits ica/pca start the linear paths of an MLP model: use architecture mlp")
@@ -378,10 +391,12 @@ def sweep_dataset(
         options.pop("architecture", None)
         configs = [dataclasses.replace(base, objective=MODELS[name], **options) for name in models]
         train_config = train_config or experiment.training
+        betas = betas or (experiment.model.beta,)
     else:
         configs = [model_config_for(ds, features, name, **options) for name in models]
-    return sweep(ds, features=features, model_configs=configs, betas=betas, seeds=seeds,
-                 train_config=train_config or TrainConfig(), out_dir=out_dir,
+    train_config = dataclasses.replace(train_config or TrainConfig(), **(train_options or {}))
+    return sweep(ds, features=features, model_configs=configs, betas=betas or (1.0, 2.0, 4.0, 8.0),
+                 seeds=seeds, train_config=train_config, out_dir=out_dir,
                  dci_estimator=dci_estimator, baselines=baselines, inits=inits,
                  labelled_fractions=labelled_fractions)
 
