@@ -301,3 +301,26 @@ def test_sweep_command_refuses_a_bad_labelled_fraction(tiny_dataset: Dataset, tm
     with pytest.raises(SystemExit) as exit_info:
         main(["sweep", str(tiny_dataset.root), "--labelled-fraction", fraction, "--out", str(out)])
     assert exit_info.value.code == 2 and not out.exists()
+
+
+@pytest.mark.slow
+def test_sweep_command_in_parallel_matches_one_job(tiny_dataset: Dataset, tmp_path: Path) -> None:
+    """``--jobs 2`` trains runs in worker processes; with ``--threads 1`` every run's latents
+    are byte-identical to a one-job sweep's."""
+    common = [
+        "--features", "spec", "--models", "beta_vae,tcvae", "--beta", "1", "--seeds", "1",
+        "--epochs", "1", "--latent-dim", "2", "--batch-size", "8", "--architecture", "mlp",
+        "--hidden", "8", "--dci-estimator", "hist", "--baselines", "none", "--threads", "1",
+    ]
+    main(["sweep", str(tiny_dataset.root), *common, "--out", str(tmp_path / "one")])
+    main(["sweep", str(tiny_dataset.root), *common, "--jobs", "2", "--out", str(tmp_path / "two")])
+    for run in ("beta_vae-beta1-seed0", "tcvae-beta1-seed0"):
+        one, two = (np.load(tmp_path / o / run / "latents.npz") for o in ("one", "two"))
+        assert np.array_equal(one["latents"], two["latents"])
+
+
+def test_sweep_command_refuses_zero_jobs(tiny_dataset: Dataset, tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", str(tiny_dataset.root), "--jobs", "0", "--out", str(out)])
+    assert exit_info.value.code == 2 and not out.exists()

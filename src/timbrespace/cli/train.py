@@ -123,7 +123,8 @@ def sweep(
     conv_channels: str | None = typer.Option(None, help="Conv channels per block (default 32,64,128)."),
     likelihood: str | None = typer.Option(None, help="gaussian | bernoulli (default gaussian)."),
     patience: int | None = typer.Option(None, help="Early-stopping patience (epochs)."),
-    threads: int | None = typer.Option(None, help="torch threads."),
+    threads: int | None = typer.Option(None, help="torch threads per run (default: torch's; 1 with --jobs)."),
+    jobs: int = typer.Option(1, help="Runs trained at once, each in its own process."),
     max_time_s: float | None = typer.Option(None, help="Per-run time limit (s)."),
     dci_estimator: str = typer.Option("gbt", help="gbt | hist (faster)."),
     init: str = typer.Option(
@@ -167,7 +168,7 @@ def sweep(
         inits=_names(init), baselines=baseline_names, dci_estimator=dci_estimator,
         labelled_fractions=_numbers(labelled_fraction, "--labelled-fraction", float, "0,0.01"),
         model_options={k: v for k, v in model_options.items() if v is not None},
-        train_options={k: v for k, v in train_options.items() if v is not None},
+        train_options={k: v for k, v in train_options.items() if v is not None}, jobs=jobs,
     )
     runs = [r for r in rows if r.model not in baseline_names]
     best = max(runs, key=lambda r: -1.0 if r.mig != r.mig else r.mig)

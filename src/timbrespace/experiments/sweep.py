@@ -21,8 +21,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import multiprocessing
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,6 +224,7 @@ def sweep(
     baselines: Sequence[str] = BASELINE_METHODS,
     inits: Sequence[str] = ("random",),
     labelled_fractions: Sequence[float] = (0.0,),
+    jobs: int = 1,
 ) -> tuple[SweepRow, ...]:
     """Train every (model, init, labelled fraction, β, seed) and write ``sweep.csv`` (+ ``sweep.png``).
 
@@ -255,6 +258,10 @@ def sweep(
     labelled_fractions : sequence of float
         Few-label semi-supervision (``TrainConfig.labelled_fraction``); 0 is unsupervised.
         Weakly supervised objectives (``ada_gvae``, ``ada_mlvae``) run at 0 only.
+    jobs : int
+        Runs trained at once, each in its own process. A run is the same whatever ``jobs``
+        when ``train_config.num_threads`` is set (with ``jobs > 1`` and no thread count,
+        each process uses one thread).
 
     Returns
     -------
@@ -267,6 +274,8 @@ def sweep(
         As :func:`check_sweep_grid`.
     """
     check_sweep_grid(model_configs, betas=betas, seeds=seeds, inits=inits, baselines=baselines)
+    if jobs < 1:
+        raise ParameterError(f"jobs={jobs} must be >= 1")
     out_dir = Path(out_dir)
     rows: list[SweepRow] = []
     if baselines:
@@ -281,35 +290,70 @@ def sweep(
             )
         )
         _write_table(rows, out_dir / "sweep.csv")
-    for config, init, fraction, beta, seed in itertools.product(model_configs, inits, labelled_fractions,
-                                                                betas, seeds):
-        if fraction > 0 and config.objective in WEAK_OBJECTIVES:
-            continue  # pairs or labels, not both
-        label = config.objective if init == "random" else f"{config.objective}+{init}"
-        if fraction > 0:
-            label = f"{label}+labels{fraction:g}"
-        name = f"{label.replace('+', '-')}-beta{beta:g}-seed{seed}"
-        run = out_dir / name
-        if not (run / "latents.npz").is_file():
-            log.info("sweep: training %s", name)
-            start = time.perf_counter()
-            fit_dataset(
-                dataset,
-                features=features,
-                model_config=dataclasses.replace(
-                    config, beta=float(beta), linear_skip=config.linear_skip or init != "random"
-                ),
-                train_config=dataclasses.replace(train_config, seed=int(seed), init=init,
-                                                 labelled_fraction=float(fraction)),
-                out_dir=run,
-                resume=True,
-            )
-            atomic_write_text(run / "train_time_s.txt", f"{time.perf_counter() - start:.3f}\n")
-        rows.append(_row(run, name, label, float(beta), int(seed), dci_estimator, init, float(fraction)))
+    points = _grid(model_configs, inits, labelled_fractions, betas, seeds, train_config, out_dir)
+    missing = [p for p in points if not (p.run / "latents.npz").is_file()]
+    if jobs > 1 and len(missing) > 1:
+        if train_config.num_threads is None:
+            missing = [dataclasses.replace(p, train_config=dataclasses.replace(p.train_config, num_threads=1))
+                       for p in missing]
+        context = multiprocessing.get_context("spawn")  # torch's threads do not survive a fork
+        with ProcessPoolExecutor(max_workers=min(jobs, len(missing)), mp_context=context) as pool:
+            for done in as_completed([pool.submit(_train_point, dataset.root, features, p) for p in missing]):
+                done.result()  # a failed run fails the sweep with its own error
+    for point in points:
+        if not (point.run / "latents.npz").is_file():
+            _train_point(dataset.root, features, point)
+        rows.append(_row(point.run, point.run.name, point.label, point.beta, point.seed, dci_estimator,
+                         point.init, point.fraction))
         _write_table(rows, out_dir / "sweep.csv")
     if plot:
         plot_sweep(rows, out_dir / "sweep.png")
     return tuple(rows)
+
+
+@dataclass(frozen=True)
+class _GridPoint:
+    """One run of a sweep: its folder, table label and configs."""
+
+    run: Path
+    label: str
+    beta: float
+    seed: int
+    init: str
+    fraction: float
+    model_config: VAEConfig
+    train_config: TrainConfig
+
+
+def _grid(model_configs: Sequence[VAEConfig], inits: Sequence[str], fractions: Sequence[float],
+          betas: Sequence[float], seeds: Sequence[int], train_config: TrainConfig,
+          out_dir: Path) -> list[_GridPoint]:
+    """The sweep's runs in table order (weak objectives take no labels: pairs or labels, not both)."""
+    points = []
+    for config, init, fraction, beta, seed in itertools.product(model_configs, inits, fractions, betas, seeds):
+        if fraction > 0 and config.objective in WEAK_OBJECTIVES:
+            continue
+        label = config.objective if init == "random" else f"{config.objective}+{init}"
+        if fraction > 0:
+            label = f"{label}+labels{fraction:g}"
+        points.append(_GridPoint(
+            run=out_dir / f"{label.replace('+', '-')}-beta{beta:g}-seed{seed}", label=label,
+            beta=float(beta), seed=int(seed), init=init, fraction=float(fraction),
+            model_config=dataclasses.replace(config, beta=float(beta),
+                                             linear_skip=config.linear_skip or init != "random"),
+            train_config=dataclasses.replace(train_config, seed=int(seed), init=init,
+                                             labelled_fraction=float(fraction)),
+        ))
+    return points
+
+
+def _train_point(dataset_root: Path, features: str, point: _GridPoint) -> None:
+    """Train one grid point (resumable); runs in a worker process when ``jobs > 1``."""
+    log.info("sweep: training %s", point.run.name)
+    start = time.perf_counter()
+    fit_dataset(Dataset(dataset_root), features=features, model_config=point.model_config,
+                train_config=point.train_config, out_dir=point.run, resume=True)
+    atomic_write_text(point.run / "train_time_s.txt", f"{time.perf_counter() - start:.3f}\n")
 
 
 def sweep_dataset(
@@ -327,6 +371,7 @@ def sweep_dataset(
     dci_estimator: str = "gbt",
     labelled_fractions: Sequence[float] = (0.0,),
     train_options: dict[str, object] | None = None,
+    jobs: int = 1,
 ) -> tuple[SweepRow, ...]:
     """A sweep over named models on a dataset, or on an experiment's dataset: what
     ``timbrespace sweep`` runs.
@@ -357,6 +402,8 @@ def sweep_dataset(
     train_options : dict, optional
         ``TrainConfig`` fields replaced in the base training settings (``train_config``, the
         experiment's training section, or ``TrainConfig()``), e.g. ``{"epochs": 10}``.
+    jobs : int
+        As :func:`sweep`.
 
     Returns
     -------
@@ -370,6 +417,8 @@ def sweep_dataset(
         Missing dataset or features.
     """
     check_sweep_grid(list(models), betas=betas or (1.0,), seeds=seeds, inits=inits, baselines=baselines)
+    if jobs < 1:
+        raise ParameterError(f"jobs={jobs} must be >= 1")
     bad_fractions = [f for f in labelled_fractions if not 0.0 <= float(f) <= 1.0]
     if not labelled_fractions or bad_fractions:
         raise ParameterError(f"labelled fractions {bad_fractions or '[]'}: give values in [0, 1]")
@@ -398,7 +447,7 @@ def sweep_dataset(
     return sweep(ds, features=features, model_configs=configs, betas=betas or (1.0, 2.0, 4.0, 8.0),
                  seeds=seeds, train_config=train_config, out_dir=out_dir,
                  dci_estimator=dci_estimator, baselines=baselines, inits=inits,
-                 labelled_fractions=labelled_fractions)
+                 labelled_fractions=labelled_fractions, jobs=jobs)
 
 
 def _experiment_dataset(experiment: str, out: Path) -> tuple[Path, str, Any]:
