@@ -76,7 +76,7 @@ def test_missing_config_lists_builtins(tmp_path):
     [
         ("features: {hop_length: 0}", r"c.yaml: features: hop_length=0 must be a positive integer$"),
         ("features: {kind: stft, hopp: 3}", r"c.yaml: features: hopp is not a FeatureConfig field: allowed kind"),
-        ("model: {architecture: rnn}", r"c.yaml: model: architecture='rnn' is not allowed: one of mlp, conv, gru$"),
+        ("model: {architecture: rnn}", r"c.yaml: model: architecture='rnn' is not allowed: one of mlp, conv, gru, shift$"),
         ("model: {input_shape: [65, 32]}", r"c.yaml: model: input_shape is filled in from the features"),
         ("training: {epochs: 0}", r"c.yaml: training: epochs=0 must be a positive integer$"),
         ("training: {beta: 4}", r"c.yaml: training: beta belongs to the model \(model.beta\)"),
