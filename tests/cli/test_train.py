@@ -84,9 +84,16 @@ def test_train_command_writes_checkpoint_and_latents(
     assert trained.config.architecture == "conv" and trained.config.input_shape == (129, 7)
     if model == "cvae":
         assert trained.config.condition_classes == (6, 3)
+        assert not (run / "report.html").exists()  # a conditional encoder sees the factors
+    else:  # the layout every kind shares, scored as `run` scores, and `evaluate` redoes it
+        assert (run / "config.yaml").is_file() and (run / "report.html").stat().st_size > 10_000
+        assert 0.0 <= metrics["mig_at_init"] <= 1.0 and "dci" in metrics and "reconstruction" in metrics
+        main(["evaluate", str(run)])
+        again = json.loads((run / "metrics.json").read_text())
+        assert again["mig"] == pytest.approx(metrics["mig"], abs=1e-12)
     with np.load(run / "latents.npz") as data:
-        assert data["latents"].shape == (18, 3)
-        assert data["factors"].shape == (18, 2)
+        assert data["mu"].shape == (18, 3) and data["logvar"].shape == (18, 3)
+        assert data["factor_codes"].shape == (18, 2) and len(data["item_id"]) == 18
         assert list(data["factor_names"]) == tiny_dataset.factor_names
         assert sorted(set(data["split"])) == ["test", "train", "valid"]
 
@@ -270,7 +277,7 @@ def test_train_command_data_parallel_on_two_cpu_processes(
     trained = load_checkpoint(run / "checkpoints" / "last")
     assert trained.config.latent_dim == 2
     with np.load(run / "latents.npz") as data:
-        assert data["latents"].shape == (18, 2) and np.isfinite(data["latents"]).all()
+        assert data["mu"].shape == (18, 2) and np.isfinite(data["mu"]).all()
 
 
 def test_sweep_command_runs_weak_and_few_label_rows(
@@ -316,7 +323,7 @@ def test_sweep_command_in_parallel_matches_one_job(tiny_dataset: Dataset, tmp_pa
     main(["sweep", str(tiny_dataset.root), *common, "--jobs", "2", "--out", str(tmp_path / "two")])
     for run in ("beta_vae-beta1-seed0", "tcvae-beta1-seed0"):
         one, two = (np.load(tmp_path / o / run / "latents.npz") for o in ("one", "two"))
-        assert np.array_equal(one["latents"], two["latents"])
+        assert np.array_equal(one["mu"], two["mu"])
 
 
 def test_sweep_command_refuses_zero_jobs(tiny_dataset: Dataset, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """CLI commands ``train`` (one VAE on a dataset's features) and ``sweep`` (a grid of them).
 
-Thin wrappers: :func:`timbrespace.experiments.train.train_dataset` and
+Thin wrappers: :func:`timbrespace.experiments.train_runs.train_dataset` and
 :func:`timbrespace.experiments.sweep.sweep_dataset` do the work.
 """
 
@@ -66,7 +66,7 @@ def train(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Train a VAE on DATASET's features; print the run's summary (with MIG) as JSON."""
-    from timbrespace.experiments.train import train_dataset
+    from timbrespace.experiments import train_dataset
     from timbrespace.training import TrainConfig
 
     train_config = TrainConfig(

@@ -1,5 +1,5 @@
 """Experiments: the YAML config and the pipelines — ``run`` (:mod:`.pipeline`), ``train``
-(:mod:`.train`), ``sweep`` (:mod:`.sweep`), timbre (:mod:`.timbre`, seed 002) and drums
+(:mod:`.train_runs`, on :mod:`.train`), ``sweep`` (:mod:`.sweep`), timbre (:mod:`.timbre`, seed 002) and drums
 (:mod:`.drums`, seed 004) — that all write the same run layout with a run card
 (``run.json``), and :func:`evaluate_any`, which evaluates a run folder of any kind.
 
@@ -34,7 +34,8 @@ from timbrespace.experiments.runs import (
     write_run_card,
 )
 from timbrespace.experiments.sweep import SweepRow, sweep, sweep_dataset
-from timbrespace.experiments.train import TrainRunResult, fit_dataset, train_dataset
+from timbrespace.experiments.train import fit_dataset
+from timbrespace.experiments.train_runs import TrainRunResult, train_dataset
 
 __all__ = [
     "EVALUATED_KINDS",

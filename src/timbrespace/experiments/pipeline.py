@@ -34,7 +34,7 @@ from timbrespace.analysis import reference_latents
 from timbrespace.datasets import Dataset, generate_dataset
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.experiments.config import ExperimentConfig, format_validation_error
-from timbrespace.experiments.runs import write_run_card
+from timbrespace.experiments.runs import write_latents, write_run_card
 from timbrespace.experiments.train import INIT_LATENTS, latents_at_init, supervision_for
 from timbrespace.features import (
     FeatureConfig,
@@ -47,7 +47,7 @@ from timbrespace.features import (
 from timbrespace.metrics import RepresentationScores, evaluate_representation, spectral_convergence
 from timbrespace.models import VAE
 from timbrespace.training import EpochRecord, decode_array, encode_array, load_checkpoint
-from timbrespace.utils.atomic import atomic_path, atomic_write_json, atomic_write_text
+from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
 
 __all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir"]
 
@@ -171,7 +171,7 @@ def run_experiment(
         raise ConfigError(f"{source}: no 'dataset' section; give one or run with --dataset DATASET")
     given = Dataset(dataset) if dataset is not None else None  # fails before the run folder exists
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_resolved_config(config, run_dir, dataset)
+    write_resolved_config(config, run_dir, dataset)
     write_run_card(run_dir, "run", dataset=dataset if dataset is not None else run_dir / "dataset")
 
     with stages("dataset"):
@@ -221,12 +221,18 @@ def _at_init(config: ExperimentConfig, ds: Dataset, run_dir: Path, metrics: dict
     return out
 
 
-def _write_resolved_config(config: ExperimentConfig, run_dir: Path, dataset: str | Path | None) -> None:
+def write_resolved_config(config: ExperimentConfig, run_dir: str | Path, dataset: str | Path | None,
+                          features_name: str = FEATURES_NAME) -> None:
+    """Write ``RUN/config.yaml``: the validated config, and where the run's dataset and
+    feature set are when they are not ``RUN/dataset`` and ``run_features``
+    (``dataset_path``, ``features_name``; :func:`evaluate_run` reads them back)."""
     resolved = config.model_dump(mode="json")
     if dataset is not None:
         resolved["dataset"] = None
         resolved["dataset_path"] = str(Path(dataset).resolve())
-    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    if features_name != FEATURES_NAME:
+        resolved["features_name"] = features_name
+    atomic_write_text(Path(run_dir) / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
 
 
 def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Path) -> RunResult:
@@ -237,9 +243,7 @@ def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Pat
     train_idx, _, test_idx = _split_indices(ds)
     with stage("encoding"):
         mu, logvar = encode_array(model, run.x, return_logvar=True)
-        with atomic_path(run.run_dir / "latents.npz") as tmp:
-            np.savez_compressed(tmp, mu=mu, logvar=logvar, factor_codes=ds.factor_codes,
-                                item_id=np.asarray(ds.item_ids))
+        write_latents(run.run_dir, mu, logvar, ds)
     with stage("metrics"):
         scores = score_run(config, ds, run.x, mu, logvar, train_idx, test_idx)
         metrics = scores.to_dict()
@@ -313,13 +317,14 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
         raise DatasetError(f"{run_dir}: not a run folder (no config.yaml)")
     resolved = yaml.safe_load(cfg_path.read_text())
     dataset_path = resolved.pop("dataset_path", None)
+    features_name = resolved.pop("features_name", FEATURES_NAME)
     try:
         config = ExperimentConfig.model_validate(resolved)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, str(cfg_path))) from None
     ds = Dataset(dataset_path if dataset_path else run_dir / "dataset")
-    if FEATURES_NAME not in ds.feature_names():
-        raise DatasetError(f"{ds.root}: features {FEATURES_NAME!r} are missing; run the experiment again")
+    if features_name not in ds.feature_names():
+        raise DatasetError(f"{ds.root}: features {features_name!r} are missing; run the experiment again")
     # `run` scores the model at the end of training: the last checkpoint (best is a fallback)
     checkpoint = next((p for p in (run_dir / "checkpoints" / "last", run_dir / "checkpoints" / "best")
                        if (p / "model.json").is_file()), None)
@@ -331,8 +336,8 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
         records = json.loads(history_path.read_text())
         records = records.get("history", records) if isinstance(records, dict) else records
         history = [EpochRecord.from_dict(r) for r in records]
-    sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(FEATURES_NAME))
-    run = _Run(config, ds, ds.load_features(FEATURES_NAME), sidecar, run_dir, _Stages(), t_start)
+    sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(features_name))
+    run = _Run(config, ds, ds.load_features(features_name), sidecar, run_dir, _Stages(), t_start)
     return _evaluate(run, load_checkpoint(checkpoint), history, checkpoint)
 
 

@@ -548,9 +548,9 @@ def _row(
     from timbrespace.metrics import mig
 
     with np.load(run / "latents.npz") as data:
-        scores = score_latents(data["latents"], data["factors"], data["split"], random_state=seed,
+        scores = score_latents(data["mu"], data["factor_codes"], data["split"], random_state=seed,
                                dci_estimator=dci_estimator)
-        factors = data["factors"]
+        factors = data["factor_codes"]
     mig_at_init = float("nan")
     if (run / INIT_LATENTS).is_file():
         with np.load(run / INIT_LATENTS) as init_data:

@@ -1,21 +1,17 @@
-"""Train one VAE on a stored dataset feature set: what ``timbrespace train`` runs.
+"""Train one VAE on a stored dataset feature set (:func:`fit_dataset`), and the model
+names and helpers that ``train``, ``run`` and ``sweep`` share.
 
-:func:`train_dataset` picks the model from its name (``beta_vae``, ``annealed_vae``,
-``tcvae``, ``factorvae``, ``cvae``) and the features' shape, trains it with
-:func:`~timbrespace.training.fit` (:func:`fit_dataset`), encodes every item and scores
-the latents with :func:`~timbrespace.metrics.evaluate_representation`. The run folder::
-
-    RUN/
-      run.json          the run card (kind "train")
-      metrics.json      the scores (MIG, active latents) and the training summary
-      latents.npz       latents (posterior means), logvar, factors, split, factor_names
-      checkpoints/, logs/, history.json, train_config.json   (from fit)
+:func:`fit_dataset` trains with :func:`~timbrespace.training.fit` on the ``train`` split
+(pairs and few labels from the factor table where the objective or the training
+config asks), records the encoder before its first step (``latents_at_init.npz``) and
+writes every item's latents (``latents.npz``). :func:`model_config_for` picks a model
+config from a name (:data:`MODELS`) and the features' shape.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,23 +20,20 @@ import numpy as np
 
 from timbrespace.datasets import Dataset, PairSampler
 from timbrespace.errors import DatasetError, ParameterError
-from timbrespace.experiments.runs import write_run_card
-from timbrespace.metrics import RepresentationScores, evaluate_representation
+from timbrespace.experiments.runs import LATENTS_NAME, write_latents
 from timbrespace.models import VAEConfig
 from timbrespace.models.config import WEAK_OBJECTIVES
 from timbrespace.training import TrainConfig, TrainResult, encode_array
-from timbrespace.utils.atomic import atomic_path, atomic_write_json
+from timbrespace.utils.atomic import atomic_path
 
 __all__ = [
     "MODELS",
     "DatasetFit",
-    "TrainRunResult",
     "condition_classes_for",
     "feature_shape",
     "fit_dataset",
     "model_config_for",
     "open_features",
-    "train_dataset",
 ]
 
 log = logging.getLogger(__name__)
@@ -223,9 +216,8 @@ def fit_dataset(
 
     Loads the ``train`` and ``valid`` splits of ``features/<name>.zarr``, trains with
     :func:`~timbrespace.training.fit`, then encodes every item and writes
-    ``out_dir/latents.npz``: ``latents`` ``(n_items, latent_dim)`` posterior means,
-    ``logvar``, integer ``factors`` ``(n_items, n_factors)``, ``split`` labels and
-    ``factor_names``.
+    ``out_dir/latents.npz`` (:func:`~timbrespace.experiments.runs.write_latents`: ``mu``,
+    ``logvar``, ``factor_codes``, ``factor_names``, ``split``, ``item_id``).
 
     Parameters
     ----------
@@ -283,7 +275,7 @@ def fit_dataset(
             latents_at_init(dataset.load_features(features), Path(out_dir) / INIT_LATENTS)],
         **supervision_for(dataset, train_idx, model_config, train_config),
     )
-    latents_path = Path(out_dir) / "latents.npz"
+    latents_path = Path(out_dir) / LATENTS_NAME
     done = DatasetFit(result, latents_path, tuple(names), condition_factors, None, None)
     if not result.is_global_zero:  # a data-parallel worker: rank 0 encodes and writes
         return done
@@ -294,10 +286,7 @@ def fit_dataset(
         batch_size=encode_batch_size,
         return_logvar=True,
     )
-    split = dataset.metadata["split"].astype(str).to_numpy() if "split" in dataset.metadata else np.array([])
-    with atomic_path(latents_path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, latents=mu, logvar=logvar, factors=codes, split=split.astype("U"),
-                 factor_names=np.array(names, dtype="U"))
+    write_latents(out_dir, mu, logvar, dataset)
     return DatasetFit(result, latents_path, tuple(names), condition_factors, mu, logvar)
 
 
@@ -328,121 +317,3 @@ def _train_valid(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
     except DatasetError:
         valid_idx = np.zeros(0, dtype=np.int64)
     return train_idx, valid_idx
-
-
-@dataclass(frozen=True)
-class TrainRunResult:
-    """What :func:`train_dataset` returns.
-
-    Attributes
-    ----------
-    run_dir : Path
-    model : str
-        The model name (one of :data:`MODELS`).
-    features : str
-    fitted : DatasetFit
-    scores : RepresentationScores or None
-        ``None`` in a data-parallel worker (rank 0 scores and writes).
-    """
-
-    run_dir: Path
-    model: str
-    features: str
-    fitted: DatasetFit
-    scores: RepresentationScores | None
-
-    def summary(self) -> dict[str, Any]:
-        """The run in a few numbers: what ``timbrespace train`` prints (JSON-able)."""
-        train = self.fitted.train
-        last = train.history[-1] if train.history else None
-        out: dict[str, Any] = {
-            "run": str(self.run_dir),
-            "model": self.model,
-            "features": self.features,
-            "epochs": len(train.history),
-            "stop_reason": train.stop_reason,
-            "train_loss": None if last is None else last.train_loss,
-            "val_loss": None if last is None else last.val_loss,
-            "checkpoint": str(train.checkpoint_path),
-            "latents": str(self.fitted.latents_path),
-        }
-        if self.scores is not None:
-            out["mig"] = None if self.scores.mig is None else self.scores.mig.score
-            out["n_active_latents"] = self.scores.n_active
-        return out
-
-
-def train_dataset(
-    dataset: Dataset | str | Path,
-    *,
-    out_dir: str | Path,
-    features: str | None = None,
-    model: str = "beta_vae",
-    model_options: Mapping[str, Any] | None = None,
-    condition: Sequence[str] | None = None,
-    train_config: TrainConfig | None = None,
-    resume: bool = False,
-) -> TrainRunResult:
-    """Train a named model on a dataset's features, score it and write the run folder.
-
-    Parameters
-    ----------
-    dataset : Dataset or path-like
-        Dataset with stored features and known factors.
-    out_dir : path-like
-        Run folder (see the module docstring).
-    features : str, optional
-        Feature set name (default: the only one).
-    model : str
-        One of :data:`MODELS`.
-    model_options : mapping, optional
-        ``VAEConfig`` fields and ``architecture`` (``auto``: conv for 2-D features), as
-        :func:`model_config_for`. ``linear_skip`` follows ``train_config.init``.
-    condition : sequence of str, optional
-        ``cvae``: the factors to condition on (default all); refused for other models.
-    train_config : TrainConfig, optional
-        Training settings (default ``TrainConfig()``).
-    resume : bool
-        Continue from ``out_dir/checkpoints/last``.
-
-    Returns
-    -------
-    TrainRunResult
-        ``.summary()`` is what ``timbrespace train`` prints.
-
-    Raises
-    ------
-    ParameterError, ConfigError
-        Bad model name, options or condition factors, before any file is written.
-    DatasetError
-        Missing dataset, features or ``train`` split.
-    TrainingError
-        A diverging run.
-    """
-    train_config = train_config or TrainConfig()
-    if model not in MODELS:
-        raise ParameterError(f"model={model!r} is not allowed: one of {', '.join(MODELS)}")
-    ds, features = open_features(dataset, features)
-    if model == "cvae":
-        condition_factors = tuple(condition) if condition else tuple(ds.factor_names)
-    elif condition:
-        raise ParameterError("condition factors only apply to model cvae")
-    else:
-        condition_factors = ()
-    model_config = model_config_for(
-        ds, features, model, condition_factors=condition_factors,
-        linear_skip=train_config.init != "random", **dict(model_options or {}),
-    )
-    fitted = fit_dataset(ds, features=features, model_config=model_config, train_config=train_config,
-                         out_dir=out_dir, condition_factors=condition_factors, resume=resume)
-    run_dir = Path(out_dir)
-    if fitted.mu is None:
-        return TrainRunResult(run_dir, model, features, fitted, None)
-    scores = evaluate_representation(
-        fitted.mu, ds.factor_codes, logvar=fitted.logvar, factor_names=ds.factor_names,
-        factor_levels=[f.n_levels for f in ds.factors], metrics=("mig",),
-    )
-    result = TrainRunResult(run_dir, model, features, fitted, scores)
-    write_run_card(run_dir, "train", dataset=ds.root)
-    atomic_write_json(run_dir / "metrics.json", {**scores.to_dict(), **result.summary()})
-    return result
