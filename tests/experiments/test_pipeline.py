@@ -76,10 +76,22 @@ def test_metrics_json_schema(tiny_runs):
     m = json.loads((a.run_dir / "metrics.json").read_text())
     assert m["n_items"] == 36
     assert m["factors"] == ["f0_hz", "slope_db_per_octave", "inharmonicity", "decay_per_s"]
-    assert 0.0 <= m["mig"] <= 1.0
+    # the scores are those of the stored latents (oracle: metrics.mig on latents.npz), and
+    # the score before training those of latents_at_init.npz
+    from timbrespace.metrics import mig
+
+    with np.load(a.run_dir / "latents.npz") as data:
+        assert data["mu"].shape == (36, 3) and list(data["factor_names"]) == m["factors"]
+        mu, codes = data["mu"], data["factor_codes"]
+    with np.load(a.run_dir / "latents_at_init.npz") as data:
+        mu_at_init = data["mu"]
+    final = mig(mu, codes, n_bins=20)
+    assert m["mig"] == pytest.approx(final.score, abs=1e-9)
+    assert [m["per_factor"][f]["mig"] for f in m["factors"]] == pytest.approx(final.per_factor, abs=1e-9)
+    assert m["mig_at_init"] == pytest.approx(mig(mu_at_init, codes, n_bins=20).score, abs=1e-9)
+    assert m["training_gain"] == pytest.approx(m["mig"] - m["mig_at_init"])
     assert set(m["dci"]) >= {"disentanglement", "completeness", "informativeness"}
     assert set(m["per_factor"]) == set(m["factors"])
-    assert all(0.0 <= row["mig"] <= 1.0 for row in m["per_factor"].values())
     assert m["reconstruction"]["feature_mse"] > 0
     assert 0.0 < m["reconstruction"]["spectral_convergence"] < 2.0
     assert m["runtime_s"] > 0
@@ -171,7 +183,10 @@ def test_a_run_from_an_ica_start_records_it(tmp_path):
     resolved = yaml.safe_load((result.run_dir / "config.yaml").read_text())
     assert resolved["training"]["init"] == "ica" and resolved["model"]["linear_skip"] is True
     assert load_checkpoint(result.metrics["checkpoint"]).config.linear_skip
-    assert 0.0 <= result.metrics["mig"] <= 1.0
+    from timbrespace.metrics import mig
+
+    with np.load(result.run_dir / "latents.npz") as data:  # the score is that of the stored latents
+        assert result.metrics["mig"] == pytest.approx(mig(data["mu"], data["factor_codes"]).score, abs=1e-9)
     again = run_experiment(cfg, out=tmp_path / "again", progress=False, workers=2)
     for key in ("mig", "dci", "per_factor", "reconstruction"):
         assert again.metrics[key] == result.metrics[key]  # the ICA start is seeded too
