@@ -116,3 +116,23 @@ def test_training_curves_label_every_axis_and_shade_the_beta_warmup() -> None:
     assert "β warm-up" in [t.get_text() for t in visible[0].get_legend().get_texts()]
     constant = [dataclasses.replace(r, beta=1.0) for r in _history(4)]
     assert not any(ax.patches for ax in training_curves(constant).axes)
+
+
+def test_sweep_figure_with_one_beta_puts_the_models_on_the_x_axis():
+    import pandas as pd
+
+    from timbrespace.analysis import sweep_figure
+
+    table = pd.DataFrame({
+        "model": ["ica", "tcvae", "tcvae", "ada_gvae", "ada_gvae"],
+        "beta": [float("nan"), 4.0, 4.0, 4.0, 4.0],
+        "mig": [0.05, 0.4, 0.5, 0.6, 0.7],
+        "mig_at_init": [float("nan"), 0.0, 0.0, 0.1, 0.1],
+    })
+    fig = sweep_figure(table, ["mig"], baselines=("ica",))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["tcvae", "ada_gvae"]  # grid order
+    labels = ax.get_legend_handles_labels()[1]
+    assert "before training" in labels and "ica (linear)" in labels
+    init = next(line for line in ax.lines if line.get_label() == "before training")
+    assert list(init.get_ydata()) == [0.0, 0.1]

@@ -224,7 +224,8 @@ def sweep_figure(
     *,
     baselines: Sequence[str] = ("pca", "ica"),
 ) -> Figure:
-    """Every metric of a sweep against β: mean ± std over seeds, one line per model.
+    """Every metric of a sweep against β: mean ± std over seeds, one line per model (with
+    a single β, one point per model, and for MIG the score before training beside it).
 
     Parameters
     ----------
@@ -243,24 +244,40 @@ def sweep_figure(
     """
     n_cols = 4
     n_rows = max(1, (len(metrics) + n_cols - 1) // n_cols)
-    fig, axes = figure_grid(n_rows, n_cols, cell_in=(3.75, 3.25), sharex=True)
     references = table[table["model"].isin(baselines)]
     runs = table[~table["model"].isin(baselines)]
+    one_beta = runs["beta"].nunique() <= 1  # then the models are the x axis
+    fig, axes = figure_grid(n_rows, n_cols, cell_in=(3.75, 3.75 if one_beta else 3.25), sharex=True)
+    models = list(dict.fromkeys(runs["model"]))  # in grid order
     for ax in axes.flat[len(metrics):]:
         ax.set_visible(False)
     for ax, metric in zip(axes.flat, metrics, strict=False):
-        for model, group in runs.groupby("model", sort=True):
-            by_beta = group.groupby("beta")[metric]
-            ax.errorbar(by_beta.mean().index, by_beta.mean(), yerr=by_beta.std(ddof=0), marker="o",
-                        capsize=3, label=str(model))
+        if one_beta:
+            by_model = runs.groupby("model", sort=False)[metric]
+            mean, std = by_model.mean().reindex(models), by_model.std(ddof=0).reindex(models)
+            ax.errorbar(np.arange(len(models)), mean, yerr=std, ls="none", marker="o", capsize=3,
+                        color="C0", label="trained (mean ± sd over seeds)")
+            if metric == "mig" and "mig_at_init" in runs:
+                at_init = runs.groupby("model", sort=False)["mig_at_init"].mean().reindex(models)
+                ax.plot(np.arange(len(models)), at_init, ls="none", marker="x", color="C3",
+                        label="before training")
+            ax.set_xticks(np.arange(len(models)), models, rotation=60, ha="right", fontsize=7)
+        else:
+            for model, group in runs.groupby("model", sort=True):
+                by_beta = group.groupby("beta")[metric]
+                ax.errorbar(by_beta.mean().index, by_beta.mean(), yerr=by_beta.std(ddof=0), marker="o",
+                            capsize=3, label=str(model))
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("beta")
         for style, method in zip((":", "--"), baselines, strict=False):
             values = references.loc[references["model"] == method, metric].to_numpy(dtype=float)
             if np.isfinite(values).any():
                 ax.axhline(np.nanmean(values), color="0.3", ls=style, lw=1, label=f"{method} (linear)")
-        ax.set_xscale("log", base=2)
-        ax.set_title(metric)
-        ax.set_xlabel("beta")
+        ax.set_title(metric if not one_beta else f"{metric} (beta {runs['beta'].iloc[0]:g})")
         ax.set_ylabel("score")
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=8)
+    if one_beta:  # between the trained scores and the baselines / scores at init
+        axes.flat[0].legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 0.12))
+    else:
+        axes.flat[0].legend(fontsize=8)
     return fig
