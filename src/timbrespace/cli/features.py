@@ -34,6 +34,7 @@ def features(
     normalization: Annotated[str, typer.Option(help="none | minmax_item | standardize.")] = "none",
     name: Annotated[str | None, typer.Option(help="Feature set name (default from the parameters).")] = None,
     batch_size: Annotated[int, typer.Option(help="Items per batch and per zarr chunk.")] = 256,
+    overwrite: Annotated[bool, typer.Option(help="Replace a feature set of this --name computed with another config.")] = False,
 ) -> None:
     """Compute features for every item; writes features/NAME.zarr + NAME.json (resumable)."""
     from timbrespace.datasets.dataset import Dataset
@@ -45,7 +46,7 @@ def features(
         fmax_hz=fmax_hz, single_frame=single_frame, normalization=normalization,
     )
     ds = Dataset(dataset)
-    done = compute_dataset_features(ds, cfg, name=name, batch_size=batch_size, progress=True)
+    done = compute_dataset_features(ds, cfg, name=name, batch_size=batch_size, progress=True, overwrite=overwrite)
     typer.echo(str(ds.features_dir / f"{done}.zarr"))
 
 def invert(

@@ -180,7 +180,8 @@ def run_experiment(
         )
     _check_dataset(ds)
     with stages("features"):
-        name = compute_dataset_features(ds, config.features, name=FEATURES_NAME)
+        # the command's own derived feature set (recomputable): a changed config replaces it
+        name = compute_dataset_features(ds, config.features, name=FEATURES_NAME, overwrite=True)
         x = ds.load_features(name)
         sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(name))
     if not np.all(np.isfinite(x)):

@@ -227,7 +227,8 @@ def train_timbre(
 
     out.mkdir(parents=True, exist_ok=True)
     write_run_card(out, "timbre", dataset=ds.root)
-    name = compute_dataset_features(ds, features, name=TIMBRE_FEATURE_NAME, progress=progress)
+    # the command's own derived feature set (recomputable): a changed config replaces it
+    name = compute_dataset_features(ds, features, name=TIMBRE_FEATURE_NAME, progress=progress, overwrite=True)
     x = ds.load_features(name, items["dataset_index"].to_numpy())
     shape = tuple(int(s) for s in x.shape[1:])
     if isinstance(model, VAEConfig):
