@@ -79,6 +79,7 @@ def train(
     warmup_epochs: int = typer.Option(50, "--warmup-epochs"),
     threshold: float | None = typer.Option(None, "--threshold", help="Hit threshold (default: calibrated on valid)."),
     seed: int = typer.Option(0, "--seed"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the run already in --out."),
 ) -> None:
     """Train a groove VAE; writes the run folder (checkpoints, logs, metrics.json with F1 vs baseline, report.html)."""
     from timbrespace.experiments.drums import GrooveTrainConfig, train_drums
@@ -88,7 +89,7 @@ def train(
                        velocities=velocities)
     tc = GrooveTrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, warmup_epochs=warmup_epochs,
                            seed=seed, threshold=threshold)
-    ev = train_drums(dataset, out, model_config=mc, train_config=tc, progress=True)
+    ev = train_drums(dataset, out, model_config=mc, train_config=tc, progress=True, overwrite=overwrite)
     typer.echo(f"{out}: test hit F1 {ev.model.f1:.3f} (baseline {ev.baseline_sampled.f1:.3f}), "
                f"accuracy {ev.model.accuracy:.3f} (baseline {ev.baseline_sampled.accuracy:.3f}), "
                f"threshold {ev.threshold:.2f}, valid samples {100 * ev.sample_valid_fraction:.0f}%; "

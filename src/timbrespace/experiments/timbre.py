@@ -53,6 +53,7 @@ from timbrespace.models import TIMBRE_PRESETS, VAEConfig, timbre_config
 from timbrespace.timbre.build import SEED002_SAMPLE_RATE
 from timbrespace.training import TrainConfig, fit
 from timbrespace.utils.atomic import atomic_path, atomic_write_json, atomic_write_text
+from timbrespace.utils.outputs import RUN_MARKERS, output_folder
 
 __all__ = [
     "DEFAULT_DESCRIPTORS",
@@ -171,6 +172,7 @@ def train_timbre(
     features: FeatureConfig = SEED002_FEATURES,
     progress: bool = False,
     evaluate: bool = False,
+    overwrite: bool = False,
 ) -> TrainSummary:
     """Compute the seed-002 spectrograms of a descriptor dataset and train the conditional VAE.
 
@@ -179,7 +181,8 @@ def train_timbre(
     dataset : path-like
         Dataset (factors descriptor, magnitude, pitch) or a seed-002 folder.
     out : path-like
-        Run folder (created; a previous run's files are replaced).
+        Run folder (created). A run already there is replaced only with ``overwrite``;
+        a folder that is not a run, or one holding the dataset, never.
     descriptors : sequence of str or None
         Subset to train on (default: :data:`DEFAULT_DESCRIPTORS`); None = all in the dataset.
     model : str or VAEConfig
@@ -196,6 +199,8 @@ def train_timbre(
         Show the training progress bar.
     evaluate : bool
         Also measure the quality on held-back notes (as :func:`evaluate_timbre_run`).
+    overwrite : bool
+        Replace the run already in ``out``.
 
     Returns
     -------
@@ -208,13 +213,24 @@ def train_timbre(
     ParameterError
         Unknown preset, bad ``epochs``, or a descriptor not in the dataset (present ones listed).
     DatasetError
-        Not a descriptor dataset, wrong sample rate, or no ``train`` notes.
+        Not a descriptor dataset, wrong sample rate, or no ``train`` notes; ``out``
+        holding a run (without ``overwrite``) or anything else; another writer on it.
     TrainingError
         The loss became NaN/inf.
     """
     preset = model if isinstance(model, str) else "cpu"
     train_config = timbre_train_config(preset, epochs=epochs, seed=seed, progress=progress)
     out = Path(out)
+    with output_folder(out, marker=RUN_MARKERS, what="run", command="timbre train", overwrite=overwrite,
+                       inputs=[dataset]):
+        return _train_timbre_locked(dataset, out, train_config, descriptors=descriptors, model=model, seed=seed,
+                                    features=features, progress=progress, evaluate=evaluate)
+
+
+def _train_timbre_locked(dataset: str | Path, out: Path, train_config: TrainConfig, *,
+                         descriptors: Sequence[str] | None, model: str | VAEConfig, seed: int,
+                         features: FeatureConfig, progress: bool, evaluate: bool) -> TrainSummary:
+    """:func:`train_timbre` with the run folder checked and locked."""
     ds = open_timbre_dataset(dataset, out)
     items = _select(ds, descriptors)
     chosen = sorted(items["descriptor"].astype(str).unique())

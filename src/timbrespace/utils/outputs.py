@@ -8,15 +8,19 @@ after the arguments are validated and before anything is written (issue 18, rule
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from timbrespace.errors import DatasetError
-from timbrespace.utils.lock import LOCK_NAME
+from timbrespace.utils.lock import LOCK_NAME, folder_lock
 
-__all__ = ["check_output_folder", "clear_folder", "folder_is_empty"]
+__all__ = ["RUN_MARKERS", "check_output_folder", "clear_folder", "folder_is_empty", "output_folder"]
+
+RUN_MARKERS = ("run.json", "checkpoints")
+"""What marks a run folder: its card, or the checkpoints of a run interrupted before it."""
 
 
 def folder_is_empty(folder: str | os.PathLike[str]) -> bool:
@@ -32,7 +36,7 @@ def _inside(path: Path, folder: Path) -> bool:
 def check_output_folder(
     out: str | os.PathLike[str],
     *,
-    marker: str,
+    marker: str | tuple[str, ...],
     what: str,
     overwrite: bool,
     inputs: Iterable[str | os.PathLike[str]] = (),
@@ -44,9 +48,9 @@ def check_output_folder(
     ----------
     out : path-like
         The folder a command is about to write.
-    marker : str
-        File that marks an artefact of the kind being written (``"dataset.json"``,
-        ``"run.json"``).
+    marker : str or tuple of str
+        File (or files, any of which) that marks an artefact of the kind being written
+        (``"dataset.json"``, :data:`RUN_MARKERS`).
     what : str
         The kind in words, for the messages (``"dataset"``, ``"run"``).
     overwrite : bool
@@ -82,9 +86,10 @@ def check_output_folder(
         raise DatasetError(f"--out {out} is a file, not a folder; choose another --out")
     if folder_is_empty(out):
         return False
-    if not (out / marker).is_file():
+    markers = (marker,) if isinstance(marker, str) else marker
+    if not any((out / m).exists() for m in markers):
         raise DatasetError(
-            f"--out {out} holds files and is not a timbrespace {what} (no {marker}); "
+            f"--out {out} holds files and is not a timbrespace {what} (no {' or '.join(markers)}); "
             "nothing there is replaced: choose another --out"
         )
     if reuse:
@@ -103,3 +108,44 @@ def clear_folder(folder: str | os.PathLike[str]) -> None:
             shutil.rmtree(entry)
         else:
             entry.unlink()
+
+
+@contextlib.contextmanager
+def output_folder(
+    out: str | os.PathLike[str],
+    *,
+    marker: str | tuple[str, ...],
+    what: str,
+    command: str,
+    overwrite: bool,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    reuse: bool = False,
+) -> Iterator[Path]:
+    """Check ``out`` (:func:`check_output_folder`), hold its writer lock, clear a replaced artefact.
+
+    The check runs before the folder is created, so a refusal leaves nothing; it runs
+    again under the lock, since another writer may have finished in between.
+
+    Parameters
+    ----------
+    out, marker, what, overwrite, inputs, reuse
+        As :func:`check_output_folder`.
+    command : str
+        Named in the error a second concurrent writer gets (e.g. ``"train"``).
+
+    Yields
+    ------
+    Path
+        ``out``, existing and locked; emptied when ``overwrite`` replaces an artefact.
+
+    Raises
+    ------
+    DatasetError
+        As :func:`check_output_folder`, or another live process holds ``out``'s lock.
+    """
+    inputs = list(inputs)
+    check_output_folder(out, marker=marker, what=what, overwrite=overwrite, inputs=inputs, reuse=reuse)
+    with folder_lock(out, what=command):
+        if check_output_folder(out, marker=marker, what=what, overwrite=overwrite, inputs=inputs, reuse=reuse):
+            clear_folder(out)
+        yield Path(out)
