@@ -49,6 +49,7 @@ def ingest(
     time_signature: str = typer.Option("4/4", "--time-signature", help="Meter of the bars kept."),
     dedup: str = typer.Option("hits", "--dedup", help="hits | pattern | none"),
     seed: int = typer.Option(0, "--seed", help="Seed of the train/valid/test split (by style)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the dataset already at --out."),
 ) -> None:
     """Turn a folder of MIDI grooves into a groove dataset (bars, de-duplicated, split by style)."""
     from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
@@ -56,7 +57,7 @@ def ingest(
     cfg = GrooveDatasetConfig(steps_per_bar=steps_per_bar, drum_map=drum_map,
                               time_signature=_parse_time_signature(time_signature), dedup=dedup,  # type: ignore[arg-type]
                               seed=seed)
-    report = build_groove_dataset(midi_dir, out, config=cfg)
+    report = build_groove_dataset(midi_dir, out, config=cfg, overwrite=overwrite)
     typer.echo(f"{out}: {report.n_items} bars from {report.n_files - len(report.skipped_files)} files "
                f"({report.n_duplicates} duplicates, {report.n_empty} empty, {report.n_other_meter} in other meters); "
                f"splits {report.split_counts}")
