@@ -13,6 +13,8 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from timbrespace.errors import ParameterError
+
 logger = logging.getLogger(__name__)
 
 
@@ -67,12 +69,23 @@ def invert(
 
     ds, features = open_features(dataset, features)
     wanted = [s.strip() for s in items.split(",") if s.strip()] if items else None
-    done = invert_items(ds, features, out, items=wanted, array=None if array is None else np.load(array),
+    done = invert_items(ds, features, out, items=wanted, array=None if array is None else _read_array(array),
                         method=method, n_iter=n_iter, batch_size=batch_size)
     sc = done.spectral_convergence
     if sc.size:
         logger.info("spectral convergence: mean %.4f, max %.4f", float(np.mean(sc)), float(np.max(sc)))
     typer.echo(f"wrote {len(done.paths)} files to {out}")
+
+
+def _read_array(path: Path) -> np.ndarray:
+    """A numeric ``.npy`` file; pickled objects are never loaded."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise ParameterError(f"--array {path}: not a readable numeric .npy file ({str(exc)[:120]})") from None
+    if not isinstance(data, np.ndarray) or not np.issubdtype(data.dtype, np.number):
+        raise ParameterError(f"--array {path}: expected one numeric array (np.save), got {type(data).__name__}")
+    return data
 
 
 def register(app: typer.Typer) -> None:

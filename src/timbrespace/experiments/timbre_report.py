@@ -25,7 +25,6 @@ import librosa
 import numpy as np
 import pandas as pd
 
-from timbrespace.datasets.dataset import write_audio_file
 from timbrespace.errors import ParameterError
 from timbrespace.timbre.quality import measure_pitch_midi
 
@@ -162,7 +161,7 @@ def write_timbre_report(run: TimbreRun, *, metrics: dict[str, Any], notes: NoteS
     pathlib.Path
     """
     from timbrespace.analysis import Report, latent_projection, project_latents, training_curves
-    from timbrespace.experiments.timbre_notes import note_label
+    from timbrespace.experiments.timbre_notes import note_label, write_clip
 
     figures, audio_dir = run.root / "figures", run.root / "audio"
     figures.mkdir(exist_ok=True)
@@ -212,7 +211,7 @@ def write_timbre_report(run: TimbreRun, *, metrics: dict[str, Any], notes: NoteS
     clips = []
     for k, row in notes.table.iterrows():
         label = note_label(row["descriptor"], row["magnitude"], int(row["pitch"]))
-        write_audio_file(audio_dir / f"generated_{label}.wav", notes.audio[k], run.sample_rate)
+        write_clip(audio_dir / f"generated_{label}.wav", notes.audio[k], run.sample_rate)
         measured = row["measured_midi"]
         heard = librosa.midi_to_note(measured, cents=True, unicode=False) if np.isfinite(measured) else "unvoiced"
         clips.append((notes.audio[k], f"{label} → {heard}"))

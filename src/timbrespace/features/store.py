@@ -217,6 +217,7 @@ def _compute_locked(ds: AudioItems, cfg: FeatureConfig, name: str, batch_size: i
         norm.update(item_min=stats[:, 0].tolist(), item_max=stats[:, 1].tolist())
     elif cfg.normalization == "standardize":
         norm.update(mean=attrs["mean"], std=attrs["std"], fitted_on="train" if _has_train(ds) else "all")
+    norm["value_range"] = _value_range(arr, batch_size)
     sidecar = make_sidecar(cfg, sample_rate=sr, n_samples=n_samples, shape=item_shape, normalization=norm)
     sidecar["item_ids"] = ds.item_ids
     atomic_write_json(sidecar_path, sidecar)
@@ -224,6 +225,15 @@ def _compute_locked(ds: AudioItems, cfg: FeatureConfig, name: str, batch_size: i
         shutil.rmtree(stats_path, ignore_errors=True)
     logger.info("wrote %s (%d items, shape %s)", zarr_path, n_items, item_shape)
     return name
+
+
+def _value_range(arr: Any, batch_size: int) -> list[float]:
+    """Smallest and largest stored value, read one chunk at a time (memory bounded by the batch)."""
+    lo, hi = np.inf, -np.inf
+    for start in range(0, arr.shape[0], batch_size):
+        chunk = np.asarray(arr[start : start + batch_size])
+        lo, hi = min(lo, float(chunk.min())), max(hi, float(chunk.max()))
+    return [lo, hi]
 
 
 def _standardize_stats(ds: AudioItems, cfg: FeatureConfig, batch_size: int, n_samples: int, zarr_path: Path,
@@ -343,7 +353,7 @@ def invert_items(
     """
     from timbrespace.features.api import as_sidecar, invert
     from timbrespace.utils.atomic import atomic_write_bytes
-    from timbrespace.utils.audio import encode_audio
+    from timbrespace.utils.audio import encode_audio, peak_safe
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
@@ -365,7 +375,8 @@ def invert_items(
             convergence.extend(float(v) for v in result.spectral_convergence)
         for k, y in zip(idx, result.audio, strict=True):
             path = out / f"{ids[int(k)]}.wav"
-            written.append(atomic_write_bytes(path, encode_audio(y, sidecar.sample_rate, ".wav")))
+            written.append(atomic_write_bytes(path, encode_audio(peak_safe(y, name=str(path)), sidecar.sample_rate,
+                                                                 ".wav")))
     return InversionSummary(tuple(written), np.asarray(convergence, dtype=np.float64))
 
 

@@ -19,7 +19,7 @@ from scipy.io import wavfile
 
 from timbrespace.errors import AudioError, ParameterError
 
-__all__ = ["AUDIO_FORMATS", "audio_format_for", "encode_audio", "read_mono", "write_audio"]
+__all__ = ["AUDIO_FORMATS", "audio_format_for", "encode_audio", "peak_safe", "read_mono", "write_audio"]
 
 log = logging.getLogger(__name__)
 
@@ -89,21 +89,45 @@ def write_audio(
         raise ParameterError(f"{path} is a folder; give a file name ending in {', '.join(AUDIO_FORMATS)}")
     if path.exists() and not overwrite:
         raise ParameterError(f"{path} already exists; choose another name or pass --overwrite")
+    y = peak_safe(audio, name=str(path))
+    buf = io.BytesIO()
+    sf.write(buf, y.astype(np.float32), int(sample_rate), format=fmt, subtype=subtype)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def peak_safe(audio: np.ndarray, *, name: str) -> np.ndarray:
+    """Audio ready to write: NaN/inf refused, a peak above full scale scaled, never clipped.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_samples,)]
+        Samples, nominally in [-1, 1].
+    name : str
+        What is being written (a path), for the messages.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_samples,), dtype=float64]
+        ``audio``, scaled to -0.1 dBFS when its peak is above 1 (a warning gives the gain).
+
+    Raises
+    ------
+    AudioError
+        Audio that is empty, not 1-D, or holds NaN or inf (counted in the message).
+    """
     y = np.asarray(audio, dtype=np.float64)
     if y.ndim != 1 or y.size == 0:
-        raise AudioError(f"{path}: audio must be one non-empty channel, got shape {y.shape}")
+        raise AudioError(f"{name}: audio must be one non-empty channel, got shape {y.shape}")
     bad = int(np.count_nonzero(~np.isfinite(y)))
     if bad:
-        raise AudioError(f"{path}: {bad} of {y.size} samples are NaN or inf; nothing was written")
+        raise AudioError(f"{name}: {bad} of {y.size} samples are NaN or inf; nothing was written")
     peak = float(np.max(np.abs(y)))
     if peak > 1.0:
         gain = _HEADROOM / peak
         log.warning("%s: peak %.3g is above full scale; scaled by %.3g (%.1f dB) instead of clipping",
-                    path.name, peak, gain, 20 * np.log10(gain))
+                    Path(name).name, peak, gain, 20 * np.log10(gain))
         y = y * gain
-    buf = io.BytesIO()
-    sf.write(buf, y.astype(np.float32), int(sample_rate), format=fmt, subtype=subtype)
-    return atomic_write_bytes(path, buf.getvalue())
+    return y
 
 
 def read_mono(
