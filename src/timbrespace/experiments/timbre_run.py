@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
-from timbrespace.experiments.runs import require_run_kind
+from timbrespace.experiments.runs import read_run_config, require_run_kind
 from timbrespace.features import FeatureConfig, invert
 from timbrespace.models import VAE
 from timbrespace.timbre.build import SEED002_N_SAMPLES
@@ -63,7 +62,7 @@ class TimbreRun:
         cfg_path = self.root / "config.yaml"
         if not cfg_path.is_file():
             raise DatasetError(f"{self.root}: not a timbre run (no config.yaml); train one with `timbrespace timbre train`")
-        self.config: dict[str, Any] = yaml.safe_load(cfg_path.read_text())
+        self.config: dict[str, Any] = read_run_config(self.root)
         self.descriptors: list[str] = list(self.config["descriptors"])
         self.pitches: list[int] = [int(p) for p in self.config["pitches"]]
         self.magnitudes: list[float] = [float(m) for m in self.config["magnitudes"]]
