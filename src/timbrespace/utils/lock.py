@@ -54,11 +54,15 @@ def folder_lock(folder: str | os.PathLike[str], *, what: str = "writer") -> Iter
     Raises
     ------
     DatasetError
-        If a live process on this host already holds the lock.
+        If a live process on this host already holds the lock, or the folder cannot be
+        created.
     """
     folder = Path(folder)
     created = [d for d in (folder, *folder.parents) if not d.exists()]  # deepest first
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(f"{folder}: cannot write ({exc.strerror or exc})") from None
     lock = folder / LOCK_NAME
     me = f"{os.getpid()} {socket.gethostname()}"
     for _ in range(3):
@@ -77,6 +81,8 @@ def folder_lock(folder: str | os.PathLike[str], *, what: str = "writer") -> Iter
                 f"{folder} is being written by another {what} (pid {holder[0]} on {holder[1]}); "
                 f"wait for it, or remove {lock} if that process is gone"
             ) from None
+        except OSError as exc:  # a folder this user may not write
+            raise DatasetError(f"{folder}: cannot write ({exc.strerror or exc})") from None
         with os.fdopen(fd, "w") as fh:
             fh.write(me)
         break
