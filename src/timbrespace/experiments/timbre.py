@@ -152,6 +152,11 @@ def _select(ds: Dataset, descriptors: Sequence[str] | None) -> pd.DataFrame:
     meta = ds.metadata
     present = sorted(meta["descriptor"].astype(str).unique())
     chosen = present if descriptors is None else list(descriptors)
+    if descriptors is not None and tuple(descriptors) == DEFAULT_DESCRIPTORS:  # the default: those present
+        absent = [d for d in chosen if d not in present]
+        chosen = [d for d in chosen if d in present] or present
+        if absent:
+            logger.info("default descriptors %s are not in %s: training on %s", absent, ds.root, ", ".join(chosen))
     unknown = [d for d in chosen if d not in present]
     if unknown:
         raise ParameterError(f"descriptors {unknown} are not in {ds.root}: allowed {', '.join(present)}")
@@ -184,7 +189,8 @@ def train_timbre(
         Run folder (created). A run already there is replaced only with ``overwrite``;
         a folder that is not a run, or one holding the dataset, never.
     descriptors : sequence of str or None
-        Subset to train on (default: :data:`DEFAULT_DESCRIPTORS`); None = all in the dataset.
+        Subset to train on (default: those of :data:`DEFAULT_DESCRIPTORS` in the dataset,
+        or all when it has none of them); None = all in the dataset.
     model : str or VAEConfig
         Preset (``cpu``, ``seed``, ``tiny``; :func:`~timbrespace.models.timbre_config`) or a
         config; its condition classes and input shape are set from the data.
@@ -271,8 +277,9 @@ def _train_timbre_locked(dataset: str | Path, out: Path, train_config: TrainConf
     summary = TrainSummary(str(out), int(train_idx.size), int(valid_idx.size), int(np.sum(split == "test")),
                            float(last.train_loss), float("nan") if last.val_loss is None else float(last.val_loss),
                            seconds)
-    _measure_and_report(TimbreRun(out), {"kind": "timbre", "train": _finite(asdict(summary))},
-                        quality=evaluate, seed=seed)
+    metrics = {"kind": "timbre", "train": _finite(asdict(summary))}
+    atomic_write_json(out / "metrics.json", metrics)  # training's results are on disk before evaluation starts
+    _measure_and_report(TimbreRun(out), metrics, quality=evaluate, seed=seed)
     return summary
 
 

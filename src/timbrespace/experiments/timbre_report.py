@@ -25,7 +25,7 @@ import librosa
 import numpy as np
 import pandas as pd
 
-from timbrespace.errors import ParameterError
+from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.timbre.quality import measure_pitch_midi
 
 if TYPE_CHECKING:
@@ -125,8 +125,10 @@ def sample_notes(run: TimbreRun, *, max_descriptors: int = 6, n_iter: int = 32, 
     """
     pitches = sorted({run.pitches[0], run.pitches[len(run.pitches) // 2], run.pitches[-1]})
     magnitude = max(run.magnitudes)
-    requests = [(d, magnitude, p) for d in run.descriptors[:max_descriptors] for p in pitches]
-    rows = np.array([run.find(*r) for r in requests])
+    wanted = [(d, magnitude, p) for d in run.descriptors[:max_descriptors] for p in pitches]
+    rows, requests, missing = run.find_present(wanted)
+    if len(rows) == 0:
+        raise DatasetError(f"{run.root}: none of the report's notes has an original ({', '.join(missing[:3])} ...)")
     latent_dim = run.require_model().config.latent_dim
     x = run.decode(np.zeros((len(rows), latent_dim), np.float32), run.conditions_of(rows))
     audio = run.to_audio(x, *run.stats_of(rows), n_iter=n_iter, seed=seed)

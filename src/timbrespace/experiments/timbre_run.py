@@ -137,6 +137,22 @@ class TimbreRun:
             raise DatasetError(f"{self.root}: no original note for ({descriptor}, {magnitude:g}, {pitch})")
         return int(hit[0])
 
+    def find_present(self, requests: Sequence[tuple[str, float, int]]
+                     ) -> tuple[np.ndarray, list[tuple[str, float, int]], list[str]]:
+        """Run rows of the requests that have an original note, those requests, and the others in words.
+
+        Evaluation measures what it can and reports the rest (issue 18): a folder whose
+        clean notes are stored under one descriptor only has no ``(Bright, 0, pitch)``.
+        """
+        rows, kept, missing = [], [], []
+        for descriptor, magnitude, pitch in requests:
+            try:
+                rows.append(self.find(descriptor, magnitude, pitch))
+                kept.append((descriptor, magnitude, pitch))
+            except DatasetError:
+                missing.append(f"({descriptor}, {float(magnitude):g}, {int(pitch)})")
+        return np.asarray(rows, dtype=np.int64), kept, missing
+
     def encode(self, rows: np.ndarray) -> np.ndarray:
         """Latent means ``mu`` ``(n, latent_dim)`` of stored notes."""
         rows = np.asarray(rows, dtype=np.int64)
