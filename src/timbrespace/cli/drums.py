@@ -49,6 +49,7 @@ def ingest(
     time_signature: str = typer.Option("4/4", "--time-signature", help="Meter of the bars kept."),
     dedup: str = typer.Option("hits", "--dedup", help="hits | pattern | none"),
     seed: int = typer.Option(0, "--seed", help="Seed of the train/valid/test split (by style)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the dataset already at --out."),
 ) -> None:
     """Turn a folder of MIDI grooves into a groove dataset (bars, de-duplicated, split by style)."""
     from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
@@ -56,7 +57,7 @@ def ingest(
     cfg = GrooveDatasetConfig(steps_per_bar=steps_per_bar, drum_map=drum_map,
                               time_signature=_parse_time_signature(time_signature), dedup=dedup,  # type: ignore[arg-type]
                               seed=seed)
-    report = build_groove_dataset(midi_dir, out, config=cfg)
+    report = build_groove_dataset(midi_dir, out, config=cfg, overwrite=overwrite)
     typer.echo(f"{out}: {report.n_items} bars from {report.n_files - len(report.skipped_files)} files "
                f"({report.n_duplicates} duplicates, {report.n_empty} empty, {report.n_other_meter} in other meters); "
                f"splits {report.split_counts}")
@@ -79,6 +80,7 @@ def train(
     warmup_epochs: int = typer.Option(50, "--warmup-epochs"),
     threshold: float | None = typer.Option(None, "--threshold", help="Hit threshold (default: calibrated on valid)."),
     seed: int = typer.Option(0, "--seed"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the run already in --out."),
 ) -> None:
     """Train a groove VAE; writes the run folder (checkpoints, logs, metrics.json with F1 vs baseline, report.html)."""
     from timbrespace.experiments.drums import GrooveTrainConfig, train_drums
@@ -88,7 +90,7 @@ def train(
                        velocities=velocities)
     tc = GrooveTrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, warmup_epochs=warmup_epochs,
                            seed=seed, threshold=threshold)
-    ev = train_drums(dataset, out, model_config=mc, train_config=tc, progress=True)
+    ev = train_drums(dataset, out, model_config=mc, train_config=tc, progress=True, overwrite=overwrite)
     typer.echo(f"{out}: test hit F1 {ev.model.f1:.3f} (baseline {ev.baseline_sampled.f1:.3f}), "
                f"accuracy {ev.model.accuracy:.3f} (baseline {ev.baseline_sampled.accuracy:.3f}), "
                f"threshold {ev.threshold:.2f}, valid samples {100 * ev.sample_valid_fraction:.0f}%; "

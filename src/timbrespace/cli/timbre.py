@@ -86,6 +86,7 @@ def train(
     epochs: Annotated[int | None, typer.Option(help="Epochs (default: the preset's).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of weights, shuffling and noise.")] = 0,
     evaluate: Annotated[bool, typer.Option(help="Measure quality on held-back notes into metrics.json.")] = True,
+    overwrite: Annotated[bool, typer.Option(help="Replace the run already in --out.")] = False,
 ) -> None:
     """Compute the seed-002 spectrograms (dB STFT 512×64, min–max) and train the conditional conv VAE."""
     from timbrespace.experiments.timbre import DEFAULT_DESCRIPTORS, train_timbre
@@ -97,7 +98,7 @@ def train(
         raise ParameterError(f"--epochs {epochs} must be a positive integer")
     chosen = None if descriptors == "all" else (_csv(descriptors) or list(DEFAULT_DESCRIPTORS))
     summary = train_timbre(dataset, out, descriptors=chosen, model=model, epochs=epochs, seed=seed,
-                           progress=True, evaluate=evaluate)
+                           progress=True, evaluate=evaluate, overwrite=overwrite)
     typer.echo(f"trained on {summary.n_train} notes ({summary.n_valid} valid, {summary.n_test} held back) "
                f"in {summary.seconds:.0f} s; final loss train {summary.final_train_loss:.4g} "
                f"valid {summary.final_valid_loss:.4g} → {summary.run_dir}")

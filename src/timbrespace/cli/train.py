@@ -63,6 +63,7 @@ def train(
     devices: int = typer.Option(1, help="Devices (processes on cpu) to train on; more than 1 trains with DDP."),
     strategy: str = typer.Option("auto", help="Lightning strategy: auto, or ddp for data-parallel training."),
     resume: bool = typer.Option(False, help="Continue from RUN/checkpoints/last."),
+    overwrite: bool = typer.Option(False, help="Replace the run already in --out (its checkpoints and metrics)."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Train a VAE on DATASET's features; print the run's summary (with MIG) as JSON."""
@@ -84,7 +85,7 @@ def train(
     }
     result = train_dataset(
         dataset, out_dir=out, features=features, model=model, model_options=model_options,
-        condition=_names(condition) if condition else None, train_config=train_config, resume=resume,
+        condition=_names(condition) if condition else None, train_config=train_config, resume=resume, overwrite=overwrite,
     )
     if result.scores is not None:  # rank 0 of a data-parallel run, or the only process
         typer.echo(json.dumps(result.summary(), indent=2))
