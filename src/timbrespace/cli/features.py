@@ -53,7 +53,7 @@ def features(
 
 def invert(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for <item_id>.wav files.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <item_id>.wav files.")],
     features: Annotated[str | None, typer.Option(help="Feature set name (default: the only one).")] = None,
     method: Annotated[str, typer.Option(help="auto | phase | griffinlim | pghi | pghi+gl.")] = "auto",
     n_iter: Annotated[int | None, typer.Option(help="Griffin-Lim iterations.")] = None,

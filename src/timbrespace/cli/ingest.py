@@ -36,8 +36,7 @@ def ingest(
     max_duration_s: float = typer.Option(30.0, help="Files longer than this (seconds) are cut to it, with a warning naming them."),
 ) -> None:
     """Ingest a labelled folder of real recordings as a dataset with known factors."""
-    from rich.console import Console
-
+    from timbrespace.cli._console import console as make_console
     from timbrespace.datasets.ingest import LAYOUTS, ingest_folder
 
     if layout not in LAYOUTS:
@@ -49,7 +48,7 @@ def ingest(
         splits=_split_fractions(splits), seed=seed, overwrite=overwrite, max_duration_s=max_duration_s,
     )
     extra = ds.card.extra
-    console = Console()
+    console = make_console()
     console.print(f"[bold]{len(ds)}[/] items → {ds.root}  ({ds.card.source['layout']} layout, {ds.sample_rate} Hz)")
     for f in ds.factors:
         levels = ", ".join(str(v) for v in f.values[:8]) + (" …" if f.n_levels > 8 else "")
