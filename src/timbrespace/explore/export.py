@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -114,12 +115,20 @@ def _export_onnx(module: nn.Module, inputs: tuple[Any, ...], input_names: tuple[
 
     batch = torch.export.Dim("n", min=1, max=65536)
     shapes = tuple({0: batch} for _ in inputs)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.onnx"
-        torch.onnx.export(module, inputs, str(path), dynamo=True, input_names=list(input_names),
-                          output_names=list(output_names), dynamic_shapes=shapes, external_data=False,
-                          optimize=True, verbose=False)
-        proto = onnx.load(str(path))
+    onnx_log = logging.getLogger("torch.onnx")
+    level = onnx_log.level
+    # the exporter logs each torchvision operator it cannot register and warns about its own internals
+    onnx_log.setLevel(logging.ERROR)
+    try:
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            path = Path(tmp) / "model.onnx"
+            torch.onnx.export(module, inputs, str(path), dynamo=True, input_names=list(input_names),
+                              output_names=list(output_names), dynamic_shapes=shapes, external_data=False,
+                              optimize=True, verbose=False)
+            proto = onnx.load(str(path))
+    finally:
+        onnx_log.setLevel(level)
     entry = proto.metadata_props.add()
     entry.key, entry.value = "timbrespace", metadata
     with atomic_path(out) as tmp_out:

@@ -172,7 +172,7 @@ class GrooveVAE(nn.Module):
             raise ParameterError(f"input shape {tuple(x.shape)} must be (batch, {c.n_steps}, {c.n_voices})")
         inp = self._inputs(x)
         if c.architecture == "mlp":
-            h = self.encoder(inp.reshape(len(x), -1))
+            h = self.encoder(inp.reshape(x.shape[0], -1))
         else:
             _, state = self.enc_rnn(inp)
             h = torch.cat([state[0], state[1]], dim=-1)
@@ -183,10 +183,10 @@ class GrooveVAE(nn.Module):
         """``z`` ``(batch, latent_dim)`` → hit logits and velocities in (0, 1), ``(batch, n_steps, n_voices)``."""
         c = self.config
         if c.architecture == "mlp":
-            out = self.decoder(z).reshape(len(z), c.n_steps, c.n_voices * c.n_channels)
+            out = self.decoder(z).reshape(z.shape[0], c.n_steps, c.n_voices * c.n_channels)
         else:
             steps = torch.cat([z[:, None, :].expand(-1, c.n_steps, -1),
-                               self.step_embedding[None].expand(len(z), -1, -1)], dim=-1)
+                               self.step_embedding[None].expand(z.shape[0], -1, -1)], dim=-1)
             h, _ = self.dec_rnn(steps, torch.tanh(self.z_to_h0(z))[None])
             out = self.to_cells(h)
         logits = out[..., : c.n_voices]
