@@ -3,7 +3,9 @@
  * Plain JavaScript, no build step, no request off the machine. It talks to the HTTP API
  * (api/info, api/items, api/decode, api/item, api/path) or, in a page written by
  * `--static`, to the data embedded in it. Sound through Web Audio. The last clip played is
- * described in `window.lastClip` (duration_s, rms, source, z, count) for scripts and tests.
+ * described in `window.lastClip` (duration_s, rms, source, z, count) for scripts and tests,
+ * `window.explorer.itemPosition(i)` says where item i is drawn and `window.explorer.busy()`
+ * whether a decode is under way.
  */
 "use strict";
 (function () {
@@ -640,6 +642,15 @@
     bindPad();
     setPlane(state.planes[0].key);
     if (info.factors.length) setColour(info.factors[0]);
+    // For scripts and tests: where item i is drawn (CSS pixels from the pad's top-left
+    // corner), and whether a decode is in flight or queued.
+    window.explorer = {
+      busy: () => state.inflight || state.queued !== null,
+      itemPosition: (i) => {
+        const c = $("pad"), r = c.getBoundingClientRect(), [x, y] = toCanvas(...state.itemXY[i]);
+        return [(x * r.width) / c.width, (y * r.height) / c.height];
+      },
+    };
     document.body.dataset.ready = "true";
     requestAnimationFrame(animate);
   }
