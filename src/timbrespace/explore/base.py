@@ -76,8 +76,9 @@ class Clip:
         Mono.
     sample_rate : int
         Hz.
-    pattern : np.ndarray [shape=(n_steps, n_voices), dtype=float32] or None
-        The drum groove (velocities in [0, 1]) of a drum run's clip.
+    pattern : np.ndarray [shape=(n_steps, n_voices) or (n_bars, n_steps, n_voices), dtype=float32] or None
+        A drum run's groove (velocities in [0, 1]): one bar (looped in ``audio``), or the
+        bars of a path played one after the other.
     step_starts_s : tuple of float
         Where each step of a path starts in ``audio`` (seconds); empty for one clip.
     """

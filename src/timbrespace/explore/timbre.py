@@ -13,6 +13,7 @@ so that re-pointing it at the shared model family is a change in one place.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from timbrespace.errors import DatasetError
 from timbrespace.explore.base import Clip, Explorable, ExportPart, Option
 
 __all__ = ["TimbreExplorable"]
+
+logger = logging.getLogger(__name__)
 
 _N_ITER = 8
 
@@ -103,6 +106,7 @@ class TimbreExplorable(Explorable):
 
         self._m = m = _TimbreModel(Path(root))
         super().__init__(root, latent_dim=m.net.config.latent_dim, sample_rate=m.prep.sample_rate)
+        logger.info("encoding the %d notes of %s", len(m.items), root)
         mu, logvar = m.encode_all()
         factors = m.items[["descriptor", "magnitude", "pitch"]].copy()
         factors["descriptor"] = factors["descriptor"].astype(str)
