@@ -83,6 +83,8 @@ def test_wav_bytes_round_trip_and_never_clips():
     loud, _ = sf.read(io.BytesIO(wav_bytes(3.0 * y, 16000)), dtype="float32")
     assert np.max(np.abs(loud)) == pytest.approx(10 ** (-1 / 20), abs=1e-4)  # scaled to -1 dBFS
     np.testing.assert_allclose(loud / np.max(np.abs(loud)), y / np.max(np.abs(y)), atol=1e-3)
+    clip = Clip(3.0 * y, 16000)  # its RMS is the delivered (scaled) audio's
+    assert clip.rms == pytest.approx(float(np.sqrt(np.mean(loud.astype(np.float64) ** 2))), rel=1e-3)
 
 
 def test_info_ranks_latents_by_their_factor():

@@ -15,6 +15,7 @@ import soundfile as sf
 from starlette.testclient import TestClient
 
 from timbrespace.explore import create_app
+from timbrespace.explore.base import peak_safe
 
 from .conftest import LiveServer
 
@@ -55,7 +56,7 @@ def test_decode_returns_the_clip_as_wav_and_json(client, note_explorable):
     y, sr, subtype = _wav(res.content)
     expected = note_explorable.decode(z)
     assert sr == 8000 and subtype == "PCM_16" and y.shape == expected.audio.shape
-    np.testing.assert_allclose(y, expected.audio, atol=1.5 / 32768)
+    np.testing.assert_allclose(y, peak_safe(expected.audio), atol=1.5 / 32768)
     assert float(res.headers["x-clip-rms"]) == pytest.approx(expected.rms, rel=1e-6)
     as_json = client.post("/api/decode?format=json", json={"z": z, "n_iter": 8}).json()
     assert as_json["duration_s"] == pytest.approx(0.5) and as_json["sample_rate"] == 8000

@@ -36,6 +36,7 @@ __all__ = [
     "LatentInfo",
     "Option",
     "PathResult",
+    "peak_safe",
     "wav_bytes",
     "ACTIVE_KL_NATS",
 ]
@@ -43,8 +44,24 @@ __all__ = [
 _PEAK_CEILING = 10 ** (-1.0 / 20)  # -1 dBFS
 
 
+def peak_safe(audio: np.ndarray) -> np.ndarray:
+    """``audio`` as float32, scaled down to −1 dBFS if its peak is above that (never clipped).
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_samples,)]
+
+    Returns
+    -------
+    np.ndarray [shape=(n_samples,), dtype=float32]
+    """
+    y = np.asarray(audio, dtype=np.float32).reshape(-1)
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    return y * np.float32(_PEAK_CEILING / peak) if peak > _PEAK_CEILING else y
+
+
 def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
-    """Mono 16-bit PCM WAV of ``audio``, scaled down to −1 dBFS if it would clip.
+    """Mono 16-bit PCM WAV of :func:`peak_safe` ``(audio)``.
 
     Parameters
     ----------
@@ -57,12 +74,8 @@ def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
     bytes
         A complete RIFF/WAVE file.
     """
-    y = np.asarray(audio, dtype=np.float32).reshape(-1)
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
-    if peak > _PEAK_CEILING:
-        y = y * (_PEAK_CEILING / peak)
     buf = io.BytesIO()
-    sf.write(buf, y, int(sample_rate), format="WAV", subtype="PCM_16")
+    sf.write(buf, peak_safe(audio), int(sample_rate), format="WAV", subtype="PCM_16")
     return buf.getvalue()
 
 
@@ -94,8 +107,9 @@ class Clip:
 
     @property
     def rms(self) -> float:
-        """Root mean square of the samples (linear, full scale 1)."""
-        return float(np.sqrt(np.mean(np.square(self.audio, dtype=np.float64)))) if self.audio.size else 0.0
+        """Root mean square of the samples as delivered (:func:`peak_safe`; linear, full scale 1)."""
+        y = peak_safe(self.audio)
+        return float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) if y.size else 0.0
 
     def wav(self) -> bytes:
         """The clip as a WAV file (see :func:`wav_bytes`)."""

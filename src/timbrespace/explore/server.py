@@ -212,6 +212,9 @@ def serve(run: Explorable, *, host: str = "127.0.0.1", port: int = 8765, open_br
 
     if not 1 <= int(port) <= 65535:
         raise ParameterError(f"port={port} is out of range: allowed 1..65535")
+    features_log = logging.getLogger("timbrespace.features")
+    if not features_log.isEnabledFor(logging.DEBUG):  # one line per phase retrieval: only with --verbose
+        features_log.setLevel(logging.WARNING)
     run.decode(run.info()["origin"])
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     config = uvicorn.Config(create_app(run), host=host, port=int(port), log_level="warning")
