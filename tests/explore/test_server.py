@@ -15,7 +15,7 @@ import soundfile as sf
 from starlette.testclient import TestClient
 
 from timbrespace.explore import create_app
-from timbrespace.explore.base import peak_safe
+from timbrespace.explore.types import peak_safe
 
 from .conftest import LiveServer
 

@@ -8,19 +8,12 @@ page that works without a server; :func:`export_model` exports the decoder or en
 ONNX or TorchScript.
 """
 
-from timbrespace.explore.base import (
-    Clip,
-    Explorable,
-    ExportPart,
-    ItemTable,
-    LatentInfo,
-    Option,
-    PathResult,
-)
+from timbrespace.explore.base import Explorable
 from timbrespace.explore.export import export_model
 from timbrespace.explore.loader import EXPLORABLE_KINDS, open_explorable
 from timbrespace.explore.server import create_app, serve
 from timbrespace.explore.static import static_page_html, write_static_page
+from timbrespace.explore.types import Clip, ExportPart, ItemTable, LatentInfo, Option, PathResult
 
 __all__ = [
     "EXPLORABLE_KINDS",

@@ -26,7 +26,8 @@ import torch
 import yaml
 
 from timbrespace.errors import DatasetError, ParameterError
-from timbrespace.explore.base import Clip, Explorable, ExportPart, Option
+from timbrespace.explore.base import Explorable
+from timbrespace.explore.types import Clip, ExportPart, Option
 
 __all__ = ["DrumsExplorable", "available_kits", "SAMPLE_RATE"]
 

@@ -27,7 +27,8 @@ import numpy as np
 import yaml
 
 from timbrespace.errors import ConfigError, DatasetError
-from timbrespace.explore.base import Clip, Explorable, ExportPart, Option
+from timbrespace.explore.base import Explorable
+from timbrespace.explore.types import Clip, ExportPart, Option
 
 __all__ = ["RunExplorable", "DEFAULT_N_ITER"]
 

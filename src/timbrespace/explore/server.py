@@ -43,7 +43,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from timbrespace.errors import ParameterError, TimbrespaceError
-from timbrespace.explore.base import Clip, Explorable
+from timbrespace.explore.base import Explorable
+from timbrespace.explore.types import Clip
 
 __all__ = ["create_app", "serve", "clip_json", "PAGE_DIR"]
 

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from timbrespace.errors import DatasetError
-from timbrespace.explore.base import Clip, Explorable, ExportPart, Option
+from timbrespace.explore.base import Explorable
+from timbrespace.explore.types import Clip, ExportPart, Option
 
 __all__ = ["TimbreExplorable"]
 
