@@ -17,6 +17,8 @@ import torch
 
 
 def main() -> None:
+    from timbrespace.experiments.drums import GrooveTrainConfig
+    from timbrespace.models import groove_config
     from timbrespace.patterns import (
         build_groove_dataset,
         find_kit,
@@ -24,8 +26,7 @@ def main() -> None:
         read_midi,
         render_patterns,
     )
-    from timbrespace.patterns.model import GrooveVAEConfig
-    from timbrespace.patterns.training import GrooveTrainConfig, train_groove_vae
+    from timbrespace.training import fit
 
     torch.set_num_threads(1)
     repo = Path(__file__).resolve().parents[1]
@@ -53,10 +54,14 @@ def main() -> None:
           f"({len(y) / 44100 / dt:.0f}x real time)")
 
     for arch in ("mlp", "gru"):
-        t = time.perf_counter()
-        train_groove_vae(x, GrooveVAEConfig(architecture=arch), GrooveTrainConfig(epochs=20))
-        dt = time.perf_counter() - t
-        print(f"train_groove_vae {arch}: 20 epochs of {len(x)} bars in {dt:.2f} s ({dt / 20 * 1000:.0f} ms/epoch)")
+        config = groove_config(n_steps=x.shape[1], n_voices=x.shape[2], architecture=arch)
+        train = GrooveTrainConfig(epochs=20).train_config(len(x))
+        with tempfile.TemporaryDirectory() as tmp:
+            t = time.perf_counter()
+            fit(config, train, x, out_dir=tmp)
+            dt = time.perf_counter() - t
+        print(f"fit groove VAE {arch}: 20 epochs of {len(x)} bars in {dt:.2f} s ({dt / 20 * 1000:.0f} ms/epoch, "
+              f"{20 * len(x) / dt:.0f} bars/s)")
 
 
 if __name__ == "__main__":

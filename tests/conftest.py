@@ -51,3 +51,10 @@ def grooves_dir(shared_data: Path) -> Path:
 def drumkits_dir(shared_data: Path) -> Path:
     """Hydrogen drum kits (Audiophob, TR808EmulationKit)."""
     return _need(shared_data / "drumkits")
+
+
+@pytest.fixture(scope="session")
+def shared_data_or_none() -> Path | None:
+    """``../shared/data/grooves`` when present, else ``None`` (for fixtures that can do without)."""
+    grooves = SHARED_DATA / "grooves"
+    return grooves if grooves.is_dir() else None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -20,3 +23,27 @@ def test_library_tour_runs(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "data" / "small" / "dataset.json").is_file()
     assert (tmp_path / "runs" / "small" / "checkpoints").is_dir()
+
+
+@pytest.mark.slow
+def test_readme_quotes_what_the_default_run_prints(tmp_path):
+    """The README's default figures (MIG, per-factor MIG, MIG at init, FastICA) are what
+    ``timbrespace run`` prints, to 3 decimals (seed 0, the shipped config)."""
+    text = " ".join(README.read_text().split())
+    quoted = re.search(r"It prints MIG (\d\.\d{3}) \(f0 (\d\.\d{3}), slope (\d\.\d{3}), inharmonicity "
+                       r"(\d\.\d{3}), decay (\d\.\d{3})\), against (\d\.\d{3}) for the same encoder before "
+                       r"training and (\d\.\d{3}) for FastICA", text)
+    assert quoted, "the README's sentence with the default figures changed: update this test"
+    from timbrespace.experiments import load_experiment_config, run_experiment
+
+    # `make demo` trains on two torch threads (OMP_NUM_THREADS=2); float sums, and so the
+    # trained model, depend on the thread count, and the tests run on one by default
+    config = load_experiment_config(overrides={"training.num_threads": 2})
+    result = run_experiment(config, out=tmp_path / "run", workers=1, progress=False)
+    m = json.loads((result.run_dir / "metrics.json").read_text())
+    printed = [m["mig"], *(m["per_factor"][f]["mig"] for f in
+                           ("f0_hz", "slope_db_per_octave", "inharmonicity", "decay_per_s")),
+               m["mig_at_init"], m["linear_baselines"]["ica"]["mig"]]
+    assert [f"{v:.3f}" for v in printed] == list(quoted.groups())
+    # the seed-0 row of the README's table agrees with the sentence
+    assert f"| 0 | {m['mig']:.3f} | {m['mig_at_init']:.3f} |" in README.read_text()

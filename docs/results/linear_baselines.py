@@ -30,8 +30,8 @@ from timbrespace.metrics import mig
 def main() -> None:
     config = load_experiment_config(None)
     with tempfile.TemporaryDirectory() as tmp:
-        ds = generate_dataset(config.dataset_config("built-in"), Path(tmp) / "ds", progress=False)
-        name = compute_dataset_features(ds, config.feature_config("built-in"), name="baseline")
+        ds = generate_dataset(config.dataset, Path(tmp) / "ds", progress=False)
+        name = compute_dataset_features(ds, config.features, name="baseline")
         x = ds.load_features(name).reshape(len(ds), -1).astype(np.float64)
         codes = ds.factor_codes
         factors = ds.factor_names

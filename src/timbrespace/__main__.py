@@ -1,3 +1,6 @@
+"""``python -m timbrespace``: the ``timbrespace`` command without its console script."""
+
 from timbrespace.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -6,13 +6,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from timbrespace.analysis.figures import (
-    history_frame,
-    mi_heatmap,
-    spectrogram_image,
-    training_curves,
-    traversal_grid,
-)
+from timbrespace.analysis.figures import history_frame, mi_heatmap, training_curves
+from timbrespace.analysis.spectrograms import spectrogram_image, traversal_grid
 from timbrespace.errors import ParameterError
 
 
@@ -106,3 +101,38 @@ def test_traversal_grid_images_and_curves() -> None:
     np.testing.assert_array_equal(curves.axes[0].get_lines()[0].get_ydata(), specs[0, 0, :, 0])
     with pytest.raises(ParameterError):
         traversal_grid(specs[0, 0])
+
+
+def test_training_curves_label_every_axis_and_shade_the_beta_warmup() -> None:
+    """A rising loss under β warm-up is explained on the figure: the warm-up epochs
+    (β below its final value) are shaded and every panel says what it plots, in nats."""
+    fig = training_curves(_history(6))
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    labels = [ax.get_ylabel() for ax in visible]
+    assert labels == ["loss (nats per item)", "reconstruction NLL (nats)", "KL to the prior (nats)", "β"]
+    for ax in visible:
+        (span,) = ax.patches  # axvspan of the warm-up: epochs 0..3 (β reaches 1 at epoch 3)
+        np.testing.assert_allclose([span.get_x(), span.get_x() + span.get_width()], [0.0, 3.0])
+    assert "β warm-up" in [t.get_text() for t in visible[0].get_legend().get_texts()]
+    constant = [dataclasses.replace(r, beta=1.0) for r in _history(4)]
+    assert not any(ax.patches for ax in training_curves(constant).axes)
+
+
+def test_sweep_figure_with_one_beta_puts_the_models_on_the_x_axis():
+    import pandas as pd
+
+    from timbrespace.analysis import sweep_figure
+
+    table = pd.DataFrame({
+        "model": ["ica", "tcvae", "tcvae", "ada_gvae", "ada_gvae"],
+        "beta": [float("nan"), 4.0, 4.0, 4.0, 4.0],
+        "mig": [0.05, 0.4, 0.5, 0.6, 0.7],
+        "mig_at_init": [float("nan"), 0.0, 0.0, 0.1, 0.1],
+    })
+    fig = sweep_figure(table, ["mig"], baselines=("ica",))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["tcvae", "ada_gvae"]  # grid order
+    labels = ax.get_legend_handles_labels()[1]
+    assert "before training" in labels and "ica (linear)" in labels
+    init = next(line for line in ax.lines if line.get_label() == "before training")
+    assert list(init.get_ydata()) == [0.0, 0.1]

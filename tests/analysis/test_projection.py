@@ -68,3 +68,20 @@ def test_bad_inputs() -> None:
         latent_projection(z, labels[:10])
     with pytest.raises(ParameterError, match="method"):
         project_latents(z, method="umap")  # type: ignore[arg-type]
+
+
+def test_log_spaced_factors_get_a_log_colour_scale_with_their_levels_as_ticks() -> None:
+    from matplotlib.colors import LogNorm
+
+    levels = np.geomspace(100.0, 1000.0, 8)
+    values = np.repeat(levels, 10)
+    z = np.random.default_rng(0).normal(size=(80, 3))
+    fig = latent_projection(z, values, factor_name="f0_hz (Hz)", log_scale=True)
+    points = fig.axes[0].collections[0]
+    assert isinstance(points.norm, LogNorm) and points.norm.vmin == 100.0 and points.norm.vmax == 1000.0
+    np.testing.assert_allclose(fig.axes[1].get_yticks(), levels)
+    assert fig.axes[1].get_ylabel() == "f0_hz (Hz), log scale"
+    linear = latent_projection(z, values, factor_name="f0_hz")
+    assert not isinstance(linear.axes[0].collections[0].norm, LogNorm)
+    with pytest.raises(ParameterError, match="log_scale needs positive values"):
+        latent_projection(z, values - 500.0, log_scale=True)

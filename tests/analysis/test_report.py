@@ -40,6 +40,8 @@ def test_report_embeds_everything(tmp_path) -> None:
     assert "<strong>bold</strong>" in page and "Run &lt;1&gt;" in page
     assert page.count('<a href="#') == 3 and 'id="latent-space"' in page
     assert "http://" not in page and "https://" not in page  # self-contained
+    # players load their metadata (duration) before a click; the label says it too
+    assert page.count('preload="metadata"') == 3 and "tone · 0.10 s" in page
     # the first embedded WAV decodes back to the tone (16-bit)
     wav = base64.b64decode(re.search(r"data:audio/wav;base64,([^\"]+)", page).group(1))
     y, rate = soundfile.read(io.BytesIO(wav))

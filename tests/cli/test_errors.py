@@ -102,3 +102,19 @@ def test_silent_files_give_no_nan(tmp_path):
 def test_help_works(args):
     proc = _cli(*args)
     assert proc.returncode == 0 and "Usage" in proc.stdout
+
+
+def test_an_internal_bug_is_one_line_exit_1_and_verbose_shows_the_traceback():
+    script = (
+        "import sys, timbrespace.synths as s\n"
+        "def boom(*a, **k):\n    raise KeyError('boom')\n"
+        "s.list_sound_models = boom\n"
+        "from timbrespace.cli import main\n"
+        "main(sys.argv[1:])\n"
+    )
+    for args, shows_traceback in ((["synths"], False), (["--verbose", "synths"], True)):
+        proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1, proc.stderr
+        lines = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+        assert len(lines) == 1 and "internal error (KeyError" in lines[0] and "bug" in lines[0], proc.stderr
+        assert ("Traceback" in proc.stderr) is shows_traceback

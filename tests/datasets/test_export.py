@@ -1,4 +1,4 @@
-"""Exports: seed 000 .npz (spectrum, phase, MDCT), NSynth examples.json, audiofolder."""
+"""Exports: seed 000 .npz (spectrum, phase, MDCT, the dB variants), NSynth examples.json."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -98,20 +97,6 @@ def test_nsynth_json(sine_dataset: Dataset, tmp_path: Path) -> None:
     np.testing.assert_array_equal(audio, sine_dataset.load_audio([5])[0])
 
 
-def test_audiofolder(sine_dataset: Dataset, tmp_path: Path) -> None:
-    path = export_dataset(sine_dataset, tmp_path / "hf", format="audiofolder")
-    table = pd.read_csv(path)
-    assert table.columns[0] == "file_name" and len(table) == 6
-    assert all((tmp_path / "hf" / f).is_file() for f in table["file_name"])
-    assert table["presence"].tolist() == sine_dataset.metadata["presence"].tolist()
-    # exporting into the dataset folder itself writes only metadata.csv
-    export_dataset(sine_dataset, sine_dataset.root, format="audiofolder")
-    assert (sine_dataset.root / "metadata.csv").is_file()
-    (sine_dataset.root / "metadata.csv").unlink()
-    with pytest.raises(ParameterError, match="format='wav'"):
-        export_dataset(sine_dataset, tmp_path / "y", format="wav")
-
-
 def test_export_needs_audio(tmp_path: Path) -> None:
     config = DatasetConfig(
         name="n",
@@ -125,3 +110,79 @@ def test_export_needs_audio(tmp_path: Path) -> None:
     assert ds.metadata["audio_path"].isna().all() and ds.card.audio_format is None
     with pytest.raises(DatasetError, match="keeps no audio"):
         export_dataset(ds, tmp_path / "x.npz", format="seed000-npz")
+
+
+def test_unknown_format(sine_dataset: Dataset, tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="format='wav'"):
+        export_dataset(sine_dataset, tmp_path / "y", format="wav")
+    assert not (tmp_path / "y").exists()
+
+
+def _naive_variants(db: np.ndarray, phase: np.ndarray | None) -> dict[str, np.ndarray]:
+    # ToyRichnessGenerator.py's specPos, specDbNorm, specLin, specLinNorm, element by element
+    lo, out = db.min(), {}
+    pos = db - lo
+    out["db"], out["db_shifted"], out["db_normalised"] = db, pos, pos / pos.max()
+    lin = np.power(10.0, db / 20.0)
+    out["linear"], out["linear_normalised"] = lin, lin / lin.max()
+    if phase is not None:
+        shifted = phase - phase.min()
+        lin_phase = shifted * lin.max() / shifted.max()
+        for k in out:
+            out[k] = np.vstack([out[k], lin_phase if k.startswith("lin") else phase])
+    return out
+
+
+@pytest.mark.parametrize("rep", ["richness", "richness_phase"])
+def test_seed000_variants_against_naive(sine_dataset: Dataset, tmp_path: Path, rep: str) -> None:
+    folder = tmp_path / rep
+    assert export_dataset(sine_dataset, folder, format="seed000-npz", representation=rep,  # type: ignore[arg-type]
+                          variant="all") == folder
+    phase = rep.endswith("phase")
+    tag = "-phase-" if phase else "-"
+    names = {  # the seed's file names
+        "db_shifted": f"toy-spectral-richness-v2-db{tag}pos.npz",
+        "db_normalised": f"toy-spectral-richness-v2-db{tag}norm.npz",
+        "linear": f"toy-spectral-richness-v2{tag}lin.npz",
+        "linear_normalised": f"toy-spectral-richness-v2-lin{tag}norm.npz",
+        "db": "toy-spectral-richness-v2-db-phase.npz" if phase else "toy-spectral-richness-v2-db.npz",
+    }
+    assert sorted(p.name for p in folder.iterdir()) == sorted(names.values())
+    spectra = np.load(folder / names["db"])["Spectrums"].astype(np.float64)
+    expected = _naive_variants(spectra[:1024], spectra[1024:] if phase else None)
+    for variant, name in names.items():
+        data = np.load(folder / name)
+        assert set(data.files) == {"Spectrums", "labels", "label_names"}
+        np.testing.assert_allclose(data["Spectrums"], expected[variant], rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(data["labels"][0], sine_dataset.metadata["f0_hz"])
+    shifted = np.load(folder / names["db_shifted"])["Spectrums"][:1024]
+    normalised = np.load(folder / names["db_normalised"])["Spectrums"][:1024]
+    assert shifted.min() == 0.0 and normalised.min() == 0.0 and normalised.max() == pytest.approx(1.0)
+    # one variant alone: a .npz file, or the seed's name inside an existing folder
+    one = export_dataset(sine_dataset, tmp_path / "one.npz", format="seed000-npz", representation=rep,  # type: ignore[arg-type]
+                         variant="linear")
+    np.testing.assert_array_equal(np.load(one)["Spectrums"], np.load(folder / names["linear"])["Spectrums"])
+
+
+def test_seed000_variant_refusals(sine_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ParameterError, match="variants are of its dB spectra.*not 'spectrum'"):
+        export_dataset(sine_dataset, tmp_path / "x.npz", format="seed000-npz", variant="linear")
+    with pytest.raises(ParameterError, match="give a folder, not a .npz file"):
+        export_dataset(sine_dataset, tmp_path / "x.npz", format="seed000-npz", representation="richness",
+                       variant="all")
+    target = tmp_path / "kept.npz"
+    target.write_bytes(b"user data")
+    with pytest.raises(DatasetError, match="kept.npz already exists.*--overwrite"):
+        export_dataset(sine_dataset, target, format="seed000-npz")
+    assert target.read_bytes() == b"user data"
+    export_dataset(sine_dataset, target, format="seed000-npz", overwrite=True)
+    assert np.load(target)["images"].shape == (1025, 6)
+    from timbrespace.cli import main
+
+    for args in (["--variant", "log"], ["--representation", "richness", "--variant", "db_norm"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["export", str(sine_dataset.root), "--format", "seed000-npz", "--out",
+                  str(tmp_path / "cli"), *args])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exc.value.code == 2 and len(err) == 1 and err[0].startswith("error: --variant")
+    assert not (tmp_path / "cli").exists() and not (tmp_path / "cli.npz").exists()

@@ -43,6 +43,25 @@ def test_torch_adapter_streams_audio(dataset: Dataset) -> None:
     assert batch["x"].shape == (4, 400) and batch["factors"].shape == (4, 2)
 
 
+def test_public_torch_dataset_with_dataloader_workers(dataset: Dataset) -> None:
+    import timbrespace.datasets as tsd
+    from timbrespace.datasets import TorchDataset as Public
+
+    assert Public is TorchDataset and "TorchDataset" in tsd.__all__
+    tds = Public(dataset.root, split=["train", "valid"])
+    assert len(tds) == 11
+    # the same batches in the main process and in two worker processes
+    serial = list(DataLoader(tds, batch_size=4))
+    parallel = list(DataLoader(tds, batch_size=4, num_workers=2))
+    assert [b["index"].tolist() for b in serial] == [b["index"].tolist() for b in parallel]
+    for a, b in zip(serial, parallel, strict=True):
+        torch.testing.assert_close(a["x"], b["x"])
+        assert a["x"].dtype == torch.float32 and a["factors"].dtype == torch.int64
+    first = serial[0]
+    torch.testing.assert_close(first["x"], torch.from_numpy(dataset.load_audio(first["index"].numpy())))
+    assert first["factors"].tolist() == dataset.factor_codes[first["index"].numpy()].tolist()
+
+
 def test_torch_adapter_streams_features(dataset: Dataset) -> None:
     feats = np.arange(12 * 5, dtype=np.float32).reshape(12, 5)
     dataset.features_dir.mkdir(exist_ok=True)

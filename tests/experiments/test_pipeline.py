@@ -76,10 +76,22 @@ def test_metrics_json_schema(tiny_runs):
     m = json.loads((a.run_dir / "metrics.json").read_text())
     assert m["n_items"] == 36
     assert m["factors"] == ["f0_hz", "slope_db_per_octave", "inharmonicity", "decay_per_s"]
-    assert 0.0 <= m["mig"] <= 1.0
+    # the scores are those of the stored latents (oracle: metrics.mig on latents.npz), and
+    # the score before training those of latents_at_init.npz
+    from timbrespace.metrics import mig
+
+    with np.load(a.run_dir / "latents.npz") as data:
+        assert data["mu"].shape == (36, 3) and list(data["factor_names"]) == m["factors"]
+        mu, codes = data["mu"], data["factor_codes"]
+    with np.load(a.run_dir / "latents_at_init.npz") as data:
+        mu_at_init = data["mu"]
+    final = mig(mu, codes, n_bins=20)
+    assert m["mig"] == pytest.approx(final.score, abs=1e-9)
+    assert [m["per_factor"][f]["mig"] for f in m["factors"]] == pytest.approx(final.per_factor, abs=1e-9)
+    assert m["mig_at_init"] == pytest.approx(mig(mu_at_init, codes, n_bins=20).score, abs=1e-9)
+    assert m["training_gain"] == pytest.approx(m["mig"] - m["mig_at_init"])
     assert set(m["dci"]) >= {"disentanglement", "completeness", "informativeness"}
     assert set(m["per_factor"]) == set(m["factors"])
-    assert all(0.0 <= row["mig"] <= 1.0 for row in m["per_factor"].values())
     assert m["reconstruction"]["feature_mse"] > 0
     assert 0.0 < m["reconstruction"]["spectral_convergence"] < 2.0
     assert m["runtime_s"] > 0
@@ -102,6 +114,10 @@ def test_report_is_self_contained(tiny_runs):
     assert html.count("<audio") >= 2 + 2 * 2
     assert 'src="http' not in html
     assert "ICA re-alignment" in html
+    # the references as a table, the resolved config and the package versions
+    assert "FastICA of the features (3 components)" in html and "model latents, ICA re-aligned" in html
+    assert "<pre><code>name: tiny" in html and "<td>torch</td>" in html and "<td>lightning</td>" in html
+    assert html.count('preload="metadata"') == html.count("<audio")
 
 
 def test_same_config_and_seed_give_identical_results(tiny_runs):
@@ -151,9 +167,9 @@ def test_bad_training_settings_fail_before_the_run_folder_is_made(tmp_path):
         ({"training.init": "ica"}, "training.init='ica' starts the model's linear paths"),
         ({"training.init": "svd"}, "init='svd' is not allowed"),
     ]:
-        cfg = load_experiment_config(_write(tmp_path, TINY), overrides=overrides)
-        with pytest.raises(ConfigError, match=match):
-            run_experiment(cfg, out=tmp_path / "r", progress=False)
+        with pytest.raises(ConfigError, match=match):  # refused at load, before any stage
+            run_experiment(load_experiment_config(_write(tmp_path, TINY), overrides=overrides),
+                           out=tmp_path / "r", progress=False)
         assert not (tmp_path / "r").exists()
 
 
@@ -167,7 +183,10 @@ def test_a_run_from_an_ica_start_records_it(tmp_path):
     resolved = yaml.safe_load((result.run_dir / "config.yaml").read_text())
     assert resolved["training"]["init"] == "ica" and resolved["model"]["linear_skip"] is True
     assert load_checkpoint(result.metrics["checkpoint"]).config.linear_skip
-    assert 0.0 <= result.metrics["mig"] <= 1.0
+    from timbrespace.metrics import mig
+
+    with np.load(result.run_dir / "latents.npz") as data:  # the score is that of the stored latents
+        assert result.metrics["mig"] == pytest.approx(mig(data["mu"], data["factor_codes"]).score, abs=1e-9)
     again = run_experiment(cfg, out=tmp_path / "again", progress=False, workers=2)
     for key in ("mig", "dci", "per_factor", "reconstruction"):
         assert again.metrics[key] == result.metrics[key]  # the ICA start is seeded too
@@ -206,32 +225,43 @@ def test_evaluate_refuses_a_folder_that_is_not_a_run(tmp_path):
 
 
 def test_an_unalignable_latent_space_skips_the_aligned_block_without_failing() -> None:
-    from timbrespace.experiments.config import load_experiment_config
-    from timbrespace.experiments.pipeline import _aligned
+    from timbrespace.analysis import reference_latents
+    from timbrespace.metrics import evaluate_representation
 
-    config = load_experiment_config(None)
     x = np.linspace(-1, 1, 40)
-    mu = np.c_[x, x, np.zeros(40)]  # two active latents that copy each other
     codes = (np.arange(40) % 4)[:, None]
-    assert _aligned(config, mu, np.array([0.5, 0.5, 0.0]), codes, ["f"]) == {}
-    ok = _aligned(config, np.c_[x, np.cos(3 * x), np.zeros(40)], np.array([0.5, 0.5, 0.0]), codes, ["f"])
+
+    def scores(mu: np.ndarray) -> dict:
+        refs = reference_latents(mu, align="ica")
+        return evaluate_representation(mu, codes, metrics=("mig",), references=refs,
+                                       factor_names=["f"]).to_dict()
+
+    assert "aligned" not in scores(np.c_[x, x, np.zeros(40)])  # two active latents that copy each other
+    ok = scores(np.c_[x, np.cos(3 * x), np.zeros(40)])
     assert ok["aligned"]["latents"] == [0, 1] and 0.0 <= ok["aligned"]["mig"] <= 1.0
 
 
 def test_linear_baselines_score_pca_and_ica_of_the_features() -> None:
     import itertools
 
-    from timbrespace.experiments.pipeline import _linear_baselines
+    from timbrespace.analysis import reference_latents
+    from timbrespace.metrics import evaluate_representation
 
-    config = load_experiment_config(None)
     rng = np.random.default_rng(0)
     codes = np.array(list(itertools.product(range(5), repeat=3)))
     mixing = 0.8 * rng.normal(size=(40, 1)) + 0.6 * rng.normal(size=(40, 3))
     x = (((codes - 2.0) * [1.0, 1.5, 2.0]) @ mixing.T).reshape(-1, 5, 8)  # 5 × 8 "features"
     names = ["a", "b", "c"]
-    out = _linear_baselines(config, x, codes, np.arange(len(x)), names, 3)["linear_baselines"]
+    mu = rng.normal(size=(len(x), 3))
+
+    def baselines(train: np.ndarray) -> dict:
+        refs = reference_latents(mu, align="none", features=x, train=train)
+        scores = evaluate_representation(mu, codes, metrics=("mig",), references=refs, factor_names=names)
+        return scores.to_dict().get("linear_baselines", {})
+
+    out = baselines(np.arange(len(x)))
     assert out["n_components"] == 3
     assert out["ica"]["mig"] > 0.8 and out["pca"]["mig"] < 0.5  # ICA unmixes, PCA does not
     assert set(out["ica"]["per_factor"]) == set(names)
     # more components than training items: the baselines are skipped, the run goes on
-    assert _linear_baselines(config, x, codes, np.arange(2), names, 3) == {}
+    assert baselines(np.arange(2)) == {}

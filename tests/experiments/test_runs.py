@@ -31,3 +31,15 @@ def test_missing_and_broken_cards(tmp_path):
     (tmp_path / "run.json").write_text(json.dumps({"kind": "run"}))
     with pytest.raises(DatasetError, match="unreadable run card"):
         read_run_card(tmp_path)
+
+
+def test_folder_of_an_older_timbrespace_and_kind_check(tmp_path):
+    from timbrespace.experiments import require_run_kind
+
+    (tmp_path / "checkpoints").mkdir()
+    with pytest.raises(DatasetError, match="made by an older timbrespace.*train again"):
+        read_run_card(tmp_path)
+    write_run_card(tmp_path, "drums", dataset=None)
+    assert require_run_kind(tmp_path, "drums").kind == "drums"
+    with pytest.raises(DatasetError, match="a 'drums' run, not a 'timbre' run"):
+        require_run_kind(tmp_path, "timbre")

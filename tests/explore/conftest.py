@@ -68,8 +68,8 @@ def note_explorable(note_run: Path):  # noqa: ANN201
 def timbre_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ``timbre train`` run folder (see the module docstring)."""
     from timbrespace.datasets.ingest import ingest_folder
+    from timbrespace.experiments import train_timbre
     from timbrespace.timbre.build import build_timbre_folder
-    from timbrespace.timbre.run import train_timbre
 
     tmp = tmp_path_factory.mktemp("explore_timbre_run")
     notes = tmp / "notes"
@@ -90,10 +90,10 @@ def timbre_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def drum_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ``drums train`` run folder on random grooves (see the module docstring)."""
+    from timbrespace.experiments import GrooveTrainConfig, train_drums
+    from timbrespace.models import groove_config
     from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
     from timbrespace.patterns.midi import write_midi
-    from timbrespace.patterns.model import GrooveVAEConfig
-    from timbrespace.patterns.training import GrooveTrainConfig, train_groove_run
 
     tmp = tmp_path_factory.mktemp("explore_drum_run")
     rng = np.random.default_rng(0)
@@ -103,8 +103,8 @@ def drum_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         bars = (rng.random((2, 16, 9)) < rates) * rng.uniform(0.3, 1.0, size=(2, 16, 9))
         write_midi(tmp / "midi" / f"test__{chr(97 + k // 4)}groove__v{k % 4}.mid", bars.astype(np.float32), bpm=120)
     build_groove_dataset(tmp / "midi", tmp / "dataset", config=GrooveDatasetConfig())
-    train_groove_run(tmp / "dataset", tmp / "run", model_config=GrooveVAEConfig(latent_dim=4, hidden_dims=(64,)),
-                     train_config=GrooveTrainConfig(epochs=10, warmup_epochs=3))
+    train_drums(tmp / "dataset", tmp / "run", model_config=groove_config(latent_dim=4, hidden_sizes=(64,)),
+                train_config=GrooveTrainConfig(epochs=10, warmup_epochs=3))
     return tmp / "run"
 
 

@@ -9,8 +9,9 @@ import pytest
 import soundfile as sf
 from starlette.testclient import TestClient
 
+from timbrespace.experiments.drums_generate import decode_latents
+from timbrespace.experiments.drums_run import load_groove_run
 from timbrespace.explore import create_app, open_explorable
-from timbrespace.patterns.generate import decode_latents, load_groove_run
 from timbrespace.patterns.midi import midi_to_patterns, quantize_velocity
 
 pytestmark = pytest.mark.slow

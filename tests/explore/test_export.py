@@ -45,8 +45,9 @@ def test_every_kind_to_torchscript(note_explorable, timbre_run, drum_run, tmp_pa
     rng = np.random.default_rng(1)
     for run in (note_explorable, open_explorable(timbre_run), open_explorable(drum_run)):
         spec = run.export_part("decoder")
-        inputs = tuple(torch.from_numpy(rng.standard_normal((3, *t.shape[1:])).astype(np.float32))
-                       for t in spec.example_inputs)
+        # z at random; conditions (timbre labels) are the example's, one row repeated
+        inputs = tuple(torch.from_numpy(rng.standard_normal((3, *t.shape[1:])).astype(np.float32)) if name == "z"
+                       else t[[0, 1, 1]] for name, t in zip(spec.input_names, spec.example_inputs, strict=True))
         path, _ = export_model(run, "torchscript", tmp_path / f"{run.kind}.pt")
         extra = {"timbrespace.json": ""}
         loaded = torch.jit.load(str(path), _extra_files=extra)

@@ -64,3 +64,14 @@ def test_decode_grid_matches_row_by_row_decoding() -> None:
     expected = decode_array(model, grid[1], np.full((4, 1), 2))
     np.testing.assert_allclose(out[1], expected, rtol=1e-6, atol=1e-6)
     assert not np.allclose(out[0, 0], out[0, -1])
+
+
+def test_slerp_moves_at_constant_angular_speed_on_the_unit_circle() -> None:
+    """Seed 002's interpolation test, kept when its own slerp became this one."""
+    z0, z1 = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    path = slerp(z0, z1, np.linspace(0, 1, 5))
+    np.testing.assert_allclose(path[0], z0, atol=1e-6)
+    np.testing.assert_allclose(path[-1], z1, atol=1e-6)
+    angles = np.arctan2(path[:, 1], path[:, 0])
+    np.testing.assert_allclose(np.diff(angles), np.pi / 8, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(path, axis=1), 1.0, atol=1e-6)

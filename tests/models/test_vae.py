@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -238,3 +239,44 @@ def test_config_json_round_trip_and_validation() -> None:
         VAEConfig(input_shape=(8, 8), architecture="conv", conv_kernel_size=4)
     with pytest.raises(ConfigError, match="architecture='conv'"):
         VAEConfig(input_shape=(8,), architecture="conv")
+
+
+def test_a_config_without_input_shape_validates_the_rest_and_cannot_be_built() -> None:
+    """An experiment's model section: the shape comes from the features, the rest is checked at load."""
+    config = VAEConfig.from_dict({"latent_dim": 3, "architecture": "conv", "beta": 2.0})
+    assert config.input_shape is None and config.beta == 2.0
+    with pytest.raises(ConfigError, match="architecture='rnn' is not allowed"):
+        VAEConfig(architecture="rnn")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="input_shape is not set"):
+        build_model(config)
+    built = build_model(dataclasses.replace(config, input_shape=(16, 8), conv_channels=(2,), hidden_sizes=()))
+    assert built.config.input_shape == (16, 8)
+
+
+def test_adaptive_shared_mask_and_averages_on_hand_made_posteriors():
+    from timbrespace.models.losses import adaptive_shared_mask, average_posteriors, label_loss
+
+    mu1 = torch.tensor([[0.0, 0.0, 0.0]])
+    mu2 = torch.tensor([[0.0, 3.0, 0.1]])  # latent 1 differs a lot, latent 2 a little
+    lv = torch.zeros(1, 3)
+    assert adaptive_shared_mask(mu1, lv, mu2, lv).tolist() == [[True, False, True]]
+    mu, logvar = average_posteriors(mu1, lv, mu2, torch.full((1, 3), math.log(3.0)), mode="gvae")
+    torch.testing.assert_close(mu, torch.tensor([[0.0, 1.5, 0.05]]))
+    torch.testing.assert_close(logvar.exp(), torch.full((1, 3), 2.0))
+    mu, logvar = average_posteriors(mu1, lv, mu2, torch.full((1, 3), math.log(3.0)), mode="mlvae")
+    torch.testing.assert_close(logvar.exp(), torch.full((1, 3), 1.5))  # 2 * 1 * 3 / (1 + 3)
+    torch.testing.assert_close(mu, torch.tensor([[0.0, 0.75, 0.025]]))  # precision-weighted
+    codes = torch.tensor([[0, 2]])
+    value = label_loss(torch.tensor([[0.0, 0.0, 9.0]]), codes, torch.tensor([3, 3]))
+    expected = math.log(2.0) + (-math.log(0.5))  # BCE(0.5, 0) + BCE(0.5, 1)
+    assert value.item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_pair_loss_shares_the_close_latents():
+    config = VAEConfig(input_shape=(8,), latent_dim=3, hidden_sizes=(16,), objective="ada_gvae")
+    model = build_model(config, seed=0)
+    x1, x2 = torch.rand(4, 8), torch.rand(4, 8)
+    terms = model.pair_loss(x1, x2, generator=torch.Generator().manual_seed(0))
+    assert torch.isfinite(terms.loss) and terms.loss > 0
+    with pytest.raises(ParameterError, match="ada_gvae"):
+        build_model(VAEConfig(input_shape=(8,), latent_dim=3), seed=0).pair_loss(x1, x2)

@@ -71,6 +71,12 @@ def test_drums_end_to_end(
     assert {"model", "baseline_sampled", "sample_valid_fraction"} <= set(metrics) and metrics[
         "threshold"
     ] == 0.3
+    for name in ("run.json", "config.yaml", "report.html", "checkpoints/last/model.json", "logs/csv"):
+        assert (tmp_path / "run" / name).exists(), name
+    capsys.readouterr()
+    assert _run(["evaluate", str(tmp_path / "run")]) == 0  # the dispatcher: a drums run
+    out = capsys.readouterr().out
+    assert "test hit F1" in out and "report.html" in out
     kit = str(drumkits_dir / "TR808EmulationKit")
     out = tmp_path / "samples"
     assert (
@@ -159,6 +165,7 @@ def test_drums_end_to_end(
             "not a groove run",
         ),
         (["drums", "train", str(src), "--out", str(tmp_path / "x")], "not a timbrespace dataset"),
+        (["evaluate", str(tmp_path / "ds")], "not a run folder (no run.json)"),
         (
             ["drums", "ingest", str(tmp_path / "none"), "--out", str(tmp_path / "x")],
             "does not exist",

@@ -92,3 +92,20 @@ def test_unknown_model_exits_2(tmp_path, capsys):
 
 def test_parse_settings_keeps_labels_and_numbers():
     assert parse_settings(["f0_hz=220", "presence = odd"]) == {"f0_hz": 220.0, "presence": "odd"}
+
+
+def test_render_out_suffix_picks_the_format_or_is_refused(tmp_path, capsys):
+    import soundfile as sf
+
+    code, _, _ = _run(capsys, ["synths", "render", "additive", "--out", str(tmp_path / "a.flac")])
+    assert code == 0 and sf.info(tmp_path / "a.flac").format == "FLAC"
+    code, _, err = _run(capsys, ["synths", "render", "additive", "--out", str(tmp_path / "a.xyz")])
+    assert code == 2 and "'.xyz' picks no audio format" in err and not (tmp_path / "a.xyz").exists()
+    code, _, err = _run(capsys, ["synths", "render", "additive", "--out", str(tmp_path)])
+    assert code == 2 and err.count("error:") == 1 and ".tmp" not in err
+
+
+def test_render_duration_limit_refused_before_allocating(tmp_path, capsys):
+    code, _, err = _run(capsys, ["synths", "render", "additive", "--duration-s", "100000", "--out", str(tmp_path / "a.wav")])
+    assert code == 2 and "above the limit of 600 s" in err
+    assert not (tmp_path / "a.wav").exists()

@@ -109,6 +109,9 @@ def test_end_to_end_tiny(synthetic_notes, tmp_path, capsys):
     assert code == 0, text
     history = json.loads((run / "history.json").read_text())
     assert len(history) == 2 and np.isfinite(history[-1]["train_loss"])
+    assert json.loads((run / "run.json").read_text())["kind"] == "timbre"
+    for name in ("config.yaml", "metrics.json", "report.html", "checkpoints/last/model.json", "logs/csv"):
+        assert (run / name).exists(), name
 
     code, text = run_cli(
         ["timbre", "generate", str(run), "Dark", "100", "E5", "--out", str(tmp_path / "gen")],

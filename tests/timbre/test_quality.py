@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from timbrespace.timbre.preprocess import TimbrePreprocessing, magnitude_stft
-from timbrespace.timbre.quality import _monotonic, measure_pitch_midi, weighted_centroid_hz
+from timbrespace.features import FeatureConfig, extract
+from timbrespace.timbre.quality import measure_pitch_midi, monotonic_trend, weighted_centroid_hz
 
 from .conftest import SR, harmonic_note
 
@@ -27,12 +27,13 @@ def test_pitch_measure_on_known_notes():
 def test_centroid_of_a_sinusoid_is_its_frequency():
     t = np.arange(16317) / SR
     y = np.sin(2 * np.pi * 1000.0 * t).astype(np.float32)
-    mag = magnitude_stft(y, TimbrePreprocessing())
+    stft = FeatureConfig(kind="stft", n_fft=1024, hop_length=256, output="magnitude", top_db=None)
+    mag = extract(y, stft, sample_rate=SR).features
     assert weighted_centroid_hz(mag, sample_rate=SR, n_fft=1024)[0] == pytest.approx(
         1000.0, rel=0.01
     )
 
 
 def test_monotonic_flags():
-    assert _monotonic(np.array([1.0, 2.0, 3.0]), 1.0) == (True, pytest.approx(1.0))
-    assert _monotonic(np.array([3.0, 2.0, 2.5]), -1.0)[0] is False
+    assert monotonic_trend(np.array([1.0, 2.0, 3.0]), 1.0) == (True, pytest.approx(1.0))
+    assert monotonic_trend(np.array([3.0, 2.0, 2.5]), -1.0)[0] is False

@@ -90,3 +90,37 @@ def test_optimizer_state_round_trip_through_flat_form() -> None:
     for pid in a["state"]:
         for key in ("exp_avg", "exp_avg_sq", "step"):
             assert torch.equal(a["state"][pid][key], b["state"][pid][key])
+
+
+def test_last_links_the_model_files_of_best_and_a_rewrite_leaves_best_alone(tmp_path: Path) -> None:
+    """When an epoch improves, ``last`` hard-links ``best``'s model files instead of
+    writing them twice; files are replaced by rename, so the next ``last`` never changes
+    ``best``."""
+    from timbrespace.training.checkpoint import load_tensors, write_checkpoint_folder
+
+    model = build_model(CONFIGS[0], seed=1)
+    best = write_checkpoint_folder(tmp_path / "best", model)
+    last = write_checkpoint_folder(
+        tmp_path / "last", model, state_tensors={"t": torch.ones(3)}, state_meta={"epoch": 1},
+        model_from=best,
+    )
+    for name in ("model.safetensors", "model.json"):
+        assert (last / name).read_bytes() == (best / name).read_bytes()
+    assert (last / "model.safetensors").stat().st_ino == (best / "model.safetensors").stat().st_ino
+    kept = (best / "model.safetensors").read_bytes()
+    with torch.no_grad():
+        next(model.parameters()).add_(1.0)
+    write_checkpoint_folder(tmp_path / "last", model, state_tensors={"t": torch.ones(3)})
+    assert (best / "model.safetensors").read_bytes() == kept
+    assert not torch.equal(load_tensors(last / "model.safetensors")["encoder.body.0.weight"],
+                           load_tensors(best / "model.safetensors")["encoder.body.0.weight"])
+
+
+def test_save_tensors_copies_only_tensors_that_share_memory(tmp_path: Path) -> None:
+    from timbrespace.training.checkpoint import load_tensors, save_tensors
+
+    base = torch.arange(6.0)
+    path = save_tensors({"a": base, "b": base, "c": base.reshape(2, 3).t()}, tmp_path / "t.safetensors")
+    back = load_tensors(path)
+    assert torch.equal(back["a"], base) and torch.equal(back["b"], base)
+    assert torch.equal(back["c"], base.reshape(2, 3).t().contiguous())

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from tests.training.test_sweep import _mixed_grid
+from tests.analysis.test_baselines import _mixed_grid
+from timbrespace.analysis import fit_linear_baseline
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.metrics import mig
 from timbrespace.models import VAEConfig, build_model
@@ -17,7 +18,6 @@ from timbrespace.training import (
     TrainConfig,
     encode_array,
     fit,
-    fit_linear_baseline,
     linear_start,
 )
 
@@ -141,8 +141,9 @@ def test_linear_lr_zero_keeps_the_linear_start_while_the_residual_learns(tmp_pat
         TrainConfig(linear_lr=-1.0)
 
 
+@pytest.mark.parametrize("fit_under_test", ["baseline", "start"])
 def test_the_linear_fit_runs_on_one_blas_thread_whatever_the_callers_setting(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, fit_under_test: str
 ) -> None:
     """FastICA amplifies threaded BLAS's last-bit noise into other sources (0.27 vs 0.31 MIG
     on the default experiment), so the PCA before it must see one thread."""
@@ -159,5 +160,19 @@ def test_the_linear_fit_runs_on_one_blas_thread_whatever_the_callers_setting(
     monkeypatch.setattr(sklearn.decomposition.PCA, "fit", spy)
     x, _ = _mixed_grid()
     with threadpool_limits(2):
-        fit_linear_baseline(x, "ica", 4)
+        if fit_under_test == "baseline":
+            fit_linear_baseline(x, "ica", 4)
+        else:
+            linear_start(build_model(SKIP, seed=0), x, "ica")
     assert seen and set(seen) == {1}
+
+
+@pytest.mark.parametrize("method", ["ica", "pca"])
+def test_the_linear_start_uses_exactly_the_baselines_sources(method: str) -> None:
+    """training keeps its own FastICA fit (it may not import analysis): the same numbers."""
+    from timbrespace.training.linear import _linear_sources
+
+    x, _ = _mixed_grid()
+    np.testing.assert_array_equal(
+        _linear_sources(x, method, 4, 5), fit_linear_baseline(x, method, 4, random_state=5)
+    )

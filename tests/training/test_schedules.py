@@ -54,3 +54,15 @@ def test_state_of_another_schedule_is_refused() -> None:
         LinearWarmup(1.0, 3).load_state_dict(LinearWarmup(1.0, 4).state_dict())
     with pytest.raises(ConfigError, match="beta_schedule='cosine'"):
         make_beta_schedule("cosine", 1.0)
+
+
+def test_beta_lives_on_the_model_config_only() -> None:
+    """TrainConfig has no beta: the schedule rises to VAEConfig.beta; a beta in training is refused."""
+    import dataclasses
+
+    from timbrespace.errors import ConfigError
+    from timbrespace.training import TrainConfig
+
+    assert "beta" not in {f.name for f in dataclasses.fields(TrainConfig)}
+    with pytest.raises(ConfigError, match=r"beta belongs to the model \(model.beta\)"):
+        TrainConfig.from_dict({"epochs": 2, "beta": 4.0})

@@ -29,6 +29,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from timbrespace.errors import ParameterError
+from timbrespace.metrics import active_latents
 
 __all__ = ["LatentAlignment", "align_active_latents", "align_latents"]
 
@@ -145,8 +146,8 @@ def align_active_latents(
         Latent means ``mu``.
     method : {"pca", "ica"}
     active : np.ndarray [shape=(n_latents,), dtype=bool], optional
-        Which latents to align. Default: those whose mean varies across items,
-        ``Var(mu_k) > 0.01`` (Burda et al. 2016's active units).
+        Which latents to align. Default: the active ones
+        (:func:`timbrespace.metrics.active_latents`: ``Var(mu_k) > 0.01``).
     random_state : int
 
     Returns
@@ -163,7 +164,7 @@ def align_active_latents(
     z = np.asarray(latents, dtype=np.float64).copy()
     if z.ndim != 2:
         raise ParameterError(f"latents must be (n_samples, n_latents); got {z.shape}")
-    mask = np.var(z, axis=0) > 0.01 if active is None else np.asarray(active, dtype=bool)
+    mask = active_latents(z) if active is None else np.asarray(active, dtype=bool)
     if mask.shape != (z.shape[1],):
         raise ParameterError(f"active must have one flag per latent ({z.shape[1]}); got shape {mask.shape}")
     if mask.sum() >= 2:

@@ -80,8 +80,9 @@ def spectral_descriptors(
         without ``n_fft``, ``n_bins = n_fft // 2 + 1`` is assumed. A spectrogram with
         the Nyquist row dropped (seed 002: 512 bins for n_fft 1024) works with ``n_fft``.
     audio : np.ndarray [shape=(n_items, n_samples)], optional
-        Decoded audio instead of magnitudes; its STFT (``librosa.stft``, Hann) is taken
-        with ``n_fft`` (default 2048) and ``hop_length``.
+        Decoded audio instead of magnitudes; its STFT
+        (:func:`timbrespace.features.stft_magnitude`, Hann, centred frames) is taken with
+        ``n_fft`` (default 2048) and ``hop_length``.
     sample_rate : float
         Hz.
     n_fft : int, optional
@@ -105,13 +106,13 @@ def spectral_descriptors(
     if n_fft is not None and n_fft <= 0:
         raise ParameterError(f"n_fft={n_fft} must be a positive integer")
     if audio is not None:
-        import librosa
+        from timbrespace.features import StftGeometry, stft_magnitude
 
         y = np.asarray(audio, dtype=np.float32)
         if y.ndim != 2:
             raise ParameterError(f"audio must be (n_items, n_samples); got shape {y.shape}")
         n_fft = n_fft or 2048
-        s = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length, center=True))
+        s = stft_magnitude(y, StftGeometry(n_fft, hop_length, n_fft))
     else:
         s = np.abs(np.asarray(magnitudes, dtype=np.float64))
         if s.ndim == 2:

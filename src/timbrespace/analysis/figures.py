@@ -1,5 +1,5 @@
-"""Figures: training curves, the mutual-information heat map, spectrogram images and
-latent traversal grids.
+"""Figures: training curves, the mutual-information heat map, sweep curves (spectrogram
+images and traversal grids are in :mod:`timbrespace.analysis.spectrograms`).
 
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (save
 it with ``fig.savefig`` or embed it in a :class:`~timbrespace.analysis.report.Report`).
@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from timbrespace.analysis._plotting import check_names, figure_grid, new_figure
@@ -22,13 +21,20 @@ from timbrespace.errors import ParameterError
 __all__ = [
     "history_frame",
     "mi_heatmap",
-    "spectrogram_image",
+    "sweep_figure",
     "training_curves",
-    "traversal_grid",
 ]
 
 _SPLIT_PREFIXES = ("train_", "val_", "valid_", "validation_", "test_")
 _X_COLUMNS = ("epoch", "step", "global_step")
+# y-axis labels of the quantities an EpochRecord holds (losses are nats per item)
+_Y_LABELS = {
+    "loss": "loss (nats per item)",
+    "recon": "reconstruction NLL (nats)",
+    "kl": "KL to the prior (nats)",
+    "beta": "β",
+    "tc": "total correlation (nats)",
+}
 
 
 def history_frame(history: Any) -> pd.DataFrame:
@@ -72,6 +78,10 @@ def _split_name(column: str) -> tuple[str, str]:
 def training_curves(history: Any, *, log_scale: bool = False) -> Figure:
     """One panel per quantity (loss, recon, kl, beta, ...), train and validation overlaid.
 
+    When ``beta`` rises before it levels off (a β warm-up), the warm-up epochs are shaded
+    on every panel: there the loss may rise while the model improves, because the KL
+    term's weight grows.
+
     Parameters
     ----------
     history : DataFrame or sequence of records
@@ -85,7 +95,7 @@ def training_curves(history: Any, *, log_scale: bool = False) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        Axes titled by quantity, lines labelled by split.
+        Axes titled by quantity and labelled with its unit, lines labelled by split.
 
     Raises
     ------
@@ -111,22 +121,38 @@ def training_curves(history: Any, *, log_scale: bool = False) -> Figure:
     n = len(groups)
     n_cols = min(n, 3)
     fig, axes = figure_grid((n + n_cols - 1) // n_cols, n_cols, cell_in=(3.2, 2.4))
+    warmup_end = _warmup_end(frame, x)
     for ax, (quantity, columns) in zip(axes.flat, groups.items(), strict=False):
+        if warmup_end is not None:
+            ax.axvspan(x[0], warmup_end, color="0.85", alpha=0.5, lw=0,
+                       label="β warm-up" if quantity == "loss" else None)
         for column, split in columns:
             y = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
             ax.plot(x, y, marker="." if len(x) < 30 else None, label=split or quantity)
         ax.set_title(quantity)
         ax.set_xlabel(x_name or "record")
+        ax.set_ylabel(_Y_LABELS.get(quantity, quantity), fontsize="small")
         if log_scale and quantity != "beta":
             finite = pd.to_numeric(frame[columns[0][0]], errors="coerce")
             if (finite.dropna() > 0).all():
                 ax.set_yscale("log")
-        if len(columns) > 1:
+        if len(columns) > 1 or (warmup_end is not None and quantity == "loss"):
             ax.legend(fontsize="small")
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     return fig
+
+
+def _warmup_end(frame: pd.DataFrame, x: np.ndarray) -> float | None:
+    """The x at which a rising ``beta`` first reaches its final plateau, or None."""
+    if "beta" not in frame.columns:
+        return None
+    beta = pd.to_numeric(frame["beta"], errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(beta).all() or len(beta) < 2 or not beta[-1] > beta[0]:
+        return None
+    reached = int(np.argmax(beta >= beta[-1] - 1e-9 * max(1.0, abs(beta[-1]))))
+    return float(x[reached]) if reached > 0 else None
 
 
 def mi_heatmap(
@@ -192,144 +218,66 @@ def mi_heatmap(
     return fig
 
 
-def _show_spectrogram(
-    ax: Axes,
-    spec: np.ndarray,
+def sweep_figure(
+    table: pd.DataFrame,
+    metrics: Sequence[str],
     *,
-    sample_rate: float | None,
-    hop_length: int | None,
-    vmin: float | None,
-    vmax: float | None,
-    cmap: str,
-) -> Any:
-    n_bins, n_frames = spec.shape
-    extent = None
-    if sample_rate is not None:
-        top_hz = sample_rate / 2.0
-        right = n_frames * hop_length / sample_rate if hop_length else n_frames
-        extent = (0.0, right, 0.0, top_hz)
-    return ax.imshow(
-        spec,
-        origin="lower",
-        aspect="auto",
-        cmap=cmap,
-        vmin=vmin,
-        vmax=vmax,
-        extent=extent,
-        interpolation="nearest",
-    )
-
-
-def spectrogram_image(
-    spectrogram: np.ndarray,
-    *,
-    sample_rate: float | None = None,
-    hop_length: int | None = None,
-    title: str = "",
-    colorbar_label: str = "",
-    cmap: str = "magma",
-    vmin: float | None = None,
-    vmax: float | None = None,
+    baselines: Sequence[str] = ("pca", "ica"),
 ) -> Figure:
-    """Image of one spectrogram (frequency up, time right).
+    """Every metric of a sweep against β: mean ± std over seeds, one line per model (with
+    a single β, one point per model, and for MIG the score before training beside it).
 
     Parameters
     ----------
-    spectrogram : np.ndarray [shape=(n_bins, n_frames)]
-        Features as stored (dB, normalised, magnitude ...); shown as given.
-    sample_rate : float, optional
-        Hz; with it the y axis runs 0..sample_rate/2 Hz (bins assumed linear) and, with
-        ``hop_length``, the x axis is in seconds.
-    hop_length : int, optional
-        Samples between frames.
-    title, colorbar_label, cmap, vmin, vmax
-        Display options.
+    table : pandas.DataFrame
+        One row per run with columns ``model``, ``beta`` and one per metric (the sweep's
+        ``sweep.csv``). Rows whose ``model`` is one of ``baselines`` (no β) are drawn as
+        horizontal lines at their mean over seeds.
+    metrics : sequence of str
+        Columns to plot, one panel each (four per row).
+    baselines : sequence of str
+        Model names of the linear baselines (dotted, then dashed lines).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    spec = np.asarray(spectrogram, dtype=np.float64)
-    if spec.ndim != 2:
-        raise ParameterError(f"spectrogram must be 2-D (n_bins, n_frames); got shape {spec.shape}")
-    fig = new_figure(6.0, 3.6)
-    ax = fig.add_subplot()
-    image = _show_spectrogram(
-        ax, spec, sample_rate=sample_rate, hop_length=hop_length, vmin=vmin, vmax=vmax, cmap=cmap
-    )
-    ax.set_ylabel("frequency (Hz)" if sample_rate else "bin")
-    ax.set_xlabel("time (s)" if sample_rate and hop_length else "frame")
-    if title:
-        ax.set_title(title)
-    fig.colorbar(image, ax=ax, label=colorbar_label)
-    return fig
-
-
-def traversal_grid(
-    spectrograms: np.ndarray,
-    *,
-    latent_names: Sequence[str] | None = None,
-    values: Sequence[float] | None = None,
-    sample_rate: float | None = None,
-    cmap: str = "magma",
-    title: str = "Latent traversals",
-) -> Figure:
-    """Grid of decoded spectra: one row per latent, one column per traversal value.
-
-    Parameters
-    ----------
-    spectrograms : np.ndarray [shape=(n_latents, n_values, n_bins[, n_frames])]
-        Decoder outputs. Single-frame spectra (3-D input) are drawn as curves, with all
-        columns of a row on the same y range; spectrograms (4-D) as images sharing one
-        colour range.
-    latent_names : sequence of str, optional
-        Row labels (default ``z0..``).
-    values : sequence of float, optional
-        Column labels: the latent value of each column.
-    sample_rate : float, optional
-        Hz, for a frequency axis on single-frame spectra.
-    cmap, title
-        Display options.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        ``n_latents x n_values`` axes.
-    """
-    s = np.asarray(spectrograms, dtype=np.float64)
-    if s.ndim not in (3, 4):
-        raise ParameterError(
-            f"spectrograms must be (n_latents, n_values, n_bins[, n_frames]); got shape {s.shape}"
-        )
-    n_rows, n_cols = s.shape[:2]
-    rows = check_names(latent_names, n_rows, "z", "latent_names")
-    if values is not None and len(values) != n_cols:
-        raise ParameterError(f"values has {len(values)} entries but there are {n_cols} columns")
-    fig, axes = figure_grid(n_rows, n_cols, cell_in=(1.5, 1.2), sharex=True, sharey=True)
-    vmin, vmax = float(np.min(s)), float(np.max(s))
-    freqs = (
-        np.linspace(0.0, sample_rate / 2.0, s.shape[2]) if sample_rate else np.arange(s.shape[2])
-    )
-    for i in range(n_rows):
-        for j in range(n_cols):
-            ax = axes[i, j]
-            if s.ndim == 4:
-                _show_spectrogram(
-                    ax,
-                    s[i, j],
-                    sample_rate=None,
-                    hop_length=None,
-                    vmin=vmin,
-                    vmax=vmax,
-                    cmap=cmap,
-                )
-            else:
-                ax.plot(freqs, s[i, j], linewidth=0.8)
-                ax.set_ylim(vmin, vmax)
-            ax.tick_params(labelsize=6)
-            if j == 0:
-                ax.set_ylabel(rows[i])
-            if i == 0 and values is not None:
-                ax.set_title(f"{values[j]:+.2g}", fontsize=8)
-    fig.suptitle(title)
+    n_cols = 4
+    n_rows = max(1, (len(metrics) + n_cols - 1) // n_cols)
+    references = table[table["model"].isin(baselines)]
+    runs = table[~table["model"].isin(baselines)]
+    one_beta = runs["beta"].nunique() <= 1  # then the models are the x axis
+    fig, axes = figure_grid(n_rows, n_cols, cell_in=(3.75, 3.75 if one_beta else 3.25), sharex=True)
+    models = list(dict.fromkeys(runs["model"]))  # in grid order
+    for ax in axes.flat[len(metrics):]:
+        ax.set_visible(False)
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        if one_beta:
+            by_model = runs.groupby("model", sort=False)[metric]
+            mean, std = by_model.mean().reindex(models), by_model.std(ddof=0).reindex(models)
+            ax.errorbar(np.arange(len(models)), mean, yerr=std, ls="none", marker="o", capsize=3,
+                        color="C0", label="trained (mean ± sd over seeds)")
+            if metric == "mig" and "mig_at_init" in runs:
+                at_init = runs.groupby("model", sort=False)["mig_at_init"].mean().reindex(models)
+                ax.plot(np.arange(len(models)), at_init, ls="none", marker="x", color="C3",
+                        label="before training")
+            ax.set_xticks(np.arange(len(models)), models, rotation=60, ha="right", fontsize=7)
+        else:
+            for model, group in runs.groupby("model", sort=True):
+                by_beta = group.groupby("beta")[metric]
+                ax.errorbar(by_beta.mean().index, by_beta.mean(), yerr=by_beta.std(ddof=0), marker="o",
+                            capsize=3, label=str(model))
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("beta")
+        for style, method in zip((":", "--"), baselines, strict=False):
+            values = references.loc[references["model"] == method, metric].to_numpy(dtype=float)
+            if np.isfinite(values).any():
+                ax.axhline(np.nanmean(values), color="0.3", ls=style, lw=1, label=f"{method} (linear)")
+        ax.set_title(metric if not one_beta else f"{metric} (beta {runs['beta'].iloc[0]:g})")
+        ax.set_ylabel("score")
+        ax.grid(alpha=0.3)
+    if one_beta:  # between the trained scores and the baselines / scores at init
+        axes.flat[0].legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 0.12))
+    else:
+        axes.flat[0].legend(fontsize=8)
     return fig

@@ -12,11 +12,12 @@ van der Maaten, L., Hinton, G. (2008). Visualizing Data using t-SNE. JMLR 9.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from threadpoolctl import threadpool_limits
 
@@ -112,6 +113,7 @@ def latent_projection(
     categorical: bool | None = None,
     title: str | None = None,
     point_size: float = 8.0,
+    log_scale: bool = False,
 ) -> Figure:
     """Scatter plot of a 2-D latent projection coloured by one factor.
 
@@ -134,6 +136,10 @@ def latent_projection(
     title : str, optional
         Default ``"PCA of latents — <factor_name>"`` (or ``t-SNE``).
     point_size : float
+    log_scale : bool, default=False
+        Colour a numeric factor on a logarithmic scale (``LogNorm``): for factors whose
+        levels are log-spaced (the dataset card's ``scale`` ``"log"``/``"exp2"``, e.g.
+        ``f0_hz``), so that each level gets its own colour step. Values must be positive.
 
     Returns
     -------
@@ -155,41 +161,9 @@ def latent_projection(
     fig = new_figure(6.4, 5.0)
     ax = fig.add_subplot()
     if _is_categorical(series, categorical):
-        categories = pd.unique(series)
-        try:
-            categories = sorted(categories)
-        except TypeError:
-            pass
-        cmap = matplotlib.colormaps["tab20" if len(categories) > 10 else "tab10"]
-        for index, category in enumerate(categories):
-            mask = (series == category).to_numpy()
-            ax.scatter(
-                xy[mask, 0],
-                xy[mask, 1],
-                s=point_size,
-                color=cmap(index % cmap.N),
-                label=str(category),
-                alpha=0.8,
-                linewidths=0,
-            )
-        ax.legend(
-            title=factor_name or None,
-            fontsize="small",
-            markerscale=2.0,
-            loc="center left",
-            bbox_to_anchor=(1.0, 0.5),
-        )
+        _scatter_categories(ax, xy, series, factor_name, point_size)
     else:
-        points = ax.scatter(
-            xy[:, 0],
-            xy[:, 1],
-            c=series.to_numpy(dtype=float),
-            s=point_size,
-            cmap="viridis",
-            alpha=0.8,
-            linewidths=0,
-        )
-        fig.colorbar(points, ax=ax, label=factor_name)
+        _scatter_values(fig, ax, xy, series.to_numpy(dtype=float), factor_name, point_size, log_scale)
     label = "t-SNE" if method == "tsne" else "PC"
     ax.set_xlabel(f"{label} 1")
     ax.set_ylabel(f"{label} 2")
@@ -198,3 +172,34 @@ def latent_projection(
         default_title += f" — {factor_name}"
     ax.set_title(title if title is not None else default_title)
     return fig
+
+
+def _scatter_categories(ax: Any, xy: np.ndarray, series: pd.Series, factor_name: str, point_size: float) -> None:
+    categories = pd.unique(series)
+    try:
+        categories = sorted(categories)
+    except TypeError:
+        pass
+    cmap = matplotlib.colormaps["tab20" if len(categories) > 10 else "tab10"]
+    for index, category in enumerate(categories):
+        mask = (series == category).to_numpy()
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=point_size, color=cmap(index % cmap.N),
+                   label=str(category), alpha=0.8, linewidths=0)
+    ax.legend(title=factor_name or None, fontsize="small", markerscale=2.0, loc="center left",
+              bbox_to_anchor=(1.0, 0.5))
+
+
+def _scatter_values(fig: Figure, ax: Any, xy: np.ndarray, values: np.ndarray, factor_name: str,
+                    point_size: float, log_scale: bool) -> None:
+    norm = None
+    if log_scale:
+        if not np.all(values > 0):
+            raise ParameterError(f"log_scale needs positive values; {factor_name or 'values'} has some <= 0")
+        norm = LogNorm(vmin=float(values.min()), vmax=float(values.max()))
+    points = ax.scatter(xy[:, 0], xy[:, 1], c=values, s=point_size, cmap="viridis", norm=norm,
+                        alpha=0.8, linewidths=0)
+    bar = fig.colorbar(points, ax=ax, label=f"{factor_name}, log scale" if log_scale else factor_name)
+    levels = np.unique(values)
+    if log_scale and len(levels) <= 12:  # a grid's levels as the ticks, not just the decades
+        bar.set_ticks(levels, labels=[f"{v:.4g}" for v in levels])
+        bar.minorticks_off()

@@ -59,6 +59,9 @@ table.data td:first-child, table.data th:first-child { text-align: left; }
 .audio .label { font-size: 0.85em; color: var(--muted); display: block; margin-bottom: 2px; }
 audio { height: 32px; width: 240px; }
 code { background: #f2f3f5; padding: 1px 4px; border-radius: 3px; }
+pre { background: #f6f7f9; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px;
+      font-size: 0.85em; overflow-x: auto; max-height: 480px; }
+pre code { background: none; padding: 0; }
 """
 
 
@@ -185,9 +188,11 @@ class Report:
         if peak > 1.0:
             audio = audio / peak  # avoid wrap-around when quantising to 16 bit
         encoded = base64.b64encode(_wav_bytes(audio, sample_rate)).decode("ascii")
+        # the duration in the label: players show 0:00 for clips under a second
+        duration = f"{audio.shape[0] / sample_rate:.2f} s"
         return (
-            f'<div class="audio"><span class="label">{html.escape(label)}</span>'
-            f'<audio controls preload="none" src="data:audio/wav;base64,{encoded}"></audio></div>'
+            f'<div class="audio"><span class="label">{html.escape(label)} · {duration}</span>'
+            f'<audio controls preload="metadata" src="data:audio/wav;base64,{encoded}"></audio></div>'
         )
 
     def audio(self, y: np.ndarray, sample_rate: int, label: str = "") -> Report:

@@ -3,8 +3,9 @@
 A traversal moves one latent through a range of values with the others held at a base
 code (usually the mean code of an item, or zero). :func:`traversal_latents` builds the
 codes; the caller decodes them (``timbrespace.training.decode_array``) and hands the
-spectra to :func:`~timbrespace.analysis.figures.traversal_grid`, :func:`traversal_gif`
-or, after inversion to audio, :func:`traversal_audio`.
+spectra to :func:`~timbrespace.analysis.spectrograms.traversal_grid`, :func:`traversal_gif`
+(raw values, or frames drawn with axes and a colour bar by :func:`render_frames`) or,
+after inversion to audio, :func:`traversal_audio`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,17 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
+from timbrespace.analysis.spectrograms import SpectrogramAxes
 from timbrespace.errors import ParameterError
 from timbrespace.utils.atomic import atomic_path
 
-__all__ = ["tile_traversal_frames", "traversal_audio", "traversal_gif", "traversal_latents"]
+__all__ = [
+    "render_frames",
+    "tile_traversal_frames",
+    "traversal_audio",
+    "traversal_gif",
+    "traversal_latents",
+]
 
 
 def traversal_latents(
@@ -228,3 +236,64 @@ def traversal_audio(
     if peak > 0.99:
         out = out * (0.99 / peak)
     return out.astype(np.float32)
+
+
+def render_frames(
+    spectrograms: np.ndarray,
+    titles: Sequence[str],
+    *,
+    axes: SpectrogramAxes = SpectrogramAxes(),  # noqa: B008  # frozen
+    cmap: str = "magma",
+    size_px: tuple[int, int] = (560, 360),
+) -> np.ndarray:
+    """Draw each spectrogram of a traversal as a labelled figure, for :func:`traversal_gif`.
+
+    Every frame has the same axes (time and frequency in ``axes``' units), the same
+    colour range and colour bar, and its own title (e.g. the latent's value), so that
+    the animation is readable on its own.
+
+    Parameters
+    ----------
+    spectrograms : np.ndarray [shape=(n_frames, n_bins, n_time)]
+    titles : sequence of str
+        One per frame.
+    axes : SpectrogramAxes
+    cmap : str
+    size_px : (int, int)
+        Width and height of each frame in pixels.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_frames, height, width, 3), dtype=uint8]
+
+    Raises
+    ------
+    ParameterError
+        Not a stack of 2-D spectrograms, or one title per frame missing.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from timbrespace.analysis._plotting import new_figure
+
+    s = np.asarray(spectrograms, dtype=np.float64)
+    if s.ndim != 3 or len(titles) != len(s):
+        raise ParameterError(
+            f"spectrograms must be (n_frames, n_bins, n_time) with one title each; got {s.shape}, "
+            f"{len(titles)} titles"
+        )
+    dpi = 100
+    vmin, vmax = float(s.min()), float(s.max())
+    out = []
+    for spec, title in zip(s, titles, strict=True):
+        fig = new_figure(size_px[0] / dpi, size_px[1] / dpi, dpi=dpi)
+        ax = fig.add_subplot()
+        image = ax.imshow(spec, origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax,
+                          extent=axes.extent, interpolation="nearest")
+        ax.set_xlabel(axes.x_label)
+        ax.set_ylabel(axes.y_label)
+        ax.set_title(title, fontsize=10)
+        fig.colorbar(image, ax=ax, label=axes.colorbar_label)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        out.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+    return np.stack(out)

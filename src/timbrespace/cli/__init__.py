@@ -2,7 +2,9 @@
 
 Each command is a thin wrapper over one library function. Errors that timbrespace
 raises on purpose (:class:`~timbrespace.errors.TimbrespaceError`), usage errors and
-file-system errors print one line on stderr and exit with code 2; no traceback.
+file-system errors print one line on stderr and exit with code 2; no traceback. Any
+other exception is a bug in timbrespace: one line that says so, exit code 1, and the
+traceback only with ``--verbose``.
 """
 
 from __future__ import annotations
@@ -74,6 +76,20 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _internal_error(exc: BaseException, argv: list[str] | None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if "--verbose" in args or "-v" in args:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    click.echo(
+        f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "
+        "timbrespace: please report it (run again with --verbose for the traceback)",
+        err=True,
+    )
+    sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``timbrespace`` console script."""
     os.environ.setdefault("KMP_WARNINGS", "0")
@@ -102,3 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"{exc}")
     except KeyboardInterrupt:
         _fail("interrupted")
+    except MemoryError:
+        _fail("out of memory: use fewer or shorter items, or a smaller --batch-size")
+    except Exception as exc:
+        _internal_error(exc, argv)

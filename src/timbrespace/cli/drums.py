@@ -80,18 +80,19 @@ def train(
     threshold: float | None = typer.Option(None, "--threshold", help="Hit threshold (default: calibrated on valid)."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    """Train a groove VAE; writes checkpoints, metrics.json (F1 vs baseline), history.json."""
-    from timbrespace.patterns.model import GrooveVAEConfig
-    from timbrespace.patterns.training import GrooveTrainConfig, train_groove_run
+    """Train a groove VAE; writes the run folder (checkpoints, logs, metrics.json with F1 vs baseline, report.html)."""
+    from timbrespace.experiments.drums import GrooveTrainConfig, train_drums
+    from timbrespace.models import groove_config
 
-    mc = GrooveVAEConfig(architecture=architecture, latent_dim=latent_dim, hidden_dims=(hidden,),  # type: ignore[arg-type]
-                         velocities=velocities)
+    mc = groove_config(architecture=architecture, latent_dim=latent_dim, hidden_sizes=(hidden,),
+                       velocities=velocities)
     tc = GrooveTrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, warmup_epochs=warmup_epochs,
                            seed=seed, threshold=threshold)
-    ev = train_groove_run(dataset, out, model_config=mc, train_config=tc)
+    ev = train_drums(dataset, out, model_config=mc, train_config=tc, progress=True)
     typer.echo(f"{out}: test hit F1 {ev.model.f1:.3f} (baseline {ev.baseline_sampled.f1:.3f}), "
                f"accuracy {ev.model.accuracy:.3f} (baseline {ev.baseline_sampled.accuracy:.3f}), "
-               f"threshold {ev.threshold:.2f}, valid samples {100 * ev.sample_valid_fraction:.0f}%")
+               f"threshold {ev.threshold:.2f}, valid samples {100 * ev.sample_valid_fraction:.0f}%; "
+               f"report: {out / 'report.html'}")
 
 
 def _write_outputs(patterns: np.ndarray, names: list[str], out: Path, *, run_drum_map: str,
@@ -131,7 +132,8 @@ def sample(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Write new grooves as MIDI and WAV (drawn from the prior, or the one at --at X Y)."""
-    from timbrespace.patterns.generate import groove_at, load_groove_run, sample_grooves
+    from timbrespace.experiments.drums_generate import groove_at, sample_grooves
+    from timbrespace.experiments.drums_run import load_groove_run
 
     r = load_groove_run(run)
     if at is not None:
@@ -159,7 +161,8 @@ def interpolate(
     sample_rate: int = typer.Option(44100, "--sample-rate"),
 ) -> None:
     """Interpolate in latent space between one bar of A and one bar of B."""
-    from timbrespace.patterns.generate import interpolate_grooves, load_groove_run
+    from timbrespace.experiments.drums_generate import interpolate_grooves
+    from timbrespace.experiments.drums_run import load_groove_run
 
     for p in (a, b):
         if not p.is_file():

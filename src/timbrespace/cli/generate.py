@@ -122,10 +122,11 @@ def info(dataset: Annotated[Path, typer.Argument(help="Dataset folder.")]) -> No
 def export(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
     format: Annotated[
-        str, typer.Option("--format", "-f", help="seed000-npz | nsynth-json | audiofolder.")
+        str,
+        typer.Option("--format", "-f", help="seed000-npz | nsynth-json | hf-audiofolder (alias audiofolder)."),
     ],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output .npz file (seed000-npz) or folder.")
+        Path, typer.Option("--out", "-o", help="Output .npz file or folder (seed000-npz), or folder.")
     ],
     representation: Annotated[
         str,
@@ -133,19 +134,39 @@ def export(
             help="seed000-npz: richness | richness_phase (Spectrums) | spectrum | spectrum_phase | mdct (images)."
         ),
     ] = "spectrum",
+    variant: Annotated[
+        str,
+        typer.Option(
+            help="seed000-npz, richness representations: db | db_shifted | db_normalised | linear | "
+            "linear_normalised | all (seed 000's files, named as it named them)."
+        ),
+    ] = "db",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing output file or folder.")
+    ] = False,
 ) -> None:
     """Export a dataset to seed 000's .npz, NSynth's examples.json or a Hugging Face audiofolder."""
     from rich.console import Console
 
-    from timbrespace.datasets.export import EXPORT_FORMATS, SEED000_REPRESENTATIONS, export_dataset
+    from timbrespace.datasets.export import (
+        EXPORT_FORMATS,
+        SEED000_REPRESENTATIONS,
+        SEED000_VARIANTS,
+        export_dataset,
+    )
 
-    if format not in EXPORT_FORMATS:
+    if format not in (*EXPORT_FORMATS, "audiofolder"):
         raise ParameterError(f"--format {format!r} is not one of {', '.join(EXPORT_FORMATS)}")
     if representation not in SEED000_REPRESENTATIONS:
         raise ParameterError(
             f"--representation {representation!r} is not one of {', '.join(SEED000_REPRESENTATIONS)}"
         )
-    path = export_dataset(dataset, out, format=format, representation=representation)  # type: ignore[arg-type]
+    if variant not in (*SEED000_VARIANTS, "all"):
+        raise ParameterError(f"--variant {variant!r} is not one of {', '.join(SEED000_VARIANTS)}, all")
+    path = export_dataset(
+        dataset, out, format=format, representation=representation,  # type: ignore[arg-type]
+        variant=variant, overwrite=overwrite,  # type: ignore[arg-type]
+    )
     Console().print(f"wrote {path}")
 
 

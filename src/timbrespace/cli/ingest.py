@@ -23,24 +23,24 @@ def _split_fractions(text: str | None) -> dict[str, float] | None:
 
 
 def ingest(
-    folder: Path = typer.Argument(..., help="Labelled folder: audio/ + examples.json, audio/GROUP/DESCRIPTOR/MAGNITUDE/FILE, or any folder with --pattern."),
+    folder: Path = typer.Argument(..., help="Labelled folder: audio/ + examples.json, a Hugging Face audiofolder (metadata.csv with file_name, split folders), audio/GROUP/DESCRIPTOR/MAGNITUDE/FILE, or any folder with --pattern."),
     out: Path = typer.Option(..., "--out", "-o", help="Dataset folder to create."),
-    layout: str = typer.Option("auto", help="auto | nsynth | seed002 | pattern."),
-    factors: str | None = typer.Option(None, help="NSynth layout: comma-separated keys of examples.json to use as factors."),
+    layout: str = typer.Option("auto", help="auto | nsynth | seed002 | hf-audiofolder | pattern."),
+    factors: str | None = typer.Option(None, help="Comma-separated factors: keys of examples.json (nsynth) or metadata columns (hf-audiofolder; default: every column but file_name and ids)."),
     pattern: str | None = typer.Option(None, help="Regex with named groups (the factors), matched against file stems (or relative paths if it contains '/')."),
     sample_rate: int | None = typer.Option(None, help="Resample to this rate in Hz (default: the most common rate)."),
     duration_s: float | None = typer.Option(None, help="Item length in seconds (default: longest file)."),
-    splits: str | None = typer.Option(None, help="Split fractions, e.g. train=0.8,valid=0.1,test=0.1."),
+    splits: str | None = typer.Option(None, help="Split fractions, e.g. train=0.8,valid=0.1,test=0.1 (an audiofolder's split folders are kept)."),
     seed: int = typer.Option(0, help="Seed of the split assignment."),
     overwrite: bool = typer.Option(False, help="Replace an existing dataset at --out."),
 ) -> None:
     """Ingest a labelled folder of real recordings as a dataset with known factors."""
     from rich.console import Console
 
-    from timbrespace.datasets.ingest import ingest_folder
+    from timbrespace.datasets.ingest import LAYOUTS, ingest_folder
 
-    if layout not in ("auto", "nsynth", "seed002", "pattern"):
-        raise ParameterError(f"--layout {layout!r} is not one of auto, nsynth, seed002, pattern")
+    if layout not in LAYOUTS:
+        raise ParameterError(f"--layout {layout!r} is not one of {', '.join(LAYOUTS)}")
     ds = ingest_folder(
         folder, out, layout=layout,  # type: ignore[arg-type]
         factors=[f.strip() for f in factors.split(",")] if factors else None,

@@ -46,13 +46,30 @@ def run(
 
 
 def evaluate(
-    run_dir: Path = typer.Argument(..., help="A run folder made by `timbrespace run`."),
+    run_dir: Path = typer.Argument(..., help="A run folder of any kind (run, train, timbre, drums)."),
 ) -> None:
-    """Recompute a run's metrics, resynthesis and report from its checkpoint."""
-    from timbrespace.experiments import evaluate_run
+    """Recompute a run's metrics and report from its checkpoint (any kind of run)."""
+    from timbrespace.experiments import evaluate_any
 
-    result = evaluate_run(run_dir)
-    _summary(result.metrics.get("experiment", run_dir.name), result)
+    result = evaluate_any(run_dir)
+    if result.metrics.get("kind") in ("timbre", "drums"):
+        _kind_summary(result)
+    else:
+        _summary(result.metrics.get("experiment", run_dir.name), result)
+
+
+def _kind_summary(result: object) -> None:
+    """The few numbers of a timbre or drums run, then the report's path."""
+    m = result.metrics  # type: ignore[attr-defined]
+    if m["kind"] == "drums":
+        typer.echo(f"test hit F1 {m['model']['f1']:.3f} (baseline {m['baseline_sampled']['f1']:.3f}), "
+                   f"threshold {m['threshold']:.2f}, valid samples {100 * m['sample_valid_fraction']:.0f}%")
+    else:
+        q = m["timbre_quality"]
+        typer.echo(f"pitch within 50 cents: {q['pitch_accuracy_50c']:.0%} of {q['n_pitch_requests']} held-back "
+                   f"requests (originals {q['pitch_accuracy_50c_originals']:.0%}); centroid monotonic "
+                   f"{q['centroid_monotonic']}")
+    typer.echo(f"report: {result.report_path}")  # type: ignore[attr-defined]
 
 
 def _summary(name: str, result: object) -> None:
@@ -63,12 +80,16 @@ def _summary(name: str, result: object) -> None:
     console = Console()
     table = Table(title=f"{name}: {m['n_items']} items, {len(m['factors'])} factors, {m['runtime_s']:.0f} s")
     table.add_column("factor")
+    table.add_column("MIG at init", justify="right")
     table.add_column("MIG", justify="right")
     table.add_column("DCI completeness", justify="right")
     table.add_column("DCI informativeness", justify="right")
+    at_init = m.get("per_factor_at_init") or {}
     for name, row in m["per_factor"].items():
-        table.add_row(name, _fmt(row.get("mig")), _fmt(row.get("dci_completeness")), _fmt(row.get("dci_informativeness")))
-    table.add_row("[bold]overall", _fmt(m["mig"]), _fmt(m["dci"]["completeness"]), _fmt(m["dci"]["informativeness"]))
+        table.add_row(name, _fmt(at_init.get(name)), _fmt(row.get("mig")), _fmt(row.get("dci_completeness")),
+                      _fmt(row.get("dci_informativeness")))
+    table.add_row("[bold]overall", _fmt(m.get("mig_at_init")), _fmt(m["mig"]), _fmt(m["dci"]["completeness"]),
+                  _fmt(m["dci"]["informativeness"]))
     console.print(table)
     console.print(f"DCI disentanglement {_fmt(m['dci']['disentanglement'])}; "
                   f"spectral convergence of resynthesis {_fmt(m['reconstruction'].get('spectral_convergence'))}")
@@ -81,6 +102,8 @@ def _summary(name: str, result: object) -> None:
         console.print(f"for reference, linear baselines of the features ({baselines['n_components']} components, "
                       f"no model): PCA MIG {_fmt(baselines['pca']['mig'])}, "
                       f"FastICA MIG {_fmt(baselines['ica']['mig'])}")
+    if m.get("note"):
+        console.print(f"[bold]note:[/] {m['note']}")
     console.print(f"report: [bold]{result.report_path}[/]")  # type: ignore[attr-defined]
 
 

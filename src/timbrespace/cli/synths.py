@@ -82,7 +82,9 @@ def list_models(
 @synths_app.command("render")
 def render(
     name: Annotated[str, typer.Argument(help="Sound model name (see `timbrespace synths`).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="WAV (float32) or FLAC file to write.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="File to write; its suffix picks the format (.wav, .flac, .ogg, .mp3).")
+    ],
     settings: Annotated[
         list[str] | None,
         typer.Option(
@@ -96,14 +98,17 @@ def render(
     seed: Annotated[int, typer.Option(help="Seed of the item's random stream.")] = 0,
 ) -> None:
     """Render one sound from a sound model and write it to a file."""
-    from timbrespace.datasets.dataset import write_audio_file
     from timbrespace.synths import get_sound_model
+    from timbrespace.utils.audio import audio_format_for, write_audio
 
+    audio_format_for(out)  # refuse a suffix that names no audio format before rendering
+    if out.is_dir():
+        raise typer.BadParameter(f"{out} is a folder; give a file name", param_hint="--out")
     model = get_sound_model(name)
     params = parse_settings(settings or [])
     audio = model.render(params, sample_rate=sample_rate, duration_s=duration_s, seed=seed)
     sr = sample_rate or model.default_sample_rate
-    path = write_audio_file(out, audio[0], sr)
+    path = write_audio(out, audio[0], sr)
     typer.echo(f"wrote {path} ({audio.shape[1]} samples at {sr} Hz)")
 
 

@@ -12,6 +12,7 @@ Example (a few minutes on 2 CPU cores)::
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -86,26 +87,31 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed of weights, shuffling and noise.")] = 0,
     evaluate: Annotated[bool, typer.Option(help="Measure quality on held-back notes into metrics.json.")] = True,
 ) -> None:
-    """Preprocess (dB STFT 512×64, min–max) and train the conditional conv VAE."""
-    from timbrespace.timbre.model import PRESETS
-    from timbrespace.timbre.run import DEFAULT_DESCRIPTORS, TimbreRun, train_timbre
+    """Compute the seed-002 spectrograms (dB STFT 512×64, min–max) and train the conditional conv VAE."""
+    from timbrespace.experiments.timbre import DEFAULT_DESCRIPTORS, train_timbre
+    from timbrespace.models import TIMBRE_PRESETS
 
-    if model not in PRESETS:
-        raise ParameterError(f"--model {model!r} is unknown: allowed {', '.join(PRESETS)}")
+    if model not in TIMBRE_PRESETS:
+        raise ParameterError(f"--model {model!r} is unknown: allowed {', '.join(TIMBRE_PRESETS)}")
     if epochs is not None and epochs < 1:
         raise ParameterError(f"--epochs {epochs} must be a positive integer")
     chosen = None if descriptors == "all" else (_csv(descriptors) or list(DEFAULT_DESCRIPTORS))
-    summary = train_timbre(dataset, out, descriptors=chosen, model=model, epochs=epochs, seed=seed)
+    summary = train_timbre(dataset, out, descriptors=chosen, model=model, epochs=epochs, seed=seed,
+                           progress=True, evaluate=evaluate)
     typer.echo(f"trained on {summary.n_train} notes ({summary.n_valid} valid, {summary.n_test} held back) "
                f"in {summary.seconds:.0f} s; final loss train {summary.final_train_loss:.4g} "
                f"valid {summary.final_valid_loss:.4g} → {summary.run_dir}")
     if evaluate:
-        from timbrespace.timbre.quality import evaluate_run
+        q = json.loads((Path(out) / "metrics.json").read_text())["timbre_quality"]
+        typer.echo(f"pitch within 50 cents: {q['pitch_accuracy_50c']:.0%} of {q['n_pitch_requests']} held-back "
+                   f"requests (originals {q['pitch_accuracy_50c_originals']:.0%}); centroid monotonic "
+                   f"{q['centroid_monotonic']}; endpoint LSD {_fmt(q['interp_endpoint_lsd_db'])} dB (Griffin-Lim "
+                   f"floor {_fmt(q['gl_roundtrip_lsd_db'])} dB)")
+    typer.echo(f"report: {Path(out) / 'report.html'}")
 
-        q = evaluate_run(TimbreRun(out))
-        typer.echo(f"pitch within 50 cents: {q.pitch_accuracy_50c:.0%} of {q.n_pitch_requests} held-back requests "
-                   f"(originals {q.pitch_accuracy_50c_originals:.0%}); centroid monotonic {q.centroid_monotonic}; "
-                   f"endpoint LSD {q.interp_endpoint_lsd_db:.2f} dB (Griffin-Lim floor {q.gl_roundtrip_lsd_db:.2f} dB)")
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
 @timbre_app.command("evaluate")
@@ -115,14 +121,10 @@ def evaluate(
     n_pairs: Annotated[int, typer.Option(help="Interpolation pairs.")] = 8,
 ) -> None:
     """Measure pitch accuracy, centroid monotonicity and endpoint LSD into metrics.json."""
-    import json
-    from dataclasses import asdict
+    from timbrespace.experiments.timbre import evaluate_timbre_run
 
-    from timbrespace.timbre.quality import evaluate_run
-    from timbrespace.timbre.run import TimbreRun
-
-    q = evaluate_run(TimbreRun(run), max_requests=max_requests, n_pairs=n_pairs)
-    typer.echo(json.dumps(asdict(q), indent=2))
+    result = evaluate_timbre_run(run, max_requests=max_requests, n_pairs=n_pairs)
+    typer.echo(json.dumps(result.metrics["timbre_quality"], indent=2))
 
 
 _COLORS = ("timbre", "magnitude", "pitch", "all")
@@ -136,8 +138,8 @@ def latent_map(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder of the PNGs (default RUN/figures).")] = None,
 ) -> None:
     """PCA / t-SNE of the latent means, coloured by timbre, magnitude or pitch."""
-    from timbrespace.timbre.latent_map import latent_map as _latent_map
-    from timbrespace.timbre.run import TimbreRun
+    from timbrespace.experiments.timbre import TimbreRun
+    from timbrespace.experiments.timbre_report import latent_map as _latent_map
 
     if color not in _COLORS:
         raise ParameterError(f"--color {color!r} is unknown: allowed {', '.join(_COLORS)}")
@@ -160,9 +162,10 @@ def generate(
     seed: Annotated[int, typer.Option(help="Griffin-Lim initial phase.")] = 0,
 ) -> None:
     """Generate a note; writes it and the corresponding original."""
+    from timbrespace.experiments.timbre import TimbreRun
+    from timbrespace.experiments.timbre_notes import generate_note, write_generated
+    from timbrespace.timbre.build import parse_pitch
     from timbrespace.timbre.effects import check_descriptor, check_magnitude
-    from timbrespace.timbre.generate import generate_note, parse_pitch, write_generated
-    from timbrespace.timbre.run import TimbreRun
 
     if latent not in ("prior", "encode"):
         raise ParameterError(f"--latent {latent!r} is unknown: allowed prior, encode")
@@ -188,15 +191,15 @@ def interpolate(
     seed: Annotated[int, typer.Option(help="Griffin-Lim initial phase.")] = 0,
 ) -> None:
     """Interpolate linearly and spherically; writes every step and both original endpoints."""
-    from timbrespace.timbre.effects import check_descriptor, check_magnitude
-    from timbrespace.timbre.generate import (
+    from timbrespace.experiments.timbre import TimbreRun
+    from timbrespace.experiments.timbre_notes import (
         MAX_STEPS,
         MIN_STEPS,
         interpolate_notes,
-        parse_pitch,
         write_interpolation,
     )
-    from timbrespace.timbre.run import TimbreRun
+    from timbrespace.timbre.build import parse_pitch
+    from timbrespace.timbre.effects import check_descriptor, check_magnitude
 
     try:
         n_steps = int(steps)

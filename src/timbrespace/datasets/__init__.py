@@ -1,4 +1,10 @@
-"""Datasets with known factors: on-disk format, generation, ingest of real folders."""
+"""Datasets with known factors: on-disk format, generation, ingest of real folders.
+
+``TorchDataset`` (a ``torch.utils.data.Dataset`` over a dataset folder) is imported on
+first use, so that the rest does not load torch.
+"""
+
+from typing import Any
 
 from timbrespace.datasets.card import (
     CARD_NAME,
@@ -19,9 +25,11 @@ from timbrespace.datasets.dataset import (
 )
 from timbrespace.datasets.export import export_dataset
 from timbrespace.datasets.generate import generate_dataset
+from timbrespace.datasets.pairs import PairSampler
 from timbrespace.datasets.presets import list_presets, preset_path
 
 __all__ = [
+    "PairSampler",
     "AUDIO_DIR",
     "CARD_NAME",
     "FEATURES_DIR",
@@ -30,6 +38,7 @@ __all__ = [
     "DatasetConfig",
     "DatasetCard",
     "FactorSpec",
+    "TorchDataset",
     "assign_splits",
     "encode_factor",
     "export_dataset",
@@ -41,3 +50,11 @@ __all__ = [
     "write_card",
     "write_metadata",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TorchDataset":
+        from timbrespace.datasets.torch import TorchDataset
+
+        return TorchDataset
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from timbrespace.datasets.dsgenerator import DSGeneratorSpec
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.synths.base import Parameter, check_render_args
 from timbrespace.synths.registry import get_sound_model
@@ -145,6 +146,9 @@ class DatasetConfig(BaseModel):
     naming : {"index", "dsgenerator"}
         ``index``: ``audio/000123.wav``; ``dsgenerator``:
         ``audio/{sound}--{param}-{value:05.2f}--...--v-{NNN}.wav`` (seed 003).
+    dsgenerator : DSGeneratorSpec, optional
+        Set when the config is DSGenerator's (seed 003): its ``soundname`` and fixed
+        parameters in file names, and its ``recordFormat`` records beside the audio.
 
     Raises
     ------
@@ -169,6 +173,7 @@ class DatasetConfig(BaseModel):
     seed: int = 0
     audio_format: Literal["wav", "flac", "none"] = "wav"
     naming: Literal["index", "dsgenerator"] = "index"
+    dsgenerator: DSGeneratorSpec | None = None
 
     @model_validator(mode="after")
     def _check_against_model(self) -> DatasetConfig:
@@ -241,6 +246,17 @@ class DatasetConfig(BaseModel):
                     f"variations: sound_duration_s={self.variations.sound_duration_s:g} is shorter than "
                     f"chunk_s={self.variations.chunk_s:g}"
                 )
+        if self.dsgenerator is not None:
+            swept = [p.parameter for p in self.dsgenerator.params]
+            if swept != list(self.parameters):
+                raise ValueError(
+                    f"dsgenerator.params cover {swept}, parameters are {list(self.parameters)}"
+                )
+            if self.dsgenerator.record_format is not None and self.audio_format == "none":
+                raise ValueError(
+                    f"recordFormat {self.dsgenerator.record_format!r} writes records beside audio "
+                    "files; audio_format 'none' keeps none"
+                )
         total = sum(self.splits.values())
         if not self.splits or abs(total - 1.0) > 1e-6 or any(v < 0 for v in self.splits.values()):
             raise ValueError(f"splits: fractions {self.splits} must be non-negative and sum to 1")
@@ -292,8 +308,8 @@ class DatasetConfig(BaseModel):
         return self.n_settings * self.n_variations
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict (what the card stores)."""
-        return self.model_dump(mode="json")
+        """Plain JSON-able dict (what the card stores; no ``dsgenerator`` key unless set)."""
+        return self.model_dump(mode="json", exclude={"dsgenerator"} if self.dsgenerator is None else None)
 
 
 def config_hash(config: DatasetConfig) -> str:

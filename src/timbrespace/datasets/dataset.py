@@ -31,9 +31,10 @@ from timbrespace.datasets.card import (
     FactorSpec,
     factor_table,
 )
+from timbrespace.datasets.sampling import sample_fixed_factor
 from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_path, atomic_write_bytes, atomic_write_json
-from timbrespace.utils.audio import read_mono
+from timbrespace.utils.audio import encode_audio, read_mono
 
 __all__ = ["Dataset", "write_card", "write_metadata", "write_audio_file", "assign_splits", "AUDIO_DIR", "FEATURES_DIR"]
 
@@ -69,8 +70,6 @@ def write_audio_file(path: str | Path, audio: np.ndarray, sample_rate: int, *, s
     path = Path(path)
     audio = np.asarray(audio, dtype=np.float32)
     if subtype is None:
-        from timbrespace.datasets.generate import encode_audio
-
         return atomic_write_bytes(path, encode_audio(audio, sample_rate, path.suffix))
     fmt = "FLAC" if path.suffix.lower() == ".flac" else "WAV"
     buf = io.BytesIO()
@@ -275,8 +274,6 @@ class Dataset:
         """Indices of ``n`` items sharing one value of factor ``factor_index`` (and that code).
 
         For the β-VAE and FactorVAE scores; see
-        :func:`timbrespace.datasets.summary.sample_fixed_factor`.
+        :func:`timbrespace.datasets.sampling.sample_fixed_factor`.
         """
-        from timbrespace.datasets.summary import sample_fixed_factor
-
         return sample_fixed_factor(self.factor_codes, factor_index, n, random_state=random_state)

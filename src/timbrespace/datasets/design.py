@@ -134,8 +134,11 @@ def build_metadata(config: DatasetConfig, design: Design) -> tuple[pd.DataFrame,
         ext = config.audio_format
         if config.naming == "dsgenerator":
             label_names = [config.parameters[k].label or k for k in design.names]
+            spec = config.dsgenerator
+            sound = config.sound_model if spec is None else spec.soundname
+            fixed = [] if spec is None else [(f.name, f.value) for f in spec.fixed]
             stems = [
-                dsgenerator_name(config.sound_model, label_names, design.labels[s], v)
+                dsgenerator_name(sound, label_names, design.labels[s], v, fixed=fixed)
                 for s, v in zip(setting.tolist(), variation.tolist(), strict=True)
             ]
             if len(set(stems)) < len(stems):

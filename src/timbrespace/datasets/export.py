@@ -8,12 +8,18 @@
   2048-point FFT (the seed's notes say 4096, its files hold 1025 rows): we keep the
   files' shape, one rectangular 2048-sample frame. Unlike the
   seed, the dB spectrum has a floor (``-120 dB``) and every item is kept.
+  ``ToyRichnessGenerator.py`` saved four variants of its dB spectra beside each other
+  (``--variant``, :func:`seed000_variant`): dB shifted to start at 0 (``*-db-pos.npz``),
+  that divided by its maximum (``*-db-norm.npz``), linear magnitude (``*-lin.npz``) and
+  that divided by its maximum (``*-lin-norm.npz``); ``db`` is our floored dB itself.
 - ``nsynth-json``: ``examples.json`` keyed by note name, as NSynth, with the audio under
   ``audio/<note_str>.wav``.
-- ``audiofolder``: ``metadata.csv`` with a ``file_name`` column (Hugging Face
-  ``datasets`` loads the folder with ``load_dataset("audiofolder", data_dir=...)``).
+- ``hf-audiofolder`` (alias ``audiofolder``): split folders with ``metadata.jsonl``
+  (:mod:`timbrespace.datasets.audiofolder`); ``datasets.load_dataset("audiofolder",
+  data_dir=...)`` loads it with its splits.
 
 Audio files are hard-linked into the export folder when possible, copied otherwise.
+Nothing existing is replaced without ``overwrite``.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Literal
 
 import numpy as np
 
+from timbrespace.datasets.audiofolder import export_hf_audiofolder
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_path, atomic_write_text
@@ -34,17 +41,31 @@ from timbrespace.utils.atomic import atomic_path, atomic_write_text
 __all__ = [
     "EXPORT_FORMATS",
     "SEED000_REPRESENTATIONS",
+    "SEED000_VARIANTS",
+    "SEED000_FILES",
     "export_dataset",
     "export_seed000_npz",
     "export_nsynth_json",
-    "export_audiofolder",
     "seed000_features",
+    "seed000_variant",
     "mdct_frame",
 ]
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMATS = ("seed000-npz", "nsynth-json", "audiofolder")
+EXPORT_FORMATS = ("seed000-npz", "nsynth-json", "hf-audiofolder")
+_FORMAT_ALIASES = {"audiofolder": "hf-audiofolder"}
+Seed000Variant = Literal["db", "db_shifted", "db_normalised", "linear", "linear_normalised"]
+SEED000_VARIANTS: tuple[str, ...] = ("db", "db_shifted", "db_normalised", "linear", "linear_normalised")
+#: ``ToyRichnessGenerator.py``'s file names (without, with phase); ``db`` (ours) follows them.
+SEED000_FILES: dict[str, tuple[str, str]] = {
+    "db": ("toy-spectral-richness-v2-db.npz", "toy-spectral-richness-v2-db-phase.npz"),
+    "db_shifted": ("toy-spectral-richness-v2-db-pos.npz", "toy-spectral-richness-v2-db-phase-pos.npz"),
+    "db_normalised": ("toy-spectral-richness-v2-db-norm.npz", "toy-spectral-richness-v2-db-phase-norm.npz"),
+    "linear": ("toy-spectral-richness-v2-lin.npz", "toy-spectral-richness-v2-phase-lin.npz"),
+    "linear_normalised": ("toy-spectral-richness-v2-lin-norm.npz",
+                          "toy-spectral-richness-v2-lin-phase-norm.npz"),
+}
 Seed000Representation = Literal["richness", "richness_phase", "spectrum", "spectrum_phase", "mdct"]
 SEED000_REPRESENTATIONS: tuple[str, ...] = (
     "richness",
@@ -119,6 +140,58 @@ def seed000_features(audio: np.ndarray, representation: Seed000Representation) -
     return np.concatenate(parts, axis=1).astype(np.float32)
 
 
+def _over_max(x: np.ndarray) -> np.ndarray:
+    peak = float(np.max(x)) if x.size else 0.0
+    return x / peak if peak > 0 else x
+
+
+def seed000_variant(spectrums: np.ndarray, variant: Seed000Variant, *, n_bins: int = 1024) -> np.ndarray:
+    """One of seed 000's variants of its dB spectra, computed over the whole dataset.
+
+    Parameters
+    ----------
+    spectrums : np.ndarray [shape=(n_rows, n_items)]
+        ``Spectrums`` of the ``richness`` representations: floored dB magnitudes in the
+        first ``n_bins`` rows, phases (radians) below them when ``n_rows > n_bins``.
+    variant : {"db", "db_shifted", "db_normalised", "linear", "linear_normalised"}
+        ``db``: as given. ``db_shifted``: ``dB - min(dB)``. ``db_normalised``: that over
+        its maximum, in [0, 1]. ``linear``: ``10 ** (dB / 20)``, and the phase rows
+        shifted to start at 0 and scaled to the linear maximum. ``linear_normalised``: the
+        linear magnitudes over their maximum, phase rows as in ``linear``. Minima and
+        maxima are over every item and bin (of the magnitude or the phase rows), as the seed's.
+    n_bins : int
+        Magnitude rows.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_rows, n_items), dtype=float32]
+
+    Raises
+    ------
+    ParameterError
+        Unknown variant.
+
+    References
+    ----------
+    Seed 000, ``ToyRichnessGenerator.py`` (its ``specPos``, ``specDbNorm``, ``specLin``,
+    ``specLinNorm``).
+    """
+    if variant not in SEED000_VARIANTS:
+        raise ParameterError(f"variant={variant!r} is not one of {', '.join(SEED000_VARIANTS)}")
+    db = np.asarray(spectrums[:n_bins], dtype=np.float64)
+    phase = np.asarray(spectrums[n_bins:], dtype=np.float64)
+    if variant.startswith("db"):
+        magnitude = db if variant == "db" else db - db.min()
+        if variant == "db_normalised":
+            magnitude = _over_max(magnitude)
+    else:
+        linear = 10.0 ** (db / 20.0)
+        if phase.size:
+            phase = _over_max(phase - phase.min()) * linear.max()
+        magnitude = _over_max(linear) if variant == "linear_normalised" else linear
+    return np.concatenate([magnitude, phase], axis=0).astype(np.float32)
+
+
 def _labels(dataset: Dataset) -> np.ndarray:
     # Physical values where numeric, codes for categorical factors: (n_factors, n_items).
     rows = []
@@ -137,25 +210,68 @@ def _need_audio(dataset: Dataset) -> None:
         )
 
 
+def _seed000_targets(out: Path, representation: str, variant: str) -> dict[str, Path]:
+    variants = list(SEED000_VARIANTS) if variant == "all" else [variant]
+    phase = int(representation.endswith("phase"))
+    if variant == "all" or out.is_dir():
+        if out.suffix == ".npz":
+            raise ParameterError(f"--out {out}: --variant all writes the seed's file names into a folder; "
+                                 "give a folder, not a .npz file")
+        return {v: out / SEED000_FILES[v][phase] for v in variants}
+    return {variant: out if out.suffix == ".npz" else out.with_suffix(".npz")}
+
+
 def export_seed000_npz(
     dataset: Dataset,
     out: str | os.PathLike[str],
     *,
     representation: Seed000Representation = "spectrum",
+    variant: Seed000Variant | Literal["all"] = "db",
+    overwrite: bool = False,
     batch_size: int = 256,
 ) -> Path:
     """Write seed 000's ``.npz`` (features x N and labels x N), streaming the audio.
 
+    Parameters
+    ----------
+    dataset : Dataset
+        With audio.
+    out : path-like
+        The ``.npz`` file (suffix added when missing), or a folder: then the file takes
+        the seed's name (:data:`SEED000_FILES`), as every file of ``variant="all"`` does.
+    representation : {"richness", "richness_phase", "spectrum", "spectrum_phase", "mdct"}
+        See :func:`seed000_features`.
+    variant : {"db", "db_shifted", "db_normalised", "linear", "linear_normalised", "all"}
+        ``richness`` representations only: which of seed 000's variants
+        (:func:`seed000_variant`); ``all`` writes the five.
+    overwrite : bool
+        Replace existing files.
+
     Returns
     -------
     pathlib.Path
-        The ``.npz`` file: keys ``Spectrums``/``labels`` (``richness*``) or
-        ``images``/``labels``, plus ``label_names`` (factor names, in row order).
+        The ``.npz`` file (the folder for ``all``): keys ``Spectrums``/``labels``
+        (``richness*``) or ``images``/``labels``, plus ``label_names`` (factor names, in
+        row order).
+
+    Raises
+    ------
+    ParameterError
+        Unknown variant, a variant other than ``db`` for a representation that is not
+        ``richness*``, or ``all`` with a ``.npz`` file.
+    DatasetError
+        A file exists and ``overwrite`` is false; the dataset keeps no audio.
     """
+    if variant != "all" and variant not in SEED000_VARIANTS:
+        raise ParameterError(f"variant={variant!r} is not one of {', '.join(SEED000_VARIANTS)}, all")
+    if variant != "db" and not representation.startswith("richness"):
+        raise ParameterError(f"--variant {variant}: seed 000's variants are of its dB spectra, "
+                             f"representation richness or richness_phase, not {representation!r}")
+    targets = _seed000_targets(Path(out), representation, variant)
+    existing = [str(p) for p in targets.values() if p.exists()]
+    if existing and not overwrite:
+        raise DatasetError(f"{existing[0]} already exists; choose another --out or pass --overwrite")
     _need_audio(dataset)
-    out = Path(out)
-    if out.suffix != ".npz":
-        out = out.with_suffix(".npz")
     n = len(dataset)
     first = seed000_features(dataset.load_audio([0]), representation)
     matrix = np.empty((first.shape[1], n), dtype=np.float32)
@@ -163,17 +279,14 @@ def export_seed000_npz(
         idx = np.arange(start, min(n, start + batch_size))
         matrix[:, idx] = seed000_features(dataset.load_audio(idx), representation).T
     key = "Spectrums" if representation.startswith("richness") else "images"
-    with atomic_path(out) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                **{
-                    key: matrix,
-                    "labels": _labels(dataset),
-                    "label_names": np.array(dataset.factor_names),
-                },
-            )
-    return out
+    labels = _labels(dataset)
+    for name, path in targets.items():
+        values = seed000_variant(matrix, name) if key == "Spectrums" else matrix  # type: ignore[arg-type]
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **{key: values, "labels": labels,
+                                "label_names": np.array(dataset.factor_names)})
+    return Path(out) if variant == "all" else next(iter(targets.values()))
 
 
 def _link_audio(dataset: Dataset, out: Path, names: list[str]) -> None:
@@ -194,14 +307,22 @@ def _same_folder(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def export_nsynth_json(dataset: Dataset, out: str | os.PathLike[str]) -> Path:
+def export_nsynth_json(dataset: Dataset, out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """NSynth layout: ``examples.json`` keyed by note name + ``audio/<note_str>.wav``.
 
     Each record holds ``note``, ``note_str``, ``sample_rate``, ``split``, every factor's
-    value and ``<factor>_code``.
+    value and ``<factor>_code``. Into the dataset's own folder (with ``overwrite``) only
+    ``examples.json`` is written, pointing at its audio.
+
+    Raises
+    ------
+    DatasetError
+        ``out`` exists, is not empty and ``overwrite`` is false; the dataset keeps no audio.
     """
-    _need_audio(dataset)
     out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise DatasetError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
+    _need_audio(dataset)
     out.mkdir(parents=True, exist_ok=True)
     meta = dataset.metadata
     examples: dict[str, dict[str, object]] = {}
@@ -228,43 +349,48 @@ def export_nsynth_json(dataset: Dataset, out: str | os.PathLike[str]) -> Path:
     return out / "examples.json"
 
 
-def export_audiofolder(dataset: Dataset, out: str | os.PathLike[str]) -> Path:
-    """Hugging Face ``audiofolder``: ``metadata.csv`` with ``file_name`` beside the audio."""
-    _need_audio(dataset)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    meta = dataset.metadata.copy()
-    names = meta["audio_path"].astype(str).tolist()
-    if not _same_folder(out, dataset.root):
-        _link_audio(dataset, out, names)
-    meta.insert(0, "file_name", names)
-    meta = meta.drop(columns=["audio_path"])
-    with atomic_path(out / "metadata.csv") as tmp:
-        meta.to_csv(tmp, index=False)
-    return out / "metadata.csv"
-
-
 def export_dataset(
     dataset: Dataset | str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
     format: str,
     representation: Seed000Representation = "spectrum",
+    variant: Seed000Variant | Literal["all"] = "db",
+    overwrite: bool = False,
 ) -> Path:
     """Export ``dataset`` in one of :data:`EXPORT_FORMATS`; returns the main file written.
+
+    Parameters
+    ----------
+    dataset : Dataset or path-like
+    out : path-like
+        File (``seed000-npz``) or folder.
+    format : {"seed000-npz", "nsynth-json", "hf-audiofolder"}
+        ``audiofolder`` is accepted for ``hf-audiofolder``.
+    representation, variant
+        ``seed000-npz`` only (:func:`export_seed000_npz`).
+    overwrite : bool
+        Replace what exists at ``out``.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``.npz`` file, ``examples.json``, or the audiofolder.
 
     Raises
     ------
     ParameterError
-        Unknown format or representation.
+        Unknown format, representation or variant.
     DatasetError
-        The dataset keeps no audio.
+        The dataset keeps no audio; ``out`` exists and ``overwrite`` is false.
     """
+    format = _FORMAT_ALIASES.get(format, format)
+    if format not in EXPORT_FORMATS:
+        raise ParameterError(f"export format={format!r} is not one of {', '.join(EXPORT_FORMATS)}")
     ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
     if format == "seed000-npz":
-        return export_seed000_npz(ds, out, representation=representation)
+        return export_seed000_npz(ds, out, representation=representation, variant=variant,
+                                  overwrite=overwrite)
     if format == "nsynth-json":
-        return export_nsynth_json(ds, out)
-    if format == "audiofolder":
-        return export_audiofolder(ds, out)
-    raise ParameterError(f"export format={format!r} is not one of {', '.join(EXPORT_FORMATS)}")
+        return export_nsynth_json(ds, out, overwrite=overwrite)
+    return export_hf_audiofolder(ds, out, overwrite=overwrite)

@@ -14,7 +14,6 @@ with the fields that changed.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import time
@@ -25,8 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
-from scipy.io import wavfile
 
 from timbrespace.datasets.card import CARD_NAME, METADATA_NAME, DatasetCard
 from timbrespace.datasets.config import DatasetConfig, config_hash, load_dataset_config
@@ -37,15 +34,16 @@ from timbrespace.datasets.dataset import (
     write_metadata,
 )
 from timbrespace.datasets.design import Design, build_design, build_metadata
+from timbrespace.datasets.dsgenerator_records import write_dsgenerator_records
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.utils.atomic import atomic_write_bytes, atomic_write_json
+from timbrespace.utils.audio import encode_audio
 
 __all__ = [
     "generate_dataset",
     "resolve_config",
     "default_batch_size",
     "render_block",
-    "encode_audio",
     "JOURNAL_NAME",
 ]
 
@@ -79,20 +77,6 @@ class _BatchResult:
     item_start: int
     item_stop: int
     n_written: int
-
-
-def encode_audio(audio: np.ndarray, sample_rate: int, suffix: str) -> bytes:
-    """Encode one mono item as float32 WAV or 24-bit FLAC, the same bytes on every run.
-
-    libsndfile's float WAV carries a PEAK chunk stamped with the wall-clock time, so two
-    runs would differ; scipy's WAV writer has no such chunk. No clipping is applied.
-    """
-    buf = io.BytesIO()
-    if suffix.lower() == ".flac":
-        sf.write(buf, np.asarray(audio, np.float32), sample_rate, format="FLAC", subtype="PCM_24")
-    else:
-        wavfile.write(buf, sample_rate, np.asarray(audio, np.float32))
-    return buf.getvalue()
 
 
 def _render_batch(task: _BatchTask) -> _BatchResult:
@@ -432,63 +416,15 @@ def generate_dataset(
         log.info("resuming %s: %d of %d items already written", out, n_done, len(paths))
     t0 = time.perf_counter()
     tasks = _batches(config, design, paths, todo, batch_items, out)
-    runner = (
-        _run_dask(tasks, scheduler, workers)
-        if scheduler is not None
-        else _run_local(tasks, workers)
-    )
-    try:
-        with _progress(progress, config.item_duration_s) as bar:
-            task_id = bar.add_task("generate", total=design.n_items, completed=n_done)
-            for result in runner:
-                bar.update(
-                    task_id,
-                    advance=result.n_written
-                    if keeps_audio
-                    else result.item_stop - result.item_start,
-                )
-    except OSError as exc:
-        raise DatasetError(
-            f"{out}: cannot write ({exc.strerror or exc}); the items written so far are complete, run again to resume"
-        ) from None
+    runner = _run_dask(tasks, scheduler, workers) if scheduler is not None else _run_local(tasks, workers)
+    _render_all(runner, out, progress, config, design.n_items, n_done)
     if keeps_audio:
         existing = _existing_audio(out / AUDIO_DIR)
         missing = [p for p in paths if p is not None and p.rsplit("/", 1)[-1] not in existing]
         if missing:
-            raise DatasetError(
-                f"{out}: {len(missing)} items missing after generation, e.g. {missing[0]}"
-            )
+            raise DatasetError(f"{out}: {len(missing)} items missing after generation, e.g. {missing[0]}")
     elapsed = time.perf_counter() - t0
-    card = DatasetCard(
-        name=config.name,
-        source={
-            "kind": "synth",
-            "sound_model": config.sound_model,
-            "config": config.to_json_dict(),
-        },
-        factors=factors,
-        sample_rate=config.sample_rate,
-        n_samples=config.n_samples,
-        n_items=design.n_items,
-        seed=config.seed,
-        splits={k: int((metadata["split"] == k).sum()) for k in config.splits},
-        audio_format=None if config.audio_format == "none" else config.audio_format,
-        extra={
-            "config_hash": digest,
-            "n_settings": design.n_settings,
-            "n_variations": design.n_variations,
-            "fixed": dict(config.fixed),
-            "naming": config.naming,
-        },
-    )
-    try:
-        write_metadata(out, metadata)
-        write_card(out, card)  # last: the card marks the dataset complete
-        (out / JOURNAL_NAME).unlink(missing_ok=True)
-    except OSError as exc:
-        raise DatasetError(
-            f"{out}: cannot write metadata ({exc.strerror or exc}); run again to finish"
-        ) from None
+    _finish(out, config, design, metadata, factors, digest)
     rendered = max(design.n_items - n_done, 0)
     if elapsed > 0 and rendered:
         log.info(
@@ -499,3 +435,43 @@ def generate_dataset(
             rendered * config.item_duration_s / elapsed,
         )
     return Dataset(out)
+
+
+def _render_all(runner: Iterator[_BatchResult], out: Path, progress: bool, config: DatasetConfig,
+                n_items: int, n_done: int) -> None:
+    """Drain the batch results into the progress bar; a write failure is one clear error."""
+    keeps_audio = config.audio_format != "none"
+    try:
+        with _progress(progress, config.item_duration_s) as bar:
+            task_id = bar.add_task("generate", total=n_items, completed=n_done)
+            for result in runner:
+                advance = result.n_written if keeps_audio else result.item_stop - result.item_start
+                bar.update(task_id, advance=advance)
+    except OSError as exc:
+        raise DatasetError(
+            f"{out}: cannot write ({exc.strerror or exc}); the items written so far are complete, run again to resume"
+        ) from None
+
+
+def _finish(out: Path, config: DatasetConfig, design: Design, metadata: Any, factors: Any, digest: str) -> None:
+    """Write the metadata, then the card, which marks the dataset complete."""
+    card = DatasetCard(
+        name=config.name,
+        source={"kind": "synth", "sound_model": config.sound_model, "config": config.to_json_dict()},
+        factors=factors,
+        sample_rate=config.sample_rate,
+        n_samples=config.n_samples,
+        n_items=design.n_items,
+        seed=config.seed,
+        splits={k: int((metadata["split"] == k).sum()) for k in config.splits},
+        audio_format=None if config.audio_format == "none" else config.audio_format,
+        extra={"config_hash": digest, "n_settings": design.n_settings, "n_variations": design.n_variations,
+               "fixed": dict(config.fixed), "naming": config.naming},
+    )
+    try:
+        write_dsgenerator_records(out, config, metadata)
+        write_metadata(out, metadata)
+        write_card(out, card)  # last: the card marks the dataset complete
+        (out / JOURNAL_NAME).unlink(missing_ok=True)
+    except OSError as exc:
+        raise DatasetError(f"{out}: cannot write metadata ({exc.strerror or exc}); run again to finish") from None

@@ -1,6 +1,6 @@
 """Build a dataset from a labelled folder of real recordings.
 
-Three layouts are understood:
+Four layouts are understood:
 
 ``nsynth``
     ``FOLDER/audio/*.wav`` + ``FOLDER/examples.json`` keyed by file stem (NSynth, and
@@ -10,6 +10,11 @@ Three layouts are understood:
     ``FOLDER/audio/GROUP/DESCRIPTOR/MAGNITUDE/1-N.wav`` (Semantic Timbre Generation
     System, seed 002): N = 0..22 is the pitch E4..D6 (MIDI 64 + N). Factors
     ``descriptor``, ``magnitude``, ``pitch``; the group is kept as a metadata column.
+``hf-audiofolder``
+    A Hugging Face audiofolder: ``metadata.csv`` (or ``.jsonl``/``.parquet``) with a
+    ``file_name`` column, at the root or in split folders (``train/``, ``valid/``,
+    ``test/``, ...); other columns are the factors, and items keep the split of their
+    folder (:mod:`timbrespace.datasets.audiofolder`).
 ``pattern``
     Any folder: a regular expression whose named groups are the factors is matched
     (``re.fullmatch``) against each audio file's path relative to the folder, without
@@ -40,6 +45,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
+from timbrespace.datasets.audiofolder import audiofolder_items, find_audiofolder_metadata
 from timbrespace.datasets.card import DatasetCard, encode_factor
 from timbrespace.datasets.dataset import (
     AUDIO_DIR,
@@ -52,7 +58,7 @@ from timbrespace.datasets.dataset import (
 from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.utils.audio import read_mono
 
-__all__ = ["ingest_folder", "detect_layout", "IngestReport", "AUDIO_EXTENSIONS", "SEED002_PITCH0_MIDI"]
+__all__ = ["ingest_folder", "detect_layout", "IngestReport", "AUDIO_EXTENSIONS", "LAYOUTS", "SEED002_PITCH0_MIDI"]
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +66,8 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
 SEED002_PITCH0_MIDI = 64  # file 1-0.wav is E4
 SEED002_N_PITCHES = 23
 NSYNTH_DEFAULT_FACTORS = ("instrument_str", "pitch", "velocity")
-Layout = Literal["auto", "nsynth", "seed002", "pattern"]
+Layout = Literal["auto", "nsynth", "seed002", "hf-audiofolder", "pattern"]
+LAYOUTS = ("auto", "nsynth", "seed002", "hf-audiofolder", "pattern")
 _SEED002_FILE = re.compile(r"(?P<take>\d+)-(?P<n>\d+)")
 
 
@@ -70,6 +77,7 @@ class _Item:
     item_id: str
     labels: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)
+    split: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,7 @@ def _audio_files(folder: Path) -> list[Path]:
 
 
 def detect_layout(folder: str | Path) -> str:
-    """Guess the layout of ``folder``: ``nsynth``, ``seed002`` or raise.
+    """Guess the layout of ``folder``: ``nsynth``, ``hf-audiofolder``, ``seed002`` or raise.
 
     Raises
     ------
@@ -101,13 +109,15 @@ def detect_layout(folder: str | Path) -> str:
     _check_folder(folder)
     if (folder / "examples.json").is_file() and (folder / AUDIO_DIR).is_dir():
         return "nsynth"
+    if find_audiofolder_metadata(folder):
+        return "hf-audiofolder"
     audio_root = folder / AUDIO_DIR if (folder / AUDIO_DIR).is_dir() else folder
     files = _audio_files(audio_root)
     if files and all(len(p.relative_to(audio_root).parts) == 4 for p in files[:50]):
         return "seed002"
     raise DatasetError(
-        f"{folder}: layout not recognised (expected audio/ + examples.json, or "
-        "audio/GROUP/DESCRIPTOR/MAGNITUDE/FILE); give --pattern with named groups"
+        f"{folder}: layout not recognised (expected audio/ + examples.json, metadata.csv with "
+        "file_name, or audio/GROUP/DESCRIPTOR/MAGNITUDE/FILE); give --pattern with named groups"
     )
 
 
@@ -185,6 +195,12 @@ def _seed002_items(folder: Path) -> tuple[list[_Item], list[str], list[str]]:
     return items, ["descriptor", "magnitude", "pitch"], unmatched
 
 
+def _audiofolder_items(folder: Path, factors: list[str] | None) -> tuple[list[_Item], list[str], list[str]]:
+    found, names, unmatched = audiofolder_items(folder, factors)
+    items = [_Item(a.path, a.item_id, a.labels, a.extra, a.split) for a in found]
+    return items, names, unmatched
+
+
 def _pattern_items(folder: Path, pattern: str) -> tuple[list[_Item], list[str], list[str]]:
     try:
         regex = re.compile(pattern)
@@ -242,10 +258,11 @@ def ingest_folder(
         The labelled folder (see the module docstring for the layouts).
     out : path-like
         Dataset folder to create. Must not exist (or be empty) unless ``overwrite``.
-    layout : {"auto", "nsynth", "seed002", "pattern"}
+    layout : {"auto", "nsynth", "seed002", "hf-audiofolder", "pattern"}
         ``auto`` picks ``pattern`` when ``pattern`` is given, else detects.
     factors : list of str, optional
-        NSynth layout: keys of ``examples.json`` to use as factors.
+        NSynth layout: keys of ``examples.json`` to use as factors; audiofolder: metadata
+        columns.
     pattern : str, optional
         Regular expression with named groups (the factors) for the ``pattern`` layout.
     sample_rate : int, optional
@@ -254,7 +271,8 @@ def ingest_folder(
         Item length in seconds (items are padded or trimmed when loaded); default: the
         longest item.
     splits : dict of str to float, optional
-        Split fractions (default train 0.8, valid 0.1, test 0.1), reproducible from ``seed``.
+        Split fractions (default train 0.8, valid 0.1, test 0.1), reproducible from
+        ``seed``; not with an audiofolder's split folders, which are kept.
     seed : int
         Seed of the split assignment.
     name : str, optional
@@ -277,76 +295,35 @@ def ingest_folder(
     folder = Path(folder)
     out = Path(out)
     _check_folder(folder)
-    if layout == "auto":
-        layout = "pattern" if pattern is not None else detect_layout(folder)  # type: ignore[assignment]
-    if layout == "nsynth":
-        items, factor_names, unmatched = _nsynth_items(folder, factors)
-    elif layout == "seed002":
-        items, factor_names, unmatched = _seed002_items(folder)
-    elif layout == "pattern":
-        if not pattern:
-            raise ParameterError("layout 'pattern' needs --pattern with named groups, e.g. '(?P<pitch>\\d+)-(?P<velocity>\\d+)'")
-        items, factor_names, unmatched = _pattern_items(folder, pattern)
-    else:
-        raise ParameterError(f"layout={layout!r} is not one of auto, nsynth, seed002, pattern")
-    if unmatched:
-        shown = ", ".join(unmatched[:10]) + (f" and {len(unmatched) - 10} more" if len(unmatched) > 10 else "")
-        log.warning("%d files do not match the %s layout and are skipped: %s", len(unmatched), layout, shown)
-    if not items:
-        raise DatasetError(f"{folder}: no audio file matches the {layout} layout ({len(unmatched)} files did not match)")
+    items, factor_names, unmatched, layout = _collect_items(folder, layout, factors, pattern)
     if duration_s is not None and not (np.isfinite(duration_s) and duration_s > 0):
         raise ParameterError(f"duration_s={duration_s} must be a positive number of seconds")
     if sample_rate is not None and sample_rate <= 0:
         raise ParameterError(f"sample_rate={sample_rate} must be a positive integer (Hz)")
+    given_splits = sorted({item.split for item in items if item.split is not None})
+    if given_splits and splits is not None:
+        raise ParameterError(f"{folder} has split folders ({', '.join(given_splits)}), which are kept; leave --splits out")
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise DatasetError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
-
-    if sample_rate is None:
-        rates: Counter[int] = Counter()
-        for item in items[:200]:
-            try:
-                rates[sf.info(item.path).samplerate] += 1
-            except Exception:
-                continue
-        sample_rate = rates.most_common(1)[0][0] if rates else 22050
-
+    sample_rate = sample_rate or _common_sample_rate(items)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ingest-", dir=out.parent))
     try:
-        rows: list[dict[str, Any]] = []
-        unreadable: list[str] = []
-        silent: list[str] = []
-        lengths: list[int] = []
-        for item in items:
-            try:
-                y, _ = read_mono(item.path, sample_rate=sample_rate)
-            except AudioError as exc:
-                unreadable.append(f"{item.path.relative_to(folder)} ({str(exc).split(': ', 1)[-1]})")
-                continue
-            is_silent = not np.any(np.abs(y) > 1e-7)
-            if is_silent:
-                silent.append(str(item.path.relative_to(folder)))
-            rel_audio = f"{AUDIO_DIR}/{item.item_id}.wav"
-            write_audio_file(staging / rel_audio, y, sample_rate)
-            lengths.append(len(y))
-            rows.append({"item_id": item.item_id, "audio_path": rel_audio, "source_path": str(item.path.relative_to(folder)),
-                         "silent": is_silent, **item.extra, **item.labels})
-        if unreadable:
-            log.warning("%d unreadable files skipped: %s", len(unreadable), "; ".join(unreadable[:5]))
-        if not rows:
-            raise DatasetError(f"{folder}: none of the {len(items)} audio files could be read ({unreadable[0]})")
-        if silent:
-            log.warning("%d silent files kept (flagged in the 'silent' column): %s", len(silent), ", ".join(silent[:5]))
-        meta = pd.DataFrame(rows)
+        staged = _stage_audio(items, folder, staging, sample_rate)
+        meta = pd.DataFrame(staged.rows)
         specs = []
         for f in factor_names:
             codes, spec = encode_factor(meta[f].to_numpy(), name=f, unit=_guess_unit(f))
             meta[f"{f}_code"] = codes
             specs.append(spec)
-        meta["variation"] = 0
-        fractions = splits or {"train": 0.8, "valid": 0.1, "test": 0.1}
-        meta["split"] = assign_splits(len(meta), fractions, seed=seed)
-        n_samples = int(round(duration_s * sample_rate)) if duration_s is not None else int(max(lengths))
+        if "variation" not in meta:
+            meta["variation"] = 0
+        if "split" in meta:  # an audiofolder's split folders are kept
+            fractions = {k: 0.0 for k in meta["split"].unique().tolist()}
+        else:
+            fractions = splits or {"train": 0.8, "valid": 0.1, "test": 0.1}
+            meta["split"] = assign_splits(len(meta), fractions, seed=seed)
+        n_samples = int(round(duration_s * sample_rate)) if duration_s is not None else int(max(staged.lengths))
         card = DatasetCard(
             name=name or folder.resolve().name,
             source={"kind": "ingest", "layout": layout, "path": str(folder.resolve()),
@@ -354,24 +331,102 @@ def ingest_folder(
             factors=specs, sample_rate=int(sample_rate), n_samples=n_samples, n_items=len(meta), seed=seed,
             splits={k: int((meta["split"] == k).sum()) for k in fractions},
             audio_format="wav",
-            extra={"n_found": len(items) + len(unmatched), "unreadable": unreadable, "unmatched": unmatched,
-                   "silent": silent},
+            extra={"n_found": len(items) + len(unmatched), "unreadable": staged.unreadable,
+                   "unmatched": unmatched, "silent": staged.silent},
         )
         write_metadata(staging, meta)
         write_card(staging, card)
-        if out.exists():
-            backup = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, backup)
-            os.replace(staging, out)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(staging, out)
+        _swap_in(staging, out)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     log.info("ingested %d items (%d unreadable, %d unmatched, %d silent) into %s",
-             len(rows), len(unreadable), len(unmatched), len(silent), out)
+             len(staged.rows), len(staged.unreadable), len(unmatched), len(staged.silent), out)
     return Dataset(out)
+
+
+def _collect_items(folder: Path, layout: str, factors: list[str] | None,
+                   pattern: str | None) -> tuple[list[_Item], list[str], list[str], str]:
+    """The labelled items of the folder under its layout (detected for ``auto``)."""
+    if layout == "auto":
+        layout = "pattern" if pattern is not None else detect_layout(folder)
+    if layout == "nsynth":
+        items, factor_names, unmatched = _nsynth_items(folder, factors)
+    elif layout == "seed002":
+        items, factor_names, unmatched = _seed002_items(folder)
+    elif layout == "hf-audiofolder":
+        items, factor_names, unmatched = _audiofolder_items(folder, factors)
+    elif layout == "pattern":
+        if not pattern:
+            raise ParameterError("layout 'pattern' needs --pattern with named groups, e.g. '(?P<pitch>\\d+)-(?P<velocity>\\d+)'")
+        items, factor_names, unmatched = _pattern_items(folder, pattern)
+    else:
+        raise ParameterError(f"layout={layout!r} is not one of {', '.join(LAYOUTS)}")
+    if unmatched:
+        shown = ", ".join(unmatched[:10]) + (f" and {len(unmatched) - 10} more" if len(unmatched) > 10 else "")
+        log.warning("%d files do not match the %s layout and are skipped: %s", len(unmatched), layout, shown)
+    if not items:
+        raise DatasetError(f"{folder}: no audio file matches the {layout} layout ({len(unmatched)} files did not match)")
+    return items, factor_names, unmatched, layout
+
+
+def _common_sample_rate(items: list[_Item]) -> int:
+    """The most common sample rate among (the first 200) files; 22,050 Hz if none is readable."""
+    rates: Counter[int] = Counter()
+    for item in items[:200]:
+        try:
+            rates[sf.info(item.path).samplerate] += 1
+        except Exception:
+            continue
+    return rates.most_common(1)[0][0] if rates else 22050
+
+
+@dataclass
+class _Staged:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    silent: list[str] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+
+
+def _stage_audio(items: list[_Item], folder: Path, staging: Path, sample_rate: int) -> _Staged:
+    """Read, resample and write every item's audio under ``staging``; one metadata row each."""
+    staged = _Staged()
+    for item in items:
+        try:
+            y, _ = read_mono(item.path, sample_rate=sample_rate)
+        except AudioError as exc:
+            staged.unreadable.append(f"{item.path.relative_to(folder)} ({str(exc).split(': ', 1)[-1]})")
+            continue
+        is_silent = not np.any(np.abs(y) > 1e-7)
+        if is_silent:
+            staged.silent.append(str(item.path.relative_to(folder)))
+        rel_audio = f"{AUDIO_DIR}/{item.item_id}.wav"
+        write_audio_file(staging / rel_audio, y, sample_rate)
+        staged.lengths.append(len(y))
+        staged.rows.append({"item_id": item.item_id, "audio_path": rel_audio,
+                            "source_path": str(item.path.relative_to(folder)), "silent": is_silent,
+                            **item.extra, **item.labels,
+                            **({"split": item.split} if item.split is not None else {})})
+    if staged.unreadable:
+        log.warning("%d unreadable files skipped: %s", len(staged.unreadable), "; ".join(staged.unreadable[:5]))
+    if not staged.rows:
+        raise DatasetError(f"{folder}: none of the {len(items)} audio files could be read ({staged.unreadable[0]})")
+    if staged.silent:
+        log.warning("%d silent files kept (flagged in the 'silent' column): %s", len(staged.silent),
+                    ", ".join(staged.silent[:5]))
+    return staged
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Put the complete dataset in place; an old one is replaced only once the new one is whole."""
+    if out.exists():
+        backup = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, backup)
+        os.replace(staging, out)
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        os.replace(staging, out)
 
 
 def _guess_unit(name: str) -> str:

@@ -22,23 +22,48 @@ __all__ = ["TorchDataset"]
 
 
 class TorchDataset(_TorchDataset):
-    """Items of a :class:`~timbrespace.datasets.Dataset` as tensors.
+    """Items of a :class:`~timbrespace.datasets.Dataset` as tensors, read one at a time.
 
     Parameters
     ----------
     dataset : Dataset or path-like
+        The dataset (or its folder).
     features : str, optional
-        Name of a stored feature set; default: the raw audio.
+        Name of a stored feature set (``features/<name>.zarr``); default: the raw audio.
     split : str or sequence of str, optional
         Restrict to these splits (default: every item).
     indices : sequence of int, optional
-        Restrict to these items (after ``split``).
+        Restrict to these positions (after ``split``).
     transform : callable, optional
-        Applied to the float32 tensor ``x``.
+        Applied to the float32 tensor ``x`` of each item.
 
-    Each item is a dict: ``x`` (float32 tensor: ``(n_samples,)`` audio or the feature
-    shape), ``factors`` (int64 tensor ``(n_factors,)``), ``index`` (int, the item's
-    index in the dataset).
+    Notes
+    -----
+    Item ``k`` is a dict:
+
+    - ``x``: ``torch.Tensor [shape=(n_samples,), dtype=float32]``, the audio padded or
+      trimmed to the card's ``n_samples`` (at the dataset's ``sample_rate``), or the
+      stored feature row with its own shape (e.g. ``(n_bins, n_frames)``); after
+      ``transform``;
+    - ``factors``: ``torch.Tensor [shape=(n_factors,), dtype=int64]``, the item's factor
+      codes in ``dataset.factor_names`` order;
+    - ``index``: ``int``, the item's index in the whole dataset (its metadata row).
+
+    The default ``collate_fn`` of a ``DataLoader`` stacks them into a batch dict
+    (``x`` of shape ``(batch, ...)``); worker processes each reopen the zarr array.
+
+    Raises
+    ------
+    DatasetError
+        No audio and no ``features``, an unknown feature set, or an unknown split.
+
+    Examples
+    --------
+    >>> from torch.utils.data import DataLoader
+    >>> from timbrespace.datasets import TorchDataset
+    >>> loader = DataLoader(TorchDataset("data/seed003-pop", split="train"), batch_size=32,
+    ...                     shuffle=True, num_workers=2)  # doctest: +SKIP
+    >>> batch = next(iter(loader))  # batch["x"]: (32, n_samples), batch["factors"]: (32, 3)  # doctest: +SKIP
     """
 
     def __init__(

@@ -1,29 +1,45 @@
 """The experiment config: one YAML file describing a whole ``timbrespace run``.
 
-An experiment composes the configs of each stage::
+An experiment composes the configs of each stage, each section validated once, at
+load, into the library's own config class::
 
     name: additive-4factor
     seed: 0
-    dataset:   {...}   # DatasetConfig (timbrespace.datasets), used unless --dataset is given
+    dataset:   {...}   # DatasetConfig (timbrespace.datasets); null with run --dataset
     features:  {...}   # FeatureConfig (timbrespace.features)
-    model:     {...}   # VAEConfig fields (timbrespace.models); input_shape is filled in
-    training:  {...}   # TrainConfig fields (timbrespace.training)
+    model:     {...}   # VAEConfig (timbrespace.models) without input_shape (from the features)
+    training:  {...}   # TrainConfig (timbrespace.training)
     evaluation: {...}  # EvaluationConfig below
 
-The resolved config (every default made explicit) is written to ``RUN/config.yaml``.
-Errors name the file, the field and what is allowed.
+β lives in ``model.beta``; the β schedule of ``training`` rises to it. The dataset's
+and the training's ``seed`` default to the experiment's. The resolved config (every
+default made explicit) is written to ``RUN/config.yaml``. Errors name the file, the
+field and what is allowed, in one line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    model_validator,
+)
 
+from timbrespace.datasets import DatasetConfig
 from timbrespace.errors import ConfigError
+from timbrespace.features import FeatureConfig
+from timbrespace.models import VAEConfig
+from timbrespace.training import TrainConfig
 
 __all__ = [
     "EvaluationConfig",
@@ -64,7 +80,7 @@ class EvaluationConfig(BaseModel):
         ``metrics.json["aligned"]`` beside the score of ``mu`` itself.
     linear_baselines : bool
         Also score PCA and FastICA of the features themselves, with as many components
-        as the model has latents (:func:`timbrespace.training.fit_linear_baseline`),
+        as the model has latents (:func:`timbrespace.analysis.fit_linear_baseline`),
         reported as ``metrics.json["linear_baselines"]``: the reference a VAE's MIG is
         read against.
     """
@@ -84,52 +100,127 @@ class EvaluationConfig(BaseModel):
     linear_baselines: bool = True
 
 
-class ExperimentConfig(BaseModel):
-    """A whole experiment (see module docstring)."""
+def _model_section(value: Any) -> VAEConfig:
+    if isinstance(value, VAEConfig):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a mapping of VAEConfig fields, got {type(value).__name__}")
+    if "input_shape" in value:
+        raise ValueError("input_shape is filled in from the features: remove it")
+    return VAEConfig.from_dict(value)
 
-    model_config = ConfigDict(extra="forbid")
+
+def _training_section(value: Any) -> TrainConfig:
+    if isinstance(value, TrainConfig):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a mapping of TrainConfig fields, got {type(value).__name__}")
+    return TrainConfig.from_dict(value)
+
+
+def _as_value_error(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Our ConfigError as the ValueError pydantic reports under the section's name."""
+
+    def convert(value: Any) -> Any:
+        try:
+            return build(value)
+        except (ConfigError, TypeError) as exc:
+            raise ValueError(str(exc)) from None
+
+    return convert
+
+
+ModelSection = Annotated[
+    VAEConfig,
+    BeforeValidator(_as_value_error(_model_section)),
+    PlainSerializer(lambda c: {k: v for k, v in c.to_dict().items() if k != "input_shape"}),
+]
+TrainingSection = Annotated[
+    TrainConfig,
+    BeforeValidator(_as_value_error(_training_section)),
+    PlainSerializer(lambda c: c.to_dict()),
+]
+
+
+class ExperimentConfig(BaseModel):
+    """A whole experiment (see module docstring): typed sections, validated at load.
+
+    Attributes
+    ----------
+    name : str
+    seed : int
+        The experiment's seed; the default of ``dataset.seed`` and ``training.seed``.
+    dataset : DatasetConfig or None
+        ``None``: the run is given a dataset (``timbrespace run --dataset``).
+    features : FeatureConfig
+    model : VAEConfig
+        Its ``input_shape`` is ``None`` until the features are computed.
+    training : TrainConfig
+    evaluation : EvaluationConfig
+
+    Raises
+    ------
+    pydantic.ValidationError
+        On any invalid section (:func:`load_experiment_config` turns it into one
+        :class:`~timbrespace.errors.ConfigError` line naming the file and the field).
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     name: str = Field("experiment", min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     seed: int = Field(0, ge=0)
-    dataset: dict[str, Any] | None = None
-    features: dict[str, Any] = Field(default_factory=dict)
-    model: dict[str, Any] = Field(default_factory=dict)
-    training: dict[str, Any] = Field(default_factory=dict)
+    dataset: DatasetConfig | None = None
+    features: FeatureConfig = Field(default_factory=FeatureConfig)
+    model: ModelSection = Field(default_factory=VAEConfig)
+    training: TrainingSection = Field(default_factory=TrainConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
 
-    def dataset_config(self, source: str = "<config>") -> Any:
-        """The ``dataset`` section as a validated ``DatasetConfig`` (seed defaults to ours)."""
-        from timbrespace.datasets import DatasetConfig
+    @model_validator(mode="before")
+    @classmethod
+    def _experiment_defaults(cls, data: Any) -> Any:
+        """The dataset's and the training's seed (and the dataset's name) default to ours."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        name, seed = data.get("name", "experiment"), data.get("seed", 0)
+        if isinstance(data.get("dataset"), dict):
+            data["dataset"] = {"seed": seed, "name": name, **data["dataset"]}
+        training = data.get("training")
+        if training is None or isinstance(training, dict):
+            data["training"] = {"seed": seed, **(training or {})}
+        return data
 
-        if self.dataset is None:
-            raise ConfigError(f"{source}: no 'dataset' section; give one or run with --dataset DATASET")
-        data = {"seed": self.seed, "name": self.name, **self.dataset}
-        try:
-            return DatasetConfig.model_validate(data)
-        except ValidationError as exc:
-            raise ConfigError(format_validation_error(exc, source, prefix="dataset")) from None
-
-    def feature_config(self, source: str = "<config>") -> Any:
-        """The ``features`` section as a validated ``FeatureConfig``."""
-        from timbrespace.features import FeatureConfig
-
-        try:
-            return FeatureConfig(**self.features)
-        except ValidationError as exc:
-            raise ConfigError(format_validation_error(exc, source, prefix="features")) from None
-        except ConfigError as exc:
-            raise ConfigError(f"{source}: features: {exc}") from None
+    @model_validator(mode="after")
+    def _sections_agree(self) -> ExperimentConfig:
+        if str(self.training.devices) != "1":
+            # A data-parallel launcher re-runs the whole command in every process, which would
+            # make each one generate and write the run folder; `train` handles that case.
+            raise ValueError(
+                f"training.devices={self.training.devices!r}: `timbrespace run` trains on one device; "
+                "for data-parallel training use `timbrespace train DATASET --devices N`"
+            )
+        if self.training.init != "random" and not self.model.linear_skip:
+            raise ValueError(
+                f"training.init={self.training.init!r} starts the model's linear paths: "
+                "set model.linear_skip: true (architecture mlp)"
+            )
+        return self
 
 
 def format_validation_error(exc: ValidationError, source: str, prefix: str = "") -> str:
     """One line naming the file, the field and the problem of the first error."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(err["loc"]))
-    msg = err["msg"]
+    msg = str(err["msg"]).removeprefix("Value error, ")
     value = err.get("input")
-    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
+    shown = (
+        f" (got {value!r})"
+        if err["type"] != "value_error" and value is not None and not isinstance(value, dict)
+        else ""
+    )
     more = f" [+{len(exc.errors()) - 1} more]" if len(exc.errors()) > 1 else ""
-    return f"{source}: {loc}: {msg}{shown}{more}"
+    where = f"{loc}: " if loc else ""
+    return f"{source}: {where}{msg}{shown}{more}"
 
 
 def builtin_experiments() -> dict[str, Path]:

@@ -17,6 +17,7 @@ package; this module only wires them and writes the run folder::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
@@ -27,15 +28,32 @@ from typing import Any
 
 import numpy as np
 import yaml
+from pydantic import ValidationError
 
-from timbrespace.errors import ConfigError, DatasetError, ParameterError
-from timbrespace.experiments.config import ExperimentConfig
-from timbrespace.experiments.runs import write_run_card
-from timbrespace.utils.atomic import atomic_path, atomic_write_json, atomic_write_text
+from timbrespace.analysis import reference_latents
+from timbrespace.datasets import Dataset, generate_dataset
+from timbrespace.errors import ConfigError, DatasetError
+from timbrespace.experiments.config import ExperimentConfig, format_validation_error
+from timbrespace.experiments.runs import write_latents, write_run_card
+from timbrespace.experiments.train import INIT_LATENTS, latents_at_init, supervision_for
+from timbrespace.features import (
+    FeatureConfig,
+    FeatureSidecar,
+    StftGeometry,
+    compute_dataset_features,
+    invert,
+    stft_magnitude,
+)
+from timbrespace.metrics import RepresentationScores, evaluate_representation, spectral_convergence
+from timbrespace.models import VAE
+from timbrespace.training import EpochRecord, decode_array, encode_array, load_checkpoint
+from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
 
 __all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir"]
 
 log = logging.getLogger(__name__)
+
+FEATURES_NAME = "run_features"
 
 
 @dataclass(frozen=True)
@@ -48,11 +66,14 @@ class RunResult:
     metrics : dict
         The contents of ``metrics.json``.
     report_path : Path
+    scores : RepresentationScores
+        The typed scores behind ``metrics`` (:func:`timbrespace.metrics.evaluate_representation`).
     """
 
     run_dir: Path
     metrics: dict[str, Any]
     report_path: Path
+    scores: RepresentationScores
 
 
 def default_run_dir(name: str) -> Path:
@@ -86,6 +107,19 @@ class _Stage:
             log.info("  %s done in %.1f s", self.name, dt)
 
 
+@dataclass
+class _Run:
+    """Everything the stages after training share."""
+
+    config: ExperimentConfig
+    dataset: Dataset
+    x: np.ndarray
+    sidecar: FeatureSidecar
+    run_dir: Path
+    stages: _Stages
+    t_start: float
+
+
 def run_experiment(
     config: ExperimentConfig,
     *,
@@ -101,6 +135,7 @@ def run_experiment(
     Parameters
     ----------
     config : ExperimentConfig
+        Validated at load (:func:`~timbrespace.experiments.load_experiment_config`).
     out : path-like, optional
         Run folder (default :func:`default_run_dir`). A folder holding a finished run
         (``metrics.json``) is refused unless ``overwrite``; an unfinished one is reused
@@ -125,83 +160,101 @@ def run_experiment(
     ConfigError, DatasetError, ParameterError, TrainingError
         On bad configs, datasets or a diverging training run (the message names the cause).
     """
-    from timbrespace.datasets import Dataset, generate_dataset
-    from timbrespace.features import compute_dataset_features
+    from timbrespace.training import fit  # Lightning: imported when a run trains
 
     t_start = time.perf_counter()
-    stage = _Stages()
+    stages = _Stages()
     run_dir = Path(out) if out is not None else default_run_dir(config.name)
     if (run_dir / "metrics.json").exists() and not overwrite:
         raise ConfigError(f"{run_dir} already holds a finished run; choose another --out or pass --overwrite")
-    # Validate everything that can fail fast before the run folder is created.
-    feature_config = config.feature_config(source)
-    dataset_config = None if dataset is not None else config.dataset_config(source)
-    given = Dataset(dataset) if dataset is not None else None
-    _train_config(config)
+    if dataset is None and config.dataset is None:
+        raise ConfigError(f"{source}: no 'dataset' section; give one or run with --dataset DATASET")
+    given = Dataset(dataset) if dataset is not None else None  # fails before the run folder exists
     run_dir.mkdir(parents=True, exist_ok=True)
-
-    resolved = config.model_dump(mode="json")
-    if dataset_config is not None:
-        resolved["dataset"] = dataset_config.model_dump(mode="json")
-    else:
-        resolved["dataset"] = None
-        resolved["dataset_path"] = str(Path(dataset).resolve())
-    resolved["features"] = feature_config.model_dump(mode="json")
-    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    write_resolved_config(config, run_dir, dataset)
     write_run_card(run_dir, "run", dataset=dataset if dataset is not None else run_dir / "dataset")
 
-    with stage("dataset"):
-        if given is not None:
-            ds = given
-        else:
-            ds = generate_dataset(dataset_config, run_dir / "dataset", workers=workers, progress=progress)
+    with stages("dataset"):
+        ds = given if given is not None else generate_dataset(
+            config.dataset, run_dir / "dataset", workers=workers, progress=progress
+        )
     _check_dataset(ds)
-
-    with stage("features"):
-        feature_name = compute_dataset_features(ds, feature_config, name="run_features")
-        x = ds.load_features(feature_name)
-        sidecar = ds.feature_sidecar(feature_name)
+    with stages("features"):
+        name = compute_dataset_features(ds, config.features, name=FEATURES_NAME)
+        x = ds.load_features(name)
+        sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(name))
     if not np.all(np.isfinite(x)):
         raise DatasetError(f"{ds.root}: features contain NaN or inf")
-
     train_idx, valid_idx, _ = _split_indices(ds)
+    with stages("training"):
+        model_config = dataclasses.replace(config.model, input_shape=tuple(int(s) for s in x.shape[1:]))
+        result = fit(model_config, config.training, x[train_idx], x[valid_idx] if len(valid_idx) else None,
+                     out_dir=run_dir, callbacks=[latents_at_init(x, run_dir / INIT_LATENTS)],
+                     **supervision_for(ds, train_idx, config.model, config.training))
+    run = _Run(config, ds, x, sidecar, run_dir, stages, t_start)
+    return _evaluate(run, result.model, list(result.history), Path(result.checkpoint_path))
 
-    with stage("training"):
-        model, history, checkpoint = _train(config, x, train_idx, valid_idx, run_dir, progress)
 
-    return _evaluate(config, ds, x, sidecar, model, history, checkpoint, run_dir, stage, t_start)
+def _at_init(config: ExperimentConfig, ds: Dataset, run_dir: Path, metrics: dict[str, Any]) -> dict[str, Any]:
+    """MIG of the encoder before training, scored like the final one, and what it says.
+
+    Returns ``mig_at_init``, ``per_factor_at_init`` and ``training_gain`` (final − init),
+    and a one-line ``note`` when the final MIG is within 0.02 of the best linear baseline.
+    """
+    from timbrespace.metrics import mig
+
+    out: dict[str, Any] = {}
+    path = run_dir / INIT_LATENTS
+    if path.is_file():
+        m = mig(np.load(path)["mu"], ds.factor_codes, n_bins=config.evaluation.n_bins)
+        out["mig_at_init"] = float(m.score)
+        out["per_factor_at_init"] = {n: float(v) for n, v in zip(ds.factor_names, m.per_factor, strict=True)}
+        if metrics.get("mig") is not None:
+            out["training_gain"] = float(metrics["mig"]) - float(m.score)
+    baselines = {k: v["mig"] for k, v in (metrics.get("linear_baselines") or {}).items()
+                 if isinstance(v, dict) and v.get("mig") is not None}
+    if baselines and metrics.get("mig") is not None:
+        best = max(baselines, key=lambda k: baselines[k])
+        if abs(float(metrics["mig"]) - baselines[best]) <= 0.02:
+            out["note"] = (f"MIG {metrics['mig']:.3f} is within 0.02 of the {best.upper()} baseline "
+                           f"({baselines[best]:.3f}): the model adds nothing a linear method does not find")
+    return out
 
 
-def _evaluate(config: ExperimentConfig, ds: Any, x: np.ndarray, sidecar: dict[str, Any], model: Any,
-              history: list[Any], checkpoint: Path, run_dir: Path, stage: _Stages, t_start: float) -> RunResult:
+def write_resolved_config(config: ExperimentConfig, run_dir: str | Path, dataset: str | Path | None,
+                          features_name: str = FEATURES_NAME) -> None:
+    """Write ``RUN/config.yaml``: the validated config, and where the run's dataset and
+    feature set are when they are not ``RUN/dataset`` and ``run_features``
+    (``dataset_path``, ``features_name``; :func:`evaluate_run` reads them back)."""
+    resolved = config.model_dump(mode="json")
+    if dataset is not None:
+        resolved["dataset"] = None
+        resolved["dataset_path"] = str(Path(dataset).resolve())
+    if features_name != FEATURES_NAME:
+        resolved["features_name"] = features_name
+    atomic_write_text(Path(run_dir) / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
+
+
+def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Path) -> RunResult:
     """Encode, measure, resynthesise and report: the stages after training."""
-    from timbrespace.training import encode_array
+    from timbrespace.experiments.report import write_run_report
 
+    config, ds, stage = run.config, run.dataset, run.stages
     train_idx, _, test_idx = _split_indices(ds)
-    codes = ds.factor_codes
     with stage("encoding"):
-        mu, logvar = encode_array(model, x, return_logvar=True)
-        with atomic_path(run_dir / "latents.npz") as tmp:
-            np.savez_compressed(tmp, mu=mu, logvar=logvar, factor_codes=codes, item_id=np.asarray(ds.item_ids))
-
+        mu, logvar = encode_array(model, run.x, return_logvar=True)
+        write_latents(run.run_dir, mu, logvar, ds)
     with stage("metrics"):
-        metrics = _measure(config, ds, mu, logvar, codes, train_idx, test_idx)
-        if config.evaluation.linear_baselines:
-            metrics.update(_linear_baselines(config, x, codes, train_idx, ds.factor_names, mu.shape[1]))
-
+        scores = score_run(config, ds, run.x, mu, logvar, train_idx, test_idx)
+        metrics = scores.to_dict()
+        metrics.update(_at_init(config, ds, run.run_dir, metrics))
     with stage("reconstruction"):
-        recon, recon_media = _reconstruction(config, ds, model, x, sidecar, test_idx)
-        metrics["reconstruction"] = recon
-
+        metrics["reconstruction"], recon_media = _reconstruction(run, model, test_idx)
     with stage("report"):
-        from timbrespace.experiments.report import write_run_report
-
         report_path = write_run_report(
-            run_dir, config=config, dataset=ds, history=history, mu=mu, logvar=logvar,
-            metrics=metrics, model=model, sidecar=sidecar, x=x, test_idx=test_idx,
-            recon_media=recon_media,
+            run.run_dir, config=config, dataset=ds, history=history, mu=mu, scores=scores,
+            metrics=metrics, model=model, sidecar=run.sidecar, recon_media=recon_media,
         )
-
     final = history[-1] if history else None
     metrics.update({
         "experiment": config.name,
@@ -212,13 +265,33 @@ def _evaluate(config: ExperimentConfig, ds: Any, x: np.ndarray, sidecar: dict[st
         "latent_dim": int(mu.shape[1]),
         "dataset": str(ds.root),
         "checkpoint": str(checkpoint),
-        "final_epoch": final.to_dict() if hasattr(final, "to_dict") else final,
+        "final_epoch": final.to_dict() if final is not None else None,
         "stage_times_s": {k: round(v, 3) for k, v in stage.times.items()},
-        "runtime_s": round(time.perf_counter() - t_start, 3),
+        "runtime_s": round(time.perf_counter() - run.t_start, 3),
     })
-    atomic_write_json(run_dir / "metrics.json", _clean(metrics))
-    log.info("run finished in %.1f s: %s", metrics["runtime_s"], run_dir)
-    return RunResult(run_dir=run_dir, metrics=metrics, report_path=report_path)
+    metrics = _clean(metrics)
+    atomic_write_json(run.run_dir / "metrics.json", metrics)
+    log.info("run finished in %.1f s: %s", metrics["runtime_s"], run.run_dir)
+    return RunResult(run_dir=run.run_dir, metrics=metrics, report_path=report_path, scores=scores)
+
+
+def score_run(config: ExperimentConfig, dataset: Dataset, x: np.ndarray, mu: np.ndarray, logvar: np.ndarray,
+              train_idx: np.ndarray, test_idx: np.ndarray) -> RepresentationScores:
+    """The run's scores: MIG on every item, DCI fitted on ``train`` and scored on ``test``,
+    beside the re-aligned latents and the linear baselines of the features
+    (:func:`timbrespace.metrics.evaluate_representation`, ``config.evaluation``'s settings).
+    """
+    ev = config.evaluation
+    references = reference_latents(
+        mu, align=ev.align, features=x if ev.linear_baselines else None, train=train_idx,
+        random_state=config.seed,
+    )
+    return evaluate_representation(
+        mu, dataset.factor_codes, train=train_idx, test=test_idx, logvar=logvar,
+        factor_names=dataset.factor_names, factor_levels=[f.n_levels for f in dataset.factors],
+        metrics=("mig", "dci"), mi_items="all", references=references, n_bins=ev.n_bins,
+        random_state=config.seed,
+    )
 
 
 def evaluate_run(run_dir: str | Path) -> RunResult:
@@ -234,11 +307,9 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
     ------
     DatasetError
         If the folder is not a run folder, or its dataset or checkpoint is missing.
+    ConfigError
+        If its ``config.yaml`` is no longer valid.
     """
-    from timbrespace.datasets import Dataset
-    from timbrespace.experiments.config import ExperimentConfig
-    from timbrespace.training import EpochRecord, load_checkpoint
-
     t_start = time.perf_counter()
     run_dir = Path(run_dir)
     cfg_path = run_dir / "config.yaml"
@@ -246,36 +317,38 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
         raise DatasetError(f"{run_dir}: not a run folder (no config.yaml)")
     resolved = yaml.safe_load(cfg_path.read_text())
     dataset_path = resolved.pop("dataset_path", None)
-    config = ExperimentConfig.model_validate(resolved)
+    features_name = resolved.pop("features_name", FEATURES_NAME)
+    try:
+        config = ExperimentConfig.model_validate(resolved)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, str(cfg_path))) from None
     ds = Dataset(dataset_path if dataset_path else run_dir / "dataset")
-    name = "run_features"
-    if name not in ds.feature_names():
-        raise DatasetError(f"{ds.root}: features {name!r} are missing; run the experiment again")
-    x = ds.load_features(name)
-    sidecar = ds.feature_sidecar(name)
+    if features_name not in ds.feature_names():
+        raise DatasetError(f"{ds.root}: features {features_name!r} are missing; run the experiment again")
     # `run` scores the model at the end of training: the last checkpoint (best is a fallback)
     checkpoint = next((p for p in (run_dir / "checkpoints" / "last", run_dir / "checkpoints" / "best")
                        if (p / "model.json").is_file()), None)
     if checkpoint is None:
         raise DatasetError(f"{run_dir}: no checkpoint under checkpoints/last or checkpoints/best")
-    model = load_checkpoint(checkpoint)
     history_path = run_dir / "history.json"
-    history: list[Any] = []
+    history: list[EpochRecord] = []
     if history_path.is_file():
         records = json.loads(history_path.read_text())
         records = records.get("history", records) if isinstance(records, dict) else records
         history = [EpochRecord.from_dict(r) for r in records]
-    return _evaluate(config, ds, x, sidecar, model, history, checkpoint, run_dir, _Stages(), t_start)
+    sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(features_name))
+    run = _Run(config, ds, ds.load_features(features_name), sidecar, run_dir, _Stages(), t_start)
+    return _evaluate(run, load_checkpoint(checkpoint), history, checkpoint)
 
 
-def _check_dataset(ds: Any) -> None:
+def _check_dataset(ds: Dataset) -> None:
     if len(ds) < 10:
         raise DatasetError(f"{ds.root}: {len(ds)} items is too few to train and measure (need at least 10)")
     if not ds.factor_names:
         raise DatasetError(f"{ds.root}: the dataset declares no factors")
 
 
-def _split_indices(ds: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _split_indices(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     splits = set(ds.metadata["split"].unique()) if "split" in ds.metadata else set()
     if "train" not in splits:
         raise DatasetError(f"{ds.root}: no 'train' split (splits: {', '.join(sorted(splits)) or 'none'})")
@@ -287,171 +360,26 @@ def _split_indices(ds: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return train, valid, test
 
 
-def _train_config(config: ExperimentConfig) -> Any:
-    """The run's :class:`~timbrespace.training.TrainConfig`, validated."""
-    from timbrespace.training import TrainConfig
+def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Feature error on the test split and spectral convergence of resynthesised audio.
 
-    try:
-        train_config = TrainConfig(**{"seed": config.seed, **config.training})
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"training: {exc}") from None
-    if str(train_config.devices) != "1":
-        # A data-parallel launcher re-runs the whole command in every process, which would
-        # make each one generate and write the run folder; `train` handles that case.
-        raise ConfigError(
-            f"training.devices={train_config.devices!r}: `timbrespace run` trains on one device; "
-            "for data-parallel training use `timbrespace train DATASET --devices N`"
-        )
-    if train_config.init != "random" and not config.model.get("linear_skip", False):
-        raise ConfigError(
-            f"training.init={train_config.init!r} starts the model's linear paths: "
-            "set model.linear_skip: true (architecture mlp)"
-        )
-    return train_config
-
-
-def _train(config: ExperimentConfig, x: np.ndarray, train_idx: np.ndarray, valid_idx: np.ndarray,
-           run_dir: Path, progress: bool) -> tuple[Any, list[Any], Path]:
-    from timbrespace.models import VAEConfig
-    from timbrespace.training import fit
-
-    model_fields = {"input_shape": tuple(int(s) for s in x.shape[1:]), **config.model}
-    try:
-        model_config = VAEConfig(**model_fields)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"model: {exc}") from None
-    train_config = _train_config(config)
-    x_valid = x[valid_idx] if len(valid_idx) else None
-    result = fit(model_config, train_config, x[train_idx], x_valid, out_dir=run_dir)
-    return result.model, list(result.history), Path(result.checkpoint_path)
-
-
-def _measure(config: ExperimentConfig, ds: Any, mu: np.ndarray, logvar: np.ndarray, codes: np.ndarray,
-             train_idx: np.ndarray, test_idx: np.ndarray) -> dict[str, Any]:
-    from timbrespace.metrics import dci, mig
-
-    names = ds.factor_names
-    m = mig(mu, codes, n_bins=config.evaluation.n_bins)
-    d = dci(mu[train_idx], codes[train_idx], mu[test_idx], codes[test_idx], random_state=config.seed)
-    per_factor: dict[str, dict[str, Any]] = {}
-    for k, name in enumerate(names):
-        per_factor[name] = {
-            "mig": _num(m.per_factor[k]),
-            "n_levels": int(ds.factors[k].n_levels),
-            "entropy_nats": _num(m.factor_entropy[k]),
-            "best_latent": int(np.argmax(m.mi[:, k])),
-            "dci_completeness": _num(d.completeness_per_factor[k]),
-            "dci_informativeness": _num(d.informativeness_test_per_factor[k]),
-        }
-    kl = _kl_per_latent(mu, logvar)
-    return {
-        "mig": _num(m.score),
-        "dci": {
-            "disentanglement": _num(d.disentanglement),
-            "completeness": _num(d.completeness),
-            "informativeness": _num(d.informativeness_test),
-            "informativeness_train": _num(d.informativeness_train),
-            "informativeness_test": _num(d.informativeness_test),
-        },
-        "per_factor": per_factor,
-        "active_latents": int(np.sum(kl > _ACTIVE_KL_NATS)),
-        "kl_per_latent_nats": np.round(kl, 6).tolist(),
-        "mi_nats": np.round(m.mi, 9).tolist(),
-        "dci_importance": np.round(d.importance, 9).tolist(),
-        **_aligned(config, mu, kl, codes, names),
-    }
-
-
-def _aligned(config: ExperimentConfig, mu: np.ndarray, kl: np.ndarray, codes: np.ndarray,
-             names: list[str]) -> dict[str, Any]:
-    """MIG after an unsupervised linear re-alignment of the active latents (no labels used).
-
-    An analysis beside the score: a latent space it cannot align (e.g. two active latents
-    that copy each other) is logged and left out, never allowed to fail the run.
+    The audio is measured with the package's one STFT in the features' own frames
+    (:func:`timbrespace.features.stft_magnitude`).
     """
-    from timbrespace.analysis import align_active_latents
-    from timbrespace.metrics import mig
-
-    method = config.evaluation.align
-    active = kl > _ACTIVE_KL_NATS
-    if method == "none" or active.sum() < 2:
-        return {}
-    try:
-        z = align_active_latents(mu, method, active=active, random_state=config.seed)
-    except ParameterError as exc:
-        log.warning("latent re-alignment skipped: %s", exc)
-        return {}
-    m = mig(z, codes, n_bins=config.evaluation.n_bins)
-    return {"aligned": {
-        "method": method,
-        "latents": np.flatnonzero(active).tolist(),
-        "mig": _num(m.score),
-        "per_factor": {name: _num(m.per_factor[k]) for k, name in enumerate(names)},
-        "mi_nats": np.round(m.mi, 9).tolist(),
-    }}
-
-
-def _linear_baselines(config: ExperimentConfig, x: np.ndarray, codes: np.ndarray,
-                      train_idx: np.ndarray, names: list[str], k: int) -> dict[str, Any]:
-    """MIG of PCA and FastICA of the flattened features (no model), fitted on ``train``.
-
-    Reference points, never the run's score; a baseline that cannot be fitted (fewer
-    items than components) is logged and left out.
-    """
-    from timbrespace.metrics import mig
-    from timbrespace.training.linear import fit_linear_baseline
-
-    flat = x.reshape(len(x), -1)
-    fit_rows = train_idx if len(train_idx) else None
-    out: dict[str, Any] = {"n_components": k}
-    for method in ("pca", "ica"):
-        try:
-            z = fit_linear_baseline(flat, method, k, train=fit_rows, random_state=config.seed)
-        except ParameterError as exc:
-            log.warning("linear baseline %s skipped: %s", method, exc)
-            return {}
-        m = mig(z, codes, n_bins=config.evaluation.n_bins)
-        out[method] = {
-            "mig": _num(m.score),
-            "per_factor": {name: _num(m.per_factor[i]) for i, name in enumerate(names)},
-        }
-    return {"linear_baselines": out}
-
-
-_ACTIVE_KL_NATS = 0.01
-
-
-def _kl_per_latent(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
-    """Mean KL(q(z_k|x) || N(0, 1)) per latent in nats; below 0.01 a latent is inactive."""
-    mu64, lv64 = mu.astype(np.float64), logvar.astype(np.float64)
-    return np.mean(0.5 * (mu64**2 + np.exp(lv64) - lv64 - 1.0), axis=0)
-
-
-def _reconstruction(config: ExperimentConfig, ds: Any, model: Any, x: np.ndarray, sidecar: dict[str, Any],
-                    test_idx: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Feature error on the test split and spectral convergence of resynthesised audio."""
-    from timbrespace.features import invert
-    from timbrespace.metrics import spectral_convergence
-    from timbrespace.training import decode_array, encode_array
-
-    x_test = x[test_idx]
+    ev = run.config.evaluation
+    x_test = run.x[test_idx]
     x_hat = decode_array(model, encode_array(model, x_test))
     mse = float(np.mean((x_hat - x_test) ** 2))
     out: dict[str, Any] = {"feature_mse": mse, "feature_rmse": float(np.sqrt(mse))}
-    media: dict[str, Any] = {}
-    n_audio = min(len(test_idx), max(config.evaluation.n_reconstructions, 8))
-    if n_audio == 0 or ds.card.audio_format in (None, "none"):
-        return out, media
+    n_audio = min(len(test_idx), max(ev.n_reconstructions, 8))
+    if n_audio == 0 or run.dataset.card.audio_format in (None, "none"):
+        return out, {}
     chosen = test_idx[:n_audio]
-    original = ds.load_audio(chosen)
-    resynth = invert(x_hat[:n_audio], sidecar, method=config.evaluation.inversion, n_iter=config.evaluation.n_iter,
-                     indices=chosen)
+    original = run.dataset.load_audio(chosen)
+    resynth = invert(x_hat[:n_audio], run.sidecar, method=ev.inversion, n_iter=ev.n_iter, indices=chosen)
     resynth = _match_length(resynth, original.shape[1])
-    n_fft = int(sidecar.get("config", sidecar).get("n_fft", 1024))
-    hop = int(sidecar.get("config", sidecar).get("hop_length", n_fft // 4))
-    ref_mag = _stft_mag(original, n_fft, hop)
-    est_mag = _stft_mag(resynth, n_fft, hop)
-    sc = spectral_convergence(ref_mag, est_mag)
+    geometry = _measurement_geometry(run.sidecar.config)
+    sc = spectral_convergence(stft_magnitude(original, geometry), stft_magnitude(resynth, geometry))
     out["spectral_convergence"] = float(np.mean(sc))
     out["spectral_convergence_per_item"] = [float(v) for v in sc]
     out["n_resynthesised"] = int(n_audio)
@@ -460,32 +388,27 @@ def _reconstruction(config: ExperimentConfig, ds: Any, model: Any, x: np.ndarray
     return out, media
 
 
+def _measurement_geometry(cfg: FeatureConfig) -> FeatureConfig | StftGeometry:
+    """The features' own STFT frames; Hann frames of ``n_fft`` for other transforms."""
+    if cfg.kind in ("stft", "mel"):
+        return cfg
+    return StftGeometry(cfg.n_fft, cfg.hop_length or cfg.n_fft // 4, cfg.n_fft)
+
+
 def _match_length(audio: np.ndarray, n: int) -> np.ndarray:
     if audio.shape[1] >= n:
         return audio[:, :n]
     return np.pad(audio, ((0, 0), (0, n - audio.shape[1])))
 
 
-def _stft_mag(audio: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
-    import librosa
-
-    return np.abs(librosa.stft(audio, n_fft=n_fft, hop_length=hop_length))
-
-
-def _num(x: Any) -> float | None:
-    x = float(x)
-    return None if not np.isfinite(x) else x
-
-
 def _clean(obj: Any) -> Any:
+    """JSON types, with non-finite numbers as ``None`` (``metrics.json`` is strict JSON)."""
     if isinstance(obj, dict):
         return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
+    if isinstance(obj, (list, tuple, np.ndarray)):
         return [_clean(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return None if not np.isfinite(obj) else float(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
     if isinstance(obj, np.integer):
         return int(obj)
-    if isinstance(obj, np.ndarray):
-        return _clean(obj.tolist())
     return obj

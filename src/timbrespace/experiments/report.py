@@ -1,22 +1,56 @@
 """The run report: one self-contained HTML page of a finished experiment.
 
-Sections: summary and per-factor scores; training curves; the latent × factor mutual
-information heat map; 2-D projections of the latent means coloured by each factor;
-latent traversals as spectrogram strips with audio; reconstructions beside originals
-with audio. Figures and audio are embedded (base64), so the page can be mailed alone.
+Sections: summary and per-factor scores; the scores beside their linear references
+(the latents re-aligned, PCA and FastICA of the features); training curves (the β
+warm-up shaded); the latent × factor mutual information heat map; 2-D projections of the
+latent means coloured by each factor (log colour scale for log-spaced factors); latent
+traversals as spectrograms in dB on axes in Hz and seconds, with their latent values,
+audio and an animated GIF; descriptor maps; reconstructions beside originals with
+audio; the resolved configuration and the package versions. Figures and audio are
+embedded (base64), so the page can be mailed alone.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+import platform
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
+from matplotlib.figure import Figure
 
-__all__ = ["write_run_report", "traversal_values"]
+from timbrespace.analysis import (
+    Report,
+    descriptor_map,
+    latent_projection,
+    latent_slice,
+    mi_heatmap,
+    physical_features,
+    project_latents,
+    render_frames,
+    spectrogram_axes,
+    spectrogram_row,
+    training_curves,
+    traversal_gif,
+    traversal_grid,
+)
+from timbrespace.datasets import Dataset
+from timbrespace.features import FeatureSidecar, invert
+from timbrespace.metrics import RepresentationScores
+from timbrespace.models import VAE
+from timbrespace.training import decode_array
+
+__all__ = ["write_run_report", "traversal_values", "package_versions"]
 
 log = logging.getLogger(__name__)
+
+_PACKAGES = ("timbrespace", "numpy", "scipy", "torch", "lightning", "scikit-learn", "librosa",
+             "pandas", "matplotlib", "zarr", "soundfile", "pydantic")
 
 
 def traversal_values(mu: np.ndarray, dim: int, *, n_steps: int, half_range: float) -> np.ndarray:
@@ -36,6 +70,17 @@ def traversal_values(mu: np.ndarray, dim: int, *, n_steps: int, half_range: floa
     return (centre + np.linspace(-half_range, half_range, n_steps) * spread).astype(np.float32)
 
 
+def package_versions() -> dict[str, str]:
+    """Python and the versions of the packages a run's numbers depend on."""
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
 def _silence_join(clips: np.ndarray, sample_rate: int, gap_s: float = 0.08) -> np.ndarray:
     gap = np.zeros(int(gap_s * sample_rate), dtype=np.float32)
     parts: list[np.ndarray] = []
@@ -45,228 +90,250 @@ def _silence_join(clips: np.ndarray, sample_rate: int, gap_s: float = 0.08) -> n
     return np.concatenate(parts) if parts else gap
 
 
+@dataclass
+class _Page:
+    """What every section needs."""
+
+    report: Report
+    figures_dir: Path
+    config: Any
+    dataset: Dataset
+    mu: np.ndarray
+    scores: RepresentationScores
+    metrics: dict[str, Any]
+    model: VAE
+    sidecar: FeatureSidecar
+
+    def keep(self, fig: Figure, stem: str, caption: str) -> None:
+        fig.savefig(self.figures_dir / f"{stem}.png", dpi=100, bbox_inches="tight")
+        self.report.figure(fig, caption)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        return decode_array(self.model, z.astype(np.float32))
+
+
 def write_run_report(
     run_dir: Path,
     *,
     config: Any,
-    dataset: Any,
+    dataset: Dataset,
     history: list[Any],
     mu: np.ndarray,
-    logvar: np.ndarray,
+    scores: RepresentationScores,
     metrics: dict[str, Any],
-    model: Any,
-    sidecar: dict[str, Any],
-    x: np.ndarray,
-    test_idx: np.ndarray,
+    model: VAE,
+    sidecar: FeatureSidecar,
     recon_media: dict[str, Any],
 ) -> Path:
-    """Write ``run_dir/report.html`` (and PNGs under ``run_dir/figures``); return its path."""
-    from timbrespace.analysis import (
-        Report,
-        descriptor_map,
-        latent_projection,
-        latent_slice,
-        mi_heatmap,
-        project_latents,
-        training_curves,
-        traversal_gif,
-        traversal_grid,
-    )
-    from timbrespace.features import invert
-    from timbrespace.training import decode_array
+    """Write ``run_dir/report.html`` (and PNGs under ``run_dir/figures``); return its path.
 
+    Parameters
+    ----------
+    run_dir : Path
+    config : ExperimentConfig
+    dataset : Dataset
+    history : list of EpochRecord
+    mu : np.ndarray [shape=(n_items, latent_dim)]
+        Latent means of every item.
+    scores : RepresentationScores
+        From :func:`timbrespace.metrics.evaluate_representation`.
+    metrics : dict
+        ``metrics.json`` so far (scores and reconstruction).
+    model : VAE
+    sidecar : FeatureSidecar
+        Of the features the model was trained on.
+    recon_media : dict
+        Test items' audio and features, and their resynthesis (empty without audio).
+    """
     figures_dir = run_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
-    ev = config.evaluation
-    sr = dataset.sample_rate
-    names = dataset.factor_names
-    n_latents = mu.shape[1]
-    latent_names = [f"z{k}" for k in range(n_latents)]
-    report = Report(f"timbrespace run: {config.name}")
+    page = _Page(Report(f"timbrespace run: {config.name}", subtitle=str(run_dir)), figures_dir, config,
+                 dataset, mu, scores, metrics, model, sidecar)
+    _summary(page)
+    _references(page)
+    if history:
+        _training(page, history)
+    _latents_and_factors(page)
+    order = _traversals(page)
+    _descriptor_maps(page, order)
+    if recon_media:
+        _reconstructions(page, recon_media)
+    _configuration(page)
+    path = run_dir / "report.html"
+    page.report.write(path)
+    return path
 
-    def keep(fig: Any, stem: str, caption: str) -> None:
-        fig.savefig(figures_dir / f"{stem}.png", dpi=100, bbox_inches="tight")
-        report.figure(fig, caption)
 
-    # ---- summary
-    report.section("Summary")
-    report.text(
-        f"Dataset <code>{dataset.root}</code>: {len(dataset)} items, factors "
-        f"{', '.join(names)}; {n_latents} latents. "
-        f"MIG <b>{_f(metrics['mig'])}</b>, DCI disentanglement <b>{_f(metrics['dci']['disentanglement'])}</b>, "
-        f"completeness {_f(metrics['dci']['completeness'])}, informativeness "
-        f"{_f(metrics['dci']['informativeness'])}."
+def _summary(page: _Page) -> None:
+    m, ds = page.metrics, page.dataset
+    page.report.section("Summary")
+    page.report.text(
+        f"Dataset <code>{html.escape(str(ds.root))}</code>: {len(ds)} items, factors "
+        f"{', '.join(ds.factor_names)}; {page.mu.shape[1]} latents, {page.scores.n_active} active "
+        f"(their mean varies across items). MIG <b>{_f(m['mig'])}</b>, DCI disentanglement "
+        f"<b>{_f(m['dci']['disentanglement'])}</b>, completeness {_f(m['dci']['completeness'])}, "
+        f"informativeness {_f(m['dci']['informativeness'])}."
     )
     rows = {name: {"levels": row["n_levels"], "MIG": _f(row["mig"]), "best latent": f"z{row['best_latent']}",
                    "DCI completeness": _f(row["dci_completeness"]),
                    "DCI informativeness": _f(row["dci_informativeness"])}
-            for name, row in metrics["per_factor"].items()}
-    report.table(rows)
-    aligned = metrics.get("aligned")
+            for name, row in m["per_factor"].items()}
+    page.report.table(rows)
+
+
+def _references(page: _Page) -> None:
+    """MIG of the model beside the same MIG of its linear references, per factor."""
+    m, names = page.metrics, page.dataset.factor_names
+    aligned, baselines = m.get("aligned"), m.get("linear_baselines")
+    if not aligned and not baselines and m.get("mig_at_init") is None:
+        return
+    page.report.section("Scores beside linear references")
+    rows = {"model latents (the score)": {"MIG": _f(m["mig"]),
+                                          **{n: _f(m["per_factor"][n]["mig"]) for n in names}}}
+    if m.get("mig_at_init") is not None:
+        at_init = m.get("per_factor_at_init") or {}
+        rows["model latents before training"] = {"MIG": _f(m["mig_at_init"]),
+                                                 **{n: _f(at_init.get(n)) for n in names}}
     if aligned:
-        per = ", ".join(f"{name} {_f(v)}" for name, v in aligned["per_factor"].items())
-        report.text(
-            f"After an unsupervised {aligned['method'].upper()} re-alignment of the active latents' "
-            f"means (a linear map fitted without labels; an analysis of the model, not its score), "
-            f"MIG is {_f(aligned['mig'])} ({per}). A large rise means the model found the "
-            f"factors along straight directions but mixed them across axes."
-        )
-    baselines = metrics.get("linear_baselines")
-    if baselines:
-        report.text(
-            f"Linear baselines on the features themselves, {baselines['n_components']} components, "
-            f"no model: PCA MIG {_f(baselines['pca']['mig'])}, FastICA MIG {_f(baselines['ica']['mig'])}. "
-            f"A VAE that scores like PCA follows the principal directions; one below ICA has missed "
-            f"independent directions that a linear method finds."
-        )
+        rows[f"model latents, {aligned['method'].upper()} re-aligned"] = {
+            "MIG": _f(aligned["mig"]), **{n: _f(aligned["per_factor"][n]) for n in names}}
+    for method, label in (("pca", "PCA of the features"), ("ica", "FastICA of the features")):
+        if baselines and method in baselines:
+            rows[f"{label} ({baselines['n_components']} components)"] = {
+                "MIG": _f(baselines[method]["mig"]), **{n: _f(baselines[method]["per_factor"][n]) for n in names}}
+    page.report.table(rows, "MIG overall and per factor; all rows scored with the same MIG.")
+    method = aligned["method"].upper() if aligned else "ICA"
+    page.report.text(
+        f"The {method} re-alignment row fits an unsupervised linear map to the active latents' means (no "
+        "labels; an analysis of the model, not its score): a large rise means the model found the factors along "
+        "straight directions but mixed them across axes. The PCA and FastICA rows use no model: a VAE "
+        "that scores like PCA follows the principal directions; one below FastICA has missed independent "
+        "directions that a linear method finds. The row before training scores the encoder before its "
+        "first optimiser step: the gap to the score is what training did."
+    )
+    if m.get("note"):
+        page.report.text(f"Note: {m['note']}.")
 
-    # ---- training
-    report.section("Training")
-    if history:
-        keep(training_curves(history), "training_curves", "Loss, reconstruction and KL per epoch (train and validation).")
 
-    # ---- MI
-    report.section("Latents × factors")
-    mi = np.asarray(metrics["mi_nats"], dtype=np.float64)
-    keep(mi_heatmap(mi, latent_names, names), "mi_heatmap",
-         "Mutual information (nats) between each discretised latent mean and each factor.")
+def _training(page: _Page, history: list[Any]) -> None:
+    tc = page.config.training
+    page.report.section("Training")
+    warmup = ""
+    if tc.beta_schedule == "linear":
+        warmup = (f" β rises linearly from {tc.beta_start:g} to {page.config.model.beta:g} over the first "
+                  f"{tc.warmup_steps} steps (shaded): the loss, whose KL term is weighted by β, rises "
+                  "there even as the model improves; reconstruction and KL show what the model does.")
+    page.keep(training_curves(history), "training_curves",
+              "Per-epoch means of the loss (reconstruction NLL + β·KL), the reconstruction term and the "
+              "KL to the prior, in nats per item, train and validation; and β." + warmup)
 
-    # ---- projections
-    report.section("Latent projections")
-    rng = np.random.default_rng(config.seed)
+
+def _latents_and_factors(page: _Page) -> None:
+    ev, ds, mu = page.config.evaluation, page.dataset, page.mu
+    page.report.section("Latents × factors")
+    page.keep(mi_heatmap(page.scores.mig.mi, [f"z{k}" for k in range(mu.shape[1])], ds.factor_names),
+              "mi_heatmap", "Mutual information (nats) between each discretised latent mean and each factor.")
+    page.report.section("Latent projections")
     subset = np.arange(len(mu))
     if len(subset) > ev.max_items_for_projection:
+        rng = np.random.default_rng(page.config.seed)
         subset = np.sort(rng.choice(len(mu), ev.max_items_for_projection, replace=False))
-    values = dataset.factor_values
-    embedding = project_latents(mu[subset], method=ev.projection, random_state=config.seed)
-    for name in names:
-        fig = latent_projection(mu[subset], values[name].to_numpy()[subset], method=ev.projection,
-                                random_state=config.seed, embedding=embedding, factor_name=name)
-        keep(fig, f"projection_{name}", f"{ev.projection.upper()} of the latent means coloured by {name}.")
+    embedding = project_latents(mu[subset], method=ev.projection, random_state=page.config.seed)
+    values = ds.factor_values
+    for spec in ds.factors:
+        log_scale = spec.scale in ("log", "exp2") and spec.kind == "continuous"
+        label = f"{spec.name} ({spec.unit})" if spec.unit else spec.name
+        fig = latent_projection(mu[subset], values[spec.name].to_numpy()[subset], method=ev.projection,
+                                random_state=page.config.seed, embedding=embedding, factor_name=label,
+                                log_scale=log_scale)
+        scale = " (log colour scale: the levels are log-spaced)" if log_scale else ""
+        page.keep(fig, f"projection_{spec.name}",
+                  f"{ev.projection.upper()} of the latent means coloured by {spec.name}{scale}.")
 
-    # ---- traversals
-    report.section("Latent traversals")
-    order = np.argsort(-np.nanmax(mi, axis=1))[: min(ev.n_traversal_latents, n_latents)]
+
+def _traversals(page: _Page) -> np.ndarray:
+    """Traversal grid, audio and GIF of the most informative latents; returns their order."""
+    ev, mu, names = page.config.evaluation, page.mu, page.dataset.factor_names
+    mi = page.scores.mig.mi
+    order = np.argsort(-np.nanmax(mi, axis=1))[: min(ev.n_traversal_latents, mu.shape[1])]
+    if not len(order):
+        return order
+    page.report.section("Latent traversals")
     base = np.median(mu, axis=0).astype(np.float32)
-    strips: list[np.ndarray] = []
-    labels: list[str] = []
-    for dim in order:
-        vals = traversal_values(mu, int(dim), n_steps=ev.n_traversal_steps, half_range=ev.traversal_range)
-        z = np.repeat(base[None, :], len(vals), axis=0)
-        z[:, dim] = vals
-        feats = decode_array(model, z)
-        strips.append(display_features(feats, sidecar))
-        best = names[int(np.argmax(mi[dim]))]
-        labels.append(f"z{dim}: {best}")
-    if strips:
-        keep(traversal_grid(np.stack(strips), latent_names=labels, values=None), "traversals",
-             f"Each row moves one latent from −{ev.traversal_range} to +{ev.traversal_range} standard "
-             "deviations of its aggregate posterior, others at the median.")
-        if dataset.card.audio_format not in (None, "none"):
-            for dim, label in zip(order, labels, strict=True):
-                vals = traversal_values(mu, int(dim), n_steps=ev.n_traversal_steps, half_range=ev.traversal_range)
-                z = np.repeat(base[None, :], len(vals), axis=0)
-                z[:, dim] = vals
-                audio = invert(decode_array(model, z), sidecar, method=ev.inversion, n_iter=ev.n_iter,
-                               **_typical_minmax(sidecar))
-                report.audio(_silence_join(audio, sr), sr, f"traversal of {label}")
-
-        gif_path = traversal_gif(strips[0], figures_dir / f"traversal_z{int(order[0])}.gif")
-        report.figure(gif_path, f"Animated traversal of {labels[0]} (seed 001's traversal GIFs).")
-
-    # ---- descriptor map over the two most informative latents
-    magnitude_of = _linear_magnitude_fn(sidecar)
-    if magnitude_of is not None and len(order) >= 2:
-        dx, dy = int(order[0]), int(order[1])
-        vx = traversal_values(mu, dx, n_steps=9, half_range=ev.traversal_range)
-        vy = traversal_values(mu, dy, n_steps=9, half_range=ev.traversal_range)
-        grid = latent_slice(base, dx, dy, vx, vy).reshape(-1, n_latents)  # y outer, x inner
-        mags = magnitude_of(decode_array(model, grid))
-        cfg = sidecar["config"]
-        fig = descriptor_map(vx, vy, magnitudes=mags, sample_rate=sr, n_fft=int(cfg["n_fft"]),
-                             hop_length=int(cfg["hop_length"]), x_label=f"z{dx}", y_label=f"z{dy}")
-        report.section("Descriptor maps")
-        keep(fig, "descriptor_map", f"Spectral centroid, bandwidth, flatness and loudness of the decoder's output "
-             f"over the plane of z{dx} and z{dy}, the other latents at their median.")
-
-    # ---- reconstructions
-    if recon_media:
-        report.section("Reconstructions (test items)")
-        n_show = min(ev.n_reconstructions, len(recon_media["indices"]))
-        ids = dataset.item_ids
-        for k in range(n_show):
-            item = int(recon_media["indices"][k])
-            pair = [display_features(recon_media["x"][k:k + 1], sidecar)[0],
-                    display_features(recon_media["x_hat"][k:k + 1], sidecar)[0]]
-            fig = _side_by_side(pair, ["original", "reconstruction"])
-            sc = metrics["reconstruction"]["spectral_convergence_per_item"][k]
-            keep(fig, f"reconstruction_{k}", f"{ids[item]}: spectral convergence of the resynthesis {sc:.3f}.")
-            report.audio_row([(recon_media["original"][k], "original"),
-                              (recon_media["resynth"][k], "reconstruction")], sr)
-    path = run_dir / "report.html"
-    report.write(path)
-    return path
+    values = np.stack([traversal_values(mu, int(d), n_steps=ev.n_traversal_steps, half_range=ev.traversal_range)
+                       for d in order])
+    decoded = [page.decode(_with(base, int(d), v)) for d, v in zip(order, values, strict=True)]
+    labels = [f"z{d}: {names[int(np.argmax(mi[d]))]}" for d in order]
+    axes = spectrogram_axes(page.sidecar)
+    strips = np.stack([physical_features(x, page.sidecar) for x in decoded])
+    page.keep(traversal_grid(strips, latent_names=labels, values=values, axes=axes,
+                             title="Latent traversals (decoder output)"), "traversals",
+              f"Each row moves one latent from −{ev.traversal_range} to +{ev.traversal_range} standard deviations "
+              "of its aggregate posterior (the value above each cell), the others at their median; each row is "
+              "labelled with the factor that latent informs most.")
+    if page.dataset.card.audio_format not in (None, "none"):
+        typical = page.sidecar.normalization.typical_minmax()
+        extra = {} if typical is None else {"item_min": typical[0], "item_max": typical[1]}
+        for x, label in zip(decoded, labels, strict=True):
+            audio = invert(x, page.sidecar, method=ev.inversion, n_iter=ev.n_iter, **extra)
+            page.report.audio(_silence_join(audio, page.dataset.sample_rate), page.dataset.sample_rate,
+                              f"traversal of {label}")
+    if strips.ndim == 4:
+        best = labels[0].split(": ", 1)[1]
+        titles = [f"z{int(order[0])} = {v:+.2f}   (informs {best} most)" for v in values[0]]
+        gif = traversal_gif(render_frames(strips[0], titles, axes=axes),
+                            page.figures_dir / f"traversal_z{int(order[0])}.gif", origin="upper", duration_ms=300)
+        page.report.figure(gif, f"Animated traversal of {labels[0]} (seed 001's traversal GIFs).")
+    return order
 
 
-def _linear_magnitude_fn(sidecar: dict[str, Any]) -> Any:
-    """A function from decoded STFT features to linear magnitudes, or None for other kinds."""
-    from timbrespace.features.normalization import undo_normalization
-
-    cfg = sidecar.get("config", {})
-    if cfg.get("kind") != "stft" or cfg.get("output") not in ("db", "magnitude") or cfg.get("single_frame"):
-        return None
-    norm = sidecar.get("normalization", {})
-
-    def convert(features: np.ndarray) -> np.ndarray:
-        kind = norm.get("kind", "none")
-        if kind == "minmax_item":
-            typical = _typical_minmax(sidecar)
-            n = len(features)
-            raw = undo_normalization(features, kind, item_min=np.full(n, typical["item_min"]),
-                                     item_max=np.full(n, typical["item_max"]))
-        elif kind == "standardize":
-            raw = undo_normalization(features, kind, mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
-        else:
-            raw = np.asarray(features, dtype=np.float64)
-        return (10.0 ** (raw / 20.0) if cfg["output"] == "db" else np.maximum(raw, 0.0)).astype(np.float32)
-
-    return convert
+def _descriptor_maps(page: _Page, order: np.ndarray) -> None:
+    """Spectral descriptors of the decoder's output over the two most informative latents."""
+    cfg = page.sidecar.config
+    if cfg.kind != "stft" or cfg.single_frame or cfg.output not in ("db", "magnitude") or len(order) < 2:
+        return
+    ev, mu = page.config.evaluation, page.mu
+    dx, dy = int(order[0]), int(order[1])
+    vx = traversal_values(mu, dx, n_steps=9, half_range=ev.traversal_range)
+    vy = traversal_values(mu, dy, n_steps=9, half_range=ev.traversal_range)
+    grid = latent_slice(np.median(mu, axis=0).astype(np.float32), dx, dy, vx, vy).reshape(-1, mu.shape[1])
+    magnitudes = 10.0 ** (physical_features(page.decode(grid), page.sidecar) / 20.0)  # y outer, x inner
+    fig = descriptor_map(vx, vy, magnitudes=magnitudes.astype(np.float32), sample_rate=page.dataset.sample_rate,
+                         n_fft=cfg.n_fft, hop_length=cfg.hop_length, x_label=f"z{dx}", y_label=f"z{dy}")
+    page.report.section("Descriptor maps")
+    page.keep(fig, "descriptor_map", f"Spectral centroid, bandwidth, flatness and loudness of the decoder's "
+              f"output over the plane of z{dx} and z{dy}, the other latents at their median.")
 
 
-def _typical_minmax(sidecar: dict[str, Any]) -> dict[str, float]:
-    """Decoded latents belong to no stored item: undo min–max with the dataset's typical range."""
-    norm = sidecar.get("normalization", {})
-    if norm.get("kind") != "minmax_item":
-        return {}
-    return {"item_min": float(np.median(norm["item_min"])), "item_max": float(np.median(norm["item_max"]))}
+def _reconstructions(page: _Page, media: dict[str, Any]) -> None:
+    n_show = min(page.config.evaluation.n_reconstructions, len(media["indices"]))
+    if not n_show:
+        return
+    page.report.section("Reconstructions (test items)")
+    norm, axes = page.sidecar.normalization, spectrogram_axes(page.sidecar)
+    sr, ids = page.dataset.sample_rate, page.dataset.item_ids
+    for k in range(n_show):
+        item = int(media["indices"][k])
+        own = {} if norm.item_min is None else {"item_min": norm.item_min[item], "item_max": norm.item_max[item]}
+        pair = [physical_features(media[key][k:k + 1], page.sidecar, **own)[0] for key in ("x", "x_hat")]
+        sc = page.metrics["reconstruction"]["spectral_convergence_per_item"][k]
+        page.keep(spectrogram_row(pair, ["original", "reconstruction"], axes=axes), f"reconstruction_{k}",
+                  f"{ids[item]}: features of the item and the model's reconstruction; spectral convergence "
+                  f"of the resynthesis {sc:.3f}.")
+        page.report.audio_row([(media["original"][k], "original"), (media["resynth"][k], "reconstruction")], sr)
 
 
-def display_features(features: np.ndarray, sidecar: dict[str, Any]) -> np.ndarray:
-    """Features in their physical unit for display (undo ``standardize``; min–max stays in [0, 1])."""
-    from timbrespace.features.normalization import undo_normalization
-
-    norm = sidecar.get("normalization", {})
-    if norm.get("kind") == "standardize":
-        return undo_normalization(features, "standardize", mean=np.asarray(norm["mean"]),
-                                  std=np.asarray(norm["std"])).astype(np.float32)
-    return np.asarray(features, dtype=np.float32)
+def _configuration(page: _Page) -> None:
+    page.report.section("Configuration")
+    text = yaml.safe_dump(page.config.model_dump(mode="json"), sort_keys=False)
+    page.report.text(f"<pre><code>{html.escape(text)}</code></pre>")
+    page.report.table(package_versions(), "Python and package versions of this run.")
 
 
-def _side_by_side(images: list[np.ndarray], titles: list[str]) -> Any:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(3.2 * len(images), 2.6))
-    lo = min(float(np.min(im)) for im in images)
-    hi = max(float(np.max(im)) for im in images)
-    axes = fig.subplots(1, len(images), squeeze=False)[0]
-    for ax, im, title in zip(axes, images, titles, strict=True):
-        shown = im if im.ndim == 2 else im[:, None]
-        ax.imshow(shown, origin="lower", aspect="auto", cmap="magma", vmin=lo, vmax=hi)
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("frame")
-    axes[0].set_ylabel("bin")
-    fig.tight_layout()
-    return fig
+def _with(base: np.ndarray, dim: int, values: np.ndarray) -> np.ndarray:
+    z = np.repeat(base[None, :], len(values), axis=0)
+    z[:, dim] = values
+    return z
 
 
 def _f(x: Any) -> str:

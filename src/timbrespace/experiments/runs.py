@@ -16,12 +16,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from timbrespace.errors import DatasetError, ParameterError
-from timbrespace.utils.atomic import atomic_write_json
+import numpy as np
 
-__all__ = ["RUN_KINDS", "RunCard", "read_run_card", "write_run_card"]
+from timbrespace.datasets import Dataset
+from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.utils.atomic import atomic_path, atomic_write_json
+
+__all__ = [
+    "LATENTS_NAME", "RUN_KINDS", "RunCard", "RunEvaluation", "read_run_card", "require_run_kind", "write_latents",
+    "write_run_card",
+]
 
 RUN_KINDS: tuple[str, ...] = ("run", "train", "sweep", "timbre", "drums")
+
+LATENTS_NAME = "latents.npz"
+"""Every run's latents of every item (:func:`write_latents`)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,27 @@ class RunCard:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunEvaluation:
+    """What a timbre or drums run's evaluation returns (a ``run``'s is a ``RunResult``).
+
+    Attributes
+    ----------
+    run_dir : pathlib.Path
+    kind : str
+        The run card's kind.
+    metrics : dict
+        The contents of the new ``metrics.json``.
+    report_path : pathlib.Path
+        ``run_dir/report.html``.
+    """
+
+    run_dir: Path
+    kind: str
+    metrics: dict[str, Any]
+    report_path: Path
 
 
 def _library_version() -> str:
@@ -94,16 +124,59 @@ def read_run_card(run_dir: str | Path) -> RunCard:
     Raises
     ------
     DatasetError
-        If the folder is missing, is not a run folder, or its card is unreadable.
+        If the folder is missing, is not a run folder (or one made by an older
+        timbrespace, before run cards), or its card is unreadable.
     """
     root = Path(run_dir)
     if not root.is_dir():
         raise DatasetError(f"{root}: no such run folder")
     path = root / "run.json"
     if not path.is_file():
+        if (root / "checkpoints").is_dir():
+            raise DatasetError(f"{root}: made by an older timbrespace (no run.json); train again")
         raise DatasetError(f"{root}: not a run folder (no run.json)")
     try:
         data = json.loads(path.read_text())
         return RunCard(**{k: data[k] for k in ("kind", "library_version", "dataset", "created")})
     except (json.JSONDecodeError, KeyError, TypeError, ParameterError) as exc:
         raise DatasetError(f"{path}: unreadable run card ({exc})") from None
+
+
+def require_run_kind(run_dir: str | Path, kind: str) -> RunCard:
+    """The card of ``run_dir``, checked to be of ``kind``.
+
+    Raises
+    ------
+    DatasetError
+        As :func:`read_run_card`, or a run of another kind (both kinds named).
+    """
+    card = read_run_card(run_dir)
+    if card.kind != kind:
+        raise DatasetError(f"{run_dir}: a {card.kind!r} run, not a {kind!r} run")
+    return card
+
+
+def write_latents(run_dir: str | Path, mu: np.ndarray, logvar: np.ndarray, dataset: Dataset) -> Path:
+    """Write ``RUN/latents.npz``, the one layout every run kind shares.
+
+    Parameters
+    ----------
+    run_dir : path-like
+    mu, logvar : ndarray, shape (n_items, latent_dim)
+        Posterior means and log-variances of every item, in dataset order.
+    dataset : Dataset
+        Gives ``factor_codes`` (int, ``(n_items, n_factors)``), ``factor_names``,
+        ``split`` (str per item; empty when the dataset has no splits) and ``item_id``.
+
+    Returns
+    -------
+    Path
+        The file, written atomically (uncompressed: the same arrays give the same bytes).
+    """
+    path = Path(run_dir) / LATENTS_NAME
+    split = dataset.metadata["split"].astype(str).to_numpy() if "split" in dataset.metadata else np.array([])
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, mu=mu, logvar=logvar, factor_codes=dataset.factor_codes,
+                 factor_names=np.array(dataset.factor_names, dtype="U"), split=split.astype("U"),
+                 item_id=np.asarray(dataset.item_ids, dtype="U"))
+    return path

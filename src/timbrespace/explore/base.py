@@ -19,13 +19,9 @@ import numpy as np
 import pandas as pd
 
 from timbrespace.errors import ParameterError
-
-# The pipeline's definition of an active latent (mean KL to the prior above 0.01 nats).
-from timbrespace.experiments.pipeline import _ACTIVE_KL_NATS as ACTIVE_KL_NATS
-from timbrespace.experiments.pipeline import _kl_per_latent
 from timbrespace.explore.types import Clip, ExportPart, ItemTable, LatentInfo, Option, PathResult
 
-__all__ = ["ACTIVE_KL_NATS", "Explorable"]
+__all__ = ["Explorable"]
 
 
 class Explorable(ABC):
@@ -121,11 +117,11 @@ class Explorable(ABC):
     def _compute_info(self) -> dict[str, Any]:
         from sklearn.decomposition import PCA
 
-        from timbrespace.metrics import mig
+        from timbrespace.metrics import active_latents, kl_per_latent, mig
 
         items = self.items()
         mu = items.latents.astype(np.float64)
-        kl = _kl_per_latent(items.latents, self._logvar)
+        kl = kl_per_latent(items.latents, self._logvar)
         names = list(items.factors.columns)
         codes = np.stack([pd.factorize(items.factors[n].astype(str))[0] for n in names], axis=1)
         varying = [k for k in range(len(names)) if len(np.unique(codes[:, k])) > 1]
@@ -135,7 +131,7 @@ class Explorable(ABC):
             result = mig(mu, codes[:, varying], n_bins=self.n_bins)
             mi[:, varying], entropy[varying] = result.mi, result.factor_entropy
         norm_mi = mi / np.where(entropy > 0, entropy, 1.0)
-        active = np.flatnonzero(kl > ACTIVE_KL_NATS)
+        active = np.flatnonzero(active_latents(items.latents))
         latents = []
         for j in active:
             k = int(np.argmax(norm_mi[j])) if names else 0

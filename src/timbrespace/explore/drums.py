@@ -8,8 +8,9 @@ standard Hydrogen folders and the folders given to :class:`DrumsExplorable`. The
 default plane is the run's own click plane (the two latents of highest KL, as
 ``drums sample --at X Y`` uses). A path between two bars plays its steps bar after bar.
 
-Everything this module needs from the patterns package goes through :class:`_GrooveModel`,
-so that re-pointing it at the shared model family is a change in one place.
+Everything this module needs from the drums run goes through :class:`_GrooveModel` (a
+:class:`~timbrespace.experiments.drums_run.GrooveRun`: the shared :class:`VAE` with a
+``gru`` or ``mlp`` architecture).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.explore.base import Explorable
@@ -58,28 +58,32 @@ def available_kits(extra_dirs: Sequence[str | Path] = ()) -> dict[str, Path]:
 
 
 class _GrooveModel:
-    """The few things the explorer uses of a groove run (:mod:`timbrespace.patterns`)."""
+    """The few things the explorer uses of a groove run (:mod:`timbrespace.experiments.drums_run`)."""
 
     def __init__(self, root: Path) -> None:
+        from timbrespace.datasets import Dataset
+        from timbrespace.experiments.drums_run import load_groove_run, read_drums_config
         from timbrespace.patterns.dataset import load_patterns
-        from timbrespace.patterns.generate import load_groove_run
 
         self.run = load_groove_run(root)
-        cfg_path = root / "config.yaml"
-        if not cfg_path.is_file():
-            raise DatasetError(f"{root}: not a drums run (no config.yaml)")
-        config = yaml.safe_load(cfg_path.read_text())
-        self.patterns, self.metadata = load_patterns(config["dataset"])
+        config = read_drums_config(root)
+        try:
+            dataset = Dataset(config["dataset"])
+        except DatasetError as exc:
+            raise DatasetError(f"{root}: the dataset it was trained on is gone ({exc})") from None
+        self.patterns, self.metadata = load_patterns(dataset)
         self.net = self.run.model
         self.latent_dim = self.net.config.latent_dim
+        self.n_steps, self.n_voices = (int(n) for n in self.net.config.input_shape)
 
-    @torch.no_grad()
     def encode_all(self) -> tuple[np.ndarray, np.ndarray]:
-        mu, logvar = self.net.encode(torch.as_tensor(self.patterns))
-        return mu.numpy(), logvar.numpy()
+        from timbrespace.experiments.drums_eval import model_inputs
+        from timbrespace.training import encode_array
+
+        return encode_array(self.net, model_inputs(self.net, self.patterns), return_logvar=True)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        from timbrespace.patterns.generate import decode_latents
+        from timbrespace.experiments.drums_generate import decode_latents
 
         return decode_latents(self.run, z)
 
@@ -97,12 +101,10 @@ class _GrooveModel:
         return buf.getvalue()
 
     def bar_s(self, bpm: float) -> float:
-        return self.net.config.n_steps / self.run.steps_per_quarter * 60.0 / bpm
+        return self.n_steps / self.run.steps_per_quarter * 60.0 / bpm
 
     def voice_names(self) -> list[str]:
-        from timbrespace.patterns.drum_maps import get_drum_map
-
-        return list(get_drum_map(self.run.drum_map).voice_names)
+        return list(self.run.voice_names)
 
 
 class DrumsExplorable(Explorable):
@@ -162,8 +164,7 @@ class DrumsExplorable(Explorable):
         return [int(d) for d in self._m.run.latent_plane_dims]
 
     def extra_info(self) -> dict[str, Any]:
-        cfg = self._m.net.config
-        return {"voices": self._m.voice_names(), "n_steps": cfg.n_steps,
+        return {"voices": self._m.voice_names(), "n_steps": self._m.n_steps,
                 "steps_per_quarter": self._m.run.steps_per_quarter,
                 "time_signature": list(self._m.run.time_signature), "threshold": self._m.run.threshold}
 
@@ -195,18 +196,20 @@ class DrumsExplorable(Explorable):
         from timbrespace.explore.export import EXPORT_FORMAT
 
         net, cfg, run = self._m.net, self._m.net.config, self._m.run
-        grid = ["n", cfg.n_steps, cfg.n_voices]
+        grid = ["n", self._m.n_steps, self._m.n_voices]
+        velocities = cfg.likelihood == "hit_velocity"
         common = {"format": EXPORT_FORMAT, "run_kind": self.kind, "part": part, "latent_dim": cfg.latent_dim,
                   "drum_map": run.drum_map, "voices": self._m.voice_names(), "threshold": run.threshold,
                   "steps_per_quarter": run.steps_per_quarter, "time_signature": list(run.time_signature),
-                  "velocities": cfg.velocities,
+                  "velocities": velocities,
                   "pattern": "a hit where hit_probability > threshold; its velocity in [0, 1] × 127 is the MIDI "
                              "velocity (0.8 for a hits-only model)"}
         if part == "decoder":
-            outputs = ("hit_probability", "velocity") if cfg.velocities else ("hit_probability",)
+            outputs = ("hit_probability", "velocity") if velocities else ("hit_probability",)
             return ExportPart(_GrooveDecoder(net), (torch.zeros(2, cfg.latent_dim),), ("z",), outputs,
                               {**common, "inputs": {"z": ["n", cfg.latent_dim]}, "outputs": dict.fromkeys(outputs, grid)})
-        return ExportPart(_GrooveEncoder(net), (torch.zeros(2, cfg.n_steps, cfg.n_voices),), ("pattern",),
+        common["encoder_input"] = ("velocities in [0, 1]" if velocities else "hits: 1 where a cell has a hit, else 0")
+        return ExportPart(_GrooveEncoder(net), (torch.zeros(2, self._m.n_steps, self._m.n_voices),), ("pattern",),
                           ("mu", "logvar"), {**common, "inputs": {"pattern": grid},
                                              "outputs": {"mu": ["n", cfg.latent_dim], "logvar": ["n", cfg.latent_dim]}})
 
@@ -217,8 +220,7 @@ class _GrooveDecoder(torch.nn.Module):
         self.net = net
 
     def forward(self, z: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        logits, velocities = self.net.decode(z)
-        probs = torch.sigmoid(logits)
+        probs, velocities = self.net.hits_and_velocities(z)
         return probs if velocities is None else (probs, velocities)
 
 

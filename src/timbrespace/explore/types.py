@@ -148,7 +148,8 @@ class LatentInfo:
     ----------
     index : int
     kl_nats : float
-        Mean KL of the posterior to the prior over the items (active above 0.01 nats).
+        Mean KL of the posterior to the prior over the items. A latent is listed when it
+        is active (:func:`timbrespace.metrics.active_latents`: Var(mu) over the items > 0.01).
     best_factor : str
         The factor this latent shares the most normalised mutual information with.
     mig : float

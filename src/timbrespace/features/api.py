@@ -17,13 +17,12 @@ from timbrespace.features.normalization import (
     item_minmax,
     undo_normalization,
 )
+from timbrespace.features.sidecar import SIDECAR_FORMAT, FeatureSidecar
 from timbrespace.features.transforms import METHODS, forward, inverse
 
-__all__ = ["extract", "invert", "make_sidecar", "check_audio", "SIDECAR_FORMAT"]
+__all__ = ["extract", "invert", "make_sidecar", "check_audio", "as_sidecar"]
 
 logger = logging.getLogger(__name__)
-
-SIDECAR_FORMAT = "timbrespace.features/1"
 
 
 def check_audio(audio: Any, *, sample_rate: Any) -> np.ndarray:
@@ -96,6 +95,7 @@ def extract(
     Parameters
     ----------
     audio : np.ndarray [shape=(n_items, n_samples) or (n_samples,), dtype=float32 or float64]
+        Zero-padded or trimmed to ``config.n_samples`` when that is set.
     config : FeatureConfig or dict
         See :class:`FeatureConfig` for kinds, outputs and normalisations.
     sample_rate : int
@@ -127,7 +127,7 @@ def extract(
     (2, 513, 87)
     """
     cfg = config if isinstance(config, FeatureConfig) else FeatureConfig(**dict(config))
-    y = check_audio(audio, sample_rate=sample_rate)
+    y = cfg.fit_length(check_audio(audio, sample_rate=sample_rate))
     raw = forward(y, cfg, sample_rate=int(sample_rate))
     norm: dict[str, Any] = {"kind": cfg.normalization}
     if cfg.normalization == "minmax_item":
@@ -148,16 +148,31 @@ def extract(
     return FeatureResult(features=feats, sidecar=sidecar)
 
 
+def as_sidecar(sidecar: FeatureSidecar | Mapping[str, Any] | FeatureResult) -> FeatureSidecar:
+    """A :class:`FeatureSidecar` from its JSON form or a :class:`FeatureResult` (validated).
+
+    Raises
+    ------
+    ParameterError
+        As :meth:`FeatureSidecar.from_dict`.
+    """
+    if isinstance(sidecar, FeatureSidecar):
+        return sidecar
+    if isinstance(sidecar, FeatureResult):
+        sidecar = sidecar.sidecar
+    return FeatureSidecar.from_dict(sidecar)
+
+
 def _minmax_for(
-    sidecar: Mapping[str, Any], n: int, indices: Any, item_min: Any, item_max: Any
+    side: FeatureSidecar, n: int, indices: Any, item_min: Any, item_max: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     if item_min is not None or item_max is not None:
         if item_min is None or item_max is None:
             raise ParameterError("give both item_min and item_max, or neither")
         lo, hi = np.broadcast_to(np.asarray(item_min, float), (n,)), np.broadcast_to(np.asarray(item_max, float), (n,))
         return lo, hi
-    norm = sidecar["normalization"]
-    lo, hi = np.asarray(norm["item_min"], dtype=np.float64), np.asarray(norm["item_max"], dtype=np.float64)
+    lo, hi = side.normalization.item_min, side.normalization.item_max
+    assert lo is not None and hi is not None  # FeatureSidecar.from_dict checked them
     if indices is not None:
         idx = np.asarray(indices, dtype=np.int64)
         if idx.shape != (n,):
@@ -175,7 +190,7 @@ def _minmax_for(
 
 def invert(
     features: np.ndarray,
-    sidecar: Mapping[str, Any] | FeatureResult,
+    sidecar: FeatureSidecar | Mapping[str, Any] | FeatureResult,
     *,
     method: str = "auto",
     n_iter: int | None = None,
@@ -190,11 +205,12 @@ def invert(
 
     Parameters
     ----------
-    features : np.ndarray [shape=(n_items, *sidecar["shape"]) or sidecar["shape"]]
+    features : np.ndarray [shape=(n_items, *sidecar.shape) or sidecar.shape]
         Normalised features as :func:`extract` made them, or a model's output in the same
         layout.
-    sidecar : dict or FeatureResult
-        From :func:`extract` or ``Dataset.feature_sidecar(name)``.
+    sidecar : FeatureSidecar, dict or FeatureResult
+        From :func:`extract`, ``FeatureSidecar.from_dict(Dataset.feature_sidecar(name))``
+        or the JSON form itself (validated here).
     method : str
         ``"auto"`` (exact inverse when phase is stored: iSTFT, iMDCT, iNSGT, iCQT;
         otherwise ``"pghi+gl"`` for STFT/mel and Griffin-Lim for CQT/NSGT), ``"phase"``
@@ -233,30 +249,26 @@ def invert(
     Perraudin, Balazs & Søndergaard (2013); Průša, Balazs & Søndergaard (2017); seed 002
     (min-max undo, dB to amplitude, Griffin-Lim at the right ``n_fft``).
     """
-    if isinstance(sidecar, FeatureResult):
-        sidecar = sidecar.sidecar
-    if sidecar.get("format") != SIDECAR_FORMAT:
-        raise ParameterError(f"sidecar format {sidecar.get('format')!r} is not {SIDECAR_FORMAT!r}")
+    side = as_sidecar(sidecar)
     if method not in (*METHODS, "imdct"):
         raise ParameterError(f"method={method!r} is unknown: allowed {(*METHODS, 'imdct')}")
-    cfg = FeatureConfig(**sidecar["config"])
-    shape = tuple(sidecar["shape"])
     x = np.asarray(features)
-    if x.shape == shape:
+    if x.shape == side.shape:
         x = x[None]
-    if x.shape[1:] != shape:
-        raise ParameterError(f"features shape={x.shape} does not match the sidecar's (n_items, {', '.join(map(str, shape))})")
+    if x.shape[1:] != side.shape:
+        raise ParameterError(
+            f"features shape={x.shape} does not match the sidecar's (n_items, {', '.join(map(str, side.shape))})"
+        )
     if not np.issubdtype(x.dtype, np.floating) or not np.all(np.isfinite(x)):
         raise ParameterError("features must be finite floating-point values")
-    norm = sidecar["normalization"]
-    kind = norm["kind"]
-    if kind == "minmax_item":
-        lo, hi = _minmax_for(sidecar, len(x), indices, item_min, item_max)
-        raw = undo_normalization(x, kind, item_min=lo, item_max=hi)
-    elif kind == "standardize":
-        raw = undo_normalization(x, kind, mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
+    norm = side.normalization
+    if norm.kind == "minmax_item":
+        lo, hi = _minmax_for(side, len(x), indices, item_min, item_max)
+        raw = undo_normalization(x, norm.kind, item_min=lo, item_max=hi)
+    elif norm.kind == "standardize":
+        raw = undo_normalization(x, norm.kind, mean=norm.mean, std=norm.std)
     else:
         raw = np.asarray(x)
-    result = inverse(raw, cfg, sample_rate=int(sidecar["sample_rate"]), n_samples=int(sidecar["n_samples"]),
+    result = inverse(raw, side.config, sample_rate=side.sample_rate, n_samples=side.n_samples,
                      method=method, n_iter=n_iter, momentum=momentum, seed=seed)
     return result if return_info else result.audio

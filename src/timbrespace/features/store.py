@@ -14,10 +14,13 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.features.api import make_sidecar
@@ -26,14 +29,41 @@ from timbrespace.features.normalization import NormStats, apply_normalization, i
 from timbrespace.features.transforms import forward
 from timbrespace.utils.atomic import atomic_write_json
 
-if TYPE_CHECKING:
-    from timbrespace.datasets.dataset import Dataset
-
-__all__ = ["compute_dataset_features", "default_feature_name"]
+__all__ = ["AudioItems", "InversionSummary", "compute_dataset_features", "default_feature_name", "invert_items"]
 
 logger = logging.getLogger(__name__)
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+class AudioItems(Protocol):
+    """What :func:`compute_dataset_features` reads from a dataset: the part of
+    :class:`timbrespace.datasets.Dataset` it needs (features know nothing else of datasets)."""
+
+    root: Path
+    metadata: pd.DataFrame
+    card: Any  # ``.n_samples``: samples per item, or 0/None for a ragged dataset
+
+    def __len__(self) -> int: ...
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    @property
+    def item_ids(self) -> list[str]: ...
+
+    @property
+    def features_dir(self) -> Path: ...
+
+    def audio_path(self, index: int) -> Path: ...
+
+    def load_audio(self, indices: Sequence[int] | np.ndarray | None = None) -> np.ndarray: ...
+
+    def split_indices(self, split: str) -> np.ndarray: ...
+
+    def feature_sidecar(self, name: str) -> dict[str, Any]: ...
+
+    def load_features(self, name: str, indices: Sequence[int] | np.ndarray | None = None) -> np.ndarray: ...
 
 
 def default_feature_name(config: FeatureConfig) -> str:
@@ -78,8 +108,8 @@ def _chunk_done(path: Path, chunk_index: int, ndim: int) -> bool:
 
 
 def compute_dataset_features(
-    dataset: Dataset | str | Path,
-    config: FeatureConfig | dict[str, Any],
+    dataset: AudioItems,
+    config: FeatureConfig | Mapping[str, Any],
     *,
     name: str | None = None,
     batch_size: int = 256,
@@ -89,7 +119,9 @@ def compute_dataset_features(
 
     Parameters
     ----------
-    dataset : Dataset or path-like
+    dataset : Dataset
+        An opened :class:`timbrespace.datasets.Dataset` (anything with its
+        :class:`AudioItems` interface).
     config : FeatureConfig or dict
     name : str, optional
         Feature set name (default :func:`default_feature_name`).
@@ -111,9 +143,7 @@ def compute_dataset_features(
     DatasetError
         Unreadable audio.
     """
-    from timbrespace.datasets.dataset import Dataset
-
-    ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
+    ds = dataset
     cfg = config if isinstance(config, FeatureConfig) else FeatureConfig(**dict(config))
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
@@ -128,7 +158,7 @@ def compute_dataset_features(
     sidecar_path = out_dir / f"{name}.json"
     zarr_path = out_dir / f"{name}.zarr"
     sr = ds.sample_rate
-    n_samples = _n_samples(ds)
+    n_samples = cfg.n_samples or _n_samples(ds)
     probe = _load(ds, np.array([0]), n_samples)
     item_shape = forward(probe, cfg, sample_rate=sr).shape[1:]
     if sidecar_path.is_file() and zarr_path.exists():
@@ -141,40 +171,23 @@ def compute_dataset_features(
     sidecar_path.unlink(missing_ok=True)
 
     attrs: dict[str, Any] = {"config": cfg.model_dump(mode="json"), "sample_rate": sr, "n_samples": n_samples}
-    norm: dict[str, Any] = {"kind": cfg.normalization}
     if cfg.normalization == "standardize":
-        previous = _stored_attrs(zarr_path)
-        if all(previous.get(k) == v for k, v in attrs.items()) and "mean" in previous and "std" in previous:
-            attrs.update(mean=previous["mean"], std=previous["std"])  # resume: keep the fitted statistics
-        else:
-            mean, std = _fit_standardize(ds, cfg, batch_size, n_samples)
-            attrs.update(mean=mean.tolist(), std=std.tolist())
+        attrs.update(_standardize_stats(ds, cfg, batch_size, n_samples, zarr_path, attrs))
     arr = _open_or_create(zarr_path, (n_items, *item_shape), (batch_size, *item_shape), attrs)
+    stats_path = out_dir / f"{name}.item_stats.zarr"
     stats_arr = None
     if cfg.normalization == "minmax_item":
-        stats_arr = _open_or_create(out_dir / f"{name}.item_stats.zarr", (n_items, 2), (batch_size, 2), attrs)
-
+        stats_arr = _open_or_create(stats_path, (n_items, 2), (batch_size, 2), attrs)
     starts = list(range(0, n_items, batch_size))
-    iterator = _progress(starts, f"features {name}") if progress else starts
-    for chunk_index, start in enumerate(iterator):
+    for chunk_index, start in enumerate(_progress(starts, f"features {name}") if progress else starts):
         if _chunk_done(zarr_path, chunk_index, arr.ndim) and (
-            stats_arr is None or _chunk_done(out_dir / f"{name}.item_stats.zarr", chunk_index, 2)
+            stats_arr is None or _chunk_done(stats_path, chunk_index, 2)
         ):
             continue
         idx = np.arange(start, min(start + batch_size, n_items))
-        raw = forward(_load(ds, idx, n_samples), cfg, sample_rate=sr)
-        if cfg.normalization == "minmax_item":
-            lo, hi = item_minmax(raw)
-            assert stats_arr is not None
-            stats_arr[start : start + len(idx)] = np.stack([lo, hi], axis=1).astype(np.float32)
-            feats = apply_normalization(raw, "minmax_item", item_min=lo, item_max=hi)
-        elif cfg.normalization == "standardize":
-            feats = apply_normalization(raw, "standardize", mean=np.asarray(attrs["mean"]), std=np.asarray(attrs["std"]))
-        else:
-            feats = raw
-        arr[start : start + len(idx)] = feats
-    if cfg.normalization == "minmax_item":
-        assert stats_arr is not None
+        arr[start : start + len(idx)] = _normalized_chunk(ds, idx, n_samples, cfg, attrs, stats_arr, start)
+    norm: dict[str, Any] = {"kind": cfg.normalization}
+    if stats_arr is not None:
         stats = np.asarray(stats_arr[:], dtype=np.float64)
         norm.update(item_min=stats[:, 0].tolist(), item_max=stats[:, 1].tolist())
     elif cfg.normalization == "standardize":
@@ -183,9 +196,32 @@ def compute_dataset_features(
     sidecar["item_ids"] = ds.item_ids
     atomic_write_json(sidecar_path, sidecar)
     if stats_arr is not None:
-        shutil.rmtree(out_dir / f"{name}.item_stats.zarr", ignore_errors=True)
+        shutil.rmtree(stats_path, ignore_errors=True)
     logger.info("wrote %s (%d items, shape %s)", zarr_path, n_items, item_shape)
     return name
+
+
+def _standardize_stats(ds: AudioItems, cfg: FeatureConfig, batch_size: int, n_samples: int, zarr_path: Path,
+                       attrs: dict[str, Any]) -> dict[str, Any]:
+    """Per-row mean and std: those of an interrupted run of the same features, or fitted now."""
+    previous = _stored_attrs(zarr_path)
+    if all(previous.get(k) == v for k, v in attrs.items()) and "mean" in previous and "std" in previous:
+        return {"mean": previous["mean"], "std": previous["std"]}  # resume: keep the fitted statistics
+    mean, std = _fit_standardize(ds, cfg, batch_size, n_samples)
+    return {"mean": mean.tolist(), "std": std.tolist()}
+
+
+def _normalized_chunk(ds: AudioItems, idx: np.ndarray, n_samples: int, cfg: FeatureConfig, attrs: dict[str, Any],
+                      stats_arr: Any, start: int) -> np.ndarray:
+    """Features of items ``idx``, normalised; ``minmax_item`` ranges go to ``stats_arr``."""
+    raw = forward(_load(ds, idx, n_samples), cfg, sample_rate=ds.sample_rate)
+    if cfg.normalization == "minmax_item":
+        lo, hi = item_minmax(raw)
+        stats_arr[start : start + len(idx)] = np.stack([lo, hi], axis=1).astype(np.float32)
+        return apply_normalization(raw, "minmax_item", item_min=lo, item_max=hi)
+    if cfg.normalization == "standardize":
+        return apply_normalization(raw, "standardize", mean=np.asarray(attrs["mean"]), std=np.asarray(attrs["std"]))
+    return raw
 
 
 def _stored_attrs(path: Path) -> dict[str, Any]:
@@ -199,11 +235,11 @@ def _stored_attrs(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _has_train(ds: Dataset) -> bool:
+def _has_train(ds: AudioItems) -> bool:
     return "split" in ds.metadata and bool((ds.metadata["split"] == "train").any())
 
 
-def _n_samples(ds: Dataset) -> int:
+def _n_samples(ds: AudioItems) -> int:
     """Samples per item: the card's, or the longest file of a ragged dataset."""
     if ds.card.n_samples:
         return int(ds.card.n_samples)
@@ -212,7 +248,7 @@ def _n_samples(ds: Dataset) -> int:
     return max(sf.info(str(ds.audio_path(i))).frames for i in range(len(ds)))
 
 
-def _load(ds: Dataset, indices: np.ndarray, n_samples: int) -> np.ndarray:
+def _load(ds: AudioItems, indices: np.ndarray, n_samples: int) -> np.ndarray:
     audio = ds.load_audio(indices)
     if audio.shape[1] != n_samples:  # ragged dataset: every batch to the same length
         fixed = np.zeros((len(audio), n_samples), dtype=np.float32)
@@ -222,7 +258,7 @@ def _load(ds: Dataset, indices: np.ndarray, n_samples: int) -> np.ndarray:
     return audio
 
 
-def _fit_standardize(ds: Dataset, cfg: FeatureConfig, batch_size: int, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+def _fit_standardize(ds: AudioItems, cfg: FeatureConfig, batch_size: int, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     idx_all = ds.split_indices("train") if _has_train(ds) else np.arange(len(ds))
     stats = NormStats()
     for start in range(0, len(idx_all), batch_size):
@@ -235,3 +271,100 @@ def _progress(items: list[int], label: str) -> Any:
     from rich.progress import track
 
     return track(items, description=label)
+
+
+def invert_items(
+    dataset: AudioItems,
+    features: str,
+    out_dir: str | Path,
+    *,
+    items: Sequence[str] | None = None,
+    array: np.ndarray | None = None,
+    method: str = "auto",
+    n_iter: int | None = None,
+    batch_size: int = 64,
+) -> InversionSummary:
+    """Turn a stored feature set (or a model's output in its layout) back into WAV files.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        An opened :class:`timbrespace.datasets.Dataset` holding feature set ``features``.
+    features : str
+        Feature set name; its sidecar says how to invert it.
+    out_dir : path-like
+        Folder for ``<item_id>.wav`` (float32 WAV at the sidecar's sample rate).
+    items : sequence of str, optional
+        Item ids to invert (default: every item).
+    array : np.ndarray [shape=(n, *item_shape)], optional
+        Features to invert instead of the stored ones (e.g. decoded by a model): one row
+        per item of ``items``, or one per item of the dataset.
+    method, n_iter :
+        As :func:`~timbrespace.features.invert`.
+    batch_size : int
+        Items per inversion batch.
+
+    Returns
+    -------
+    InversionSummary
+        Files written and the spectral convergence of each phase-retrieved item.
+
+    Raises
+    ------
+    ParameterError
+        Unknown item ids, an ``array`` of the wrong length, or a bad ``batch_size``.
+    DatasetError
+        Missing feature set.
+    """
+    from timbrespace.features.api import as_sidecar, invert
+    from timbrespace.utils.atomic import atomic_write_bytes
+    from timbrespace.utils.audio import encode_audio
+
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
+    sidecar = as_sidecar(dataset.feature_sidecar(features))
+    ids = dataset.item_ids
+    indices = _item_indices(ids, items)
+    if array is not None and len(array) not in (len(indices), len(ids)):
+        raise ParameterError(f"array has {len(array)} rows; expected {len(indices)} or {len(ids)}")
+    if array is not None and len(array) == len(ids):
+        array = array[indices]
+    out = Path(out_dir)
+    written: list[Path] = []
+    convergence: list[float] = []
+    for start in range(0, len(indices), batch_size):
+        idx = indices[start : start + batch_size]
+        feats = dataset.load_features(features, idx) if array is None else array[start : start + batch_size]
+        result = invert(feats, sidecar, method=method, n_iter=n_iter, indices=idx, return_info=True)
+        if result.spectral_convergence is not None:
+            convergence.extend(float(v) for v in result.spectral_convergence)
+        for k, y in zip(idx, result.audio, strict=True):
+            path = out / f"{ids[int(k)]}.wav"
+            written.append(atomic_write_bytes(path, encode_audio(y, sidecar.sample_rate, ".wav")))
+    return InversionSummary(tuple(written), np.asarray(convergence, dtype=np.float64))
+
+
+def _item_indices(ids: list[str], items: Sequence[str] | None) -> np.ndarray:
+    if not items:
+        return np.arange(len(ids))
+    lookup = {item_id: k for k, item_id in enumerate(ids)}
+    missing = [w for w in items if w not in lookup]
+    if missing:
+        raise ParameterError(f"items: unknown item ids {missing[:5]}")
+    return np.array([lookup[w] for w in items], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class InversionSummary:
+    """What :func:`invert_items` wrote.
+
+    Attributes
+    ----------
+    paths : tuple of Path
+        One WAV file per item.
+    spectral_convergence : np.ndarray [shape=(n_retrieved,), dtype=float64]
+        Per item whose phase was retrieved (empty for exact inverses).
+    """
+
+    paths: tuple[Path, ...]
+    spectral_convergence: np.ndarray

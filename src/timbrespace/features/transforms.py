@@ -21,7 +21,7 @@ from timbrespace.features.config import FeatureConfig, InversionResult
 from timbrespace.features.mdct import imdct, mdct
 from timbrespace.features.phase import PHASE_METHODS, StftGeometry, retrieve_phase
 
-__all__ = ["forward", "inverse", "to_db", "from_db", "mel_to_stft", "METHODS"]
+__all__ = ["forward", "inverse", "to_db", "from_db", "mel_to_stft", "stft_magnitude", "METHODS"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,34 @@ def from_db(db: np.ndarray) -> np.ndarray:
 def _geometry(cfg: FeatureConfig) -> StftGeometry:
     assert cfg.hop_length is not None and cfg.win_length is not None and cfg.window is not None
     return StftGeometry(cfg.n_fft, cfg.hop_length, cfg.win_length, cfg.window, cfg.center, cfg.pad_mode)
+
+
+def stft_magnitude(audio: np.ndarray, geometry: FeatureConfig | StftGeometry) -> np.ndarray:
+    """``|STFT|`` of a batch of audio: the package's one STFT, for anyone who needs one.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_items, n_samples), dtype=float32 or float64]
+    geometry : FeatureConfig or StftGeometry
+        ``n_fft``, ``hop_length``, ``win_length``, ``window``, ``center`` and
+        ``pad_mode`` (a feature config's, e.g. to measure resynthesised audio in the
+        features' own frames).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_items, n_fft // 2 + 1, n_frames), dtype=float32 or float64]
+        Linear magnitudes, frames as :func:`librosa.stft`.
+
+    Raises
+    ------
+    ParameterError
+        Audio that is not 2-D.
+    """
+    y = np.asarray(audio)
+    if y.ndim != 2:
+        raise ParameterError(f"audio must be (n_items, n_samples); got shape {y.shape}")
+    geo = _geometry(geometry) if isinstance(geometry, FeatureConfig) else geometry
+    return np.abs(geo.stft(torch.from_numpy(np.ascontiguousarray(y))).numpy())
 
 
 def _complex_stft(audio: np.ndarray, cfg: FeatureConfig) -> np.ndarray:

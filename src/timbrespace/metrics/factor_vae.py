@@ -62,7 +62,9 @@ class FactorVAEResult:
     classifier : np.ndarray [shape=(n_latents,), dtype=int64]
         Factor each latent is mapped to (majority vote).
     active_latents : np.ndarray [shape=(n_latents,), dtype=bool]
-        Latents kept after pruning by ``min_std``.
+        Latents kept after this metric's pruning by ``min_std`` (disentanglement_lib's
+        rule, part of the metric's definition; the package's definition of an active
+        latent is :func:`timbrespace.metrics.active_latents`).
     used_factors : tuple of int
     """
 
@@ -166,23 +168,14 @@ def factor_vae_score(
         raise ParameterError(
             f"factor_vae_score needs >= 2 non-constant factors; got {len(used)} of {y.shape[1]}"
         )
+    # the metric's own pruning (disentanglement_lib): latents below min_std never vote
     z_global = gather_latents(source, rng.integers(y.shape[0], size=n_variance_estimate))
     scale = np.sqrt(np.var(z_global, axis=0, ddof=1))
     active = (scale >= min_std) & (scale > 0.0)
     n_latents = z_global.shape[1]
-    chance = 1.0 / len(used)
     if not np.any(active):
         logger.warning("factor_vae_score: every latent has std < %g; score 0", min_std)
-        return FactorVAEResult(
-            score=0.0,
-            train_accuracy=0.0,
-            eval_accuracy=0.0,
-            chance=chance,
-            votes=np.zeros((y.shape[1], n_latents), dtype=np.int64),
-            classifier=np.zeros(n_latents, dtype=np.int64),
-            active_latents=active,
-            used_factors=tuple(int(k) for k in used),
-        )
+        return _all_pruned(y.shape[1], n_latents, active, used)
     safe_scale = np.where(active, scale, 1.0)
     args = (source, groups, used)
     train_votes = _votes(*args, n_train, batch_size, safe_scale, active, n_latents, rng)
@@ -195,9 +188,22 @@ def factor_vae_score(
         score=eval_accuracy,
         train_accuracy=train_accuracy,
         eval_accuracy=eval_accuracy,
-        chance=chance,
+        chance=1.0 / len(used),
         votes=train_votes,
         classifier=classifier,
+        active_latents=active,
+        used_factors=tuple(int(k) for k in used),
+    )
+
+
+def _all_pruned(n_factors: int, n_latents: int, active: np.ndarray, used: np.ndarray) -> FactorVAEResult:
+    return FactorVAEResult(
+        score=0.0,
+        train_accuracy=0.0,
+        eval_accuracy=0.0,
+        chance=1.0 / len(used),
+        votes=np.zeros((n_factors, n_latents), dtype=np.int64),
+        classifier=np.zeros(n_latents, dtype=np.int64),
         active_latents=active,
         used_factors=tuple(int(k) for k in used),
     )

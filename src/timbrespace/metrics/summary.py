@@ -1,23 +1,36 @@
-"""All disentanglement metrics of one representation in one call, for ``metrics.json``,
-sweeps and the report.
+"""The one scoring function: every metric of one representation, for ``metrics.json``,
+the train summary, sweeps, ``evaluate`` and the report.
 
-MIG and modularity are computed on the training split (as disentanglement_lib, which
-draws ``num_train`` points); DCI, SAP and explicitness fit on train and score on test;
-the β-VAE and FactorVAE scores sample pairs/batches from train and test together.
+:func:`evaluate_representation` scores latents against known factor codes and returns a
+:class:`RepresentationScores`, whose :meth:`~RepresentationScores.to_dict` is the
+score block of ``RUN/metrics.json``. The item sets follow ``timbrespace run``: MIG and
+modularity on every item (``mi_items="all"``; ``"train"`` as disentanglement_lib, which
+draws ``num_train`` points); DCI, SAP and explicitness fit on ``train`` and score on
+``test``; the β-VAE and FactorVAE scores sample pairs/batches from train and test
+together. Active latents are :func:`~timbrespace.metrics.active_latents` (the one
+definition).
+
+Reference representations of the same items (:class:`ReferenceLatents`: the latents
+after an unsupervised re-alignment, linear baselines of the inputs) are scored with the
+same MIG beside the model's own; they are computed elsewhere
+(:func:`timbrespace.analysis.reference_latents`), since fitting them is an analysis,
+not a metric.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from timbrespace.errors import ParameterError
 from timbrespace.metrics._utils import check_latents_factors
+from timbrespace.metrics.activity import active_latents, kl_per_latent
 from timbrespace.metrics.beta_vae import BetaVAEResult, beta_vae_score
 from timbrespace.metrics.dci import DCIResult, dci
 from timbrespace.metrics.explicitness import ExplicitnessResult, explicitness
@@ -26,7 +39,7 @@ from timbrespace.metrics.mig import MIGResult, mig
 from timbrespace.metrics.modularity import ModularityResult, modularity
 from timbrespace.metrics.sap import SAPResult, sap
 
-__all__ = ["ALL_METRICS", "DisentanglementSummary", "evaluate_representation"]
+__all__ = ["ALL_METRICS", "ReferenceLatents", "RepresentationScores", "evaluate_representation"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,16 +55,53 @@ ALL_METRICS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
-class DisentanglementSummary:
-    """Results of :func:`evaluate_representation`; a metric not requested is ``None``.
+class ReferenceLatents:
+    """Other representations of the same items, scored with MIG beside the model's latents.
 
     Attributes
     ----------
+    aligned : np.ndarray [shape=(n_items, n_latents)] or None
+        The latents after an unsupervised linear re-alignment of the active ones
+        (:func:`timbrespace.analysis.align_active_latents`); ``None``: not computed.
+    aligned_method : str
+        How they were re-aligned (``"ica"`` or ``"pca"``).
+    linear_baselines : mapping of str to np.ndarray [shape=(n_items, n_components)]
+        Linear projections of the inputs (no model) by method, e.g. ``{"pca": ..., "ica": ...}``
+        (:func:`timbrespace.analysis.fit_linear_baseline`).
+    """
+
+    aligned: np.ndarray | None = None
+    aligned_method: str = "ica"
+    linear_baselines: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RepresentationScores:
+    """What :func:`evaluate_representation` measured; a metric not computed is ``None``.
+
+    Attributes
+    ----------
+    factor_names : tuple of str
+    factor_levels : tuple of int
+        Levels of each factor (the dataset card's, or the distinct codes).
+    active : np.ndarray [shape=(n_latents,), dtype=bool]
+        :func:`~timbrespace.metrics.active_latents` of the latents.
+    kl_per_latent_nats : np.ndarray [shape=(n_latents,)] or None
+        :func:`~timbrespace.metrics.kl_per_latent`, when log-variances were given.
     mig, dci, sap, modularity, explicitness, beta_vae, factor_vae : result or None
+    aligned : MIGResult or None
+        MIG of :attr:`ReferenceLatents.aligned`.
+    aligned_method : str or None
+    linear_baselines : dict of str to MIGResult
+        MIG of each linear baseline.
     timings_s : dict of str to float
         Wall time of each metric, seconds.
     """
 
+    factor_names: tuple[str, ...]
+    factor_levels: tuple[int, ...]
+    active: np.ndarray
+    kl_per_latent_nats: np.ndarray | None = None
     mig: MIGResult | None = None
     dci: DCIResult | None = None
     sap: SAPResult | None = None
@@ -59,7 +109,15 @@ class DisentanglementSummary:
     explicitness: ExplicitnessResult | None = None
     beta_vae: BetaVAEResult | None = None
     factor_vae: FactorVAEResult | None = None
+    aligned: MIGResult | None = None
+    aligned_method: str | None = None
+    linear_baselines: dict[str, MIGResult] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_active(self) -> int:
+        """Number of active latents."""
+        return int(np.sum(self.active))
 
     def as_dict(self) -> dict[str, float]:
         """Flat ``name -> float`` of the headline numbers (JSON-ready, no NaN)."""
@@ -106,71 +164,238 @@ class DisentanglementSummary:
             frame.insert(0, "factor", list(factor_names))
         return frame
 
+    def to_dict(self) -> dict[str, Any]:
+        """The score block of ``metrics.json`` (plain JSON types, ``None`` for NaN).
+
+        Keys: ``mig``, ``mi_nats``; ``dci`` (``disentanglement``, ``completeness``,
+        ``informativeness``, ``informativeness_train``, ``informativeness_test``) and
+        ``dci_importance``; ``per_factor`` (``n_levels`` and, when computed, ``mig``,
+        ``entropy_nats``, ``best_latent``, ``dci_completeness``, ``dci_informativeness``);
+        ``active_latents`` (count) and ``kl_per_latent_nats``; ``sap``, ``modularity``,
+        ``explicitness``, ``beta_vae``, ``factor_vae`` (headline scores); ``aligned``
+        (``method``, ``latents``, ``mig``, ``per_factor``, ``mi_nats``) and
+        ``linear_baselines`` (``n_components``, then ``mig`` and ``per_factor`` per
+        method). Blocks of metrics not computed are left out.
+        """
+        out: dict[str, Any] = {"active_latents": self.n_active}
+        if self.kl_per_latent_nats is not None:
+            out["kl_per_latent_nats"] = np.round(self.kl_per_latent_nats, 6).tolist()
+        if self.mig is not None:
+            out["mig"] = _num(self.mig.score)
+            out["mi_nats"] = np.round(self.mig.mi, 9).tolist()
+        if self.dci is not None:
+            d = self.dci
+            out["dci"] = {
+                "disentanglement": _num(d.disentanglement),
+                "completeness": _num(d.completeness),
+                "informativeness": _num(d.informativeness_test),
+                "informativeness_train": _num(d.informativeness_train),
+                "informativeness_test": _num(d.informativeness_test),
+            }
+            out["dci_importance"] = np.round(d.importance, 9).tolist()
+        out["per_factor"] = {name: self._factor_row(k) for k, name in enumerate(self.factor_names)}
+        for name in ("sap", "modularity", "beta_vae", "factor_vae"):
+            result = getattr(self, name)
+            if result is not None:
+                out[name] = _num(result.score)
+        if self.explicitness is not None:
+            out["explicitness"] = _num(self.explicitness.score_test)
+        if self.aligned is not None:
+            out["aligned"] = {
+                "method": self.aligned_method,
+                "latents": np.flatnonzero(self.active).tolist(),
+                "mig": _num(self.aligned.score),
+                "per_factor": self._per_factor_mig(self.aligned),
+                "mi_nats": np.round(self.aligned.mi, 9).tolist(),
+            }
+        if self.linear_baselines:
+            first = next(iter(self.linear_baselines.values()))
+            block: dict[str, Any] = {"n_components": int(first.mi.shape[0])}
+            for method, result in self.linear_baselines.items():
+                block[method] = {"mig": _num(result.score), "per_factor": self._per_factor_mig(result)}
+            out["linear_baselines"] = block
+        return out
+
+    def _factor_row(self, k: int) -> dict[str, Any]:
+        row: dict[str, Any] = {"n_levels": int(self.factor_levels[k])}
+        if self.mig is not None:
+            row.update(
+                mig=_num(self.mig.per_factor[k]),
+                entropy_nats=_num(self.mig.factor_entropy[k]),
+                best_latent=int(np.argmax(self.mig.mi[:, k])),
+            )
+        if self.dci is not None:
+            row.update(
+                dci_completeness=_num(self.dci.completeness_per_factor[k]),
+                dci_informativeness=_num(self.dci.informativeness_test_per_factor[k]),
+            )
+        return row
+
+    def _per_factor_mig(self, result: MIGResult) -> dict[str, float | None]:
+        return {name: _num(result.per_factor[k]) for k, name in enumerate(self.factor_names)}
+
 
 def evaluate_representation(
-    latents_train: np.ndarray,
-    factors_train: np.ndarray,
-    latents_test: np.ndarray,
-    factors_test: np.ndarray,
+    latents: np.ndarray,
+    factors: np.ndarray,
     *,
+    train: np.ndarray | None = None,
+    test: np.ndarray | None = None,
+    logvar: np.ndarray | None = None,
+    factor_names: Sequence[str] | None = None,
+    factor_levels: Sequence[int] | None = None,
     metrics: Sequence[str] = ALL_METRICS,
-    random_state: int = 0,
+    mi_items: Literal["all", "train"] = "all",
+    references: ReferenceLatents | None = None,
     n_bins: int = 20,
+    random_state: int = 0,
+    dci_estimator: Literal["gbt", "hist"] = "gbt",
     n_train_points: int = 10_000,
     n_eval_points: int = 5_000,
-) -> DisentanglementSummary:
-    """Compute the requested disentanglement metrics.
+    on_error: Literal["raise", "warn"] = "raise",
+) -> RepresentationScores:
+    """Score a representation against known factors: the one scoring function.
 
     Parameters
     ----------
-    latents_train, latents_test : array-like of shape (n_samples, n_latents)
-    factors_train, factors_test : array-like of shape (n_samples, n_factors), int
+    latents : array-like of shape (n_items, n_latents)
+        Codes of every item (e.g. the encoder means ``mu``).
+    factors : array-like of shape (n_items, n_factors), int
+        Ground-truth factor codes.
+    train, test : array-like of int, optional
+        Item indices the supervised metrics fit on (``train``) and score on (``test``).
+        Default: every item for ``train``, and ``train`` for ``test``.
+    logvar : array-like of shape (n_items, n_latents), optional
+        Posterior log-variances; gives ``kl_per_latent_nats``.
+    factor_names : sequence of str, optional
+        Default ``factor0``, ``factor1``, ...
+    factor_levels : sequence of int, optional
+        Levels of each factor (default: the number of distinct codes).
     metrics : sequence of str, default=ALL_METRICS
         Any of ``"mig"``, ``"dci"``, ``"sap"``, ``"modularity"``, ``"explicitness"``,
         ``"beta_vae"``, ``"factor_vae"``.
-    random_state : int, default=0
+    mi_items : {"all", "train"}
+        Items of MIG and modularity (and of the reference MIGs): every item
+        (``timbrespace run``) or the ``train`` items (disentanglement_lib).
+    references : ReferenceLatents, optional
+        Re-aligned latents and linear baselines, each scored with MIG.
     n_bins : int, default=20
         Histogram bins for MIG and modularity.
+    random_state : int, default=0
+        Seed of DCI's trees, explicitness and the sampled scores.
+    dci_estimator : {"gbt", "hist"}
+        DCI's per-factor classifier (:func:`~timbrespace.metrics.dci`).
     n_train_points, n_eval_points : int, default=10000, 5000
         Points for the β-VAE and FactorVAE scores.
+    on_error : {"raise", "warn"}
+        ``"warn"``: a metric that fails for this dataset (e.g. modularity or DCI with one
+        factor) is logged and left ``None`` instead of raising.
 
     Returns
     -------
-    DisentanglementSummary
+    RepresentationScores
+        ``.to_dict()`` is the score block of ``metrics.json``.
 
     Raises
     ------
     ParameterError
-        On an unknown metric name or bad arrays (from the metrics themselves).
+        On an unknown metric or ``mi_items``, bad arrays or indices (from the metrics
+        themselves with ``on_error="raise"``).
+
+    References
+    ----------
+    Locatello, F. et al. (2019). Challenging Common Assumptions in the Unsupervised
+    Learning of Disentangled Representations. ICML (disentanglement_lib).
     """
     unknown = sorted(set(metrics) - set(ALL_METRICS))
     if unknown:
         raise ParameterError(f"unknown metrics {unknown}; allowed {list(ALL_METRICS)}")
-    z_tr, y_tr = check_latents_factors(latents_train, factors_train, name="latents_train")
-    z_te, y_te = check_latents_factors(
-        latents_test, factors_test, name="latents_test", min_samples=1
+    if mi_items not in ("all", "train"):
+        raise ParameterError(f"mi_items={mi_items!r} is not one of 'all', 'train'")
+    z, y = check_latents_factors(latents, factors)
+    tr = _indices(train, len(z), "train")
+    te = tr if test is None else _indices(test, len(z), "test")
+    mi_rows = np.arange(len(z)) if mi_items == "all" else tr
+    names = tuple(factor_names) if factor_names is not None else tuple(f"factor{k}" for k in range(y.shape[1]))
+    levels = tuple(int(v) for v in factor_levels) if factor_levels is not None else tuple(
+        int(np.unique(y[:, k]).size) for k in range(y.shape[1])
     )
-    z_all, y_all = np.concatenate([z_tr, z_te]), np.concatenate([y_tr, y_te])
-    runners = {
-        "mig": lambda: mig(z_tr, y_tr, n_bins=n_bins),
-        "dci": lambda: dci(z_tr, y_tr, z_te, y_te, random_state=random_state),
-        "sap": lambda: sap(z_tr, y_tr, z_te, y_te),
-        "modularity": lambda: modularity(z_tr, y_tr, n_bins=n_bins),
-        "explicitness": lambda: explicitness(z_tr, y_tr, z_te, y_te, random_state=random_state),
-        "beta_vae": lambda: beta_vae_score(
-            z_all, y_all, n_train=n_train_points, n_eval=n_eval_points, random_state=random_state
-        ),
-        "factor_vae": lambda: factor_vae_score(
-            z_all, y_all, n_train=n_train_points, n_eval=n_eval_points, random_state=random_state
-        ),
-    }
-    results: dict[str, object] = {}
+    if len(names) != y.shape[1] or len(levels) != y.shape[1]:
+        raise ParameterError(
+            f"factor_names ({len(names)}) and factor_levels ({len(levels)}) need one entry per factor ({y.shape[1]})"
+        )
+    runners = _runners(z, y, tr, te, mi_rows, n_bins=n_bins, random_state=random_state,
+                       dci_estimator=dci_estimator, n_train_points=n_train_points, n_eval_points=n_eval_points)
+    results: dict[str, Any] = {}
     timings: dict[str, float] = {}
     for name in ALL_METRICS:
-        if name not in metrics:
-            continue
-        start = time.perf_counter()
-        results[name] = runners[name]()
-        timings[name] = time.perf_counter() - start
-        logger.info("%s computed in %.2f s", name, timings[name])
-    return DisentanglementSummary(**results, timings_s=timings)  # type: ignore[arg-type]
+        if name in metrics:
+            start = time.perf_counter()
+            results[name] = _guarded(name, runners[name], on_error)
+            timings[name] = time.perf_counter() - start
+            logger.debug("%s computed in %.2f s", name, timings[name])
+    refs = references or ReferenceLatents()
+
+    def score_mig(other: np.ndarray) -> MIGResult:
+        return mig(np.asarray(other)[mi_rows], y[mi_rows], n_bins=n_bins)
+
+    if refs.aligned is not None:
+        results["aligned"] = _guarded("aligned MIG", lambda: score_mig(refs.aligned), on_error)
+        results["aligned_method"] = refs.aligned_method
+    baselines = {m: _guarded(f"{m} MIG", lambda r=r: score_mig(r), on_error) for m, r in refs.linear_baselines.items()}
+    return RepresentationScores(
+        factor_names=names,
+        factor_levels=levels,
+        active=active_latents(z),
+        kl_per_latent_nats=None if logvar is None else kl_per_latent(z, logvar),
+        linear_baselines={m: r for m, r in baselines.items() if r is not None},
+        timings_s=timings,
+        **results,
+    )
+
+
+def _runners(z: np.ndarray, y: np.ndarray, tr: np.ndarray, te: np.ndarray, mi_rows: np.ndarray, *,
+             n_bins: int, random_state: int, dci_estimator: str, n_train_points: int,
+             n_eval_points: int) -> dict[str, Callable[[], Any]]:
+    """One call per metric, on its items: MI metrics on ``mi_rows``, supervised ones
+    train → test, the sampled scores on train and test together."""
+    both = np.concatenate([tr, te[~np.isin(te, tr)]])
+    sampled = {"n_train": n_train_points, "n_eval": n_eval_points, "random_state": random_state}
+    return {
+        "mig": lambda: mig(z[mi_rows], y[mi_rows], n_bins=n_bins),
+        "dci": lambda: dci(z[tr], y[tr], z[te], y[te], random_state=random_state,
+                           estimator=dci_estimator),  # type: ignore[arg-type]
+        "sap": lambda: sap(z[tr], y[tr], z[te], y[te]),
+        "modularity": lambda: modularity(z[mi_rows], y[mi_rows], n_bins=n_bins),
+        "explicitness": lambda: explicitness(z[tr], y[tr], z[te], y[te], random_state=random_state),
+        "beta_vae": lambda: beta_vae_score(z[both], y[both], **sampled),
+        "factor_vae": lambda: factor_vae_score(z[both], y[both], **sampled),
+    }
+
+
+def _indices(rows: np.ndarray | None, n: int, name: str) -> np.ndarray:
+    if rows is None:
+        return np.arange(n)
+    idx = np.asarray(rows)
+    if idx.dtype == bool:
+        idx = np.flatnonzero(idx)
+    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        raise ParameterError(f"{name} must be a non-empty 1-D array of item indices; got {idx!r:.80}")
+    if idx.min() < 0 or idx.max() >= n:
+        raise ParameterError(f"{name} indices must be in 0..{n - 1}; got {idx.min()}..{idx.max()}")
+    return idx.astype(np.int64)
+
+
+def _guarded(name: str, job: Callable[[], Any], on_error: str) -> Any:
+    if on_error == "raise":
+        return job()
+    try:
+        return job()
+    except Exception as exc:  # a metric undefined for this dataset must not lose the others
+        logger.warning("%s not computed: %s", name, exc)
+        return None
+
+
+def _num(x: Any) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None

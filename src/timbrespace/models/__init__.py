@@ -1,11 +1,21 @@
 """The VAE family as ``torch.nn.Module``s: a config dataclass plus a module (DESIGN.md).
 
-MLP and conv encoders/decoders, Gaussian (fixed or learned variance) and Bernoulli
-likelihoods, β-VAE, capacity-annealed β-VAE, β-TCVAE, FactorVAE and conditional VAEs.
+MLP, conv and GRU encoders/decoders; Gaussian (fixed or learned variance), Bernoulli and
+hit/velocity (GrooVAE) likelihoods; β-VAE, capacity-annealed β-VAE, β-TCVAE, FactorVAE;
+conditional VAEs on labels and continuous inputs. The seeds' models are configurations:
+:func:`timbre_config` (seed 002's conditional conv VAE), :func:`groove_config` and
+:func:`seed004_config` (the groove VAE).
 """
 
 from timbrespace.models.config import VAEConfig
 from timbrespace.models.losses import gaussian_kl, permute_dims, tc_decomposition
+from timbrespace.models.presets import (
+    TIMBRE_PRESETS,
+    groove_config,
+    recon_weight_to_variance,
+    seed004_config,
+    timbre_config,
+)
 from timbrespace.models.vae import VAE, LossTerms, VAEOutput, build_model
 
 __all__ = [
@@ -17,4 +27,9 @@ __all__ = [
     "gaussian_kl",
     "permute_dims",
     "tc_decomposition",
+    "TIMBRE_PRESETS",
+    "timbre_config",
+    "groove_config",
+    "seed004_config",
+    "recon_weight_to_variance",
 ]

@@ -21,6 +21,20 @@ convention makes that impossible.
   linearly from 0 to ``capacity_max`` nats over ``capacity_steps`` steps (the paper's γ).
 - ``tcvae`` (Chen et al. 2018): ``recon + tc_alpha * MI + beta * TC + tc_gamma * dimKL``.
 - ``factorvae`` (Kim & Mnih 2018): ``recon + KL + beta * TC_discriminator`` (the paper's γ).
+- ``ada_gvae`` / ``ada_mlvae`` (Locatello et al. 2020): weakly supervised on pairs of
+  items that share all factors but k. Per pair, latents whose KL between the two
+  posteriors is below the midpoint of its largest and smallest value are shared: both
+  posteriors are replaced there by their average (GVAE: arithmetic mean of means and
+  variances; ML-VAE: product of experts). ``recon(x1) + recon(x2) + beta * (KL1 + KL2)``.
+
+During a β warm-up the whole regulariser follows the schedule: for ``tcvae`` the MI
+and dimension-wise KL terms are scaled by the same warm-up fraction as ``beta``.
+
+The seeds' own losses are configurations under this convention: seed 002's
+``1e6 · mean((x̂ − x)²) + KL`` over ``n_features`` pixels is a Gaussian likelihood with
+``output_variance = 0.5 · n_features / 1e6`` (:func:`~timbrespace.models.presets.timbre_config`);
+GrooVAE's hit cross-entropy plus velocity error on true hits is the ``hit_velocity``
+likelihood with ``output_variance = 0.5``.
 """
 
 from __future__ import annotations
@@ -31,12 +45,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from timbrespace.errors import ConfigError
+from timbrespace.models.shift import ShiftSpec
 
-__all__ = ["VAEConfig", "ARCHITECTURES", "LIKELIHOODS", "OBJECTIVES", "ACTIVATIONS"]
+__all__ = [
+    "VAEConfig",
+    "ARCHITECTURES",
+    "LIKELIHOODS",
+    "OBJECTIVES",
+    "ACTIVATIONS",
+    "OUTPUT_ACTIVATIONS",
+]
 
-ARCHITECTURES = ("mlp", "conv")
-LIKELIHOODS = ("gaussian", "bernoulli")
-OBJECTIVES = ("beta_vae", "annealed", "tcvae", "factorvae")
+ARCHITECTURES = ("mlp", "conv", "gru", "shift")
+LIKELIHOODS = ("gaussian", "bernoulli", "hit_velocity")
+OUTPUT_ACTIVATIONS = ("identity", "sigmoid")
+OBJECTIVES = ("beta_vae", "annealed", "tcvae", "factorvae", "ada_gvae", "ada_mlvae")
+WEAK_OBJECTIVES = ("ada_gvae", "ada_mlvae")
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "silu", "tanh")
 CONDITION_ENCODINGS = ("onehot", "embedding")
 
@@ -55,14 +79,22 @@ class VAEConfig:
 
     Parameters
     ----------
-    input_shape : tuple of int
+    input_shape : tuple of int, optional
         Shape of one item, e.g. ``(1024,)`` for a single-frame spectrum or
         ``(1, 512, 64)`` / ``(512, 64)`` for a spectrogram (channels first; a 2-D shape
-        means one channel for the conv architecture).
+        means one channel for the conv architecture). ``None`` until the features are
+        known (an experiment's ``model`` section): every other field is validated, the
+        shape checks wait, and :func:`~timbrespace.models.build_model` refuses it.
     latent_dim : int
         Number of latents ``z``.
-    architecture : {"mlp", "conv"}
-        MLP flattens the input; conv needs a 2-D or 3-D ``input_shape``.
+    architecture : {"mlp", "conv", "gru", "shift"}
+        ``shift``: a log-frequency spectrogram ``(n_bins, n_frames)`` whose first latent
+        is a translation along frequency, inferred by an equivariant soft-argmax head
+        (:mod:`timbrespace.models.shift`; options in ``shift``). MLP flattens the input; conv needs a 2-D or 3-D ``input_shape``; gru reads a 2-D
+        ``input_shape`` ``(n_steps, n_features)`` as a sequence: a bidirectional GRU
+        encoder over the steps whose final states give ``(mu, logvar)``, and a GRU decoder
+        driven by ``z`` at every step (with a learned step embedding, its first state
+        ``tanh(W z)``) whose outputs give each step's features (the groove VAE).
     hidden_sizes : tuple of int
         Fully connected hidden layers: the whole MLP encoder (mirrored in the decoder),
         or the layers between the conv stack and the latents.
@@ -82,17 +114,28 @@ class VAEConfig:
         solution (:func:`timbrespace.training.linear_start`).
     activation : str
         One of ``ACTIVATIONS`` (seed 000 used ``relu6``).
-    likelihood : {"gaussian", "bernoulli"}
+    gru_hidden : int
+        State size of the GRUs (``gru``).
+    likelihood : {"gaussian", "bernoulli", "hit_velocity"}
         Decoder distribution. Gaussian with fixed variance gives
         ``0.5 * sum((x - mu)**2) / output_variance`` (no constant); with
         ``learn_variance`` the full Gaussian NLL with one learned log-variance per
         feature. Bernoulli: binary cross-entropy on logits (data in [0, 1]).
+        ``hit_velocity`` (GrooVAE, drum patterns with velocity in [0, 1], 0 = no hit):
+        the encoder sees the hit indicator ``x > 0`` beside ``x``; the decoder gives a
+        hit logit and a velocity logit per feature (raw output
+        ``(n, 2, *input_shape)``); the loss is the hit cross-entropy plus
+        ``0.5 * sum_{hits} (sigmoid(v) - x)**2 / output_variance``, the velocity error
+        masked to the true hits. ``mlp`` or ``gru`` only.
+    output_activation : {"identity", "sigmoid"}
+        Applied to the Gaussian mean (``sigmoid`` keeps it in [0, 1] like min–max
+        features, seed 002). Gaussian likelihood only.
     learn_variance : bool
         Learn the Gaussian output variance (per feature) instead of fixing it.
     output_variance : float
         Fixed Gaussian variance, and the initial one when learned. 0.5 makes the
         reconstruction the sum of squared errors (disentanglement_lib's ``l2``).
-    objective : {"beta_vae", "annealed", "tcvae", "factorvae"}
+    objective : {"beta_vae", "annealed", "tcvae", "factorvae", "ada_gvae", "ada_mlvae"}
         See the module docstring.
     beta : float
         Weight of the objective's named term (see the module docstring).
@@ -114,6 +157,16 @@ class VAEConfig:
         How labels are fed to the encoder and the decoder.
     condition_embedding_dim : int
         Size of each label embedding (``embedding``).
+    condition_continuous : int
+        Number of continuous condition inputs fed as they are, after the labels (seed
+        002: the magnitude / 100). A model with them takes float ``c`` of shape
+        ``(n, len(condition_classes) + condition_continuous)``: integer-valued labels
+        first, then the continuous values.
+    shift : ShiftSpec or mapping, optional
+        Options of the ``shift`` architecture (:class:`~timbrespace.models.shift.ShiftSpec`).
+    logvar_bounds : tuple of (float, float), optional
+        Clamp the encoder's ``logvar`` to ``[low, high]`` (seed 002: (-20, 10); the groove
+        VAE: (-12, 8)); ``None``: no clamp.
 
     References
     ----------
@@ -122,11 +175,13 @@ class VAEConfig:
     Chen et al., "Isolating sources of disentanglement in VAEs", NeurIPS 2018.
     Kim & Mnih, "Disentangling by factorising", ICML 2018. Sohn et al., "Learning
     structured output representation using deep conditional generative models", 2015.
+    Gillick et al., "Learning to groove with inverse sequence transformations", ICML 2019
+    (GrooVAE). Seeds 002 (conditional conv VAE) and 004 (groove VAE).
     """
 
-    input_shape: tuple[int, ...]
+    input_shape: tuple[int, ...] | None = None
     latent_dim: int = 10
-    architecture: Literal["mlp", "conv"] = "mlp"
+    architecture: Literal["mlp", "conv", "gru", "shift"] = "mlp"
     hidden_sizes: tuple[int, ...] = (400,)
     conv_channels: tuple[int, ...] = (32, 64, 128)
     conv_kernel_size: int = 3
@@ -134,10 +189,12 @@ class VAEConfig:
     batch_norm: bool = True
     linear_skip: bool = False
     activation: str = "relu"
-    likelihood: Literal["gaussian", "bernoulli"] = "gaussian"
+    gru_hidden: int = 128
+    likelihood: Literal["gaussian", "bernoulli", "hit_velocity"] = "gaussian"
+    output_activation: Literal["identity", "sigmoid"] = "identity"
     learn_variance: bool = False
     output_variance: float = 0.5
-    objective: Literal["beta_vae", "annealed", "tcvae", "factorvae"] = "beta_vae"
+    objective: Literal["beta_vae", "annealed", "tcvae", "factorvae", "ada_gvae", "ada_mlvae"] = "beta_vae"
     beta: float = 1.0
     capacity_max: float = 25.0
     capacity_steps: int = 10_000
@@ -148,10 +205,17 @@ class VAEConfig:
     condition_classes: tuple[int, ...] = field(default=())
     condition_encoding: Literal["onehot", "embedding"] = "onehot"
     condition_embedding_dim: int = 8
+    condition_continuous: int = 0
+    logvar_bounds: tuple[float, float] | None = None
+    shift: ShiftSpec | None = None
 
     def __post_init__(self) -> None:
+        if self.shift is not None or self.architecture == "shift":
+            object.__setattr__(self, "shift", ShiftSpec.from_value(self.shift if self.shift is not None else {}))
         for name in _TUPLE_FIELDS:
             value = getattr(self, name)
+            if value is None and name == "input_shape":
+                continue
             if isinstance(value, int):
                 value = (value,)
             try:
@@ -169,6 +233,16 @@ class VAEConfig:
                     f"conv_strides={self.conv_strides!r} must be a sequence of (int, int)"
                 ) from None
             object.__setattr__(self, "conv_strides", strides)
+        if self.logvar_bounds is not None:
+            try:
+                low, high = (float(v) for v in self.logvar_bounds)
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"logvar_bounds={self.logvar_bounds!r} must be (low, high) or None"
+                ) from None
+            if not low < high:
+                raise ConfigError(f"logvar_bounds={self.logvar_bounds!r} needs low < high")
+            object.__setattr__(self, "logvar_bounds", (low, high))
         self._validate()
 
     def _validate(self) -> None:
@@ -183,7 +257,7 @@ class VAEConfig:
         allowed("objective", OBJECTIVES)
         allowed("activation", ACTIVATIONS)
         allowed("condition_encoding", CONDITION_ENCODINGS)
-        if not self.input_shape or min(self.input_shape) < 1:
+        if self.input_shape is not None and (not self.input_shape or min(self.input_shape) < 1):
             raise ConfigError(
                 f"input_shape={self.input_shape} must be a non-empty tuple of positive integers"
             )
@@ -196,8 +270,9 @@ class VAEConfig:
             raise ConfigError(f"condition_classes={self.condition_classes} must hold integers >= 2")
         if self.linear_skip and self.architecture != "mlp":
             raise ConfigError("linear_skip=True needs architecture='mlp'")
+        self._validate_family()
         if self.architecture == "conv":
-            if len(self.input_shape) not in (2, 3):
+            if self.input_shape is not None and len(self.input_shape) not in (2, 3):
                 raise ConfigError(
                     f"input_shape={self.input_shape} must be (height, width) or (channels, height, width) "
                     "for architecture='conv'"
@@ -231,10 +306,51 @@ class VAEConfig:
                 f"condition_embedding_dim={self.condition_embedding_dim} must be positive"
             )
 
+    def _validate_family(self) -> None:
+        """Checks of the GRU, the hit/velocity likelihood, the output and the condition inputs."""
+        if self.output_activation not in OUTPUT_ACTIVATIONS:
+            raise ConfigError(
+                f"output_activation={self.output_activation!r} is not allowed: one of {', '.join(OUTPUT_ACTIVATIONS)}"
+            )
+        if self.architecture == "gru" and self.input_shape is not None and len(self.input_shape) != 2:
+            raise ConfigError(
+                f"input_shape={self.input_shape} must be (n_steps, n_features) for architecture='gru'"
+            )
+        if self.gru_hidden < 1:
+            raise ConfigError(f"gru_hidden={self.gru_hidden} must be a positive integer")
+        if self.likelihood == "hit_velocity":
+            if self.architecture == "conv":
+                raise ConfigError(
+                    "likelihood='hit_velocity' needs architecture 'mlp' or 'gru', not 'conv'"
+                )
+            if self.learn_variance:
+                raise ConfigError("learn_variance=True is for likelihood='gaussian' only")
+        if self.output_activation != "identity" and self.likelihood != "gaussian":
+            raise ConfigError(
+                f"output_activation={self.output_activation!r} is for likelihood='gaussian' only "
+                f"(likelihood={self.likelihood!r} has its own output)"
+            )
+        if self.condition_continuous < 0:
+            raise ConfigError(
+                f"condition_continuous={self.condition_continuous} must be a non-negative integer"
+            )
+        if self.architecture == "shift":
+            assert self.shift is not None
+            self.shift.check(self.input_shape, self.latent_dim)
+            if self.likelihood != "gaussian" or self.output_activation != "identity" or self.learn_variance:
+                raise ConfigError("architecture='shift' needs likelihood 'gaussian' with a fixed variance "
+                                  "and output_activation 'identity'")
+            if self.is_conditional:
+                raise ConfigError("architecture='shift' takes no conditions")
+        elif self.shift is not None:
+            raise ConfigError(f"shift options are for architecture='shift', not {self.architecture!r}")
+
     # ------------------------------------------------------------------ derived
     @property
     def n_features(self) -> int:
         """Number of scalar features of one item (product of ``input_shape``)."""
+        if self.input_shape is None:
+            raise ConfigError("input_shape is not set: the model's features are not known yet")
         n = 1
         for s in self.input_shape:
             n *= s
@@ -242,8 +358,18 @@ class VAEConfig:
 
     @property
     def is_conditional(self) -> bool:
-        """True when the model takes labels ``c``."""
-        return bool(self.condition_classes)
+        """True when the model takes conditions ``c`` (labels or continuous inputs)."""
+        return bool(self.condition_classes) or self.condition_continuous > 0
+
+    @property
+    def n_conditions(self) -> int:
+        """Columns of ``c``: one per label, then one per continuous input."""
+        return len(self.condition_classes) + self.condition_continuous
+
+    @property
+    def likelihood_channels(self) -> int:
+        """Values per feature at the encoder input and the decoder output (2 for ``hit_velocity``)."""
+        return 2 if self.likelihood == "hit_velocity" else 1
 
     @property
     def strides(self) -> tuple[tuple[int, int], ...]:
@@ -277,8 +403,6 @@ class VAEConfig:
             raise ConfigError(
                 f"unknown model config keys {unknown}; allowed: {', '.join(sorted(known))}"
             )
-        if "input_shape" not in data:
-            raise ConfigError("model config needs input_shape")
         return cls(**data)
 
     def to_json(self) -> str:

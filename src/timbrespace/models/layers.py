@@ -56,7 +56,8 @@ class MLPEncoder(nn.Module):
 
     def __init__(self, config: VAEConfig, condition_dim: int = 0) -> None:
         super().__init__()
-        sizes = [config.n_features + condition_dim, *config.hidden_sizes]
+        n_in = config.n_features * config.likelihood_channels
+        sizes = [n_in + condition_dim, *config.hidden_sizes]
         self.body = mlp(sizes, config.activation, final_activation=True)
         self.head = nn.Linear(sizes[-1], 2 * config.latent_dim)
         self.skip: nn.Linear | None = None
@@ -80,6 +81,8 @@ class MLPEncoder(nn.Module):
 class MLPDecoder(nn.Module):
     """Mirror of :class:`MLPEncoder`; output reshaped to ``input_shape``.
 
+    With two values per feature (``hit_velocity``) the output is ``(n, 2, *input_shape)``.
+
     With ``config.linear_skip``, ``skip(z)`` is added to the output and the last layer
     starts at zero, as in the encoder.
     """
@@ -89,10 +92,13 @@ class MLPDecoder(nn.Module):
         sizes = [
             config.latent_dim + condition_dim,
             *reversed(config.hidden_sizes),
-            config.n_features,
+            config.n_features * config.likelihood_channels,
         ]
         self.net = mlp(sizes, config.activation)
-        self.input_shape = config.input_shape
+        channels = config.likelihood_channels
+        self.output_shape = (
+            config.input_shape if channels == 1 else (channels, *config.input_shape)
+        )
         self.skip: nn.Linear | None = None
         if config.linear_skip:
             self.skip = nn.Linear(sizes[0], sizes[-1])
@@ -104,7 +110,7 @@ class MLPDecoder(nn.Module):
         out = self.net(z)
         if self.skip is not None:
             out = out + self.skip(z)
-        return out.reshape(z.shape[0], *self.input_shape)
+        return out.reshape(z.shape[0], *self.output_shape)
 
 
 def _zero(layer: nn.Module) -> None:

@@ -15,9 +15,13 @@ __all__ = [
     "gaussian_kl",
     "gaussian_nll",
     "bernoulli_nll",
+    "hit_velocity_nll",
     "log_normal",
     "tc_decomposition",
     "permute_dims",
+    "adaptive_shared_mask",
+    "average_posteriors",
+    "label_loss",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -54,6 +58,37 @@ def bernoulli_nll(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy on logits per item, summed over features, shape ``(n,)``."""
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
     return bce.flatten(1).sum(dim=1)
+
+
+def hit_velocity_nll(
+    x: torch.Tensor, logits: torch.Tensor, *, velocity_variance: float = 0.5
+) -> torch.Tensor:
+    """Hit cross-entropy plus velocity error on the true hits, per item, shape ``(n,)``.
+
+    Parameters
+    ----------
+    x : torch.Tensor [shape=(n, *item_shape)]
+        Velocities in [0, 1]; 0 means no hit.
+    logits : torch.Tensor [shape=(n, 2, *item_shape)]
+        Hit logits (channel 0) and velocity logits (channel 1, velocity = sigmoid).
+    velocity_variance : float
+        Variance of the Gaussian on velocities; 0.5 gives the squared error.
+
+    Returns
+    -------
+    torch.Tensor [shape=(n,)]
+        ``sum BCE(hit logits, x > 0) + 0.5 / velocity_variance * sum_{x > 0} (sigmoid(v) - x)**2``.
+        Silent cells never train the velocity.
+
+    References
+    ----------
+    Gillick et al., "Learning to groove with inverse sequence transformations", ICML 2019.
+    """
+    hits = (x > 0).to(x.dtype)
+    bce = F.binary_cross_entropy_with_logits(logits[:, 0], hits, reduction="none")
+    velocity = torch.sigmoid(logits[:, 1])
+    sq = (velocity - x).pow(2) * hits
+    return bce.flatten(1).sum(dim=1) + (0.5 / velocity_variance) * sq.flatten(1).sum(dim=1)
 
 
 def log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -112,3 +147,50 @@ def permute_dims(z: torch.Tensor, *, generator: torch.Generator | None = None) -
         dim=1,
     ).to(z.device)
     return torch.gather(z, 0, idx)
+
+
+def adaptive_shared_mask(
+    mu1: torch.Tensor, logvar1: torch.Tensor, mu2: torch.Tensor, logvar2: torch.Tensor
+) -> torch.Tensor:
+    """Latents taken as shared by each pair, ``(n, latent_dim)`` bool (Ada-GVAE's threshold).
+
+    ``KL_j = KL(q(z_j | x1) || q(z_j | x2))``; latent ``j`` is shared where
+    ``KL_j < (max_j KL_j + min_j KL_j) / 2`` (Locatello et al. 2020, eq. 6; as
+    disentanglement_lib's ``aggregate_argmax`` threshold).
+    """
+    var1, var2 = logvar1.exp(), logvar2.exp()
+    kl = 0.5 * (var1 / var2 + (mu2 - mu1).pow(2) / var2 - 1.0 + logvar2 - logvar1)
+    threshold = 0.5 * (kl.amax(dim=1, keepdim=True) + kl.amin(dim=1, keepdim=True))
+    return kl < threshold
+
+
+def average_posteriors(
+    mu1: torch.Tensor, logvar1: torch.Tensor, mu2: torch.Tensor, logvar2: torch.Tensor, *, mode: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The pair's average posterior ``(mu, logvar)``: ``"gvae"`` arithmetic mean of means and
+    variances; ``"mlvae"`` product of experts (precision-weighted mean, harmonic mean of the
+    variances, as disentanglement_lib's ``MLVae``)."""
+    var1, var2 = logvar1.exp(), logvar2.exp()
+    if mode == "gvae":
+        return 0.5 * (mu1 + mu2), torch.log(0.5 * (var1 + var2))
+    var = 2.0 * var1 * var2 / (var1 + var2)
+    return 0.5 * (mu1 / var1 + mu2 / var2) * var, torch.log(var)
+
+
+def label_loss(mu: torch.Tensor, codes: torch.Tensor, n_levels: torch.Tensor) -> torch.Tensor:
+    """Few-label term per item, shape ``(n,)``: ``sum_j BCE(sigmoid(mu_j), code_j / (n_levels_j - 1))``.
+
+    Latent ``j`` is tied to factor ``j`` for the first ``n_factors`` latents (Locatello et
+    al. 2020, "Disentangling factors of variation using few labels"); a factor with one
+    level is skipped.
+
+    Parameters
+    ----------
+    mu : torch.Tensor [shape=(n, latent_dim)]
+    codes : torch.Tensor [shape=(n, n_factors), dtype=int64]
+    n_levels : torch.Tensor [shape=(n_factors,)]
+    """
+    n_factors = codes.shape[1]
+    target = codes.to(mu.dtype) / torch.clamp(n_levels.to(mu.dtype) - 1.0, min=1.0)
+    bce = F.binary_cross_entropy_with_logits(mu[:, :n_factors], target, reduction="none")
+    return (bce * (n_levels > 1).to(mu.dtype)).sum(dim=1)

@@ -13,16 +13,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from timbrespace.errors import ParameterError
+from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models.config import VAEConfig
 from timbrespace.models.layers import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder, mlp
 from timbrespace.models.losses import (
+    adaptive_shared_mask,
+    average_posteriors,
     bernoulli_nll,
     gaussian_kl,
     gaussian_nll,
+    hit_velocity_nll,
     permute_dims,
     tc_decomposition,
 )
+from timbrespace.models.sequence import GRUDecoder, GRUEncoder
+from timbrespace.models.shift import ShiftDecoder, ShiftEncoder
 
 __all__ = ["VAE", "VAEOutput", "LossTerms", "build_model"]
 
@@ -34,9 +39,11 @@ class VAEOutput:
     Attributes
     ----------
     x_hat : torch.Tensor [shape=(n, *input_shape)]
-        Mean of the likelihood (Gaussian mean, Bernoulli probabilities).
-    x_logits : torch.Tensor [shape=(n, *input_shape)]
-        Raw decoder output (Gaussian mean, Bernoulli logits), used by the loss.
+        Mean of the likelihood (Gaussian mean, Bernoulli probabilities; for
+        ``hit_velocity`` the expected velocity, hit probability × velocity).
+    x_logits : torch.Tensor [shape=(n, *input_shape) or (n, 2, *input_shape)]
+        Decoder output the loss reads: Gaussian mean (after ``output_activation``),
+        Bernoulli logits, or hit and velocity logits (``hit_velocity``).
     mu, logvar, z : torch.Tensor [shape=(n, latent_dim)]
         Posterior parameters and the reparameterised sample.
     """
@@ -94,9 +101,16 @@ class VAE(nn.Module):
                 condition_dim = config.condition_embedding_dim * len(config.condition_classes)
             else:
                 condition_dim = sum(config.condition_classes)
+            condition_dim += config.condition_continuous
         if config.architecture == "conv":
             self.encoder: nn.Module = ConvEncoder(config, condition_dim)
             self.decoder: nn.Module = ConvDecoder(config, condition_dim)
+        elif config.architecture == "gru":
+            self.encoder = GRUEncoder(config, condition_dim)
+            self.decoder = GRUDecoder(config, condition_dim)
+        elif config.architecture == "shift":
+            self.encoder = ShiftEncoder(config, condition_dim)
+            self.decoder = ShiftDecoder(config, condition_dim)
         else:
             self.encoder = MLPEncoder(config, condition_dim)
             self.decoder = MLPDecoder(config, condition_dim)
@@ -112,15 +126,22 @@ class VAE(nn.Module):
 
     # ------------------------------------------------------------------ labels
     def condition_vector(self, c: torch.Tensor | None) -> torch.Tensor | None:
-        """Encode integer labels ``c`` ``(n, n_conditions)`` as one-hots or embeddings.
+        """Encode conditions ``c`` ``(n, n_conditions)``: labels as one-hots or embeddings,
+        continuous inputs as they are.
+
+        ``c`` holds integer labels, one column per entry of ``condition_classes``; with
+        ``condition_continuous`` inputs it is a float array whose first columns are the
+        (integer-valued) labels and whose last ``condition_continuous`` columns are the
+        continuous values.
 
         Raises
         ------
         ParameterError
             If the model is conditional and ``c`` is missing or has the wrong shape.
         """
-        classes = self.config.condition_classes
-        if not classes:
+        cfg = self.config
+        classes = cfg.condition_classes
+        if not cfg.is_conditional:
             if c is not None:
                 raise ParameterError(
                     "c was given but the model is unconditional (condition_classes=())"
@@ -129,15 +150,25 @@ class VAE(nn.Module):
         if c is None:
             raise ParameterError(
                 f"c is required: the model is conditioned on {len(classes)} label(s) {classes}"
+                + (f" and {cfg.condition_continuous} continuous input(s)" if cfg.condition_continuous else "")
             )
-        c = torch.as_tensor(c, device=self._device()).long()
+        c = torch.as_tensor(c, device=self._device())
+        if cfg.condition_continuous == 0:
+            c = c.long()
         if c.ndim == 1:
             c = c.unsqueeze(1)
-        if c.ndim != 2 or c.shape[1] != len(classes):
-            raise ParameterError(f"c has shape {tuple(c.shape)}; expected (n, {len(classes)})")
-        if self.embeddings is not None:
-            return torch.cat([emb(c[:, i]) for i, emb in enumerate(self.embeddings)], dim=1)
-        return torch.cat([F.one_hot(c[:, i], k).float() for i, k in enumerate(classes)], dim=1)
+        if c.ndim != 2 or c.shape[1] != cfg.n_conditions:
+            raise ParameterError(f"c has shape {tuple(c.shape)}; expected (n, {cfg.n_conditions})")
+        parts: list[torch.Tensor] = []
+        if classes:
+            labels = c[:, : len(classes)].long()
+            if self.embeddings is not None:
+                parts += [emb(labels[:, i]) for i, emb in enumerate(self.embeddings)]
+            else:
+                parts += [F.one_hot(labels[:, i], k).float() for i, k in enumerate(classes)]
+        if cfg.condition_continuous:
+            parts.append(c[:, len(classes) :].float())
+        return torch.cat(parts, dim=1)
 
     def _device(self) -> torch.device:
         return next(self.parameters()).device
@@ -147,18 +178,76 @@ class VAE(nn.Module):
         self, x: torch.Tensor, c: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior ``(mu, logvar)``, each ``(n, latent_dim)``, of items ``x`` ``(n, *input_shape)``."""
-        return self.encoder(x, self.condition_vector(c))
+        return self._posterior(x, self.condition_vector(c))
 
     def decode_logits(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """Raw decoder output ``(n, *input_shape)`` (Gaussian mean or Bernoulli logits)."""
-        return self.decoder(z, self.condition_vector(c))
+        """What the loss reads (see :class:`VAEOutput`): Gaussian mean, Bernoulli logits,
+        or hit and velocity logits ``(n, 2, *input_shape)``."""
+        return self._decoder_output(z, self.condition_vector(c))
 
     def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """Mean of the likelihood ``(n, *input_shape)`` given latents ``z`` ``(n, latent_dim)``."""
         return self._mean(self.decode_logits(z, c))
 
+    def decode_condition_vector(self, z: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        """Mean of the likelihood given latents and an already encoded condition vector.
+
+        ``condition`` ``(n, condition_dim)`` is what :meth:`condition_vector` returns, or a
+        blend of such vectors: seed 002 interpolated its one-hot conditions linearly
+        between two notes.
+        """
+        return self._mean(self._decoder_output(z, condition))
+
+    def _posterior(
+        self, x: torch.Tensor, cond: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if x.ndim < 2 or math.prod(x.shape[1:]) != self.config.n_features:
+            raise ParameterError(
+                f"x has shape {tuple(x.shape)}; expected (n, {', '.join(map(str, self.config.input_shape))})"
+            )
+        if self.config.likelihood == "hit_velocity":
+            # GrooVAE's encoder sees where the hits are beside their velocities
+            x = torch.stack([(x > 0).to(x.dtype), x], dim=1)
+        mu, logvar = self.encoder(x, cond)
+        bounds = self.config.logvar_bounds
+        if bounds is not None:
+            logvar = logvar.clamp(bounds[0], bounds[1])
+        return mu, logvar
+
+    def _decoder_output(self, z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        out = self.decoder(z, cond)
+        return torch.sigmoid(out) if self.config.output_activation == "sigmoid" else out
+
     def _mean(self, logits: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(logits) if self.config.likelihood == "bernoulli" else logits
+        likelihood = self.config.likelihood
+        if likelihood == "bernoulli":
+            return torch.sigmoid(logits)
+        if likelihood == "hit_velocity":
+            return torch.sigmoid(logits[:, 0]) * torch.sigmoid(logits[:, 1])
+        return logits
+
+    def hits_and_velocities(
+        self, z: torch.Tensor, c: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Hit probabilities and velocities ``(n, *input_shape)`` at latents ``z``.
+
+        For ``hit_velocity`` both come from the decoder; for ``bernoulli`` (hits only) the
+        velocities are ``None``.
+
+        Raises
+        ------
+        ParameterError
+            For a Gaussian likelihood (no hits to speak of).
+        """
+        likelihood = self.config.likelihood
+        if likelihood == "gaussian":
+            raise ParameterError(
+                "hits_and_velocities needs likelihood 'bernoulli' or 'hit_velocity', not 'gaussian'"
+            )
+        logits = self.decode_logits(z, c)
+        if likelihood == "bernoulli":
+            return torch.sigmoid(logits), None
+        return torch.sigmoid(logits[:, 0]), torch.sigmoid(logits[:, 1])
 
     @staticmethod
     def reparameterize(
@@ -177,9 +266,9 @@ class VAE(nn.Module):
     ) -> VAEOutput:
         """Encode, sample ``z`` (from ``generator``), decode."""
         cond = self.condition_vector(c)
-        mu, logvar = self.encoder(x, cond)
+        mu, logvar = self._posterior(x, cond)
         z = self.reparameterize(mu, logvar, generator=generator)
-        logits = self.decoder(z, cond)
+        logits = self._decoder_output(z, cond)
         return VAEOutput(x_hat=self._mean(logits), x_logits=logits, mu=mu, logvar=logvar, z=z)
 
     # ------------------------------------------------------------------ losses
@@ -187,9 +276,16 @@ class VAE(nn.Module):
         """Reconstruction NLL per item ``(n,)``, summed over features."""
         if self.config.likelihood == "bernoulli":
             return bernoulli_nll(x, out.x_logits)
+        if self.config.likelihood == "hit_velocity":
+            return hit_velocity_nll(
+                x, out.x_logits, velocity_variance=self.config.output_variance
+            )
         if self.output_logvar is not None:
             return gaussian_nll(x, out.x_logits, logvar=self.output_logvar)
-        return gaussian_nll(x, out.x_logits, variance=self.config.output_variance)
+        variance = self.config.output_variance
+        if self.config.shift is not None:  # the variance is on the model's normalised scale
+            variance *= float(self.config.shift.input_scale) ** 2
+        return gaussian_nll(x, out.x_logits, variance=variance)
 
     def capacity(self, step: int) -> float:
         """KL capacity ``C`` in nats after ``step`` optimiser steps (``annealed``)."""
@@ -197,7 +293,14 @@ class VAE(nn.Module):
         return cfg.capacity_max * min(1.0, step / cfg.capacity_steps)
 
     def loss(
-        self, x: torch.Tensor, out: VAEOutput, *, beta: float | None = None, step: int = 0
+        self,
+        x: torch.Tensor,
+        out: VAEOutput,
+        *,
+        beta: float | None = None,
+        step: int = 0,
+        warmup: float = 1.0,
+        generator: torch.Generator | None = None,
     ) -> LossTerms:
         """The objective's loss on one batch.
 
@@ -212,6 +315,11 @@ class VAE(nn.Module):
             passes its current value).
         step : int
             Optimiser steps so far (sets the capacity of ``annealed``).
+        warmup : float
+            Fraction of the β warm-up reached, in [0, 1]; scales ``tcvae``'s MI and
+            dimension-wise KL terms like ``beta``.
+        generator : torch.Generator, optional
+            Draws the translations of the ``shift`` architecture's equivariance loss.
 
         Returns
         -------
@@ -227,7 +335,7 @@ class VAE(nn.Module):
         recon = self.reconstruction(x, out).mean()
         kl = gaussian_kl(out.mu, out.logvar).mean()
         tc: torch.Tensor | None = None
-        if cfg.objective == "beta_vae":
+        if cfg.objective in ("beta_vae", "ada_gvae", "ada_mlvae"):
             loss = recon + beta * kl
         elif cfg.objective == "annealed":
             loss = recon + beta * (kl - self.capacity(step)).abs()
@@ -239,13 +347,74 @@ class VAE(nn.Module):
             mi, tc, dim_kl = tc_decomposition(
                 out.z, out.mu, out.logvar, dataset_size=cfg.dataset_size
             )
-            loss = recon + cfg.tc_alpha * mi + beta * tc + cfg.tc_gamma * dim_kl
+            loss = recon + warmup * (cfg.tc_alpha * mi + cfg.tc_gamma * dim_kl) + beta * tc
         else:
             logits = self.discriminator(out.z)  # type: ignore[misc]
             # D's logit difference estimates log q(z) / prod_j q(z_j), i.e. the TC (Kim & Mnih 2018, eq. 3).
             tc = (logits[:, 0] - logits[:, 1]).mean()
             loss = recon + kl + beta * tc
-        return LossTerms(loss=loss, recon=recon, kl=kl, tc=tc)
+        return LossTerms(loss=loss + self.equivariance(x, generator), recon=recon, kl=kl, tc=tc)
+
+    def equivariance(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor | float:
+        """The ``shift`` architecture's weighted equivariance loss on ``x`` (0 for other models)."""
+        spec = self.config.shift
+        if spec is None or spec.equivariance_weight == 0:
+            return 0.0
+        return spec.equivariance_weight * self.encoder.equivariance_loss(x, generator=generator)
+
+    def pair_loss(
+        self,
+        x1: torch.Tensor,
+        x2: torch.Tensor,
+        *,
+        beta: float | None = None,
+        generator: torch.Generator | None = None,
+    ) -> LossTerms:
+        """Ada-GVAE / Ada-ML-VAE loss of pairs ``(x1[i], x2[i])`` that share all factors but k.
+
+        Parameters
+        ----------
+        x1, x2 : torch.Tensor [shape=(n, *input_shape)]
+        beta : float, optional
+            KL weight (default ``config.beta``; a β schedule passes its value).
+        generator : torch.Generator, optional
+            Reparameterisation noise (and the equivariance translations).
+
+        Returns
+        -------
+        LossTerms
+            ``loss = recon(x1) + recon(x2) + beta * (KL1 + KL2)`` (batch means, plus the
+            shift architecture's equivariance term); ``recon`` and ``kl`` are per item.
+
+        Raises
+        ------
+        ParameterError
+            If the objective is not ``ada_gvae`` or ``ada_mlvae``, or the model is conditional.
+
+        References
+        ----------
+        Locatello et al., "Weakly-supervised disentanglement without compromises", ICML 2020.
+        """
+        cfg = self.config
+        if cfg.objective not in ("ada_gvae", "ada_mlvae"):
+            raise ParameterError(f"pair_loss needs objective 'ada_gvae' or 'ada_mlvae', not {cfg.objective!r}")
+        if cfg.is_conditional:
+            raise ParameterError("weak supervision on pairs is for unconditional models")
+        beta = cfg.beta if beta is None else float(beta)
+        mu1, lv1 = self._posterior(x1, None)
+        mu2, lv2 = self._posterior(x2, None)
+        shared = adaptive_shared_mask(mu1, lv1, mu2, lv2)
+        mu_avg, lv_avg = average_posteriors(mu1, lv1, mu2, lv2, mode=cfg.objective[4:])
+        recon = kl = 0.0
+        for x, mu, lv in ((x1, mu1, lv1), (x2, mu2, lv2)):
+            mu, lv = torch.where(shared, mu_avg, mu), torch.where(shared, lv_avg, lv)
+            z = self.reparameterize(mu, lv, generator=generator)
+            logits = self._decoder_output(z, None)
+            out = VAEOutput(x_hat=self._mean(logits), x_logits=logits, mu=mu, logvar=lv, z=z)
+            recon = recon + self.reconstruction(x, out).mean()
+            kl = kl + gaussian_kl(mu, lv).mean()
+        loss = recon + beta * kl + self.equivariance(torch.cat([x1, x2]), generator)
+        return LossTerms(loss=loss, recon=recon / 2, kl=kl / 2)
 
     def discriminator_loss(
         self, z: torch.Tensor, *, generator: torch.Generator | None = None
@@ -301,7 +470,14 @@ def build_model(config: VAEConfig, *, seed: int | None = None) -> VAE:
     -------
     VAE
         In training mode, on the CPU; conv models in channels-last memory format.
+
+    Raises
+    ------
+    ConfigError
+        If ``config.input_shape`` is not set.
     """
+    if config.input_shape is None:
+        raise ConfigError("input_shape is not set: give the shape of one item to build the model")
     if seed is None:
         model = VAE(config)
     else:

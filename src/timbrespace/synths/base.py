@@ -169,18 +169,32 @@ class Parameter:
         }
 
 
+MAX_SAMPLE_RATE_HZ = 384_000
+MAX_DURATION_S = 600.0
+# Samples of one render call (all items together): 2**27 float32 samples are 512 MiB.
+MAX_RENDER_SAMPLES = 2**27
+
+
 def check_render_args(sample_rate: int, duration_s: float) -> int:
     """Validate ``sample_rate`` (Hz) and ``duration_s`` (s); return the sample count.
 
     Raises
     ------
     ParameterError
-        If either is not a positive finite number or the render would be empty.
+        If either is not a positive finite number, is above its limit
+        (:data:`MAX_SAMPLE_RATE_HZ`, :data:`MAX_DURATION_S`), or the render would be empty.
     """
     if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
         raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer (Hz)")
+    if sample_rate > MAX_SAMPLE_RATE_HZ:
+        raise ParameterError(f"sample_rate={sample_rate} Hz is above the limit of {MAX_SAMPLE_RATE_HZ} Hz")
     if not np.isfinite(duration_s) or duration_s <= 0:
         raise ParameterError(f"duration_s={duration_s!r} must be a positive number of seconds")
+    if duration_s > MAX_DURATION_S:
+        raise ParameterError(
+            f"duration_s={duration_s:g} s is above the limit of {MAX_DURATION_S:g} s per item; "
+            "for long textures render shorter variations (dataset 'variations')"
+        )
     n_samples = int(round(float(duration_s) * int(sample_rate)))
     if n_samples < 1:
         raise ParameterError(f"duration_s={duration_s} at sample_rate={sample_rate} gives no samples")
@@ -307,6 +321,11 @@ class SoundModel(ABC):
         n_samples = check_render_args(sample_rate, duration_s)
         values = self.validate(params)
         n_items = next(iter(values.values())).shape[0] if values else 1
+        if n_items * n_samples > MAX_RENDER_SAMPLES:
+            raise ParameterError(
+                f"{n_items} items × {n_samples} samples is above the limit of {MAX_RENDER_SAMPLES} "
+                "samples per render call; render fewer items at a time"
+            )
         if item_index is None:
             index = np.arange(n_items, dtype=np.int64)
         else:

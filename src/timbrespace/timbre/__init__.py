@@ -1,11 +1,11 @@
-"""Semantic timbre (seed 002): notes described by descriptor, magnitude and pitch.
+"""Semantic timbre (seed 002): the domain of notes described by descriptor, magnitude and pitch.
 
 Effect chains per descriptor (:mod:`~timbrespace.timbre.effects`), a builder of the
-seed-002 folder layout (:mod:`~timbrespace.timbre.build`), the invertible seed
-representation (:mod:`~timbrespace.timbre.preprocess`), a conditional conv VAE
-(:mod:`~timbrespace.timbre.model`), training and run folders
-(:mod:`~timbrespace.timbre.run`), generation and interpolation
-(:mod:`~timbrespace.timbre.generate`), latent maps and quality measures.
+seed-002 folder layout (:mod:`~timbrespace.timbre.build`) and the pitch and brightness
+measures of notes (:mod:`~timbrespace.timbre.quality`). The model is a configuration of
+the VAE family (:func:`timbrespace.models.timbre_config`), the spectrograms a
+:class:`~timbrespace.features.FeatureConfig`, and training, generation and the report
+are the timbre pipeline (:mod:`timbrespace.experiments.timbre`).
 """
 
 from timbrespace.timbre.build import (
@@ -16,6 +16,7 @@ from timbrespace.timbre.build import (
     BuildResult,
     build_timbre_folder,
     load_clean_notes,
+    parse_pitch,
     seed002_relpath,
 )
 from timbrespace.timbre.effects import (
@@ -25,72 +26,24 @@ from timbrespace.timbre.effects import (
     apply_descriptor,
     describe_chain,
 )
-from timbrespace.timbre.generate import (
-    GeneratedNote,
-    Interpolation,
-    generate_note,
-    interpolate_notes,
-    parse_pitch,
-    write_generated,
-    write_interpolation,
-)
-from timbrespace.timbre.latent_map import latent_map, project_latents
-from timbrespace.timbre.model import (
-    PRESETS,
-    ConditionalConvVAE,
-    ConditionalVAEConfig,
-    preset,
-    slerp,
-)
-from timbrespace.timbre.preprocess import (
-    Spectrograms,
-    TimbrePreprocessing,
-    from_spectrogram,
-    magnitude_stft,
-    spectrogram_magnitudes,
-    to_spectrogram,
-)
-from timbrespace.timbre.quality import TimbreQuality, evaluate_run
-from timbrespace.timbre.run import DEFAULT_DESCRIPTORS, TimbreRun, TrainSummary, train_timbre
+from timbrespace.timbre.quality import measure_pitch_midi, monotonic_trend, weighted_centroid_hz
 
 __all__ = [
     "BuildResult",
-    "ConditionalConvVAE",
-    "ConditionalVAEConfig",
-    "DEFAULT_DESCRIPTORS",
     "DESCRIPTORS",
     "Descriptor",
     "GROUPS",
-    "GeneratedNote",
-    "Interpolation",
-    "PRESETS",
     "SEED002_MAGNITUDES",
     "SEED002_N_SAMPLES",
     "SEED002_PITCHES",
     "SEED002_SAMPLE_RATE",
-    "Spectrograms",
-    "TimbrePreprocessing",
-    "TimbreQuality",
-    "TimbreRun",
-    "TrainSummary",
     "apply_descriptor",
     "build_timbre_folder",
     "describe_chain",
-    "evaluate_run",
-    "from_spectrogram",
-    "generate_note",
-    "interpolate_notes",
-    "latent_map",
     "load_clean_notes",
-    "magnitude_stft",
+    "measure_pitch_midi",
+    "monotonic_trend",
     "parse_pitch",
-    "preset",
-    "project_latents",
     "seed002_relpath",
-    "slerp",
-    "spectrogram_magnitudes",
-    "to_spectrogram",
-    "train_timbre",
-    "write_generated",
-    "write_interpolation",
+    "weighted_centroid_hz",
 ]

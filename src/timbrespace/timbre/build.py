@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import librosa
 import numpy as np
 
 from timbrespace.datasets.dataset import write_audio_file
@@ -45,6 +47,7 @@ __all__ = [
     "SEED002_MAGNITUDES",
     "build_timbre_folder",
     "load_clean_notes",
+    "parse_pitch",
     "seed002_relpath",
 ]
 
@@ -56,6 +59,30 @@ SEED002_N_SAMPLES = 16317
 #: MIDI pitches E4..D6; file ``1-N.wav`` holds pitch ``64 + N``.
 SEED002_PITCHES: tuple[int, ...] = tuple(range(64, 87))
 SEED002_MAGNITUDES: tuple[int, ...] = (0, 25, 50, 75, 100)
+
+
+def parse_pitch(value: str | int, *, allowed: tuple[int, int] = (64, 86)) -> int:
+    """MIDI number (``"69"``) or note name (``"A4"``, ``"C#5"``) → MIDI number.
+
+    Raises
+    ------
+    ParameterError
+        Unparseable, or outside ``allowed`` (inclusive); the message gives the range
+        as numbers and names.
+    """
+    lo, hi = allowed
+    rng = f"MIDI {lo}..{hi} ({librosa.midi_to_note(lo)}..{librosa.midi_to_note(hi)})"
+    text = str(value).strip()
+    if re.fullmatch(r"-?\d+", text):
+        midi = int(text)
+    else:
+        try:
+            midi = int(round(float(librosa.note_to_midi(text))))
+        except (librosa.ParameterError, ValueError, TypeError):
+            raise ParameterError(f"pitch={value!r} is not a MIDI number or note name: allowed {rng}") from None
+    if not lo <= midi <= hi:
+        raise ParameterError(f"pitch={value!r} is out of range: allowed {rng}")
+    return midi
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from timbrespace.training.checkpoint import load_checkpoint, load_model_config, save_checkpoint
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
 from timbrespace.training.inference import decode_array, encode_array, reconstruct_array
-from timbrespace.training.linear import fit_linear_baseline, linear_start
+from timbrespace.training.linear import linear_start
 from timbrespace.training.schedules import (
     BetaSchedule,
     ConstantBeta,
@@ -32,7 +32,6 @@ __all__ = [
     "encode_array",
     "decode_array",
     "reconstruct_array",
-    "fit_linear_baseline",
     "linear_start",
     "save_checkpoint",
     "load_checkpoint",

@@ -11,6 +11,7 @@ previous checkpoint intact.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,18 @@ FORMAT_VERSION = 1
 
 
 def save_tensors(tensors: dict[str, torch.Tensor], path: str | Path) -> Path:
-    """Write ``tensors`` (CPU copies, contiguous) to a safetensors file atomically."""
-    flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    """Write ``tensors`` (on the CPU, contiguous) to a safetensors file atomically.
+
+    Tensors are copied only where needed: off the CPU, not contiguous, or sharing memory
+    with another entry (safetensors refuses shared storage).
+    """
+    flat: dict[str, torch.Tensor] = {}
+    storages: set[int] = set()
+    for name, value in tensors.items():
+        tensor = value.detach().to("cpu").contiguous()
+        storage = tensor.untyped_storage().data_ptr()
+        flat[name] = tensor.clone() if storage in storages else tensor
+        storages.add(storage)
     with atomic_path(path) as tmp:
         save_file(flat, str(tmp))
     return Path(path)
@@ -174,17 +185,39 @@ def write_checkpoint_folder(
     *,
     state_tensors: dict[str, torch.Tensor] | None = None,
     state_meta: dict[str, Any] | None = None,
+    model_from: str | Path | None = None,
 ) -> Path:
     """Write a complete checkpoint folder next to ``target``, then swap it in.
 
     The old folder is renamed away only after the new one is complete, so an
     interruption leaves at least one whole checkpoint (``target`` or ``target.old``).
+
+    Parameters
+    ----------
+    target : path-like
+        The checkpoint folder (e.g. ``RUN/checkpoints/last``).
+    model : VAE
+    state_tensors, state_meta : optional
+        The training state (``training_state.safetensors`` / ``.json``).
+    model_from : path-like, optional
+        A checkpoint folder just written from the same ``model`` (``best`` of the same
+        epoch): its model files are hard-linked instead of written again (copied where
+        the file system has no hard links). Every file is replaced by rename, never
+        rewritten in place, so the two folders never change each other.
     """
     target = Path(target)
     new = target.with_name(target.name + ".new")
     old = target.with_name(target.name + ".old")
     shutil.rmtree(new, ignore_errors=True)
-    save_checkpoint(model, new)
+    if model_from is None:
+        save_checkpoint(model, new)
+    else:
+        new.mkdir(parents=True)
+        for name in (MODEL_WEIGHTS, MODEL_CONFIG):
+            try:
+                os.link(Path(model_from) / name, new / name)
+            except OSError:
+                shutil.copy2(Path(model_from) / name, new / name)
     if state_tensors is not None:
         save_tensors(state_tensors, new / "training_state.safetensors")
     if state_meta is not None:

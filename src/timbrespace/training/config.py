@@ -35,10 +35,9 @@ class TrainConfig:
         Learning rate of the linear paths of a ``linear_skip`` model; ``None``: ``lr``;
         0 keeps them at their start (with ``init="ica"``: the FastICA solution), so that
         only the nonlinear residual learns.
-    beta : float, optional
-        β of the schedule; ``None`` uses the model config's ``beta``.
     beta_schedule : {"constant", "linear", "cyclical"}
-        See :mod:`timbrespace.training.schedules`.
+        How β reaches the model's ``VAEConfig.beta`` (the one place β lives; see
+        :mod:`timbrespace.training.schedules`).
     warmup_steps : int
         Steps of the linear warm-up.
     cycle_steps, cycle_ratio : int, float
@@ -50,8 +49,23 @@ class TrainConfig:
         is no validation set) better than the best by ``min_delta``. ``None``: never.
     min_delta : float
         Improvement that resets the patience counter.
+    best_from_epoch : int
+        Epochs (counted from 0) before this one are forgotten when they end: the ``best``
+        checkpoint and the early-stopping count start afresh at this epoch, e.g. the end
+        of a β warm-up, before which a loss at a smaller β is not comparable (seed 004
+        kept the best epoch after its warm-up).
     seed : int
         Seeds the weight initialisation, the shuffling and the reparameterisation noise.
+    pair_k : int or "random"
+        Weak supervision (``ada_gvae``/``ada_mlvae``): the pairs share all factors but
+        ``pair_k`` (``"random"``: k drawn from 1 .. n_factors − 1 for every pair). Each
+        optimiser step draws ``batch_size`` pairs.
+    labelled_fraction : float
+        Few-label semi-supervision: this fraction of the training items (at least one,
+        chosen under ``seed``) has known factors, and a supervised term ties latent j to
+        factor j on them (Locatello et al. 2020). 0: none.
+    label_weight : float
+        Weight of that supervised term.
     init : {"random", "ica", "pca"}
         Weight initialisation. ``random``: PyTorch's defaults. ``ica`` / ``pca``: the
         model's linear paths (``VAEConfig(linear_skip=True)``) start at the FastICA /
@@ -89,7 +103,6 @@ class TrainConfig:
     lr: float = 1e-3
     linear_lr: float | None = None
     weight_decay: float = 0.0
-    beta: float | None = None
     beta_schedule: str = "constant"
     warmup_steps: int = 1000
     cycle_steps: int = 1000
@@ -97,7 +110,11 @@ class TrainConfig:
     beta_start: float = 0.0
     early_stopping_patience: int | None = None
     min_delta: float = 0.0
+    best_from_epoch: int = 0
     seed: int = 0
+    pair_k: int | str = 1
+    labelled_fraction: float = 0.0
+    label_weight: float = 10.0
     init: str = "random"
     num_threads: int | None = None
     max_time_s: float | None = None
@@ -122,8 +139,6 @@ class TrainConfig:
             raise ConfigError(
                 f"weight_decay={self.weight_decay} and min_delta={self.min_delta} must be >= 0"
             )
-        if self.beta is not None and not self.beta >= 0:
-            raise ConfigError(f"beta={self.beta} must be >= 0")
         if self.beta_schedule not in BETA_SCHEDULES:
             raise ConfigError(
                 f"beta_schedule={self.beta_schedule!r} is not allowed: one of {', '.join(BETA_SCHEDULES)}"
@@ -132,6 +147,14 @@ class TrainConfig:
             raise ConfigError(
                 f"init={self.init!r} is not allowed: one of {', '.join(INIT_METHODS)}"
             )
+        if self.pair_k != "random" and not (isinstance(self.pair_k, int) and self.pair_k >= 1):
+            raise ConfigError(f"pair_k={self.pair_k!r} must be a positive integer or 'random'")
+        if not 0.0 <= float(self.labelled_fraction) <= 1.0:
+            raise ConfigError(f"labelled_fraction={self.labelled_fraction} must be in [0, 1]")
+        if not float(self.label_weight) >= 0:
+            raise ConfigError(f"label_weight={self.label_weight} must be >= 0")
+        if self.best_from_epoch < 0:
+            raise ConfigError(f"best_from_epoch={self.best_from_epoch} must be >= 0")
         if not 0 < self.cycle_ratio <= 1:
             raise ConfigError(f"cycle_ratio={self.cycle_ratio} must be in (0, 1]")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
@@ -157,6 +180,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
+        if "beta" in data:
+            raise ConfigError("beta belongs to the model (model.beta); the β schedule rises to it")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

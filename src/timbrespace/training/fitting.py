@@ -25,14 +25,15 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-from torch.utils.data import DataLoader, TensorDataset
 
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models import VAEConfig, build_model
+from timbrespace.models.config import WEAK_OBJECTIVES
+from timbrespace.training.batches import ItemBatches
 from timbrespace.training.checkpoint import load_checkpoint, load_model_config, load_tensors
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
 from timbrespace.training.linear import linear_start
-from timbrespace.training.module import VAEModule
+from timbrespace.training.module import PairSource, Supervision, TrainingArrays, VAEModule
 from timbrespace.training.schedules import make_beta_schedule
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
 
@@ -63,7 +64,10 @@ def _as_labels(c: Any, name: str, n: int, config: VAEConfig) -> np.ndarray | Non
     if c is None:
         raise ParameterError(
             f"{name} is required: the model is conditioned on {config.condition_classes}"
+            + (f" and {config.condition_continuous} continuous input(s)" if config.condition_continuous else "")
         )
+    if config.condition_continuous:
+        return _as_conditions(c, name, n, config)
     c = np.asarray(c)
     if c.ndim == 1:
         c = c[:, None]
@@ -72,19 +76,43 @@ def _as_labels(c: Any, name: str, n: int, config: VAEConfig) -> np.ndarray | Non
         raise ParameterError(
             f"{name} has shape {c.shape} dtype {c.dtype}; expected integer ({n}, {k})"
         )
-    high = np.asarray(config.condition_classes)
-    if (c < 0).any() or (c >= high).any():
-        raise ParameterError(
-            f"{name} holds labels outside 0..n_classes-1 for condition_classes={config.condition_classes}"
-        )
+    _check_label_range(c, name, config)
     return c.astype(np.int64)
 
 
-def _tensor_dataset(x: np.ndarray, c: np.ndarray | None) -> TensorDataset:
-    tensors = [torch.from_numpy(np.ascontiguousarray(x))]
-    if c is not None:
-        tensors.append(torch.from_numpy(c))
-    return TensorDataset(*tensors)
+def _check_label_range(labels: np.ndarray, name: str, config: VAEConfig) -> None:
+    high = np.asarray(config.condition_classes)
+    if (labels < 0).any() or (labels >= high).any():
+        raise ParameterError(
+            f"{name} holds labels outside 0..n_classes-1 for condition_classes={config.condition_classes}"
+        )
+
+
+def _as_conditions(c: Any, name: str, n: int, config: VAEConfig) -> np.ndarray:
+    """Labels then continuous inputs, as one float32 array ``(n, n_conditions)``."""
+    c = np.asarray(c, dtype=np.float64)
+    if c.ndim == 1:
+        c = c[:, None]
+    k = len(config.condition_classes)
+    if c.shape != (n, config.n_conditions) or not np.all(np.isfinite(c)):
+        raise ParameterError(
+            f"{name} has shape {c.shape}; expected finite ({n}, {config.n_conditions}): "
+            f"{k} label column(s) then {config.condition_continuous} continuous input(s)"
+        )
+    labels = c[:, :k]
+    if not np.array_equal(labels, np.round(labels)):
+        raise ParameterError(f"{name}: the first {k} column(s) must hold integer labels")
+    _check_label_range(labels, name, config)
+    return c.astype(np.float32)
+
+
+def _arrays(
+    x_train: np.ndarray, c_train: np.ndarray | None, x_valid: np.ndarray | None, c_valid: np.ndarray | None
+) -> TrainingArrays:
+    def tensor(a: np.ndarray | None) -> torch.Tensor | None:
+        return None if a is None else torch.from_numpy(np.ascontiguousarray(a))
+
+    return TrainingArrays(tensor(x_train), tensor(c_train), tensor(x_valid), tensor(c_valid))  # type: ignore[arg-type]
 
 
 def find_last_checkpoint(out_dir: str | Path) -> Path | None:
@@ -130,6 +158,9 @@ def fit(
     c_valid: np.ndarray | None = None,
     resume: bool = False,
     callbacks: Sequence[L.Callback] = (),
+    pairs: PairSource | None = None,
+    factors_train: np.ndarray | None = None,
+    factor_levels: Sequence[int] | None = None,
 ) -> TrainResult:
     """Train a VAE on arrays and leave checkpoints and logs in ``out_dir``.
 
@@ -145,8 +176,10 @@ def fit(
         Validation items; the monitored loss for early stopping and ``best``.
     out_dir : path-like
         Run folder (see the module docstring for its layout).
-    c_train, c_valid : np.ndarray [shape=(n, n_conditions), dtype=int], optional
-        Labels of a conditional VAE (required exactly when ``condition_classes`` is set).
+    c_train, c_valid : np.ndarray [shape=(n, n_conditions)], optional
+        Conditions of a conditional VAE (required exactly when it is one): integer labels
+        (one column per ``condition_classes`` entry), then, for a model with
+        ``condition_continuous`` inputs, those float values (the whole array float).
     resume : bool
         Continue from ``out_dir/checkpoints/last`` when it exists (weights, optimiser,
         β schedule, RNG states, history). A resumed run gives the same weights as an
@@ -154,6 +187,14 @@ def fit(
     callbacks : sequence of lightning.Callback
         Extra Lightning callbacks (e.g. one that scores MIG after every epoch, as
         ``benchmarks/train.py`` does). ``pl_module.model`` is the VAE being trained.
+    pairs : PairSource, optional
+        Weak supervision (objective ``ada_gvae``/``ada_mlvae``, required there): draws
+        pairs of rows of ``x_train`` that share all factors but k, e.g.
+        ``timbrespace.datasets.PairSampler(codes_train, k)``.
+    factors_train : np.ndarray [shape=(n_train, n_factors), dtype=int], optional
+        Factor codes of the training items, for ``train_config.labelled_fraction`` > 0.
+    factor_levels : sequence of int, optional
+        Levels of each factor (default: the largest code + 1).
 
     Returns
     -------
@@ -174,24 +215,26 @@ def fit(
     Notes
     -----
     Same inputs and ``seed`` give identical weights and history: the weights are
-    initialised under ``seed`` (global RNG forked and restored), the DataLoader shuffles
-    with its own generator and the reparameterisation noise comes from another;
+    initialised under ``seed`` (global RNG forked and restored), the items are shuffled
+    with their own generator (:mod:`timbrespace.training.batches`, the same order a
+    shuffling ``DataLoader`` draws) and the reparameterisation noise comes from another;
     Lightning runs with ``deterministic=True``; the global deterministic flag and thread
     count are restored on exit.
     """
     if model_config.objective == "tcvae" and model_config.dataset_size is None:
         model_config = dataclasses.replace(model_config, dataset_size=int(np.shape(x_train)[0]))
+    model_config = _with_input_range(model_config, x_train)
     x_train = _as_inputs(x_train, "x_train", model_config)
+    supervision = _supervision(model_config, train_config, len(x_train), pairs, factors_train, factor_levels)
     c_train = _as_labels(c_train, "c_train", x_train.shape[0], model_config)
     if x_valid is not None:
         x_valid = _as_inputs(x_valid, "x_valid", model_config)
         c_valid = _as_labels(c_valid, "c_valid", x_valid.shape[0], model_config)
     out_dir = Path(out_dir)
     checkpoint_dir = out_dir / "checkpoints"
-    beta = model_config.beta if train_config.beta is None else train_config.beta
     schedule = make_beta_schedule(
         train_config.beta_schedule,
-        beta,
+        model_config.beta,
         warmup_steps=train_config.warmup_steps,
         cycle_steps=train_config.cycle_steps,
         cycle_ratio=train_config.cycle_ratio,
@@ -201,18 +244,10 @@ def fit(
     resume_state: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None
     last = find_last_checkpoint(out_dir) if resume else None
     if last is not None:
-        saved = load_model_config(last)
-        if saved != model_config:
-            raise ConfigError(
-                f"cannot resume {last}: it holds a different model config ({saved}) than requested"
-            )
-        model = load_checkpoint(last).train()
-        tensors = load_tensors(last / "training_state.safetensors")
-        meta = json.loads((last / "training_state.json").read_text())
+        model, tensors, meta = _resume_from(last, model_config)
         schedule.load_state_dict(meta["schedule"])
         loader_generator.set_state(tensors["rng.loader"])
         resume_state = (tensors, meta)
-        log.info("resuming %s at epoch %d", last, meta["epoch"])
         if meta["epoch"] >= train_config.epochs or meta.get("stop_reason"):
             return _result(
                 model,
@@ -226,52 +261,104 @@ def fit(
             linear_start(model, x_train, train_config.init, seed=train_config.seed)
     start_epoch = resume_state[1]["epoch"] if resume_state is not None else 0
 
-    train_loader = DataLoader(
-        _tensor_dataset(x_train, c_train),
-        batch_size=train_config.batch_size,
-        shuffle=True,
-        generator=loader_generator,
-        num_workers=0,
-    )
-    valid_loader = None
-    if x_valid is not None:
-        valid_loader = DataLoader(
-            _tensor_dataset(x_valid, c_valid), batch_size=train_config.batch_size, num_workers=0
-        )
     module = VAEModule(
         model,
         train_config,
         schedule,
+        _arrays(x_train, c_train, x_valid, c_valid),
         checkpoint_dir=checkpoint_dir,
         loader_generator=loader_generator,
         resume=resume_state,
+        supervision=supervision,
     )
+    world = lambda: (module.global_rank, module.trainer.world_size)  # noqa: E731  # known once fitting
+    train_batches = ItemBatches(len(x_train), train_config.batch_size, generator=loader_generator, world=world)
+    valid_batches = None if x_valid is None else ItemBatches(len(x_valid), train_config.batch_size, world=world)
     atomic_write_text(out_dir / "train_config.json", train_config.to_json() + "\n")
     with _torch_settings(train_config.num_threads):
-        trainer = L.Trainer(
-            max_epochs=train_config.epochs - start_epoch,
-            accelerator=train_config.accelerator,
-            devices=train_config.devices,
-            strategy=_strategy(train_config),
-            deterministic=True,
-            logger=[
-                TensorBoardLogger(out_dir / "logs", name="tensorboard", default_hp_metric=False),
-                CSVLogger(out_dir / "logs", name="csv"),
-            ],
-            enable_checkpointing=False,
-            enable_progress_bar=train_config.enable_progress_bar,
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
-            log_every_n_steps=1,  # the module logs itself, every train_config.log_every_n_steps
-            default_root_dir=out_dir,
-            callbacks=list(callbacks),
-        )
-        trainer.fit(module, train_loader, valid_loader)
+        trainer = _trainer(train_config, out_dir, train_config.epochs - start_epoch, callbacks)
+        trainer.fit(module, train_batches, valid_batches)
     model = module.model.cpu().eval()
     if trainer.is_global_zero:
         atomic_write_json(out_dir / "history.json", [r.to_dict() for r in module.history])
     return _result(
         model, module.history, checkpoint_dir, module.stop_reason, global_rank=trainer.global_rank
+    )
+
+
+def _with_input_range(model_config: VAEConfig, x_train: Any) -> VAEConfig:
+    """Fill a shift model's unset input offset and scale with the training items' minimum and range."""
+    spec = model_config.shift
+    if spec is None or (spec.input_offset is not None and spec.input_scale is not None):
+        return model_config
+    x = np.asarray(x_train, dtype=np.float64)
+    low, high = float(np.min(x)), float(np.max(x))
+    offset = low if spec.input_offset is None else spec.input_offset
+    scale = (high - low if high > low else 1.0) if spec.input_scale is None else spec.input_scale
+    return dataclasses.replace(model_config, shift=dataclasses.replace(spec, input_offset=offset, input_scale=scale))
+
+
+def _supervision(model_config: VAEConfig, train_config: TrainConfig, n_train: int, pairs: PairSource | None,
+                 factors_train: np.ndarray | None, factor_levels: Sequence[int] | None) -> Supervision:
+    """Check and assemble what a weak or few-label objective needs."""
+    weak = model_config.objective in WEAK_OBJECTIVES
+    if weak and pairs is None:
+        raise ParameterError(f"objective={model_config.objective!r} trains on pairs: give pairs "
+                             "(e.g. timbrespace.datasets.PairSampler of the training items' factor codes)")
+    if pairs is not None and not weak:
+        raise ParameterError(f"pairs were given but objective={model_config.objective!r} is not weakly supervised")
+    if train_config.labelled_fraction <= 0:
+        return Supervision(pairs=pairs)
+    if weak:
+        raise ParameterError("labelled_fraction > 0 (few labels) and a weakly supervised objective do not combine")
+    if factors_train is None:
+        raise ParameterError("labelled_fraction > 0 needs factors_train (the training items' factor codes)")
+    codes = np.asarray(factors_train)
+    if codes.ndim != 2 or codes.shape[0] != n_train or not np.issubdtype(codes.dtype, np.integer):
+        raise ParameterError(f"factors_train has shape {codes.shape} dtype {codes.dtype}; expected integer ({n_train}, n_factors)")
+    if codes.shape[1] > model_config.latent_dim:
+        raise ParameterError(f"few labels tie latent j to factor j: latent_dim={model_config.latent_dim} "
+                             f"is below the {codes.shape[1]} factors")
+    levels = np.asarray(factor_levels if factor_levels is not None else codes.max(axis=0) + 1, dtype=np.int64)
+    rng = np.random.default_rng(train_config.seed)
+    n_labelled = max(1, int(round(train_config.labelled_fraction * n_train)))
+    rows = np.sort(rng.choice(n_train, n_labelled, replace=False))
+    return Supervision(label_rows=torch.from_numpy(rows), label_codes=torch.from_numpy(codes[rows].astype(np.int64)),
+                       label_levels=torch.from_numpy(levels), label_weight=float(train_config.label_weight))
+
+
+def _resume_from(last: Path, model_config: VAEConfig) -> tuple[Any, dict[str, torch.Tensor], dict[str, Any]]:
+    """The model, training-state tensors and metadata of checkpoint folder ``last``."""
+    saved = load_model_config(last)
+    if saved != model_config:
+        raise ConfigError(f"cannot resume {last}: it holds a different model config ({saved}) than requested")
+    model = load_checkpoint(last).train()
+    tensors = load_tensors(last / "training_state.safetensors")
+    meta = json.loads((last / "training_state.json").read_text())
+    log.info("resuming %s at epoch %d", last, meta["epoch"])
+    return model, tensors, meta
+
+
+def _trainer(train_config: TrainConfig, out_dir: Path, max_epochs: int, callbacks: Sequence[L.Callback]) -> L.Trainer:
+    """The Lightning Trainer of :func:`fit`: deterministic, logging to TensorBoard and CSV."""
+    return L.Trainer(
+        max_epochs=max_epochs,
+        accelerator=train_config.accelerator,
+        devices=train_config.devices,
+        strategy=_strategy(train_config),
+        deterministic=True,
+        logger=[
+            TensorBoardLogger(out_dir / "logs", name="tensorboard", default_hp_metric=False),
+            CSVLogger(out_dir / "logs", name="csv"),
+        ],
+        enable_checkpointing=False,
+        enable_progress_bar=train_config.enable_progress_bar,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        use_distributed_sampler=False,  # ItemBatches shards the items itself
+        log_every_n_steps=1,  # the module logs itself, every train_config.log_every_n_steps
+        default_root_dir=out_dir,
+        callbacks=list(callbacks),
     )
 
 

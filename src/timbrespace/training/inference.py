@@ -15,15 +15,16 @@ def _device(model: VAE) -> torch.device:
     return next(model.parameters()).device
 
 
-def _labels(c: np.ndarray | None, n: int) -> np.ndarray | None:
+def _labels(model: VAE, c: np.ndarray | None, n: int) -> np.ndarray | None:
     if c is None:
         return None
     c = np.asarray(c)
     if c.ndim == 1:
         c = c[:, None]
     if c.shape[0] != n:
-        raise ParameterError(f"c has {c.shape[0]} rows; expected {n} (one label row per item)")
-    return c.astype(np.int64)
+        raise ParameterError(f"c has {c.shape[0]} rows; expected {n} (one condition row per item)")
+    # labels alone are integers; with continuous inputs the whole row is float
+    return c.astype(np.float32) if model.config.condition_continuous else c.astype(np.int64)
 
 
 def _check_batch_size(batch_size: int) -> None:
@@ -48,8 +49,8 @@ def encode_array(
         Trained model (put in eval mode for the call, its mode restored afterwards).
     x : np.ndarray [shape=(n, *input_shape)]
         Items.
-    c : np.ndarray [shape=(n, n_conditions), dtype=int], optional
-        Labels of a conditional model.
+    c : np.ndarray [shape=(n, n_conditions)], optional
+        Conditions of a conditional model (integer labels, then continuous inputs).
     batch_size : int
         Items per forward pass (memory bound).
     return_logvar : bool
@@ -68,7 +69,7 @@ def encode_array(
         raise ParameterError(
             f"x has shape {x.shape}; expected (n, {', '.join(map(str, model.config.input_shape))})"
         )
-    c = _labels(c, x.shape[0])
+    c = _labels(model, c, x.shape[0])
     was_training = model.training
     model.eval()
     device = _device(model)
@@ -103,8 +104,8 @@ def decode_array(
         Trained model (eval mode for the call, its mode restored afterwards).
     z : np.ndarray [shape=(n, latent_dim)]
         Latents.
-    c : np.ndarray [shape=(n, n_conditions), dtype=int], optional
-        Labels of a conditional model.
+    c : np.ndarray [shape=(n, n_conditions)], optional
+        Conditions of a conditional model (integer labels, then continuous inputs).
     batch_size : int
         Latents per forward pass.
 
@@ -116,7 +117,7 @@ def decode_array(
     z = np.asarray(z, dtype=np.float32)
     if z.ndim != 2 or z.shape[1] != model.config.latent_dim:
         raise ParameterError(f"z has shape {z.shape}; expected (n, {model.config.latent_dim})")
-    c = _labels(c, z.shape[0])
+    c = _labels(model, c, z.shape[0])
     was_training = model.training
     model.eval()
     device = _device(model)

@@ -1,11 +1,11 @@
-"""Linear references and linear starts: PCA / FastICA of the features.
+"""Linear starts: a VAE's linear paths set to the PCA / FastICA solution of the features.
 
-:func:`fit_linear_baseline` projects items onto their principal or independent
-components; the sweep and ``timbrespace run`` report the MIG of those projections
-beside every VAE. :func:`linear_start` uses the same projection to *initialise* a VAE
-with linear paths (``VAEConfig(linear_skip=True)``): the encoder's linear map starts at
-the standardised FastICA sources and the decoder's at the least-squares map back. No
-labels are used: like a PCA initialisation, the start is unsupervised.
+:func:`linear_start` uses the projection of
+:func:`timbrespace.analysis.fit_linear_baseline` (the reference the sweep and
+``timbrespace run`` score beside every VAE) to *initialise* a VAE with linear paths
+(``VAEConfig(linear_skip=True)``): the encoder's linear map starts at the standardised
+FastICA sources and the decoder's at the least-squares map back. No labels are used:
+like a PCA initialisation, the start is unsupervised.
 
 Why (docs/results/default_experiment_search.md, fourth and fifth sessions): on the
 default experiment a β-VAE from a random start follows the features' principal
@@ -18,6 +18,7 @@ principal directions.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,70 +30,42 @@ from timbrespace.errors import ConfigError, ParameterError
 if TYPE_CHECKING:
     from timbrespace.models import VAE
 
-__all__ = ["BASELINE_METHODS", "fit_linear_baseline", "linear_start"]
+__all__ = ["LINEAR_STARTS", "linear_start"]
 
-BASELINE_METHODS = ("pca", "ica")
+LINEAR_STARTS = ("pca", "ica")
 
 
-def fit_linear_baseline(
-    x: np.ndarray,
-    method: str,
-    n_components: int,
-    *,
-    train: np.ndarray | None = None,
-    random_state: int = 0,
-) -> np.ndarray:
-    """Project items onto their principal or independent components.
+def _linear_sources(x: np.ndarray, method: str, n_components: int, seed: int) -> np.ndarray:
+    """PCA scores of ``x`` or FastICA (logcosh, unit-variance) of them, on one BLAS thread.
 
-    Parameters
-    ----------
-    x : np.ndarray [shape=(n_items, n_features)]
-        One flattened item per row.
-    method : {"pca", "ica"}
-        ``pca``: the scores on the first ``n_components`` principal components.
-        ``ica``: FastICA (logcosh contrast, unit-variance sources) of those scores, with
-        :func:`timbrespace.analysis.align_latents`.
-    n_components : int
-        Components kept, at most ``min(n_train, n_features)``.
-    train : np.ndarray of int, optional
-        Rows the projection is fitted on (default all); every row is projected.
-    random_state : int
-        Seed of the randomised SVD (large inputs) and of FastICA's start. The result
-        does not depend on the number of BLAS threads: the fit runs on one.
-
-    Returns
-    -------
-    np.ndarray [shape=(n_items, n_components), dtype=float64]
-
-    Raises
-    ------
-    ParameterError
-        Unknown ``method``, ``n_components`` outside ``1..min(n_train, n_features)``,
-        or (``ica``) no more training items than components.
+    The same computation as :func:`timbrespace.analysis.fit_linear_baseline` (a test
+    holds them equal); kept here so that training does not depend on the analysis layer.
     """
-    from sklearn.decomposition import PCA
+    from sklearn.decomposition import PCA, FastICA
 
-    from timbrespace.analysis.alignment import align_latents
-
-    if method not in BASELINE_METHODS:
-        raise ParameterError(f"method={method!r} unknown; choose from {list(BASELINE_METHODS)}")
-    x = np.asarray(x, dtype=np.float64)
-    fit_rows = x if train is None else x[train]
-    if not 1 <= n_components <= min(fit_rows.shape):
+    if not 1 <= n_components <= min(x.shape):
         raise ParameterError(
-            f"n_components={n_components} must be in 1..{min(fit_rows.shape)} "
-            f"(training items {fit_rows.shape[0]}, features {fit_rows.shape[1]})"
+            f"latent_dim={n_components} must be in 1..{min(x.shape)} for a linear start "
+            f"(training items {x.shape[0]}, features {x.shape[1]})"
         )
     # One BLAS thread: FastICA amplifies the last-bit differences that threaded BLAS gives
     # the PCA, so the same seed must not give other sources on other thread counts.
     with threadpool_limits(1):
-        latents = PCA(n_components, random_state=random_state).fit(fit_rows).transform(x)
-    if method == "ica":
-        ica = align_latents(
-            latents if train is None else latents[train], "ica", random_state=random_state
-        )
-        latents = ica.transform(latents)
-    return latents
+        scores = PCA(n_components, random_state=seed).fit(x).transform(x)
+        if method == "pca":
+            return scores
+        if x.shape[0] <= n_components:
+            raise ParameterError(
+                f"an ICA start needs more training items ({x.shape[0]}) than latents ({n_components})"
+            )
+        centred = scores - scores.mean(axis=0)
+        if np.linalg.matrix_rank(centred) < n_components:
+            raise ParameterError("the training items' principal scores are rank-deficient: no ICA start")
+        ica = FastICA(whiten="unit-variance", random_state=seed, max_iter=2000)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a convergence warning still gives a usable start
+            ica.fit(centred)
+        return centred @ np.asarray(ica.components_, dtype=np.float64).T
 
 
 def linear_start(
@@ -105,7 +78,8 @@ def linear_start(
 ) -> VAE:
     """Set a linear-skip VAE's linear paths to a PCA or FastICA solution of ``x_train``.
 
-    The sources ``s = fit_linear_baseline(x_train, method, latent_dim)`` are
+    The sources ``s = fit_linear_baseline(x_train, method, latent_dim)``
+    (:func:`timbrespace.analysis.fit_linear_baseline`) are
     standardised (zero mean, unit variance: the prior's moments). The encoder's linear
     path becomes the least-squares affine map ``x -> s`` for ``mu`` (minimum-norm when
     there are more features than items, which reproduces ``s`` exactly) and the constant
@@ -121,7 +95,8 @@ def linear_start(
     x_train : np.ndarray [shape=(n_items, *input_shape)]
         Training items (features). Only these are used: no labels, no validation items.
     method : {"ica", "pca"}
-        FastICA (logcosh) or principal components, as :func:`fit_linear_baseline`.
+        FastICA (logcosh) or principal components, as
+        :func:`timbrespace.analysis.fit_linear_baseline`.
     seed : int
         Seed of the randomised SVD and of FastICA's start.
     posterior_logvar : float
@@ -138,7 +113,7 @@ def linear_start(
         If the model has no linear paths (``linear_skip=False``).
     ParameterError
         Unknown ``method``, ``x_train`` not matching the model, or too few items for
-        ``latent_dim`` components (see :func:`fit_linear_baseline`).
+        ``latent_dim`` components.
 
     References
     ----------
@@ -151,9 +126,9 @@ def linear_start(
             f"init={method!r} needs a model with linear paths: set model linear_skip: true "
             "(architecture mlp)"
         )
-    if method not in BASELINE_METHODS:
+    if method not in LINEAR_STARTS:
         raise ParameterError(
-            f"init method={method!r} unknown; choose from {list(BASELINE_METHODS)}"
+            f"init method={method!r} unknown; choose from {list(LINEAR_STARTS)}"
         )
     x = np.asarray(x_train, dtype=np.float64)
     if x.shape[1:] != tuple(config.input_shape):
@@ -162,7 +137,7 @@ def linear_start(
         )
     x = x.reshape(len(x), -1)
     k = config.latent_dim
-    s = fit_linear_baseline(x, method, k, random_state=seed)
+    s = _linear_sources(x, method, k, seed)
     s = (s - s.mean(axis=0)) / np.maximum(s.std(axis=0), 1e-12)
     ones = np.ones((len(x), 1))
     with threadpool_limits(1):

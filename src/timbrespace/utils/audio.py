@@ -1,15 +1,108 @@
-"""Reading audio files as mono float32, resampled on request (soundfile + librosa)."""
+"""Audio files: reading as mono float32 (resampled on request), and the one peak-safe writer.
+
+Dataset items are stored bit-exact by :func:`encode_audio`. Everything timbrespace
+decodes, inverts or renders for a listener goes through :func:`write_audio`: the file's suffix picks the format, non-finite samples are refused,
+and a peak above full scale is scaled down with a warning instead of clipping.
+"""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from scipy.io import wavfile
 
-from timbrespace.errors import AudioError
+from timbrespace.errors import AudioError, ParameterError
 
-__all__ = ["read_mono"]
+__all__ = ["AUDIO_FORMATS", "audio_format_for", "encode_audio", "read_mono", "write_audio"]
+
+log = logging.getLogger(__name__)
+
+# suffix -> (libsndfile format, subtype); PCM 16 is what players expect from a WAV.
+AUDIO_FORMATS: dict[str, tuple[str, str]] = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+}
+_HEADROOM = 10 ** (-0.1 / 20)  # scale over-full-scale audio to -0.1 dBFS
+
+
+def audio_format_for(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """The (format, subtype) that :func:`write_audio` uses for ``path``'s suffix.
+
+    Raises
+    ------
+    ParameterError
+        If the suffix is not one of :data:`AUDIO_FORMATS` (the message lists them).
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in AUDIO_FORMATS:
+        raise ParameterError(
+            f"{path}: the suffix {suffix or '(none)'!r} picks no audio format; "
+            f"use one of {', '.join(AUDIO_FORMATS)}"
+        )
+    return AUDIO_FORMATS[suffix]
+
+
+def write_audio(
+    path: str | os.PathLike[str], audio: np.ndarray, sample_rate: int, *, overwrite: bool = True
+) -> Path:
+    """Write mono audio atomically in the format its suffix names, never clipping.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.wav`` (PCM 16), ``.flac`` (PCM 16), ``.ogg`` (Vorbis) or ``.mp3``.
+    audio : np.ndarray [shape=(n_samples,)]
+        Samples, nominally in [-1, 1]. A peak above 1 is scaled down to -0.1 dBFS and a
+        warning gives the gain; nothing is clipped.
+    sample_rate : int
+        Hz, > 0.
+    overwrite : bool
+        If False, an existing file is refused.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ParameterError
+        Unknown suffix, a sample rate that is not positive, a path that is a folder, or an
+        existing file with ``overwrite=False``.
+    AudioError
+        Audio that is empty, not 1-D, or holds NaN or inf (counted in the message).
+    """
+    from timbrespace.utils.atomic import atomic_write_bytes
+
+    path = Path(path)
+    fmt, subtype = audio_format_for(path)
+    if int(sample_rate) <= 0:
+        raise ParameterError(f"sample_rate={sample_rate} must be a positive number of Hz")
+    if path.is_dir():
+        raise ParameterError(f"{path} is a folder; give a file name ending in {', '.join(AUDIO_FORMATS)}")
+    if path.exists() and not overwrite:
+        raise ParameterError(f"{path} already exists; choose another name or pass --overwrite")
+    y = np.asarray(audio, dtype=np.float64)
+    if y.ndim != 1 or y.size == 0:
+        raise AudioError(f"{path}: audio must be one non-empty channel, got shape {y.shape}")
+    bad = int(np.count_nonzero(~np.isfinite(y)))
+    if bad:
+        raise AudioError(f"{path}: {bad} of {y.size} samples are NaN or inf; nothing was written")
+    peak = float(np.max(np.abs(y)))
+    if peak > 1.0:
+        gain = _HEADROOM / peak
+        log.warning("%s: peak %.3g is above full scale; scaled by %.3g (%.1f dB) instead of clipping",
+                    path.name, peak, gain, 20 * np.log10(gain))
+        y = y * gain
+    buf = io.BytesIO()
+    sf.write(buf, y.astype(np.float32), int(sample_rate), format=fmt, subtype=subtype)
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def read_mono(path: str | os.PathLike[str], *, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
@@ -48,3 +141,17 @@ def read_mono(path: str | os.PathLike[str], *, sample_rate: int | None = None) -
         y = librosa.resample(y, orig_sr=sr, target_sr=sample_rate).astype(np.float32)
         sr = sample_rate
     return np.ascontiguousarray(y, dtype=np.float32), int(sr)
+
+
+def encode_audio(audio: np.ndarray, sample_rate: int, suffix: str) -> bytes:
+    """Encode one mono item as float32 WAV or 24-bit FLAC, the same bytes on every run.
+
+    libsndfile's float WAV carries a PEAK chunk stamped with the wall-clock time, so two
+    runs would differ; scipy's WAV writer has no such chunk. No clipping is applied.
+    """
+    buf = io.BytesIO()
+    if suffix.lower() == ".flac":
+        sf.write(buf, np.asarray(audio, np.float32), sample_rate, format="FLAC", subtype="PCM_24")
+    else:
+        wavfile.write(buf, sample_rate, np.asarray(audio, np.float32))
+    return buf.getvalue()

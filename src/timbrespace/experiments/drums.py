@@ -1,0 +1,213 @@
+"""The drums pipeline (seed 004): groove dataset → the groove VAE → hit F1 against a
+baseline on held-out bars → report with piano rolls and audio on a kit.
+
+The model is a configuration of the VAE family (:func:`~timbrespace.models.groove_config`,
+MLP or GRU, hits and velocities or hits only), training is :func:`~timbrespace.training.fit`
+(β warming up linearly over ``warmup_epochs``, the best validation epoch after it kept).
+The run folder has the layout of every run (DESIGN.md, "On disk")::
+
+    RUN/
+      run.json            kind "drums", library version, dataset, created
+      config.yaml         dataset, grid (drum map, steps per quarter, meter, voices), model, training
+      metrics.json        GrooveEvaluation (threshold, hit F1 vs baselines, ...), final epoch, sizes
+      report.html         hit scores, training curves, piano rolls of reconstructions and samples, audio
+      checkpoints/        last/ and best/ (safetensors + JSON)
+      logs/               TensorBoard and CSV
+      figures/, audio/    the report's PNGs and WAVs
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from timbrespace.datasets import Dataset
+from timbrespace.errors import ConfigError, DatasetError
+from timbrespace.experiments.drums_eval import GrooveEvaluation, evaluate_groove_model
+from timbrespace.experiments.drums_report import write_drums_report
+from timbrespace.experiments.drums_run import make_groove_run, read_drums_config
+from timbrespace.experiments.runs import RunEvaluation, write_run_card
+from timbrespace.models import VAEConfig, groove_config
+from timbrespace.patterns.dataset import load_patterns
+from timbrespace.training import TrainConfig, fit, load_checkpoint
+from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
+
+__all__ = ["GrooveTrainConfig", "train_drums", "evaluate_drums_run"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GrooveTrainConfig:
+    """Training options of the groove VAE (seed 004's, in epochs).
+
+    Parameters
+    ----------
+    epochs : int
+    batch_size : int
+    lr : float
+        Adam learning rate (seed 004: 1e-3).
+    beta : float
+        Weight of the KL term after warm-up (seed 004: 4).
+    warmup_epochs : int
+        β rises linearly from 0 to ``beta`` over these epochs (0: constant β).
+    seed : int
+        Seeds initialisation, shuffling and the reparameterisation noise.
+    threshold : float or None
+        Hit threshold; None calibrates it on the validation split.
+    keep_best : bool
+        Evaluate the weights of the epoch with the lowest validation loss after the
+        warm-up (``checkpoints/best``), not the last ones.
+    """
+
+    epochs: int = 300
+    batch_size: int = 64
+    lr: float = 1e-3
+    beta: float = 1.0
+    warmup_epochs: int = 50
+    seed: int = 0
+    threshold: float | None = None
+    keep_best: bool = True
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError(f"epochs={self.epochs} and batch_size={self.batch_size} must be >= 1")
+        if not (self.lr > 0 and self.beta >= 0 and self.warmup_epochs >= 0):
+            raise ConfigError(f"lr={self.lr} must be > 0, beta={self.beta} and warmup_epochs={self.warmup_epochs} >= 0")
+        if self.threshold is not None and not 0 < self.threshold < 1:
+            raise ConfigError(f"threshold={self.threshold} must be in (0, 1)")
+
+    def train_config(self, n_train: int, *, progress: bool = False) -> TrainConfig:
+        """The :class:`TrainConfig` of ``fit``: the warm-up in optimiser steps, ``best`` after it.
+
+        β itself goes on the model (``VAEConfig.beta``, where the schedule rises to).
+        """
+        steps_per_epoch = -(-n_train // self.batch_size)
+        warmup = self.warmup_epochs > 0
+        return TrainConfig(
+            epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
+            beta_schedule="linear" if warmup else "constant",
+            warmup_steps=max(1, self.warmup_epochs * steps_per_epoch), beta_start=0.0,
+            best_from_epoch=self.warmup_epochs, enable_progress_bar=progress,
+        )
+
+
+def _splits(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    x_train, _ = load_patterns(dataset, "train")
+    x_test, _ = load_patterns(dataset, "test")
+    x_valid = load_patterns(dataset, "valid")[0] if "valid" in set(dataset.metadata["split"]) else None
+    if x_valid is not None and len(x_valid) == 0:
+        x_valid = None
+    return x_train, x_test, x_valid
+
+
+def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig | None = None,
+                train_config: GrooveTrainConfig | None = None, kit: str = "soundfont",
+                progress: bool = False) -> GrooveEvaluation:
+    """Train on a groove dataset's ``train`` split, evaluate on ``test``, write the run folder.
+
+    Parameters
+    ----------
+    dataset : path-like
+        A groove dataset (``timbrespace drums ingest``).
+    out : path-like
+        Run folder (created; a previous run's files are replaced).
+    model_config : VAEConfig, optional
+        Default: an MLP :func:`~timbrespace.models.groove_config`; its ``input_shape`` is
+        always taken from the data and its ``beta`` from ``train_config``.
+    train_config : GrooveTrainConfig, optional
+    kit : str
+        Kit the report plays the grooves on (see :func:`timbrespace.patterns.find_kit`).
+    progress : bool
+        Show the training progress bar.
+
+    Returns
+    -------
+    GrooveEvaluation
+        Also in ``RUN/metrics.json``.
+
+    Raises
+    ------
+    DatasetError
+        Not a groove dataset, or an empty train/test split.
+    TrainingError
+        The loss became NaN/inf.
+    """
+    ds = Dataset(dataset)
+    x_train, x_test, x_valid = _splits(ds)
+    if len(x_train) == 0 or len(x_test) == 0:
+        raise DatasetError(f"{ds.root}: the train and test splits need bars (train {len(x_train)}, test {len(x_test)})")
+    sidecar = ds.feature_sidecar("patterns")
+    shape = [int(x_train.shape[1]), int(x_train.shape[2])]
+    base = model_config or groove_config()
+    tc = train_config or GrooveTrainConfig()
+    mc = VAEConfig.from_dict({**base.to_dict(), "input_shape": shape, "beta": tc.beta})
+    fit_config = tc.train_config(len(x_train), progress=progress)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_run_card(out, "drums", dataset=ds.root)
+    best = tc.keep_best  # fit's `best` starts afresh after the warm-up
+    grid = {"drum_map": sidecar["drum_map"], "steps_per_quarter": sidecar["steps_per_quarter"],
+            "time_signature": list(sidecar["time_signature"]), "voice_names": list(sidecar["voice_names"])}
+    atomic_write_text(out / "config.yaml", yaml.safe_dump({
+        "kind": "drums", "dataset": str(Path(ds.root).resolve()), "grid": grid, "model": mc.to_dict(),
+        "training": dataclasses.asdict(tc), "fit": fit_config.to_dict(), "checkpoint": "best" if best else "last",
+        "report_kit": kit,
+    }, sort_keys=False))
+    hits_only = mc.likelihood != "hit_velocity"
+    inputs = (lambda x: (x > 0).astype(np.float32)) if hits_only else (lambda x: x)
+    fit(mc, fit_config, inputs(x_train), None if x_valid is None else inputs(x_valid), out_dir=out)
+    return _evaluate(out)[1]
+
+
+def evaluate_drums_run(run_dir: str | Path) -> RunEvaluation:
+    """Recompute a drums run's held-out scores and report from its checkpoint.
+
+    Reads ``RUN/config.yaml``, the dataset's patterns and the checkpoint the run
+    evaluates (``best`` after the warm-up, or ``last``), then rewrites ``metrics.json``
+    and ``report.html``.
+
+    Returns
+    -------
+    RunEvaluation
+        ``metrics`` is the new ``metrics.json``.
+
+    Raises
+    ------
+    ConfigError
+        Not a groove run.
+    DatasetError
+        A run of another kind or made by an older timbrespace, or its dataset missing.
+    """
+    return _evaluate(run_dir)[0]
+
+
+def _evaluate(run_dir: str | Path) -> tuple[RunEvaluation, GrooveEvaluation]:
+    run_dir = Path(run_dir)
+    config = read_drums_config(run_dir)
+    try:
+        ds = Dataset(config["dataset"])
+    except DatasetError as exc:
+        raise DatasetError(f"{run_dir}: the dataset it was trained on is gone ({exc})") from None
+    x_train, x_test, x_valid = _splits(ds)
+    model = load_checkpoint(run_dir / "checkpoints" / config["checkpoint"])
+    tc = GrooveTrainConfig(**config["training"])
+    ev = evaluate_groove_model(model, x_train, x_test, x_valid=x_valid, threshold=tc.threshold, seed=tc.seed)
+    history = json.loads((run_dir / "history.json").read_text()) if (run_dir / "history.json").is_file() else []
+    final = {k: v for k, v in (history[-1] if history else {}).items() if isinstance(v, float) and np.isfinite(v)}
+    metrics = {"kind": "drums", **ev.to_dict(), "final_epoch": final, "checkpoint": config["checkpoint"],
+               "n_train": len(x_train), "n_valid": 0 if x_valid is None else len(x_valid)}
+    atomic_write_json(run_dir / "metrics.json", metrics)
+    run = make_groove_run(run_dir, config, model, threshold=ev.threshold, latent_plane_dims=ev.latent_plane_dims)
+    report = write_drums_report(run, evaluation=ev, history=history, x_test=x_test, kit=config.get("report_kit", "soundfont"),
+                                seed=tc.seed)
+    logger.debug("test hit F1 %.3f (baseline %.3f), accuracy %.3f (baseline %.3f), valid samples %.0f%%",
+                 ev.model.f1, ev.baseline_sampled.f1, ev.model.accuracy, ev.baseline_sampled.accuracy,
+                 100 * ev.sample_valid_fraction)
+    return RunEvaluation(run_dir=run_dir, kind="drums", metrics=metrics, report_path=report), ev

@@ -1,0 +1,127 @@
+"""New grooves from a trained drums run: prior samples, a point of the 2-D click plane, interpolations.
+
+Decoded hit probabilities become hits above the run's threshold (calibrated at training,
+seed 004 used 0.3); a hit's velocity is the decoder's velocity output, or 0.8 for a
+hits-only model. The click plane (seed 004: a click in a window maps to z ∈ [−4, 4]²) is
+spanned by the two most informative latents (highest mean KL on the training set); the
+other latents stay at 0, the prior mean.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from timbrespace.errors import ParameterError
+from timbrespace.experiments.drums_eval import model_inputs
+from timbrespace.experiments.drums_run import GrooveRun
+from timbrespace.generation import interpolate, sample_prior
+from timbrespace.patterns.midi import read_midi
+from timbrespace.training import encode_array
+
+__all__ = ["DEFAULT_VELOCITY", "decode_latents", "sample_grooves", "groove_at", "encode_midi", "interpolate_grooves"]
+
+DEFAULT_VELOCITY = 0.8
+"""Velocity given to hits of a model trained without velocities."""
+
+
+@torch.no_grad()
+def decode_latents(run: GrooveRun, z: np.ndarray) -> np.ndarray:
+    """Decode latents to patterns.
+
+    Parameters
+    ----------
+    run : GrooveRun
+    z : np.ndarray [shape=(n, latent_dim)]
+
+    Returns
+    -------
+    np.ndarray [shape=(n, n_steps, n_voices), dtype=float32]
+        Velocities in [1/127, 1] where the hit probability is above the threshold, 0 elsewhere.
+
+    Raises
+    ------
+    ParameterError
+        ``z`` of the wrong shape.
+    """
+    z = np.asarray(z, np.float32)
+    latent_dim = run.model.config.latent_dim
+    if z.ndim != 2 or z.shape[1] != latent_dim:
+        raise ParameterError(f"z shape {z.shape} must be (n, {latent_dim})")
+    probs, velocities = run.model.eval().hits_and_velocities(torch.from_numpy(z))
+    hits = probs.numpy() > run.threshold
+    v = (np.full(hits.shape, DEFAULT_VELOCITY, np.float32) if velocities is None
+         else np.clip(velocities.numpy(), 1 / 127, 1.0))
+    return np.where(hits, v, 0.0).astype(np.float32)
+
+
+def sample_grooves(run: GrooveRun, n: int, *, seed: int = 0) -> np.ndarray:
+    """``n`` grooves from the prior ``z ~ N(0, I)`` (seeded); shape ``(n, n_steps, n_voices)``.
+
+    Raises
+    ------
+    ParameterError
+        ``n < 1``.
+    """
+    if n < 1:
+        raise ParameterError(f"n={n} must be >= 1")
+    return decode_latents(run, sample_prior(run.model.config.latent_dim, n, seed=seed))
+
+
+def groove_at(run: GrooveRun, x: float, y: float) -> np.ndarray:
+    """The groove at point ``(x, y)`` of the click plane (seed 004: x, y in [−4, 4]); ``(n_steps, n_voices)``.
+
+    Raises
+    ------
+    ParameterError
+        A coordinate that is not finite.
+    """
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise ParameterError(f"--at {x} {y}: coordinates must be finite")
+    z = np.zeros((1, run.model.config.latent_dim), np.float32)
+    dx, dy = run.latent_plane_dims
+    z[0, dx] = x
+    if dy != dx:
+        z[0, dy] = y
+    return decode_latents(run, z)[0]
+
+
+def encode_midi(run: GrooveRun, path: str | Path, *, bar: int = 0) -> np.ndarray:
+    """``mu`` ``(latent_dim,)`` of one bar of a MIDI file (bar of the run's meter, counted from 0).
+
+    Raises
+    ------
+    ParameterError
+        The file has no such bar in the run's meter and grid.
+    """
+    groove = read_midi(path, drum_map=run.drum_map, steps_per_bar=int(round(run.steps_per_quarter * 4)))
+    patterns, _ = groove.patterns(run.time_signature)
+    if not 0 <= bar < len(patterns):
+        raise ParameterError(f"{Path(path).name}: bar={bar} not available; it has {len(patterns)} "
+                             f"{run.time_signature[0]}/{run.time_signature[1]} bars")
+    n_steps = run.model.config.input_shape[0]
+    if patterns.shape[1] != n_steps:
+        raise ParameterError(f"{Path(path).name}: {patterns.shape[1]} steps per bar, model expects {n_steps}")
+    return encode_array(run.model, model_inputs(run.model, patterns[bar:bar + 1]))[0]
+
+
+def interpolate_grooves(run: GrooveRun, a: str | Path, b: str | Path, *, steps: int = 5,
+                        bar_a: int = 0, bar_b: int = 0) -> np.ndarray:
+    """Linear interpolation in latent space between bars of two MIDI files.
+
+    Returns
+    -------
+    np.ndarray [shape=(steps, n_steps, n_voices)]
+        From (the reconstruction of) ``a`` to ``b``, end points included.
+
+    Raises
+    ------
+    ParameterError
+        ``steps < 2`` or a bar the files do not have.
+    """
+    if steps < 2:
+        raise ParameterError(f"steps={steps} must be >= 2 (end points included)")
+    za, zb = encode_midi(run, a, bar=bar_a), encode_midi(run, b, bar=bar_b)
+    return decode_latents(run, interpolate(za, zb, steps, "lerp"))

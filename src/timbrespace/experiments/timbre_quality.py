@@ -1,0 +1,174 @@
+"""Quality of a trained timbre run, measured on held-back notes (the ``test`` split).
+
+- **pitch**: for every held-back (descriptor, magnitude > 0, pitch) request, a note is
+  generated from the prior (``z = 0``) and its f0 measured with pYIN (median over voiced
+  frames, 200..2000 Hz); accuracy = fraction within ±50 cents of the request. The same is
+  measured on the originals (what pYIN can do on these effects at all).
+- **centroid**: for Bright and Dark (when in the run), notes generated at every magnitude
+  for every pitch; the energy-weighted spectral centroid of the decoded magnitude
+  spectrogram (what Griffin-Lim is asked to match) must rise with magnitude for Bright
+  and fall for Dark; reported as the fraction of pitches whose sequence is strictly
+  monotonic, and the mean Spearman correlation.
+- **interpolation endpoints**: log-spectral distance (dB) between the Griffin-Lim audio
+  of each endpoint (t = 0, 1, ``z`` = encoder mean) and its original, over pairs of
+  held-back notes; the Griffin-Lim round trip of the originals' own spectrograms is the
+  floor that the representation allows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from timbrespace.errors import DatasetError
+from timbrespace.features import FeatureConfig, extract, linear_magnitude
+from timbrespace.metrics import log_spectral_distance
+from timbrespace.timbre.quality import measure_pitch_midi, monotonic_trend, weighted_centroid_hz
+
+if TYPE_CHECKING:
+    from timbrespace.experiments.timbre_run import TimbreRun
+
+__all__ = ["TimbreQuality", "measure_timbre_quality", "magnitudes_of_audio"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TimbreQuality:
+    """Quality figures of a run (``metrics.json`` ``timbre_quality``).
+
+    Parameters
+    ----------
+    n_pitch_requests : int
+    pitch_accuracy_50c : float
+        Fraction of generated held-back notes within 50 cents.
+    pitch_accuracy_50c_originals : float
+        Same measurement on the original notes.
+    median_abs_cents : float
+        Over generated notes that pYIN found voiced.
+    centroid_monotonic : dict of str to float
+        Descriptor → fraction of pitches with strictly monotonic centroid.
+    centroid_spearman : dict of str to float
+        Descriptor → mean Spearman correlation of centroid with magnitude.
+    centroid_monotonic_originals : dict of str to float
+    interp_endpoint_lsd_db : float
+        Mean LSD of interpolation endpoints vs originals.
+    gl_roundtrip_lsd_db : float
+        Mean LSD of the originals' own Griffin-Lim round trip (the floor).
+    generated_lsd_db : float
+        Mean LSD of prior-generated held-back notes vs originals.
+    n_pairs : int
+    """
+
+    n_pitch_requests: int
+    pitch_accuracy_50c: float
+    pitch_accuracy_50c_originals: float
+    median_abs_cents: float
+    centroid_monotonic: dict[str, float]
+    centroid_spearman: dict[str, float]
+    centroid_monotonic_originals: dict[str, float]
+    interp_endpoint_lsd_db: float
+    gl_roundtrip_lsd_db: float
+    generated_lsd_db: float
+    n_pairs: int
+
+
+def magnitudes_of_audio(audio: np.ndarray, run: TimbreRun) -> np.ndarray:
+    """STFT magnitudes ``(n, n_fft // 2 + 1, n_frames)`` of audio, in the run's STFT geometry."""
+    stft = FeatureConfig(**{**run.sidecar["config"], "output": "magnitude", "top_db": None, "n_bins": None,
+                            "normalization": "none"})
+    return extract(audio, stft, sample_rate=run.sample_rate).features
+
+
+def measure_timbre_quality(run: TimbreRun, *, max_requests: int | None = 120, n_pairs: int = 8, n_iter: int = 32,
+                           seed: int = 0) -> TimbreQuality:
+    """Measure a run on its held-back notes.
+
+    Parameters
+    ----------
+    run : TimbreRun
+    max_requests : int or None
+        Cap on held-back pitch requests (a seeded random subset); None = all.
+    n_pairs : int
+        Interpolation pairs (held-back notes, seeded).
+    n_iter : int
+        Griffin-Lim iterations.
+    seed : int
+
+    Returns
+    -------
+    TimbreQuality
+
+    Raises
+    ------
+    DatasetError
+        No held-back (``test``) notes.
+    """
+    latent_dim = run.require_model().config.latent_dim
+    sr = run.sample_rate
+    n_fft = int(run.sidecar["config"]["n_fft"])
+    rng = np.random.default_rng(seed)
+    is_test = run.items["split"].astype(str).to_numpy() == "test"
+    # Magnitude 0 is the same clean note under every descriptor, so a held-back clean note
+    # may have been seen in training under another descriptor: measure effected notes only.
+    effected = run.items["magnitude"].to_numpy(dtype=float) > 0
+    test = np.flatnonzero(is_test & effected) if np.any(is_test & effected) else np.flatnonzero(is_test)
+    if test.size == 0:
+        raise DatasetError(f"{run.root}: no held-back (test) notes to measure")
+    req = test if max_requests is None or test.size <= max_requests else np.sort(rng.choice(test, max_requests, replace=False))
+    x = run.decode(np.zeros((len(req), latent_dim), np.float32), run.conditions_of(req))
+    generated = run.to_audio(x, *run.stats_of(req), n_iter=n_iter, seed=seed)
+    originals = run.original_audio(req)
+    target = run.items["pitch"].to_numpy(dtype=float)[req]
+    cents = 100.0 * (measure_pitch_midi(generated, sample_rate=sr) - target)
+    cents_orig = 100.0 * (measure_pitch_midi(originals, sample_rate=sr) - target)
+    hit = np.nan_to_num(np.abs(cents), nan=np.inf) <= 50.0
+    hit_orig = np.nan_to_num(np.abs(cents_orig), nan=np.inf) <= 50.0
+    gen_lsd = log_spectral_distance(magnitudes_of_audio(originals, run), magnitudes_of_audio(generated, run))
+
+    mono: dict[str, float] = {}
+    rho: dict[str, float] = {}
+    mono_orig: dict[str, float] = {}
+    for name, sign in (("Bright", 1.0), ("Dark", -1.0)):
+        if name not in run.descriptors:
+            continue
+        flags, rhos, flags_orig = [], [], []
+        for pitch in run.pitches:
+            rows = np.array([run.find(name, m, pitch) for m in run.magnitudes])
+            lo, hi = run.stats_of(rows)
+            xd = run.decode(np.zeros((len(rows), latent_dim), np.float32), run.conditions_of(rows))
+            cent = weighted_centroid_hz(linear_magnitude(xd, run.sidecar, item_min=lo, item_max=hi),
+                                        sample_rate=sr, n_fft=n_fft)
+            cent_orig = weighted_centroid_hz(linear_magnitude(run.features_of(rows), run.sidecar, item_min=lo, item_max=hi),
+                                             sample_rate=sr, n_fft=n_fft)
+            ok, r = monotonic_trend(cent, sign)
+            flags.append(ok)
+            rhos.append(r)
+            flags_orig.append(monotonic_trend(cent_orig, sign)[0])
+        mono[name], rho[name], mono_orig[name] = float(np.mean(flags)), float(np.mean(rhos)), float(np.mean(flags_orig))
+
+    pairs = rng.choice(test, size=(min(n_pairs, test.size // 2), 2), replace=False) if test.size >= 2 else np.zeros((0, 2), int)
+    ends = pairs.reshape(-1)
+    if ends.size:
+        lo, hi = run.stats_of(ends)
+        y_end = run.to_audio(run.decode(run.encode(ends), run.conditions_of(ends)), lo, hi, n_iter=n_iter, seed=seed)
+        ref = magnitudes_of_audio(run.original_audio(ends), run)
+        endpoint_lsd = float(np.mean(log_spectral_distance(ref, magnitudes_of_audio(y_end, run))))
+        y_rt = run.to_audio(run.features_of(ends), lo, hi, n_iter=n_iter, seed=seed)
+        roundtrip_lsd = float(np.mean(log_spectral_distance(ref, magnitudes_of_audio(y_rt, run))))
+    else:
+        endpoint_lsd = roundtrip_lsd = float("nan")
+    voiced = np.isfinite(cents)
+    quality = TimbreQuality(
+        n_pitch_requests=int(len(req)), pitch_accuracy_50c=float(np.mean(hit)),
+        pitch_accuracy_50c_originals=float(np.mean(hit_orig)),
+        median_abs_cents=float(np.median(np.abs(cents[voiced]))) if np.any(voiced) else float("nan"),
+        centroid_monotonic=mono, centroid_spearman=rho, centroid_monotonic_originals=mono_orig,
+        interp_endpoint_lsd_db=endpoint_lsd, gl_roundtrip_lsd_db=roundtrip_lsd,
+        generated_lsd_db=float(np.mean(gen_lsd)), n_pairs=int(len(pairs)),
+    )
+    logger.info("quality: %s", quality)
+    return quality

@@ -1,0 +1,176 @@
+"""``timbrespace train``: one named model on a dataset's features, as a run folder.
+
+:func:`train_dataset` picks the model from its name (:data:`~timbrespace.experiments.train.MODELS`)
+and the features' shape, trains it (:func:`~timbrespace.experiments.train.fit_dataset`)
+and evaluates it as ``run`` does (:func:`~timbrespace.experiments.pipeline.evaluate_run`),
+so a ``train`` run has the layout every kind shares::
+
+    RUN/
+      run.json          the run card (kind "train")
+      config.yaml       the resolved config: features (of the feature set), model, training,
+                        evaluation, with dataset_path and features_name
+      metrics.json      the run's scores (MIG, DCI, at init, linear baselines, resynthesis)
+                        and the training summary
+      report.html       the run report
+      latents.npz, latents_at_init.npz, checkpoints/, logs/, history.json, train_config.json
+
+A conditional model (``cvae``) sees the factors it is conditioned on: its latents are
+scored (MIG) but it gets no ``config.yaml`` or report, which evaluate unconditional
+encoders.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from timbrespace.datasets import Dataset
+from timbrespace.errors import ParameterError
+from timbrespace.experiments.config import ExperimentConfig
+from timbrespace.experiments.pipeline import evaluate_run, write_resolved_config
+from timbrespace.experiments.runs import write_run_card
+from timbrespace.experiments.train import (
+    MODELS,
+    DatasetFit,
+    fit_dataset,
+    model_config_for,
+    open_features,
+)
+from timbrespace.features import FeatureSidecar
+from timbrespace.metrics import RepresentationScores, evaluate_representation
+from timbrespace.training import TrainConfig
+from timbrespace.utils.atomic import atomic_write_json
+
+__all__ = ["TrainRunResult", "train_dataset"]
+
+
+@dataclass(frozen=True)
+class TrainRunResult:
+    """What :func:`train_dataset` returns.
+
+    Attributes
+    ----------
+    run_dir : Path
+    model : str
+        The model name (one of :data:`MODELS`).
+    features : str
+    fitted : DatasetFit
+    scores : RepresentationScores or None
+        ``None`` in a data-parallel worker (rank 0 scores and writes).
+    """
+
+    run_dir: Path
+    model: str
+    features: str
+    fitted: DatasetFit
+    scores: RepresentationScores | None
+
+    def summary(self) -> dict[str, Any]:
+        """The run in a few numbers: what ``timbrespace train`` prints (JSON-able)."""
+        train = self.fitted.train
+        last = train.history[-1] if train.history else None
+        out: dict[str, Any] = {
+            "run": str(self.run_dir),
+            "model": self.model,
+            "features": self.features,
+            "epochs": len(train.history),
+            "stop_reason": train.stop_reason,
+            "train_loss": None if last is None else last.train_loss,
+            "val_loss": None if last is None else last.val_loss,
+            "checkpoint": str(train.checkpoint_path),
+            "latents": str(self.fitted.latents_path),
+        }
+        if self.scores is not None:
+            out["mig"] = None if self.scores.mig is None else self.scores.mig.score
+            out["n_active_latents"] = self.scores.n_active
+        return out
+
+
+def train_dataset(
+    dataset: Dataset | str | Path,
+    *,
+    out_dir: str | Path,
+    features: str | None = None,
+    model: str = "beta_vae",
+    model_options: Mapping[str, Any] | None = None,
+    condition: Sequence[str] | None = None,
+    train_config: TrainConfig | None = None,
+    resume: bool = False,
+) -> TrainRunResult:
+    """Train a named model on a dataset's features, score it and write the run folder.
+
+    Parameters
+    ----------
+    dataset : Dataset or path-like
+        Dataset with stored features and known factors.
+    out_dir : path-like
+        Run folder (see the module docstring).
+    features : str, optional
+        Feature set name (default: the only one).
+    model : str
+        One of :data:`MODELS`.
+    model_options : mapping, optional
+        ``VAEConfig`` fields and ``architecture`` (``auto``: conv for 2-D features), as
+        :func:`model_config_for`. ``linear_skip`` follows ``train_config.init``.
+    condition : sequence of str, optional
+        ``cvae``: the factors to condition on (default all); refused for other models.
+    train_config : TrainConfig, optional
+        Training settings (default ``TrainConfig()``).
+    resume : bool
+        Continue from ``out_dir/checkpoints/last``.
+
+    Returns
+    -------
+    TrainRunResult
+        ``.summary()`` is what ``timbrespace train`` prints.
+
+    Raises
+    ------
+    ParameterError, ConfigError
+        Bad model name, options or condition factors, before any file is written.
+    DatasetError
+        Missing dataset, features or ``train`` split.
+    TrainingError
+        A diverging run.
+    """
+    train_config = train_config or TrainConfig()
+    if model not in MODELS:
+        raise ParameterError(f"model={model!r} is not allowed: one of {', '.join(MODELS)}")
+    ds, features = open_features(dataset, features)
+    if model == "cvae":
+        condition_factors = tuple(condition) if condition else tuple(ds.factor_names)
+    elif condition:
+        raise ParameterError("condition factors only apply to model cvae")
+    else:
+        condition_factors = ()
+    model_config = model_config_for(
+        ds, features, model, condition_factors=condition_factors,
+        linear_skip=train_config.init != "random", **dict(model_options or {}),
+    )
+    fitted = fit_dataset(ds, features=features, model_config=model_config, train_config=train_config,
+                         out_dir=out_dir, condition_factors=condition_factors, resume=resume)
+    run_dir = Path(out_dir)
+    if fitted.mu is None:
+        return TrainRunResult(run_dir, model, features, fitted, None)
+    write_run_card(run_dir, "train", dataset=ds.root)
+    if model_config.is_conditional:
+        scores = evaluate_representation(
+            fitted.mu, ds.factor_codes, logvar=fitted.logvar, factor_names=ds.factor_names,
+            factor_levels=[f.n_levels for f in ds.factors], metrics=("mig",),
+        )
+        result = TrainRunResult(run_dir, model, features, fitted, scores)
+        atomic_write_json(run_dir / "metrics.json", {**scores.to_dict(), **result.summary()})
+        return result
+    sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(features))
+    # the config evaluates on one process; train_config.json keeps a data-parallel run's settings
+    one_process = dataclasses.replace(train_config, devices=1, strategy="auto")
+    config = ExperimentConfig(name=f"train-{model}", seed=train_config.seed, features=sidecar.config,
+                              model=fitted.train.model.config, training=one_process)
+    write_resolved_config(config, run_dir, ds.root, features_name=features)
+    evaluation = evaluate_run(run_dir)
+    result = TrainRunResult(run_dir, model, features, fitted, evaluation.scores)
+    atomic_write_json(run_dir / "metrics.json", {**evaluation.metrics, **result.summary()})
+    return result

@@ -1,0 +1,452 @@
+"""The shift architecture: a VAE whose first latent is a translation along log-frequency.
+
+On a log-frequency axis (CQT, NSGT) a change of fundamental frequency moves the whole
+partial pattern by the same number of bins. The shift architecture gives that
+translation its own latent ``z[0]`` and keeps it out of the others:
+
+* **shift head** — 1-D convolutions over the time-averaged log-frequency view give one
+  logit per bin; the mean position ``p`` of their softmax (a spatial soft-argmax, Finn
+  et al. 2016) is the posterior mean of ``z[0] = (p - centre) / shift_scale_bins``.
+  The head's last layer starts at zero (every item at the centre: no information at
+  initialisation). It is trained by **transposition equivariance alone** (SPICE's
+  relative-pitch loss, Gfeller et al. 2020): translating the input by δ bins must move
+  ``p`` by δ (:meth:`ShiftEncoder.equivariance_loss`); with ``detach_shift`` the VAE's
+  gradient never reaches it, so the reconstruction cannot pull it into harmonic local
+  minima (octave errors).
+* **content encoder** — on the view translated by ``-p`` (a 1-D spatial transformer,
+  Jaderberg et al. 2015): ``"mlp"``, one MLP on the aligned view; or ``"factored"``,
+  the last ``envelope_latents`` latents from the level envelope (maximum over frequency
+  of each frame) and the others from the aligned, time-averaged spectrum cut to
+  ``spectrum_window_bins`` around the fundamental, each relative to its maximum.
+* **decoder** — ``"full"``: an MLP maps the content latents (and ``z[0]`` with
+  ``shift_to_decoder``) to a template on a relative log-frequency grid, translated by
+  ``shift_scale_bins * z[0]`` bins (Bepler et al. 2019, spatial-VAE, in one dimension);
+  ``"separable"``: the template is ``spectrum(u) + envelope(t)`` in dB; ``"direct"``: an
+  MLP from all latents to the input grid (for a linear STFT input, which inverts well).
+
+Inputs are features in dB, ``(n_bins, n_frames)``. The model works on
+``(x - input_offset) / input_scale`` (:func:`~timbrespace.training.fit` fills both from
+the training items when they are ``None``). A linear-frequency input (STFT) with
+``input_bin_hz`` set is resampled to a log-frequency view for the head and the encoder.
+
+References
+----------
+Bepler, Zhong, Kelley, Brignole & Berger, "Explicitly disentangling image content from
+translation and rotation with spatial-VAE", NeurIPS 2019. Finn et al., "Deep spatial
+autoencoders for visuomotor learning", ICRA 2016. Jaderberg et al., "Spatial transformer
+networks", NeurIPS 2015. Gfeller et al., "SPICE: self-supervised pitch estimation",
+IEEE/ACM TASLP 2020. Research record: ``docs/results/models_that_learn.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from timbrespace.errors import ConfigError
+
+__all__ = ["ShiftSpec", "ShiftEncoder", "ShiftDecoder", "translate_rows"]
+
+SHIFT_DECODERS = ("full", "separable", "direct")
+SHIFT_ENCODERS = ("mlp", "factored")
+
+
+@dataclass(frozen=True)
+class ShiftSpec:
+    """Options of ``VAEConfig(architecture="shift")`` (see the module docstring).
+
+    Parameters
+    ----------
+    input_offset, input_scale : float, optional
+        The model sees ``(x - input_offset) / input_scale``; ``None``: the training
+        items' minimum and range (filled in by ``fit``).
+    head_channels : tuple of int
+        Channels of the head's hidden 1-D conv layers.
+    head_kernel_size : int
+        Odd kernel size of the head's conv layers, in bins.
+    head_init_gain : float
+        Scale of the head's last layer at initialisation (0: every item at the centre).
+    detach_shift : bool
+        Train the head by the equivariance loss only.
+    equivariance_weight : float
+        Weight of the equivariance loss in the objective.
+    equivariance_shift_bins : float
+        Translations δ of the equivariance loss are uniform in ±this many bins.
+    encoder : {"mlp", "factored"}
+    envelope_latents : int
+        ``factored``: latents (the last ones) given by the level envelope.
+    spectrum_window_bins : (int, int), optional
+        ``factored``: rows of the aligned spectrum, relative to the fundamental, that the
+        spectrum encoder sees (a range inside the input at every shift, so that band
+        edges cannot tell it the shift); ``None``: all rows.
+    encoder_time_pool : int
+        ``mlp``: frames averaged before the content MLP.
+    decoder : {"full", "separable", "direct"}
+    shift_to_decoder : bool
+        Also give ``z[0]`` to the decoder MLPs (effects tied to absolute frequency).
+    margin_bins : int, optional
+        Template rows beyond the input on each side (default half the view).
+    shift_scale_bins : float, optional
+        Bins per unit of ``z[0]`` (default a quarter of the view).
+    top_db : float, optional
+        Clip the decoded dB like the features: ``max(out, max(out) - top_db)``.
+    envelope_reference_frame : int, optional
+        ``separable``: subtract the envelope at this frame.
+    initial_logvar : float
+        Posterior log-variances at initialisation.
+    input_bin_hz : float, optional
+        The input is a linear-frequency spectrogram whose row ``k`` is at
+        ``k * input_bin_hz`` Hz (needs ``decoder="direct"``).
+    log_fmin_hz, log_bins_per_octave, log_n_bins :
+        The log-frequency view of a linear input.
+    """
+
+    input_offset: float | None = None
+    input_scale: float | None = None
+    head_channels: tuple[int, ...] = (16, 16)
+    head_kernel_size: int = 9
+    head_init_gain: float = 0.0
+    detach_shift: bool = True
+    equivariance_weight: float = 1.0
+    equivariance_shift_bins: float = 20.0
+    encoder: Literal["mlp", "factored"] = "mlp"
+    envelope_latents: int = 0
+    spectrum_window_bins: tuple[int, int] | None = None
+    encoder_time_pool: int = 1
+    decoder: Literal["full", "separable", "direct"] = "full"
+    shift_to_decoder: bool = True
+    margin_bins: int | None = None
+    shift_scale_bins: float | None = None
+    top_db: float | None = None
+    envelope_reference_frame: int | None = None
+    initial_logvar: float = -6.0
+    input_bin_hz: float | None = None
+    log_fmin_hz: float = 55.0
+    log_bins_per_octave: int = 36
+    log_n_bins: int = 216
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "head_channels", tuple(int(v) for v in self.head_channels))
+            if self.spectrum_window_bins is not None:
+                lo, hi = (int(v) for v in self.spectrum_window_bins)
+                object.__setattr__(self, "spectrum_window_bins", (lo, hi))
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"shift.head_channels={self.head_channels!r} and shift.spectrum_window_bins="
+                f"{self.spectrum_window_bins!r} must be integers"
+            ) from None
+        if self.encoder not in SHIFT_ENCODERS:
+            raise ConfigError(f"shift.encoder={self.encoder!r} is not allowed: one of {', '.join(SHIFT_ENCODERS)}")
+        if self.decoder not in SHIFT_DECODERS:
+            raise ConfigError(f"shift.decoder={self.decoder!r} is not allowed: one of {', '.join(SHIFT_DECODERS)}")
+        if self.head_kernel_size < 1 or self.head_kernel_size % 2 == 0:
+            raise ConfigError(f"shift.head_kernel_size={self.head_kernel_size} must be a positive odd integer")
+        if self.spectrum_window_bins is not None and not self.spectrum_window_bins[0] < self.spectrum_window_bins[1]:
+            raise ConfigError(f"shift.spectrum_window_bins={self.spectrum_window_bins} needs low < high")
+        if self.input_scale is not None and not self.input_scale > 0:
+            raise ConfigError(f"shift.input_scale={self.input_scale} must be > 0")
+        if self.input_bin_hz is not None and (not self.input_bin_hz > 0 or self.decoder != "direct"):
+            raise ConfigError("shift.input_bin_hz (a linear-frequency input) must be > 0 and needs decoder 'direct'")
+        for name in ("equivariance_weight", "equivariance_shift_bins"):
+            if not getattr(self, name) >= 0:
+                raise ConfigError(f"shift.{name}={getattr(self, name)} must be >= 0")
+        if self.encoder_time_pool < 1 or self.envelope_latents < 0:
+            raise ConfigError("shift.encoder_time_pool must be >= 1 and shift.envelope_latents >= 0")
+
+    def check(self, input_shape: tuple[int, ...] | None, latent_dim: int) -> None:
+        """Checks that need the model's input shape and latent count.
+
+        Raises
+        ------
+        ConfigError
+        """
+        if latent_dim < 2:
+            raise ConfigError(f"latent_dim={latent_dim} must be >= 2 for architecture='shift' (shift + content)")
+        if self.encoder == "factored" and not 1 <= self.envelope_latents <= latent_dim - 2:
+            raise ConfigError(
+                f"shift.envelope_latents={self.envelope_latents} must be in 1..latent_dim-2={latent_dim - 2} "
+                "for shift.encoder='factored'"
+            )
+        if input_shape is None:
+            return
+        if len(input_shape) != 2:
+            raise ConfigError(f"input_shape={input_shape} must be (n_bins, n_frames) for architecture='shift'")
+        n_bins, n_frames = input_shape
+        if n_frames % self.encoder_time_pool:
+            raise ConfigError(f"shift.encoder_time_pool={self.encoder_time_pool} must divide n_frames={n_frames}")
+        n_log = self.n_log(n_bins)
+        if self.spectrum_window_bins is not None:
+            lo, hi = self.spectrum_window_bins
+            centre = round((n_log - 1) / 2)
+            if centre + lo < 0 or centre + hi > n_log:
+                raise ConfigError(
+                    f"shift.spectrum_window_bins={self.spectrum_window_bins} reaches outside the "
+                    f"{n_log}-bin view around its centre {centre}"
+                )
+
+    def n_log(self, n_bins: int) -> int:
+        """Rows of the log-frequency view the head and the encoder see."""
+        return n_bins if self.input_bin_hz is None else self.log_n_bins
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (tuples as lists)."""
+        out = dataclasses.asdict(self)
+        out["head_channels"] = list(self.head_channels)
+        if self.spectrum_window_bins is not None:
+            out["spectrum_window_bins"] = list(self.spectrum_window_bins)
+        return out
+
+    @classmethod
+    def from_value(cls, value: Any) -> ShiftSpec:
+        """A spec from a spec or a mapping of its fields.
+
+        Raises
+        ------
+        ConfigError
+            Unknown keys or bad values.
+        """
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, dict):
+            raise ConfigError(f"shift must be a mapping of shift options, got {type(value).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ConfigError(f"unknown shift options {unknown}; allowed: {', '.join(sorted(known))}")
+        return cls(**value)
+
+
+def translate_rows(x: torch.Tensor, shift: torch.Tensor, n_out: int, offset: float) -> torch.Tensor:
+    """Rows ``offset - shift .. offset - shift + n_out`` of ``x`` by linear interpolation.
+
+    ``out[b, k, ...] = x[b, k + offset - shift[b], ...]``, zero outside ``x``;
+    differentiable in ``x`` and ``shift``.
+
+    Parameters
+    ----------
+    x : torch.Tensor [shape=(n, n_rows, ...)]
+    shift : torch.Tensor [shape=(n,)]
+        Translation in rows (positive moves the content to higher rows).
+    n_out : int
+        Rows of the output.
+    offset : float
+        Row of ``x`` read by output row 0 when ``shift`` is 0.
+
+    Returns
+    -------
+    torch.Tensor [shape=(n, n_out, ...)]
+    """
+    n, n_rows = x.shape[:2]
+    pos = torch.arange(n_out, dtype=x.dtype, device=x.device)[None, :] + offset - shift[:, None]
+    i0 = torch.floor(pos)
+    tail = [1] * (x.dim() - 2)
+    w = (pos - i0).reshape(n, n_out, *tail)
+    i0 = i0.long()
+    padded = F.pad(x.movedim(1, -1), (1, 1)).movedim(-1, 1)  # rows -1 and n_rows are zero
+    shape = (n, n_out, *x.shape[2:])
+    lo = torch.clamp(i0 + 1, 0, n_rows + 1).reshape(n, n_out, *tail).expand(shape)
+    hi = torch.clamp(i0 + 2, 0, n_rows + 1).reshape(n, n_out, *tail).expand(shape)
+    return (1.0 - w) * torch.gather(padded, 1, lo) + w * torch.gather(padded, 1, hi)
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def _log_resampling(spec: ShiftSpec, n_bins: int) -> torch.Tensor:
+    """Linear interpolation ``(log_n_bins, n_bins)`` from linear rows to log-frequency rows."""
+    assert spec.input_bin_hz is not None
+    f_log = spec.log_fmin_hz * 2.0 ** (torch.arange(spec.log_n_bins, dtype=torch.float64) / spec.log_bins_per_octave)
+    pos = torch.clamp(f_log / spec.input_bin_hz, 0.0, n_bins - 1.0)
+    lo = torch.clamp(torch.floor(pos).long(), max=n_bins - 2)
+    w = pos - lo
+    m = torch.zeros(spec.log_n_bins, n_bins, dtype=torch.float64)
+    rows = torch.arange(spec.log_n_bins)
+    m[rows, lo] = 1.0 - w
+    m[rows, lo + 1] += w
+    return m.float()
+
+
+def _zero_means(layer: nn.Linear, n_means: int, initial_logvar: float) -> None:
+    """Means start at zero (no information before training), log-variances at ``initial_logvar``."""
+    with torch.no_grad():
+        layer.weight[:n_means].zero_()
+        layer.bias.zero_()
+        layer.bias[n_means:].fill_(initial_logvar)
+
+
+class _Geometry:
+    """Sizes shared by the encoder and decoder."""
+
+    def __init__(self, spec: ShiftSpec, input_shape: tuple[int, ...], latent_dim: int) -> None:
+        self.n_bins, self.n_frames = (int(v) for v in input_shape)
+        self.n_log = spec.n_log(self.n_bins)
+        self.centre = (self.n_log - 1) / 2.0
+        self.margin = spec.margin_bins if spec.margin_bins is not None else self.n_log // 2
+        self.shift_scale = spec.shift_scale_bins if spec.shift_scale_bins is not None else self.n_log / 4.0
+        self.latent_dim = latent_dim
+
+
+def _spec(config: Any) -> ShiftSpec:
+    spec = config.shift
+    if spec is None or spec.input_offset is None or spec.input_scale is None:
+        raise ConfigError(
+            "shift.input_offset and shift.input_scale are not set: fit fills them from the training items"
+        )
+    return spec
+
+
+class ShiftEncoder(nn.Module):
+    """Shift head + content encoder; ``forward(x, condition)`` gives ``(mu, logvar)``."""
+
+    def __init__(self, config: Any, condition_dim: int = 0) -> None:
+        super().__init__()
+        if condition_dim:
+            raise ConfigError("architecture='shift' takes no conditions")
+        self.spec = spec = _spec(config)
+        self.geo = g = _Geometry(spec, config.input_shape, config.latent_dim)
+        pad = spec.head_kernel_size // 2
+        layers: list[nn.Module] = []
+        ch_in = 1
+        for ch in spec.head_channels:
+            layers += [nn.Conv1d(ch_in, ch, spec.head_kernel_size, padding=pad), nn.ReLU()]
+            ch_in = ch
+        last = nn.Conv1d(ch_in, 1, spec.head_kernel_size, padding=pad)
+        with torch.no_grad():
+            last.weight.mul_(spec.head_init_gain)
+            last.bias.zero_()
+        self.head = nn.Sequential(*layers, last)
+        if spec.input_bin_hz is not None:
+            self.register_buffer("log_map", _log_resampling(spec, g.n_bins), persistent=False)
+        n_content = g.latent_dim - 1
+        hidden = list(config.hidden_sizes)
+        if spec.encoder == "mlp":
+            self.content = _mlp([g.n_log * (g.n_frames // spec.encoder_time_pool), *hidden, 2 * n_content])
+            _zero_means(self.content[-1], n_content, spec.initial_logvar)
+        else:
+            n_env = spec.envelope_latents
+            lo_hi = spec.spectrum_window_bins
+            n_spec_in = g.n_log if lo_hi is None else lo_hi[1] - lo_hi[0]
+            self.spectrum_encoder = _mlp([n_spec_in, *hidden, 2 * (n_content - n_env)])
+            self.envelope_encoder = _mlp([g.n_frames, *hidden, 2 * n_env])
+            _zero_means(self.spectrum_encoder[-1], n_content - n_env, spec.initial_logvar)
+            _zero_means(self.envelope_encoder[-1], n_env, spec.initial_logvar)
+        self.shift_logvar = nn.Parameter(torch.tensor(float(spec.initial_logvar)))
+
+    def view(self, x: torch.Tensor) -> torch.Tensor:
+        """The normalised log-frequency view ``(n, n_log, n_frames)`` of features ``x``."""
+        spec = self.spec
+        xn = (x.reshape(x.shape[0], self.geo.n_bins, self.geo.n_frames) - spec.input_offset) / spec.input_scale
+        if spec.input_bin_hz is None:
+            return xn
+        return torch.einsum("jk,nkt->njt", self.log_map, xn)
+
+    def position(self, view: torch.Tensor) -> torch.Tensor:
+        """Soft-argmax position, in bins, of the time-averaged view; shape ``(n,)``."""
+        logits = self.head(view.mean(dim=2)[:, None, :]).squeeze(1)
+        bins = torch.arange(self.geo.n_log, dtype=view.dtype, device=view.device)
+        return (torch.softmax(logits, dim=1) * bins).sum(dim=1)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        spec, g = self.spec, self.geo
+        xn = self.view(x)
+        p = self.position(xn)
+        if spec.detach_shift:
+            p = p.detach()
+        aligned = translate_rows(xn, g.centre - p, g.n_log, 0.0)  # each item's p on the centre row
+        mu0 = ((p - g.centre) / g.shift_scale)[:, None]
+        lv0 = self.shift_logvar.expand(x.shape[0], 1)
+        n_content = g.latent_dim - 1
+        if spec.encoder == "mlp":
+            if spec.encoder_time_pool > 1:
+                n, r, t = aligned.shape
+                aligned = aligned.reshape(n, r, t // spec.encoder_time_pool, spec.encoder_time_pool).mean(3)
+            h = self.content(aligned.flatten(1))
+            return torch.cat([mu0, h[:, :n_content]], dim=1), torch.cat([lv0, h[:, n_content:]], dim=1)
+        n_env = spec.envelope_latents
+        n_spec = n_content - n_env
+        spectrum = aligned.mean(dim=2)
+        if spec.spectrum_window_bins is not None:
+            lo, hi = spec.spectrum_window_bins
+            centre = int(round(g.centre))
+            spectrum = spectrum[:, centre + lo : centre + hi]
+        envelope = xn.amax(dim=1)
+        hs = self.spectrum_encoder(spectrum - spectrum.amax(dim=1, keepdim=True))
+        he = self.envelope_encoder(envelope - envelope.amax(dim=1, keepdim=True))
+        mu = torch.cat([mu0, hs[:, :n_spec], he[:, :n_env]], dim=1)
+        logvar = torch.cat([lv0, hs[:, n_spec:], he[:, n_env:]], dim=1)
+        return mu, logvar
+
+    def equivariance_loss(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Relative-pitch loss (SPICE): translating the view by δ bins must move ``p`` by δ.
+
+        Returns the batch mean of the Huber loss (in bins) over δ uniform in
+        ``±equivariance_shift_bins`` drawn from ``generator``.
+        """
+        xn = self.view(x)
+        u = torch.rand(x.shape[0], generator=generator, dtype=xn.dtype, device=xn.device)
+        delta = (2.0 * u - 1.0) * self.spec.equivariance_shift_bins
+        moved = translate_rows(xn, delta, self.geo.n_log, 0.0)
+        return F.huber_loss(self.position(moved) - self.position(xn), delta, delta=1.0)
+
+
+class ShiftDecoder(nn.Module):
+    """Template decoders translated by ``z[0]``; ``forward(z, condition)`` gives features."""
+
+    def __init__(self, config: Any, condition_dim: int = 0) -> None:
+        super().__init__()
+        if condition_dim:
+            raise ConfigError("architecture='shift' takes no conditions")
+        self.spec = spec = _spec(config)
+        self.geo = g = _Geometry(spec, config.input_shape, config.latent_dim)
+        hidden = list(reversed(config.hidden_sizes))
+        extra = 1 if spec.shift_to_decoder else 0
+        n_content = g.latent_dim - 1
+        self.n_template = g.n_log + 2 * g.margin
+        if spec.decoder == "direct":
+            self.body = _mlp([g.latent_dim, *hidden, g.n_bins * g.n_frames])
+        elif spec.decoder == "full":
+            self.body = _mlp([n_content + extra, *hidden, self.n_template * g.n_frames])
+        else:
+            n_env = spec.envelope_latents
+            n_envl = n_env if n_env else n_content
+            n_spec = n_content - n_env if n_env else n_content
+            self.body = _mlp([n_spec + extra, *hidden, self.n_template])
+            self.envelope = _mlp([n_envl + extra, *hidden, g.n_frames])
+
+    def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        spec, g = self.spec, self.geo
+        if spec.decoder == "direct":
+            out = self.body(z).reshape(-1, g.n_bins, g.n_frames)
+            return out * spec.input_scale + spec.input_offset
+        shift = [z[:, :1]] if spec.shift_to_decoder else []
+        content = z[:, 1:]
+        if spec.decoder == "full":
+            template = self.body(torch.cat([*shift, content], dim=1)).reshape(-1, self.n_template, g.n_frames)
+        else:
+            n_env = spec.envelope_latents
+            spectral = content[:, : content.shape[1] - n_env] if n_env else content
+            temporal = content[:, content.shape[1] - n_env :] if n_env else content
+            spectrum = self.body(torch.cat([*shift, spectral], dim=1))
+            envelope = self.envelope(torch.cat([*shift, temporal], dim=1))
+            if spec.envelope_reference_frame is not None:
+                ref = spec.envelope_reference_frame
+                envelope = envelope - envelope[:, ref : ref + 1]
+            template = spectrum[:, :, None] + envelope[:, None, :]
+        shifted = translate_rows(template, z[:, 0] * g.shift_scale, g.n_log, float(g.margin))
+        out = shifted * spec.input_scale + spec.input_offset
+        if spec.top_db is not None:
+            floor = out.flatten(1).amax(dim=1) - spec.top_db
+            out = torch.maximum(out, floor[:, None, None])
+        return out

@@ -1,0 +1,86 @@
+"""One writer per folder: a lock file that names its holder's pid.
+
+A second writer gets a clear error naming the holder; a lock whose pid is dead (the
+holder was killed) is taken over. The lock file is created with ``O_EXCL``, so two
+processes can never both believe they hold it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+from timbrespace.errors import DatasetError
+
+__all__ = ["LOCK_NAME", "folder_lock"]
+
+LOCK_NAME = ".timbrespace.lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _holder(lock: Path) -> tuple[int, str] | None:
+    try:
+        pid_text, _, host = lock.read_text().partition(" ")
+        return int(pid_text), host.strip()
+    except (OSError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike[str], *, what: str = "writer") -> Iterator[Path]:
+    """Hold ``folder/.timbrespace.lock`` for the duration of the block.
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder being written (created if missing).
+    what : str
+        Named in the error a second writer gets (e.g. ``"generate"``).
+
+    Raises
+    ------
+    DatasetError
+        If a live process on this host already holds the lock.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK_NAME
+    me = f"{os.getpid()} {socket.gethostname()}"
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _holder(lock)
+            if holder is not None and holder[1] == socket.gethostname() and not _alive(holder[0]):
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()  # stale: its holder is dead
+                continue
+            if holder is None:
+                continue  # written this instant by another process; look again
+            raise DatasetError(
+                f"{folder} is being written by another {what} (pid {holder[0]} on {holder[1]}); "
+                f"wait for it, or remove {lock} if that process is gone"
+            ) from None
+        with os.fdopen(fd, "w") as fh:
+            fh.write(me)
+        break
+    else:
+        raise DatasetError(f"{folder}: could not take the lock {lock}")
+    try:
+        yield lock
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            if lock.read_text() == me:
+                lock.unlink()

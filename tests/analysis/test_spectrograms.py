@@ -1,0 +1,93 @@
+"""Spectrogram figures and features in physical units: dB on axes in Hz and seconds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from timbrespace.analysis import (
+    SpectrogramAxes,
+    physical_features,
+    render_frames,
+    spectrogram_axes,
+    spectrogram_row,
+    traversal_grid,
+)
+from timbrespace.errors import ParameterError
+from timbrespace.features import FeatureConfig, as_sidecar, extract
+
+
+def _tones(sr: int = 8000) -> np.ndarray:
+    t = np.arange(4000) / sr
+    return np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.1 * np.sin(2 * np.pi * 1000 * t)]).astype(np.float32)
+
+
+@pytest.mark.parametrize("normalization", ["minmax_item", "standardize", "none"])
+def test_physical_features_undo_the_normalisation_into_db(normalization: str) -> None:
+    """Oracle: the same features extracted without normalisation (dB re full scale)."""
+    y = _tones()
+    db = extract(y, FeatureConfig(n_fft=256, hop_length=128), sample_rate=8000).features
+    res = extract(y, FeatureConfig(n_fft=256, hop_length=128, normalization=normalization), sample_rate=8000)
+    side = as_sidecar(res)
+    norm = side.normalization
+    own = {} if norm.item_min is None else {"item_min": norm.item_min, "item_max": norm.item_max}
+    np.testing.assert_allclose(physical_features(res.features, side, **own), db, atol=1e-3)
+
+
+def test_magnitude_and_complex_features_are_shown_in_db() -> None:
+    y = _tones()
+    db = extract(y, FeatureConfig(n_fft=256, hop_length=128, top_db=None), sample_rate=8000).features
+    for output in ("magnitude", "complex"):
+        res = extract(y, FeatureConfig(n_fft=256, hop_length=128, output=output, top_db=None), sample_rate=8000)
+        np.testing.assert_allclose(physical_features(res.features, as_sidecar(res)), db, atol=1e-2)
+    with pytest.raises(ParameterError, match="does not match"):
+        physical_features(db[:, :10], as_sidecar(res))
+
+
+def test_spectrogram_axes_are_in_hz_and_seconds() -> None:
+    res = extract(_tones(), FeatureConfig(n_fft=256, hop_length=128, n_bins=100), sample_rate=8000)
+    axes = spectrogram_axes(as_sidecar(res))
+    bin_hz, hop_s = 8000 / 256, 128 / 8000
+    n_frames = res.features.shape[-1]
+    np.testing.assert_allclose(axes.extent, [-hop_s / 2, (n_frames - 0.5) * hop_s, -bin_hz / 2, 99.5 * bin_hz])
+    assert (axes.x_label, axes.y_label) == ("time (s)", "frequency (Hz)")
+    assert axes.colorbar_label == "level (dB re full scale)"
+    mel = extract(_tones(), FeatureConfig(kind="mel", n_fft=256, hop_length=128, n_mels=20), sample_rate=8000)
+    assert spectrogram_axes(as_sidecar(mel)).y_label == "mel band"
+    frame = extract(_tones(), FeatureConfig(n_fft=256, single_frame=True), sample_rate=8000)
+    spectrum = spectrogram_axes(as_sidecar(frame))
+    assert spectrum.extent is None and spectrum.frequencies[2] == pytest.approx(2 * bin_hz)
+
+
+def test_traversal_grid_labels_rows_horizontally_and_every_cell_with_its_value() -> None:
+    specs = np.random.default_rng(0).random((2, 3, 8, 5))
+    values = np.array([[-1.0, 0.0, 1.0], [-4.0, 0.5, 5.0]])
+    axes = SpectrogramAxes(extent=(0, 0.5, 0, 4000), x_label="time (s)", y_label="frequency (Hz)",
+                           colorbar_label="level (dB)")
+    fig = traversal_grid(specs, latent_names=["z3: slope_db_per_octave", "z1: f0_hz"], values=values, axes=axes)
+    cells = fig.axes[:6]
+    assert [ax.get_title() for ax in cells] == ["-1", "+0", "+1", "-4", "+0.5", "+5"]
+    assert cells[0].get_ylabel() == "z3:\nslope_db_per_octave" and cells[0].yaxis.label.get_rotation() == 0
+    np.testing.assert_allclose(cells[4].get_images()[0].get_extent(), [0, 0.5, 0, 4000])
+    assert fig.axes[-1].get_ylabel() == "level (dB)"  # the shared colour bar
+    with pytest.raises(ParameterError, match=r"values has shape \(2,\)"):
+        traversal_grid(specs, values=[1.0, 2.0])
+
+
+def test_spectrogram_row_shares_one_colour_scale() -> None:
+    a, b = np.zeros((8, 5)), np.full((8, 5), 10.0)
+    fig = spectrogram_row([a, b], ["original", "reconstruction"],
+                          axes=SpectrogramAxes(colorbar_label="level (dB)"))
+    images = [ax.get_images()[0] for ax in fig.axes[:2]]
+    assert all(im.get_clim() == (0.0, 10.0) for im in images)
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["original", "reconstruction"]
+    assert fig.axes[2].get_ylabel() == "level (dB)"
+    with pytest.raises(ParameterError, match="2 spectrograms for 1 titles"):
+        spectrogram_row([a, b], ["x"])
+
+
+def test_rendered_gif_frames_are_readable_figures() -> None:
+    frames = render_frames(np.random.default_rng(0).random((3, 16, 8)), ["a", "b", "c"],
+                           axes=SpectrogramAxes(extent=(0, 1, 0, 4000), colorbar_label="dB"))
+    assert frames.shape == (3, 360, 560, 3) and frames.dtype == np.uint8
+    assert not np.array_equal(frames[0], frames[1])  # each frame its own image and title
