@@ -1,6 +1,6 @@
 """Bad inputs through the CLI: exit 2, one clear `error:` line, no traceback, nothing changed.
 
-The harness is in ``bad_inputs.py``; each row of ``CASES`` is one thing a user might
+The harness is in ``bad_inputs.py`` and the ``sandbox`` fixture in ``conftest.py``; each row of ``CASES`` is one thing a user might
 type. Issue 18 asks for at least 60 (with ``test_bad_inputs_data.py``).
 """
 
@@ -8,13 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.bad_inputs import Case, build_sandbox, run_case
-
-
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory, shared_data_or_none):
-    return build_sandbox(tmp_path_factory.mktemp("user"), shared_data_or_none)
-
+from tests.cli.bad_inputs import Case, run_case
 
 CASES = [
     Case("unknown-command", ("no-such-command",), ("No such command",)),

@@ -54,7 +54,7 @@ def test_train_command_writes_checkpoint_and_latents(
             str(tiny_dataset.root),
             "--features",
             "spec",
-            "--model",
+            "--objective",
             model,
             "--epochs",
             "2",
@@ -112,7 +112,7 @@ def test_sweep_command_writes_table_and_figure(
         str(tiny_dataset.root),
         "--features",
         "spec",
-        "--models",
+        "--objectives",
         "beta_vae",
         "--beta",
         "1,4",
@@ -225,7 +225,7 @@ def test_train_and_sweep_from_an_ica_start(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "vqvae"], "model='vqvae' is not allowed"),
+        (["--objective", "vqvae"], "model='vqvae' is not allowed"),
         (["--init", "svd"], "init='svd' is not allowed"),
         (["--init", "ica", "--architecture", "conv"], "use architecture mlp"),
     ],
@@ -290,13 +290,13 @@ def test_train_command_data_parallel_on_two_cpu_processes(
 def test_sweep_command_runs_weak_and_few_label_rows(
     tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``--models ... ada_gvae`` and ``--labelled-fraction``: every regime in one table, each
+    """``--objectives ... ada_gvae`` and ``--labelled-fraction``: every regime in one table, each
     row with its MIG before training."""
     import pandas as pd
 
     out = tmp_path / "sweep"
     main([
-        "sweep", str(tiny_dataset.root), "--features", "spec", "--models", "beta_vae,ada_gvae",
+        "sweep", str(tiny_dataset.root), "--features", "spec", "--objectives", "beta_vae,ada_gvae",
         "--labelled-fraction", "0,0.5", "--beta", "1", "--seeds", "1", "--epochs", "1",
         "--latent-dim", "2", "--batch-size", "8", "--architecture", "mlp", "--hidden", "8",
         "--dci-estimator", "hist", "--baselines", "none", "--out", str(out),
@@ -322,7 +322,7 @@ def test_sweep_command_in_parallel_matches_one_job(tiny_dataset: Dataset, tmp_pa
     """``--jobs 2`` trains runs in worker processes; with ``--threads 1`` every run's latents
     are byte-identical to a one-job sweep's."""
     common = [
-        "--features", "spec", "--models", "beta_vae,tcvae", "--beta", "1", "--seeds", "1",
+        "--features", "spec", "--objectives", "beta_vae,tcvae", "--beta", "1", "--seeds", "1",
         "--epochs", "1", "--latent-dim", "2", "--batch-size", "8", "--architecture", "mlp",
         "--hidden", "8", "--dci-estimator", "hist", "--baselines", "none", "--threads", "1",
     ]
@@ -338,3 +338,42 @@ def test_sweep_command_refuses_zero_jobs(tiny_dataset: Dataset, tmp_path: Path) 
     with pytest.raises(SystemExit) as exit_info:
         main(["sweep", str(tiny_dataset.root), "--jobs", "0", "--out", str(out)])
     assert exit_info.value.code == 2 and not out.exists()
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_train_into_an_existing_run_needs_overwrite_or_resume(
+    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    args = ["train", str(tiny_dataset.root), "--features", "spec", "--architecture", "mlp", "--hidden", "8",
+            "--latent-dim", "2", "--epochs", "1", "--batch-size", "8", "--out", str(run), "--no-progress"]
+    main(args)
+    before = _tree(run)
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--seed", "1"])
+    assert info.value.code == 2
+    assert "already exists and holds a run; choose another --out or pass --overwrite" in capsys.readouterr().err
+    assert _tree(run) == before
+    main([*args, "--resume"])  # the run is complete: resumed as it is
+    assert (run / "checkpoints" / "last").exists()
+    main([*args, "--seed", "1", "--overwrite"])
+    assert _tree(run) != before  # replaced: another seed's weights
+    assert not (run / ".timbrespace.lock").exists()
+
+
+def test_train_never_replaces_a_folder_that_is_not_a_run_or_the_dataset(
+    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep me")
+    for out, message in [(tmp_path / "notes", "is not a timbrespace run"),
+                         (tiny_dataset.root, "or holds it; writing there would destroy it")]:
+        with pytest.raises(SystemExit) as info:
+            main(["train", str(tiny_dataset.root), "--features", "spec", "--epochs", "1", "--out", str(out),
+                  "--overwrite", "--no-progress"])
+        assert info.value.code == 2
+        assert message in capsys.readouterr().err
+    assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"

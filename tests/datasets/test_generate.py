@@ -176,6 +176,60 @@ generate_dataset(load_dataset_config(sys.argv[1]), sys.argv[2], workers=1, batch
 """
 
 
+KILL_WORKERS_SCRIPT = """
+import sys
+from timbrespace.datasets import generate_dataset, load_dataset_config
+generate_dataset(load_dataset_config(sys.argv[1]), sys.argv[2], workers=2, batch_size=2, progress=False)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_leaves_no_worker_and_resumes_to_identical_bytes(tmp_path: Path) -> None:
+    """Fault test (issue 18): SIGKILL the parent of a 2-worker generate; its workers exit within 5 s."""
+    import psutil
+
+    config = _config(duration_s=0.5, fixed={"snr_db": 30.0, "n_partials": 200},
+                     parameters={"f0_hz": {"min": 30, "max": 60, "n": 40}, "presence": {"values": ["all", "odd"]}})
+    cfg_path = tmp_path / "c.json"
+    cfg_path.write_text(json.dumps(config.to_json_dict()))
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-c", KILL_WORKERS_SCRIPT, str(cfg_path), str(out)],
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 60
+    workers: list[psutil.Process] = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = parent.children(recursive=True)
+        n_written = len(list((out / "audio").glob("*.wav"))) if (out / "audio").is_dir() else 0
+        if len(workers) >= 2 and n_written >= 6:
+            break
+        time.sleep(0.02)
+    assert len(workers) >= 2, "the pool's workers must be running when the parent is killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], "workers outlived their parent"
+    assert not (out / "dataset.json").exists()
+    ds = generate_dataset(cfg_path, out, workers=2, batch_size=3, progress=False)  # the stale lock is taken over
+    ref = generate_dataset(config, tmp_path / "ref", workers=1, batch_size=80, progress=False)
+    assert _digest(ds.root) == _digest(ref.root)
+
+
+def test_a_second_concurrent_generate_is_refused(tmp_path: Path) -> None:
+    import socket
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / "ds").mkdir()
+        (tmp_path / "ds" / ".timbrespace.lock").write_text(f"{holder.pid} {socket.gethostname()}")
+        with pytest.raises(DatasetError, match=f"being written by another generate \\(pid {holder.pid}"):
+            generate_dataset(_config(), tmp_path / "ds", workers=1, progress=False)
+        assert sorted(p.name for p in (tmp_path / "ds").iterdir()) == [".timbrespace.lock"]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 @pytest.mark.slow
 def test_killed_run_resumes_to_identical_bytes(tmp_path: Path) -> None:
     config = _config(

@@ -153,3 +153,67 @@ def test_real_notes(notes_dir, tmp_path):
     assert ds.sample_rate == 22050
     counts = ds.metadata.groupby("instrument_str").size()
     assert (counts == 46).all()
+
+
+def _tree_bytes(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("out", [".", "..", "audio"])
+def test_overwrite_never_touches_the_input(tmp_path, out):
+    folder = _nsynth_folder(tmp_path / "notes")
+    before = _tree_bytes(tmp_path)
+    with pytest.raises(DatasetError):
+        ingest_folder(folder, folder / out, overwrite=True)
+    assert _tree_bytes(tmp_path) == before
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_dataset(tmp_path):
+    folder = _nsynth_folder(tmp_path / "notes")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.txt").write_text("years of work")
+    with pytest.raises(DatasetError, match="not a timbrespace dataset"):
+        ingest_folder(folder, tmp_path / "mine", overwrite=True)
+    assert (tmp_path / "mine" / "thesis.txt").read_text() == "years of work"
+
+
+def test_overwrite_replaces_a_dataset_and_cleans_staging_of_a_killed_ingest(tmp_path):
+    folder = _nsynth_folder(tmp_path / "notes")
+    ingest_folder(folder, tmp_path / "ds")
+    stale = tmp_path / ".ds.ingest-abc123"  # what a kill -9 during staging leaves
+    (stale / "audio").mkdir(parents=True)
+    ds = ingest_folder(folder, tmp_path / "ds", factors=["pitch"], overwrite=True)
+    assert ds.factor_names == ["pitch"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "notes"]
+    assert sorted(p.name for p in (tmp_path / "ds").iterdir()) == ["audio", "dataset.json", "metadata.parquet"]
+
+
+def test_long_files_are_cut_never_padding_every_item(tmp_path, caplog):
+    folder = _nsynth_folder(tmp_path / "notes")
+    sf.write(folder / "audio" / "flute-060-100.wav", _tone(261.6, n=5 * SR), SR)  # 5 s among 0.1 s notes
+    with caplog.at_level(logging.WARNING):
+        ds = ingest_folder(folder, tmp_path / "ds", max_duration_s=0.5)
+    assert ds.card.n_samples == SR // 2
+    assert ds.card.extra["cut"] == ["audio/flute-060-100.wav"]
+    assert "1 files longer than --max-duration-s 0.5 s were cut" in caplog.text
+    with pytest.raises(ParameterError, match="max_duration_s=0"):
+        ingest_folder(folder, tmp_path / "ds2", max_duration_s=0)
+
+
+def test_a_second_concurrent_ingest_is_refused(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    folder = _nsynth_folder(tmp_path / "notes")
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / "ds").mkdir()
+        (tmp_path / "ds" / ".timbrespace.lock").write_text(f"{holder.pid} {socket.gethostname()}")
+        with pytest.raises(DatasetError, match=f"being written by another ingest \\(pid {holder.pid}"):
+            ingest_folder(folder, tmp_path / "ds")
+    finally:
+        holder.kill()
+        holder.wait()
+    ingest_folder(folder, tmp_path / "ds")  # the stale lock is taken over
+    assert not (tmp_path / "ds" / ".timbrespace.lock").exists()

@@ -126,3 +126,25 @@ def test_old_run_folder_is_one_clear_error(tmp_path: Path) -> None:
         TimbreRun(tmp_path)
     with pytest.raises(DatasetError, match="not a run folder"):
         evaluate_any(tmp_path / "checkpoints")
+
+
+@pytest.mark.slow
+def test_clean_notes_under_one_descriptor_only_train_and_evaluate(synthetic_notes: Path, tmp_path: Path) -> None:
+    """Issue 18: training is never lost to evaluation; what cannot be measured is skipped and named."""
+    import shutil
+
+    folder = tmp_path / "folder"
+    build_timbre_folder(synthetic_notes, folder, instrument="fake_guitar", descriptors=["Bright", "Dark"],
+                        magnitudes=[0, 50, 100])
+    clean = [p for p in folder.rglob("*") if p.is_dir() and p.name == "0" and p.parent.name == "Dark"]
+    assert len(clean) == 1
+    shutil.rmtree(clean[0])  # the clean notes are stored under Bright only
+    ingest_folder(folder, tmp_path / "ds", layout="seed002")
+    run = tmp_path / "run"
+    train_timbre(tmp_path / "ds", run, model="tiny", epochs=1, seed=0, evaluate=True)  # default descriptors
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert yaml.safe_load((run / "config.yaml").read_text())["descriptors"] == ["Bright", "Dark"]
+    skipped = metrics["timbre_quality"]["not_measured"]
+    assert skipped and all(s.startswith("(Dark, 0, ") for s in skipped)
+    assert "Bright" in metrics["timbre_quality"]["centroid_monotonic"]
+    assert (run / "checkpoints" / "last" / "model.safetensors").is_file() and metrics["train"]["n_train"] > 0

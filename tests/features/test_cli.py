@@ -87,3 +87,48 @@ def test_invert_model_output_array(notes_dataset: Dataset, tmp_path: Path) -> No
         y, _ = sf.read(tmp_path / "out" / f"{item_id}.wav", dtype="float32")
         ref = notes_dataset.load_audio([k])[0]
         assert np.linalg.norm(y - ref) / np.linalg.norm(ref) < 1e-5  # iMDCT: exact
+
+
+@pytest.mark.parametrize("value", [10.0, -10.0, 1e30])
+def test_invert_of_extreme_arrays_is_finite_and_never_clips(
+    notes_dataset: Dataset, tmp_path: Path, value: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Fault test (issue 18): a model output far outside the stored range inverts to finite audio, peak <= 1."""
+    root = str(notes_dataset.root)
+    assert run(["features", root, "--kind", "stft", "--n-fft", "512", "--output", "db", "--name", "stft_db"]) == 0
+    shape = notes_dataset.feature_sidecar("stft_db")["shape"]
+    lo, hi = notes_dataset.feature_sidecar("stft_db")["normalization"]["value_range"]
+    stored = notes_dataset.load_features("stft_db")
+    assert lo == pytest.approx(float(stored.min())) and hi == pytest.approx(float(stored.max()))
+    array = tmp_path / "v.npy"
+    np.save(array, np.full((1, *shape), value, np.float32))
+    item = notes_dataset.item_ids[1]
+    with caplog.at_level("WARNING"):
+        assert run(["invert", root, "--features", "stft_db", "--items", item, "--array", str(array),
+                    "--out", str(tmp_path / "out")]) == 0
+    y, _ = sf.read(tmp_path / "out" / f"{item}.wav", dtype="float64")
+    assert np.isfinite(y).all() and np.abs(y).max() <= 1.0
+    n = int(np.prod(shape))
+    if not lo <= value <= hi:
+        assert f"{n} of {n} feature values lie outside the stored range" in caplog.text
+
+
+@pytest.mark.parametrize("content", ["pickle", "text", "npz"])
+def test_invert_array_that_is_not_a_numeric_npy_is_one_error(
+    notes_dataset: Dataset, tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(notes_dataset.root)
+    assert run(["features", root, "--kind", "mdct", "--n-fft", "1024"]) == 0
+    array = tmp_path / "v.npy"
+    if content == "pickle":
+        np.save(array, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    elif content == "text":
+        array.write_text("1.0 2.0 3.0\n")
+    else:
+        with open(array, "wb") as f:
+            np.savez(f, x=np.zeros(3))
+    capsys.readouterr()
+    assert run(["invert", root, "--array", str(array), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and f"--array {array}" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

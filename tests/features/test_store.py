@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from timbrespace.datasets.dataset import Dataset
-from timbrespace.errors import ParameterError
+from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.features import FeatureConfig, compute_dataset_features, extract, invert
 from timbrespace.features import store as store_module
 
@@ -86,11 +86,15 @@ def test_standardize_fits_on_train_split(notes_dataset: Dataset) -> None:
     assert np.abs(feats[notes_dataset.split_indices("test")].mean(axis=(0, 2))).max() > 1e-3
 
 
-def test_changed_config_recomputes(notes_dataset: Dataset) -> None:
+def test_changed_config_is_refused_then_recomputes_with_overwrite(notes_dataset: Dataset) -> None:
     compute_dataset_features(
         notes_dataset, FeatureConfig(output="magnitude"), name="x", batch_size=5
     )
-    compute_dataset_features(notes_dataset, FeatureConfig(output="db"), name="x", batch_size=5)
+    before = (notes_dataset.features_dir / "x.json").read_bytes()
+    with pytest.raises(DatasetError, match="feature set 'x' exists with another config.*--overwrite"):
+        compute_dataset_features(notes_dataset, FeatureConfig(output="db"), name="x", batch_size=5)
+    assert (notes_dataset.features_dir / "x.json").read_bytes() == before
+    compute_dataset_features(notes_dataset, FeatureConfig(output="db"), name="x", batch_size=5, overwrite=True)
     sidecar = json.loads((notes_dataset.features_dir / "x.json").read_text())
     assert sidecar["config"]["output"] == "db"
     ref = extract(
@@ -106,6 +110,18 @@ def test_bad_arguments(notes_dataset: Dataset) -> None:
         compute_dataset_features(notes_dataset, FeatureConfig(), batch_size=0)
     with pytest.raises(ParameterError, match="name='../x'"):
         compute_dataset_features(notes_dataset, FeatureConfig(), name="../x")
+    n = notes_dataset.card.n_samples
+    with pytest.raises(ParameterError, match=f"n_fft={2 * n} is longer than the items \\({n} samples\\)"):
+        compute_dataset_features(notes_dataset, FeatureConfig(n_fft=2 * n))
+    assert not notes_dataset.features_dir.exists()
+
+
+def test_a_second_concurrent_writer_is_refused(notes_dataset: Dataset) -> None:
+    from timbrespace.utils.lock import folder_lock
+
+    with folder_lock(notes_dataset.features_dir, what="features"):
+        with pytest.raises(DatasetError, match="being written by another features"):
+            compute_dataset_features(notes_dataset, FeatureConfig(), batch_size=5)
 
 
 def test_ragged_dataset_is_padded_to_the_longest_item(ragged_dataset: tuple[Dataset, np.ndarray]) -> None:

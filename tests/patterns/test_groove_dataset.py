@@ -154,3 +154,37 @@ def test_style_of() -> None:
     assert style_of("stdlib__50srock__50sRockPlus.mid") == ("stdlib", "50srock")
     assert style_of("pflib__16beat2.mid") == ("pflib", "16beat")
     assert style_of("groove.mid") == ("", "groove")
+
+
+def test_midi_without_drums_is_skipped_by_name_and_alone_is_one_clear_error(tmp_path: Path) -> None:
+    import pretty_midi
+
+    folder = tmp_path / "piano"
+    folder.mkdir()
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    piano.notes = [pretty_midi.Note(velocity=100, pitch=60, start=0.5 * i, end=0.5 * i + 0.4) for i in range(8)]
+    pm.instruments.append(piano)
+    pm.write(str(folder / "lib__pop__Piano.mid"))
+    with pytest.raises(DatasetError, match=r"no drum bar: every bar is empty \(no drum notes on MIDI channel 10"):
+        build_groove_dataset(folder, tmp_path / "ds")
+    assert not (tmp_path / "ds").exists()
+
+
+def test_existing_dataset_is_replaced_only_with_overwrite(tmp_path: Path) -> None:
+    src = _folder(tmp_path)
+    cfg = GrooveDatasetConfig(splits=(("train", 1.0),))
+    build_groove_dataset(src, tmp_path / "ds", config=cfg)
+    before = {p: p.read_bytes() for p in (tmp_path / "ds").rglob("*") if p.is_file()}
+    with pytest.raises(DatasetError, match="already exists and holds a dataset"):
+        build_groove_dataset(src, tmp_path / "ds", config=GrooveDatasetConfig(splits=(("train", 1.0),), dedup="none"))
+    assert {p: p.read_bytes() for p in (tmp_path / "ds").rglob("*") if p.is_file()} == before
+    report = build_groove_dataset(src, tmp_path / "ds", config=GrooveDatasetConfig(splits=(("train", 1.0),),
+                                                                                    dedup="none"), overwrite=True)
+    assert report.n_duplicates == 0 and len(Dataset(tmp_path / "ds")) == report.n_items
+    with pytest.raises(DatasetError, match="writing there would destroy it"):
+        build_groove_dataset(src, tmp_path, config=cfg, overwrite=True)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "keep.txt").write_text("x")
+    with pytest.raises(DatasetError, match="not a timbrespace dataset"):
+        build_groove_dataset(src, tmp_path / "other", config=cfg, overwrite=True)

@@ -13,6 +13,8 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from timbrespace.errors import ParameterError
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,6 +36,7 @@ def features(
     normalization: Annotated[str, typer.Option(help="none | minmax_item | standardize.")] = "none",
     name: Annotated[str | None, typer.Option(help="Feature set name (default from the parameters).")] = None,
     batch_size: Annotated[int, typer.Option(help="Items per batch and per zarr chunk.")] = 256,
+    overwrite: Annotated[bool, typer.Option(help="Replace a feature set of this --name computed with another config.")] = False,
 ) -> None:
     """Compute features for every item; writes features/NAME.zarr + NAME.json (resumable)."""
     from timbrespace.datasets.dataset import Dataset
@@ -45,12 +48,12 @@ def features(
         fmax_hz=fmax_hz, single_frame=single_frame, normalization=normalization,
     )
     ds = Dataset(dataset)
-    done = compute_dataset_features(ds, cfg, name=name, batch_size=batch_size, progress=True)
+    done = compute_dataset_features(ds, cfg, name=name, batch_size=batch_size, progress=True, overwrite=overwrite)
     typer.echo(str(ds.features_dir / f"{done}.zarr"))
 
 def invert(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for <item_id>.wav files.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <item_id>.wav files.")],
     features: Annotated[str | None, typer.Option(help="Feature set name (default: the only one).")] = None,
     method: Annotated[str, typer.Option(help="auto | phase | griffinlim | pghi | pghi+gl.")] = "auto",
     n_iter: Annotated[int | None, typer.Option(help="Griffin-Lim iterations.")] = None,
@@ -66,12 +69,23 @@ def invert(
 
     ds, features = open_features(dataset, features)
     wanted = [s.strip() for s in items.split(",") if s.strip()] if items else None
-    done = invert_items(ds, features, out, items=wanted, array=None if array is None else np.load(array),
+    done = invert_items(ds, features, out, items=wanted, array=None if array is None else _read_array(array),
                         method=method, n_iter=n_iter, batch_size=batch_size)
     sc = done.spectral_convergence
     if sc.size:
         logger.info("spectral convergence: mean %.4f, max %.4f", float(np.mean(sc)), float(np.max(sc)))
     typer.echo(f"wrote {len(done.paths)} files to {out}")
+
+
+def _read_array(path: Path) -> np.ndarray:
+    """A numeric ``.npy`` file; pickled objects are never loaded."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise ParameterError(f"--array {path}: not a readable numeric .npy file ({str(exc)[:120]})") from None
+    if not isinstance(data, np.ndarray) or not np.issubdtype(data.dtype, np.number):
+        raise ParameterError(f"--array {path}: expected one numeric array (np.save), got {type(data).__name__}")
+    return data
 
 
 def register(app: typer.Typer) -> None:

@@ -48,13 +48,12 @@ def generate(
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
     """Render a dataset from a sound model over a parameter space (resumable, deterministic)."""
-    from rich.console import Console
-
+    from timbrespace.cli._console import console as make_console
     from timbrespace.datasets.config import DatasetConfig
     from timbrespace.datasets.generate import generate_dataset, resolve_config
     from timbrespace.datasets.presets import list_presets as presets
 
-    console = Console()
+    console = make_console()
     if list_presets:
         for name in presets():
             console.print(name)
@@ -91,16 +90,25 @@ def generate(
     console.print(f"[bold]{len(ds)}[/] items in {ds.root}")
 
 
-def info(dataset: Annotated[Path, typer.Argument(help="Dataset folder.")]) -> None:
+def info(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
+) -> None:
     """Summarise a dataset: factors, levels, split counts, duration, size on disk."""
-    from rich.console import Console
+    import dataclasses
+    import json
+
     from rich.table import Table
 
+    from timbrespace.cli._console import console as make_console
     from timbrespace.datasets.dataset import Dataset
     from timbrespace.datasets.summary import summarize_dataset
 
     s = summarize_dataset(Dataset(dataset))
-    console = Console()
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(s), default=str))
+        return
+    console = make_console()
     dur = (
         f"{s.duration_s:g} s per item, {s.total_duration_s / 3600:.2f} h in all"
         if s.duration_s and s.total_duration_s
@@ -146,8 +154,7 @@ def export(
     ] = False,
 ) -> None:
     """Export a dataset to seed 000's .npz, NSynth's examples.json or a Hugging Face audiofolder."""
-    from rich.console import Console
-
+    from timbrespace.cli._console import console as make_console
     from timbrespace.datasets.export import (
         EXPORT_FORMATS,
         SEED000_REPRESENTATIONS,
@@ -167,7 +174,7 @@ def export(
         dataset, out, format=format, representation=representation,  # type: ignore[arg-type]
         variant=variant, overwrite=overwrite,  # type: ignore[arg-type]
     )
-    Console().print(f"wrote {path}")
+    make_console().print(f"wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

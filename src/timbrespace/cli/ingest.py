@@ -32,11 +32,11 @@ def ingest(
     duration_s: float | None = typer.Option(None, help="Item length in seconds (default: longest file)."),
     splits: str | None = typer.Option(None, help="Split fractions, e.g. train=0.8,valid=0.1,test=0.1 (an audiofolder's split folders are kept)."),
     seed: int = typer.Option(0, help="Seed of the split assignment."),
-    overwrite: bool = typer.Option(False, help="Replace an existing dataset at --out."),
+    overwrite: bool = typer.Option(False, help="Replace an existing dataset at --out (never the input or a folder that is not a dataset)."),
+    max_duration_s: float = typer.Option(30.0, help="Files longer than this (seconds) are cut to it, with a warning naming them."),
 ) -> None:
     """Ingest a labelled folder of real recordings as a dataset with known factors."""
-    from rich.console import Console
-
+    from timbrespace.cli._console import console as make_console
     from timbrespace.datasets.ingest import LAYOUTS, ingest_folder
 
     if layout not in LAYOUTS:
@@ -45,15 +45,15 @@ def ingest(
         folder, out, layout=layout,  # type: ignore[arg-type]
         factors=[f.strip() for f in factors.split(",")] if factors else None,
         pattern=pattern, sample_rate=sample_rate, duration_s=duration_s,
-        splits=_split_fractions(splits), seed=seed, overwrite=overwrite,
+        splits=_split_fractions(splits), seed=seed, overwrite=overwrite, max_duration_s=max_duration_s,
     )
     extra = ds.card.extra
-    console = Console()
+    console = make_console()
     console.print(f"[bold]{len(ds)}[/] items → {ds.root}  ({ds.card.source['layout']} layout, {ds.sample_rate} Hz)")
     for f in ds.factors:
         levels = ", ".join(str(v) for v in f.values[:8]) + (" …" if f.n_levels > 8 else "")
         console.print(f"  factor [cyan]{f.name}[/]: {f.n_levels} levels ({levels})")
-    for key in ("unreadable", "unmatched", "silent"):
+    for key in ("unreadable", "unmatched", "silent", "cut"):
         if extra.get(key):
             console.print(f"  [yellow]{len(extra[key])} {key}[/]: {', '.join(extra[key][:5])}{' …' if len(extra[key]) > 5 else ''}")
 

@@ -73,11 +73,12 @@ def _kind_summary(result: object) -> None:
 
 
 def _summary(name: str, result: object) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from timbrespace.cli._console import console as make_console
+
     m = result.metrics  # type: ignore[attr-defined]
-    console = Console()
+    console = make_console()
     table = Table(title=f"{name}: {m['n_items']} items, {len(m['factors'])} factors, {m['runtime_s']:.0f} s")
     table.add_column("factor")
     table.add_column("MIG at init", justify="right")

@@ -47,15 +47,15 @@ def list_models(
     """List the sound models and their parameters (name, range, unit, default, doc)."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.console import Console
     from rich.table import Table
 
+    from timbrespace.cli._console import console as make_console
     from timbrespace.synths import get_sound_model, list_sound_models
 
     models = list_sound_models()
     if model is not None:
         models = {model: type(get_sound_model(model))}
-    console = Console()
+    console = make_console()
     for name, cls in models.items():
         table = Table(
             title=f"[bold]{name}[/bold]: {cls.description}",

@@ -7,7 +7,7 @@ Example (a few minutes on 2 CPU cores)::
     timbrespace timbre train work/timbre-ds --out work/timbre-run
     timbrespace timbre latent-map work/timbre-run --color all
     timbrespace timbre generate work/timbre-run Bright 75 E5 --out work/gen
-    timbrespace timbre interpolate work/timbre-run Bright 0 E4 Dark 100 E4 5 --out work/interp
+    timbrespace timbre interpolate work/timbre-run Bright 0 E4 Dark 100 E4 --steps 5 --out work/interp
 """
 
 from __future__ import annotations
@@ -46,15 +46,15 @@ def _magnitudes(text: str) -> list[int]:
 @timbre_app.command("descriptors")
 def descriptors() -> None:
     """List the 19 descriptors, their groups and effect chains (m = magnitude / 100)."""
-    from rich.console import Console
     from rich.table import Table
 
+    from timbrespace.cli._console import console as make_console
     from timbrespace.timbre.effects import DESCRIPTORS
 
     table = Table("descriptor", "group", "chain (m = magnitude / 100)")
     for d in DESCRIPTORS.values():
         table.add_row(d.name, d.group, d.chain)
-    Console(width=160).print(table)
+    make_console().print(table)
 
 
 @timbre_app.command("build")
@@ -82,22 +82,23 @@ def train(
     dataset: Annotated[Path, typer.Argument(help="Dataset (timbrespace ingest of a seed-002 folder) or the folder itself.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder.")],
     descriptors: Annotated[str | None, typer.Option(help="Comma-separated subset, or 'all' (default: Bright,Dark,Crunch,Shimmery,Punch,Stuttering).")] = None,
-    model: Annotated[str, typer.Option(help="Model preset: cpu | seed (the seed's architecture, for a GPU) | tiny.")] = "cpu",
+    preset: Annotated[str, typer.Option(help="Model size preset: cpu | seed (the seed's architecture, for a GPU) | tiny.")] = "cpu",
     epochs: Annotated[int | None, typer.Option(help="Epochs (default: the preset's).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of weights, shuffling and noise.")] = 0,
     evaluate: Annotated[bool, typer.Option(help="Measure quality on held-back notes into metrics.json.")] = True,
+    overwrite: Annotated[bool, typer.Option(help="Replace the run already in --out.")] = False,
 ) -> None:
     """Compute the seed-002 spectrograms (dB STFT 512×64, min–max) and train the conditional conv VAE."""
     from timbrespace.experiments.timbre import DEFAULT_DESCRIPTORS, train_timbre
     from timbrespace.models import TIMBRE_PRESETS
 
-    if model not in TIMBRE_PRESETS:
-        raise ParameterError(f"--model {model!r} is unknown: allowed {', '.join(TIMBRE_PRESETS)}")
+    if preset not in TIMBRE_PRESETS:
+        raise ParameterError(f"--preset {preset!r} is unknown: allowed {', '.join(TIMBRE_PRESETS)}")
     if epochs is not None and epochs < 1:
         raise ParameterError(f"--epochs {epochs} must be a positive integer")
     chosen = None if descriptors == "all" else (_csv(descriptors) or list(DEFAULT_DESCRIPTORS))
-    summary = train_timbre(dataset, out, descriptors=chosen, model=model, epochs=epochs, seed=seed,
-                           progress=True, evaluate=evaluate)
+    summary = train_timbre(dataset, out, descriptors=chosen, model=preset, epochs=epochs, seed=seed,
+                           progress=True, evaluate=evaluate, overwrite=overwrite)
     typer.echo(f"trained on {summary.n_train} notes ({summary.n_valid} valid, {summary.n_test} held back) "
                f"in {summary.seconds:.0f} s; final loss train {summary.final_train_loss:.4g} "
                f"valid {summary.final_valid_loss:.4g} → {summary.run_dir}")
@@ -186,8 +187,8 @@ def interpolate(
     d2: Annotated[str, typer.Argument(help="End descriptor.")],
     m2: Annotated[str, typer.Argument(help="End magnitude.")],
     p2: Annotated[str, typer.Argument(help="End pitch (MIDI or name).")],
-    steps: Annotated[str, typer.Argument(help="Number of steps, 3..10 (endpoints included).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the steps and both originals.")],
+    steps: Annotated[str, typer.Option(help="Number of steps, 3..10 (endpoints included).")] = "5",
     seed: Annotated[int, typer.Option(help="Griffin-Lim initial phase.")] = 0,
 ) -> None:
     """Interpolate linearly and spherically; writes every step and both original endpoints."""

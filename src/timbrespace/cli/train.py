@@ -11,27 +11,18 @@ from pathlib import Path
 
 import typer
 
-from timbrespace.errors import ParameterError
-
-
-def _numbers(text: str, option: str, kind: type, example: str) -> tuple:
-    """Parse a comma-separated list such as ``32,64,128`` (``kind`` is int or float)."""
-    try:
-        return tuple(kind(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        what = "integers" if kind is int else "numbers"
-        raise ParameterError(f"{option}={text!r} must be comma-separated {what}, e.g. {example}") from None
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in text.split(",") if v.strip())
+from timbrespace.cli._options import names as _names
+from timbrespace.cli._options import numbers as _numbers
 
 
 def train(
     dataset: Path = typer.Argument(..., help="Dataset folder with stored features."),  # noqa: B008
-    out: Path = typer.Option(..., "--out", help="Run folder (checkpoints, logs)."),  # noqa: B008
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (checkpoints, logs)."),  # noqa: B008
     features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
-    model: str = typer.Option("beta_vae", help="beta_vae | annealed_vae | tcvae | factorvae | cvae."),
+    model: str = typer.Option(
+        "beta_vae", "--objective",
+        help="beta_vae | annealed_vae | tcvae | factorvae | ada_gvae | ada_mlvae | cvae.",
+    ),
     beta: float = typer.Option(4.0, help="Weight of the objective's named term (KL, |KL-C| or TC)."),
     latent_dim: int = typer.Option(10, help="Number of latents."),
     epochs: int = typer.Option(50, help="Maximum epochs."),
@@ -63,6 +54,7 @@ def train(
     devices: int = typer.Option(1, help="Devices (processes on cpu) to train on; more than 1 trains with DDP."),
     strategy: str = typer.Option("auto", help="Lightning strategy: auto, or ddp for data-parallel training."),
     resume: bool = typer.Option(False, help="Continue from RUN/checkpoints/last."),
+    overwrite: bool = typer.Option(False, help="Replace the run already in --out (its checkpoints and metrics)."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Train a VAE on DATASET's features; print the run's summary (with MIG) as JSON."""
@@ -84,7 +76,7 @@ def train(
     }
     result = train_dataset(
         dataset, out_dir=out, features=features, model=model, model_options=model_options,
-        condition=_names(condition) if condition else None, train_config=train_config, resume=resume,
+        condition=_names(condition) if condition else None, train_config=train_config, resume=resume, overwrite=overwrite,
     )
     if result.scores is not None:  # rank 0 of a data-parallel run, or the only process
         typer.echo(json.dumps(result.summary(), indent=2))
@@ -96,10 +88,10 @@ def sweep(
         help="Dataset folder with stored features, or an experiment (YAML or built-in name, "
         "e.g. additive-4factor) whose dataset and features are made under OUT/dataset.",
     ),
-    out: Path = typer.Option(..., "--out", help="Sweep folder (one run per grid point)."),  # noqa: B008
+    out: Path = typer.Option(..., "--out", "-o", help="Sweep folder (one run per grid point)."),  # noqa: B008
     features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
     models: str = typer.Option(
-        "beta_vae",
+        "beta_vae", "--objectives",
         help="Comma-separated objectives: beta_vae, annealed_vae, tcvae, factorvae, ada_gvae, ada_mlvae "
         "(ada_*: weakly supervised by pairs of items that differ in few factors).",
     ),

@@ -126,6 +126,8 @@ class Dataset:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise DatasetError(f"{self.root} is a file, not a dataset folder")
         if not self.root.is_dir():
             raise DatasetError(f"dataset folder {self.root} does not exist")
         self.card = DatasetCard.read(self.root)

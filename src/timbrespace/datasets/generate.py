@@ -38,6 +38,9 @@ from timbrespace.datasets.dsgenerator_records import write_dsgenerator_records
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.utils.atomic import atomic_write_bytes, atomic_write_json
 from timbrespace.utils.audio import encode_audio
+from timbrespace.utils.lock import folder_lock
+from timbrespace.utils.outputs import folder_is_empty
+from timbrespace.utils.processes import die_with_parent
 
 __all__ = [
     "generate_dataset",
@@ -115,7 +118,8 @@ def _render_batch(task: _BatchTask) -> _BatchResult:
     return _BatchResult(item_start, item_stop, written)
 
 
-def _worker_init() -> None:
+def _worker_init(parent_pid: int) -> None:
+    die_with_parent(parent_pid)  # a killed generate leaves no worker writing behind it
     # One thread per worker: parallelism comes from the processes.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
@@ -206,7 +210,7 @@ def _prepare_folder(out: Path, config: DatasetConfig, digest: str) -> bool:
         return False
     if out.exists() and not out.is_dir():
         raise DatasetError(f"{out} exists and is not a folder; choose another --out")
-    if out.exists() and any(out.iterdir()):
+    if not folder_is_empty(out):
         raise DatasetError(
             f"{out} exists, is not empty and holds no interrupted generation; choose another --out"
         )
@@ -305,7 +309,7 @@ def _run_local(tasks: Iterator[_BatchTask], workers: int) -> Iterator[_BatchResu
         for task in tasks:
             yield _render_batch(task)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
         pending: set[Any] = set()
         for task in tasks:
             pending.add(pool.submit(_render_batch, task))
@@ -391,7 +395,8 @@ def generate_dataset(
     DatasetError
         ``out`` holds something else, the config changed since an interrupted run, or
         the folder cannot be written (what was written before stays valid; run again to
-        resume).
+        resume), or another generate is writing ``out`` (one writer per folder; its
+        lock names the pid). Local worker processes exit if this process is killed.
 
     Examples
     --------
@@ -400,6 +405,15 @@ def generate_dataset(
     config = resolve_config(config)
     out = Path(out)
     digest = config_hash(config)
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"{out} exists and is not a folder; choose another --out")
+    with folder_lock(out, what="generate"):
+        return _generate_locked(out, config, digest, workers, batch_size, scheduler, progress)
+
+
+def _generate_locked(out: Path, config: DatasetConfig, digest: str, workers: int | None, batch_size: int | None,
+                     scheduler: Any, progress: bool) -> Dataset:
+    """:func:`generate_dataset` with ``out``'s writer lock held."""
     if _prepare_folder(out, config, digest):
         log.info("%s is already complete (%d items)", out, config.n_items)
         return Dataset(out)

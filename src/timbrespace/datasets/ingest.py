@@ -21,11 +21,14 @@ Four layouts are understood:
     extension (or against the file stem when the pattern has no ``/``).
 
 Audio is read with soundfile, mixed to mono and resampled with librosa when a file's
-rate differs from the dataset's. Unreadable files are skipped, named and counted (an
-error when none is readable); silent files are kept and flagged (``silent`` column),
-and produce zeros, never NaN, downstream. The dataset is written to a temporary folder
-beside ``out`` and renamed into place at the end, so an interrupted ingest leaves
-nothing half-written and an existing dataset is never touched.
+rate differs from the dataset's. Files longer than ``max_duration_s`` (30 s by default)
+are cut to it, named and counted, so one long recording never makes every item long.
+Unreadable or truncated files are skipped, named and counted (an error when none is
+readable); silent files are kept and flagged (``silent`` column), and produce zeros,
+never NaN, downstream. The dataset is written to a temporary folder beside ``out`` and
+renamed into place at the end, under ``out``'s writer lock, so an interrupted ingest
+leaves nothing half-written and an existing dataset is replaced only when complete (and
+only with ``overwrite``); the staging folder of a killed ingest is removed by the next.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ import pandas as pd
 import soundfile as sf
 
 from timbrespace.datasets.audiofolder import audiofolder_items, find_audiofolder_metadata
-from timbrespace.datasets.card import DatasetCard, encode_factor
+from timbrespace.datasets.card import CARD_NAME, DatasetCard, encode_factor
 from timbrespace.datasets.dataset import (
     AUDIO_DIR,
     Dataset,
@@ -57,14 +60,21 @@ from timbrespace.datasets.dataset import (
 )
 from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.utils.audio import read_mono
+from timbrespace.utils.lock import LOCK_NAME, folder_lock
+from timbrespace.utils.outputs import check_output_folder
 
-__all__ = ["ingest_folder", "detect_layout", "IngestReport", "AUDIO_EXTENSIONS", "LAYOUTS", "SEED002_PITCH0_MIDI"]
+__all__ = [
+    "ingest_folder", "detect_layout", "IngestReport", "AUDIO_EXTENSIONS", "LAYOUTS", "MAX_DURATION_S",
+    "SEED002_PITCH0_MIDI",
+]
 
 log = logging.getLogger(__name__)
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
 SEED002_PITCH0_MIDI = 64  # file 1-0.wav is E4
 SEED002_N_PITCHES = 23
+MAX_DURATION_S = 30.0
+"""Default cap on an ingested item's length in seconds (longer files are cut)."""
 NSYNTH_DEFAULT_FACTORS = ("instrument_str", "pitch", "velocity")
 Layout = Literal["auto", "nsynth", "seed002", "hf-audiofolder", "pattern"]
 LAYOUTS = ("auto", "nsynth", "seed002", "hf-audiofolder", "pattern")
@@ -249,6 +259,7 @@ def ingest_folder(
     seed: int = 0,
     name: str | None = None,
     overwrite: bool = False,
+    max_duration_s: float | None = MAX_DURATION_S,
 ) -> Dataset:
     """Ingest a labelled folder of recordings as a timbrespace dataset.
 
@@ -269,7 +280,7 @@ def ingest_folder(
         Resample every file to this rate in Hz (default: the most common rate found).
     duration_s : float, optional
         Item length in seconds (items are padded or trimmed when loaded); default: the
-        longest item.
+        longest item after the ``max_duration_s`` cut.
     splits : dict of str to float, optional
         Split fractions (default train 0.8, valid 0.1, test 0.1), reproducible from
         ``seed``; not with an audiofolder's split folders, which are kept.
@@ -278,7 +289,11 @@ def ingest_folder(
     name : str, optional
         Dataset name (default: the folder's name).
     overwrite : bool
-        Replace an existing dataset at ``out``.
+        Replace an existing dataset at ``out`` (a folder with ``dataset.json``; never the
+        input, a folder holding it, or a folder that is not a dataset).
+    max_duration_s : float or None
+        Files longer than this many seconds are cut to it (named in a warning and in the
+        card's ``cut`` list); None reads whole files. Default 30 s.
 
     Returns
     -------
@@ -288,7 +303,9 @@ def ingest_folder(
     ------
     DatasetError
         Missing or empty folder, unknown layout, no readable audio, no file matching
-        the pattern, or ``out`` already holding data.
+        the pattern, ``out`` holding data that is not a dataset (or a dataset and no
+        ``overwrite``), ``out`` being or holding the input, or another writer holding
+        ``out``'s lock.
     ParameterError
         Invalid pattern or factor names.
     """
@@ -303,13 +320,37 @@ def ingest_folder(
     given_splits = sorted({item.split for item in items if item.split is not None})
     if given_splits and splits is not None:
         raise ParameterError(f"{folder} has split folders ({', '.join(given_splits)}), which are kept; leave --splits out")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise DatasetError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
+    if max_duration_s is not None and not (np.isfinite(max_duration_s) and max_duration_s > 0):
+        raise ParameterError(f"max_duration_s={max_duration_s} must be a positive number of seconds")
+    check_output_folder(out, marker=CARD_NAME, what="dataset", overwrite=overwrite, inputs=[folder])
     sample_rate = sample_rate or _common_sample_rate(items)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out, what="ingest"):
+        _remove_stale_staging(out)
+        return _ingest_locked(folder, out, items, factor_names, unmatched, layout, pattern=pattern,
+                              sample_rate=sample_rate, duration_s=duration_s, splits=splits, seed=seed,
+                              name=name, max_duration_s=max_duration_s)
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Remove the staging (and backup) folders a killed ingest into ``out`` left beside it.
+
+    Called under ``out``'s lock: no live ingest into ``out`` can own them.
+    """
+    prefixes = (f".{out.name}.ingest-", f".{out.name}.old-")
+    for stale in out.parent.iterdir():
+        if stale.name.startswith(prefixes) and stale.is_dir():
+            log.info("removing %s left by an interrupted ingest", stale)
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _ingest_locked(folder: Path, out: Path, items: list[_Item], factor_names: list[str], unmatched: list[str],
+                   layout: str, *, pattern: str | None, sample_rate: int, duration_s: float | None,
+                   splits: dict[str, float] | None, seed: int, name: str | None,
+                   max_duration_s: float | None) -> Dataset:
+    """Stage every item, write the metadata and card, and swap the dataset in (lock held)."""
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ingest-", dir=out.parent))
     try:
-        staged = _stage_audio(items, folder, staging, sample_rate)
+        staged = _stage_audio(items, folder, staging, sample_rate, max_duration_s)
         meta = pd.DataFrame(staged.rows)
         specs = []
         for f in factor_names:
@@ -332,10 +373,12 @@ def ingest_folder(
             splits={k: int((meta["split"] == k).sum()) for k in fractions},
             audio_format="wav",
             extra={"n_found": len(items) + len(unmatched), "unreadable": staged.unreadable,
-                   "unmatched": unmatched, "silent": staged.silent},
+                   "unmatched": unmatched, "silent": staged.silent, "cut": staged.cut,
+                   "max_duration_s": max_duration_s},
         )
         write_metadata(staging, meta)
         write_card(staging, card)
+        (staging / LOCK_NAME).write_bytes((out / LOCK_NAME).read_bytes())  # the lock moves with the dataset
         _swap_in(staging, out)
     finally:
         if staging.exists():
@@ -386,15 +429,21 @@ class _Staged:
     rows: list[dict[str, Any]] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     silent: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
 
 
-def _stage_audio(items: list[_Item], folder: Path, staging: Path, sample_rate: int) -> _Staged:
-    """Read, resample and write every item's audio under ``staging``; one metadata row each."""
+def _stage_audio(items: list[_Item], folder: Path, staging: Path, sample_rate: int,
+                 max_duration_s: float | None) -> _Staged:
+    """Read, resample, cut and write every item's audio under ``staging``; one metadata row each."""
     staged = _Staged()
+    max_samples = None if max_duration_s is None else int(round(max_duration_s * sample_rate))
     for item in items:
         try:
-            y, _ = read_mono(item.path, sample_rate=sample_rate)
+            y, _ = read_mono(item.path, sample_rate=sample_rate, max_duration_s=max_duration_s)
+            if max_samples is not None and sf.info(str(item.path)).duration > max_duration_s:
+                staged.cut.append(str(item.path.relative_to(folder)))
+                y = y[:max_samples]
         except AudioError as exc:
             staged.unreadable.append(f"{item.path.relative_to(folder)} ({str(exc).split(': ', 1)[-1]})")
             continue
@@ -412,6 +461,9 @@ def _stage_audio(items: list[_Item], folder: Path, staging: Path, sample_rate: i
         log.warning("%d unreadable files skipped: %s", len(staged.unreadable), "; ".join(staged.unreadable[:5]))
     if not staged.rows:
         raise DatasetError(f"{folder}: none of the {len(items)} audio files could be read ({staged.unreadable[0]})")
+    if staged.cut:
+        log.warning("%d files longer than --max-duration-s %g s were cut to it: %s", len(staged.cut),
+                    max_duration_s, ", ".join(staged.cut[:5]))
     if staged.silent:
         log.warning("%d silent files kept (flagged in the 'silent' column): %s", len(staged.silent),
                     ", ".join(staged.silent[:5]))

@@ -37,6 +37,7 @@ from timbrespace.models import VAEConfig, groove_config
 from timbrespace.patterns.dataset import load_patterns
 from timbrespace.training import TrainConfig, fit, load_checkpoint
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
+from timbrespace.utils.outputs import RUN_MARKERS, output_folder
 
 __all__ = ["GrooveTrainConfig", "train_drums", "evaluate_drums_run"]
 
@@ -109,7 +110,7 @@ def _splits(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray | None
 
 def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig | None = None,
                 train_config: GrooveTrainConfig | None = None, kit: str = "soundfont",
-                progress: bool = False) -> GrooveEvaluation:
+                progress: bool = False, overwrite: bool = False) -> GrooveEvaluation:
     """Train on a groove dataset's ``train`` split, evaluate on ``test``, write the run folder.
 
     Parameters
@@ -117,7 +118,8 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
     dataset : path-like
         A groove dataset (``timbrespace drums ingest``).
     out : path-like
-        Run folder (created; a previous run's files are replaced).
+        Run folder (created). A run already there is replaced only with ``overwrite``;
+        a folder that is not a run, or one holding the dataset, never.
     model_config : VAEConfig, optional
         Default: an MLP :func:`~timbrespace.models.groove_config`; its ``input_shape`` is
         always taken from the data and its ``beta`` from ``train_config``.
@@ -126,6 +128,8 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
         Kit the report plays the grooves on (see :func:`timbrespace.patterns.find_kit`).
     progress : bool
         Show the training progress bar.
+    overwrite : bool
+        Replace the run already in ``out``.
 
     Returns
     -------
@@ -135,7 +139,8 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
     Raises
     ------
     DatasetError
-        Not a groove dataset, or an empty train/test split.
+        Not a groove dataset, or an empty train/test split; ``out`` holding a run
+        (without ``overwrite``) or anything else; another writer on it.
     TrainingError
         The loss became NaN/inf.
     """
@@ -150,20 +155,22 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
     mc = VAEConfig.from_dict({**base.to_dict(), "input_shape": shape, "beta": tc.beta})
     fit_config = tc.train_config(len(x_train), progress=progress)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_run_card(out, "drums", dataset=ds.root)
-    best = tc.keep_best  # fit's `best` starts afresh after the warm-up
-    grid = {"drum_map": sidecar["drum_map"], "steps_per_quarter": sidecar["steps_per_quarter"],
-            "time_signature": list(sidecar["time_signature"]), "voice_names": list(sidecar["voice_names"])}
-    atomic_write_text(out / "config.yaml", yaml.safe_dump({
-        "kind": "drums", "dataset": str(Path(ds.root).resolve()), "grid": grid, "model": mc.to_dict(),
-        "training": dataclasses.asdict(tc), "fit": fit_config.to_dict(), "checkpoint": "best" if best else "last",
-        "report_kit": kit,
-    }, sort_keys=False))
-    hits_only = mc.likelihood != "hit_velocity"
-    inputs = (lambda x: (x > 0).astype(np.float32)) if hits_only else (lambda x: x)
-    fit(mc, fit_config, inputs(x_train), None if x_valid is None else inputs(x_valid), out_dir=out)
-    return _evaluate(out)[1]
+    with output_folder(out, marker=RUN_MARKERS, what="run", command="drums train", overwrite=overwrite,
+                       inputs=[ds.root]):
+        out.mkdir(parents=True, exist_ok=True)
+        write_run_card(out, "drums", dataset=ds.root)
+        best = tc.keep_best  # fit's `best` starts afresh after the warm-up
+        grid = {"drum_map": sidecar["drum_map"], "steps_per_quarter": sidecar["steps_per_quarter"],
+                "time_signature": list(sidecar["time_signature"]), "voice_names": list(sidecar["voice_names"])}
+        atomic_write_text(out / "config.yaml", yaml.safe_dump({
+            "kind": "drums", "dataset": str(Path(ds.root).resolve()), "grid": grid, "model": mc.to_dict(),
+            "training": dataclasses.asdict(tc), "fit": fit_config.to_dict(), "checkpoint": "best" if best else "last",
+            "report_kit": kit,
+        }, sort_keys=False))
+        hits_only = mc.likelihood != "hit_velocity"
+        inputs = (lambda x: (x > 0).astype(np.float32)) if hits_only else (lambda x: x)
+        fit(mc, fit_config, inputs(x_train), None if x_valid is None else inputs(x_valid), out_dir=out)
+        return _evaluate(out)[1]
 
 
 def evaluate_drums_run(run_dir: str | Path) -> RunEvaluation:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from timbrespace.errors import ParameterError
+from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.experiments.drums_eval import model_inputs
 from timbrespace.experiments.drums_run import GrooveRun
 from timbrespace.generation import interpolate, sample_prior
@@ -95,9 +95,15 @@ def encode_midi(run: GrooveRun, path: str | Path, *, bar: int = 0) -> np.ndarray
     ------
     ParameterError
         The file has no such bar in the run's meter and grid.
+    DatasetError
+        The file is unreadable or holds no drum hit (nothing on MIDI channel 10 that
+        the run's drum map plays).
     """
     groove = read_midi(path, drum_map=run.drum_map, steps_per_bar=int(round(run.steps_per_quarter * 4)))
     patterns, _ = groove.patterns(run.time_signature)
+    if not np.any(patterns > 0):
+        raise DatasetError(f"{Path(path).name}: no drum hits (no note on MIDI channel 10 that the "
+                           f"{run.drum_map} drum map plays); choose a drum groove")
     if not 0 <= bar < len(patterns):
         raise ParameterError(f"{Path(path).name}: bar={bar} not available; it has {len(patterns)} "
                              f"{run.time_signature[0]}/{run.time_signature[1]} bars")

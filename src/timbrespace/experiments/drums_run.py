@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from timbrespace.errors import ConfigError, DatasetError
-from timbrespace.experiments.runs import require_run_kind
+from timbrespace.experiments.runs import read_run_config, require_run_kind
 from timbrespace.models import VAE
 from timbrespace.training import load_checkpoint
 
@@ -69,10 +67,7 @@ def require_drums_run(run: Path) -> None:
 def read_drums_config(run: Path) -> dict[str, Any]:
     """``RUN/config.yaml`` of a drums run (checked to be one)."""
     require_drums_run(run)
-    path = run / "config.yaml"
-    if not path.is_file():
-        raise DatasetError(f"{run}: no config.yaml (training unfinished?)")
-    return dict(yaml.safe_load(path.read_text()))
+    return read_run_config(run)
 
 
 def make_groove_run(run: Path, config: dict[str, Any], model: VAE, *, threshold: float,

@@ -34,7 +34,7 @@ from timbrespace.analysis import reference_latents
 from timbrespace.datasets import Dataset, generate_dataset
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.experiments.config import ExperimentConfig, format_validation_error
-from timbrespace.experiments.runs import write_latents, write_run_card
+from timbrespace.experiments.runs import read_run_config, write_latents, write_run_card
 from timbrespace.experiments.train import INIT_LATENTS, latents_at_init, supervision_for
 from timbrespace.features import (
     FeatureConfig,
@@ -180,7 +180,8 @@ def run_experiment(
         )
     _check_dataset(ds)
     with stages("features"):
-        name = compute_dataset_features(ds, config.features, name=FEATURES_NAME)
+        # the command's own derived feature set (recomputable): a changed config replaces it
+        name = compute_dataset_features(ds, config.features, name=FEATURES_NAME, overwrite=True)
         x = ds.load_features(name)
         sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(name))
     if not np.all(np.isfinite(x)):
@@ -315,7 +316,7 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
     cfg_path = run_dir / "config.yaml"
     if not cfg_path.is_file():
         raise DatasetError(f"{run_dir}: not a run folder (no config.yaml)")
-    resolved = yaml.safe_load(cfg_path.read_text())
+    resolved = read_run_config(run_dir)
     dataset_path = resolved.pop("dataset_path", None)
     features_name = resolved.pop("features_name", FEATURES_NAME)
     try:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from timbrespace.datasets import Dataset
-from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.errors import ConfigError, DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_path, atomic_write_json
 
 __all__ = [
@@ -140,6 +141,31 @@ def read_run_card(run_dir: str | Path) -> RunCard:
         return RunCard(**{k: data[k] for k in ("kind", "library_version", "dataset", "created")})
     except (json.JSONDecodeError, KeyError, TypeError, ParameterError) as exc:
         raise DatasetError(f"{path}: unreadable run card ({exc})") from None
+
+
+def read_run_config(run_dir: str | Path) -> dict[str, Any]:
+    """``RUN/config.yaml`` as a mapping.
+
+    Raises
+    ------
+    DatasetError
+        If the file is missing.
+    ConfigError
+        If it is not valid YAML or not a mapping (the file is named).
+    """
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise DatasetError(f"{run_dir}: not a run folder or training unfinished (no config.yaml)")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}" if where is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{at} ({getattr(exc, 'problem', None) or exc}); "
+                          "was it edited? restore it or train again") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, found {type(data).__name__}")
+    return data
 
 
 def require_run_kind(run_dir: str | Path, kind: str) -> RunCard:

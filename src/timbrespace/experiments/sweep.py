@@ -355,6 +355,7 @@ def _experiment_dataset(experiment: str, out: Path) -> tuple[Path, str, Any]:
     if cfg.dataset is None:
         raise DatasetError(f"{experiment}: the experiment has no dataset section to generate")
     ds = generate_dataset(cfg.dataset, out / "dataset", progress=True)
-    name = compute_dataset_features(ds, cfg.features, name="run_features")
+    # the command's own derived feature set (recomputable): a changed config replaces it
+    name = compute_dataset_features(ds, cfg.features, name="run_features", overwrite=True)
     return ds.root, name, cfg
 

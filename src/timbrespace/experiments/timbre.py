@@ -53,6 +53,7 @@ from timbrespace.models import TIMBRE_PRESETS, VAEConfig, timbre_config
 from timbrespace.timbre.build import SEED002_SAMPLE_RATE
 from timbrespace.training import TrainConfig, fit
 from timbrespace.utils.atomic import atomic_path, atomic_write_json, atomic_write_text
+from timbrespace.utils.outputs import RUN_MARKERS, output_folder
 
 __all__ = [
     "DEFAULT_DESCRIPTORS",
@@ -151,6 +152,11 @@ def _select(ds: Dataset, descriptors: Sequence[str] | None) -> pd.DataFrame:
     meta = ds.metadata
     present = sorted(meta["descriptor"].astype(str).unique())
     chosen = present if descriptors is None else list(descriptors)
+    if descriptors is not None and tuple(descriptors) == DEFAULT_DESCRIPTORS:  # the default: those present
+        absent = [d for d in chosen if d not in present]
+        chosen = [d for d in chosen if d in present] or present
+        if absent:
+            logger.info("default descriptors %s are not in %s: training on %s", absent, ds.root, ", ".join(chosen))
     unknown = [d for d in chosen if d not in present]
     if unknown:
         raise ParameterError(f"descriptors {unknown} are not in {ds.root}: allowed {', '.join(present)}")
@@ -171,6 +177,7 @@ def train_timbre(
     features: FeatureConfig = SEED002_FEATURES,
     progress: bool = False,
     evaluate: bool = False,
+    overwrite: bool = False,
 ) -> TrainSummary:
     """Compute the seed-002 spectrograms of a descriptor dataset and train the conditional VAE.
 
@@ -179,9 +186,11 @@ def train_timbre(
     dataset : path-like
         Dataset (factors descriptor, magnitude, pitch) or a seed-002 folder.
     out : path-like
-        Run folder (created; a previous run's files are replaced).
+        Run folder (created). A run already there is replaced only with ``overwrite``;
+        a folder that is not a run, or one holding the dataset, never.
     descriptors : sequence of str or None
-        Subset to train on (default: :data:`DEFAULT_DESCRIPTORS`); None = all in the dataset.
+        Subset to train on (default: those of :data:`DEFAULT_DESCRIPTORS` in the dataset,
+        or all when it has none of them); None = all in the dataset.
     model : str or VAEConfig
         Preset (``cpu``, ``seed``, ``tiny``; :func:`~timbrespace.models.timbre_config`) or a
         config; its condition classes and input shape are set from the data.
@@ -196,6 +205,8 @@ def train_timbre(
         Show the training progress bar.
     evaluate : bool
         Also measure the quality on held-back notes (as :func:`evaluate_timbre_run`).
+    overwrite : bool
+        Replace the run already in ``out``.
 
     Returns
     -------
@@ -208,13 +219,24 @@ def train_timbre(
     ParameterError
         Unknown preset, bad ``epochs``, or a descriptor not in the dataset (present ones listed).
     DatasetError
-        Not a descriptor dataset, wrong sample rate, or no ``train`` notes.
+        Not a descriptor dataset, wrong sample rate, or no ``train`` notes; ``out``
+        holding a run (without ``overwrite``) or anything else; another writer on it.
     TrainingError
         The loss became NaN/inf.
     """
     preset = model if isinstance(model, str) else "cpu"
     train_config = timbre_train_config(preset, epochs=epochs, seed=seed, progress=progress)
     out = Path(out)
+    with output_folder(out, marker=RUN_MARKERS, what="run", command="timbre train", overwrite=overwrite,
+                       inputs=[dataset]):
+        return _train_timbre_locked(dataset, out, train_config, descriptors=descriptors, model=model, seed=seed,
+                                    features=features, progress=progress, evaluate=evaluate)
+
+
+def _train_timbre_locked(dataset: str | Path, out: Path, train_config: TrainConfig, *,
+                         descriptors: Sequence[str] | None, model: str | VAEConfig, seed: int,
+                         features: FeatureConfig, progress: bool, evaluate: bool) -> TrainSummary:
+    """:func:`train_timbre` with the run folder checked and locked."""
     ds = open_timbre_dataset(dataset, out)
     items = _select(ds, descriptors)
     chosen = sorted(items["descriptor"].astype(str).unique())
@@ -227,7 +249,8 @@ def train_timbre(
 
     out.mkdir(parents=True, exist_ok=True)
     write_run_card(out, "timbre", dataset=ds.root)
-    name = compute_dataset_features(ds, features, name=TIMBRE_FEATURE_NAME, progress=progress)
+    # the command's own derived feature set (recomputable): a changed config replaces it
+    name = compute_dataset_features(ds, features, name=TIMBRE_FEATURE_NAME, progress=progress, overwrite=True)
     x = ds.load_features(name, items["dataset_index"].to_numpy())
     shape = tuple(int(s) for s in x.shape[1:])
     if isinstance(model, VAEConfig):
@@ -254,8 +277,9 @@ def train_timbre(
     summary = TrainSummary(str(out), int(train_idx.size), int(valid_idx.size), int(np.sum(split == "test")),
                            float(last.train_loss), float("nan") if last.val_loss is None else float(last.val_loss),
                            seconds)
-    _measure_and_report(TimbreRun(out), {"kind": "timbre", "train": _finite(asdict(summary))},
-                        quality=evaluate, seed=seed)
+    metrics = {"kind": "timbre", "train": _finite(asdict(summary))}
+    atomic_write_json(out / "metrics.json", metrics)  # training's results are on disk before evaluation starts
+    _measure_and_report(TimbreRun(out), metrics, quality=evaluate, seed=seed)
     return summary
 
 

@@ -28,6 +28,7 @@ from timbrespace.errors import ParameterError
 from timbrespace.experiments.timbre_run import TimbreRun
 from timbrespace.generation import lerp, slerp
 from timbrespace.timbre.build import parse_pitch
+from timbrespace.utils.audio import peak_safe
 
 __all__ = [
     "GeneratedNote",
@@ -198,12 +199,17 @@ def note_label(descriptor: str, magnitude: float, pitch: int) -> str:
     return f"{descriptor}-{magnitude:g}-{librosa.midi_to_note(pitch, unicode=False)}"
 
 
+def write_clip(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
+    """Write one decoded or inverted clip as float WAV, peak-safe (no NaN/inf, never above full scale)."""
+    return write_audio_file(path, peak_safe(audio, name=str(path)), sample_rate)
+
+
 def write_generated(note: GeneratedNote, out_dir: str | Path) -> tuple[Path, Path]:
     """Write ``generated_<D>-<M>-<note>.wav`` and ``original_<...>.wav`` (float WAV, atomic)."""
     out_dir = Path(out_dir)
     label = note_label(note.descriptor, note.magnitude, note.pitch)
-    gen = write_audio_file(out_dir / f"generated_{label}.wav", note.audio, note.sample_rate)
-    orig = write_audio_file(out_dir / f"original_{label}.wav", note.original, note.sample_rate)
+    gen = write_clip(out_dir / f"generated_{label}.wav", note.audio, note.sample_rate)
+    orig = write_clip(out_dir / f"original_{label}.wav", note.original, note.sample_rate)
     return gen, orig
 
 
@@ -213,9 +219,9 @@ def write_interpolation(interp: Interpolation, out_dir: str | Path) -> list[Path
     paths = []
     for mode in ("linear", "spherical"):
         for k, y in enumerate(getattr(interp, mode)):
-            paths.append(write_audio_file(out_dir / mode / f"step_{k:02d}.wav", y, interp.sample_rate))
-    paths.append(write_audio_file(out_dir / f"original_start_{note_label(*interp.start)}.wav", interp.originals[0],
+            paths.append(write_clip(out_dir / mode / f"step_{k:02d}.wav", y, interp.sample_rate))
+    paths.append(write_clip(out_dir / f"original_start_{note_label(*interp.start)}.wav", interp.originals[0],
                                   interp.sample_rate))
-    paths.append(write_audio_file(out_dir / f"original_end_{note_label(*interp.end)}.wav", interp.originals[1],
+    paths.append(write_clip(out_dir / f"original_end_{note_label(*interp.end)}.wav", interp.originals[1],
                                   interp.sample_rate))
     return paths

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,6 +61,8 @@ class TimbreQuality:
     generated_lsd_db : float
         Mean LSD of prior-generated held-back notes vs originals.
     n_pairs : int
+    not_measured : list of str
+        Notes the measurements needed but the run has no original of (skipped, named).
     """
 
     n_pitch_requests: int
@@ -74,6 +76,7 @@ class TimbreQuality:
     gl_roundtrip_lsd_db: float
     generated_lsd_db: float
     n_pairs: int
+    not_measured: list[str] = field(default_factory=list)
 
 
 def magnitudes_of_audio(audio: np.ndarray, run: TimbreRun) -> np.ndarray:
@@ -131,13 +134,17 @@ def measure_timbre_quality(run: TimbreRun, *, max_requests: int | None = 120, n_
 
     mono: dict[str, float] = {}
     rho: dict[str, float] = {}
+    not_measured: list[str] = []
     mono_orig: dict[str, float] = {}
     for name, sign in (("Bright", 1.0), ("Dark", -1.0)):
         if name not in run.descriptors:
             continue
         flags, rhos, flags_orig = [], [], []
         for pitch in run.pitches:
-            rows = np.array([run.find(name, m, pitch) for m in run.magnitudes])
+            rows, _, missing = run.find_present([(name, m, pitch) for m in run.magnitudes])
+            not_measured.extend(missing)
+            if len(rows) < 2:
+                continue
             lo, hi = run.stats_of(rows)
             xd = run.decode(np.zeros((len(rows), latent_dim), np.float32), run.conditions_of(rows))
             cent = weighted_centroid_hz(linear_magnitude(xd, run.sidecar, item_min=lo, item_max=hi),
@@ -148,7 +155,9 @@ def measure_timbre_quality(run: TimbreRun, *, max_requests: int | None = 120, n_
             flags.append(ok)
             rhos.append(r)
             flags_orig.append(monotonic_trend(cent_orig, sign)[0])
-        mono[name], rho[name], mono_orig[name] = float(np.mean(flags)), float(np.mean(rhos)), float(np.mean(flags_orig))
+        if flags:
+            mono[name], rho[name], mono_orig[name] = (float(np.mean(flags)), float(np.mean(rhos)),
+                                                      float(np.mean(flags_orig)))
 
     pairs = rng.choice(test, size=(min(n_pairs, test.size // 2), 2), replace=False) if test.size >= 2 else np.zeros((0, 2), int)
     ends = pairs.reshape(-1)
@@ -168,7 +177,10 @@ def measure_timbre_quality(run: TimbreRun, *, max_requests: int | None = 120, n_
         median_abs_cents=float(np.median(np.abs(cents[voiced]))) if np.any(voiced) else float("nan"),
         centroid_monotonic=mono, centroid_spearman=rho, centroid_monotonic_originals=mono_orig,
         interp_endpoint_lsd_db=endpoint_lsd, gl_roundtrip_lsd_db=roundtrip_lsd,
-        generated_lsd_db=float(np.mean(gen_lsd)), n_pairs=int(len(pairs)),
+        generated_lsd_db=float(np.mean(gen_lsd)), n_pairs=int(len(pairs)), not_measured=not_measured,
     )
+    if not_measured:
+        logger.warning("quality: %d notes have no original and were not measured: %s", len(not_measured),
+                       ", ".join(not_measured[:6]))
     logger.info("quality: %s", quality)
     return quality

@@ -25,8 +25,7 @@ import librosa
 import numpy as np
 import pandas as pd
 
-from timbrespace.datasets.dataset import write_audio_file
-from timbrespace.errors import ParameterError
+from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.timbre.quality import measure_pitch_midi
 
 if TYPE_CHECKING:
@@ -126,8 +125,10 @@ def sample_notes(run: TimbreRun, *, max_descriptors: int = 6, n_iter: int = 32, 
     """
     pitches = sorted({run.pitches[0], run.pitches[len(run.pitches) // 2], run.pitches[-1]})
     magnitude = max(run.magnitudes)
-    requests = [(d, magnitude, p) for d in run.descriptors[:max_descriptors] for p in pitches]
-    rows = np.array([run.find(*r) for r in requests])
+    wanted = [(d, magnitude, p) for d in run.descriptors[:max_descriptors] for p in pitches]
+    rows, requests, missing = run.find_present(wanted)
+    if len(rows) == 0:
+        raise DatasetError(f"{run.root}: none of the report's notes has an original ({', '.join(missing[:3])} ...)")
     latent_dim = run.require_model().config.latent_dim
     x = run.decode(np.zeros((len(rows), latent_dim), np.float32), run.conditions_of(rows))
     audio = run.to_audio(x, *run.stats_of(rows), n_iter=n_iter, seed=seed)
@@ -162,7 +163,7 @@ def write_timbre_report(run: TimbreRun, *, metrics: dict[str, Any], notes: NoteS
     pathlib.Path
     """
     from timbrespace.analysis import Report, latent_projection, project_latents, training_curves
-    from timbrespace.experiments.timbre_notes import note_label
+    from timbrespace.experiments.timbre_notes import note_label, write_clip
 
     figures, audio_dir = run.root / "figures", run.root / "audio"
     figures.mkdir(exist_ok=True)
@@ -212,7 +213,7 @@ def write_timbre_report(run: TimbreRun, *, metrics: dict[str, Any], notes: NoteS
     clips = []
     for k, row in notes.table.iterrows():
         label = note_label(row["descriptor"], row["magnitude"], int(row["pitch"]))
-        write_audio_file(audio_dir / f"generated_{label}.wav", notes.audio[k], run.sample_rate)
+        write_clip(audio_dir / f"generated_{label}.wav", notes.audio[k], run.sample_rate)
         measured = row["measured_midi"]
         heard = librosa.midi_to_note(measured, cents=True, unicode=False) if np.isfinite(measured) else "unvoiced"
         clips.append((notes.audio[k], f"{label} → {heard}"))

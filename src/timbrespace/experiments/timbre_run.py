@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
-from timbrespace.experiments.runs import require_run_kind
+from timbrespace.experiments.runs import read_run_config, require_run_kind
 from timbrespace.features import FeatureConfig, invert
 from timbrespace.models import VAE
 from timbrespace.timbre.build import SEED002_N_SAMPLES
@@ -63,7 +62,7 @@ class TimbreRun:
         cfg_path = self.root / "config.yaml"
         if not cfg_path.is_file():
             raise DatasetError(f"{self.root}: not a timbre run (no config.yaml); train one with `timbrespace timbre train`")
-        self.config: dict[str, Any] = yaml.safe_load(cfg_path.read_text())
+        self.config: dict[str, Any] = read_run_config(self.root)
         self.descriptors: list[str] = list(self.config["descriptors"])
         self.pitches: list[int] = [int(p) for p in self.config["pitches"]]
         self.magnitudes: list[float] = [float(m) for m in self.config["magnitudes"]]
@@ -137,6 +136,22 @@ class TimbreRun:
         if hit.size == 0:
             raise DatasetError(f"{self.root}: no original note for ({descriptor}, {magnitude:g}, {pitch})")
         return int(hit[0])
+
+    def find_present(self, requests: Sequence[tuple[str, float, int]]
+                     ) -> tuple[np.ndarray, list[tuple[str, float, int]], list[str]]:
+        """Run rows of the requests that have an original note, those requests, and the others in words.
+
+        Evaluation measures what it can and reports the rest (issue 18): a folder whose
+        clean notes are stored under one descriptor only has no ``(Bright, 0, pitch)``.
+        """
+        rows, kept, missing = [], [], []
+        for descriptor, magnitude, pitch in requests:
+            try:
+                rows.append(self.find(descriptor, magnitude, pitch))
+                kept.append((descriptor, magnitude, pitch))
+            except DatasetError:
+                missing.append(f"({descriptor}, {float(magnitude):g}, {int(pitch)})")
+        return np.asarray(rows, dtype=np.int64), kept, missing
 
     def encode(self, rows: np.ndarray) -> np.ndarray:
         """Latent means ``mu`` ``(n, latent_dim)`` of stored notes."""

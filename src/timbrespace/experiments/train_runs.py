@@ -22,6 +22,7 @@ encoders.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +42,10 @@ from timbrespace.experiments.train import (
 )
 from timbrespace.features import FeatureSidecar
 from timbrespace.metrics import RepresentationScores, evaluate_representation
+from timbrespace.models import VAEConfig
 from timbrespace.training import TrainConfig
 from timbrespace.utils.atomic import atomic_write_json
+from timbrespace.utils.outputs import RUN_MARKERS, output_folder
 
 __all__ = ["TrainRunResult", "train_dataset"]
 
@@ -99,6 +102,7 @@ def train_dataset(
     condition: Sequence[str] | None = None,
     train_config: TrainConfig | None = None,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> TrainRunResult:
     """Train a named model on a dataset's features, score it and write the run folder.
 
@@ -121,6 +125,9 @@ def train_dataset(
         Training settings (default ``TrainConfig()``).
     resume : bool
         Continue from ``out_dir/checkpoints/last``.
+    overwrite : bool
+        Replace the run already in ``out_dir`` (refused otherwise, unless ``resume``);
+        a folder that is not a run, or the dataset, is never replaced.
 
     Returns
     -------
@@ -132,7 +139,8 @@ def train_dataset(
     ParameterError, ConfigError
         Bad model name, options or condition factors, before any file is written.
     DatasetError
-        Missing dataset, features or ``train`` split.
+        Missing dataset, features or ``train`` split; ``out_dir`` holding a run (and
+        neither ``resume`` nor ``overwrite``) or anything else; another writer on it.
     TrainingError
         A diverging run.
     """
@@ -150,6 +158,16 @@ def train_dataset(
         ds, features, model, condition_factors=condition_factors,
         linear_skip=train_config.init != "random", **dict(model_options or {}),
     )
+    if os.environ.get("LOCAL_RANK", "0") != "0":  # a data-parallel rank Lightning's launcher re-ran:
+        return _train_locked(ds, features, model, model_config, train_config, condition_factors, out_dir, resume)
+    with output_folder(out_dir, marker=RUN_MARKERS, what="run", command="train", overwrite=overwrite,
+                       inputs=[ds.root], reuse=resume):  # rank 0 checks, locks and clears the folder
+        return _train_locked(ds, features, model, model_config, train_config, condition_factors, out_dir, resume)
+
+
+def _train_locked(ds: Dataset, features: str, model: str, model_config: VAEConfig, train_config: TrainConfig,
+                  condition_factors: tuple[str, ...], out_dir: str | Path, resume: bool) -> TrainRunResult:
+    """Fit, then score: :func:`train_dataset` once validated, with the run folder locked."""
     fitted = fit_dataset(ds, features=features, model_config=model_config, train_config=train_config,
                          out_dir=out_dir, condition_factors=condition_factors, resume=resume)
     run_dir = Path(out_dir)

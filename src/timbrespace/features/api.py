@@ -188,6 +188,38 @@ def _minmax_for(
     return lo, hi
 
 
+def _valid_range(side: FeatureSidecar) -> tuple[float, float] | None:
+    """The range stored features of this set span (None: unknown, no clipping)."""
+    if side.normalization.value_range is not None:
+        return side.normalization.value_range
+    return (0.0, 1.0) if side.normalization.kind == "minmax_item" else None
+
+
+def clip_to_range(features: np.ndarray, value_range: tuple[float, float] | None) -> np.ndarray:
+    """Clip ``features`` to ``value_range``, warning once with the count of values clipped.
+
+    Parameters
+    ----------
+    features : np.ndarray [shape=(n_items, ...)]
+    value_range : tuple of float or None
+        ``(low, high)``; None returns ``features`` unchanged.
+
+    Returns
+    -------
+    np.ndarray
+        Same shape; a copy when anything was clipped.
+    """
+    if value_range is None:
+        return features
+    lo, hi = value_range
+    outside = int(np.count_nonzero((features < lo) | (features > hi)))
+    if not outside:
+        return features
+    logger.warning("%d of %d feature values lie outside the stored range [%.4g, %.4g]; clipped to it",
+                   outside, features.size, lo, hi)
+    return np.clip(features, lo, hi)
+
+
 def invert(
     features: np.ndarray,
     sidecar: FeatureSidecar | Mapping[str, Any] | FeatureResult,
@@ -244,6 +276,13 @@ def invert(
         Shape mismatch with the sidecar, a method that cannot invert this
         representation, or missing normalisation statistics.
 
+    Notes
+    -----
+    Values outside the stored range (the sidecar's ``value_range``, or [0, 1] for
+    ``minmax_item``) are clipped to it first, with one warning giving the count: a
+    model's output far outside what it was trained on would otherwise invert to huge
+    or NaN audio (issue 18).
+
     References
     ----------
     Perraudin, Balazs & Søndergaard (2013); Průša, Balazs & Søndergaard (2017); seed 002
@@ -262,6 +301,7 @@ def invert(
     if not np.issubdtype(x.dtype, np.floating) or not np.all(np.isfinite(x)):
         raise ParameterError("features must be finite floating-point values")
     norm = side.normalization
+    x = clip_to_range(x, _valid_range(side))
     if norm.kind == "minmax_item":
         lo, hi = _minmax_for(side, len(x), indices, item_min, item_max)
         raw = undo_normalization(x, norm.kind, item_min=lo, item_max=hi)

@@ -42,6 +42,9 @@ class NormalizationStats:
         Per-row statistics of ``standardize``.
     fitted_on : str or None
         Which items the ``standardize`` statistics come from (``"train"`` or ``"all"``).
+    value_range : tuple of float or None
+        Smallest and largest stored (normalised) value of the feature set: what
+        :func:`~timbrespace.features.invert` clips a model's output to (issue 18).
     """
 
     kind: str = "none"
@@ -50,6 +53,7 @@ class NormalizationStats:
     mean: np.ndarray | None = None
     std: np.ndarray | None = None
     fitted_on: str | None = None
+    value_range: tuple[float, float] | None = None
 
     def typical_minmax(self) -> tuple[float, float] | None:
         """Median item min and max: the range to undo ``minmax_item`` with for features
@@ -67,6 +71,8 @@ class NormalizationStats:
                 out[name] = value.tolist()
         if self.fitted_on is not None:
             out["fitted_on"] = self.fitted_on
+        if self.value_range is not None:
+            out["value_range"] = [float(v) for v in self.value_range]
         return out
 
 
@@ -144,6 +150,8 @@ class FeatureSidecar:
             normalization=NormalizationStats(
                 kind=kind, item_min=stats("item_min"), item_max=stats("item_max"),
                 mean=stats("mean"), std=stats("std"), fitted_on=norm.get("fitted_on"),
+                value_range=None if "value_range" not in norm else (
+                    float(norm["value_range"][0]), float(norm["value_range"][1])),
             ),
             layout=str(data.get("layout", "")),
             library_version=str(data.get("library_version", "")),

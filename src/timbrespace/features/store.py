@@ -28,6 +28,7 @@ from timbrespace.features.config import FeatureConfig
 from timbrespace.features.normalization import NormStats, apply_normalization, item_minmax
 from timbrespace.features.transforms import forward
 from timbrespace.utils.atomic import atomic_write_json
+from timbrespace.utils.lock import folder_lock
 
 __all__ = ["AudioItems", "InversionSummary", "compute_dataset_features", "default_feature_name", "invert_items"]
 
@@ -114,6 +115,7 @@ def compute_dataset_features(
     name: str | None = None,
     batch_size: int = 256,
     progress: bool = False,
+    overwrite: bool = False,
 ) -> str:
     """Compute features for every item of a dataset and store them with their sidecar.
 
@@ -129,6 +131,10 @@ def compute_dataset_features(
         Items per batch and per zarr chunk.
     progress : bool
         Show a progress bar (rich).
+    overwrite : bool
+        Replace a complete feature set of this name computed with another config
+        (refused otherwise). The same config is never recomputed; an incomplete set
+        (no sidecar: an interrupted run) is resumed or replaced.
 
     Returns
     -------
@@ -139,9 +145,11 @@ def compute_dataset_features(
     Raises
     ------
     ParameterError
-        Bad name or batch size (``FeatureConfigError`` for a bad config).
+        Bad name or batch size, or a frame length (``n_fft``) longer than the items
+        (``FeatureConfigError`` for a bad config).
     DatasetError
-        Unreadable audio.
+        Unreadable audio; a complete feature set ``name`` with another config and no
+        ``overwrite``; another process computing features of this dataset.
     """
     ds = dataset
     cfg = config if isinstance(config, FeatureConfig) else FeatureConfig(**dict(config))
@@ -153,21 +161,38 @@ def compute_dataset_features(
     n_items = len(ds)
     if n_items == 0:
         raise DatasetError(f"{ds.root}: no items to compute features for")
+    n_samples = cfg.n_samples or _n_samples(ds)
+    if cfg.kind in ("stft", "mel", "mdct") and cfg.n_fft > n_samples:
+        raise ParameterError(
+            f"n_fft={cfg.n_fft} is longer than the items ({n_samples} samples); choose n_fft <= {n_samples}"
+        )
     out_dir = ds.features_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out_dir, what="features"):
+        return _compute_locked(ds, cfg, name, batch_size, progress, overwrite, n_samples)
+
+
+def _compute_locked(ds: AudioItems, cfg: FeatureConfig, name: str, batch_size: int, progress: bool,
+                    overwrite: bool, n_samples: int) -> str:
+    """:func:`compute_dataset_features` once the arguments are valid and the lock is held."""
+    n_items = len(ds)
+    out_dir = ds.features_dir
     sidecar_path = out_dir / f"{name}.json"
     zarr_path = out_dir / f"{name}.zarr"
     sr = ds.sample_rate
-    n_samples = cfg.n_samples or _n_samples(ds)
     probe = _load(ds, np.array([0]), n_samples)
     item_shape = forward(probe, cfg, sample_rate=sr).shape[1:]
-    if sidecar_path.is_file() and zarr_path.exists():
+    if sidecar_path.is_file():
         import json
 
         old = json.loads(sidecar_path.read_text())
-        if old.get("config") == cfg.model_dump(mode="json") and old.get("n_samples") == n_samples:
+        if zarr_path.exists() and old.get("config") == cfg.model_dump(mode="json") and old.get("n_samples") == n_samples:
             logger.info("features %r already complete", name)
             return name
+        if not overwrite:
+            raise DatasetError(
+                f"{ds.root}: feature set {name!r} exists with another config; choose another --name or pass --overwrite"
+            )
+        shutil.rmtree(zarr_path, ignore_errors=True)
     sidecar_path.unlink(missing_ok=True)
 
     attrs: dict[str, Any] = {"config": cfg.model_dump(mode="json"), "sample_rate": sr, "n_samples": n_samples}
@@ -192,6 +217,7 @@ def compute_dataset_features(
         norm.update(item_min=stats[:, 0].tolist(), item_max=stats[:, 1].tolist())
     elif cfg.normalization == "standardize":
         norm.update(mean=attrs["mean"], std=attrs["std"], fitted_on="train" if _has_train(ds) else "all")
+    norm["value_range"] = _value_range(arr, batch_size)
     sidecar = make_sidecar(cfg, sample_rate=sr, n_samples=n_samples, shape=item_shape, normalization=norm)
     sidecar["item_ids"] = ds.item_ids
     atomic_write_json(sidecar_path, sidecar)
@@ -199,6 +225,15 @@ def compute_dataset_features(
         shutil.rmtree(stats_path, ignore_errors=True)
     logger.info("wrote %s (%d items, shape %s)", zarr_path, n_items, item_shape)
     return name
+
+
+def _value_range(arr: Any, batch_size: int) -> list[float]:
+    """Smallest and largest stored value, read one chunk at a time (memory bounded by the batch)."""
+    lo, hi = np.inf, -np.inf
+    for start in range(0, arr.shape[0], batch_size):
+        chunk = np.asarray(arr[start : start + batch_size])
+        lo, hi = min(lo, float(chunk.min())), max(hi, float(chunk.max()))
+    return [lo, hi]
 
 
 def _standardize_stats(ds: AudioItems, cfg: FeatureConfig, batch_size: int, n_samples: int, zarr_path: Path,
@@ -318,7 +353,7 @@ def invert_items(
     """
     from timbrespace.features.api import as_sidecar, invert
     from timbrespace.utils.atomic import atomic_write_bytes
-    from timbrespace.utils.audio import encode_audio
+    from timbrespace.utils.audio import encode_audio, peak_safe
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
@@ -340,7 +375,8 @@ def invert_items(
             convergence.extend(float(v) for v in result.spectral_convergence)
         for k, y in zip(idx, result.audio, strict=True):
             path = out / f"{ids[int(k)]}.wav"
-            written.append(atomic_write_bytes(path, encode_audio(y, sidecar.sample_rate, ".wav")))
+            written.append(atomic_write_bytes(path, encode_audio(peak_safe(y, name=str(path)), sidecar.sample_rate,
+                                                                 ".wav")))
     return InversionSummary(tuple(written), np.asarray(convergence, dtype=np.float64))
 
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from timbrespace.datasets import DatasetCard, encode_factor
+from timbrespace.datasets.card import CARD_NAME
 from timbrespace.datasets.dataset import (
     FEATURES_DIR,
     Dataset,
@@ -44,6 +45,7 @@ from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.patterns.drum_maps import get_drum_map
 from timbrespace.patterns.midi import read_midi, steps_in_bar
 from timbrespace.utils.atomic import atomic_write_json
+from timbrespace.utils.outputs import check_output_folder, output_folder
 
 __all__ = ["GrooveDatasetConfig", "IngestReport", "build_groove_dataset", "load_patterns", "style_of",
            "PATTERNS_FEATURE"]
@@ -129,7 +131,7 @@ def style_of(path: str | Path) -> tuple[str, str]:
 
 
 def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
-                         config: GrooveDatasetConfig | None = None) -> IngestReport:
+                         config: GrooveDatasetConfig | None = None, overwrite: bool = False) -> IngestReport:
     """Read every ``*.mid``/``*.midi`` under ``midi_dir`` and write a groove dataset to ``out``.
 
     Broken files are logged by name, listed in the card (``extra.skipped_files``) and
@@ -139,8 +141,11 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
     ----------
     midi_dir : path-like
     out : path-like
-        Dataset folder (created; an existing groove dataset there is replaced).
+        Dataset folder (created). A dataset already there is replaced only with
+        ``overwrite``; a folder that is not a dataset, or one holding ``midi_dir``, never.
     config : GrooveDatasetConfig, optional
+    overwrite : bool
+        Replace the dataset already at ``out``.
 
     Returns
     -------
@@ -149,7 +154,8 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
     Raises
     ------
     DatasetError
-        ``midi_dir`` is missing, holds no MIDI files, or no bar survives.
+        ``midi_dir`` is missing, holds no MIDI files, or no bar survives; ``out`` holds
+        a dataset (without ``overwrite``) or anything else; another writer holds ``out``.
     """
     cfg = config or GrooveDatasetConfig()
     midi_dir, out = Path(midi_dir), Path(out)
@@ -158,6 +164,7 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
     files = sorted(p for p in midi_dir.rglob("*") if p.suffix.lower() in (".mid", ".midi") and p.is_file())
     if not files:
         raise DatasetError(f"{midi_dir}: no .mid/.midi files")
+    check_output_folder(out, marker=CARD_NAME, what="dataset", overwrite=overwrite, inputs=[midi_dir])
 
     skipped: dict[str, str] = {}
     rows: list[dict[str, object]] = []
@@ -179,7 +186,9 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
             rows.append({"source_file": str(f.relative_to(midi_dir)), "bar_index": int(index),
                          "library": library, "style": style, "bpm": groove.bpm})
     if not bars:
-        raise DatasetError(f"{midi_dir}: no {cfg.time_signature[0]}/{cfg.time_signature[1]} bars in any readable file")
+        why = f" ({len(skipped)} of {len(files)} files skipped, e.g. {next(iter(skipped.values()))})" if skipped else ""
+        raise DatasetError(
+            f"{midi_dir}: no {cfg.time_signature[0]}/{cfg.time_signature[1]} bars in any readable file{why}")
     x = np.stack(bars).astype(np.float32)
     meta = pd.DataFrame(rows)
 
@@ -211,6 +220,9 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
             else:
                 seen.add(key)
     x, meta = x[keep], meta[keep].reset_index(drop=True)
+    if len(x) == 0:
+        raise DatasetError(f"{midi_dir}: no drum bar: every bar is empty (no drum notes on MIDI channel 10: "
+                           f"{n_empty}) or a duplicate ({n_dup})")
 
     style_codes, style_spec = encode_factor(meta["style"].to_numpy(), name="style", doc="groove style from the file name")
     meta.insert(0, "item_id", [f"{Path(s).stem}-bar{b:03d}" for s, b in zip(meta["source_file"], meta["bar_index"], strict=True)])
@@ -224,23 +236,24 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
     dmap = get_drum_map(cfg.drum_map)
     split_counts = {s: int((meta["split"] == s).sum()) for s, _ in cfg.splits}
     report = IngestReport(len(files), n_bars_read, len(x), n_empty, n_dup, n_other, split_counts, skipped)
-    out.mkdir(parents=True, exist_ok=True)
-    _write_patterns(out, x, {
-        "kind": "drum_pattern", "drum_map": dmap.name, "voice_names": dmap.voice_names,
-        "output_notes": dmap.output_notes.tolist(), "steps_per_bar": x.shape[1],
-        "steps_per_quarter": cfg.steps_per_bar / 4, "time_signature": list(cfg.time_signature),
-        "velocity": "MIDI velocity / 127, 0 = no hit", "shape": list(x.shape),
-    })
-    write_metadata(out, meta)
-    cfg_dict = asdict(cfg)
-    card = DatasetCard(
-        name=out.name, source={"kind": "ingest", "layout": "midi_grooves", "path": str(midi_dir)},
-        factors=[style_spec], sample_rate=0, n_samples=None, n_items=len(x), seed=cfg.seed,
-        splits=split_counts, audio_format=None,
-        extra={"patterns": {"config": cfg_dict, "feature": PATTERNS_FEATURE},
-               "ingest": {k: v for k, v in asdict(report).items()}},
-    )
-    write_card(out, card)
+    with output_folder(out, marker=CARD_NAME, what="dataset", command="drums ingest", overwrite=overwrite,
+                       inputs=[midi_dir]):
+        _write_patterns(out, x, {
+            "kind": "drum_pattern", "drum_map": dmap.name, "voice_names": dmap.voice_names,
+            "output_notes": dmap.output_notes.tolist(), "steps_per_bar": x.shape[1],
+            "steps_per_quarter": cfg.steps_per_bar / 4, "time_signature": list(cfg.time_signature),
+            "velocity": "MIDI velocity / 127, 0 = no hit", "shape": list(x.shape),
+        })
+        write_metadata(out, meta)
+        cfg_dict = asdict(cfg)
+        card = DatasetCard(
+            name=out.name, source={"kind": "ingest", "layout": "midi_grooves", "path": str(midi_dir)},
+            factors=[style_spec], sample_rate=0, n_samples=None, n_items=len(x), seed=cfg.seed,
+            splits=split_counts, audio_format=None,
+            extra={"patterns": {"config": cfg_dict, "feature": PATTERNS_FEATURE},
+                   "ingest": {k: v for k, v in asdict(report).items()}},
+        )
+        write_card(out, card)
     logger.debug("%s: %d bars from %d files (%d duplicates, %d empty, %d in other meters, %d files skipped)",
                 out, len(x), len(files) - len(skipped), n_dup, n_empty, n_other, len(skipped))
     return report

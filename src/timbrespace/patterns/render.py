@@ -189,9 +189,11 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int, *, subtype:
     Raises
     ------
     AudioError
-        If the audio would clip.
+        If the audio would clip, or holds NaN or inf.
     """
     y = np.asarray(audio, dtype=np.float32)
+    if not np.all(np.isfinite(y)):
+        raise AudioError(f"{path}: {int(np.count_nonzero(~np.isfinite(y)))} samples are NaN or inf; nothing was written")
     if y.size and float(np.max(np.abs(y))) > 1.0:
         raise AudioError(f"{path}: peak {float(np.max(np.abs(y))):.3f} > 1 would clip")
     buf = io.BytesIO()

@@ -29,6 +29,7 @@ __all__ = [
     "load_model_config",
     "save_tensors",
     "load_tensors",
+    "read_checkpoint_json",
     "optimizer_state_to_flat",
     "optimizer_state_from_flat",
     "write_checkpoint_folder",
@@ -61,11 +62,46 @@ def save_tensors(tensors: dict[str, torch.Tensor], path: str | Path) -> Path:
 
 
 def load_tensors(path: str | Path, *, device: str = "cpu") -> dict[str, torch.Tensor]:
-    """Read a safetensors file (no pickle)."""
+    """Read a safetensors file (no pickle).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is missing.
+    ConfigError
+        If it is truncated or not a safetensors file (bad header, data shorter than the
+        header says); the message names the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(2, "no such checkpoint file", str(path))
-    return load_file(str(path), device=device)
+    try:
+        return load_file(str(path), device=device)
+    except Exception as exc:  # safetensors raises SafetensorError, OSError or ValueError
+        raise ConfigError(f"{path}: unreadable checkpoint, truncated or edited "
+                          f"({type(exc).__name__}: {str(exc)[:160]})") from None
+
+
+def read_checkpoint_json(path: str | Path) -> dict[str, Any]:
+    """Read one JSON object of a checkpoint (``model.json``, ``training_state.json``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is missing.
+    ConfigError
+        If it is not valid JSON or not an object; the message names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(2, "no such checkpoint file", str(path))
+    try:
+        meta = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid JSON, truncated or edited ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ConfigError(f"{path}: expected a JSON object, found {type(meta).__name__}")
+    return meta
 
 
 def save_checkpoint(model: VAE, path_dir: str | Path) -> Path:
@@ -104,19 +140,20 @@ def load_model_config(path_dir: str | Path) -> VAEConfig:
     path = Path(path_dir) / MODEL_CONFIG
     if not path.is_file():
         raise FileNotFoundError(2, "no model checkpoint (model.json) here", str(path))
+    meta = read_checkpoint_json(path)
+    if meta.get("format") != FORMAT:
+        raise ConfigError(f"{path}: format is {meta.get('format')!r}, expected {FORMAT!r}")
+    version = meta.get("version", 0)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ConfigError(f"{path}: version {version!r} is not one this library reads (<= {FORMAT_VERSION})")
+    if not isinstance(meta.get("config"), dict):
+        raise ConfigError(f"{path}: no model config (key 'config')")
     try:
-        meta = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ConfigError(
-            f"{path}: format is {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r}"
-        )
-    if meta.get("version", 0) > FORMAT_VERSION:
-        raise ConfigError(
-            f"{path}: version {meta['version']} is newer than this library's {FORMAT_VERSION}"
-        )
-    return VAEConfig.from_dict(meta["config"])
+        return VAEConfig.from_dict(meta["config"])
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ConfigError(f"{path}: not a valid model config ({type(exc).__name__}: {str(exc)[:160]})") from None
 
 
 def load_checkpoint(path_dir: str | Path, *, device: str = "cpu") -> VAE:
@@ -132,7 +169,9 @@ def load_checkpoint(path_dir: str | Path, *, device: str = "cpu") -> VAE:
     Raises
     ------
     ConfigError
-        If the config is unreadable or the weights do not match it.
+        If the config is unreadable, the weights file is truncated or edited, or the
+        weights do not match the config (missing or extra tensors, other shapes); the
+        message names the file.
     FileNotFoundError
         If the files are missing.
     """
@@ -141,8 +180,9 @@ def load_checkpoint(path_dir: str | Path, *, device: str = "cpu") -> VAE:
     state = load_tensors(Path(path_dir) / MODEL_WEIGHTS, device=device)
     try:
         model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise ConfigError(f"{path_dir}: weights do not match model.json ({exc})") from None
+    except RuntimeError as exc:  # missing or unexpected tensors, or shape mismatches
+        detail = " ".join(str(exc).split())
+        raise ConfigError(f"{Path(path_dir) / MODEL_WEIGHTS}: weights do not match model.json ({detail[:240]})") from None
     return model.to(device).eval()
 
 

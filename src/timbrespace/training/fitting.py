@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
@@ -30,7 +29,12 @@ from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models import VAEConfig, build_model
 from timbrespace.models.config import WEAK_OBJECTIVES
 from timbrespace.training.batches import ItemBatches
-from timbrespace.training.checkpoint import load_checkpoint, load_model_config, load_tensors
+from timbrespace.training.checkpoint import (
+    load_checkpoint,
+    load_model_config,
+    load_tensors,
+    read_checkpoint_json,
+)
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
 from timbrespace.training.linear import linear_start
 from timbrespace.training.module import PairSource, Supervision, TrainingArrays, VAEModule
@@ -334,7 +338,11 @@ def _resume_from(last: Path, model_config: VAEConfig) -> tuple[Any, dict[str, to
         raise ConfigError(f"cannot resume {last}: it holds a different model config ({saved}) than requested")
     model = load_checkpoint(last).train()
     tensors = load_tensors(last / "training_state.safetensors")
-    meta = json.loads((last / "training_state.json").read_text())
+    meta = read_checkpoint_json(last / "training_state.json")
+    missing = [k for k in ("epoch", "history", "schedule") if k not in meta]
+    if missing or "rng.loader" not in tensors:
+        raise ConfigError(f"{last}: the training state lacks {', '.join(missing) or 'rng.loader'}; "
+                          "it was edited or is from another version: train again without --resume")
     log.info("resuming %s at epoch %d", last, meta["epoch"])
     return model, tensors, meta
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from scipy.io import wavfile
 
 from timbrespace.errors import AudioError, ParameterError
 
-__all__ = ["AUDIO_FORMATS", "audio_format_for", "encode_audio", "read_mono", "write_audio"]
+__all__ = ["AUDIO_FORMATS", "audio_format_for", "encode_audio", "peak_safe", "read_mono", "write_audio"]
 
 log = logging.getLogger(__name__)
 
@@ -88,24 +89,50 @@ def write_audio(
         raise ParameterError(f"{path} is a folder; give a file name ending in {', '.join(AUDIO_FORMATS)}")
     if path.exists() and not overwrite:
         raise ParameterError(f"{path} already exists; choose another name or pass --overwrite")
-    y = np.asarray(audio, dtype=np.float64)
-    if y.ndim != 1 or y.size == 0:
-        raise AudioError(f"{path}: audio must be one non-empty channel, got shape {y.shape}")
-    bad = int(np.count_nonzero(~np.isfinite(y)))
-    if bad:
-        raise AudioError(f"{path}: {bad} of {y.size} samples are NaN or inf; nothing was written")
-    peak = float(np.max(np.abs(y)))
-    if peak > 1.0:
-        gain = _HEADROOM / peak
-        log.warning("%s: peak %.3g is above full scale; scaled by %.3g (%.1f dB) instead of clipping",
-                    path.name, peak, gain, 20 * np.log10(gain))
-        y = y * gain
+    y = peak_safe(audio, name=str(path))
     buf = io.BytesIO()
     sf.write(buf, y.astype(np.float32), int(sample_rate), format=fmt, subtype=subtype)
     return atomic_write_bytes(path, buf.getvalue())
 
 
-def read_mono(path: str | os.PathLike[str], *, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+def peak_safe(audio: np.ndarray, *, name: str) -> np.ndarray:
+    """Audio ready to write: NaN/inf refused, a peak above full scale scaled, never clipped.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(n_samples,)]
+        Samples, nominally in [-1, 1].
+    name : str
+        What is being written (a path), for the messages.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_samples,), dtype=float64]
+        ``audio``, scaled to -0.1 dBFS when its peak is above 1 (a warning gives the gain).
+
+    Raises
+    ------
+    AudioError
+        Audio that is empty, not 1-D, or holds NaN or inf (counted in the message).
+    """
+    y = np.asarray(audio, dtype=np.float64)
+    if y.ndim != 1 or y.size == 0:
+        raise AudioError(f"{name}: audio must be one non-empty channel, got shape {y.shape}")
+    bad = int(np.count_nonzero(~np.isfinite(y)))
+    if bad:
+        raise AudioError(f"{name}: {bad} of {y.size} samples are NaN or inf; nothing was written")
+    peak = float(np.max(np.abs(y)))
+    if peak > 1.0:
+        gain = _HEADROOM / peak
+        log.warning("%s: peak %.3g is above full scale; scaled by %.3g (%.1f dB) instead of clipping",
+                    Path(name).name, peak, gain, 20 * np.log10(gain))
+        y = y * gain
+    return y
+
+
+def read_mono(
+    path: str | os.PathLike[str], *, sample_rate: int | None = None, max_duration_s: float | None = None
+) -> tuple[np.ndarray, int]:
     """Read an audio file, mix it to mono and optionally resample it.
 
     Parameters
@@ -114,6 +141,9 @@ def read_mono(path: str | os.PathLike[str], *, sample_rate: int | None = None) -
         Any format libsndfile reads (WAV, FLAC, OGG, AIFF, MP3 with libsndfile ≥ 1.1).
     sample_rate : int, optional
         Resample to this rate in Hz (``librosa.resample``); default: keep the file's.
+    max_duration_s : float, optional
+        Read at most this many seconds from the start (memory stays bounded whatever
+        the file's length); default: the whole file.
 
     Returns
     -------
@@ -124,12 +154,22 @@ def read_mono(path: str | os.PathLike[str], *, sample_rate: int | None = None) -
     Raises
     ------
     AudioError
-        Unreadable or corrupt file, no samples, or non-finite samples (the path is named).
+        Unreadable or corrupt file, a file whose data is shorter than its header says
+        (truncated), no samples, or non-finite samples (the path is named).
     """
     try:
-        y, sr = sf.read(path, dtype="float32", always_2d=True)
+        info = sf.info(str(path))
+        frames = info.frames
+        if max_duration_s is not None:
+            frames = min(frames, int(np.ceil(max_duration_s * info.samplerate)))
+        y, sr = sf.read(path, frames=frames, dtype="float32", always_2d=True)
     except Exception as exc:
         raise AudioError(f"{path}: cannot read audio ({type(exc).__name__}: {str(exc)[:120]})") from None
+    declared = _declared_data_bytes(info.extra_info)
+    if declared is not None or y.shape[0] < frames:
+        what = f"{declared[0]} bytes of data, the file holds {declared[1]}" if declared else (
+            f"{frames} frames, {y.shape[0]} could be read")
+        raise AudioError(f"{path}: truncated: its header announces {what}")
     y = y.mean(axis=1) if y.shape[1] > 1 else y[:, 0]
     if y.size == 0:
         raise AudioError(f"{path}: no samples")
@@ -141,6 +181,25 @@ def read_mono(path: str | os.PathLike[str], *, sample_rate: int | None = None) -
         y = librosa.resample(y, orig_sr=sr, target_sr=sample_rate).astype(np.float32)
         sr = sample_rate
     return np.ascontiguousarray(y, dtype=np.float32), int(sr)
+
+
+# libsndfile clamps a WAV's (AIFF's) data chunk to the file's length and only notes it in
+# its log, e.g. "data : 32000 (should be 15978)": a truncated file reads without an error.
+_SHORT_DATA = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+
+
+_STREAMING_SIZE = 0xFFFFFFFF
+
+
+def _declared_data_bytes(log: str) -> tuple[int, int] | None:
+    """(bytes the header announces, bytes present) of a truncated data chunk, else None.
+
+    A size of 0xFFFFFFFF is a streaming writer's "unknown length", not a truncation.
+    """
+    m = _SHORT_DATA.search(log or "")
+    if m is None or int(m.group(1)) <= int(m.group(2)) or int(m.group(1)) == _STREAMING_SIZE:
+        return None
+    return int(m.group(1)), int(m.group(2))
 
 
 def encode_audio(audio: np.ndarray, sample_rate: int, suffix: str) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,17 +46,23 @@ def folder_lock(folder: str | os.PathLike[str], *, what: str = "writer") -> Iter
     Parameters
     ----------
     folder : path-like
-        The folder being written (created if missing).
+        The folder being written (created if missing, and removed again on exit if it
+        is still empty then, so a command that fails leaves nothing behind).
     what : str
         Named in the error a second writer gets (e.g. ``"generate"``).
 
     Raises
     ------
     DatasetError
-        If a live process on this host already holds the lock.
+        If a live process on this host already holds the lock, or the folder cannot be
+        created.
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    created = [d for d in (folder, *folder.parents) if not d.exists()]  # deepest first
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(f"{folder}: cannot write ({exc.strerror or exc})") from None
     lock = folder / LOCK_NAME
     me = f"{os.getpid()} {socket.gethostname()}"
     for _ in range(3):
@@ -68,11 +75,14 @@ def folder_lock(folder: str | os.PathLike[str], *, what: str = "writer") -> Iter
                     lock.unlink()  # stale: its holder is dead
                 continue
             if holder is None:
-                continue  # written this instant by another process; look again
+                time.sleep(0.05)  # written this instant by another process; look again
+                continue
             raise DatasetError(
                 f"{folder} is being written by another {what} (pid {holder[0]} on {holder[1]}); "
                 f"wait for it, or remove {lock} if that process is gone"
             ) from None
+        except OSError as exc:  # a folder this user may not write
+            raise DatasetError(f"{folder}: cannot write ({exc.strerror or exc})") from None
         with os.fdopen(fd, "w") as fh:
             fh.write(me)
         break
@@ -84,3 +94,8 @@ def folder_lock(folder: str | os.PathLike[str], *, what: str = "writer") -> Iter
         with contextlib.suppress(FileNotFoundError):
             if lock.read_text() == me:
                 lock.unlink()
+        for made in created:  # rmdir only succeeds while empty: nothing was written there
+            try:
+                made.rmdir()
+            except OSError:
+                break
