@@ -68,6 +68,7 @@ def _register_commands() -> None:
     # Each module adds its commands to ``app``; import order is the help order.
     from timbrespace.cli import (  # noqa: F401
         drums,
+        explore,
         features,
         generate,
         ingest,
@@ -77,7 +78,7 @@ def _register_commands() -> None:
         train,
     )
 
-    for module in (run, ingest, generate, synths, features, train, timbre, drums):
+    for module in (run, ingest, generate, synths, features, train, timbre, drums, explore):
         module.register(app)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -158,18 +159,28 @@ def _render_soundfont(flat: np.ndarray, onsets: np.ndarray, kit: SoundfontKit, d
 
 def _soundfont_one_shots(kit: SoundfontKit, keys: list[tuple[int, int]], sample_rate: int, note_len: int,
                          max_s: float = 3.0) -> dict[tuple[int, int], np.ndarray]:
-    """Each (note, velocity) rendered once from a silent synthesiser, trailing silence cut."""
+    """Each (note, velocity) rendered once from a silent synthesiser, trailing silence cut.
+
+    One-shots are cached (:func:`_one_shot`), so that rendering many grooves on one kit,
+    as the explorer does, pays for each (note, velocity) once.
+    """
+    total = max(note_len + 64, int(max_s * sample_rate))
+    mtime_ns = Path(kit.path).stat().st_mtime_ns
+    return {(note, velocity): _one_shot(str(kit.path), mtime_ns, kit.preset, float(kit.gain), int(sample_rate), note,
+                                        velocity, int(note_len), total) for note, velocity in keys}
+
+
+@lru_cache(maxsize=1024)
+def _one_shot(path: str, mtime_ns: int, preset: int, gain: float, sample_rate: int, note: int, velocity: int,
+              note_len: int, total: int) -> np.ndarray:
     from timbrespace.synths._sf2 import get_player
 
-    player = get_player(kit.path, sample_rate)
-    total = max(note_len + 64, int(max_s * sample_rate))
-    shots: dict[tuple[int, int], np.ndarray] = {}
-    for note, velocity in keys:
-        y = player.note(note, velocity, n_hold=note_len, n_total=total, preset=kit.preset, drums=True,
-                        gain=kit.gain).astype(np.float64)
-        loud = np.flatnonzero(np.abs(y) > 1e-5)
-        shots[(note, velocity)] = y[: loud[-1] + 1] if loud.size else y[:0]
-    return shots
+    y = get_player(path, sample_rate).note(note, velocity, n_hold=note_len, n_total=total, preset=preset, drums=True,
+                                           gain=gain)
+    loud = np.flatnonzero(np.abs(y) > 1e-5)
+    shot = np.ascontiguousarray(y[: loud[-1] + 1] if loud.size else y[:0], dtype=np.float32)
+    shot.setflags(write=False)
+    return shot
 
 
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int, *, subtype: str = "PCM_16") -> Path:

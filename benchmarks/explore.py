@@ -1,0 +1,186 @@
+"""Benchmark of the explorer's HTTP API: latency of ``POST /api/decode``, through HTTP.
+
+Run (about a minute on 2 cores)::
+
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/explore.py [--n 100]
+
+It makes what it measures, in a temporary folder:
+
+- a ``run`` run of 1 s notes: the additive synth at 22050 Hz, 1.0 s, log-magnitude STFT
+  (``n_fft`` 1024, hop 256: 513 × 87 per note), per-item min–max, MLP β-VAE (8 latents,
+  one hidden layer of 256), 3 epochs;
+- a ``drums`` run: 48 random one-bar grooves (16 steps, magenta9 drum map) written as MIDI,
+  ingested and fitted by the groove VAE (20 epochs).
+
+Each is served by ``timbrespace.explore.serve``'s app under uvicorn on 127.0.0.1, and an
+HTTP client posts ``--n`` latents drawn from the prior (seeded), after 5 warm-up
+requests. Printed: median and 95th percentile of the request wall time (client side:
+decoding, phase retrieval or drum rendering, WAV encoding and HTTP), for
+
+- the 1 s note with 0 (PGHI alone), 8 (the explorer's default) and 16 Griffin-Lim
+  iterations after PGHI, beside the mean spectral convergence that phase retrieval reaches
+  on the dataset's own spectrograms (``||S - |STFT(y)| ||_F / ||S||_F``, lower is better;
+  a decoded spectrogram of a briefly trained model is not a consistent STFT, so its
+  figure would measure the model rather than the phase retrieval);
+- a 2-bar groove at 120 BPM on the GM soundfont, and on a Hydrogen kit when one is found
+  (``$TIMBRESPACE_DRUMKITS``, or ``drumkits`` under ``$TIMBRESPACE_SHARED_DATA``, by default
+  ``../shared/data``).
+
+Targets (issue 19): note ≤ 100 ms median and ≤ 250 ms p95; groove ≤ 150 ms median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import torch
+import uvicorn
+
+from timbrespace.experiments import load_experiment_config, run_experiment
+from timbrespace.explore import create_app, open_explorable
+from timbrespace.explore.base import Explorable
+
+NOTE_RUN = {
+    "name": "bench-notes",
+    "seed": 0,
+    "dataset": {
+        "sound_model": "additive",
+        "sample_rate": 22050,
+        "duration_s": 1.0,
+        "fixed": {"n_partials": 30},
+        "parameters": {
+            "f0_hz": {"min": 110, "max": 880, "n": 4, "spacing": "log"},
+            "slope_db_per_octave": {"min": -12, "max": -3, "n": 3},
+            "decay_per_s": {"min": 1, "max": 8, "n": 3, "spacing": "log"},
+        },
+        "splits": {"train": 0.8, "valid": 0.1, "test": 0.1},
+    },
+    "features": {"kind": "stft", "n_fft": 1024, "hop_length": 256, "output": "db", "normalization": "minmax_item"},
+    "model": {"latent_dim": 8, "hidden_sizes": [256], "beta": 1.0},
+    "training": {"epochs": 3, "batch_size": 16},
+    "evaluation": {"n_traversal_steps": 3, "n_traversal_latents": 1, "n_reconstructions": 1, "n_iter": 4,
+                   "linear_baselines": False, "align": "none"},
+}
+
+
+def make_note_run(tmp: Path) -> Path:
+    import yaml
+
+    path = tmp / "notes.yaml"
+    path.write_text(yaml.safe_dump(NOTE_RUN))
+    return run_experiment(load_experiment_config(path), out=tmp / "notes", progress=False, workers=1).run_dir
+
+
+def make_drum_run(tmp: Path) -> Path:
+    from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
+    from timbrespace.patterns.midi import write_midi
+    from timbrespace.patterns.model import GrooveVAEConfig
+    from timbrespace.patterns.training import GrooveTrainConfig, train_groove_run
+
+    rng = np.random.default_rng(0)
+    midi = tmp / "grooves"
+    midi.mkdir()
+    rates = rng.uniform(0.05, 0.5, size=(1, 16, 9))
+    for k in range(48):
+        bars = (rng.random((2, 16, 9)) < rates) * rng.uniform(0.3, 1.0, size=(2, 16, 9))
+        write_midi(midi / f"bench__{chr(97 + k // 4)}groove__v{k % 4}.mid", bars.astype(np.float32), drum_map="magenta9", bpm=120)
+    build_groove_dataset(midi, tmp / "groove_ds", config=GrooveDatasetConfig())
+    train_groove_run(tmp / "groove_ds", tmp / "drums", model_config=GrooveVAEConfig(latent_dim=4, hidden_dims=(128,)),
+                     train_config=GrooveTrainConfig(epochs=20, warmup_epochs=5))
+    return tmp / "drums"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Served:
+    """The explorer app of ``run`` under uvicorn in a thread, for the duration of a ``with``."""
+
+    def __init__(self, run: Explorable) -> None:
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(create_app(run), host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def latency_ms(client: httpx.Client, url: str, bodies: list[dict], warmup: int = 5) -> np.ndarray:
+    """Wall time (ms) of each POST, after ``warmup`` unmeasured ones."""
+    for body in bodies[:warmup]:
+        client.post(url, json=body).raise_for_status()
+    times = []
+    for body in bodies:
+        t0 = time.perf_counter()
+        res = client.post(url, json=body)
+        times.append(1000 * (time.perf_counter() - t0))
+        res.raise_for_status()
+    return np.asarray(times)
+
+
+def row(name: str, ms: np.ndarray, extra: str = "") -> None:
+    print(f"{name:<44} {np.median(ms):8.1f} {np.percentile(ms, 95):8.1f}  {extra}")
+
+
+def spectral_convergence(run: Explorable, n_iter: int, n_items: int = 20) -> float:
+    """Mean spectral convergence of the phase retrieval on the run's stored features (not decoded ones)."""
+    from timbrespace.features import invert
+
+    rows = np.arange(min(n_items, len(run.items().ids)))
+    x = run.dataset.load_features("run_features", rows)  # type: ignore[attr-defined]
+    res = invert(x, run.sidecar, method="pghi+gl", n_iter=n_iter, indices=rows, return_info=True)  # type: ignore[attr-defined]
+    return float(np.mean(res.spectral_convergence))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100, help="Measured requests per row.")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        t0 = time.perf_counter()
+        notes = open_explorable(make_note_run(tmp))
+        shared = Path(os.environ.get("TIMBRESPACE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+        drums = open_explorable(make_drum_run(tmp), kit_dirs=[shared / "drumkits"] if (shared / "drumkits").is_dir() else [])
+        print(f"made the runs in {time.perf_counter() - t0:.0f} s; torch threads {torch.get_num_threads()}, "
+              f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, {os.cpu_count()} CPUs")
+        print(f"{'POST /api/decode':<44} {'median':>8} {'p95':>8}  (ms, {args.n} requests)")
+        z_notes = rng.standard_normal((args.n, notes.latent_dim)).astype(np.float32)
+        with Served(notes) as url, httpx.Client(timeout=30) as client:
+            for n_iter in (0, 8, 16):
+                ms = latency_ms(client, f"{url}/api/decode", [{"z": z.tolist(), "n_iter": n_iter} for z in z_notes])
+                sc = spectral_convergence(notes, n_iter)
+                default = " (default)" if n_iter == 8 else ""
+                row(f"1 s note, PGHI + {n_iter} GL iterations{default}", ms, f"spectral convergence {sc:.3f}")
+        z_drums = rng.standard_normal((args.n, drums.latent_dim)).astype(np.float32)
+        kits = [opt for opt in drums.options if opt.name == "kit"][0].values or ()
+        with Served(drums) as url, httpx.Client(timeout=30) as client:
+            for kit in kits[:3]:
+                ms = latency_ms(client, f"{url}/api/decode", [{"z": z.tolist(), "kit": kit, "bars": 2} for z in z_drums])
+                row(f"2-bar groove, 120 BPM, kit {kit}", ms)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""CLI commands ``explore`` (a web explorer with live sound, or a static page) and ``export-model``.
+
+Examples
+--------
+::
+
+    timbrespace explore runs/additive-4factor-20260101-120000
+    timbrespace explore RUN --no-browser --port 9000
+    timbrespace explore RUN --static explorer.html
+    timbrespace export-model RUN --format onnx -o decoder.onnx
+    timbrespace export-model RUN --format torchscript --part encoder -o encoder.pt
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from timbrespace.errors import ParameterError
+
+
+def explore(
+    run: Annotated[Path, typer.Argument(help="Run folder (from `run`, `timbre train` or `drums train`).")],
+    host: Annotated[str, typer.Option(help="Interface to listen on (the loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8765,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open the page in a browser.")] = False,
+    static: Annotated[Path | None, typer.Option("--static", help="Write one self-contained page here instead of serving.")] = None,
+    grid: Annotated[int | None, typer.Option(help="--static: grid points per side (default 9; 5 for drum runs).")] = None,
+    kits: Annotated[list[Path], typer.Option("--kits", help="Drum runs: a folder of Hydrogen kits to offer (repeatable).")] = [],  # noqa: B006
+    overwrite: Annotated[bool, typer.Option(help="--static: replace an existing file.")] = False,
+) -> None:
+    """Play a run's latent space in the browser: a pad, sliders, A→B paths, downloads; or write a static page."""
+    from timbrespace.explore import open_explorable, serve, write_static_page
+
+    if not 1 <= port <= 65535:
+        raise ParameterError(f"--port={port} is out of range: allowed 1..65535")
+    if grid is not None and not 2 <= grid <= 15:
+        raise ParameterError(f"--grid={grid} is out of range: allowed 2..15")
+    if static is not None and static.exists() and not overwrite:
+        raise ParameterError(f"{static} exists; pass --overwrite to replace it")
+    explorable = open_explorable(run, kit_dirs=kits)
+    if static is not None:
+        path = write_static_page(explorable, static, grid=grid, overwrite=overwrite)
+        typer.echo(f"wrote {path}")
+        return
+    typer.echo(f"timbrespace explore: http://{host}:{port}/ (Ctrl+C to stop)")
+    serve(explorable, host=host, port=port, open_browser=not no_browser)
+
+
+def export_model(
+    run: Annotated[Path, typer.Argument(help="Run folder.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model file to write; its description goes to FILE.json.")],
+    fmt: Annotated[str, typer.Option("--format", help="onnx | torchscript.")] = "onnx",
+    part: Annotated[str, typer.Option(help="decoder | encoder.")] = "decoder",
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+) -> None:
+    """Export a run's decoder (or encoder) to ONNX or TorchScript, with the feature config to invert it."""
+    from timbrespace.explore import open_explorable
+    from timbrespace.explore.export import FORMATS, PARTS, export_model
+
+    if fmt not in FORMATS:
+        raise ParameterError(f"--format={fmt!r} is not allowed: one of {', '.join(FORMATS)}")
+    if part not in PARTS:
+        raise ParameterError(f"--part={part!r} is not allowed: one of {', '.join(PARTS)}")
+    for path in (out, out.with_name(out.name + ".json")):
+        if path.exists() and not overwrite:
+            raise ParameterError(f"{path} exists; pass --overwrite to replace it")
+    model_path, json_path = export_model(open_explorable(run), fmt, out, part=part)
+    typer.echo(f"wrote {model_path} and {json_path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``explore`` and ``export-model`` to the root app."""
+    app.command("explore")(explore)
+    app.command("export-model")(export_model)

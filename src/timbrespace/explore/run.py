@@ -1,0 +1,186 @@
+"""The explorer's adapter for ``run`` runs (the experiment pipeline, ``timbrespace run``).
+
+A ``run`` folder holds the resolved ``config.yaml``, the dataset (``RUN/dataset`` or the
+recorded ``dataset_path``) with its ``run_features`` and their sidecar, the model under
+``checkpoints/last`` (``best`` as a fallback, as ``evaluate`` does) and ``latents.npz``.
+Decoding is :func:`~timbrespace.training.decode_array` then
+:func:`~timbrespace.features.invert` with the stored sidecar.
+
+Phase retrieval (features without phase): PGHI (Průša et al. 2017, no iterations) followed
+by a few fast Griffin-Lim iterations (Perraudin et al. 2013), 8 by default: PGHI gives a
+coherent phase at once, and the iterations lower the spectral convergence further at about
+1 ms each for a 1 s note. A request may ask for 0..64 (``n_iter``).
+
+Features normalised per item (``minmax_item``, seed 002) need an item's dB range to be
+inverted. A decoded ``z`` is no item, so it takes the inverse-distance-weighted range of
+its four nearest items in latent space; a path between two items interpolates the two
+items' ranges linearly, as seed 002 did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from timbrespace.errors import ConfigError, DatasetError
+from timbrespace.explore.base import Explorable
+from timbrespace.explore.types import Clip, ExportPart, Option
+
+__all__ = ["RunExplorable", "DEFAULT_N_ITER"]
+
+DEFAULT_N_ITER = 8
+_N_NEIGHBOURS = 4
+
+
+class RunExplorable(Explorable):
+    """A finished ``timbrespace run`` folder, opened for the explorer.
+
+    Parameters
+    ----------
+    root : path-like
+        The run folder.
+    n_iter : int
+        Default Griffin-Lim iterations after PGHI (a request may override it).
+
+    Raises
+    ------
+    DatasetError
+        Not a finished run: no ``config.yaml``, ``latents.npz``, checkpoint, dataset or features.
+    ConfigError
+        An unreadable ``config.yaml``.
+    """
+
+    kind = "run"
+
+    def __init__(self, root: str | Path, *, n_iter: int = DEFAULT_N_ITER) -> None:
+        from pydantic import ValidationError
+
+        from timbrespace.datasets import Dataset
+        from timbrespace.experiments.config import ExperimentConfig
+        from timbrespace.features import FeatureConfig
+        from timbrespace.training import load_checkpoint
+
+        root = Path(root)
+        cfg_path, latents_path = root / "config.yaml", root / "latents.npz"
+        for path in (cfg_path, latents_path):
+            if not path.is_file():
+                raise DatasetError(f"{root}: not a finished run (no {path.name}); run `timbrespace run` first")
+        resolved = yaml.safe_load(cfg_path.read_text())
+        dataset_path = resolved.pop("dataset_path", None) if isinstance(resolved, dict) else None
+        try:
+            self.config = ExperimentConfig.model_validate(resolved)
+        except ValidationError as exc:
+            raise ConfigError(f"{cfg_path}: {exc.errors()[0]['msg']}") from None
+        self.dataset = Dataset(dataset_path if dataset_path else root / "dataset")
+        if "run_features" not in self.dataset.feature_names():
+            raise DatasetError(f"{self.dataset.root}: features 'run_features' are missing; run the experiment again")
+        self.sidecar = self.dataset.feature_sidecar("run_features")
+        self.feature_config = FeatureConfig(**self.sidecar["config"])
+        checkpoint = next((p for p in (root / "checkpoints" / "last", root / "checkpoints" / "best")
+                           if (p / "model.json").is_file()), None)
+        if checkpoint is None:
+            raise DatasetError(f"{root}: no checkpoint under checkpoints/last or checkpoints/best")
+        self.model = load_checkpoint(checkpoint)
+        super().__init__(root, latent_dim=self.model.config.latent_dim, sample_rate=int(self.sidecar["sample_rate"]),
+                         n_bins=self.config.evaluation.n_bins)
+        with np.load(latents_path) as npz:
+            mu, logvar, ids = npz["mu"], npz["logvar"], npz["item_id"]
+        meta = self.dataset.metadata
+        if len(ids) != len(meta):
+            raise DatasetError(f"{latents_path}: {len(ids)} items but the dataset has {len(meta)}; run evaluate again")
+        split = meta["split"].astype(str).tolist() if "split" in meta else ["train"] * len(ids)
+        self._set_items(ids.tolist(), mu, logvar, meta[self.dataset.factor_names], split)
+        norm = self.sidecar["normalization"]
+        self._item_range = (np.asarray(norm["item_min"]), np.asarray(norm["item_max"])) \
+            if norm["kind"] == "minmax_item" else None
+        self.options = (Option("n_iter", "phase-retrieval iterations", int(n_iter), min=0, max=64, step=1),)
+
+    # ------------------------------------------------------------------ decoding
+    def _invert(self, x: np.ndarray, n_iter: int, item_min: np.ndarray | None,
+                item_max: np.ndarray | None) -> np.ndarray:
+        from timbrespace.features import invert
+
+        cfg = self.feature_config
+        method = "pghi+gl" if cfg.kind in ("stft", "mel") and not cfg.has_phase else "auto"
+        if self._item_range is None:
+            item_min = item_max = None
+        return invert(x, self.sidecar, method=method, n_iter=int(n_iter), item_min=item_min, item_max=item_max)
+
+    def _nearest_range(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+        """Inverse-distance-weighted dB range of each ``z``'s nearest items (``minmax_item``)."""
+        if self._item_range is None:
+            return None, None
+        mu = self.items().latents
+        d = np.sqrt(((z[:, None, :].astype(np.float64) - mu[None]) ** 2).sum(axis=-1))
+        k = min(_N_NEIGHBOURS, len(mu))
+        idx = np.argpartition(d, k - 1, axis=1)[:, :k]
+        w = 1.0 / (np.take_along_axis(d, idx, axis=1) + 1e-6)
+        w /= w.sum(axis=1, keepdims=True)
+        lo, hi = self._item_range
+        return (w * lo[idx]).sum(axis=1), (w * hi[idx]).sum(axis=1)
+
+    def _clips(self, audio: np.ndarray) -> list[Clip]:
+        return [Clip(np.ascontiguousarray(y, dtype=np.float32), self.sample_rate) for y in audio]
+
+    def decode_batch(self, z: np.ndarray, options: Mapping[str, Any]) -> list[Clip]:
+        from timbrespace.training import decode_array
+
+        x = decode_array(self.model, z)
+        lo, hi = self._nearest_range(z)
+        return self._clips(self._invert(x, options["n_iter"], lo, hi))
+
+    def _item_clips(self, index: int, options: Mapping[str, Any]) -> tuple[Clip, Clip]:
+        """The item's audio from the dataset and its reconstruction from ``mu``.
+
+        Raises
+        ------
+        DatasetError
+            The dataset keeps no audio.
+        """
+        from timbrespace.training import decode_array
+
+        if self.dataset.card.audio_format in (None, "none"):
+            raise DatasetError(f"{self.dataset.root}: the dataset keeps no audio")
+        original = self.dataset.load_audio([index])[0]
+        x = decode_array(self.model, self.items().latents[index : index + 1])
+        lo = hi = None
+        if self._item_range is not None:
+            lo, hi = self._item_range[0][[index]], self._item_range[1][[index]]
+        recon = self._invert(x, options["n_iter"], lo, hi)[0]
+        return Clip(original, self.sample_rate), Clip(recon, self.sample_rate)
+
+    def _path_clip(self, a: int, b: int, t: np.ndarray, z: np.ndarray, options: Mapping[str, Any]) -> Clip:
+        from timbrespace.training import decode_array
+
+        lo = hi = None
+        if self._item_range is not None:
+            rmin, rmax = self._item_range
+            lo, hi = (1 - t) * rmin[a] + t * rmin[b], (1 - t) * rmax[a] + t * rmax[b]
+        audio = self._invert(decode_array(self.model, z), options["n_iter"], lo, hi)
+        gap = np.zeros((len(audio), int(0.1 * self.sample_rate)), np.float32)
+        joined = np.concatenate([audio, gap], axis=1)
+        starts = tuple(k * joined.shape[1] / self.sample_rate for k in range(len(audio)))
+        return Clip(joined.reshape(-1), self.sample_rate, step_starts_s=starts)
+
+    # ------------------------------------------------------------------ export
+    def export_part(self, part: str) -> ExportPart:
+        import torch
+
+        from timbrespace.explore.export import EXPORT_FORMAT, DecoderModule, EncoderModule
+
+        cfg = self.model.config
+        common = {"format": EXPORT_FORMAT, "run_kind": self.kind, "part": part, "latent_dim": cfg.latent_dim,
+                  "input_shape": list(cfg.input_shape), "likelihood": cfg.likelihood,
+                  "features": self.sidecar, "sample_rate": self.sample_rate,
+                  "phase_retrieval": {"method": "pghi+gl", "n_iter": self.options[0].default}}
+        if part == "decoder":
+            return ExportPart(DecoderModule(self.model), (torch.zeros(2, cfg.latent_dim),), ("z",), ("x",),
+                              {**common, "inputs": {"z": ["n", cfg.latent_dim]},
+                               "outputs": {"x": ["n", *cfg.input_shape]}})
+        return ExportPart(EncoderModule(self.model), (torch.zeros(2, *cfg.input_shape),), ("x",), ("mu", "logvar"),
+                          {**common, "inputs": {"x": ["n", *cfg.input_shape]},
+                           "outputs": {"mu": ["n", cfg.latent_dim], "logvar": ["n", cfg.latent_dim]}})

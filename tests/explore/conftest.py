@@ -1,0 +1,142 @@
+"""Small trained runs of every kind the explorer plays, made once per session, and a live server.
+
+- ``note_run``: ``timbrespace run`` on an 18-item additive grid (8 kHz, 0.5 s notes,
+  per-item min–max of a dB STFT), an MLP β-VAE with 4 latents, 2 epochs (~15 s);
+- ``timbre_run``: seed-002 folder of 2 descriptors × 3 magnitudes × 23 pitches of a
+  synthetic note, ingested, the ``tiny`` conditional conv VAE, 2 epochs (~5 s);
+- ``drum_run``: 48 random one-bar grooves written as MIDI, ingested, a small groove VAE,
+  10 epochs (~2 s).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+from tests.timbre.conftest import SR, harmonic_note
+
+NOTE_RUN = {
+    "name": "explore-tiny",
+    "seed": 1,
+    "dataset": {
+        "sound_model": "additive",
+        "sample_rate": 8000,
+        "duration_s": 0.5,
+        "fixed": {"n_partials": 12},
+        "parameters": {
+            "f0_hz": {"min": 150, "max": 600, "n": 3, "spacing": "log"},
+            "slope_db_per_octave": {"min": -12, "max": -3, "n": 3},
+            "decay_per_s": {"values": [2.0, 10.0]},
+        },
+        "splits": {"train": 0.6, "valid": 0.2, "test": 0.2},
+    },
+    "features": {"kind": "stft", "n_fft": 256, "hop_length": 64, "output": "db", "normalization": "minmax_item"},
+    "model": {"latent_dim": 4, "hidden_sizes": [32], "beta": 1.0},
+    "training": {"epochs": 2, "batch_size": 8, "num_threads": 1},
+    "evaluation": {"n_traversal_steps": 2, "n_traversal_latents": 1, "n_reconstructions": 1, "n_iter": 2,
+                   "linear_baselines": False, "align": "none"},
+}
+
+
+@pytest.fixture(scope="session")
+def note_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished ``run`` folder (see the module docstring)."""
+    from timbrespace.experiments import load_experiment_config, run_experiment
+
+    tmp = tmp_path_factory.mktemp("explore_note_run")
+    (tmp / "tiny.yaml").write_text(yaml.safe_dump(NOTE_RUN, sort_keys=False))
+    cfg = load_experiment_config(tmp / "tiny.yaml")
+    return run_experiment(cfg, out=tmp / "run", progress=False, workers=1).run_dir
+
+
+@pytest.fixture(scope="session")
+def note_explorable(note_run: Path):  # noqa: ANN201
+    from timbrespace.explore import open_explorable
+
+    return open_explorable(note_run)
+
+
+@pytest.fixture(scope="session")
+def timbre_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``timbre train`` run folder (see the module docstring)."""
+    from timbrespace.datasets.ingest import ingest_folder
+    from timbrespace.experiments import train_timbre
+    from timbrespace.timbre.build import build_timbre_folder
+
+    tmp = tmp_path_factory.mktemp("explore_timbre_run")
+    notes = tmp / "notes"
+    (notes / "audio").mkdir(parents=True)
+    examples = {}
+    for p in range(64, 87):
+        stem = f"fake_guitar-{p:03d}-100"
+        sf.write(notes / "audio" / f"{stem}.wav", harmonic_note(p), SR, subtype="PCM_16")
+        examples[stem] = {"instrument_str": "fake_guitar", "pitch": p, "velocity": 100, "sample_rate": SR}
+    (notes / "examples.json").write_text(json.dumps(examples))
+    build_timbre_folder(notes, tmp / "folder", instrument="fake_guitar", velocity=100,
+                        descriptors=["Bright", "Dark"], magnitudes=[0, 50, 100])
+    ingest_folder(tmp / "folder", tmp / "dataset", layout="seed002")
+    train_timbre(tmp / "dataset", tmp / "run", descriptors=["Bright", "Dark"], model="tiny", epochs=2)
+    return tmp / "run"
+
+
+@pytest.fixture(scope="session")
+def drum_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``drums train`` run folder on random grooves (see the module docstring)."""
+    from timbrespace.experiments import GrooveTrainConfig, train_drums
+    from timbrespace.models import groove_config
+    from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
+    from timbrespace.patterns.midi import write_midi
+
+    tmp = tmp_path_factory.mktemp("explore_drum_run")
+    rng = np.random.default_rng(0)
+    (tmp / "midi").mkdir()
+    rates = rng.uniform(0.05, 0.5, size=(1, 16, 9))
+    for k in range(48):
+        bars = (rng.random((2, 16, 9)) < rates) * rng.uniform(0.3, 1.0, size=(2, 16, 9))
+        write_midi(tmp / "midi" / f"test__{chr(97 + k // 4)}groove__v{k % 4}.mid", bars.astype(np.float32), bpm=120)
+    build_groove_dataset(tmp / "midi", tmp / "dataset", config=GrooveDatasetConfig())
+    train_drums(tmp / "dataset", tmp / "run", model_config=groove_config(latent_dim=4, hidden_sizes=(64,)),
+                train_config=GrooveTrainConfig(epochs=10, warmup_epochs=3))
+    return tmp / "run"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """The explorer app of ``run`` under uvicorn on 127.0.0.1, in a thread, for a ``with`` block."""
+
+    def __init__(self, run) -> None:  # noqa: ANN001
+        import uvicorn
+
+        from timbrespace.explore import create_app
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(create_app(run), host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the explorer server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)

@@ -1,0 +1,95 @@
+"""The ``run`` adapter on a trained run: what it decodes equals the library's own path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from timbrespace.errors import DatasetError
+from timbrespace.explore import open_explorable
+from timbrespace.explore.run import DEFAULT_N_ITER, RunExplorable
+from timbrespace.features import invert
+from timbrespace.training import decode_array
+
+pytestmark = pytest.mark.slow
+
+
+def test_info_matches_the_runs_metrics(note_run, note_explorable):
+    metrics = json.loads((note_run / "metrics.json").read_text())
+    info = note_explorable.info()
+    assert info["kind"] == "run" and info["latent_dim"] == 4 and info["sample_rate"] == 8000
+    assert info["factors"] == metrics["factors"]
+    with np.load(note_run / "latents.npz") as npz:
+        variance = npz["mu"].astype(np.float64).var(axis=0)
+    assert [lat["index"] for lat in info["latents"]] == np.flatnonzero(variance > 0.01).tolist()
+    assert len(info["latents"]) == metrics["active_latents"]
+    mi = np.asarray(metrics["mi_nats"])
+    entropy = np.asarray([metrics["per_factor"][f]["entropy_nats"] for f in metrics["factors"]])
+    for lat in info["latents"]:
+        j = lat["index"]
+        k = int(np.argmax(mi[j] / entropy))
+        assert lat["best_factor"] == metrics["factors"][k]
+        row = metrics["per_factor"][lat["best_factor"]]
+        if row["best_latent"] == j:  # the factor's best latent: its gap is the factor's MIG
+            assert lat["mig"] == pytest.approx(row["mig"], abs=1e-6)
+        else:
+            assert lat["mig"] == 0.0
+    items = note_explorable.items()
+    assert len(items.ids) == metrics["n_items"] == 18
+    assert list(items.factors.columns) == metrics["factors"]
+
+
+def test_decode_is_the_library_decode_and_invert(note_explorable):
+    run = note_explorable
+    z = np.random.default_rng(0).standard_normal(4).astype(np.float32)
+    clip = run.decode(z.tolist())
+    assert clip.sample_rate == 8000 and clip.audio.shape == (4000,) and clip.audio.dtype == np.float32
+    # oracle: decode_array + invert with the range of the 4 nearest items, weighted by 1 / distance
+    mu = run.items().latents
+    d = np.linalg.norm(mu - z, axis=1)
+    near = np.argsort(d)[:4]
+    w = (1 / (d[near] + 1e-6)) / np.sum(1 / (d[near] + 1e-6))
+    norm = run.sidecar["normalization"]
+    lo, hi = np.dot(w, np.asarray(norm["item_min"])[near]), np.dot(w, np.asarray(norm["item_max"])[near])
+    expected = invert(decode_array(run.model, z[None]), run.sidecar, method="pghi+gl", n_iter=DEFAULT_N_ITER,
+                      item_min=[lo], item_max=[hi])[0]
+    np.testing.assert_allclose(clip.audio, expected, atol=1e-6)
+    np.testing.assert_array_equal(run.decode(z.tolist()).audio, clip.audio)  # deterministic
+    assert not np.allclose(run.decode(z.tolist(), n_iter=0).audio, clip.audio)
+
+
+def test_item_clips_are_the_dataset_audio_and_the_decoded_mean(note_explorable):
+    run = note_explorable
+    original, recon = run.item_clips(5)
+    np.testing.assert_array_equal(original.audio, run.dataset.load_audio([5])[0])
+    # decoding the item's own mean uses (almost exactly) the item's own dB range
+    np.testing.assert_allclose(run.decode(run.items().latents[5].tolist()).audio, recon.audio, atol=1e-4)
+
+
+def test_path_interpolates_the_end_items_ranges(note_explorable):
+    run = note_explorable
+    result = run.path(2, 11, steps=3)
+    clip = result.clips["slerp"]
+    assert clip.step_starts_s == pytest.approx([0.0, 0.6, 1.2])
+    first = clip.audio[: 4000]
+    np.testing.assert_allclose(first, run.item_clips(2)[1].audio, atol=1e-5)  # t = 0 is item 2's reconstruction
+
+
+def test_unfinished_or_missing_runs_are_refused(note_run, tmp_path):
+    with pytest.raises(DatasetError, match="no such run folder"):
+        open_explorable(tmp_path / "nothing")
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    shutil.copy(note_run / "run.json", partial / "run.json")
+    shutil.copy(note_run / "config.yaml", partial / "config.yaml")
+    with pytest.raises(DatasetError, match="not a finished run .no latents.npz."):
+        RunExplorable(partial)
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "run.json").write_text(json.dumps({"kind": "sweep", "library_version": "0", "dataset": None,
+                                                "created": "2026-01-01T00:00:00Z"}))
+    with pytest.raises(DatasetError, match="a 'sweep' run cannot be explored"):
+        open_explorable(sweep)
