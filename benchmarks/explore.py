@@ -83,8 +83,8 @@ def make_note_run(tmp: Path) -> Path:
 def make_drum_run(tmp: Path) -> Path:
     from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
     from timbrespace.patterns.midi import write_midi
-    from timbrespace.patterns.model import GrooveVAEConfig
-    from timbrespace.patterns.training import GrooveTrainConfig, train_groove_run
+    from timbrespace.experiments import GrooveTrainConfig, train_drums
+    from timbrespace.models import groove_config
 
     rng = np.random.default_rng(0)
     midi = tmp / "grooves"
@@ -94,8 +94,8 @@ def make_drum_run(tmp: Path) -> Path:
         bars = (rng.random((2, 16, 9)) < rates) * rng.uniform(0.3, 1.0, size=(2, 16, 9))
         write_midi(midi / f"bench__{chr(97 + k // 4)}groove__v{k % 4}.mid", bars.astype(np.float32), drum_map="magenta9", bpm=120)
     build_groove_dataset(midi, tmp / "groove_ds", config=GrooveDatasetConfig())
-    train_groove_run(tmp / "groove_ds", tmp / "drums", model_config=GrooveVAEConfig(latent_dim=4, hidden_dims=(128,)),
-                     train_config=GrooveTrainConfig(epochs=20, warmup_epochs=5))
+    train_drums(tmp / "groove_ds", tmp / "drums", model_config=groove_config(latent_dim=4, hidden_sizes=(128,)),
+                train_config=GrooveTrainConfig(epochs=20, warmup_epochs=5))
     return tmp / "drums"
 
 
