@@ -81,10 +81,10 @@ def make_note_run(tmp: Path) -> Path:
 
 
 def make_drum_run(tmp: Path) -> Path:
-    from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
-    from timbrespace.patterns.midi import write_midi
     from timbrespace.experiments import GrooveTrainConfig, train_drums
     from timbrespace.models import groove_config
+    from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
+    from timbrespace.patterns.midi import write_midi
 
     rng = np.random.default_rng(0)
     midi = tmp / "grooves"
