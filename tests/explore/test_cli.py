@@ -10,17 +10,9 @@ import time
 import httpx
 import pytest
 
-from timbrespace.cli import main
+from tests.cli_run import run_cli as _run
 
 from .conftest import free_port
-
-
-def _run(argv: list[str], capsys) -> tuple[int, str]:  # noqa: ANN001
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return int(exc.value.code or 0), captured.out + captured.err
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from timbrespace.cli import main
-
-
-def run_cli(argv: list[str], capsys) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return int(exc.value.code or 0), captured.out + captured.err
+from tests.cli_run import run_cli
 
 
 @pytest.mark.parametrize(
