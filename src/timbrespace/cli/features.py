@@ -25,7 +25,9 @@ def features(
     hop_length: Annotated[int | None, typer.Option(help="Hop (samples); default n_fft/4 (mdct: n_fft/2; cqt: 512).")] = None,
     win_length: Annotated[int | None, typer.Option(help="Window length (samples), <= n_fft.")] = None,
     window: Annotated[str | None, typer.Option(help="Window (hann, ...; mdct: sine | kbd).")] = None,
-    output: Annotated[str | None, typer.Option(help="db | magnitude | db_phase | complex (per kind).")] = None,
+    scale: Annotated[str | None, typer.Option(
+        "--scale", help="What each value is: db | magnitude | db_phase | complex (per kind; FeatureConfig.output)."
+    )] = None,
     top_db: Annotated[float, typer.Option(help="dB floor below each item's maximum.")] = 80.0,
     n_mels: Annotated[int, typer.Option(help="Mel bands (mel).")] = 128,
     n_bins: Annotated[int | None, typer.Option(help="stft: keep the first n_bins rows; cqt: number of bins.")] = None,
@@ -43,7 +45,7 @@ def features(
     from timbrespace.features import FeatureConfig, compute_dataset_features
 
     cfg = FeatureConfig(
-        kind=kind, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, output=output,
+        kind=kind, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, output=scale,
         top_db=top_db, n_mels=n_mels, n_bins=n_bins, bins_per_octave=bins_per_octave, fmin_hz=fmin_hz,
         fmax_hz=fmax_hz, single_frame=single_frame, normalization=normalization,
     )
