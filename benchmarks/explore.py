@@ -1,11 +1,14 @@
 """Benchmark of the explorer's HTTP API: latency of ``POST /api/decode``, through HTTP.
 
-Run (about a minute on 2 cores)::
+Run (about three minutes on 2 cores)::
 
-    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/explore.py [--n 100]
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/explore.py [--n 100] [--default-run RUN]
 
 It makes what it measures, in a temporary folder:
 
+- the default experiment (``timbrespace run``, ``additive-4factor``: a shift-VAE on a dB CQT
+  of 0.5 s notes at 8 kHz, 144 bins x 8 frames, 30 epochs, about 90 s), unless
+  ``--default-run`` names a finished one;
 - a ``run`` run of 1 s notes: the additive synth at 22050 Hz, 1.0 s, log-magnitude STFT
   (``n_fft`` 1024, hop 256: 513 × 87 per note), per-item min–max, MLP β-VAE (8 latents,
   one hidden layer of 256), 3 epochs;
@@ -17,6 +20,9 @@ HTTP client posts ``--n`` latents drawn from the prior (seeded), after 5 warm-up
 requests. Printed: median and 95th percentile of the request wall time (client side:
 decoding, phase retrieval or drum rendering, WAV encoding and HTTP), for
 
+- the default run's 0.5 s note with 0 (the explorer's default for CQT) and 4 Griffin-Lim
+  iterations of the features' own inverse (``librosa.griffinlim_cqt`` from a seeded random
+  phase), beside the spectral convergence on the dataset's stored CQTs;
 - the 1 s note with 0 (PGHI alone), 8 (the explorer's default) and 16 Griffin-Lim
   iterations after PGHI, beside the mean spectral convergence that phase retrieval reaches
   on the dataset's own spectrograms (``||S - |STFT(y)| ||_F / ||S||_F``, lower is better;
@@ -48,6 +54,7 @@ import uvicorn
 from timbrespace.experiments import load_experiment_config, run_experiment
 from timbrespace.explore import create_app, open_explorable
 from timbrespace.explore.base import Explorable
+from timbrespace.explore.run import RunExplorable
 
 NOTE_RUN = {
     "name": "bench-notes",
@@ -139,41 +146,58 @@ def latency_ms(client: httpx.Client, url: str, bodies: list[dict], warmup: int =
 
 
 def row(name: str, ms: np.ndarray, extra: str = "") -> None:
-    print(f"{name:<44} {np.median(ms):8.1f} {np.percentile(ms, 95):8.1f}  {extra}")
+    print(f"{name:<58} {np.median(ms):8.1f} {np.percentile(ms, 95):8.1f}  {extra}")
 
 
-def spectral_convergence(run: Explorable, n_iter: int, n_items: int = 20) -> float:
-    """Mean spectral convergence of the phase retrieval on the run's stored features (not decoded ones)."""
+def spectral_convergence(run: RunExplorable, n_iter: int, n_items: int = 20) -> float:
+    """Mean spectral convergence of the run's phase retrieval on its stored features (not decoded ones),
+    ``n_items`` spread over the dataset."""
     from timbrespace.features import invert
 
-    rows = np.arange(min(n_items, len(run.items().ids)))
-    x = run.dataset.load_features("run_features", rows)  # type: ignore[attr-defined]
-    res = invert(x, run.sidecar, method="pghi+gl", n_iter=n_iter, indices=rows, return_info=True)  # type: ignore[attr-defined]
+    n = len(run.items().ids)
+    rows = np.unique(np.linspace(0, n - 1, min(n_items, n)).astype(int))
+    x = run.dataset.load_features(run.features_name, rows)
+    res = invert(x, run.sidecar, method=run.phase_method, n_iter=n_iter, indices=rows, return_info=True)
     return float(np.mean(res.spectral_convergence))
+
+
+def note_rows(run: RunExplorable, client: httpx.Client, url: str, z: np.ndarray, label: str,
+              iterations: tuple[int, ...]) -> None:
+    """One row per ``n_iter``: latency of ``POST /api/decode`` and the spectral convergence."""
+    default = run.options[0].default
+    for n_iter in iterations:
+        ms = latency_ms(client, f"{url}/api/decode", [{"z": v.tolist(), "n_iter": n_iter} for v in z])
+        mark = " (default)" if n_iter == default else ""
+        row(f"{label} {n_iter} GL iterations{mark}", ms, f"spectral convergence {spectral_convergence(run, n_iter):.3f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100, help="Measured requests per row.")
+    parser.add_argument("--default-run", type=Path, help="A finished `timbrespace run` of the default experiment.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         t0 = time.perf_counter()
+        default_dir = args.default_run or run_experiment(load_experiment_config(), out=tmp / "default",
+                                                         progress=False, workers=1).run_dir
+        default = open_explorable(default_dir)
         notes = open_explorable(make_note_run(tmp))
         shared = Path(os.environ.get("TIMBRESPACE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
         drums = open_explorable(make_drum_run(tmp), kit_dirs=[shared / "drumkits"] if (shared / "drumkits").is_dir() else [])
         print(f"made the runs in {time.perf_counter() - t0:.0f} s; torch threads {torch.get_num_threads()}, "
               f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, {os.cpu_count()} CPUs")
-        print(f"{'POST /api/decode':<44} {'median':>8} {'p95':>8}  (ms, {args.n} requests)")
+        print(f"{'POST /api/decode':<58} {'median':>8} {'p95':>8}  (ms, {args.n} requests)")
+        # the default run's prior is the items' spread: latents drawn around their mean, at their std
+        mu = default.items().latents
+        z_default = (mu.mean(0) + mu.std(0) * rng.standard_normal((args.n, default.latent_dim))).astype(np.float32)
+        with Served(default) as url, httpx.Client(timeout=60) as client:
+            note_rows(default, client, url, z_default, "default run, 0.5 s CQT note,", (0, 4))
         z_notes = rng.standard_normal((args.n, notes.latent_dim)).astype(np.float32)
         with Served(notes) as url, httpx.Client(timeout=30) as client:
-            for n_iter in (0, 8, 16):
-                ms = latency_ms(client, f"{url}/api/decode", [{"z": z.tolist(), "n_iter": n_iter} for z in z_notes])
-                sc = spectral_convergence(notes, n_iter)
-                default = " (default)" if n_iter == 8 else ""
-                row(f"1 s note, PGHI + {n_iter} GL iterations{default}", ms, f"spectral convergence {sc:.3f}")
+            note_rows(notes, client, url, z_notes, "1 s STFT note, PGHI +", (0, 8, 16))
         z_drums = rng.standard_normal((args.n, drums.latent_dim)).astype(np.float32)
         kits = [opt for opt in drums.options if opt.name == "kit"][0].values or ()
         with Served(drums) as url, httpx.Client(timeout=30) as client:

@@ -2,6 +2,10 @@
 
 - ``note_run``: ``timbrespace run`` on an 18-item additive grid (8 kHz, 0.5 s notes,
   per-item min–max of a dB STFT), an MLP β-VAE with 4 latents, 2 epochs (~15 s);
+- ``shift_run``: the default experiment (``additive-4factor``: shift-VAE on a dB CQT, no
+  normalisation) on a 12-item grid, 2 epochs (~10 s);
+- ``train_run``: ``timbrespace train`` (β-VAE) on ``note_run``'s dataset and features,
+  1 epoch (~5 s);
 - ``timbre_run``: seed-002 folder of 2 descriptors × 3 magnitudes × 23 pitches of a
   synthetic note, ingested, the ``tiny`` conditional conv VAE, 2 epochs (~5 s);
 - ``drum_run``: 48 random one-bar grooves written as MIDI, ingested, a small groove VAE,
@@ -55,6 +59,36 @@ def note_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tmp / "tiny.yaml").write_text(yaml.safe_dump(NOTE_RUN, sort_keys=False))
     cfg = load_experiment_config(tmp / "tiny.yaml")
     return run_experiment(cfg, out=tmp / "run", progress=False, workers=1).run_dir
+
+
+@pytest.fixture(scope="session")
+def shift_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished default-experiment run, made small (see the module docstring)."""
+    from timbrespace.experiments import load_experiment_config, run_experiment
+
+    tmp = tmp_path_factory.mktemp("explore_shift_run")
+    cfg = load_experiment_config("additive-4factor", overrides={
+        "dataset.parameters.f0_hz.n": 3, "dataset.parameters.slope_db_per_octave.n": 2,
+        "dataset.parameters.inharmonicity.n": 1, "dataset.parameters.decay_per_s.n": 2,
+        "dataset.splits": {"train": 0.6, "valid": 0.2, "test": 0.2},
+        "training.epochs": 2, "training.batch_size": 8, "training.num_threads": 1,
+        "evaluation.n_traversal_steps": 2, "evaluation.n_traversal_latents": 1, "evaluation.n_reconstructions": 1,
+        "evaluation.n_iter": 1, "evaluation.linear_baselines": False, "evaluation.align": "none",
+    })
+    return run_experiment(cfg, out=tmp / "run", progress=False, workers=1).run_dir
+
+
+@pytest.fixture(scope="session")
+def train_run(tmp_path_factory: pytest.TempPathFactory, note_run: Path) -> Path:
+    """A ``timbrespace train`` run on ``note_run``'s dataset (see the module docstring)."""
+    from timbrespace.experiments.train_runs import train_dataset
+    from timbrespace.training import TrainConfig
+
+    out = tmp_path_factory.mktemp("explore_train_run") / "run"
+    train_dataset(note_run / "dataset", out_dir=out, features="run_features", model="beta_vae",
+                  model_options={"latent_dim": 3, "hidden_sizes": (16,)},
+                  train_config=TrainConfig(epochs=1, batch_size=8, num_threads=1))
+    return out
 
 
 @pytest.fixture(scope="session")

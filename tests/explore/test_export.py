@@ -77,3 +77,60 @@ def test_bad_format_or_part(note_explorable, tmp_path):
     with pytest.raises(ParameterError, match="part='both' is not allowed: one of decoder, encoder"):
         export_model(note_explorable, "onnx", tmp_path / "m", part="both")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_the_default_experiments_shift_vae_exports(shift_run, fmt, tmp_path):
+    """Both parts of the shift-VAE (soft-argmax head, translation by gather) export with a dynamic batch."""
+    run = open_explorable(shift_run)
+    x = run.dataset.load_features("run_features", np.arange(5))
+    z = np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)
+    suffix = "onnx" if fmt == "onnx" else "pt"
+    dec, dec_json = export_model(run, fmt, tmp_path / f"decoder.{suffix}")
+    enc, _ = export_model(run, fmt, tmp_path / f"encoder.{suffix}", part="encoder")
+    with torch.no_grad():
+        expected_x = run.model.decode(torch.from_numpy(z)).numpy()
+        mu_t, logvar_t = (t.numpy() for t in run.model.encode(torch.from_numpy(x)))
+    if fmt == "onnx":
+        (got_x,) = _onnx_outputs(dec, {"z": z})
+        mu, logvar = _onnx_outputs(enc, {"x": x})
+    else:
+        with torch.no_grad():
+            got_x = torch.jit.load(str(dec))(torch.from_numpy(z)).numpy()
+            mu, logvar = (t.numpy() for t in torch.jit.load(str(enc))(torch.from_numpy(x)))
+    np.testing.assert_allclose(got_x, expected_x, atol=1e-4)
+    np.testing.assert_allclose(mu, mu_t, atol=1e-4)
+    np.testing.assert_allclose(logvar, logvar_t, atol=1e-4)
+    meta = json.loads(dec_json.read_text())
+    assert meta["phase_retrieval"] == {"method": "auto", "n_iter": 0} and meta["features"]["config"]["kind"] == "cqt"
+    audio = invert(got_x[:1], meta["features"], method=meta["phase_retrieval"]["method"], n_iter=1)
+    assert audio.shape == (1, 4000) and np.all(np.isfinite(audio))
+
+
+class _BatchBound(torch.nn.Module):
+    """A decoder whose trace keeps the traced batch size (a Python int from the shape)."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return z.reshape(int(z.shape[0]), -1) * torch.ones(int(z.shape[0]), 1)
+
+
+class _Unexportable(torch.nn.Module):
+    """A decoder with a data-dependent branch, which neither exporter can follow."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return z if float(z.sum()) > 0 else -z
+
+
+@pytest.mark.parametrize(("module", "fmt", "message"), [
+    (_BatchBound(), "torchscript", "does not export to torchscript: the trace does not reproduce the model on a batch of 3"),
+    (_Unexportable(), "onnx", "does not export to onnx: "),
+])
+def test_a_model_that_does_not_export_is_refused_by_name(note_explorable, module, fmt, message, tmp_path,
+                                                        monkeypatch):
+    from timbrespace.explore.types import ExportPart
+
+    spec = ExportPart(module, (torch.zeros(2, 4),), ("z",), ("x",), {})
+    monkeypatch.setattr(type(note_explorable), "export_part", lambda self, part: spec)
+    with pytest.raises(ParameterError, match=message):
+        export_model(note_explorable, fmt, tmp_path / "out" / "model")
+    assert not list((tmp_path / "out").iterdir())

@@ -54,7 +54,7 @@ def test_decode_is_the_library_decode_and_invert(note_explorable):
     w = (1 / (d[near] + 1e-6)) / np.sum(1 / (d[near] + 1e-6))
     norm = run.sidecar["normalization"]
     lo, hi = np.dot(w, np.asarray(norm["item_min"])[near]), np.dot(w, np.asarray(norm["item_max"])[near])
-    expected = invert(decode_array(run.model, z[None]), run.sidecar, method="pghi+gl", n_iter=DEFAULT_N_ITER,
+    expected = invert(decode_array(run.model, z[None]), run.sidecar, method="pghi+gl", n_iter=DEFAULT_N_ITER["stft"],
                       item_min=[lo], item_max=[hi])[0]
     np.testing.assert_allclose(clip.audio, expected, atol=1e-6)
     np.testing.assert_array_equal(run.decode(z.tolist()).audio, clip.audio)  # deterministic
@@ -93,3 +93,58 @@ def test_unfinished_or_missing_runs_are_refused(note_run, tmp_path):
                                                 "created": "2026-01-01T00:00:00Z"}))
     with pytest.raises(DatasetError, match="a 'sweep' run cannot be explored"):
         open_explorable(sweep)
+
+
+def test_the_default_experiment_decodes_through_the_features_inverse(shift_run):
+    """The default run (shift-VAE on a dB CQT): encode, decode, and the CQT's own inverse."""
+    import torch
+
+    from timbrespace.training import encode_array
+
+    run = open_explorable(shift_run)
+    assert run.kind == "run" and run.model.config.architecture == "shift" and run.feature_config.kind == "cqt"
+    assert run.phase_method == "auto" and run.options[0].default == DEFAULT_N_ITER["cqt"] == 0
+    # the stored latents are the model's encoding of the stored features
+    x = run.dataset.load_features("run_features")
+    mu = encode_array(run.model, x)
+    np.testing.assert_allclose(run.items().latents, mu, atol=1e-5)
+    z = np.random.default_rng(2).standard_normal(4).astype(np.float32)
+    for n_iter in (0, 2):
+        clip = run.decode(z.tolist(), n_iter=n_iter)
+        with torch.no_grad():
+            decoded = run.model.decode(torch.from_numpy(z[None])).numpy()
+        expected = invert(decoded, run.sidecar, method="auto", n_iter=n_iter)[0]  # griffinlim_cqt, no normalisation
+        assert clip.sample_rate == 8000 and clip.audio.shape == (4000,)
+        np.testing.assert_allclose(clip.audio, expected, atol=1e-6)
+    original, recon = run.item_clips(3)
+    np.testing.assert_array_equal(original.audio, run.dataset.load_audio([3])[0])
+    np.testing.assert_allclose(run.decode(run.items().latents[3].tolist()).audio, recon.audio, atol=1e-6)
+    info = run.info()
+    assert info["kind"] == "run" and info["latent_dim"] == 4 and len(info["factors"]) == 4
+    assert run.path(0, 5, steps=3).clips["slerp"].step_starts_s == pytest.approx([0.0, 0.6, 1.2])
+
+
+def test_a_train_run_is_explored_like_a_run(train_run, note_run, tmp_path):
+    run = open_explorable(train_run)
+    assert isinstance(run, RunExplorable) and run.kind == "train" and run.info()["kind"] == "train"
+    assert run.features_name == "run_features" and run.dataset.root.resolve() == (note_run / "dataset").resolve()
+    assert run.latent_dim == 3 and run.phase_method == "pghi+gl" and run.options[0].default == 8
+    with np.load(train_run / "latents.npz") as npz:
+        np.testing.assert_array_equal(run.items().latents, npz["mu"])
+    z = np.zeros(3, np.float32)
+    x = decode_array(run.model, z[None])
+    lo, hi = run._nearest_range(z[None])  # min-max per item: the neighbours' range, as for a `run` run
+    expected = invert(x, run.sidecar, method="pghi+gl", n_iter=8, item_min=lo, item_max=hi)[0]
+    np.testing.assert_allclose(run.decode(z.tolist()).audio, expected, atol=1e-6)
+    # a conditional train run (cvae) scores its latents but writes no config.yaml: refused by name
+    cvae = tmp_path / "cvae"
+    shutil.copytree(train_run, cvae, ignore=shutil.ignore_patterns("config.yaml", "report.html"))
+    with pytest.raises(DatasetError, match="a conditional 'train' run .model cvae, no config.yaml. cannot be explored"):
+        open_explorable(cvae)
+
+
+def test_an_older_run_folder_gets_the_evaluate_error(note_run, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(note_run, old, ignore=shutil.ignore_patterns("run.json", "dataset"))
+    with pytest.raises(DatasetError, match="made by an older timbrespace .no run.json.; train again"):
+        open_explorable(old)

@@ -22,7 +22,7 @@ from timbrespace.errors import ParameterError
 
 
 def explore(
-    run: Annotated[Path, typer.Argument(help="Run folder (from `run`, `timbre train` or `drums train`).")],
+    run: Annotated[Path, typer.Argument(help="Run folder (from `run`, `train`, `timbre train` or `drums train`).")],
     host: Annotated[str, typer.Option(help="Interface to listen on (the loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8765,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open the page in a browser.")] = False,

@@ -10,7 +10,11 @@ statistics) that turns the decoder's output back into audio with
 ONNX is written by ``torch.onnx.export(..., dynamo=True)``: the ``torch.export``-based
 exporter, the default since torch 2.9; it needs the ``onnxscript`` package and works
 offline. The batch dimension is dynamic. TorchScript is ``torch.jit.trace`` of the same
-wrapper module.
+wrapper module, checked on a batch of another size than the one traced (a trace that kept
+the traced batch size is refused). Every architecture exports (``mlp``, ``conv``, ``gru``
+and ``shift``: its translation is a gather, its soft-argmax a softmax); a model that does
+not gets a :class:`~timbrespace.errors.ParameterError` naming the architecture, the part
+and the format, never a half-written file.
 """
 
 from __future__ import annotations
@@ -80,7 +84,9 @@ def export_model(run: Explorable, fmt: str, out: str | Path, *, part: str = "dec
     Raises
     ------
     ParameterError
-        Unknown ``fmt`` or ``part``.
+        Unknown ``fmt`` or ``part``, or a model that does not export to ``fmt`` (the
+        message names its architecture, the part and the exporter's error); nothing is
+        written then.
 
     Examples
     --------
@@ -96,17 +102,51 @@ def export_model(run: Explorable, fmt: str, out: str | Path, *, part: str = "dec
     meta = {**spec.metadata, "model_format": fmt, "input_names": list(spec.input_names),
             "output_names": list(spec.output_names)}
     text = json.dumps(meta)
+    vae_config = getattr(getattr(spec.module, "vae", None), "config", None)
+    what = f"the {getattr(vae_config, 'architecture', 'model')} {part} of {run.root}"
     out.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
-        if fmt == "onnx":
-            _export_onnx(module, spec.example_inputs, spec.input_names, spec.output_names, text, out)
-        else:
-            traced = torch.jit.trace(module, spec.example_inputs, check_trace=False)
-            with atomic_path(out) as tmp:
-                torch.jit.save(traced, str(tmp), _extra_files={"timbrespace.json": text})
+        try:
+            if fmt == "onnx":
+                _export_onnx(module, spec.example_inputs, spec.input_names, spec.output_names, text, out)
+            else:
+                traced = _trace(module, spec.example_inputs)
+                with atomic_path(out) as tmp:
+                    torch.jit.save(traced, str(tmp), _extra_files={"timbrespace.json": text})
+        except Exception as exc:  # the exporters raise many types (dynamo, tracer, onnx): one message for all
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            detail = first if isinstance(exc, _TraceMismatch) else f"{type(exc).__name__}: {first}"
+            raise ParameterError(f"{what} does not export to {fmt}: {detail}") from exc
     json_path = atomic_write_json(out.with_name(out.name + ".json"), meta)
     logger.info("exported the %s of %s to %s (%s)", part, run.root, out, fmt)
     return out, json_path
+
+
+class _TraceMismatch(Exception):
+    """A trace that does not reproduce its module on another batch size."""
+
+
+def _trace(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> torch.jit.ScriptModule:
+    """``torch.jit.trace`` of ``module``, checked on a batch of another size.
+
+    Raises
+    ------
+    _TraceMismatch
+        The trace does not reproduce the module on a batch one row larger (within 1e-4):
+        it kept the traced batch size or a data-dependent branch.
+    """
+    with warnings.catch_warnings():
+        # shape checks on the non-batch axes become constants in the trace, which is what they are
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(module, inputs, check_trace=False)
+    # one more row: the first example row repeated (a condition row stays a valid condition)
+    larger = tuple(torch.cat([t, t[:1]]) for t in inputs)
+    got, expected = traced(*larger), module(*larger)
+    for g, e in zip(*(t if isinstance(t, tuple) else (t,) for t in (got, expected)), strict=True):
+        if g.shape != e.shape or not torch.allclose(g, e, atol=1e-4, rtol=1e-4):
+            raise _TraceMismatch(f"the trace does not reproduce the model on a batch of {len(larger[0])} "
+                                 f"(shape {tuple(g.shape)} against {tuple(e.shape)}); try onnx")
+    return traced
 
 
 def _export_onnx(module: nn.Module, inputs: tuple[Any, ...], input_names: tuple[str, ...],

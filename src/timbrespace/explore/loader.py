@@ -10,7 +10,7 @@ from timbrespace.explore.base import Explorable
 
 __all__ = ["open_explorable", "EXPLORABLE_KINDS"]
 
-EXPLORABLE_KINDS = ("run", "timbre", "drums")
+EXPLORABLE_KINDS = ("run", "train", "timbre", "drums")
 
 
 def open_explorable(run_dir: str | Path, *, kit_dirs: Sequence[str | Path] = ()) -> Explorable:
@@ -19,7 +19,8 @@ def open_explorable(run_dir: str | Path, *, kit_dirs: Sequence[str | Path] = ())
     Parameters
     ----------
     run_dir : path-like
-        A folder made by ``timbrespace run``, ``timbre train`` or ``drums train``.
+        A folder made by ``timbrespace run``, ``timbrespace train``, ``timbre train`` or
+        ``drums train``.
     kit_dirs : sequence of path-like
         Drum runs: more folders of Hydrogen kits to offer.
 
@@ -31,13 +32,13 @@ def open_explorable(run_dir: str | Path, *, kit_dirs: Sequence[str | Path] = ())
     ------
     DatasetError
         Not a run folder, one made by an older timbrespace (no ``run.json``), a kind the
-        explorer cannot play (``sweep``, ``train``), or an unfinished run.
+        explorer cannot play (``sweep``, a conditional ``train`` run), or an unfinished run.
     """
     from timbrespace.experiments.runs import read_run_card
 
     root = Path(run_dir)
     kind = read_run_card(root).kind
-    if kind == "run":
+    if kind in ("run", "train"):
         from timbrespace.explore.run import RunExplorable
 
         return RunExplorable(root)

@@ -1,15 +1,25 @@
-"""The explorer's adapter for ``run`` runs (the experiment pipeline, ``timbrespace run``).
+"""The explorer's adapter for ``run`` and ``train`` runs (``timbrespace run``, ``timbrespace train``).
 
-A ``run`` folder holds the resolved ``config.yaml``, the dataset (``RUN/dataset`` or the
-recorded ``dataset_path``) with its ``run_features`` and their sidecar, the model under
-``checkpoints/last`` (``best`` as a fallback, as ``evaluate`` does) and ``latents.npz``.
-Decoding is :func:`~timbrespace.training.decode_array` then
-:func:`~timbrespace.features.invert` with the stored sidecar.
+Both kinds share one layout: the resolved ``config.yaml`` (with the recorded
+``dataset_path`` and ``features_name``), the dataset (``RUN/dataset`` or ``dataset_path``)
+with its features (``run_features`` unless ``features_name`` says otherwise) and their
+sidecar, the model under ``checkpoints/last`` (``best`` as a fallback, as ``evaluate``
+does) and ``latents.npz``. Decoding is :func:`~timbrespace.training.decode_array` then
+:func:`~timbrespace.features.invert` with the stored sidecar; every architecture
+(``mlp``, ``conv``, ``shift``) decodes the same way.
 
-Phase retrieval (features without phase): PGHI (Průša et al. 2017, no iterations) followed
-by a few fast Griffin-Lim iterations (Perraudin et al. 2013), 8 by default: PGHI gives a
-coherent phase at once, and the iterations lower the spectral convergence further at about
-1 ms each for a 1 s note. A request may ask for 0..64 (``n_iter``).
+Phase retrieval (features without phase), ``n_iter`` iterations (a request may ask for
+0..64):
+
+- STFT and mel: PGHI (Průša et al. 2017, no iterations) followed by fast Griffin-Lim
+  (Perraudin et al. 2013), 8 iterations by default: PGHI gives a coherent phase at once,
+  and the iterations lower the spectral convergence further at about 1 ms each for a 1 s
+  note.
+- CQT and NSGT: the features' own inverse (``invert(method="auto")``: Griffin-Lim through
+  the inverse transform, from a seeded random phase), 0 iterations by default. On the
+  default experiment (CQT, 0.5 s at 8 kHz) each iteration costs about 100 ms and does
+  not lower the spectral convergence (mean 0.81 at 0 iterations, 1.27 at 4 and 16, over
+  6 stored items), so the iterations are left to the request.
 
 Features normalised per item (``minmax_item``, seed 002) need an item's dB range to be
 inverted. A decoded ``z`` is no item, so it takes the inverse-distance-weighted range of
@@ -24,61 +34,90 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.explore.base import Explorable
 from timbrespace.explore.types import Clip, ExportPart, Option
 
-__all__ = ["RunExplorable", "DEFAULT_N_ITER"]
+__all__ = ["RunExplorable", "DEFAULT_N_ITER", "RUN_KINDS"]
 
-DEFAULT_N_ITER = 8
+DEFAULT_N_ITER = {"stft": 8, "mel": 8, "cqt": 0, "nsgt": 0}
+"""Default phase-retrieval iterations by feature kind (see the module docstring)."""
+RUN_KINDS = ("run", "train")
 _N_NEIGHBOURS = 4
 
 
 class RunExplorable(Explorable):
-    """A finished ``timbrespace run`` folder, opened for the explorer.
+    """A finished ``timbrespace run`` or ``timbrespace train`` folder, opened for the explorer.
 
     Parameters
     ----------
     root : path-like
         The run folder.
-    n_iter : int
-        Default Griffin-Lim iterations after PGHI (a request may override it).
+    n_iter : int, optional
+        Default phase-retrieval iterations (a request may override it); default
+        :data:`DEFAULT_N_ITER` of the features' kind.
+
+    Attributes
+    ----------
+    kind : {"run", "train"}
+        The run card's kind.
+    config : ExperimentConfig
+        The resolved ``config.yaml``.
+    dataset : Dataset
+    features_name : str
+        The features the model was trained on.
+    sidecar : dict
+        Their sidecar (what :func:`~timbrespace.features.invert` needs).
+    model : VAE
+        The last checkpoint.
+    phase_method : str
+        The ``invert`` method: ``"pghi+gl"`` for STFT and mel magnitudes, ``"auto"``
+        (the features' own inverse) otherwise.
 
     Raises
     ------
     DatasetError
-        Not a finished run: no ``config.yaml``, ``latents.npz``, checkpoint, dataset or features.
+        Not a finished run of a kind in :data:`RUN_KINDS` (no ``run.json``, ``config.yaml``,
+        ``latents.npz``, checkpoint, dataset or features), or a conditional ``train`` run
+        (``cvae``, which writes no ``config.yaml``).
     ConfigError
-        An unreadable ``config.yaml``.
+        An unreadable or invalid ``config.yaml``.
     """
 
-    kind = "run"
-
-    def __init__(self, root: str | Path, *, n_iter: int = DEFAULT_N_ITER) -> None:
+    def __init__(self, root: str | Path, *, n_iter: int | None = None) -> None:
         from pydantic import ValidationError
 
         from timbrespace.datasets import Dataset
         from timbrespace.experiments.config import ExperimentConfig
+        from timbrespace.experiments.pipeline import FEATURES_NAME
+        from timbrespace.experiments.runs import read_run_card, read_run_config
         from timbrespace.features import FeatureConfig
         from timbrespace.training import load_checkpoint
 
         root = Path(root)
+        self.kind = read_run_card(root).kind
+        if self.kind not in RUN_KINDS:
+            raise DatasetError(f"{root}: a {self.kind!r} run, not one of {', '.join(RUN_KINDS)}")
         cfg_path, latents_path = root / "config.yaml", root / "latents.npz"
+        if self.kind == "train" and latents_path.is_file() and not cfg_path.is_file():
+            raise DatasetError(f"{root}: a conditional 'train' run (model cvae, no config.yaml) cannot be explored: "
+                               "it needs its factors to decode; train an unconditional model (e.g. --model beta_vae)")
         for path in (cfg_path, latents_path):
             if not path.is_file():
-                raise DatasetError(f"{root}: not a finished run (no {path.name}); run `timbrespace run` first")
-        resolved = yaml.safe_load(cfg_path.read_text())
-        dataset_path = resolved.pop("dataset_path", None) if isinstance(resolved, dict) else None
+                raise DatasetError(f"{root}: not a finished run (no {path.name}); run `timbrespace {self.kind}` first")
+        resolved = read_run_config(root)
+        dataset_path = resolved.pop("dataset_path", None)
+        self.features_name = str(resolved.pop("features_name", FEATURES_NAME))
         try:
             self.config = ExperimentConfig.model_validate(resolved)
         except ValidationError as exc:
             raise ConfigError(f"{cfg_path}: {exc.errors()[0]['msg']}") from None
         self.dataset = Dataset(dataset_path if dataset_path else root / "dataset")
-        if "run_features" not in self.dataset.feature_names():
-            raise DatasetError(f"{self.dataset.root}: features 'run_features' are missing; run the experiment again")
-        self.sidecar = self.dataset.feature_sidecar("run_features")
+        if self.features_name not in self.dataset.feature_names():
+            raise DatasetError(f"{self.dataset.root}: features {self.features_name!r} are missing; "
+                               f"run `timbrespace {self.kind}` again")
+        self.sidecar = self.dataset.feature_sidecar(self.features_name)
         self.feature_config = FeatureConfig(**self.sidecar["config"])
         checkpoint = next((p for p in (root / "checkpoints" / "last", root / "checkpoints" / "best")
                            if (p / "model.json").is_file()), None)
@@ -97,18 +136,19 @@ class RunExplorable(Explorable):
         norm = self.sidecar["normalization"]
         self._item_range = (np.asarray(norm["item_min"]), np.asarray(norm["item_max"])) \
             if norm["kind"] == "minmax_item" else None
-        self.options = (Option("n_iter", "phase-retrieval iterations", int(n_iter), min=0, max=64, step=1),)
+        self.phase_method = "pghi+gl" if self.feature_config.kind in ("stft", "mel") and not self.feature_config.has_phase \
+            else "auto"
+        default = DEFAULT_N_ITER.get(self.feature_config.kind, 0) if n_iter is None else int(n_iter)
+        self.options = (Option("n_iter", "phase-retrieval iterations", default, min=0, max=64, step=1),)
 
     # ------------------------------------------------------------------ decoding
     def _invert(self, x: np.ndarray, n_iter: int, item_min: np.ndarray | None,
                 item_max: np.ndarray | None) -> np.ndarray:
         from timbrespace.features import invert
 
-        cfg = self.feature_config
-        method = "pghi+gl" if cfg.kind in ("stft", "mel") and not cfg.has_phase else "auto"
         if self._item_range is None:
             item_min = item_max = None
-        return invert(x, self.sidecar, method=method, n_iter=int(n_iter), item_min=item_min, item_max=item_max)
+        return invert(x, self.sidecar, method=self.phase_method, n_iter=int(n_iter), item_min=item_min, item_max=item_max)
 
     def _nearest_range(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
         """Inverse-distance-weighted dB range of each ``z``'s nearest items (``minmax_item``)."""
@@ -176,7 +216,7 @@ class RunExplorable(Explorable):
         common = {"format": EXPORT_FORMAT, "run_kind": self.kind, "part": part, "latent_dim": cfg.latent_dim,
                   "input_shape": list(cfg.input_shape), "likelihood": cfg.likelihood,
                   "features": self.sidecar, "sample_rate": self.sample_rate,
-                  "phase_retrieval": {"method": "pghi+gl", "n_iter": self.options[0].default}}
+                  "phase_retrieval": {"method": self.phase_method, "n_iter": self.options[0].default}}
         if part == "decoder":
             return ExportPart(DecoderModule(self.model), (torch.zeros(2, cfg.latent_dim),), ("z",), ("x",),
                               {**common, "inputs": {"z": ["n", cfg.latent_dim]},
