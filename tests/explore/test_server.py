@@ -135,3 +135,15 @@ def test_two_clients_at_once_each_get_their_own_answer(note_explorable):
             t.join(60)
     assert not errors
     assert got == expected
+
+
+def test_clipping_is_logged_once_per_process(client, caplog):
+    from timbrespace.explore import server
+
+    server._CLIP_WARNINGS.seen = False
+    far = [40.0, -40.0, 40.0, -40.0]  # far off the items: the decoded features leave the stored range
+    with caplog.at_level("WARNING", logger="timbrespace.features.api"):
+        for _ in range(3):
+            assert client.post("/api/decode", json={"z": far}).status_code == 200
+    clipped = [r for r in caplog.records if "outside the stored range" in r.getMessage()]
+    assert len(clipped) == 1

@@ -99,8 +99,30 @@ def _clip_response(clip: Clip, fmt: str, elapsed_s: float) -> Response:
                     headers={**headers, "X-Clip-Duration-S": f"{clip.duration_s:.6f}", "X-Clip-Rms": f"{clip.rms:.8f}"})
 
 
+class _FirstClipWarningOnly(logging.Filter):
+    """Lets :func:`~timbrespace.features.invert`'s first "values outside the stored range;
+    clipped" warning through, and drops the later ones: the pad and sliders reach points
+    off the items' range on purpose, and a line per request would bury every other log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "outside the stored range" not in str(record.msg):
+            return True
+        first, self.seen = not self.seen, True
+        return first
+
+
+_CLIP_WARNINGS = _FirstClipWarningOnly()
+
+
 def create_app(run: Explorable) -> Starlette:
     """The explorer app of one opened run.
+
+    Decoded features outside the stored range are clipped by ``invert`` with a warning; the
+    first one is logged, later ones are not (the pad reaches such points on purpose).
 
     Parameters
     ----------
@@ -111,6 +133,7 @@ def create_app(run: Explorable) -> Starlette:
     starlette.applications.Starlette
         Serve it with uvicorn (:func:`serve`) or test it with ``starlette.testclient.TestClient``.
     """
+    logging.getLogger("timbrespace.features.api").addFilter(_CLIP_WARNINGS)
     lock = threading.Lock()
 
     async def locked(work: Callable[[], Any]) -> Any:
