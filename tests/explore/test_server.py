@@ -137,13 +137,16 @@ def test_two_clients_at_once_each_get_their_own_answer(note_explorable):
     assert got == expected
 
 
-def test_clipping_is_logged_once_per_process(client, caplog):
-    from timbrespace.explore import server
+def test_clipping_is_logged_once_per_app_and_only_inside_it(note_explorable, caplog):
+    from timbrespace.features import invert
+    from timbrespace.training import decode_array
 
-    server._CLIP_WARNINGS.seen = False
     far = [40.0, -40.0, 40.0, -40.0]  # far off the items: the decoded features leave the stored range
-    with caplog.at_level("WARNING", logger="timbrespace.features.api"):
+    with caplog.at_level("WARNING", logger="timbrespace.features.api"), TestClient(create_app(note_explorable)) as c:
         for _ in range(3):
-            assert client.post("/api/decode", json={"z": far}).status_code == 200
-    clipped = [r for r in caplog.records if "outside the stored range" in r.getMessage()]
-    assert len(clipped) == 1
+            assert c.post("/api/decode", json={"z": far}).status_code == 200
+        assert len([r for r in caplog.records if "outside the stored range" in r.getMessage()]) == 1
+        # outside the app's requests, invert warns as before
+        invert(decode_array(note_explorable.model, np.asarray([far], np.float32)), note_explorable.sidecar,
+               method="pghi", item_min=[-80.0], item_max=[0.0])
+        assert len([r for r in caplog.records if "outside the stored range" in r.getMessage()]) == 2

@@ -115,14 +115,12 @@ class _FirstClipWarningOnly(logging.Filter):
         return first
 
 
-_CLIP_WARNINGS = _FirstClipWarningOnly()
-
-
 def create_app(run: Explorable) -> Starlette:
     """The explorer app of one opened run.
 
     Decoded features outside the stored range are clipped by ``invert`` with a warning; the
-    first one is logged, later ones are not (the pad reaches such points on purpose).
+    app's first one is logged, later ones are not (the pad reaches such points on purpose).
+    The filter is on only while the app decodes: logging elsewhere is left as it was.
 
     Parameters
     ----------
@@ -133,13 +131,17 @@ def create_app(run: Explorable) -> Starlette:
     starlette.applications.Starlette
         Serve it with uvicorn (:func:`serve`) or test it with ``starlette.testclient.TestClient``.
     """
-    logging.getLogger("timbrespace.features.api").addFilter(_CLIP_WARNINGS)
     lock = threading.Lock()
+    features_api, clip_warnings = logging.getLogger("timbrespace.features.api"), _FirstClipWarningOnly()
 
     async def locked(work: Callable[[], Any]) -> Any:
         def call() -> Any:
             with lock:
-                return work()
+                features_api.addFilter(clip_warnings)
+                try:
+                    return work()
+                finally:
+                    features_api.removeFilter(clip_warnings)
 
         return await run_in_threadpool(call)
 
