@@ -54,7 +54,7 @@ def test_train_command_writes_checkpoint_and_latents(
             str(tiny_dataset.root),
             "--features",
             "spec",
-            "--model",
+            "--objective",
             model,
             "--epochs",
             "2",
@@ -112,7 +112,7 @@ def test_sweep_command_writes_table_and_figure(
         str(tiny_dataset.root),
         "--features",
         "spec",
-        "--models",
+        "--objectives",
         "beta_vae",
         "--beta",
         "1,4",
@@ -225,8 +225,8 @@ def test_train_and_sweep_from_an_ica_start(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "vqvae"], "model='vqvae' is not allowed"),
-        (["--init", "svd"], "init='svd' is not allowed"),
+        (["--objective", "vqvae"], "--objective='vqvae' is not allowed"),
+        (["--init", "svd"], "--init='svd' is not allowed"),
         (["--init", "ica", "--architecture", "conv"], "use architecture mlp"),
     ],
 )
@@ -290,13 +290,13 @@ def test_train_command_data_parallel_on_two_cpu_processes(
 def test_sweep_command_runs_weak_and_few_label_rows(
     tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``--models ... ada_gvae`` and ``--labelled-fraction``: every regime in one table, each
+    """``--objectives ... ada_gvae`` and ``--labelled-fraction``: every regime in one table, each
     row with its MIG before training."""
     import pandas as pd
 
     out = tmp_path / "sweep"
     main([
-        "sweep", str(tiny_dataset.root), "--features", "spec", "--models", "beta_vae,ada_gvae",
+        "sweep", str(tiny_dataset.root), "--features", "spec", "--objectives", "beta_vae,ada_gvae",
         "--labelled-fraction", "0,0.5", "--beta", "1", "--seeds", "1", "--epochs", "1",
         "--latent-dim", "2", "--batch-size", "8", "--architecture", "mlp", "--hidden", "8",
         "--dci-estimator", "hist", "--baselines", "none", "--out", str(out),
@@ -322,7 +322,7 @@ def test_sweep_command_in_parallel_matches_one_job(tiny_dataset: Dataset, tmp_pa
     """``--jobs 2`` trains runs in worker processes; with ``--threads 1`` every run's latents
     are byte-identical to a one-job sweep's."""
     common = [
-        "--features", "spec", "--models", "beta_vae,tcvae", "--beta", "1", "--seeds", "1",
+        "--features", "spec", "--objectives", "beta_vae,tcvae", "--beta", "1", "--seeds", "1",
         "--epochs", "1", "--latent-dim", "2", "--batch-size", "8", "--architecture", "mlp",
         "--hidden", "8", "--dci-estimator", "hist", "--baselines", "none", "--threads", "1",
     ]

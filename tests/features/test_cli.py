@@ -72,7 +72,7 @@ def test_bad_parameter_is_one_line_exit_2(
     notes_dataset: Dataset, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(["features", str(notes_dataset.root), "--hop-length", "0"]) == 2
-    assert capsys.readouterr().err.strip() == "error: hop_length=0 must be a positive integer"
+    assert capsys.readouterr().err.strip() == "error: --hop-length=0 must be a positive integer"
 
 
 def test_invert_model_output_array(notes_dataset: Dataset, tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_invert_of_extreme_arrays_is_finite_and_never_clips(
 ) -> None:
     """Fault test (issue 18): a model output far outside the stored range inverts to finite audio, peak <= 1."""
     root = str(notes_dataset.root)
-    assert run(["features", root, "--kind", "stft", "--n-fft", "512", "--output", "db", "--name", "stft_db"]) == 0
+    assert run(["features", root, "--kind", "stft", "--n-fft", "512", "--scale", "db", "--name", "stft_db"]) == 0
     shape = notes_dataset.feature_sidecar("stft_db")["shape"]
     lo, hi = notes_dataset.feature_sidecar("stft_db")["normalization"]["value_range"]
     stored = notes_dataset.load_features("stft_db")

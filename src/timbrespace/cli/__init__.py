@@ -37,14 +37,25 @@ app = typer.Typer(
     help="Learn disentangled latent spaces of sound: datasets with known factors, "
     "representations, VAEs, disentanglement metrics, and sound out.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from timbrespace import __version__
+
+        typer.echo(f"timbrespace {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages."),
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,

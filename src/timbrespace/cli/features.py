@@ -13,9 +13,13 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from timbrespace.cli._common import ProgressOption, as_options, check_min
 from timbrespace.errors import ParameterError
 
 logger = logging.getLogger(__name__)
+
+_FEATURE_OPTIONS = ("kind", "n_fft", "hop_length", "win_length", "window", "top_db", "n_mels", "n_bins",
+                    "bins_per_octave", "fmin_hz", "fmax_hz", "single_frame", "normalization", "name", "batch_size")
 
 
 def features(
@@ -25,7 +29,9 @@ def features(
     hop_length: Annotated[int | None, typer.Option(help="Hop (samples); default n_fft/4 (mdct: n_fft/2; cqt: 512).")] = None,
     win_length: Annotated[int | None, typer.Option(help="Window length (samples), <= n_fft.")] = None,
     window: Annotated[str | None, typer.Option(help="Window (hann, ...; mdct: sine | kbd).")] = None,
-    output: Annotated[str | None, typer.Option(help="db | magnitude | db_phase | complex (per kind).")] = None,
+    scale: Annotated[str | None, typer.Option(
+        "--scale", help="Values stored: db | magnitude | db_phase | complex (per kind; default db)."
+    )] = None,
     top_db: Annotated[float, typer.Option(help="dB floor below each item's maximum.")] = 80.0,
     n_mels: Annotated[int, typer.Option(help="Mel bands (mel).")] = 128,
     n_bins: Annotated[int | None, typer.Option(help="stft: keep the first n_bins rows; cqt: number of bins.")] = None,
@@ -37,23 +43,28 @@ def features(
     name: Annotated[str | None, typer.Option(help="Feature set name (default from the parameters).")] = None,
     batch_size: Annotated[int, typer.Option(help="Items per batch and per zarr chunk.")] = 256,
     overwrite: Annotated[bool, typer.Option(help="Replace a feature set of this --name computed with another config.")] = False,
+    progress: ProgressOption = True,
 ) -> None:
     """Compute features for every item; writes features/NAME.zarr + NAME.json (resumable)."""
     from timbrespace.datasets.dataset import Dataset
     from timbrespace.features import FeatureConfig, compute_dataset_features
 
-    cfg = FeatureConfig(
-        kind=kind, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, output=output,
-        top_db=top_db, n_mels=n_mels, n_bins=n_bins, bins_per_octave=bins_per_octave, fmin_hz=fmin_hz,
-        fmax_hz=fmax_hz, single_frame=single_frame, normalization=normalization,
-    )
+    check_min("--batch-size", batch_size, 1)
+    with as_options(_FEATURE_OPTIONS, {"output": "--scale"}):
+        cfg = FeatureConfig(
+            kind=kind, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, output=scale,
+            top_db=top_db, n_mels=n_mels, n_bins=n_bins, bins_per_octave=bins_per_octave, fmin_hz=fmin_hz,
+            fmax_hz=fmax_hz, single_frame=single_frame, normalization=normalization,
+        )
     ds = Dataset(dataset)
-    done = compute_dataset_features(ds, cfg, name=name, batch_size=batch_size, progress=True, overwrite=overwrite)
+    with as_options(_FEATURE_OPTIONS, {"output": "--scale"}):
+        done = compute_dataset_features(ds, cfg, name=name, batch_size=batch_size, progress=progress,
+                                        overwrite=overwrite)
     typer.echo(str(ds.features_dir / f"{done}.zarr"))
 
 def invert(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for <item_id>.wav files.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <item_id>.wav files.")],
     features: Annotated[str | None, typer.Option(help="Feature set name (default: the only one).")] = None,
     method: Annotated[str, typer.Option(help="auto | phase | griffinlim | pghi | pghi+gl.")] = "auto",
     n_iter: Annotated[int | None, typer.Option(help="Griffin-Lim iterations.")] = None,

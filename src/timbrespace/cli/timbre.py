@@ -7,7 +7,7 @@ Example (a few minutes on 2 CPU cores)::
     timbrespace timbre train work/timbre-ds --out work/timbre-run
     timbrespace timbre latent-map work/timbre-run --color all
     timbrespace timbre generate work/timbre-run Bright 75 E5 --out work/gen
-    timbrespace timbre interpolate work/timbre-run Bright 0 E4 Dark 100 E4 5 --out work/interp
+    timbrespace timbre interpolate work/timbre-run Bright 0 E4 Dark 100 E4 --steps 5 --out work/interp
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from timbrespace.cli._common import ProgressOption, check_min
 from timbrespace.errors import ParameterError
 
 timbre_app = typer.Typer(
@@ -82,23 +83,23 @@ def train(
     dataset: Annotated[Path, typer.Argument(help="Dataset (timbrespace ingest of a seed-002 folder) or the folder itself.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder.")],
     descriptors: Annotated[str | None, typer.Option(help="Comma-separated subset, or 'all' (default: Bright,Dark,Crunch,Shimmery,Punch,Stuttering).")] = None,
-    model: Annotated[str, typer.Option(help="Model preset: cpu | seed (the seed's architecture, for a GPU) | tiny.")] = "cpu",
-    epochs: Annotated[int | None, typer.Option(help="Epochs (default: the preset's).")] = None,
+    preset: Annotated[str, typer.Option(help="Size preset of the model: cpu | seed (the seed's architecture, for a GPU) | tiny.")] = "cpu",
+    epochs: Annotated[int | None, typer.Option(help="Epochs, passes over the training notes (default: the preset's).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of weights, shuffling and noise.")] = 0,
     evaluate: Annotated[bool, typer.Option(help="Measure quality on held-back notes into metrics.json.")] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace the run already in --out.")] = False,
+    progress: ProgressOption = True,
 ) -> None:
     """Compute the seed-002 spectrograms (dB STFT 512×64, min–max) and train the conditional conv VAE."""
     from timbrespace.experiments.timbre import DEFAULT_DESCRIPTORS, train_timbre
     from timbrespace.models import TIMBRE_PRESETS
 
-    if model not in TIMBRE_PRESETS:
-        raise ParameterError(f"--model {model!r} is unknown: allowed {', '.join(TIMBRE_PRESETS)}")
-    if epochs is not None and epochs < 1:
-        raise ParameterError(f"--epochs {epochs} must be a positive integer")
+    if preset not in TIMBRE_PRESETS:
+        raise ParameterError(f"--preset={preset!r} is unknown: allowed {', '.join(TIMBRE_PRESETS)}")
+    check_min("--epochs", epochs, 1)
     chosen = None if descriptors == "all" else (_csv(descriptors) or list(DEFAULT_DESCRIPTORS))
-    summary = train_timbre(dataset, out, descriptors=chosen, model=model, epochs=epochs, seed=seed,
-                           progress=True, evaluate=evaluate, overwrite=overwrite)
+    summary = train_timbre(dataset, out, descriptors=chosen, model=preset, epochs=epochs, seed=seed,
+                           progress=progress, evaluate=evaluate, overwrite=overwrite)
     typer.echo(f"trained on {summary.n_train} notes ({summary.n_valid} valid, {summary.n_test} held back) "
                f"in {summary.seconds:.0f} s; final loss train {summary.final_train_loss:.4g} "
                f"valid {summary.final_valid_loss:.4g} → {summary.run_dir}")
@@ -187,8 +188,8 @@ def interpolate(
     d2: Annotated[str, typer.Argument(help="End descriptor.")],
     m2: Annotated[str, typer.Argument(help="End magnitude.")],
     p2: Annotated[str, typer.Argument(help="End pitch (MIDI or name).")],
-    steps: Annotated[str, typer.Argument(help="Number of steps, 3..10 (endpoints included).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the steps and both originals.")],
+    steps: Annotated[int, typer.Option(help="Notes written, 3..10 (endpoints included).")] = 5,
     seed: Annotated[int, typer.Option(help="Griffin-Lim initial phase.")] = 0,
 ) -> None:
     """Interpolate linearly and spherically; writes every step and both original endpoints."""
@@ -202,17 +203,13 @@ def interpolate(
     from timbrespace.timbre.build import parse_pitch
     from timbrespace.timbre.effects import check_descriptor, check_magnitude
 
-    try:
-        n_steps = int(steps)
-    except ValueError:
-        raise ParameterError(f"steps={steps!r} is not an integer: allowed {MIN_STEPS}..{MAX_STEPS}") from None
-    if not MIN_STEPS <= n_steps <= MAX_STEPS:  # checked before loading the model
-        raise ParameterError(f"steps={n_steps} is out of range: allowed {MIN_STEPS}..{MAX_STEPS}")
+    if not MIN_STEPS <= steps <= MAX_STEPS:  # checked before loading the model
+        raise ParameterError(f"--steps={steps} is out of range: allowed {MIN_STEPS}..{MAX_STEPS}")
     for d, m, p in ((d1, m1, p1), (d2, m2, p2)):
         check_descriptor(d)
         check_magnitude(m)
         parse_pitch(p)
-    interp = interpolate_notes(TimbreRun(run), (d1, m1, p1), (d2, m2, p2), n_steps, seed=seed)
+    interp = interpolate_notes(TimbreRun(run), (d1, m1, p1), (d2, m2, p2), steps, seed=seed)
     paths = write_interpolation(interp, out)
     typer.echo(f"{len(paths)} files → {out}")
 

@@ -1,0 +1,98 @@
+"""What every command shares: the progress option, the console, list parsing, option names.
+
+- :data:`ProgressOption`: one ``--progress/--no-progress`` for every long-running command.
+- :func:`console`: a rich console that does not hard-wrap when stdout is piped.
+- :func:`numbers` / :func:`names`: comma-separated lists (``--hidden 400,200``).
+- :func:`check_min`: an option's lower bound, checked before anything is created.
+- :func:`as_options`: library errors that name a config field (``n_fft=…``) re-worded
+  with the command's option (``--n-fft=…``), at the CLI boundary.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+
+from timbrespace.errors import ParameterError, TimbrespaceError
+
+__all__ = ["ProgressOption", "as_options", "check_min", "console", "names", "numbers"]
+
+ProgressOption = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="Show progress bars (on stderr).")
+]
+
+_PIPED_WIDTH = 1000  # wide enough that piped text is never wrapped; tables keep their natural width
+
+
+def console(*, stderr: bool = False) -> Any:
+    """A rich ``Console``: the terminal's width on a TTY, no hard wrapping when piped."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    if stream.isatty():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=_PIPED_WIDTH, soft_wrap=True)
+
+
+def numbers(text: str, option: str, kind: type, example: str) -> tuple:
+    """Parse a comma-separated list such as ``32,64,128`` (``kind`` is int or float).
+
+    Raises
+    ------
+    ParameterError
+        An entry that is not a number of ``kind``, or an empty list.
+    """
+    what = "integers" if kind is int else "numbers"
+    try:
+        values = tuple(kind(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ParameterError(f"{option}={text!r} must be comma-separated {what}, e.g. {example}") from None
+    if not values:
+        raise ParameterError(f"{option}={text!r} must be comma-separated {what}, e.g. {example}")
+    return values
+
+
+def names(text: str) -> tuple[str, ...]:
+    """``"a, b,,c"`` → ``("a", "b", "c")``."""
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def check_min(option: str, value: float | None, minimum: float, unit: str = "") -> None:
+    """Refuse ``value < minimum`` (``None`` means the default, which is always valid).
+
+    Raises
+    ------
+    ParameterError
+        ``"--workers=0 must be >= 1"``.
+    """
+    if value is not None and value < minimum:
+        raise ParameterError(f"{option}={value:g} must be >= {minimum:g}{unit}")
+
+
+@contextmanager
+def as_options(fields: Iterable[str], renames: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Re-word a library error's ``field=value`` as the command's ``--option=value``.
+
+    Each of ``fields`` becomes ``--field-name``; ``renames`` maps the fields whose option
+    has another name (``{"output": "--scale"}``). Other text is left alone.
+    """
+    options = {f: f"--{f.replace('_', '-')}" for f in fields}
+    options.update(renames or {})
+    try:
+        yield
+    except TimbrespaceError as exc:
+        pattern = r"(?<![\w.-])(" + "|".join(map(re.escape, sorted(options, key=len, reverse=True))) + r")="
+        message = str(exc)
+        new = re.sub(pattern, lambda m: f"{options[m.group(1)]}=", message)
+        if new == message:
+            raise
+        try:
+            reworded = type(exc)(new)
+        except TypeError:  # an error class with another constructor
+            reworded = ParameterError(new)
+        raise reworded from None
