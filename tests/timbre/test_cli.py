@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -168,6 +169,8 @@ def test_end_to_end_tiny(synthetic_notes, tmp_path, capsys):
         ["timbre", "evaluate", str(run), "--max-requests", "3", "--n-pairs", "1"], capsys
     )
     assert code == 0, text
+    assert "centroid_monotonic" not in text and "TimbreQuality" not in text  # a table, not a repr
+    assert not re.search(r"\d\.\d{6,}", text)  # no 16-digit floats
     quality = json.loads((run / "metrics.json").read_text())["timbre_quality"]
     assert quality["n_pitch_requests"] == 3 and 0.0 <= quality["pitch_accuracy_50c"] <= 1.0
     assert set(quality["centroid_monotonic"]) == {"Bright", "Dark"}

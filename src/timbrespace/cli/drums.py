@@ -56,9 +56,10 @@ def ingest(
     """Turn a folder of MIDI grooves into a groove dataset (bars, de-duplicated, split by style)."""
     from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
 
-    cfg = GrooveDatasetConfig(steps_per_bar=steps_per_bar, drum_map=drum_map,
-                              time_signature=_parse_time_signature(time_signature), dedup=dedup,  # type: ignore[arg-type]
-                              seed=seed)
+    with as_options(("steps_per_bar", "drum_map", "dedup", "seed")):
+        cfg = GrooveDatasetConfig(steps_per_bar=steps_per_bar, drum_map=drum_map,
+                                  time_signature=_parse_time_signature(time_signature),
+                                  dedup=dedup, seed=seed)  # type: ignore[arg-type]
     report = build_groove_dataset(midi_dir, out, config=cfg, overwrite=overwrite)
     typer.echo(f"{out}: {report.n_items} bars from {report.n_files - len(report.skipped_files)} files "
                f"({report.n_duplicates} duplicates, {report.n_empty} empty, {report.n_other_meter} in other meters); "
@@ -133,13 +134,17 @@ class _Render:
         if not 8000 <= self.sample_rate <= 192000:
             raise ParameterError(f"--sample-rate={self.sample_rate} is out of range: allowed 8000..192000 Hz")
 
-    def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object) -> None:
-        """Each one-bar groove looped ``bars`` times, as ``OUT/NAME.mid`` and ``OUT/NAME.wav``."""
+    def drum_kit(self) -> object:
+        """The kit, resolved (a name looked up) before any model is loaded or file written."""
         from timbrespace.patterns.kits import find_kit
+
+        return find_kit(self.kit, kit_dirs=self.kits)
+
+    def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object, drum_kit: object) -> None:
+        """Each one-bar groove looped ``bars`` times, as ``OUT/NAME.mid`` and ``OUT/NAME.wav``."""
         from timbrespace.patterns.midi import write_midi
         from timbrespace.patterns.render import render_patterns, write_wav
 
-        drum_kit = find_kit(self.kit, kit_dirs=self.kits)  # before anything is written
         drum_map, steps_per_quarter = run.drum_map, run.steps_per_quarter  # type: ignore[attr-defined]
         out.mkdir(parents=True, exist_ok=True)
         for name, pattern in zip(names, patterns, strict=True):
@@ -185,12 +190,13 @@ def sample(
 
     render = _Render(bpm=bpm, kit=kit, kits=tuple(kits or ()), swing=swing, bars=bars, sample_rate=sample_rate)
     check_min("--n", n, 1)
+    drum_kit = render.drum_kit()
     r = load_groove_run(run)
     if at is not None:
         patterns, names = groove_at(r, at[0], at[1])[None], [f"groove_at_{at[0]:+.2f}_{at[1]:+.2f}"]
     else:
         patterns, names = sample_grooves(r, n, seed=seed), [f"sample_{k:02d}" for k in range(n)]
-    render.write(patterns, names, out, r)
+    render.write(patterns, names, out, r, drum_kit)
 
 
 @drums_app.command("interpolate")
@@ -221,9 +227,10 @@ def interpolate(
     for p in (a, b):
         if not p.is_file():
             raise ParameterError(f"MIDI file {p} does not exist")
+    drum_kit = render.drum_kit()
     r = load_groove_run(run)
     patterns = interpolate_grooves(r, a, b, steps=steps, bar_a=bar_a, bar_b=bar_b)
-    render.write(patterns, [f"interp_{k:02d}" for k in range(steps)], out, r)
+    render.write(patterns, [f"interp_{k:02d}" for k in range(steps)], out, r, drum_kit)
 
 
 def register(app: typer.Typer) -> None:

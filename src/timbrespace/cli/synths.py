@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from timbrespace.cli._common import console
 from timbrespace.errors import ParameterError
 
 synths_app = typer.Typer(
@@ -47,7 +48,6 @@ def list_models(
     """List the sound models and their parameters (name, range, unit, default, doc)."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.console import Console
     from rich.table import Table
 
     from timbrespace.synths import get_sound_model, list_sound_models
@@ -55,7 +55,7 @@ def list_models(
     models = list_sound_models()
     if model is not None:
         models = {model: type(get_sound_model(model))}
-    console = Console()
+    out = console()
     for name, cls in models.items():
         table = Table(
             title=f"[bold]{name}[/bold]: {cls.description}",
@@ -76,7 +76,7 @@ def list_models(
                 default,
                 p.doc,
             )
-        console.print(table)
+        out.print(table)
 
 
 @synths_app.command("render")

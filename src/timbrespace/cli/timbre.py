@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from timbrespace.cli._common import ProgressOption, check_min
+from timbrespace.cli._common import ProgressOption, check_min, console
 from timbrespace.errors import ParameterError
 
 timbre_app = typer.Typer(
@@ -47,7 +47,6 @@ def _magnitudes(text: str) -> list[int]:
 @timbre_app.command("descriptors")
 def descriptors() -> None:
     """List the 19 descriptors, their groups and effect chains (m = magnitude / 100)."""
-    from rich.console import Console
     from rich.table import Table
 
     from timbrespace.timbre.effects import DESCRIPTORS
@@ -55,7 +54,7 @@ def descriptors() -> None:
     table = Table("descriptor", "group", "chain (m = magnitude / 100)")
     for d in DESCRIPTORS.values():
         table.add_row(d.name, d.group, d.chain)
-    Console(width=160).print(table)
+    console().print(table)
 
 
 @timbre_app.command("build")
@@ -104,29 +103,42 @@ def train(
                f"in {summary.seconds:.0f} s; final loss train {summary.final_train_loss:.4g} "
                f"valid {summary.final_valid_loss:.4g} → {summary.run_dir}")
     if evaluate:
-        q = json.loads((Path(out) / "metrics.json").read_text())["timbre_quality"]
-        typer.echo(f"pitch within 50 cents: {q['pitch_accuracy_50c']:.0%} of {q['n_pitch_requests']} held-back "
-                   f"requests (originals {q['pitch_accuracy_50c_originals']:.0%}); centroid monotonic "
-                   f"{q['centroid_monotonic']}; endpoint LSD {_fmt(q['interp_endpoint_lsd_db'])} dB (Griffin-Lim "
-                   f"floor {_fmt(q['gl_roundtrip_lsd_db'])} dB)")
+        print_quality(json.loads((Path(out) / "metrics.json").read_text())["timbre_quality"])
     typer.echo(f"report: {Path(out) / 'report.html'}")
 
 
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
+def print_quality(q: dict) -> None:
+    """A timbre run's quality: one line of pitch and LSD, one table row per descriptor (3 decimals)."""
+    from rich.table import Table
+
+    out = console()
+    out.print(f"pitch within 50 cents: {q['pitch_accuracy_50c']:.0%} of {q['n_pitch_requests']} held-back requests "
+              f"(originals {q['pitch_accuracy_50c_originals']:.0%}); endpoint LSD {_fmt(q.get('interp_endpoint_lsd_db'))} "
+              f"dB (Griffin-Lim floor {_fmt(q.get('gl_roundtrip_lsd_db'))} dB)")
+    table = Table("descriptor", "centroid monotonic", "Spearman ρ", "originals monotonic",
+                  title="spectral centroid against magnitude (fraction of pitches)", title_justify="left")
+    spearman, originals = q.get("centroid_spearman") or {}, q.get("centroid_monotonic_originals") or {}
+    for name, value in (q.get("centroid_monotonic") or {}).items():
+        table.add_row(name, _fmt(value, 3), _fmt(spearman.get(name), 3), _fmt(originals.get(name), 3))
+    out.print(table)
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None or value != value else f"{value:.{digits}f}"
 
 
 @timbre_app.command("evaluate")
 def evaluate(
     run: Annotated[Path, typer.Argument(help="Run folder.")],
-    max_requests: Annotated[int, typer.Option(help="Cap on held-back pitch requests.")] = 120,
-    n_pairs: Annotated[int, typer.Option(help="Interpolation pairs.")] = 8,
+    max_requests: Annotated[int, typer.Option(help="Cap on held-back pitch requests (notes).")] = 120,
+    n_pairs: Annotated[int, typer.Option(help="Interpolation pairs measured (pairs).")] = 8,
 ) -> None:
     """Measure pitch accuracy, centroid monotonicity and endpoint LSD into metrics.json."""
     from timbrespace.experiments.timbre import evaluate_timbre_run
 
     result = evaluate_timbre_run(run, max_requests=max_requests, n_pairs=n_pairs)
-    typer.echo(json.dumps(result.metrics["timbre_quality"], indent=2))
+    print_quality(result.metrics["timbre_quality"])
+    typer.echo(f"metrics: {Path(run) / 'metrics.json'}")
 
 
 _COLORS = ("timbre", "magnitude", "pitch", "all")

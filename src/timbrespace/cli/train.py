@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from timbrespace.cli._common import ProgressOption, as_options, check_min, names, numbers
+from timbrespace.errors import ParameterError
 
 _TRAIN_OPTIONS = ("latent_dim", "epochs", "batch_size", "lr", "beta", "architecture", "conv_channels", "likelihood",
                   "beta_schedule", "warmup_steps", "capacity_max", "capacity_steps", "seed", "init", "linear_lr",
@@ -160,6 +161,9 @@ def sweep(
     betas = numbers(beta, "--beta", float, "1,2,4,8") if beta else None
     for value in betas or ():
         check_min("--beta", value, 0)
+    fractions = numbers(labelled_fraction, "--labelled-fraction", float, "0,0.01")
+    if not all(0.0 <= f <= 1.0 for f in fractions):
+        raise ParameterError(f"--labelled-fraction={labelled_fraction}: allowed fractions in [0, 1], e.g. 0,0.01")
     baseline_names = () if baselines.strip() == "none" else names(baselines)
     model_options = {
         "latent_dim": latent_dim, "architecture": architecture, "likelihood": likelihood,
@@ -175,7 +179,7 @@ def sweep(
         dataset, out_dir=out, features=features, models=names(objectives),
         betas=betas, seeds=range(seeds),
         inits=names(init), baselines=baseline_names, dci_estimator=dci_estimator,
-        labelled_fractions=numbers(labelled_fraction, "--labelled-fraction", float, "0,0.01"),
+        labelled_fractions=fractions,
         model_options={k: v for k, v in model_options.items() if v is not None},
         train_options={k: v for k, v in train_options.items() if v is not None}, jobs=jobs,
     )

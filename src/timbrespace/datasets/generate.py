@@ -286,8 +286,13 @@ def _progress(enabled: bool, item_s: float) -> Any:
     from rich.text import Text
 
     class RateColumn(ProgressColumn):
+        """Items rendered by this run per second since it started: the summary's measure
+        (rich's own speed is a short sliding window, which batch-sized jumps inflate)."""
+
         def render(self, task: Any) -> Text:
-            speed = task.finished_speed or task.speed
+            elapsed = task.finished_time if task.finished else task.elapsed
+            done = task.completed - task.fields.get("resumed_from", 0)
+            speed = done / elapsed if elapsed else 0.0
             if not speed:
                 return Text("-- items/s", style="progress.data.speed")
             return Text(
@@ -457,7 +462,7 @@ def _render_all(runner: Iterator[_BatchResult], out: Path, progress: bool, confi
     keeps_audio = config.audio_format != "none"
     try:
         with _progress(progress, config.item_duration_s) as bar:
-            task_id = bar.add_task("generate", total=n_items, completed=n_done)
+            task_id = bar.add_task("generate", total=n_items, completed=n_done, resumed_from=n_done)
             for result in runner:
                 advance = result.n_written if keeps_audio else result.item_stop - result.item_start
                 bar.update(task_id, advance=advance)
