@@ -8,6 +8,7 @@ writes into its dataset), one
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -29,6 +30,7 @@ WRITERS = ("run", "ingest", "generate", "synths render", "export", "invert", "tr
 LONG_RUNNING = ("run", "generate", "features", "train", "sweep", "timbre train", "drums train")
 
 
+@functools.cache
 def _root():
     from timbrespace.cli import _register_commands
 

@@ -65,8 +65,14 @@ def _root(
     )
 
 
+_registered: list[bool] = []
+
+
 def _register_commands() -> None:
-    # Each module adds its commands to ``app``; import order is the help order.
+    # Each module adds its commands to ``app``, once; import order is the help order.
+    if _registered:
+        return
+    _registered.append(True)
     from timbrespace.cli import (  # noqa: F401
         drums,
         features,
