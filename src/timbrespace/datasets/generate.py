@@ -275,6 +275,7 @@ def _batches(
 
 
 def _progress(enabled: bool, item_s: float) -> Any:
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -305,6 +306,7 @@ def _progress(enabled: bool, item_s: float) -> Any:
         MofNCompleteColumn(),
         RateColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),  # stdout stays the command's output
         disable=not enabled,
     )
 

@@ -301,9 +301,10 @@ def _fit_standardize(ds: AudioItems, cfg: FeatureConfig, batch_size: int, n_samp
 
 
 def _progress(items: list[int], label: str) -> Any:
+    from rich.console import Console
     from rich.progress import track
 
-    return track(items, description=label)
+    return track(items, description=label, console=Console(stderr=True))  # stdout stays the command's output
 
 
 def invert_items(
