@@ -157,7 +157,8 @@ def _readme_commands() -> list[list[str]]:
             line = line.split("  #")[0].strip()
             if line.startswith("timbrespace "):
                 commands.append(shlex.split(line)[1:])
-    return commands
+    # eager options act while parsing (print, exit, or install completion in the user's shell)
+    return [argv for argv in commands if not {"--version", "--install-completion"} & set(argv)]
 
 
 def test_readme_commands_parse() -> None:
@@ -165,3 +166,14 @@ def test_readme_commands_parse() -> None:
     assert len(commands) >= 30
     for argv in commands:
         _parse(argv)  # a renamed or missing option raises click's UsageError
+
+
+def test_readme_preset_counts_are_what_list_presets_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["generate", "--list-presets"])
+    printed = dict(re.findall(r"^(\S+)\s+([\d,]+) items", capsys.readouterr().out, flags=re.M))
+    text = " ".join(README.read_text().split())
+    quoted = re.search(r"Presets \(`timbrespace generate --list-presets` prints each with its item count\): (.*?)\.",
+                       text)
+    assert quoted, "the README's sentence on presets changed: update this test"
+    counts = dict(re.findall(r"`([\w-]+)` \(([\d,]+)", quoted.group(1)))
+    assert counts and all(printed[name] == count for name, count in counts.items()), (counts, printed)

@@ -46,7 +46,7 @@ def generate(
         ),
     ] = None,
     list_presets: Annotated[
-        bool, typer.Option("--list-presets", help="List the preset configs and exit.")
+        bool, typer.Option("--list-presets", help="List the preset configs (items, duration, sound model) and exit.")
     ] = False,
     progress: ProgressOption = True,
 ) -> None:
@@ -58,7 +58,8 @@ def generate(
     out_console = console()
     if list_presets:
         for name in presets():
-            out_console.print(name)
+            preset = resolve_config(name)
+            out_console.print(f"{name:<28}{preset.n_items:>7,} items of {preset.item_duration_s:g} s from {preset.sound_model}")
         return
     if config is None:
         raise ParameterError(
