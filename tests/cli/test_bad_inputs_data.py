@@ -89,7 +89,7 @@ CASES = [
          ("not a timbrespace dataset",)),
     Case("ingest-onto-a-dataset", ("ingest", "{notes}", "--out", "{dataset}"), ("--overwrite",)),
     Case("ingest-max-duration-0", ("ingest", "{notes}", "--out", "{new}", "--max-duration-s", "0"),
-         ("max_duration_s",)),
+         ("--max-duration-s",)),
     Case("ingest-truncated-wav", ("ingest", "{inputs}/trunc", "--out", "{new}"), ("truncated",), files=TRUNCATED),
     Case("features-same-name-other-config", ("features", "{dataset}", "--name", "spec", "--n-fft", "128"),
          ("exists with another config", "--overwrite")),

@@ -225,8 +225,8 @@ def test_train_and_sweep_from_an_ica_start(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--objective", "vqvae"], "model='vqvae' is not allowed"),
-        (["--init", "svd"], "init='svd' is not allowed"),
+        (["--objective", "vqvae"], "--objective='vqvae' is not allowed"),
+        (["--init", "svd"], "--init='svd' is not allowed"),
         (["--init", "ica", "--architecture", "conv"], "use architecture mlp"),
     ],
 )

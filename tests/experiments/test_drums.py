@@ -120,3 +120,11 @@ def test_train_config_warmup_in_steps() -> None:
     assert GrooveTrainConfig(warmup_epochs=0).train_config(10).beta_schedule == "constant"
     with pytest.raises(ConfigError, match="threshold"):
         GrooveTrainConfig(threshold=1.5)
+
+
+def test_train_config_warmup_given_in_steps() -> None:
+    fit = GrooveTrainConfig(batch_size=16, warmup_steps=15).train_config(100)  # 7 steps per epoch
+    assert fit.warmup_steps == 15 and fit.best_from_epoch == 3  # best is kept from the first whole epoch after it
+    assert GrooveTrainConfig(warmup_steps=0).train_config(100).beta_schedule == "constant"
+    with pytest.raises(ConfigError, match="warmup_steps=-1"):
+        GrooveTrainConfig(warmup_steps=-1)

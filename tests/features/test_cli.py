@@ -72,7 +72,7 @@ def test_bad_parameter_is_one_line_exit_2(
     notes_dataset: Dataset, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(["features", str(notes_dataset.root), "--hop-length", "0"]) == 2
-    assert capsys.readouterr().err.strip() == "error: hop_length=0 must be a positive integer"
+    assert capsys.readouterr().err.strip() == "error: --hop-length=0 must be a positive integer"
 
 
 def test_invert_model_output_array(notes_dataset: Dataset, tmp_path: Path) -> None:

@@ -152,8 +152,10 @@ def test_soundfont_timing() -> None:
 
 
 def test_find_kit_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_kit: Path) -> None:
-    with pytest.raises(ParameterError, match="kit='nokit'"):
-        find_kit("nokit")
+    with pytest.raises(ParameterError, match="kit='nokit'") as info:
+        find_kit("nokit", kit_dirs=[tmp_path])
+    assert f"searched {tmp_path}, " in str(info.value) and "/usr/share/hydrogen/data/drumkits" in str(info.value)
+    assert find_kit("TestKit", kit_dirs=[test_kit.parent]).name == "Test"  # --kits DIR
     monkeypatch.setenv("TIMBRESPACE_DRUMKITS", str(test_kit.parent))
     assert find_kit("testkit").name == "Test"
     with pytest.raises(ParameterError, match="soundfont file"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 
 import click
@@ -64,8 +65,14 @@ def _root(
     )
 
 
+_registered: list[bool] = []
+
+
 def _register_commands() -> None:
-    # Each module adds its commands to ``app``; import order is the help order.
+    # Each module adds its commands to ``app``, once; import order is the help order.
+    if _registered:
+        return
+    _registered.append(True)
     from timbrespace.cli import (  # noqa: F401
         drums,
         explore,
@@ -82,8 +89,26 @@ def _register_commands() -> None:
         module.register(app)
 
 
+# pydantic's and Typer's phrasing, said as the rest of timbrespace says it
+_PLAIN = (
+    (re.compile(r"Input should be a valid (integer|number)(, unable to parse string as an? \w+)?"), r"must be an \1"),
+    (re.compile(r"Input should be a valid (\w+)[^;]*"), r"must be a valid \1"),
+    (re.compile(r"Input should be (greater|less|at least|at most|finite)"), r"must be \1"),
+    (re.compile(r"Input should be "), "allowed "),
+    (re.compile(r"Extra inputs are not permitted"), "unknown field"),
+    (re.compile(r"invalid literal for int\(\) with base 10: ('[^']*')"), r"\1 is not an integer"),
+    (re.compile(r"could not convert string to float: ('[^']*')"), r"\1 is not a number"),
+)
+
+
+def _plain(message: str) -> str:
+    for pattern, replacement in _PLAIN:
+        message = pattern.sub(replacement, message)
+    return message.replace("an number", "a number")
+
+
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {_plain(message)}", err=True)
     sys.exit(2)
 
 

@@ -6,7 +6,7 @@ Examples
 
     timbrespace drums ingest ../shared/data/grooves --out grooves_ds
     timbrespace drums train grooves_ds --out groove_run --epochs 200
-    timbrespace drums sample groove_run --n 8 --bpm 120 --kit ../shared/data/drumkits/TR808EmulationKit --out out/
+    timbrespace drums sample groove_run --n 8 --bpm 120 --kit TR808EmulationKit --kits ../shared/data/drumkits -o out/
     timbrespace drums sample groove_run --at 1.5 -2 --kit soundfont --out out/
     timbrespace drums interpolate groove_run A.mid B.mid --steps 5 --out out/
 """
@@ -14,13 +14,14 @@ Examples
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import typer
 
-from timbrespace.cli._options import numbers
+from timbrespace.cli._options import ProgressOption, as_options, check_min, numbers
 from timbrespace.errors import ParameterError
 
 __all__ = ["drums_app", "register"]
@@ -45,23 +46,24 @@ def _parse_time_signature(text: str) -> tuple[int, int]:
 def ingest(
     midi_dir: Annotated[Path, typer.Argument(help="Folder of .mid files (searched recursively).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset folder to write.")],
-    steps_per_bar: int = typer.Option(16, "--steps-per-bar", help="Steps in a 4/4 bar (seed 004: 64)."),
-    drum_map: str = typer.Option("magenta9", "--drum-map", help="magenta9 | seed8"),
-    time_signature: str = typer.Option("4/4", "--time-signature", help="Meter of the bars kept."),
-    dedup: str = typer.Option("hits", "--dedup", help="hits | pattern | none"),
+    steps_per_bar: int = typer.Option(16, "--steps-per-bar", help="Grid steps in a 4/4 bar (seed 004: 64)."),
+    drum_map: str = typer.Option("magenta9", "--drum-map", help="Voices: magenta9 (9 voices) | seed8 (8 voices)."),
+    time_signature: str = typer.Option("4/4", "--time-signature", help="Meter of the bars kept, NUM/DEN."),
+    dedup: str = typer.Option("hits", "--dedup", help="Duplicate bars dropped by: hits | pattern | none."),
     seed: int = typer.Option(0, "--seed", help="Seed of the train/valid/test split (by style)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the dataset already at --out."),
 ) -> None:
     """Turn a folder of MIDI grooves into a groove dataset (bars, de-duplicated, split by style)."""
     from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
 
-    cfg = GrooveDatasetConfig(steps_per_bar=steps_per_bar, drum_map=drum_map,
-                              time_signature=_parse_time_signature(time_signature), dedup=dedup,  # type: ignore[arg-type]
-                              seed=seed)
+    with as_options(("steps_per_bar", "drum_map", "dedup", "seed")):
+        cfg = GrooveDatasetConfig(steps_per_bar=steps_per_bar, drum_map=drum_map,
+                                  time_signature=_parse_time_signature(time_signature),
+                                  dedup=dedup, seed=seed)  # type: ignore[arg-type]
     report = build_groove_dataset(midi_dir, out, config=cfg, overwrite=overwrite)
     typer.echo(f"{out}: {report.n_items} bars from {report.n_files - len(report.skipped_files)} files "
                f"({report.n_duplicates} duplicates, {report.n_empty} empty, {report.n_other_meter} in other meters); "
-               f"splits {report.split_counts}")
+               "splits " + ", ".join(f"{k} {v}" for k, v in report.split_counts.items()))
     for name, reason in report.skipped_files.items():
         typer.echo(f"skipped {name}: {reason}", err=True)
 
@@ -70,56 +72,100 @@ def ingest(
 def train(
     dataset: Annotated[Path, typer.Argument(help="Groove dataset (from `drums ingest`).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder to write.")],
-    architecture: str = typer.Option("mlp", "--architecture", help="mlp (seed 004) | gru"),
-    latent_dim: int = typer.Option(8, "--latent-dim", help="Number of latents (seed 004: 8)."),
-    hidden: str = typer.Option("800", "--hidden", help="Hidden layer sizes, comma-separated (seed 004: 800)."),
+    architecture: str = typer.Option("mlp", "--architecture", help="mlp (seed 004) | gru."),
+    latent_dim: int = typer.Option(8, "--latent-dim", help="Number of latents."),
+    hidden: str = typer.Option(
+        "800", "--hidden", help="MLP hidden layer widths (units), comma-separated (seed 004: 800)."
+    ),
     velocities: bool = typer.Option(True, "--velocities/--hits-only", help="Model velocities (GrooVAE) or hits only."),
-    epochs: int = typer.Option(200, "--epochs", help="Maximum epochs."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Grooves per step."),
-    lr: float = typer.Option(1e-3, "--lr", help="Adam learning rate."),
-    beta: float = typer.Option(1.0, "--beta", help="KL weight (seed 004: 4)."),
-    warmup_epochs: int = typer.Option(50, "--warmup-epochs", help="Epochs over which β rises linearly from 0."),
-    threshold: float | None = typer.Option(None, "--threshold", help="Hit threshold (default: calibrated on valid)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of init, shuffling and sampling."),
+    epochs: int = typer.Option(200, "--epochs", help="Epochs (passes over the training bars)."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Bars per optimiser step."),
+    lr: float = typer.Option(1e-3, "--lr", help="Adam learning rate (per step)."),
+    beta: float = typer.Option(1.0, "--beta", help="KL weight after the warm-up (seed 004: 4)."),
+    warmup_steps: int | None = typer.Option(
+        None, "--warmup-steps", help="β warm-up from 0, in optimiser steps (default: 50 epochs' worth, as seed 004)."
+    ),
+    threshold: float | None = typer.Option(
+        None, "--threshold", help="Hit probability threshold in (0, 1) (default: calibrated on valid)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of weights, shuffling and noise."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the run already in --out."),
+    progress: ProgressOption = True,
 ) -> None:
     """Train a groove VAE; writes the run folder (checkpoints, logs, metrics.json with F1 vs baseline, report.html)."""
     from timbrespace.experiments.drums import GrooveTrainConfig, train_drums
     from timbrespace.models import groove_config
 
-    mc = groove_config(architecture=architecture, latent_dim=latent_dim,
-                       hidden_sizes=numbers(hidden, "--hidden", int, "800"),
-                       velocities=velocities)
-    tc = GrooveTrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, warmup_epochs=warmup_epochs,
-                           seed=seed, threshold=threshold)
-    ev = train_drums(dataset, out, model_config=mc, train_config=tc, progress=True, overwrite=overwrite)
+    hidden_sizes = numbers(hidden, "--hidden", int, "800 or 512,256")
+    with as_options(("architecture", "latent_dim", "epochs", "batch_size", "lr", "beta", "warmup_steps", "threshold",
+                     "seed"), {"hidden_sizes": "--hidden"}):
+        mc = groove_config(architecture=architecture, latent_dim=latent_dim, hidden_sizes=hidden_sizes,
+                           velocities=velocities)
+        tc = GrooveTrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, warmup_steps=warmup_steps,
+                               seed=seed, threshold=threshold)
+    ev = train_drums(dataset, out, model_config=mc, train_config=tc, progress=progress, overwrite=overwrite)
     typer.echo(f"{out}: test hit F1 {ev.model.f1:.3f} (baseline {ev.baseline_sampled.f1:.3f}), "
                f"accuracy {ev.model.accuracy:.3f} (baseline {ev.baseline_sampled.accuracy:.3f}), "
                f"threshold {ev.threshold:.2f}, valid samples {100 * ev.sample_valid_fraction:.0f}%; "
                f"report: {out / 'report.html'}")
 
 
-def _write_outputs(patterns: np.ndarray, names: list[str], out: Path, *, run_drum_map: str,
-                   time_signature: tuple[int, int], steps_per_quarter: float, bpm: float, kit: str,
-                   swing: float, bars: int, sample_rate: int) -> None:
-    from timbrespace.patterns.kits import find_kit
-    from timbrespace.patterns.midi import write_midi
-    from timbrespace.patterns.render import render_patterns, write_wav
-
-    if bars < 1:
-        raise ParameterError(f"--bars={bars} must be >= 1")
-    drum_kit = find_kit(kit)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, pattern in zip(names, patterns, strict=True):
-        loop = np.repeat(pattern[None], bars, axis=0)
-        write_midi(out / f"{name}.mid", loop, drum_map=run_drum_map, bpm=bpm, time_signature=time_signature)
-        audio = render_patterns(loop, drum_kit, bpm=bpm, drum_map=run_drum_map, steps_per_quarter=steps_per_quarter,
-                                sample_rate=sample_rate, swing=swing)
-        write_wav(out / f"{name}.wav", audio, sample_rate)
-        typer.echo(f"{out / name}.mid, .wav ({int((pattern > 0).sum())} hits)")
+_KIT_HELP = ("Kit: a Hydrogen kit folder, a kit name (looked up in --kits, $TIMBRESPACE_DRUMKITS and "
+             "Hydrogen's drumkits folders), 'soundfont' (GM) or an .sf2 file.")
 
 
-_KIT_HELP = "Hydrogen kit folder or name, 'soundfont' (FluidR3 GM) or an .sf2 file."
+@dataclass(frozen=True)
+class _Render:
+    """How grooves are written: tempo, kit, swing, loop length, sample rate (checked first)."""
+
+    bpm: float
+    kit: str
+    kits: tuple[Path, ...]
+    swing: float
+    bars: int
+    sample_rate: int
+
+    def __post_init__(self) -> None:
+        if not 20 <= self.bpm <= 400:
+            raise ParameterError(f"--bpm={self.bpm:g} is out of range: allowed 20..400 beats per minute")
+        if not 0.0 <= self.swing < 0.5:
+            raise ParameterError(f"--swing={self.swing:g} is out of range: allowed [0, 0.5) of a step")
+        check_min("--bars", self.bars, 1)
+        if not 8000 <= self.sample_rate <= 192000:
+            raise ParameterError(f"--sample-rate={self.sample_rate} is out of range: allowed 8000..192000 Hz")
+
+    def drum_kit(self) -> object:
+        """The kit, resolved (a name looked up) before any model is loaded or file written."""
+        from timbrespace.patterns.kits import find_kit
+
+        return find_kit(self.kit, kit_dirs=self.kits)
+
+    def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object, drum_kit: object) -> None:
+        """Each one-bar groove looped ``bars`` times, as ``OUT/NAME.mid`` and ``OUT/NAME.wav``."""
+        from timbrespace.patterns.midi import write_midi
+        from timbrespace.patterns.render import render_patterns, write_wav
+
+        drum_map, steps_per_quarter = run.drum_map, run.steps_per_quarter  # type: ignore[attr-defined]
+        out.mkdir(parents=True, exist_ok=True)
+        for name, pattern in zip(names, patterns, strict=True):
+            loop = np.repeat(pattern[None], self.bars, axis=0)
+            audio = render_patterns(loop, drum_kit, bpm=self.bpm, drum_map=drum_map,
+                                    steps_per_quarter=steps_per_quarter, sample_rate=self.sample_rate,
+                                    swing=self.swing)
+            write_midi(out / f"{name}.mid", loop, drum_map=drum_map, bpm=self.bpm,
+                       time_signature=run.time_signature)  # type: ignore[attr-defined]
+            write_wav(out / f"{name}.wav", audio, self.sample_rate)
+            typer.echo(f"{out / name}.mid, .wav ({int((pattern > 0).sum())} hits)")
+
+
+BpmOption = Annotated[float, typer.Option("--bpm", help="Tempo, beats (quarter notes) per minute.")]
+KitOption = Annotated[str, typer.Option("--kit", help=_KIT_HELP)]
+KitsOption = Annotated[list[Path] | None, typer.Option(
+    "--kits", help="Folder of Hydrogen kits searched first for a --kit name (repeatable)."
+)]
+SwingOption = Annotated[float, typer.Option("--swing", help="Delay of odd steps, fraction of a step in [0, 0.5).")]
+BarsOption = Annotated[int, typer.Option("--bars", help="Times each one-bar groove is repeated (bars).")]
+RateOption = Annotated[int, typer.Option("--sample-rate", help="Sample rate of the WAV files (Hz).")]
 
 
 @drums_app.command("sample")
@@ -127,26 +173,30 @@ def sample(
     run: Annotated[Path, typer.Argument(help="Run folder (from `drums train`).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the .mid and .wav files.")],
     n: int = typer.Option(8, "--n", help="Number of grooves drawn from the prior."),
-    at: tuple[float, float] | None = typer.Option(None, "--at", help="X Y: one groove at this point of the 2-D latent plane."),
-    bpm: float = typer.Option(120.0, "--bpm", help="Tempo of the MIDI and audio (beats per minute)."),
-    kit: str = typer.Option("soundfont", "--kit", help=_KIT_HELP),
-    swing: float = typer.Option(0.0, "--swing", help="Delay of odd steps, fraction of a step [0, 0.5)."),
-    bars: int = typer.Option(2, "--bars", help="Times each one-bar groove is repeated."),
-    sample_rate: int = typer.Option(44100, "--sample-rate", help="Sample rate of the WAV files (Hz)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of init, shuffling and sampling."),
+    at: tuple[float, float] | None = typer.Option(
+        None, "--at", help="X Y: one groove at this point of the 2-D latent plane (latent units)."
+    ),
+    bpm: BpmOption = 120.0,
+    kit: KitOption = "soundfont",
+    kits: KitsOption = None,
+    swing: SwingOption = 0.0,
+    bars: BarsOption = 2,
+    sample_rate: RateOption = 44100,
+    seed: int = typer.Option(0, "--seed", help="Seed of the prior draws."),
 ) -> None:
     """Write new grooves as MIDI and WAV (drawn from the prior, or the one at --at X Y)."""
     from timbrespace.experiments.drums_generate import groove_at, sample_grooves
     from timbrespace.experiments.drums_run import load_groove_run
 
+    render = _Render(bpm=bpm, kit=kit, kits=tuple(kits or ()), swing=swing, bars=bars, sample_rate=sample_rate)
+    check_min("--n", n, 1)
+    drum_kit = render.drum_kit()
     r = load_groove_run(run)
     if at is not None:
         patterns, names = groove_at(r, at[0], at[1])[None], [f"groove_at_{at[0]:+.2f}_{at[1]:+.2f}"]
     else:
         patterns, names = sample_grooves(r, n, seed=seed), [f"sample_{k:02d}" for k in range(n)]
-    _write_outputs(patterns, names, out, run_drum_map=r.drum_map, time_signature=r.time_signature,
-                   steps_per_quarter=r.steps_per_quarter, bpm=bpm, kit=kit, swing=swing, bars=bars,
-                   sample_rate=sample_rate)
+    render.write(patterns, names, out, r, drum_kit)
 
 
 @drums_app.command("interpolate")
@@ -155,27 +205,32 @@ def interpolate(
     a: Annotated[Path, typer.Argument(help="MIDI file of the start groove.")],
     b: Annotated[Path, typer.Argument(help="MIDI file of the end groove.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the .mid and .wav files.")],
-    steps: int = typer.Option(5, "--steps", help="Grooves written, end points included."),
-    bar_a: int = typer.Option(0, "--bar-a", help="Bar of A to start from."),
-    bar_b: int = typer.Option(0, "--bar-b", help="Bar of B to end at."),
-    bpm: float = typer.Option(120.0, "--bpm", help="Tempo of the MIDI and audio (beats per minute)."),
-    kit: str = typer.Option("soundfont", "--kit", help=_KIT_HELP),
-    swing: float = typer.Option(0.0, "--swing", help="Delay of odd steps, fraction of a step [0, 0.5)."),
-    bars: int = typer.Option(2, "--bars", help="Times each one-bar groove is repeated."),
-    sample_rate: int = typer.Option(44100, "--sample-rate", help="Sample rate of the WAV files (Hz)."),
+    steps: int = typer.Option(5, "--steps", help="Grooves written, end points included (2..64)."),
+    bar_a: int = typer.Option(0, "--bar-a", help="Bar of A to start from (0 = first)."),
+    bar_b: int = typer.Option(0, "--bar-b", help="Bar of B to end at (0 = first)."),
+    bpm: BpmOption = 120.0,
+    kit: KitOption = "soundfont",
+    kits: KitsOption = None,
+    swing: SwingOption = 0.0,
+    bars: BarsOption = 2,
+    sample_rate: RateOption = 44100,
 ) -> None:
     """Interpolate in latent space between one bar of A and one bar of B."""
     from timbrespace.experiments.drums_generate import interpolate_grooves
     from timbrespace.experiments.drums_run import load_groove_run
 
+    render = _Render(bpm=bpm, kit=kit, kits=tuple(kits or ()), swing=swing, bars=bars, sample_rate=sample_rate)
+    if not 2 <= steps <= 64:
+        raise ParameterError(f"--steps={steps} is out of range: allowed 2..64")
+    check_min("--bar-a", bar_a, 0)
+    check_min("--bar-b", bar_b, 0)
     for p in (a, b):
         if not p.is_file():
             raise ParameterError(f"MIDI file {p} does not exist")
+    drum_kit = render.drum_kit()
     r = load_groove_run(run)
     patterns = interpolate_grooves(r, a, b, steps=steps, bar_a=bar_a, bar_b=bar_b)
-    _write_outputs(patterns, [f"interp_{k:02d}" for k in range(steps)], out, run_drum_map=r.drum_map,
-                   time_signature=r.time_signature, steps_per_quarter=r.steps_per_quarter, bpm=bpm, kit=kit,
-                   swing=swing, bars=bars, sample_rate=sample_rate)
+    render.write(patterns, [f"interp_{k:02d}" for k in range(steps)], out, r, drum_kit)
 
 
 def register(app: typer.Typer) -> None:

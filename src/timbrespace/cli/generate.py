@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from timbrespace.cli._console import console
+from timbrespace.cli._options import ProgressOption, check_min
 from timbrespace.errors import ParameterError
 
 
@@ -43,20 +47,20 @@ def generate(
         ),
     ] = None,
     list_presets: Annotated[
-        bool, typer.Option("--list-presets", help="List the preset configs and exit.")
+        bool, typer.Option("--list-presets", help="List the preset configs (items, duration, sound model) and exit.")
     ] = False,
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    progress: ProgressOption = True,
 ) -> None:
     """Render a dataset from a sound model over a parameter space (resumable, deterministic)."""
-    from timbrespace.cli._console import console as make_console
     from timbrespace.datasets.config import DatasetConfig
     from timbrespace.datasets.generate import generate_dataset, resolve_config
     from timbrespace.datasets.presets import list_presets as presets
 
-    console = make_console()
+    out_console = console()
     if list_presets:
         for name in presets():
-            console.print(name)
+            preset = resolve_config(name)
+            out_console.print(f"{name:<28}{preset.n_items:>7,} items of {preset.item_duration_s:g} s from {preset.sound_model}")
         return
     if config is None:
         raise ParameterError(
@@ -64,6 +68,8 @@ def generate(
         )
     if out is None:
         raise ParameterError("--out is required: the dataset folder to create")
+    check_min("--workers", workers, 1)
+    check_min("--batch-size", batch_size, 1)
     if dask is not None and dask != "local":
         raise ParameterError(
             f"--dask {dask!r}: only 'local' (use --scheduler tcp://HOST:PORT for a cluster)"
@@ -75,7 +81,7 @@ def generate(
         if naming not in ("index", "dsgenerator"):
             raise ParameterError(f"--naming {naming!r} is not one of index, dsgenerator")
         cfg = DatasetConfig.model_validate({**cfg.to_json_dict(), "naming": naming})
-    console.print(
+    out_console.print(
         f"[bold]{cfg.name}[/]: {cfg.n_items} items of {cfg.item_duration_s:g} s at {cfg.sample_rate} Hz "
         f"from [cyan]{cfg.sound_model}[/] → {out}"
     )
@@ -85,9 +91,9 @@ def generate(
         workers=workers,
         batch_size=batch_size,
         scheduler=scheduler or dask,
-        progress=not no_progress,
+        progress=progress,
     )
-    console.print(f"[bold]{len(ds)}[/] items in {ds.root}")
+    out_console.print(f"[bold]{len(ds)}[/] items in {ds.root}")
 
 
 def info(
@@ -95,36 +101,33 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Summarise a dataset: factors, levels, split counts, duration, size on disk."""
-    import dataclasses
-    import json
-
     from rich.table import Table
 
-    from timbrespace.cli._console import console as make_console
     from timbrespace.datasets.dataset import Dataset
     from timbrespace.datasets.summary import summarize_dataset
 
-    s = summarize_dataset(Dataset(dataset))
+    ds = Dataset(dataset)
+    s = summarize_dataset(ds)
     if as_json:
-        typer.echo(json.dumps(dataclasses.asdict(s), default=str))
+        typer.echo(json.dumps({"root": str(ds.root), **dataclasses.asdict(s)}, default=str))
         return
-    console = make_console()
+    out = console()
     dur = (
         f"{s.duration_s:g} s per item, {s.total_duration_s / 3600:.2f} h in all"
         if s.duration_s and s.total_duration_s
         else "ragged"
     )
-    console.print(
+    out.print(
         f"[bold]{s.name}[/]  {s.n_items} items, {s.sample_rate} Hz, {dur}, "
         f"audio {s.audio_format or 'none'}, {s.size_bytes / 1e6:.1f} MB on disk"
     )
-    console.print("splits: " + ", ".join(f"{k} {v}" for k, v in s.splits.items()))
+    out.print("splits: " + ", ".join(f"{k} {v}" for k, v in s.splits.items()))
     table = Table("factor", "unit", "kind", "levels", "first", "last")
     for f in s.factors:
         table.add_row(f.name, f.unit, f.kind, str(f.n_levels), f.first, f.last)
-    console.print(table)
+    out.print(table)
     if s.features:
-        console.print("features: " + ", ".join(s.features))
+        out.print("features: " + ", ".join(s.features))
 
 
 def export(
@@ -154,7 +157,6 @@ def export(
     ] = False,
 ) -> None:
     """Export a dataset to seed 000's .npz, NSynth's examples.json or a Hugging Face audiofolder."""
-    from timbrespace.cli._console import console as make_console
     from timbrespace.datasets.export import (
         EXPORT_FORMATS,
         SEED000_REPRESENTATIONS,
@@ -174,7 +176,7 @@ def export(
         dataset, out, format=format, representation=representation,  # type: ignore[arg-type]
         variant=variant, overwrite=overwrite,  # type: ignore[arg-type]
     )
-    make_console().print(f"wrote {path}")
+    console().print(f"wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

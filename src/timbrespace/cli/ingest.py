@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from timbrespace.cli._console import console
+from timbrespace.cli._options import as_options
 from timbrespace.errors import ParameterError
 
 
@@ -36,26 +38,26 @@ def ingest(
     max_duration_s: float = typer.Option(30.0, help="Files longer than this (seconds) are cut to it, with a warning naming them."),
 ) -> None:
     """Ingest a labelled folder of real recordings as a dataset with known factors."""
-    from timbrespace.cli._console import console as make_console
     from timbrespace.datasets.ingest import LAYOUTS, ingest_folder
 
     if layout not in LAYOUTS:
         raise ParameterError(f"--layout {layout!r} is not one of {', '.join(LAYOUTS)}")
-    ds = ingest_folder(
-        folder, out, layout=layout,  # type: ignore[arg-type]
-        factors=[f.strip() for f in factors.split(",")] if factors else None,
-        pattern=pattern, sample_rate=sample_rate, duration_s=duration_s,
-        splits=_split_fractions(splits), seed=seed, overwrite=overwrite, max_duration_s=max_duration_s,
-    )
+    with as_options(("sample_rate", "duration_s", "max_duration_s", "splits", "pattern", "factors", "seed")):
+        ds = ingest_folder(
+            folder, out, layout=layout,  # type: ignore[arg-type]
+            factors=[f.strip() for f in factors.split(",")] if factors else None,
+            pattern=pattern, sample_rate=sample_rate, duration_s=duration_s,
+            splits=_split_fractions(splits), seed=seed, overwrite=overwrite, max_duration_s=max_duration_s,
+        )
     extra = ds.card.extra
-    console = make_console()
-    console.print(f"[bold]{len(ds)}[/] items → {ds.root}  ({ds.card.source['layout']} layout, {ds.sample_rate} Hz)")
+    out_console = console()
+    out_console.print(f"[bold]{len(ds)}[/] items → {ds.root}  ({ds.card.source['layout']} layout, {ds.sample_rate} Hz)")
     for f in ds.factors:
         levels = ", ".join(str(v) for v in f.values[:8]) + (" …" if f.n_levels > 8 else "")
-        console.print(f"  factor [cyan]{f.name}[/]: {f.n_levels} levels ({levels})")
+        out_console.print(f"  factor [cyan]{f.name}[/]: {f.n_levels} levels ({levels})")
     for key in ("unreadable", "unmatched", "silent", "cut"):
         if extra.get(key):
-            console.print(f"  [yellow]{len(extra[key])} {key}[/]: {', '.join(extra[key][:5])}{' …' if len(extra[key]) > 5 else ''}")
+            out_console.print(f"  [yellow]{len(extra[key])} {key}[/]: {', '.join(extra[key][:5])}{' …' if len(extra[key]) > 5 else ''}")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 import yaml
 
+from timbrespace.cli._console import console
+from timbrespace.cli._options import ProgressOption, as_options, check_min
 from timbrespace.errors import ConfigError
 
 
@@ -32,16 +34,18 @@ def run(
     set_: list[str] = typer.Option([], "--set", help="Override a config value, e.g. --set training.epochs=5 (repeatable)."),
     workers: int | None = typer.Option(None, help="Worker processes for dataset generation (default: all cores)."),
     overwrite: bool = typer.Option(False, help="Allow writing into a run folder that already holds a finished run."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    progress: ProgressOption = True,
 ) -> None:
     """Run an experiment: dataset → features → β-VAE → metrics → report."""
     from timbrespace.experiments import load_experiment_config, run_experiment
 
+    check_min("--workers", workers, 1)
     cfg = load_experiment_config(config, overrides=_parse_overrides(set_))
-    result = run_experiment(
-        cfg, out=out, dataset=dataset, workers=workers, progress=not quiet, overwrite=overwrite,
-        source=str(config or "additive-4factor"),
-    )
+    with as_options((), {f: f"features.{f}" for f in ("n_fft", "fmin_hz", "fmax_hz")}):
+        result = run_experiment(
+            cfg, out=out, dataset=dataset, workers=workers, progress=progress, overwrite=overwrite,
+            source=str(config or "additive-4factor"),
+        )
     _summary(cfg.name if dataset is None else f"{cfg.name} on {dataset.name}", result)
 
 
@@ -65,20 +69,17 @@ def _kind_summary(result: object) -> None:
         typer.echo(f"test hit F1 {m['model']['f1']:.3f} (baseline {m['baseline_sampled']['f1']:.3f}), "
                    f"threshold {m['threshold']:.2f}, valid samples {100 * m['sample_valid_fraction']:.0f}%")
     else:
-        q = m["timbre_quality"]
-        typer.echo(f"pitch within 50 cents: {q['pitch_accuracy_50c']:.0%} of {q['n_pitch_requests']} held-back "
-                   f"requests (originals {q['pitch_accuracy_50c_originals']:.0%}); centroid monotonic "
-                   f"{q['centroid_monotonic']}")
+        from timbrespace.cli.timbre import print_quality
+
+        print_quality(m["timbre_quality"])
     typer.echo(f"report: {result.report_path}")  # type: ignore[attr-defined]
 
 
 def _summary(name: str, result: object) -> None:
     from rich.table import Table
 
-    from timbrespace.cli._console import console as make_console
-
     m = result.metrics  # type: ignore[attr-defined]
-    console = make_console()
+    out = console()
     table = Table(title=f"{name}: {m['n_items']} items, {len(m['factors'])} factors, {m['runtime_s']:.0f} s")
     table.add_column("factor")
     table.add_column("MIG at init", justify="right")
@@ -91,21 +92,21 @@ def _summary(name: str, result: object) -> None:
                       _fmt(row.get("dci_informativeness")))
     table.add_row("[bold]overall", _fmt(m.get("mig_at_init")), _fmt(m["mig"]), _fmt(m["dci"]["completeness"]),
                   _fmt(m["dci"]["informativeness"]))
-    console.print(table)
-    console.print(f"DCI disentanglement {_fmt(m['dci']['disentanglement'])}; "
-                  f"spectral convergence of resynthesis {_fmt(m['reconstruction'].get('spectral_convergence'))}")
+    out.print(table)
+    out.print(f"DCI disentanglement {_fmt(m['dci']['disentanglement'])}; "
+              f"spectral convergence of resynthesis {_fmt(m['reconstruction'].get('spectral_convergence'))}")
     aligned = m.get("aligned")
     if aligned:
-        console.print(f"MIG after an unsupervised {aligned['method'].upper()} re-alignment of the latents "
-                      f"(an analysis, not the score): {_fmt(aligned['mig'])}")
+        out.print(f"MIG after an unsupervised {aligned['method'].upper()} re-alignment of the latents "
+                  f"(an analysis, not the score): {_fmt(aligned['mig'])}")
     baselines = m.get("linear_baselines")
     if baselines:
-        console.print(f"for reference, linear baselines of the features ({baselines['n_components']} components, "
-                      f"no model): PCA MIG {_fmt(baselines['pca']['mig'])}, "
-                      f"FastICA MIG {_fmt(baselines['ica']['mig'])}")
+        out.print(f"for reference, linear baselines of the features ({baselines['n_components']} components, "
+                  f"no model): PCA MIG {_fmt(baselines['pca']['mig'])}, "
+                  f"FastICA MIG {_fmt(baselines['ica']['mig'])}")
     if m.get("note"):
-        console.print(f"[bold]note:[/] {m['note']}")
-    console.print(f"report: [bold]{result.report_path}[/]")  # type: ignore[attr-defined]
+        out.print(f"[bold]note:[/] {m['note']}")
+    out.print(f"report: [bold]{result.report_path}[/]")  # type: ignore[attr-defined]
 
 
 def _fmt(x: object) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from timbrespace.cli._console import console
 from timbrespace.errors import ParameterError
 
 synths_app = typer.Typer(
@@ -49,13 +50,12 @@ def list_models(
         return
     from rich.table import Table
 
-    from timbrespace.cli._console import console as make_console
     from timbrespace.synths import get_sound_model, list_sound_models
 
     models = list_sound_models()
     if model is not None:
         models = {model: type(get_sound_model(model))}
-    console = make_console()
+    out = console()
     for name, cls in models.items():
         table = Table(
             title=f"[bold]{name}[/bold]: {cls.description}",
@@ -76,7 +76,7 @@ def list_models(
                 default,
                 p.doc,
             )
-        console.print(table)
+        out.print(table)
 
 
 @synths_app.command("render")

@@ -18,6 +18,8 @@ from typing import Annotated
 
 import typer
 
+from timbrespace.cli._console import console
+from timbrespace.cli._options import ProgressOption, check_min
 from timbrespace.errors import ParameterError
 
 timbre_app = typer.Typer(
@@ -48,13 +50,12 @@ def descriptors() -> None:
     """List the 19 descriptors, their groups and effect chains (m = magnitude / 100)."""
     from rich.table import Table
 
-    from timbrespace.cli._console import console as make_console
     from timbrespace.timbre.effects import DESCRIPTORS
 
     table = Table("descriptor", "group", "chain (m = magnitude / 100)")
     for d in DESCRIPTORS.values():
         table.add_row(d.name, d.group, d.chain)
-    make_console().print(table)
+    console().print(table)
 
 
 @timbre_app.command("build")
@@ -82,50 +83,63 @@ def train(
     dataset: Annotated[Path, typer.Argument(help="Dataset (timbrespace ingest of a seed-002 folder) or the folder itself.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder.")],
     descriptors: Annotated[str | None, typer.Option(help="Comma-separated subset, or 'all' (default: Bright,Dark,Crunch,Shimmery,Punch,Stuttering).")] = None,
-    preset: Annotated[str, typer.Option(help="Model size preset: cpu | seed (the seed's architecture, for a GPU) | tiny.")] = "cpu",
-    epochs: Annotated[int | None, typer.Option(help="Epochs (default: the preset's).")] = None,
+    preset: Annotated[str, typer.Option(help="Size preset of the model: cpu | seed (the seed's architecture, for a GPU) | tiny.")] = "cpu",
+    epochs: Annotated[int | None, typer.Option(help="Epochs, passes over the training notes (default: the preset's).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of weights, shuffling and noise.")] = 0,
     evaluate: Annotated[bool, typer.Option(help="Measure quality on held-back notes into metrics.json.")] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace the run already in --out.")] = False,
+    progress: ProgressOption = True,
 ) -> None:
     """Compute the seed-002 spectrograms (dB STFT 512×64, min–max) and train the conditional conv VAE."""
     from timbrespace.experiments.timbre import DEFAULT_DESCRIPTORS, train_timbre
     from timbrespace.models import TIMBRE_PRESETS
 
     if preset not in TIMBRE_PRESETS:
-        raise ParameterError(f"--preset {preset!r} is unknown: allowed {', '.join(TIMBRE_PRESETS)}")
-    if epochs is not None and epochs < 1:
-        raise ParameterError(f"--epochs {epochs} must be a positive integer")
+        raise ParameterError(f"--preset={preset!r} is unknown: allowed {', '.join(TIMBRE_PRESETS)}")
+    check_min("--epochs", epochs, 1)
     chosen = None if descriptors == "all" else (_csv(descriptors) or list(DEFAULT_DESCRIPTORS))
     summary = train_timbre(dataset, out, descriptors=chosen, model=preset, epochs=epochs, seed=seed,
-                           progress=True, evaluate=evaluate, overwrite=overwrite)
+                           progress=progress, evaluate=evaluate, overwrite=overwrite)
     typer.echo(f"trained on {summary.n_train} notes ({summary.n_valid} valid, {summary.n_test} held back) "
                f"in {summary.seconds:.0f} s; final loss train {summary.final_train_loss:.4g} "
                f"valid {summary.final_valid_loss:.4g} → {summary.run_dir}")
     if evaluate:
-        q = json.loads((Path(out) / "metrics.json").read_text())["timbre_quality"]
-        typer.echo(f"pitch within 50 cents: {q['pitch_accuracy_50c']:.0%} of {q['n_pitch_requests']} held-back "
-                   f"requests (originals {q['pitch_accuracy_50c_originals']:.0%}); centroid monotonic "
-                   f"{q['centroid_monotonic']}; endpoint LSD {_fmt(q['interp_endpoint_lsd_db'])} dB (Griffin-Lim "
-                   f"floor {_fmt(q['gl_roundtrip_lsd_db'])} dB)")
+        print_quality(json.loads((Path(out) / "metrics.json").read_text())["timbre_quality"])
     typer.echo(f"report: {Path(out) / 'report.html'}")
 
 
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
+def print_quality(q: dict) -> None:
+    """A timbre run's quality: one line of pitch and LSD, one table row per descriptor (3 decimals)."""
+    from rich.table import Table
+
+    out = console()
+    out.print(f"pitch within 50 cents: {q['pitch_accuracy_50c']:.0%} of {q['n_pitch_requests']} held-back requests "
+              f"(originals {q['pitch_accuracy_50c_originals']:.0%}); endpoint LSD {_fmt(q.get('interp_endpoint_lsd_db'))} "
+              f"dB (Griffin-Lim floor {_fmt(q.get('gl_roundtrip_lsd_db'))} dB)")
+    table = Table("descriptor", "centroid monotonic", "Spearman ρ", "originals monotonic",
+                  title="spectral centroid against magnitude (fraction of pitches)", title_justify="left")
+    spearman, originals = q.get("centroid_spearman") or {}, q.get("centroid_monotonic_originals") or {}
+    for name, value in (q.get("centroid_monotonic") or {}).items():
+        table.add_row(name, _fmt(value, 3), _fmt(spearman.get(name), 3), _fmt(originals.get(name), 3))
+    out.print(table)
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None or value != value else f"{value:.{digits}f}"
 
 
 @timbre_app.command("evaluate")
 def evaluate(
     run: Annotated[Path, typer.Argument(help="Run folder.")],
-    max_requests: Annotated[int, typer.Option(help="Cap on held-back pitch requests.")] = 120,
-    n_pairs: Annotated[int, typer.Option(help="Interpolation pairs.")] = 8,
+    max_requests: Annotated[int, typer.Option(help="Cap on held-back pitch requests (notes).")] = 120,
+    n_pairs: Annotated[int, typer.Option(help="Interpolation pairs measured (pairs).")] = 8,
 ) -> None:
     """Measure pitch accuracy, centroid monotonicity and endpoint LSD into metrics.json."""
     from timbrespace.experiments.timbre import evaluate_timbre_run
 
     result = evaluate_timbre_run(run, max_requests=max_requests, n_pairs=n_pairs)
-    typer.echo(json.dumps(result.metrics["timbre_quality"], indent=2))
+    print_quality(result.metrics["timbre_quality"])
+    typer.echo(f"metrics: {Path(run) / 'metrics.json'}")
 
 
 _COLORS = ("timbre", "magnitude", "pitch", "all")
@@ -188,7 +202,7 @@ def interpolate(
     m2: Annotated[str, typer.Argument(help="End magnitude.")],
     p2: Annotated[str, typer.Argument(help="End pitch (MIDI or name).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the steps and both originals.")],
-    steps: Annotated[str, typer.Option(help="Number of steps, 3..10 (endpoints included).")] = "5",
+    steps: Annotated[int, typer.Option(help="Notes written, 3..10 (endpoints included).")] = 5,
     seed: Annotated[int, typer.Option(help="Griffin-Lim initial phase.")] = 0,
 ) -> None:
     """Interpolate linearly and spherically; writes every step and both original endpoints."""
@@ -202,17 +216,13 @@ def interpolate(
     from timbrespace.timbre.build import parse_pitch
     from timbrespace.timbre.effects import check_descriptor, check_magnitude
 
-    try:
-        n_steps = int(steps)
-    except ValueError:
-        raise ParameterError(f"steps={steps!r} is not an integer: allowed {MIN_STEPS}..{MAX_STEPS}") from None
-    if not MIN_STEPS <= n_steps <= MAX_STEPS:  # checked before loading the model
-        raise ParameterError(f"steps={n_steps} is out of range: allowed {MIN_STEPS}..{MAX_STEPS}")
+    if not MIN_STEPS <= steps <= MAX_STEPS:  # checked before loading the model
+        raise ParameterError(f"--steps={steps} is out of range: allowed {MIN_STEPS}..{MAX_STEPS}")
     for d, m, p in ((d1, m1, p1), (d2, m2, p2)):
         check_descriptor(d)
         check_magnitude(m)
         parse_pitch(p)
-    interp = interpolate_notes(TimbreRun(run), (d1, m1, p1), (d2, m2, p2), n_steps, seed=seed)
+    interp = interpolate_notes(TimbreRun(run), (d1, m1, p1), (d2, m2, p2), steps, seed=seed)
     paths = write_interpolation(interp, out)
     typer.echo(f"{len(paths)} files → {out}")
 

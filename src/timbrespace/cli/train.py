@@ -11,31 +11,34 @@ from pathlib import Path
 
 import typer
 
-from timbrespace.cli._options import names as _names
-from timbrespace.cli._options import numbers as _numbers
+from timbrespace.cli._options import ProgressOption, as_options, check_min, names, numbers
+from timbrespace.errors import ParameterError
+
+_TRAIN_OPTIONS = ("latent_dim", "epochs", "batch_size", "lr", "beta", "architecture", "conv_channels", "likelihood",
+                  "beta_schedule", "warmup_steps", "capacity_max", "capacity_steps", "seed", "init", "linear_lr",
+                  "max_time_s", "accelerator", "devices", "strategy")
 
 
 def train(
     dataset: Path = typer.Argument(..., help="Dataset folder with stored features."),  # noqa: B008
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (checkpoints, logs)."),  # noqa: B008
     features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
-    model: str = typer.Option(
-        "beta_vae", "--objective",
-        help="beta_vae | annealed_vae | tcvae | factorvae | ada_gvae | ada_mlvae | cvae.",
+    objective: str = typer.Option(
+        "beta_vae", help="Training objective: beta_vae | annealed_vae | tcvae | factorvae | cvae | ada_gvae | ada_mlvae."
     ),
     beta: float = typer.Option(4.0, help="Weight of the objective's named term (KL, |KL-C| or TC)."),
     latent_dim: int = typer.Option(10, help="Number of latents."),
-    epochs: int = typer.Option(50, help="Maximum epochs."),
-    batch_size: int = typer.Option(64, help="Items per step."),
-    lr: float = typer.Option(1e-3, help="Adam learning rate."),
+    epochs: int = typer.Option(50, help="Maximum epochs (passes over the training split)."),
+    batch_size: int = typer.Option(64, help="Items per optimiser step."),
+    lr: float = typer.Option(1e-3, help="Adam learning rate (per step)."),
     architecture: str = typer.Option("auto", help="mlp | conv | auto (conv for 2-D features)."),
-    hidden: str = typer.Option("400", help="Hidden layer sizes, comma-separated."),
-    conv_channels: str = typer.Option("32,64,128", help="Conv channels per block (conv)."),
-    likelihood: str = typer.Option("gaussian", help="gaussian | bernoulli."),
+    hidden: str = typer.Option("400", help="Hidden layer widths (units), comma-separated, e.g. 400,200."),
+    conv_channels: str = typer.Option("32,64,128", help="Conv channels per block (conv), comma-separated."),
+    likelihood: str = typer.Option("gaussian", help="Decoder likelihood: gaussian | bernoulli."),
     learn_variance: bool = typer.Option(False, help="Learn the Gaussian output variance."),
     condition: str | None = typer.Option(None, help="cvae: factors to condition on (default: all)."),
     beta_schedule: str = typer.Option("constant", help="constant | linear | cyclical."),
-    warmup_steps: int = typer.Option(1000, help="Steps of the warm-up / cyclical period."),
+    warmup_steps: int = typer.Option(1000, help="β warm-up (linear) or cycle (cyclical) length, in optimiser steps."),
     capacity_max: float = typer.Option(25.0, help="annealed_vae: final KL capacity (nats)."),
     capacity_steps: int = typer.Option(10000, help="annealed_vae: steps to reach it."),
     patience: int | None = typer.Option(None, help="Early-stopping patience (epochs)."),
@@ -48,36 +51,41 @@ def train(
     linear_lr: float | None = typer.Option(
         None, help="Learning rate of the linear paths (--init ica/pca); 0 keeps them fixed."
     ),
-    threads: int | None = typer.Option(None, help="torch threads."),
-    max_time_s: float | None = typer.Option(None, help="Stop after the epoch that passes this time."),
+    threads: int | None = typer.Option(None, help="torch threads (default: torch's)."),
+    max_time_s: float | None = typer.Option(None, help="Stop after the epoch that passes this time (seconds)."),
     accelerator: str = typer.Option("cpu", help="cpu | gpu | auto."),
     devices: int = typer.Option(1, help="Devices (processes on cpu) to train on; more than 1 trains with DDP."),
     strategy: str = typer.Option("auto", help="Lightning strategy: auto, or ddp for data-parallel training."),
     resume: bool = typer.Option(False, help="Continue from RUN/checkpoints/last."),
     overwrite: bool = typer.Option(False, help="Replace the run already in --out (its checkpoints and metrics)."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    progress: ProgressOption = True,
 ) -> None:
     """Train a VAE on DATASET's features; print the run's summary (with MIG) as JSON."""
     from timbrespace.experiments import train_dataset
     from timbrespace.training import TrainConfig
 
-    train_config = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, beta_schedule=beta_schedule,
-        warmup_steps=warmup_steps, cycle_steps=warmup_steps, early_stopping_patience=patience,
-        seed=seed, init=init, linear_lr=linear_lr, num_threads=threads, max_time_s=max_time_s,
-        accelerator=accelerator, devices=devices, strategy=strategy, enable_progress_bar=progress,
-    )
+    check_min("--devices", devices, 1)
+    with as_options(_TRAIN_OPTIONS, {"num_threads": "--threads", "early_stopping_patience": "--patience",
+                                     "cycle_steps": "--warmup-steps", "enable_progress_bar": "--progress"}):
+        train_config = TrainConfig(
+            epochs=epochs, batch_size=batch_size, lr=lr, beta_schedule=beta_schedule,
+            warmup_steps=warmup_steps, cycle_steps=warmup_steps, early_stopping_patience=patience,
+            seed=seed, init=init, linear_lr=linear_lr, num_threads=threads, max_time_s=max_time_s,
+            accelerator=accelerator, devices=devices, strategy=strategy, enable_progress_bar=progress,
+        )
     model_options = {
         "latent_dim": latent_dim, "architecture": architecture, "likelihood": likelihood,
-        "hidden_sizes": _numbers(hidden, "--hidden", int, "32,64,128"),
-        "conv_channels": _numbers(conv_channels, "--conv-channels", int, "32,64,128"),
+        "hidden_sizes": numbers(hidden, "--hidden", int, "32,64,128"),
+        "conv_channels": numbers(conv_channels, "--conv-channels", int, "32,64,128"),
         "learn_variance": learn_variance, "beta": beta, "capacity_max": capacity_max,
         "capacity_steps": capacity_steps,
     }
-    result = train_dataset(
-        dataset, out_dir=out, features=features, model=model, model_options=model_options,
-        condition=_names(condition) if condition else None, train_config=train_config, resume=resume, overwrite=overwrite,
-    )
+    with as_options(_TRAIN_OPTIONS, {"model": "--objective", "hidden_sizes": "--hidden"}):
+        result = train_dataset(
+            dataset, out_dir=out, features=features, model=objective, model_options=model_options,
+            condition=names(condition) if condition else None, train_config=train_config, resume=resume,
+            overwrite=overwrite,
+        )
     if result.scores is not None:  # rank 0 of a data-parallel run, or the only process
         typer.echo(json.dumps(result.summary(), indent=2))
 
@@ -90,9 +98,9 @@ def sweep(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Sweep folder (one run per grid point)."),  # noqa: B008
     features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
-    models: str = typer.Option(
-        "beta_vae", "--objectives",
-        help="Comma-separated objectives: beta_vae, annealed_vae, tcvae, factorvae, ada_gvae, ada_mlvae "
+    objectives: str = typer.Option(
+        "beta_vae",
+        help="Comma-separated training objectives: beta_vae, annealed_vae, tcvae, factorvae, ada_gvae, ada_mlvae "
         "(ada_*: weakly supervised by pairs of items that differ in few factors).",
     ),
     beta: str | None = typer.Option(
@@ -111,14 +119,16 @@ def sweep(
     architecture: str | None = typer.Option(
         None, help="mlp | conv | auto (default: an experiment's own model, else auto)."
     ),
-    hidden: str | None = typer.Option(None, help="Hidden layer sizes, comma-separated (default 400)."),
-    conv_channels: str | None = typer.Option(None, help="Conv channels per block (default 32,64,128)."),
+    hidden: str | None = typer.Option(
+        None, help="Hidden layer widths (units), comma-separated, e.g. 400,200 (default: the experiment's, else 400)."
+    ),
+    conv_channels: str | None = typer.Option(None, help="Conv channels per block, comma-separated (default 32,64,128)."),
     likelihood: str | None = typer.Option(None, help="gaussian | bernoulli (default gaussian)."),
     patience: int | None = typer.Option(None, help="Early-stopping patience (epochs)."),
     threads: int | None = typer.Option(None, help="torch threads per run (default: torch's; 1 with --jobs)."),
     jobs: int = typer.Option(1, help="Runs trained at once, each in its own process."),
-    max_time_s: float | None = typer.Option(None, help="Per-run time limit (s)."),
-    dci_estimator: str = typer.Option("gbt", help="gbt | hist (faster)."),
+    max_time_s: float | None = typer.Option(None, help="Per-run time limit (seconds)."),
+    dci_estimator: str = typer.Option("gbt", help="DCI's regressor: gbt | hist (faster)."),
     init: str = typer.Option(
         "random",
         help="Comma-separated initialisations to sweep: random, ica, pca (ica/pca: MLP "
@@ -132,6 +142,7 @@ def sweep(
         help="Linear baselines scored beside the models (comma-separated pca, ica; "
         "'none' for none): PCA / FastICA of the features with latent-dim components.",
     ),
+    progress: ProgressOption = True,
 ) -> None:
     """Train every (model, labelled fraction, beta, seed) and write OUT/sweep.csv and OUT/sweep.png.
 
@@ -144,21 +155,31 @@ def sweep(
 
     from timbrespace.experiments.sweep import METRIC_COLUMNS, sweep_dataset
 
-    baseline_names = () if baselines.strip() == "none" else _names(baselines)
+    for option, value, minimum in (("--seeds", seeds, 1), ("--jobs", jobs, 1), ("--latent-dim", latent_dim, 1),
+                                   ("--epochs", epochs, 1), ("--batch-size", batch_size, 1)):
+        check_min(option, value, minimum)
+    betas = numbers(beta, "--beta", float, "1,2,4,8") if beta else None
+    for value in betas or ():
+        check_min("--beta", value, 0)
+    fractions = numbers(labelled_fraction, "--labelled-fraction", float, "0,0.01")
+    if not all(0.0 <= f <= 1.0 for f in fractions):
+        raise ParameterError(f"--labelled-fraction={labelled_fraction}: allowed fractions in [0, 1], e.g. 0,0.01")
+    baseline_names = () if baselines.strip() == "none" else names(baselines)
     model_options = {
         "latent_dim": latent_dim, "architecture": architecture, "likelihood": likelihood,
-        "hidden_sizes": _numbers(hidden, "--hidden", int, "32,64,128") if hidden else None,
-        "conv_channels": _numbers(conv_channels, "--conv-channels", int, "32,64,128") if conv_channels else None,
+        "hidden_sizes": numbers(hidden, "--hidden", int, "32,64,128") if hidden else None,
+        "conv_channels": numbers(conv_channels, "--conv-channels", int, "32,64,128") if conv_channels else None,
     }
     train_options = {
         "epochs": epochs, "batch_size": batch_size, "lr": lr, "linear_lr": linear_lr,
         "early_stopping_patience": patience, "num_threads": threads, "max_time_s": max_time_s,
+        "enable_progress_bar": progress,
     }
     rows = sweep_dataset(
-        dataset, out_dir=out, features=features, models=_names(models),
-        betas=_numbers(beta, "--beta", float, "1,2,4,8") if beta else None, seeds=range(seeds),
-        inits=_names(init), baselines=baseline_names, dci_estimator=dci_estimator,
-        labelled_fractions=_numbers(labelled_fraction, "--labelled-fraction", float, "0,0.01"),
+        dataset, out_dir=out, features=features, models=names(objectives),
+        betas=betas, seeds=range(seeds),
+        inits=names(init), baselines=baseline_names, dci_estimator=dci_estimator,
+        labelled_fractions=fractions,
         model_options={k: v for k, v in model_options.items() if v is not None},
         train_options={k: v for k, v in train_options.items() if v is not None}, jobs=jobs,
     )

@@ -275,6 +275,7 @@ def _batches(
 
 
 def _progress(enabled: bool, item_s: float) -> Any:
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -286,8 +287,13 @@ def _progress(enabled: bool, item_s: float) -> Any:
     from rich.text import Text
 
     class RateColumn(ProgressColumn):
+        """Items rendered by this run per second since it started: the summary's measure
+        (rich's own speed is a short sliding window, which batch-sized jumps inflate)."""
+
         def render(self, task: Any) -> Text:
-            speed = task.finished_speed or task.speed
+            elapsed = task.finished_time if task.finished else task.elapsed
+            done = task.completed - task.fields.get("resumed_from", 0)
+            speed = done / elapsed if elapsed else 0.0
             if not speed:
                 return Text("-- items/s", style="progress.data.speed")
             return Text(
@@ -300,6 +306,7 @@ def _progress(enabled: bool, item_s: float) -> Any:
         MofNCompleteColumn(),
         RateColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),  # stdout stays the command's output
         disable=not enabled,
     )
 
@@ -457,7 +464,7 @@ def _render_all(runner: Iterator[_BatchResult], out: Path, progress: bool, confi
     keeps_audio = config.audio_format != "none"
     try:
         with _progress(progress, config.item_duration_s) as bar:
-            task_id = bar.add_task("generate", total=n_items, completed=n_done)
+            task_id = bar.add_task("generate", total=n_items, completed=n_done, resumed_from=n_done)
             for result in runner:
                 advance = result.n_written if keeps_audio else result.item_stop - result.item_start
                 bar.update(task_id, advance=advance)

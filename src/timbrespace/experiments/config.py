@@ -249,12 +249,11 @@ def load_experiment_config(path: str | Path | None = None, overrides: dict[str, 
     ConfigError
         Missing file, invalid YAML, unknown or out-of-range field (named, with what is allowed).
     """
-    if path is None:
-        path = default_experiment_path()
     builtins = builtin_experiments()
-    p = Path(path)
-    if not p.exists() and str(path) in builtins:
-        p = builtins[str(path)]
+    p = default_experiment_path() if path is None else Path(path)
+    source = "built-in experiment additive-4factor" if path is None else str(p)
+    if path is not None and not p.exists() and str(path) in builtins:
+        p, source = builtins[str(path)], f"built-in experiment {path}"  # never the install path
     if not p.is_file():
         raise ConfigError(
             f"experiment config {path} not found (built-in: {', '.join(sorted(builtins))})"
@@ -264,9 +263,9 @@ def load_experiment_config(path: str | Path | None = None, overrides: dict[str, 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{p}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(f"{source}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{p}: expected a mapping of sections (name, dataset, features, model, training, evaluation)")
+        raise ConfigError(f"{source}: expected a mapping of sections (name, dataset, features, model, training, evaluation)")
     for key, value in (overrides or {}).items():
         node = data
         *parents, leaf = key.split(".")
@@ -278,4 +277,4 @@ def load_experiment_config(path: str | Path | None = None, overrides: dict[str, 
     try:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, str(p))) from None
+        raise ConfigError(format_validation_error(exc, source)) from None

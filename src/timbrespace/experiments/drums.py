@@ -58,6 +58,9 @@ class GrooveTrainConfig:
         Weight of the KL term after warm-up (seed 004: 4).
     warmup_epochs : int
         β rises linearly from 0 to ``beta`` over these epochs (0: constant β).
+    warmup_steps : int or None
+        The warm-up in optimiser steps instead (``timbrespace drums train --warmup-steps``,
+        the unit of ``timbrespace train``); None: ``warmup_epochs`` epochs' worth.
     seed : int
         Seeds initialisation, shuffling and the reparameterisation noise.
     threshold : float or None
@@ -72,6 +75,7 @@ class GrooveTrainConfig:
     lr: float = 1e-3
     beta: float = 1.0
     warmup_epochs: int = 50
+    warmup_steps: int | None = None
     seed: int = 0
     threshold: float | None = None
     keep_best: bool = True
@@ -81,6 +85,8 @@ class GrooveTrainConfig:
             raise ConfigError(f"epochs={self.epochs} and batch_size={self.batch_size} must be >= 1")
         if not (self.lr > 0 and self.beta >= 0 and self.warmup_epochs >= 0):
             raise ConfigError(f"lr={self.lr} must be > 0, beta={self.beta} and warmup_epochs={self.warmup_epochs} >= 0")
+        if self.warmup_steps is not None and self.warmup_steps < 0:
+            raise ConfigError(f"warmup_steps={self.warmup_steps} must be >= 0")
         if self.threshold is not None and not 0 < self.threshold < 1:
             raise ConfigError(f"threshold={self.threshold} must be in (0, 1)")
 
@@ -90,12 +96,15 @@ class GrooveTrainConfig:
         β itself goes on the model (``VAEConfig.beta``, where the schedule rises to).
         """
         steps_per_epoch = -(-n_train // self.batch_size)
-        warmup = self.warmup_epochs > 0
+        if self.warmup_steps is None:
+            warmup_steps, warmup_epochs = self.warmup_epochs * steps_per_epoch, self.warmup_epochs
+        else:
+            warmup_steps, warmup_epochs = self.warmup_steps, -(-self.warmup_steps // steps_per_epoch)
         return TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
-            beta_schedule="linear" if warmup else "constant",
-            warmup_steps=max(1, self.warmup_epochs * steps_per_epoch), beta_start=0.0,
-            best_from_epoch=self.warmup_epochs, enable_progress_bar=progress,
+            beta_schedule="linear" if warmup_steps > 0 else "constant",
+            warmup_steps=max(1, warmup_steps), beta_start=0.0,
+            best_from_epoch=warmup_epochs, enable_progress_bar=progress,
         )
 
 

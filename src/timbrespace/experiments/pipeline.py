@@ -170,6 +170,10 @@ def run_experiment(
     if dataset is None and config.dataset is None:
         raise ConfigError(f"{source}: no 'dataset' section; give one or run with --dataset DATASET")
     given = Dataset(dataset) if dataset is not None else None  # fails before the run folder exists
+    if given is None:
+        config.features.check_audio(config.features.n_samples or config.dataset.n_samples, config.dataset.sample_rate)
+    elif given.card.n_samples:
+        config.features.check_audio(config.features.n_samples or given.card.n_samples, given.sample_rate)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_resolved_config(config, run_dir, dataset)
     write_run_card(run_dir, "run", dataset=dataset if dataset is not None else run_dir / "dataset")
@@ -181,7 +185,7 @@ def run_experiment(
     _check_dataset(ds)
     with stages("features"):
         # the command's own derived feature set (recomputable): a changed config replaces it
-        name = compute_dataset_features(ds, config.features, name=FEATURES_NAME, overwrite=True)
+        name = compute_dataset_features(ds, config.features, name=FEATURES_NAME, overwrite=True, progress=progress)
         x = ds.load_features(name)
         sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(name))
     if not np.all(np.isfinite(x)):
@@ -189,7 +193,8 @@ def run_experiment(
     train_idx, valid_idx, _ = _split_indices(ds)
     with stages("training"):
         model_config = dataclasses.replace(config.model, input_shape=tuple(int(s) for s in x.shape[1:]))
-        result = fit(model_config, config.training, x[train_idx], x[valid_idx] if len(valid_idx) else None,
+        training = dataclasses.replace(config.training, enable_progress_bar=progress)
+        result = fit(model_config, training, x[train_idx], x[valid_idx] if len(valid_idx) else None,
                      out_dir=run_dir, callbacks=[latents_at_init(x, run_dir / INIT_LATENTS)],
                      **supervision_for(ds, train_idx, config.model, config.training))
     run = _Run(config, ds, x, sidecar, run_dir, stages, t_start)

@@ -182,5 +182,6 @@ def measure_timbre_quality(run: TimbreRun, *, max_requests: int | None = 120, n_
     if not_measured:
         logger.warning("quality: %d notes have no original and were not measured: %s", len(not_measured),
                        ", ".join(not_measured[:6]))
-    logger.info("quality: %s", quality)
+    logger.debug("quality: pitch within 50 cents %.3f (originals %.3f), endpoint LSD %.2f dB", quality.pitch_accuracy_50c,
+                 quality.pitch_accuracy_50c_originals, quality.interp_endpoint_lsd_db)
     return quality

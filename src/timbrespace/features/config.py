@@ -213,6 +213,33 @@ class FeatureConfig(BaseModel):
             raise ValueError(f"fmin_hz={self.fmin_hz} must be > 0 Hz for kind={self.kind!r}")
         return self
 
+    def check_audio(self, n_samples: int, sample_rate: int) -> None:
+        """Refuse a config that cannot describe items of ``n_samples`` at ``sample_rate`` Hz.
+
+        Checked before anything is computed or written: a frame (``n_fft``) longer than
+        the items (for ``cqt`` and ``nsgt``, which do not use it, only when given), and a frequency bound at or above Nyquist (``sample_rate / 2``), where
+        a mel or constant-Q band holds no energy and every value would sit at the floor.
+
+        Raises
+        ------
+        ParameterError
+            Naming the field, its value and what is allowed.
+        """
+        uses_n_fft = self.kind in ("stft", "mel", "mdct")
+        if self.n_fft > n_samples and (uses_n_fft or "n_fft" in self.model_fields_set):
+            unused = "" if uses_n_fft else f" (kind={self.kind!r} does not use n_fft: leave it out)"
+            raise ParameterError(
+                f"n_fft={self.n_fft} is longer than the items ({n_samples} samples); choose n_fft <= {n_samples}"
+                + unused
+            )
+        nyquist = sample_rate / 2
+        if self.kind in ("mel", "cqt", "nsgt") and self.fmin_hz is not None and self.fmin_hz >= nyquist:
+            raise ParameterError(f"fmin_hz={self.fmin_hz:g} is at or above Nyquist ({nyquist:g} Hz at "
+                                 f"{sample_rate} Hz): allowed below {nyquist:g} Hz")
+        if self.kind in ("mel", "nsgt") and self.fmax_hz is not None and self.fmax_hz > nyquist:
+            raise ParameterError(f"fmax_hz={self.fmax_hz:g} is above Nyquist ({nyquist:g} Hz at "
+                                 f"{sample_rate} Hz): allowed up to {nyquist:g} Hz")
+
     def fit_length(self, audio: np.ndarray) -> np.ndarray:
         """Zero-pad or trim ``audio`` ``(n_items, length)`` to ``n_samples`` (as it is when that is None)."""
         if self.n_samples is None or audio.shape[1] == self.n_samples:

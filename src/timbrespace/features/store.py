@@ -145,8 +145,9 @@ def compute_dataset_features(
     Raises
     ------
     ParameterError
-        Bad name or batch size, or a frame length (``n_fft``) longer than the items
-        (``FeatureConfigError`` for a bad config).
+        Bad name or batch size, a frame length (``n_fft``) longer than the items or a
+        frequency bound at or above Nyquist (:meth:`FeatureConfig.check_audio`;
+        ``FeatureConfigError`` for a bad config).
     DatasetError
         Unreadable audio; a complete feature set ``name`` with another config and no
         ``overwrite``; another process computing features of this dataset.
@@ -162,10 +163,7 @@ def compute_dataset_features(
     if n_items == 0:
         raise DatasetError(f"{ds.root}: no items to compute features for")
     n_samples = cfg.n_samples or _n_samples(ds)
-    if cfg.kind in ("stft", "mel", "mdct") and cfg.n_fft > n_samples:
-        raise ParameterError(
-            f"n_fft={cfg.n_fft} is longer than the items ({n_samples} samples); choose n_fft <= {n_samples}"
-        )
+    cfg.check_audio(n_samples, ds.sample_rate)
     out_dir = ds.features_dir
     with folder_lock(out_dir, what="features"):
         return _compute_locked(ds, cfg, name, batch_size, progress, overwrite, n_samples)
@@ -303,9 +301,10 @@ def _fit_standardize(ds: AudioItems, cfg: FeatureConfig, batch_size: int, n_samp
 
 
 def _progress(items: list[int], label: str) -> Any:
+    from rich.console import Console
     from rich.progress import track
 
-    return track(items, description=label)
+    return track(items, description=label, console=Console(stderr=True))  # stdout stays the command's output
 
 
 def invert_items(

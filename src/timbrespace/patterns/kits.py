@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import gcd
@@ -33,17 +34,18 @@ from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.patterns.drum_maps import DrumMap, get_drum_map
 from timbrespace.synths.soundfont import default_soundfont
 
-__all__ = ["KitLayer", "KitInstrument", "DrumKit", "load_hydrogen_kit", "find_kit", "KIT_SEARCH_PATH",
-           "SoundfontKit"]
+__all__ = ["KitLayer", "KitInstrument", "DrumKit", "load_hydrogen_kit", "find_kit", "kit_search_path",
+           "KIT_SEARCH_PATH", "SoundfontKit"]
 
 logger = logging.getLogger(__name__)
 
 KIT_SEARCH_PATH = (
-    "/usr/share/hydrogen/data/drumkits",
     "~/.hydrogen/data/drumkits",
+    "/usr/share/hydrogen/data/drumkits",
+    "/usr/local/share/hydrogen/data/drumkits",
 )
-"""Folders searched for a kit given by name (plus ``$TIMBRESPACE_DRUMKITS``, first)."""
-
+"""Hydrogen's usual kit folders (user, system, local install), searched for a kit given by
+name after the caller's folders and ``$TIMBRESPACE_DRUMKITS``."""
 
 
 @dataclass(frozen=True)
@@ -225,16 +227,23 @@ class SoundfontKit:
         return self.path.stem
 
 
-def find_kit(kit: str | Path) -> DrumKit | SoundfontKit:
+def kit_search_path(kit_dirs: Sequence[str | Path] = ()) -> list[Path]:
+    """Folders searched for a kit name, in order: ``kit_dirs``, ``$TIMBRESPACE_DRUMKITS``
+    (``os.pathsep``-separated), then :data:`KIT_SEARCH_PATH`."""
+    env = [d for d in os.environ.get("TIMBRESPACE_DRUMKITS", "").split(os.pathsep) if d]
+    return [Path(d).expanduser() for d in (*kit_dirs, *env, *KIT_SEARCH_PATH)]
+
+
+def find_kit(kit: str | Path, kit_dirs: Sequence[str | Path] = ()) -> DrumKit | SoundfontKit:
     """Resolve a ``--kit`` argument: a kit folder, a kit name, ``soundfont`` or an ``.sf2`` path.
 
-    Names are looked up in ``$TIMBRESPACE_DRUMKITS`` (``os.pathsep``-separated) then
-    :data:`KIT_SEARCH_PATH`, case-insensitively.
+    Names (a kit folder's name, e.g. ``TR808EmulationKit``) are looked up
+    case-insensitively in :func:`kit_search_path` (``kit_dirs`` first: ``--kits DIR``).
 
     Raises
     ------
     ParameterError
-        Nothing matches (the message lists the kits found).
+        Nothing matches (the message lists the folders searched and the kits found there).
     """
     text = str(kit)
     if text == "soundfont":
@@ -249,10 +258,9 @@ def find_kit(kit: str | Path) -> DrumKit | SoundfontKit:
         return SoundfontKit(path=p)
     if p.exists():
         return load_hydrogen_kit(p)
-    roots = [d for d in os.environ.get("TIMBRESPACE_DRUMKITS", "").split(os.pathsep) if d] + list(KIT_SEARCH_PATH)
+    roots = kit_search_path(kit_dirs)
     available: list[str] = []
-    for r in roots:
-        root = Path(r).expanduser()
+    for root in roots:
         if not root.is_dir():
             continue
         for d in sorted(root.iterdir()):
@@ -261,4 +269,5 @@ def find_kit(kit: str | Path) -> DrumKit | SoundfontKit:
                 if d.name.lower() == text.lower():
                     return load_hydrogen_kit(d)
     raise ParameterError(f"kit={text!r} is not a kit folder, a known kit name, 'soundfont' or an .sf2 file; "
-                         f"kits found: {', '.join(available) or 'none'} (set TIMBRESPACE_DRUMKITS to add folders)")
+                         f"searched {', '.join(str(r) for r in roots)}; kits found: {', '.join(available) or 'none'} "
+                         "(add a folder with --kits DIR or $TIMBRESPACE_DRUMKITS)")

@@ -188,6 +188,14 @@ class TrainConfig:
             raise ConfigError(
                 f"unknown train config keys {unknown}; allowed: {', '.join(sorted(known))}"
             )
+        for f in dataclasses.fields(cls):  # a YAML string where a number belongs, said as such
+            value = data.get(f.name)
+            kind = str(f.type).removesuffix(" | None")
+            if value is None or kind not in ("int", "float"):
+                continue
+            whole = kind == "int" and isinstance(value, float) and not value.is_integer()
+            if whole or isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{f.name}={value!r} must be {'an integer' if kind == 'int' else 'a number'}")
         return cls(**data)
 
     def to_json(self) -> str:
