@@ -15,6 +15,7 @@ __all__ = [
     "DatasetError",
     "AudioError",
     "TrainingError",
+    "EvaluationError",
 ]
 
 
@@ -40,3 +41,15 @@ class AudioError(TimbrespaceError):
 
 class TrainingError(TimbrespaceError):
     """Training failed (e.g. the loss became NaN or infinite)."""
+
+
+class EvaluationError(TimbrespaceError):
+    """A step after training (evaluation, report) failed; what training wrote is kept.
+
+    ``internal`` is True when the cause was not a :class:`TimbrespaceError` (a bug, which
+    the CLI reports with exit code 1 rather than 2).
+    """
+
+    def __init__(self, message: str, *, internal: bool = False) -> None:
+        super().__init__(message)
+        self.internal = internal

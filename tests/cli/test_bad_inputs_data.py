@@ -52,6 +52,12 @@ def _npz() -> bytes:
     return buf.getvalue()
 
 
+def _wav() -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, np.zeros(800, np.float32) + 0.1, 8000, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
 TRUNCATED = {"trunc/audio/synth-060-100.wav": _truncated_wav(),
              "trunc/examples.json": json.dumps({"synth-060-100": {"pitch": 60}}).encode()}
 
@@ -107,6 +113,16 @@ CASES = [
          files={"piano/lib__pop__Piano.mid": _piano_midi()}),
     Case("export-onto-a-file", ("export", "{dataset}", "--format", "seed000-npz", "-o", "{export}"),
          ("already exists",)),
+    Case("invert-onto-earlier-wavs", ("invert", "{dataset}", "--items", "000000,000001", "--out", "{inputs}/earlier"),
+         ("already holds 2 of the 2 WAV files", "000000.wav", "--overwrite"),
+         files={"earlier/000000.wav": _wav(), "earlier/000001.wav": _wav()}),
+    Case("invert-into-the-dataset", ("invert", "{dataset}", "--items", "000000", "--out", "{dataset}/audio",
+                                     "--overwrite"), ("inside the dataset",)),
+    Case("invert-onto-a-file", ("invert", "{dataset}", "--items", "000000", "--out", "{wav}"), ("is a file",)),
+    Case("synths-render-into-a-folder", ("synths", "render", "additive", "--out", "{inputs}"),
+         ("is a folder: --out must be a file with an audio suffix", ".wav")),
+    Case("synths-render-into-a-folder-named-wav", ("synths", "render", "additive", "--out", "{inputs}/folder.wav"),
+         ("is a folder: --out must be a file with an audio suffix",), files={"folder.wav/keep.txt": b"mine"}),
     # no unpickling, no NaN
     Case("invert-pickled-array", ("invert", "{dataset}", "--array", "{inputs}/pickled.npy", "--out", "{new}"),
          ("--array",), files={"pickled.npy": _pickled_npy()}),

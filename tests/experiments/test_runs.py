@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.errors import DatasetError, EvaluationError, ParameterError
 from timbrespace.experiments import read_run_card, write_run_card
+from timbrespace.experiments.runs import after_training
 
 
 def test_round_trip(tmp_path):
@@ -43,3 +44,16 @@ def test_folder_of_an_older_timbrespace_and_kind_check(tmp_path):
     assert require_run_kind(tmp_path, "drums").kind == "drums"
     with pytest.raises(DatasetError, match="a 'drums' run, not a 'timbre' run"):
         require_run_kind(tmp_path, "timbre")
+
+
+def test_after_training_keeps_the_cause_and_says_how_to_finish(tmp_path):
+    with pytest.raises(EvaluationError, match=r"kept in .*failed: RuntimeError: boom; run `timbrespace evaluate") as info:
+        with after_training(tmp_path):
+            raise RuntimeError("boom")
+    assert info.value.internal and isinstance(info.value.__cause__, RuntimeError)
+    with pytest.raises(EvaluationError, match=r"failed: no factor codes$") as info:
+        with after_training(tmp_path, evaluable=False):  # cvae runs have no `evaluate`
+            raise DatasetError("no factor codes")
+    assert not info.value.internal
+    with pytest.raises(KeyboardInterrupt), after_training(tmp_path):
+        raise KeyboardInterrupt

@@ -132,3 +132,29 @@ def test_invert_array_that_is_not_a_numeric_npy_is_one_error(
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and f"--array {array}" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_invert_never_replaces_an_earlier_inversion_silently(
+    notes_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18: WAVs of an earlier invert are kept unless --overwrite; new names may be added."""
+    root = str(notes_dataset.root)
+    assert run(["features", root, "--kind", "mdct", "--n-fft", "1024", "--name", "mdct_keep"]) == 0
+    out = tmp_path / "wav"
+    first, second = notes_dataset.item_ids[:2], notes_dataset.item_ids[2]
+    base = ["invert", root, "--features", "mdct_keep", "--out", str(out)]
+    assert run([*base, "--items", ",".join(first)]) == 0
+    (out / f"{first[0]}.wav").write_bytes(b"edited by the user")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+
+    assert run([*base, "--items", ",".join(first)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "already holds 2 of the 2 WAV files" in err and "--overwrite" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+    assert run([*base, "--items", second]) == 0  # a new name beside them
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name in before} == before
+    assert run([*base, "--items", ",".join(first), "--overwrite"]) == 0
+    y, _ = sf.read(out / f"{first[0]}.wav", dtype="float32")
+    assert len(y) == notes_dataset.card.n_samples  # replaced, as asked

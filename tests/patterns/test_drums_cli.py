@@ -172,7 +172,7 @@ def test_drums_end_to_end(
         ),
         (
             ["drums", "ingest", str(src), "--out", str(tmp_path / "x"), "--drum-map", "gm"],
-            "drum_map='gm'",
+            "--drum-map='gm'",
         ),
         (
             [
@@ -184,7 +184,7 @@ def test_drums_end_to_end(
                 "--out",
                 str(tmp_path / "x"),
             ],
-            "kit='nokit'",
+            "--kit='nokit'",
         ),
         (
             [

@@ -229,3 +229,11 @@ def test_callbacks_see_every_epoch_and_encoding_in_them_keeps_determinism(tmp_pa
     assert [epoch for epoch, _ in scores.rows] == [0, 1, 2]
     assert scores.rows[0][1] != scores.rows[-1][1]
     assert same_weights(watched.model, plain.model)
+
+
+def test_progress_bar_is_on_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """stdout keeps a command's own output when piped (issue 15): the training bar goes to stderr."""
+    x = toy_data(32)
+    fit(MODEL, TrainConfig(epochs=1, batch_size=16, seed=0, enable_progress_bar=True), x, x[:16], out_dir=tmp_path)
+    out, err = capfd.readouterr()
+    assert "Epoch" not in out and "Epoch 0/0" in err, (out, err)

@@ -17,7 +17,7 @@ import sys
 import click
 import typer
 
-from timbrespace.errors import TimbrespaceError
+from timbrespace.errors import EvaluationError, TimbrespaceError
 
 try:  # typer >= 0.16 vendors click as typer._click; accept both families of exceptions
     from typer._click import exceptions as _vendored
@@ -107,17 +107,29 @@ def _plain(message: str) -> str:
     return message.replace("an number", "a number")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 2) -> None:
     click.echo(f"error: {_plain(message)}", err=True)
-    sys.exit(2)
+    sys.exit(code)
 
 
-def _internal_error(exc: BaseException, argv: list[str] | None) -> None:
+def _traceback_if_verbose(exc: BaseException, argv: list[str] | None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if "--verbose" in args or "-v" in args:
         import traceback
 
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+
+
+def _late_failure(exc: EvaluationError, argv: list[str] | None) -> None:
+    """Training kept, a later step failed: one line; a bug in that step exits 1 (traceback with --verbose)."""
+    if exc.internal:
+        _traceback_if_verbose(exc, argv)
+        _fail(f"{exc} (a bug in timbrespace: please report it; --verbose shows the traceback)", code=1)
+    _fail(str(exc))
+
+
+def _internal_error(exc: BaseException, argv: list[str] | None) -> None:
+    _traceback_if_verbose(exc, argv)
     click.echo(
         f"error: internal error ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "
         "timbrespace: please report it (run again with --verbose for the traceback)",
@@ -136,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(code)
     except _EXITS as exc:
         sys.exit(getattr(exc, "exit_code", 0))
+    except EvaluationError as exc:
+        _late_failure(exc, argv)
     except TimbrespaceError as exc:
         _fail(str(exc))
     except _NO_ARGS as exc:

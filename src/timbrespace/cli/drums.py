@@ -138,7 +138,8 @@ class _Render:
         """The kit, resolved (a name looked up) before any model is loaded or file written."""
         from timbrespace.patterns.kits import find_kit
 
-        return find_kit(self.kit, kit_dirs=self.kits)
+        with as_options(("kit",)):
+            return find_kit(self.kit, kit_dirs=self.kits)
 
     def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object, drum_kit: object) -> None:
         """Each one-bar groove looped ``bars`` times, as ``OUT/NAME.mid`` and ``OUT/NAME.wav``."""

@@ -74,6 +74,7 @@ def invert(
         help=".npy of features (e.g. model output) in the stored layout, one row per item or per --items."
     )] = None,
     batch_size: Annotated[int, typer.Option(help="Items inverted at once.")] = 64,
+    overwrite: Annotated[bool, typer.Option(help="Replace WAV files of an earlier inversion in --out.")] = False,
 ) -> None:
     """Turn stored features (or a .npy of model output) back into DIR/<item_id>.wav."""
     from timbrespace.experiments.train import open_features
@@ -88,7 +89,7 @@ def invert(
     wanted = [s.strip() for s in items.split(",") if s.strip()] if items else None
     with as_options(("method", "n_iter", "items", "batch_size", "array")):
         done = invert_items(ds, features, out, items=wanted, array=None if array is None else _read_array(array),
-                            method=method, n_iter=n_iter, batch_size=batch_size)
+                            method=method, n_iter=n_iter, batch_size=batch_size, overwrite=overwrite)
     sc = done.spectral_convergence
     if sc.size:
         logger.info("spectral convergence: mean %.4f, max %.4f", float(np.mean(sc)), float(np.max(sc)))

@@ -99,11 +99,12 @@ def render(
 ) -> None:
     """Render one sound from a sound model and write it to a file."""
     from timbrespace.synths import get_sound_model
-    from timbrespace.utils.audio import audio_format_for, write_audio
+    from timbrespace.utils.audio import AUDIO_FORMATS, audio_format_for, write_audio
 
-    audio_format_for(out)  # refuse a suffix that names no audio format before rendering
     if out.is_dir():
-        raise typer.BadParameter(f"{out} is a folder; give a file name", param_hint="--out")
+        raise ParameterError(f"--out {out} is a folder: --out must be a file with an audio suffix "
+                             f"({', '.join(AUDIO_FORMATS)}), e.g. {out / (name + '.wav')}")
+    audio_format_for(out)  # refuse a suffix that names no audio format before rendering
     model = get_sound_model(name)
     params = parse_settings(settings or [])
     audio = model.render(params, sample_rate=sample_rate, duration_s=duration_s, seed=seed)

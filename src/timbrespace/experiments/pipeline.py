@@ -34,7 +34,12 @@ from timbrespace.analysis import reference_latents
 from timbrespace.datasets import Dataset, generate_dataset
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.experiments.config import ExperimentConfig, format_validation_error
-from timbrespace.experiments.runs import read_run_config, write_latents, write_run_card
+from timbrespace.experiments.runs import (
+    after_training,
+    read_run_config,
+    write_latents,
+    write_run_card,
+)
 from timbrespace.experiments.train import INIT_LATENTS, latents_at_init, supervision_for
 from timbrespace.features import (
     FeatureConfig,
@@ -159,6 +164,9 @@ def run_experiment(
     ------
     ConfigError, DatasetError, ParameterError, TrainingError
         On bad configs, datasets or a diverging training run (the message names the cause).
+    EvaluationError
+        A step after training failed; the trained model, ``history.json`` and the config
+        are kept (:func:`~timbrespace.experiments.runs.after_training`).
     """
     from timbrespace.training import fit  # Lightning: imported when a run trains
 
@@ -198,7 +206,8 @@ def run_experiment(
                      out_dir=run_dir, callbacks=[latents_at_init(x, run_dir / INIT_LATENTS)],
                      **supervision_for(ds, train_idx, config.model, config.training))
     run = _Run(config, ds, x, sidecar, run_dir, stages, t_start)
-    return _evaluate(run, result.model, list(result.history), Path(result.checkpoint_path))
+    with after_training(run_dir):
+        return _evaluate(run, result.model, list(result.history), Path(result.checkpoint_path))
 
 
 def _at_init(config: ExperimentConfig, ds: Dataset, run_dir: Path, metrics: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,10 @@ Every run folder, whatever made it (``run``, ``train``, ``sweep``, ``timbre``,
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,18 @@ import numpy as np
 import yaml
 
 from timbrespace.datasets import Dataset
-from timbrespace.errors import ConfigError, DatasetError, ParameterError
+from timbrespace.errors import (
+    ConfigError,
+    DatasetError,
+    EvaluationError,
+    ParameterError,
+    TimbrespaceError,
+)
 from timbrespace.utils.atomic import atomic_path, atomic_write_json
 
 __all__ = [
-    "LATENTS_NAME", "RUN_KINDS", "RunCard", "RunEvaluation", "read_run_card", "require_run_kind", "write_latents",
-    "write_run_card",
+    "LATENTS_NAME", "RUN_KINDS", "RunCard", "RunEvaluation", "after_training", "read_run_card", "require_run_kind",
+    "write_latents", "write_run_card",
 ]
 
 RUN_KINDS: tuple[str, ...] = ("run", "train", "sweep", "timbre", "drums")
@@ -206,3 +214,30 @@ def write_latents(run_dir: str | Path, mu: np.ndarray, logvar: np.ndarray, datas
                  factor_names=np.array(dataset.factor_names, dtype="U"), split=split.astype("U"),
                  item_id=np.asarray(dataset.item_ids, dtype="U"))
     return path
+
+
+@contextlib.contextmanager
+def after_training(run_dir: str | Path, *, evaluable: bool = True) -> Iterator[None]:
+    """The steps after training: a failure there never loses what training wrote.
+
+    Checkpoints, ``history.json`` and ``train_config.json`` are on disk once training
+    returns; this leaves them as they are and turns the failure into one
+    :class:`~timbrespace.errors.EvaluationError` that says where they are and how to
+    finish (``timbrespace evaluate RUN``, when ``evaluable``).
+
+    Raises
+    ------
+    EvaluationError
+        Whatever the steps raised (``KeyboardInterrupt`` and ``SystemExit`` pass through);
+        ``internal`` when the cause was not a :class:`~timbrespace.errors.TimbrespaceError`.
+    """
+    try:
+        yield
+    except Exception as exc:
+        internal = not isinstance(exc, TimbrespaceError)
+        cause = f"{type(exc).__name__}: {exc}" if internal else str(exc)
+        then = f"; run `timbrespace evaluate {run_dir}` once that is fixed" if evaluable else ""
+        raise EvaluationError(
+            f"training finished and is kept in {run_dir} (checkpoints/, history.json); the evaluation after it "
+            f"failed: {cause}{then}", internal=internal,
+        ) from exc

@@ -32,7 +32,7 @@ from timbrespace.datasets import Dataset
 from timbrespace.errors import ParameterError
 from timbrespace.experiments.config import ExperimentConfig
 from timbrespace.experiments.pipeline import evaluate_run, write_resolved_config
-from timbrespace.experiments.runs import write_run_card
+from timbrespace.experiments.runs import after_training, write_run_card
 from timbrespace.experiments.train import (
     MODELS,
     DatasetFit,
@@ -143,6 +143,8 @@ def train_dataset(
         neither ``resume`` nor ``overwrite``) or anything else; another writer on it.
     TrainingError
         A diverging run.
+    EvaluationError
+        Scoring after training failed; the trained model and the run's config are kept.
     """
     train_config = train_config or TrainConfig()
     if model not in MODELS:
@@ -175,10 +177,11 @@ def _train_locked(ds: Dataset, features: str, model: str, model_config: VAEConfi
         return TrainRunResult(run_dir, model, features, fitted, None)
     write_run_card(run_dir, "train", dataset=ds.root)
     if model_config.is_conditional:
-        scores = evaluate_representation(
-            fitted.mu, ds.factor_codes, logvar=fitted.logvar, factor_names=ds.factor_names,
-            factor_levels=[f.n_levels for f in ds.factors], metrics=("mig",),
-        )
+        with after_training(run_dir, evaluable=False):
+            scores = evaluate_representation(
+                fitted.mu, ds.factor_codes, logvar=fitted.logvar, factor_names=ds.factor_names,
+                factor_levels=[f.n_levels for f in ds.factors], metrics=("mig",),
+            )
         result = TrainRunResult(run_dir, model, features, fitted, scores)
         atomic_write_json(run_dir / "metrics.json", {**scores.to_dict(), **result.summary()})
         return result
@@ -187,8 +190,9 @@ def _train_locked(ds: Dataset, features: str, model: str, model_config: VAEConfi
     one_process = dataclasses.replace(train_config, devices=1, strategy="auto")
     config = ExperimentConfig(name=f"train-{model}", seed=train_config.seed, features=sidecar.config,
                               model=fitted.train.model.config, training=one_process)
-    write_resolved_config(config, run_dir, ds.root, features_name=features)
-    evaluation = evaluate_run(run_dir)
+    write_resolved_config(config, run_dir, ds.root, features_name=features)  # what `evaluate` reads
+    with after_training(run_dir):
+        evaluation = evaluate_run(run_dir)
     result = TrainRunResult(run_dir, model, features, fitted, evaluation.scores)
     atomic_write_json(run_dir / "metrics.json", {**evaluation.metrics, **result.summary()})
     return result

@@ -317,6 +317,7 @@ def invert_items(
     method: str = "auto",
     n_iter: int | None = None,
     batch_size: int = 64,
+    overwrite: bool = False,
 ) -> InversionSummary:
     """Turn a stored feature set (or a model's output in its layout) back into WAV files.
 
@@ -337,6 +338,9 @@ def invert_items(
         As :func:`~timbrespace.features.invert`.
     batch_size : int
         Items per inversion batch.
+    overwrite : bool
+        Replace WAV files already in ``out_dir`` under the names this writes (an earlier
+        inversion's); refused otherwise, before anything is written.
 
     Returns
     -------
@@ -348,7 +352,8 @@ def invert_items(
     ParameterError
         Unknown item ids, an ``array`` of the wrong length, or a bad ``batch_size``.
     DatasetError
-        Missing feature set.
+        Missing feature set; ``out_dir`` a file, inside the dataset, or holding a file
+        this would write (without ``overwrite``).
     """
     from timbrespace.features.api import as_sidecar, invert
     from timbrespace.utils.atomic import atomic_write_bytes
@@ -364,6 +369,7 @@ def invert_items(
     if array is not None and len(array) == len(ids):
         array = array[indices]
     out = Path(out_dir)
+    _check_inversion_folder(out, [f"{ids[int(k)]}.wav" for k in indices], dataset.root, overwrite)
     written: list[Path] = []
     convergence: list[float] = []
     for start in range(0, len(indices), batch_size):
@@ -377,6 +383,21 @@ def invert_items(
             written.append(atomic_write_bytes(path, encode_audio(peak_safe(y, name=str(path)), sidecar.sample_rate,
                                                                  ".wav")))
     return InversionSummary(tuple(written), np.asarray(convergence, dtype=np.float64))
+
+
+def _check_inversion_folder(out: Path, names: list[str], dataset_root: Path, overwrite: bool) -> None:
+    """Refuse an ``out`` that would lose what the user has: a file, the dataset, earlier WAVs."""
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"--out {out} is a file, not a folder; choose another --out")
+    root = Path(dataset_root).resolve()
+    if out.resolve() == root or root in out.resolve().parents:
+        raise DatasetError(f"--out {out} is inside the dataset {dataset_root}; writing there would change it: "
+                           "choose another --out")
+    existing = [name for name in names if (out / name).exists()]
+    if existing and not overwrite:
+        shown = ", ".join(existing[:3]) + (" …" if len(existing) > 3 else "")
+        raise DatasetError(f"--out {out} already holds {len(existing)} of the {len(names)} WAV files this would "
+                           f"write ({shown}); nothing was replaced: choose another --out or pass --overwrite")
 
 
 def _item_indices(ids: list[str], items: Sequence[str] | None) -> np.ndarray:

@@ -366,8 +366,17 @@ def _trainer(train_config: TrainConfig, out_dir: Path, max_epochs: int, callback
         use_distributed_sampler=False,  # ItemBatches shards the items itself
         log_every_n_steps=1,  # the module logs itself, every train_config.log_every_n_steps
         default_root_dir=out_dir,
-        callbacks=list(callbacks),
+        callbacks=[*callbacks, *_progress_bar(train_config.enable_progress_bar)],
     )
+
+
+def _progress_bar(enabled: bool) -> list[L.Callback]:
+    """Lightning's rich bar, on stderr as every bar of the CLI (stdout keeps a command's output)."""
+    if not enabled:
+        return []
+    from lightning.pytorch.callbacks import RichProgressBar
+
+    return [RichProgressBar(console_kwargs={"stderr": True})]
 
 
 def _strategy(train_config: TrainConfig) -> str:
