@@ -27,6 +27,8 @@ CASES = [
     Case("run-into-finished-run", ("run", "--out", "{run}"), ("already",)),
     Case("run-n-fft-too-long", ("run", "--set", "features.n_fft=100000", "--out", "{new}"), ("n_fft",)),
     Case("run-epochs-not-a-number", ("run", "--set", "training.epochs=many", "--out", "{new}"), ("epochs",)),
+    Case("run-latent-dim-not-a-number", ("run", "--set", "model.latent_dim=abc", "--out", "{new}"),
+         ("latent_dim='abc' must be an integer",)),
     Case("run-set-without-value", ("run", "--set", "training.epochs", "--out", "{new}"), ("KEY=VALUE",)),
     Case("run-workers-0", ("run", "--workers", "0", "--out", "{new}"), ("--workers",)),
     Case("run-missing-dataset", ("run", "--dataset", "{inputs}/absent", "--out", "{new}"), ("does not exist",)),
@@ -47,6 +49,8 @@ CASES = [
          ("f0_hz",)),
     Case("synths-sample-rate-0", ("synths", "render", "additive", "--sample-rate", "0", "--out", "{new}.wav"),
          ("sample_rate",)),
+    Case("synths-value-not-a-number", ("synths", "render", "additive", "--set", "f0_hz=abc", "--out", "{new}.wav"),
+         ("f0_hz='abc' is not a number",)),
     Case("synths-setting-without-value", ("synths", "render", "additive", "--set", "f0_hz", "--out", "{new}.wav"),
          ("NAME=VALUE",)),
     Case("synths-list-unknown-model", ("synths", "--model", "nope"), ("nope",)),
@@ -138,7 +142,8 @@ CASES = [
                                         "--out", "{new}"), ("--architecture",)),
 ]
 
-LEAKS = ("invalid literal", "Extra inputs are not permitted", "site-packages", "Input should be", "/tmp/tmp")
+LEAKS = ("invalid literal", "Extra inputs are not permitted", "site-packages", "Input should be", "/tmp/tmp",
+         "not supported between instances", "<U")
 
 
 @pytest.mark.slow

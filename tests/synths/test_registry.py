@@ -71,6 +71,12 @@ def test_unknown_parameter_suggests_closest(name):
         model.render({first[:-1] + "x": 1.0}, duration_s=0.01)
 
 
+def test_a_value_that_is_not_a_number_is_named():
+    model = get_sound_model("additive")
+    with pytest.raises(ParameterError, match=r"^f0_hz='abc' is not a number: allowed 20\.\.5000 Hz$"):
+        model.render({"f0_hz": np.array(["220", "abc"])}, duration_s=0.01)
+
+
 def test_unknown_model_suggests_closest():
     with pytest.raises(ParameterError, match="did you mean 'fm_moog'"):
         get_sound_model("fm_mog")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -237,3 +238,18 @@ def test_progress_bar_is_on_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[
     fit(MODEL, TrainConfig(epochs=1, batch_size=16, seed=0, enable_progress_bar=True), x, x[:16], out_dir=tmp_path)
     out, err = capfd.readouterr()
     assert "Epoch" not in out and "Epoch 0/0" in err, (out, err)
+
+
+def test_epoch_log_lines_are_key_value_with_rounded_floats(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 15: training logs (``--verbose``) say ``train_loss=12.35``, not a repr with 16 digits."""
+    from timbrespace.training import EpochRecord
+
+    record = EpochRecord(epoch=3, train_loss=12.3456789, train_recon=10.0, train_kl=2.3456789, val_loss=None,
+                         val_recon=None, val_kl=None, beta=1.0)
+    assert str(record) == "epoch=3 train_loss=12.35 train_recon=10 train_kl=2.346 beta=1"
+    x = toy_data(32)
+    with caplog.at_level("DEBUG", logger="timbrespace.training"):
+        fit(MODEL, TrainConfig(epochs=1, batch_size=16, seed=0), x, x[:16], out_dir=tmp_path)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("epoch=0 ")]
+    assert len(lines) == 1 and "EpochRecord" not in lines[0] and "val_loss=" in lines[0], lines
+    assert not re.search(r"\d\.\d{5,}", lines[0]), lines[0]  # 4 significant digits, not 16

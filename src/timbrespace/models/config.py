@@ -46,6 +46,7 @@ from typing import Any, Literal
 
 from timbrespace.errors import ConfigError
 from timbrespace.models.shift import ShiftSpec
+from timbrespace.utils.fields import check_number_fields
 
 __all__ = [
     "VAEConfig",
@@ -403,6 +404,7 @@ class VAEConfig:
             raise ConfigError(
                 f"unknown model config keys {unknown}; allowed: {', '.join(sorted(known))}"
             )
+        check_number_fields(cls, data)  # a YAML string where a number belongs, said as such
         return cls(**data)
 
     def to_json(self) -> str:

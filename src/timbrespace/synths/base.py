@@ -138,7 +138,8 @@ class Parameter:
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
-            raise ParameterError(f"{self.name}: values must be numbers, got {arr.dtype}") from None
+            bad_value = next((v for v in arr.reshape(-1) if not _is_number(v)), arr.dtype)
+            raise ParameterError(f"{self.name}={str(bad_value)!r} is not a number: allowed {self.range_text()}") from None
         bad = ~np.isfinite(arr)
         if bad.any():
             raise ParameterError(f"{self.name}={arr[bad].flat[0]} is not a finite number")
@@ -365,3 +366,11 @@ class SoundModel(ABC):
             "default_duration_s": cls.default_duration_s,
             "parameters": [p.to_dict() for p in cls.parameters],
         }
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from timbrespace.errors import ConfigError
+from timbrespace.utils.fields import check_number_fields
 
 if TYPE_CHECKING:
     from timbrespace.models import VAE
@@ -188,14 +189,7 @@ class TrainConfig:
             raise ConfigError(
                 f"unknown train config keys {unknown}; allowed: {', '.join(sorted(known))}"
             )
-        for f in dataclasses.fields(cls):  # a YAML string where a number belongs, said as such
-            value = data.get(f.name)
-            kind = str(f.type).removesuffix(" | None")
-            if value is None or kind not in ("int", "float"):
-                continue
-            whole = kind == "int" and isinstance(value, float) and not value.is_integer()
-            if whole or isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{f.name}={value!r} must be {'an integer' if kind == 'int' else 'a number'}")
+        check_number_fields(cls, data)  # a YAML string where a number belongs, said as such
         return cls(**data)
 
     def to_json(self) -> str:
@@ -227,6 +221,11 @@ class EpochRecord:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict."""
         return dataclasses.asdict(self)
+
+    def __str__(self) -> str:
+        """One log line: ``epoch=3 train_loss=12.35 ... beta=1`` (4 significant digits, no ``None``)."""
+        return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                        for k, v in self.to_dict().items() if v is not None)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EpochRecord:

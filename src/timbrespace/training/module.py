@@ -383,7 +383,7 @@ class VAEModule(L.LightningModule):
         if self.trainer.is_global_zero:
             self._save_last(elapsed, model_from=self.checkpoint_dir / "best" if improved else None)
         self._log({f"epoch/{k}": v for k, v in record.to_dict().items() if v is not None})
-        log.debug("epoch %d: %s", record.epoch, record)
+        log.debug("%s", record)  # key=value, rounded (EpochRecord.__str__)
 
     def _parameters_finite(self) -> bool:
         """Whether every weight is finite, in one pass: a float64 sum of float32 weights is
