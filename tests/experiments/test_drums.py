@@ -4,13 +4,14 @@ evaluation from the checkpoint, and clear errors on folders that are not drums r
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from timbrespace.errors import ConfigError, DatasetError, ParameterError
+from timbrespace.errors import ConfigError, DatasetError, EvaluationError, ParameterError
 from timbrespace.experiments import GrooveTrainConfig, evaluate_any, read_run_card, train_drums
 from timbrespace.experiments.drums_generate import groove_at, interpolate_grooves, sample_grooves
 from timbrespace.experiments.drums_run import load_groove_run
@@ -128,3 +129,27 @@ def test_train_config_warmup_given_in_steps() -> None:
     assert GrooveTrainConfig(warmup_steps=0).train_config(100).beta_schedule == "constant"
     with pytest.raises(ConfigError, match="warmup_steps=-1"):
         GrooveTrainConfig(warmup_steps=-1)
+
+
+def test_a_failing_evaluation_keeps_the_trained_model(grooves_dir: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: training results are never lost to a later step; `evaluate` finishes the run."""
+    (tmp_path / "midi").mkdir()
+    for p in sorted(grooves_dir.glob("*.mid"))[:30]:
+        shutil.copy(p, tmp_path / "midi" / p.name)
+    build_groove_dataset(tmp_path / "midi", tmp_path / "ds", config=GrooveDatasetConfig())
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("scorer crashed")
+
+    monkeypatch.setattr("timbrespace.experiments.drums.evaluate_groove_model", crash)
+    run = tmp_path / "run"
+    with pytest.raises(EvaluationError, match=r"kept in .*RuntimeError: scorer crashed; run `timbrespace evaluate"):
+        train_drums(tmp_path / "ds", run, model_config=groove_config(latent_dim=2, hidden_sizes=(16,)),
+                    train_config=GrooveTrainConfig(epochs=2, warmup_epochs=0, seed=0), progress=False)
+    weights = sorted((run / "checkpoints").rglob("model.safetensors"))
+    kept = {p: p.read_bytes() for p in [*weights, run / "history.json"]}
+    assert weights and len(json.loads((run / "history.json").read_text())) == 2
+    monkeypatch.undo()
+    assert "model" in evaluate_any(run).metrics
+    assert {p: p.read_bytes() for p in kept} == kept

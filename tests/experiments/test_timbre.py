@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from timbrespace.datasets.ingest import ingest_folder
-from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.errors import DatasetError, EvaluationError, ParameterError
 from timbrespace.experiments import evaluate_any, read_run_card, train_timbre
 from timbrespace.experiments.timbre import timbre_train_config
 from timbrespace.experiments.timbre_notes import generate_note, interpolate_notes
@@ -148,3 +148,22 @@ def test_clean_notes_under_one_descriptor_only_train_and_evaluate(synthetic_note
     assert skipped and all(s.startswith("(Dark, 0, ") for s in skipped)
     assert "Bright" in metrics["timbre_quality"]["centroid_monotonic"]
     assert (run / "checkpoints" / "last" / "model.safetensors").is_file() and metrics["train"]["n_train"] > 0
+
+
+def test_a_failing_evaluation_keeps_the_trained_model(timbre_dataset: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: training results are never lost to a later step; `evaluate` finishes the run."""
+    def crash(*args, **kwargs):
+        raise RuntimeError("quality crashed")
+
+    monkeypatch.setattr("timbrespace.experiments.timbre.measure_timbre_quality", crash)
+    run = tmp_path / "run"
+    with pytest.raises(EvaluationError, match=r"kept in .*RuntimeError: quality crashed; run `timbrespace evaluate"):
+        train_timbre(timbre_dataset, run, descriptors=["Bright", "Dark"], model="tiny", epochs=1, seed=0,
+                     evaluate=True)
+    weights = sorted((run / "checkpoints").rglob("model.safetensors"))
+    kept = {p: p.read_bytes() for p in [*weights, run / "history.json"]}
+    assert weights and json.loads((run / "metrics.json").read_text())["train"]["n_train"] > 0  # training's numbers
+    monkeypatch.undo()
+    assert "timbre_quality" in evaluate_any(run).metrics
+    assert {p: p.read_bytes() for p in kept} == kept

@@ -32,7 +32,7 @@ from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.experiments.drums_eval import GrooveEvaluation, evaluate_groove_model
 from timbrespace.experiments.drums_report import write_drums_report
 from timbrespace.experiments.drums_run import make_groove_run, read_drums_config
-from timbrespace.experiments.runs import RunEvaluation, write_run_card
+from timbrespace.experiments.runs import RunEvaluation, after_training, write_run_card
 from timbrespace.models import VAEConfig, groove_config
 from timbrespace.patterns.dataset import load_patterns
 from timbrespace.training import TrainConfig, fit, load_checkpoint
@@ -152,6 +152,8 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
         (without ``overwrite``) or anything else; another writer on it.
     TrainingError
         The loss became NaN/inf.
+    EvaluationError
+        The evaluation or report after training failed; what training wrote is kept.
     """
     ds = Dataset(dataset)
     x_train, x_test, x_valid = _splits(ds)
@@ -179,7 +181,8 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
         hits_only = mc.likelihood != "hit_velocity"
         inputs = (lambda x: (x > 0).astype(np.float32)) if hits_only else (lambda x: x)
         fit(mc, fit_config, inputs(x_train), None if x_valid is None else inputs(x_valid), out_dir=out)
-        return _evaluate(out)[1]
+        with after_training(out):
+            return _evaluate(out)[1]
 
 
 def evaluate_drums_run(run_dir: str | Path) -> RunEvaluation:

@@ -39,7 +39,7 @@ import yaml
 
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
-from timbrespace.experiments.runs import RunEvaluation, write_run_card
+from timbrespace.experiments.runs import RunEvaluation, after_training, write_run_card
 from timbrespace.experiments.timbre_quality import measure_timbre_quality
 from timbrespace.experiments.timbre_report import sample_notes, write_timbre_report
 from timbrespace.experiments.timbre_run import (
@@ -223,6 +223,8 @@ def train_timbre(
         holding a run (without ``overwrite``) or anything else; another writer on it.
     TrainingError
         The loss became NaN/inf.
+    EvaluationError
+        The evaluation or report after training failed; what training wrote is kept.
     """
     preset = model if isinstance(model, str) else "cpu"
     train_config = timbre_train_config(preset, epochs=epochs, seed=seed, progress=progress)
@@ -279,7 +281,8 @@ def _train_timbre_locked(dataset: str | Path, out: Path, train_config: TrainConf
                            seconds)
     metrics = {"kind": "timbre", "train": _finite(asdict(summary))}
     atomic_write_json(out / "metrics.json", metrics)  # training's results are on disk before evaluation starts
-    _measure_and_report(TimbreRun(out), metrics, quality=evaluate, seed=seed)
+    with after_training(out):
+        _measure_and_report(TimbreRun(out), metrics, quality=evaluate, seed=seed)
     return summary
 
 
