@@ -23,6 +23,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.callbacks import RichProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from timbrespace.errors import ConfigError, ParameterError
@@ -370,13 +371,21 @@ def _trainer(train_config: TrainConfig, out_dir: Path, max_epochs: int, callback
     )
 
 
-def _progress_bar(enabled: bool) -> list[L.Callback]:
-    """Lightning's rich bar, on stderr as every bar of the CLI (stdout keeps a command's output)."""
-    if not enabled:
-        return []
-    from lightning.pytorch.callbacks import RichProgressBar
+class _ProgressBar(RichProgressBar):
+    """Lightning's rich bar on stderr, as every bar of the CLI (stdout keeps a command's
+    output), without the logger's version number (``v_num``), which means nothing here."""
 
-    return [RichProgressBar(console_kwargs={"stderr": True})]
+    def __init__(self) -> None:
+        super().__init__(console_kwargs={"stderr": True})
+
+    def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        return metrics
+
+
+def _progress_bar(enabled: bool) -> list[L.Callback]:
+    return [_ProgressBar()] if enabled else []
 
 
 def _strategy(train_config: TrainConfig) -> str:
