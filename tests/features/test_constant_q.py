@@ -8,7 +8,7 @@ import pytest
 
 from timbrespace.errors import ParameterError
 from timbrespace.features import FeatureConfig, extract, invert
-from timbrespace.features._nsgt import nsgt_transform
+from timbrespace.features._nsgt import nsgt_forward_batch, nsgt_transform
 from timbrespace.features.constant_q import constant_q_to_stft, cqt_response, nsgt_response
 from timbrespace.features.phase import StftGeometry
 from timbrespace.features.transforms import constant_q_stft_magnitude, from_db, stft_magnitude
@@ -57,15 +57,18 @@ def test_cqt_response_is_librosa_cqt_of_a_cosine() -> None:
     np.testing.assert_allclose(middle[strong], expected[strong], rtol=0.06)  # 5 % at 61 Hz: the image at -f
 
 
-def test_nsgt_response_is_flat_in_time_and_peaks_at_band_centres() -> None:
+def test_nsgt_response_is_the_transform_of_a_cosine() -> None:
     response, freqs_hz = nsgt_response(50.0, 0.45 * SR, 24, SR, N_SAMPLES)
-    assert response.shape[1] == N_SAMPLES // 2 + 1 and np.all(response >= 0)
-    peaks = freqs_hz[np.argmax(response, axis=1)]
+    assert response.shape[1] == N_SAMPLES // 2 + 1 and freqs_hz[1] == pytest.approx(SR / N_SAMPLES)
     tr = nsgt_transform(50.0, 0.45 * SR, 24, SR, N_SAMPLES)
-    centres = np.concatenate([[0.0], np.asarray(tr.frqs), [SR / 2]])  # DC and Nyquist bands around the scale's
-    assert len(centres) == len(peaks)
-    inner = (centres > 0) & (centres < 0.45 * SR)
-    np.testing.assert_allclose(peaks[inner], centres[inner], rtol=0.03, atol=2 * SR / N_SAMPLES)
+    probe_bins = np.array([13, 50, 111, 400, 977, 1500, 1790])  # periodic cosines: constant magnitude in time
+    cosines = np.cos(2 * np.pi * probe_bins[:, None] * np.arange(N_SAMPLES)[None, :] / N_SAMPLES)
+    coefs = np.abs(nsgt_forward_batch(tr, cosines))  # (probes, bands, time)
+    inner = slice(1, response.shape[0] - 1)  # the DC and Nyquist bands hold two rotating components
+    np.testing.assert_allclose(coefs[:, inner].mean(-1), response[inner, probe_bins].T, atol=1e-6 * response.max())
+    np.testing.assert_allclose(coefs[:, inner].std(-1), 0.0, atol=1e-6 * response.max())
+    peaks = freqs_hz[np.argmax(response[inner], axis=1)]  # at the band centres (the top band leans to Nyquist)
+    np.testing.assert_allclose(peaks[:-1], np.asarray(tr.frqs)[:-1], rtol=0.03, atol=2 * SR / N_SAMPLES)
 
 
 @pytest.mark.parametrize("kind", ["cqt", "nsgt"])

@@ -30,7 +30,7 @@ import librosa
 import numpy as np
 
 from timbrespace.errors import ParameterError
-from timbrespace.features._nsgt import nsgt_forward_batch, nsgt_transform
+from timbrespace.features._nsgt import nsgt_transform
 from timbrespace.features._stft import _window_np, n_frames
 from timbrespace.features.phase import StftGeometry
 
@@ -83,25 +83,33 @@ def cqt_response(sample_rate: int, fmin_hz: float, n_bins: int, bins_per_octave:
 @lru_cache(maxsize=8)
 def nsgt_response(fmin_hz: float, fmax_hz: float, bins_per_octave: int, sample_rate: int,
                   n_samples: int) -> tuple[np.ndarray, np.ndarray]:
-    """``|NSGT|`` of a unit cosine, per band, measured through the transform (cached).
+    """``|NSGT|`` of a unit cosine, per band, from the transform's frequency windows (cached).
 
-    The NSGT is circular over ``n_samples``: a cosine at a multiple of
-    ``sample_rate / n_samples`` is periodic, so its coefficients have a constant
-    magnitude in time, and their mean is the band's response at that frequency.
+    The NSGT is circular over its length ``L``; a cosine at bin ``b`` (a multiple of
+    ``sample_rate / L``) has spectrum ``L / 2`` at ``b`` and ``L - b``, and band ``k``
+    (window ``g_k`` over bins ``wins_k``, ``M_k`` coefficients) gives it the magnitude
+    ``L / (2 M_k) |g_k(b)|``, constant in time: the arithmetic of
+    :func:`~timbrespace.features._nsgt.nsgt_forward_batch` (tested equal). Where a
+    window holds both ``b`` and ``L - b`` (the DC and Nyquist bands) the two rotate
+    against each other and the root of the sum of squares (the RMS over time) is used.
 
     Returns
     -------
-    response : np.ndarray [shape=(n_bands, n_samples // 2 + 1), dtype=float64]
-    freqs_hz : np.ndarray [shape=(n_samples // 2 + 1,), dtype=float64]
+    response : np.ndarray [shape=(n_bands, L // 2 + 1), dtype=float64]
+    freqs_hz : np.ndarray [shape=(L // 2 + 1,), dtype=float64]
     """
     transform = nsgt_transform(fmin_hz, fmax_hz, bins_per_octave, sample_rate, n_samples)
-    n_freqs = n_samples // 2 + 1
-    t = np.arange(n_samples) / n_samples
-    parts = []
-    for start in range(0, n_freqs, 128):  # bounded complex128 temporaries
-        cosines = np.cos(2 * np.pi * np.arange(start, min(start + 128, n_freqs))[:, None] * t[None, :])
-        parts.append(np.abs(nsgt_forward_batch(transform, cosines)).mean(axis=-1))
-    return np.concatenate(parts).T, np.arange(n_freqs) * (sample_rate / n_samples)
+    length = int(transform.nn)
+    n_bands = len(transform.g) // 2 + 1
+    power = np.zeros((n_bands, length // 2 + 1))
+    for k in range(n_bands):
+        g = np.abs(np.asarray(transform.g[k], dtype=np.float64))
+        lg = len(g)
+        bins = np.asarray(transform.wins[k]) % length
+        # the window is stored centred at index 0: window bin i pairs with g[(i - lg // 2) % lg]
+        values = g[(np.arange(lg) - lg // 2) % lg] * (length / (2 * int(transform.M[k])))
+        np.add.at(power[k], np.minimum(bins, length - bins), values**2)
+    return np.sqrt(power), np.arange(length // 2 + 1) * (sample_rate / length)
 
 
 def stft_response(freqs_hz: np.ndarray, geometry: StftGeometry, sample_rate: int) -> np.ndarray:
