@@ -188,7 +188,7 @@ def note_rows(run: RunExplorable, client: httpx.Client, url: str, z: np.ndarray,
         ms = latency_ms(client, f"{url}/api/decode", [{"z": v.tolist(), "n_iter": n_iter} for v in z])
         mark = " (default)" if n_iter == default else ""
         stored, decoded = spectral_convergence(run, n_iter)
-        row(f"{label} {n_iter} GL iterations{mark}", ms,
+        row(f"{label} PGHI + {n_iter} GL iterations{mark}", ms,
             f"spectral convergence vs originals: stored features {stored:.3f}, decoded {decoded:.3f}")
     print(f"{label} first request after startup: {first:.1f} ms")
 
@@ -216,10 +216,10 @@ def main() -> None:
         mu = default.items().latents
         z_default = (mu.mean(0) + mu.std(0) * rng.standard_normal((args.n, default.latent_dim))).astype(np.float32)
         with Served(default) as url, httpx.Client(timeout=60) as client:
-            note_rows(default, client, url, z_default, "default run, 0.5 s CQT note, PGHI +", (0, 8, 16))
+            note_rows(default, client, url, z_default, "default run, 0.5 s CQT note,", (0, 8, 16))
         z_notes = rng.standard_normal((args.n, notes.latent_dim)).astype(np.float32)
         with Served(notes) as url, httpx.Client(timeout=30) as client:
-            note_rows(notes, client, url, z_notes, "1 s STFT note, PGHI +", (0, 8, 16))
+            note_rows(notes, client, url, z_notes, "1 s STFT note,", (0, 8, 16))
         z_drums = rng.standard_normal((args.n, drums.latent_dim)).astype(np.float32)
         kits = [opt for opt in drums.options if opt.name == "kit"][0].values or ()
         with Served(drums) as url, httpx.Client(timeout=30) as client:

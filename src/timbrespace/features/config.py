@@ -280,7 +280,9 @@ class InversionResult:
         Griffin-Lim iterations run (0 for direct inverses).
     spectral_convergence : np.ndarray [shape=(n_items,), dtype=float64] or None
         ``||S - |STFT(audio)| ||_F / ||S||_F`` per item against the target magnitude of
-        the phase retrieval (None for exact inverses).
+        the phase retrieval (for CQT magnitudes the STFT magnitude they were mapped to;
+        for NSGT magnitudes ``||S - |NSGT(audio)| ||_F / ||S||_F`` against them), None
+        for exact inverses.
     """
 
     audio: np.ndarray
