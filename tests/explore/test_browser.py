@@ -155,11 +155,11 @@ def test_timbre_page_changes_with_the_descriptor(browser, timbre_run):
 
 
 def test_default_experiment_page_plays_the_shift_vae(browser, shift_run):
-    """The default run (shift-VAE on a CQT): the pad and an item play, n_iter starts at 0."""
+    """The default run (shift-VAE on a CQT): the pad and an item play, n_iter starts at 8."""
     with LiveServer(open_explorable(shift_run)) as server:
         w = Watched(browser)
         w.open(server.url + "/")
-        assert w.page.locator("#option-n_iter").input_value() == "0"
+        assert w.page.locator("#option-n_iter").input_value() == "8"
         w.click_pad(*PAD_CORNER)
         pad = w.wait_clip("window.lastClip.count >= 1")
         assert pad["source"] == "pad" and pad["duration_s"] == pytest.approx(0.5, abs=1e-3) and pad["rms"] > 1e-4

@@ -102,7 +102,7 @@ def test_the_default_experiments_shift_vae_exports(shift_run, fmt, tmp_path):
     np.testing.assert_allclose(mu, mu_t, atol=1e-4)
     np.testing.assert_allclose(logvar, logvar_t, atol=1e-4)
     meta = json.loads(dec_json.read_text())
-    assert meta["phase_retrieval"] == {"method": "auto", "n_iter": 0} and meta["features"]["config"]["kind"] == "cqt"
+    assert meta["phase_retrieval"] == {"method": "pghi+gl", "n_iter": 8} and meta["features"]["config"]["kind"] == "cqt"
     audio = invert(got_x[:1], meta["features"], method=meta["phase_retrieval"]["method"], n_iter=1)
     assert audio.shape == (1, 4000) and np.all(np.isfinite(audio))
 

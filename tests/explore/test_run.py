@@ -96,14 +96,14 @@ def test_unfinished_or_missing_runs_are_refused(note_run, tmp_path):
 
 
 def test_the_default_experiment_decodes_through_the_features_inverse(shift_run):
-    """The default run (shift-VAE on a dB CQT): encode, decode, and the CQT's own inverse."""
+    """The default run (shift-VAE on a dB CQT): encode, decode, and the CQT magnitude's inverse."""
     import torch
 
     from timbrespace.training import encode_array
 
     run = open_explorable(shift_run)
     assert run.kind == "run" and run.model.config.architecture == "shift" and run.feature_config.kind == "cqt"
-    assert run.phase_method == "auto" and run.options[0].default == DEFAULT_N_ITER["cqt"] == 0
+    assert run.phase_method == "pghi+gl" and run.options[0].default == DEFAULT_N_ITER["cqt"] == 8
     # the stored latents are the model's encoding of the stored features
     x = run.dataset.load_features("run_features")
     mu = encode_array(run.model, x)
@@ -113,7 +113,7 @@ def test_the_default_experiment_decodes_through_the_features_inverse(shift_run):
         clip = run.decode(z.tolist(), n_iter=n_iter)
         with torch.no_grad():
             decoded = run.model.decode(torch.from_numpy(z[None])).numpy()
-        expected = invert(decoded, run.sidecar, method="auto", n_iter=n_iter)[0]  # griffinlim_cqt, no normalisation
+        expected = invert(decoded, run.sidecar, method="pghi+gl", n_iter=n_iter)[0]  # no normalisation
         assert clip.sample_rate == 8000 and clip.audio.shape == (4000,)
         np.testing.assert_allclose(clip.audio, expected, atol=1e-6)
     original, recon = run.item_clips(3)

@@ -150,3 +150,26 @@ def test_clipping_is_logged_once_per_app_and_only_inside_it(note_explorable, cap
         invert(decode_array(note_explorable.model, np.asarray([far], np.float32)), note_explorable.sidecar,
                method="pghi", item_min=[-80.0], item_max=[0.0])
         assert len([r for r in caplog.records if "outside the stored range" in r.getMessage()]) == 2
+
+
+def test_startup_decodes_once_and_decoding_leaves_torch_threads_alone(note_explorable):
+    """The app's lifespan decodes the origin before the first request; a decode runs with
+    one torch thread and puts the count back."""
+    import torch
+
+    calls: list[tuple[int, list[float]]] = []
+
+    class Spy:
+        def __getattr__(self, name):  # noqa: ANN001, ANN204
+            return getattr(note_explorable, name)
+
+        def decode(self, z, **options):  # noqa: ANN001, ANN201
+            calls.append((torch.get_num_threads(), list(z)))
+            return note_explorable.decode(z, **options)
+
+    before = torch.get_num_threads()
+    with TestClient(create_app(Spy())) as c:  # type: ignore[arg-type]
+        assert calls == [(1, note_explorable.info()["origin"])]
+        assert c.post("/api/decode", json={"z": [0.0, 0.0, 0.0, 0.0]}).status_code == 200
+        assert len(calls) == 2 and calls[1][0] == 1
+    assert torch.get_num_threads() == before

@@ -15,11 +15,12 @@ Phase retrieval (features without phase), ``n_iter`` iterations (a request may a
   (Perraudin et al. 2013), 8 iterations by default: PGHI gives a coherent phase at once,
   and the iterations lower the spectral convergence further at about 1 ms each for a 1 s
   note.
-- CQT and NSGT: the features' own inverse (``invert(method="auto")``: Griffin-Lim through
-  the inverse transform, from a seeded random phase), 0 iterations by default. On the
-  default experiment (CQT, 0.5 s at 8 kHz) each iteration costs about 100 ms and does
-  not lower the spectral convergence (mean 0.81 at 0 iterations, 1.27 at 4 and 16, over
-  6 stored items), so the iterations are left to the request.
+- CQT and NSGT magnitudes: the features' own inverse (``invert(method="auto")``), which
+  maps them to an STFT magnitude (:mod:`timbrespace.features.constant_q`) and then does
+  the same, 8 iterations by default. On the default experiment (CQT, 0.5 s at 8 kHz) the
+  spectral convergence of the audio against the original items (the run's
+  ``reconstruction.spectral_convergence`` measure, 40 stored items) is 0.48 with PGHI
+  alone and 0.42 after 8 iterations.
 
 Features normalised per item (``minmax_item``, seed 002) need an item's dB range to be
 inverted. A decoded ``z`` is no item, so it takes the inverse-distance-weighted range of
@@ -41,7 +42,7 @@ from timbrespace.explore.types import Clip, ExportPart, Option
 
 __all__ = ["RunExplorable", "DEFAULT_N_ITER", "RUN_KINDS"]
 
-DEFAULT_N_ITER = {"stft": 8, "mel": 8, "cqt": 0, "nsgt": 0}
+DEFAULT_N_ITER = {"stft": 8, "mel": 8, "cqt": 8, "nsgt": 8}
 """Default phase-retrieval iterations by feature kind (see the module docstring)."""
 RUN_KINDS = ("run", "train")
 _N_NEIGHBOURS = 4
@@ -72,8 +73,8 @@ class RunExplorable(Explorable):
     model : VAE
         The last checkpoint.
     phase_method : str
-        The ``invert`` method: ``"pghi+gl"`` for STFT and mel magnitudes, ``"auto"``
-        (the features' own inverse) otherwise.
+        The ``invert`` method: ``"pghi+gl"`` for magnitudes (STFT, mel, CQT, NSGT),
+        ``"auto"`` (the exact inverse) for features that keep phase.
 
     Raises
     ------
@@ -136,8 +137,7 @@ class RunExplorable(Explorable):
         norm = self.sidecar["normalization"]
         self._item_range = (np.asarray(norm["item_min"]), np.asarray(norm["item_max"])) \
             if norm["kind"] == "minmax_item" else None
-        self.phase_method = "pghi+gl" if self.feature_config.kind in ("stft", "mel") and not self.feature_config.has_phase \
-            else "auto"
+        self.phase_method = "auto" if self.feature_config.has_phase else "pghi+gl"
         default = DEFAULT_N_ITER.get(self.feature_config.kind, 0) if n_iter is None else int(n_iter)
         self.options = (Option("n_iter", "phase-retrieval iterations", default, min=0, max=64, step=1),)
 

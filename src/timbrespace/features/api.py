@@ -245,11 +245,15 @@ def invert(
         or the JSON form itself (validated here).
     method : str
         ``"auto"`` (exact inverse when phase is stored: iSTFT, iMDCT, iNSGT, iCQT;
-        otherwise ``"pghi+gl"`` for STFT/mel and Griffin-Lim for CQT/NSGT), ``"phase"``
-        (iSTFT with stored phase), ``"griffinlim"`` (fast Griffin-Lim from random
-        phase), ``"pghi"`` (phase-gradient heap integration, no iterations), ``"pghi+gl"``
-        (PGHI then fast Griffin-Lim). Mel is first mapped to linear magnitude by NNLS
-        (:func:`librosa.feature.inverse.mel_to_stft`).
+        otherwise ``"pghi+gl"``), ``"phase"`` (iSTFT with stored phase),
+        ``"griffinlim"`` (fast Griffin-Lim from random phase), ``"pghi"``
+        (phase-gradient heap integration, no iterations), ``"pghi+gl"`` (PGHI then fast
+        Griffin-Lim). Phase is retrieved on an STFT magnitude: mel is first mapped to
+        linear magnitude by NNLS (:func:`librosa.feature.inverse.mel_to_stft`); CQT and
+        NSGT magnitudes by the linear map of their filters' responses
+        (:mod:`timbrespace.features.constant_q`) to an STFT of the config's ``n_fft``
+        at hop ``n_fft // 4``, the NSGT's audio then projected once onto its own
+        magnitudes.
     n_iter : int, optional
         Griffin-Lim iterations (default 32 for ``griffinlim``, 16 after PGHI).
     momentum : float
@@ -263,7 +267,8 @@ def invert(
         latents, as seed 002 did).
     return_info : bool
         Return an :class:`InversionResult` (audio, method, iterations, spectral
-        convergence per item) instead of the audio alone.
+        convergence per item: against the STFT magnitude phase was retrieved on, or
+        for the NSGT against its magnitudes) instead of the audio alone.
 
     Returns
     -------

@@ -55,7 +55,9 @@ class FeatureConfig(BaseModel):
         ``sine`` or ``kbd`` window; ``cqt`` is :func:`librosa.cqt`; ``nsgt`` is the
         invertible constant-Q non-stationary Gabor transform of the ``nsgt`` package.
     n_fft : int
-        FFT size (samples), default 1024. For ``mdct`` the frame length (even).
+        FFT size (samples), default 1024. For ``mdct`` the frame length (even). For
+        ``cqt``/``nsgt`` magnitudes, the STFT their inverse retrieves phase on (with
+        ``win_length`` and ``window``, hop ``n_fft // 4``).
     hop_length : int, optional
         Frame step (samples). Default ``n_fft // 4`` (``n_fft // 2`` for ``mdct``, fixed;
         512 for ``cqt``). Unused by ``nsgt``.
@@ -305,7 +307,9 @@ class InversionResult:
         Griffin-Lim iterations run (0 for direct inverses).
     spectral_convergence : np.ndarray [shape=(n_items,), dtype=float64] or None
         ``||S - |STFT(audio)| ||_F / ||S||_F`` per item against the target magnitude of
-        the phase retrieval (None for exact inverses).
+        the phase retrieval (for CQT magnitudes the STFT magnitude they were mapped to;
+        for NSGT magnitudes ``||S - |NSGT(audio)| ||_F / ||S||_F`` against them), None
+        for exact inverses.
     """
 
     audio: np.ndarray

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 from typing import Any
 
@@ -18,12 +17,18 @@ from timbrespace.errors import ParameterError
 from timbrespace.features._nsgt import nsgt_forward_batch, nsgt_transform
 from timbrespace.features._stft import _window_np, spectral_convergence
 from timbrespace.features.config import FeatureConfig, InversionResult
+from timbrespace.features.constant_q import (
+    constant_q_basis,
+    constant_q_to_stft,
+    cqt_response,
+    nsgt_response,
+)
 from timbrespace.features.mdct import imdct, mdct
 from timbrespace.features.phase import PHASE_METHODS, StftGeometry, retrieve_phase
 
-__all__ = ["forward", "inverse", "to_db", "from_db", "mel_to_stft", "stft_magnitude", "METHODS"]
+__all__ = ["forward", "inverse", "to_db", "from_db", "mel_to_stft", "stft_magnitude", "constant_q_stft_magnitude",
+           "METHODS"]
 
-logger = logging.getLogger(__name__)
 
 METHODS = ("auto", "phase", *PHASE_METHODS)
 
@@ -271,55 +276,105 @@ def _inverse_single_frame(spec: np.ndarray, cfg: FeatureConfig, *, n_samples: in
     return InversionResult(audio=out, method=method)
 
 
-def _inverse_cqt(raw: np.ndarray, cfg: FeatureConfig, **kw: Any) -> InversionResult:
+def _synthesis_geometry(cfg: FeatureConfig) -> StftGeometry:
+    """The STFT a constant-Q magnitude is mapped to: ``n_fft``, ``win_length`` and ``window``
+    of the config, hop ``n_fft // 4``."""
+    assert cfg.win_length is not None and cfg.window is not None
+    return StftGeometry(cfg.n_fft, max(1, cfg.n_fft // 4), cfg.win_length, cfg.window, True, cfg.pad_mode)
+
+
+@lru_cache(maxsize=8)
+def _cqt_basis(cfg: FeatureConfig, sample_rate: int) -> np.ndarray:
+    assert cfg.fmin_hz is not None and cfg.n_bins is not None and cfg.window is not None
+    response, freqs = cqt_response(sample_rate, cfg.fmin_hz, cfg.n_bins, cfg.bins_per_octave, cfg.window, cfg.n_fft)
+    return constant_q_basis(response, freqs, _synthesis_geometry(cfg), sample_rate)
+
+
+@lru_cache(maxsize=8)
+def _nsgt_basis(cfg: FeatureConfig, sample_rate: int, n_samples: int) -> np.ndarray:
+    assert cfg.fmin_hz is not None
+    response, freqs = nsgt_response(cfg.fmin_hz, _nsgt_fmax(cfg, sample_rate), cfg.bins_per_octave, sample_rate,
+                                    n_samples)
+    return constant_q_basis(response, freqs, _synthesis_geometry(cfg), sample_rate)
+
+
+def constant_q_stft_magnitude(magnitude: np.ndarray, cfg: FeatureConfig, *, sample_rate: int,
+                              n_samples: int) -> tuple[np.ndarray, StftGeometry]:
+    """STFT magnitude from linear CQT or NSGT magnitudes (see :mod:`.constant_q`).
+
+    Parameters
+    ----------
+    magnitude : np.ndarray [shape=(n_items, n_bins, n_cq_frames)]
+        Linear magnitudes in the layout of ``cfg`` (``kind`` ``"cqt"`` or ``"nsgt"``).
+    cfg : FeatureConfig
+    sample_rate, n_samples : int
+
+    Returns
+    -------
+    magnitude : np.ndarray [shape=(n_items, n_fft // 2 + 1, 1 + n_samples // (n_fft // 4)), dtype=float64]
+    geometry : StftGeometry
+        Its STFT: the config's ``n_fft``, ``win_length`` and ``window``, hop ``n_fft // 4``.
+
+    Raises
+    ------
+    ParameterError
+        ``cfg`` is not a constant-Q kind.
+    """
+    geometry = _synthesis_geometry(cfg)
+    if cfg.kind == "cqt":
+        assert cfg.hop_length is not None
+        basis, step = _cqt_basis(cfg, sample_rate), float(cfg.hop_length)
+    elif cfg.kind == "nsgt":
+        basis, step = _nsgt_basis(cfg, sample_rate, n_samples), n_samples / magnitude.shape[-1]
+    else:
+        raise ParameterError(f"kind={cfg.kind!r} is not a constant-Q kind: allowed 'cqt', 'nsgt'")
+    return constant_q_to_stft(magnitude, basis, frame_step=step, geometry=geometry, n_samples=n_samples), geometry
+
+
+def _inverse_constant_q(spec: np.ndarray, cfg: FeatureConfig, **kw: Any) -> InversionResult:
+    """Magnitude-only CQT/NSGT: map to an STFT magnitude, then PGHI (+ fast Griffin-Lim).
+
+    For the NSGT (an invertible frame) the audio is then projected once onto the target
+    magnitudes: resynthesised through the NSGT with the target magnitude and the phase
+    of its own NSGT (on harmonic notes this lowers the spectral convergence against the
+    originals from 0.41 to 0.36 for about 15 ms a note).
+    """
     method, n_samples, sr = kw["method"], kw["n_samples"], kw["sample_rate"]
+    _check_method(method, ("auto", *PHASE_METHODS), cfg)
+    method = "pghi+gl" if method == "auto" else method
+    mag = np.asarray(spec.real, dtype=np.float64)
+    stft_mag, geometry = constant_q_stft_magnitude(mag, cfg, sample_rate=sr, n_samples=n_samples)
+    audio, sc, it = retrieve_phase(stft_mag, geometry, n_samples=n_samples, method=method, n_iter=kw["n_iter"],
+                                   momentum=kw["momentum"], seed=kw["seed"])
+    if cfg.kind == "nsgt":
+        assert cfg.fmin_hz is not None
+        tr = nsgt_transform(cfg.fmin_hz, _nsgt_fmax(cfg, sr), cfg.bins_per_octave, sr, n_samples)
+        phase = np.exp(1j * np.angle(nsgt_forward_batch(tr, audio)))
+        audio = np.stack([np.asarray(tr.backward(m * p))[:n_samples] for m, p in zip(mag, phase, strict=True)])
+        audio = audio.astype(np.float32)
+        sc = spectral_convergence(mag, np.abs(nsgt_forward_batch(tr, audio)))
+    return InversionResult(audio=audio, method=method, n_iter=it, spectral_convergence=sc)
+
+
+def _inverse_cqt(raw: np.ndarray, cfg: FeatureConfig, **kw: Any) -> InversionResult:
     spec, _ = _split_magnitude(raw, cfg)
-    common = dict(sr=sr, hop_length=cfg.hop_length, fmin=cfg.fmin_hz, bins_per_octave=cfg.bins_per_octave,
-                  window=cfg.window, length=n_samples)
-    if cfg.output == "complex":
-        _check_method(method, ("auto", "phase"), cfg)
-        audio = librosa.icqt(spec, **common)
-        return InversionResult(audio=np.asarray(audio, dtype=np.float32), method="icqt")
-    _check_method(method, ("auto", "griffinlim"), cfg)
-    n_iter = 32 if kw["n_iter"] is None else kw["n_iter"]
-    audio = librosa.griffinlim_cqt(spec.real, n_iter=n_iter, momentum=kw["momentum"], random_state=kw["seed"],
-                                   **common)
-    rebuilt = np.abs(librosa.cqt(audio, sr=sr, hop_length=cfg.hop_length, fmin=cfg.fmin_hz, n_bins=cfg.n_bins,
-                                 bins_per_octave=cfg.bins_per_octave, window=cfg.window))
-    sc = spectral_convergence(spec.real, rebuilt)
-    logger.info("griffinlim_cqt (%d iterations): spectral convergence mean %.4f", n_iter, float(np.mean(sc)))
-    return InversionResult(audio=np.asarray(audio, dtype=np.float32), method="griffinlim_cqt", n_iter=n_iter,
-                           spectral_convergence=sc)
+    if cfg.output != "complex":
+        return _inverse_constant_q(spec, cfg, **kw)
+    _check_method(kw["method"], ("auto", "phase"), cfg)
+    audio = librosa.icqt(spec, sr=kw["sample_rate"], hop_length=cfg.hop_length, fmin=cfg.fmin_hz,
+                         bins_per_octave=cfg.bins_per_octave, window=cfg.window, length=kw["n_samples"])
+    return InversionResult(audio=np.asarray(audio, dtype=np.float32), method="icqt")
 
 
 def _inverse_nsgt(raw: np.ndarray, cfg: FeatureConfig, **kw: Any) -> InversionResult:
-    method, n_samples, sr = kw["method"], kw["n_samples"], kw["sample_rate"]
+    spec, _ = _split_magnitude(raw, cfg)
+    if cfg.output != "complex":
+        return _inverse_constant_q(spec, cfg, **kw)
+    _check_method(kw["method"], ("auto", "phase"), cfg)
+    n_samples, sr = kw["n_samples"], kw["sample_rate"]
     assert cfg.fmin_hz is not None
     tr = nsgt_transform(cfg.fmin_hz, _nsgt_fmax(cfg, sr), cfg.bins_per_octave, sr, n_samples)
-    spec, _ = _split_magnitude(raw, cfg)
-    if cfg.output == "complex":
-        _check_method(method, ("auto", "phase"), cfg)
-        audio = np.empty((len(spec), n_samples), dtype=np.float32)
-        for i, coefs in enumerate(spec):
-            audio[i] = np.asarray(tr.backward(coefs))[:n_samples]
-        return InversionResult(audio=audio, method="insgt")
-    # magnitude only: fast Griffin-Lim with the NSGT frame (per item; the package is not batched)
-    _check_method(method, ("auto", "griffinlim"), cfg)
-    n_iter = 32 if kw["n_iter"] is None else kw["n_iter"]
-    beta = kw["momentum"] / (1.0 + kw["momentum"])
-    rng = np.random.default_rng(kw["seed"])
-    mags = spec.real
-    audio = np.zeros((len(mags), n_samples))
-    sc = np.zeros(len(mags))
-    for i, mag in enumerate(mags):
-        angles = np.exp(2j * np.pi * rng.random(mag.shape))
-        tprev = None
-        for _ in range(n_iter):
-            rebuilt = np.asarray(tr.forward(tr.backward(mag * angles)))
-            angles = rebuilt - beta * tprev if tprev is not None else rebuilt
-            angles = angles / (np.abs(angles) + 1e-16)
-            tprev = rebuilt
-        audio[i] = np.asarray(tr.backward(mag * angles))[:n_samples]
-        sc[i] = spectral_convergence(mag[None], np.abs(np.asarray(tr.forward(audio[i])))[None])[0]
-    logger.info("nsgt griffinlim (%d iterations): spectral convergence mean %.4f", n_iter, float(np.mean(sc)))
-    return InversionResult(audio=audio.astype(np.float32), method="griffinlim", n_iter=n_iter, spectral_convergence=sc)
+    audio = np.empty((len(spec), n_samples), dtype=np.float32)
+    for i, coefs in enumerate(spec):
+        audio[i] = np.asarray(tr.backward(coefs))[:n_samples]
+    return InversionResult(audio=audio, method="insgt")
