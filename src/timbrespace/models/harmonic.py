@@ -15,9 +15,11 @@ spectrogram analytically on the STFT bins, the way the features see a sum of sin
   normalised to 1 at its centre (:func:`hann_magnitude`), so ``a`` is the peak bin
   magnitude of the partial; partials at or above Nyquist are left out;
 * partials (and an optional noise floor in ``noise_bands`` bands, linear in frequency) add
-  in power, ``|X[k, t]| = sqrt(sum_h (a[h, t] W_h[k])^2 + noise[k, t]^2)``, and the result is
-  converted to dB like the features: ``20 log10``, floored at the training items' minimum
-  (``input_offset``) and at ``top_db`` below the item's maximum.
+  in power, ``|X[k, t]|^2 = sum_h (a[h, t] W_h[k])^2 + noise[k, t]^2``, and the result is
+  converted to dB like the features, with their two floors added in power (a soft floor,
+  so that a partial below it still gets a gradient and can come back):
+  ``10 log10(|X|^2 + 10^(input_offset / 10) + max|X|^2 10^(-top_db / 10))``, where
+  ``input_offset`` is the training items' minimum and ``max|X|`` the item's peak.
 
 Everything is differentiable in ``z[0]`` and the content latents, so the reconstruction
 places every partial exactly at a multiple of the pitch the head reports: the decoder
@@ -29,7 +31,8 @@ References
 Engel, Hantrakul, Gu & Roberts, "DDSP: Differentiable digital signal processing", ICLR
 2020 (harmonic-plus-noise synthesis from f0 and harmonic amplitudes, in the time
 domain). Harris, "On the use of windows for harmonic analysis with the discrete Fourier
-transform", Proc. IEEE 1978 (the Hann window's transform). Hermes, "Measurement of pitch by
+transform", Proc. IEEE 1978 (the Hann window's transform). Fletcher, "Normal vibration
+frequencies of a stiff piano string", JASA 1964 (``f_h = h f0 sqrt(1 + B h^2)``). Hermes, "Measurement of pitch by
 subharmonic summation", JASA 1988 (the harmonic sum used for calibration).
 """
 
@@ -38,6 +41,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from timbrespace.errors import ConfigError
@@ -48,6 +52,7 @@ __all__ = ["HarmonicDecoder", "hann_magnitude", "harmonic_power", "harmonic_sali
 CALIBRATION_HARMONICS = 10
 CALIBRATION_STEP_BINS = 0.1
 CALIBRATION_MOMENTUM = 0.9
+INHARMONICITY_SCALE = 1e-4  # B = 1e-4 softplus(out): a piano string's order of magnitude
 MAX_LEVEL_DB = 150.0  # partial levels are capped here (a full-scale sinusoid is 20 log10(n_fft / 4) dB)
 
 
@@ -86,6 +91,7 @@ def harmonic_power(
     bin_hz: float,
     n_bins: int,
     noise: torch.Tensor | None = None,
+    inharmonicity: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Squared linear STFT magnitude of harmonic tones, rendered on the bins (module docstring).
 
@@ -102,6 +108,9 @@ def harmonic_power(
         Bins ``0 .. n_bins - 1`` (``n_fft // 2 + 1`` for a full STFT).
     noise : torch.Tensor [shape=(n, n_bins, n_frames)], optional
         Magnitude of a noise floor added in power.
+    inharmonicity : torch.Tensor [shape=(n,)], optional
+        Stiff-string inharmonicity ``B >= 0``: partial ``h`` at ``h f0 sqrt(1 + B h^2)``
+        (Fletcher 1964); ``None``: harmonic (``B = 0``).
 
     Returns
     -------
@@ -112,6 +121,8 @@ def harmonic_power(
     n_harmonics = amplitudes.shape[1]
     h = torch.arange(1, n_harmonics + 1, dtype=amplitudes.dtype, device=amplitudes.device)
     partial_bins = f0_hz[:, None] * h[None, :] / bin_hz  # (n, K)
+    if inharmonicity is not None:
+        partial_bins = partial_bins * torch.sqrt(1.0 + inharmonicity[:, None] * h[None, :].square())
     k = torch.arange(n_bins, dtype=amplitudes.dtype, device=amplitudes.device)
     response = hann_magnitude(partial_bins[:, :, None] - k[None, None, :])  # (n, K, n_bins)
     response = response * (partial_bins < n_bins - 1).to(response.dtype)[:, :, None]
@@ -164,8 +175,9 @@ class HarmonicDecoder(nn.Module):
     """``z -> features`` through f0 and harmonic amplitudes; ``forward(z, condition)``.
 
     An MLP maps the content latents (and ``z[0]`` with ``shift_to_decoder``) to the
-    amplitudes in dB of ``n_harmonics`` partials per frame (and ``noise_bands`` noise
-    levels per frame), on the model's normalised scale (``dB = out * input_scale +
+    amplitudes in dB of ``n_harmonics`` partials per frame (``noise_bands`` noise levels
+    per frame, and with ``inharmonicity`` one stiffness ``B = 1e-4 softplus(out)`` per
+    item), on the model's normalised scale (``dB = out * input_scale +
     input_offset``); :func:`harmonic_power` renders them at multiples of
     :meth:`f0_hz`. The buffer ``f0_offset_bins`` is ``b``; unless
     ``harmonic_f0_offset_bins`` fixes it, :meth:`calibrate` sets it in training.
@@ -180,7 +192,7 @@ class HarmonicDecoder(nn.Module):
             raise ConfigError("shift.decoder='harmonic' needs shift.input_bin_hz (a linear-frequency input)")
         self.geo = g = _Geometry(spec, config.input_shape, config.latent_dim)
         extra = 1 if spec.shift_to_decoder else 0
-        n_out = (spec.n_harmonics + spec.noise_bands) * g.n_frames
+        n_out = (spec.n_harmonics + spec.noise_bands) * g.n_frames + int(spec.inharmonicity)
         self.body = _mlp([g.latent_dim - 1 + extra, *reversed(config.hidden_sizes), n_out])
         fixed = spec.harmonic_f0_offset_bins
         self.register_buffer("f0_offset_bins", torch.tensor(0.0 if fixed is None else float(fixed)))
@@ -200,7 +212,12 @@ class HarmonicDecoder(nn.Module):
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         spec, g = self.spec, self.geo
         inputs = z if spec.shift_to_decoder else z[:, 1:]
-        h = self.body(inputs).reshape(z.shape[0], spec.n_harmonics + spec.noise_bands, g.n_frames)
+        body = self.body(inputs)
+        stretch = None
+        if spec.inharmonicity:
+            stretch = INHARMONICITY_SCALE * F.softplus(body[:, -1])
+            body = body[:, :-1]
+        h = body.reshape(z.shape[0], spec.n_harmonics + spec.noise_bands, g.n_frames)
         level_db = (h * spec.input_scale + spec.input_offset).clamp(max=MAX_LEVEL_DB)  # no float overflow
         amplitudes = torch.pow(10.0, level_db[:, : spec.n_harmonics] / 20.0)
         noise = None
@@ -208,12 +225,13 @@ class HarmonicDecoder(nn.Module):
             bands = torch.pow(10.0, level_db[:, spec.n_harmonics :] / 20.0)
             noise = torch.einsum("kb,nbt->nkt", self.noise_basis, bands)
         power = harmonic_power(self.f0_hz(z[:, 0]), amplitudes, bin_hz=spec.input_bin_hz, n_bins=g.n_bins,
-                               noise=noise)
-        out = 10.0 * torch.log10(power.clamp_min(10.0 ** (spec.input_offset / 10.0)))  # dB, floored at the minimum
+                               noise=noise, inharmonicity=stretch)
+        floor = torch.full((z.shape[0], 1, 1), 10.0 ** (spec.input_offset / 10.0), dtype=power.dtype,
+                           device=power.device)
         if spec.top_db is not None:
-            floor = out.flatten(1).amax(dim=1) - spec.top_db
-            out = torch.maximum(out, floor[:, None, None])
-        return out
+            peak = power.detach().flatten(1).amax(dim=1)[:, None, None]
+            floor = floor + peak * 10.0 ** (-spec.top_db / 10.0)
+        return 10.0 * torch.log10(power + floor)  # a soft floor: every partial keeps a gradient
 
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor, position_bins: torch.Tensor) -> None:

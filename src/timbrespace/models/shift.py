@@ -121,6 +121,8 @@ class ShiftSpec:
         ``harmonic``: partials rendered per item.
     noise_bands : int
         ``harmonic``: bands of the noise floor added in power (0: none).
+    inharmonicity : bool
+        ``harmonic``: partials stretched by a per-item stiffness ``B`` from the content.
     harmonic_f0_offset_bins : float, optional
         ``harmonic``: the offset ``b`` of ``log2 f0`` in log-view bins; ``None``: calibrated
         during training (:meth:`~timbrespace.models.harmonic.HarmonicDecoder.calibrate`).
@@ -152,6 +154,7 @@ class ShiftSpec:
     head_harmonic_sum: int = 0
     n_harmonics: int = 32
     noise_bands: int = 0
+    inharmonicity: bool = False
     harmonic_f0_offset_bins: float | None = None
 
     def __post_init__(self) -> None:
