@@ -16,10 +16,13 @@ spectrogram analytically on the STFT bins, the way the features see a sum of sin
   magnitude of the partial; partials at or above Nyquist are left out;
 * partials (and an optional noise floor in ``noise_bands`` bands, linear in frequency) add
   in power, ``|X[k, t]|^2 = sum_h (a[h, t] W_h[k])^2 + noise[k, t]^2``, and the result is
-  converted to dB like the features, with their two floors added in power (a soft floor,
-  so that a partial below it still gets a gradient and can come back):
-  ``10 log10(|X|^2 + 10^(input_offset / 10) + max|X|^2 10^(-top_db / 10))``, where
-  ``input_offset`` is the training items' minimum and ``max|X|`` the item's peak.
+  converted to dB like the features with the training items' minimum ``input_offset``
+  added in power as a soft floor, ``10 log10(|X|^2 + 10^(input_offset / 10))``, so that a
+  partial below it still gets a gradient and can come back. (``top_db`` is not applied:
+  a floor tied to the item's peak would let the model raise the floor under every
+  partial by one loud frame.) Partial levels start at ``input_offset + input_scale / 2``
+  (half the training range), above the noise bands (which start at ``input_offset``), so
+  that no partial starts under the noise floor.
 
 Everything is differentiable in ``z[0]`` and the content latents, so the reconstruction
 places every partial exactly at a multiple of the pitch the head reports: the decoder
@@ -53,6 +56,7 @@ CALIBRATION_HARMONICS = 10
 CALIBRATION_STEP_BINS = 0.1
 CALIBRATION_MOMENTUM = 0.9
 INHARMONICITY_SCALE = 1e-4  # B = 1e-4 softplus(out): a piano string's order of magnitude
+INITIAL_PARTIAL_LEVEL = 0.5  # on the model's normalised scale
 MAX_LEVEL_DB = 150.0  # partial levels are capped here (a full-scale sinusoid is 20 log10(n_fft / 4) dB)
 
 
@@ -194,6 +198,8 @@ class HarmonicDecoder(nn.Module):
         extra = 1 if spec.shift_to_decoder else 0
         n_out = (spec.n_harmonics + spec.noise_bands) * g.n_frames + int(spec.inharmonicity)
         self.body = _mlp([g.latent_dim - 1 + extra, *reversed(config.hidden_sizes), n_out])
+        with torch.no_grad():  # partials start at half the training range (see the module docstring)
+            self.body[-1].bias[: spec.n_harmonics * g.n_frames] += INITIAL_PARTIAL_LEVEL
         fixed = spec.harmonic_f0_offset_bins
         self.register_buffer("f0_offset_bins", torch.tensor(0.0 if fixed is None else float(fixed)))
         half = g.n_log / 2.0
@@ -226,12 +232,7 @@ class HarmonicDecoder(nn.Module):
             noise = torch.einsum("kb,nbt->nkt", self.noise_basis, bands)
         power = harmonic_power(self.f0_hz(z[:, 0]), amplitudes, bin_hz=spec.input_bin_hz, n_bins=g.n_bins,
                                noise=noise, inharmonicity=stretch)
-        floor = torch.full((z.shape[0], 1, 1), 10.0 ** (spec.input_offset / 10.0), dtype=power.dtype,
-                           device=power.device)
-        if spec.top_db is not None:
-            peak = power.detach().flatten(1).amax(dim=1)[:, None, None]
-            floor = floor + peak * 10.0 ** (-spec.top_db / 10.0)
-        return 10.0 * torch.log10(power + floor)  # a soft floor: every partial keeps a gradient
+        return 10.0 * torch.log10(power + 10.0 ** (spec.input_offset / 10.0))  # soft floor: partials keep a gradient
 
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor, position_bins: torch.Tensor) -> None:
