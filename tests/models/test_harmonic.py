@@ -158,3 +158,13 @@ def test_harmonic_options_are_validated():
         _config(n_harmonics=0)
     with pytest.raises(ConfigError, match="'direct' or 'harmonic'"):
         _config(decoder="full")
+
+
+def test_noise_fills_the_gaps_between_partials_only():
+    f0 = torch.tensor([20.0 * BIN_HZ], dtype=torch.float64)  # partials on bins 20, 40, 60
+    a = torch.full((1, 3, 2), 100.0, dtype=torch.float64)
+    noise = torch.full((1, N_BINS, 2), 5.0, dtype=torch.float64)
+    with_noise = harmonic_power(f0, a, bin_hz=BIN_HZ, n_bins=N_BINS, noise=noise)[0, :, 0].numpy()
+    without = harmonic_power(f0, a, bin_hz=BIN_HZ, n_bins=N_BINS)[0, :, 0].numpy()
+    np.testing.assert_allclose(with_noise[[20, 40, 60]], without[[20, 40, 60]])  # a partial's bin is its own
+    np.testing.assert_allclose(with_noise[[30, 100, 400]], without[[30, 100, 400]] + 25.0, rtol=1e-3)

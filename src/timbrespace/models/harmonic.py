@@ -14,8 +14,12 @@ spectrogram analytically on the STFT bins, the way the features see a sum of sin
   the magnitude response of the features' analysis window (Hann, ``win_length = n_fft``),
   normalised to 1 at its centre (:func:`hann_magnitude`), so ``a`` is the peak bin
   magnitude of the partial; partials at or above Nyquist are left out;
-* partials (and an optional noise floor in ``noise_bands`` bands, linear in frequency) add
-  in power, ``|X[k, t]|^2 = sum_h (a[h, t] W_h[k])^2 + noise[k, t]^2``, and the result is
+* partials (and an optional noise floor in ``noise_bands`` bands, linear in frequency,
+  that fills the gaps between the partials only) add in power,
+  ``|X[k, t]|^2 = sum_h (a[h, t] W_h[k])^2 + max(0, 1 - sum_h W_h[k]^2) noise[k, t]^2``.
+  Noise that also covered the partials' own bins would compete with them (in a dB
+  loss, a partial under the noise gets almost no gradient and dies); noise that is
+  absent makes the partials grow to fill the gaps. The result is
   converted to dB like the features with the training items' minimum ``input_offset``
   added in power as a soft floor, ``10 log10(|X|^2 + 10^(input_offset / 10))``, so that a
   partial below it still gets a gradient and can come back. (``top_db`` is not applied:
@@ -111,7 +115,8 @@ def harmonic_power(
     n_bins : int
         Bins ``0 .. n_bins - 1`` (``n_fft // 2 + 1`` for a full STFT).
     noise : torch.Tensor [shape=(n, n_bins, n_frames)], optional
-        Magnitude of a noise floor added in power.
+        Magnitude of a noise floor added in power between the partials: weighted by
+        ``max(0, 1 - sum_h W_h[k]^2)`` (0 at a partial's frequency).
     inharmonicity : torch.Tensor [shape=(n,)], optional
         Stiff-string inharmonicity ``B >= 0``: partial ``h`` at ``h f0 sqrt(1 + B h^2)``
         (Fletcher 1964); ``None``: harmonic (``B = 0``).
@@ -119,7 +124,8 @@ def harmonic_power(
     Returns
     -------
     torch.Tensor [shape=(n, n_bins, n_frames)]
-        ``|X|^2 = sum_h (a[h, t] W(h f0 / bin_hz - k))^2 + noise^2``; partials at or above
+        ``|X|^2 = sum_h (a[h, t] W_h[k])^2 + max(0, 1 - sum_h W_h[k]^2) noise^2`` with
+        ``W_h[k] = W(h f0 / bin_hz - k)``; partials at or above
         Nyquist (``(n_bins - 1) * bin_hz``) are left out.
     """
     n_harmonics = amplitudes.shape[1]
@@ -131,8 +137,9 @@ def harmonic_power(
     response = hann_magnitude(partial_bins[:, :, None] - k[None, None, :])  # (n, K, n_bins)
     response = response * (partial_bins < n_bins - 1).to(response.dtype)[:, :, None]
     power = torch.einsum("nkb,nkt->nbt", response.square(), amplitudes.square())
-    if noise is not None:
-        power = power + noise.square()
+    if noise is not None:  # between the partials only: each partial's peak bin is its own
+        gaps = torch.clamp(1.0 - response.square().sum(dim=1), min=0.0)  # (n, n_bins)
+        power = power + gaps[:, :, None] * noise.square()
     return power
 
 
