@@ -22,7 +22,15 @@ translation its own latent ``z[0]`` and keeps it out of the others:
   ``shift_to_decoder``) to a template on a relative log-frequency grid, translated by
   ``shift_scale_bins * z[0]`` bins (Bepler et al. 2019, spatial-VAE, in one dimension);
   ``"separable"``: the template is ``spectrum(u) + envelope(t)`` in dB; ``"direct"``: an
-  MLP from all latents to the input grid (for a linear STFT input, which inverts well).
+  MLP from all latents to the input grid (for a linear STFT input, which inverts well);
+  ``"harmonic"``: f0 from ``z[0]``, harmonic amplitudes from the content, partials rendered
+  on the STFT bins (:mod:`timbrespace.models.harmonic`).
+
+With ``head_harmonic_sum = H`` the head also sees the subharmonic sum of the view (Hermes
+1988): for each candidate bin ``j``, ``sum_{h=1}^{H} 0.84^(h-1) L[j + B log2 h]`` of the
+time-averaged linear levels ``L`` (``B`` bins per octave), in dB like the view. It peaks at
+the fundamental even where a harmonic is louder, and it is translation-equivariant, so the
+head stays trained by equivariance alone.
 
 Inputs are features in dB, ``(n_bins, n_frames)``. The model works on
 ``(x - input_offset) / input_scale`` (:func:`~timbrespace.training.fit` fills both from
@@ -35,7 +43,8 @@ Bepler, Zhong, Kelley, Brignole & Berger, "Explicitly disentangling image conten
 translation and rotation with spatial-VAE", NeurIPS 2019. Finn et al., "Deep spatial
 autoencoders for visuomotor learning", ICRA 2016. Jaderberg et al., "Spatial transformer
 networks", NeurIPS 2015. Gfeller et al., "SPICE: self-supervised pitch estimation",
-IEEE/ACM TASLP 2020. Research record: ``docs/results/models_that_learn.md``.
+IEEE/ACM TASLP 2020. Hermes, "Measurement of pitch by subharmonic summation", JASA 1988.
+Research record: ``docs/results/models_that_learn.md``.
 """
 
 from __future__ import annotations
@@ -52,7 +61,9 @@ from timbrespace.errors import ConfigError
 
 __all__ = ["ShiftSpec", "ShiftEncoder", "ShiftDecoder", "translate_rows"]
 
-SHIFT_DECODERS = ("full", "separable", "direct")
+SHIFT_DECODERS = ("full", "separable", "direct", "harmonic")
+LINEAR_DECODERS = ("direct", "harmonic")
+HARMONIC_WEIGHT = 0.84  # Hermes (1988)
 SHIFT_ENCODERS = ("mlp", "factored")
 
 
@@ -86,7 +97,7 @@ class ShiftSpec:
         edges cannot tell it the shift); ``None``: all rows.
     encoder_time_pool : int
         ``mlp``: frames averaged before the content MLP.
-    decoder : {"full", "separable", "direct"}
+    decoder : {"full", "separable", "direct", "harmonic"}
     shift_to_decoder : bool
         Also give ``z[0]`` to the decoder MLPs (effects tied to absolute frequency).
     margin_bins : int, optional
@@ -101,9 +112,20 @@ class ShiftSpec:
         Posterior log-variances at initialisation.
     input_bin_hz : float, optional
         The input is a linear-frequency spectrogram whose row ``k`` is at
-        ``k * input_bin_hz`` Hz (needs ``decoder="direct"``).
+        ``k * input_bin_hz`` Hz (needs ``decoder="direct"`` or ``"harmonic"``).
     log_fmin_hz, log_bins_per_octave, log_n_bins :
         The log-frequency view of a linear input.
+    head_harmonic_sum : int
+        ``H`` partials in the head's subharmonic-sum input (0: the view only).
+    n_harmonics : int
+        ``harmonic``: partials rendered per item.
+    noise_bands : int
+        ``harmonic``: bands of the noise floor added in power (0: none).
+    inharmonicity : bool
+        ``harmonic``: partials stretched by a per-item stiffness ``B`` from the content.
+    harmonic_f0_offset_bins : float, optional
+        ``harmonic``: the offset ``b`` of ``log2 f0`` in log-view bins; ``None``: calibrated
+        during training (:meth:`~timbrespace.models.harmonic.HarmonicDecoder.calibrate`).
     """
 
     input_offset: float | None = None
@@ -129,6 +151,11 @@ class ShiftSpec:
     log_fmin_hz: float = 55.0
     log_bins_per_octave: int = 36
     log_n_bins: int = 216
+    head_harmonic_sum: int = 0
+    n_harmonics: int = 32
+    noise_bands: int = 0
+    inharmonicity: bool = False
+    harmonic_f0_offset_bins: float | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -151,8 +178,14 @@ class ShiftSpec:
             raise ConfigError(f"shift.spectrum_window_bins={self.spectrum_window_bins} needs low < high")
         if self.input_scale is not None and not self.input_scale > 0:
             raise ConfigError(f"shift.input_scale={self.input_scale} must be > 0")
-        if self.input_bin_hz is not None and (not self.input_bin_hz > 0 or self.decoder != "direct"):
-            raise ConfigError("shift.input_bin_hz (a linear-frequency input) must be > 0 and needs decoder 'direct'")
+        if self.input_bin_hz is not None and (not self.input_bin_hz > 0 or self.decoder not in LINEAR_DECODERS):
+            raise ConfigError("shift.input_bin_hz (a linear-frequency input) must be > 0 and needs decoder "
+                              f"'direct' or 'harmonic', not {self.decoder!r}")
+        if self.decoder == "harmonic" and self.input_bin_hz is None:
+            raise ConfigError("shift.decoder='harmonic' renders STFT bins: set shift.input_bin_hz = sample_rate / n_fft")
+        if self.n_harmonics < 1 or self.noise_bands < 0 or self.head_harmonic_sum < 0:
+            raise ConfigError(f"shift.n_harmonics={self.n_harmonics} must be >= 1, shift.noise_bands="
+                              f"{self.noise_bands} and shift.head_harmonic_sum={self.head_harmonic_sum} >= 0")
         for name in ("equivariance_weight", "equivariance_shift_bins"):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"shift.{name}={getattr(self, name)} must be >= 0")
@@ -278,6 +311,20 @@ def _log_resampling(spec: ShiftSpec, n_bins: int) -> torch.Tensor:
     return m.float()
 
 
+def _harmonic_sum_matrix(n_log: int, spec: ShiftSpec) -> torch.Tensor:
+    """``(n_log, n_log)`` subharmonic summation on the log view: row ``j`` sums rows ``j + B log2 h``."""
+    m = torch.zeros(n_log, n_log, dtype=torch.float64)
+    rows = torch.arange(n_log, dtype=torch.float64)
+    for h in range(1, spec.head_harmonic_sum + 1):
+        pos = rows + spec.log_bins_per_octave * torch.log2(torch.tensor(float(h), dtype=torch.float64))
+        lo = torch.floor(pos)
+        w = pos - lo
+        for idx, weight in ((lo, 1.0 - w), (lo + 1, w)):
+            inside = idx < n_log
+            m[rows[inside].long(), idx[inside].long()] += HARMONIC_WEIGHT ** (h - 1) * weight[inside]
+    return m.float()
+
+
 def _zero_means(layer: nn.Linear, n_means: int, initial_logvar: float) -> None:
     """Means start at zero (no information before training), log-variances at ``initial_logvar``."""
     with torch.no_grad():
@@ -318,7 +365,7 @@ class ShiftEncoder(nn.Module):
         self.geo = g = _Geometry(spec, config.input_shape, config.latent_dim)
         pad = spec.head_kernel_size // 2
         layers: list[nn.Module] = []
-        ch_in = 1
+        ch_in = 2 if spec.head_harmonic_sum else 1
         for ch in spec.head_channels:
             layers += [nn.Conv1d(ch_in, ch, spec.head_kernel_size, padding=pad), nn.ReLU()]
             ch_in = ch
@@ -329,6 +376,8 @@ class ShiftEncoder(nn.Module):
         self.head = nn.Sequential(*layers, last)
         if spec.input_bin_hz is not None:
             self.register_buffer("log_map", _log_resampling(spec, g.n_bins), persistent=False)
+        if spec.head_harmonic_sum:
+            self.register_buffer("harmonic_sum", _harmonic_sum_matrix(g.n_log, spec), persistent=False)
         n_content = g.latent_dim - 1
         hidden = list(config.hidden_sizes)
         if spec.encoder == "mlp":
@@ -354,7 +403,14 @@ class ShiftEncoder(nn.Module):
 
     def position(self, view: torch.Tensor) -> torch.Tensor:
         """Soft-argmax position, in bins, of the time-averaged view; shape ``(n,)``."""
-        logits = self.head(view.mean(dim=2)[:, None, :]).squeeze(1)
+        head_in = view.mean(dim=2)[:, None, :]
+        if self.spec.head_harmonic_sum:
+            spec = self.spec
+            levels = torch.pow(10.0, (view * spec.input_scale + spec.input_offset) / 20.0).mean(dim=2)
+            summed = torch.einsum("jk,nk->nj", self.harmonic_sum, levels)
+            summed_db = 20.0 * torch.log10(summed + torch.finfo(summed.dtype).tiny)
+            head_in = torch.cat([head_in, ((summed_db - spec.input_offset) / spec.input_scale)[:, None, :]], dim=1)
+        logits = self.head(head_in).squeeze(1)
         bins = torch.arange(self.geo.n_log, dtype=view.dtype, device=view.device)
         return (torch.softmax(logits, dim=1) * bins).sum(dim=1)
 

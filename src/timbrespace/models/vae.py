@@ -15,6 +15,7 @@ from torch import nn
 
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models.config import VAEConfig
+from timbrespace.models.harmonic import HarmonicDecoder
 from timbrespace.models.layers import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder, mlp
 from timbrespace.models.losses import (
     adaptive_shared_mask,
@@ -110,7 +111,8 @@ class VAE(nn.Module):
             self.decoder = GRUDecoder(config, condition_dim)
         elif config.architecture == "shift":
             self.encoder = ShiftEncoder(config, condition_dim)
-            self.decoder = ShiftDecoder(config, condition_dim)
+            harmonic = config.shift is not None and config.shift.decoder == "harmonic"
+            self.decoder = (HarmonicDecoder if harmonic else ShiftDecoder)(config, condition_dim)
         else:
             self.encoder = MLPEncoder(config, condition_dim)
             self.decoder = MLPDecoder(config, condition_dim)
@@ -356,8 +358,15 @@ class VAE(nn.Module):
         return LossTerms(loss=loss + self.equivariance(x, generator), recon=recon, kl=kl, tc=tc)
 
     def equivariance(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor | float:
-        """The ``shift`` architecture's weighted equivariance loss on ``x`` (0 for other models)."""
+        """The ``shift`` architecture's weighted equivariance loss on ``x`` (0 for other models).
+
+        In training mode a ``harmonic`` decoder also calibrates its f0 offset on ``x``
+        (:meth:`~timbrespace.models.harmonic.HarmonicDecoder.calibrate`).
+        """
         spec = self.config.shift
+        if spec is not None and self.training and isinstance(self.decoder, HarmonicDecoder):
+            with torch.no_grad():
+                self.decoder.calibrate(x, self.encoder.position(self.encoder.view(x)))
         if spec is None or spec.equivariance_weight == 0:
             return 0.0
         return spec.equivariance_weight * self.encoder.equivariance_loss(x, generator=generator)

@@ -1,0 +1,170 @@
+"""The harmonic decoder: window response, rendering against the features, calibration, gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.signal
+import torch
+
+from timbrespace.errors import ConfigError
+from timbrespace.features import transforms
+from timbrespace.features.config import FeatureConfig
+from timbrespace.metrics.mig import mig
+from timbrespace.models import VAEConfig, build_model
+from timbrespace.models.harmonic import (
+    HarmonicDecoder,
+    hann_magnitude,
+    harmonic_power,
+    harmonic_salience,
+)
+
+SR, N_FFT, HOP = 22050, 1024, 256
+BIN_HZ = SR / N_FFT
+N_BINS = N_FFT // 2 + 1
+LOG = {"log_fmin_hz": 110.0, "log_bins_per_octave": 36, "log_n_bins": 234}
+
+
+def _tone(f0_hz: float, amplitudes: np.ndarray, seconds: float = 1.0) -> np.ndarray:
+    t = np.arange(int(SR * seconds)) / SR
+    return sum(a * np.cos(2 * np.pi * (h + 1) * f0_hz * t + 0.7 * h) for h, a in enumerate(amplitudes))
+
+
+def _features(audio: np.ndarray, output: str = "magnitude") -> np.ndarray:
+    cfg = FeatureConfig(kind="stft", n_fft=N_FFT, hop_length=HOP, output=output, top_db=80)
+    return transforms.forward(np.atleast_2d(audio).astype(np.float64), cfg, sample_rate=SR)
+
+
+def _config(**shift) -> VAEConfig:
+    spec = {"input_offset": -80.0, "input_scale": 100.0, "decoder": "harmonic", "input_bin_hz": BIN_HZ,
+            "top_db": 80.0, "n_harmonics": 8, **LOG, **shift}
+    return VAEConfig(input_shape=(N_BINS, 12), latent_dim=4, architecture="shift", hidden_sizes=(32,), shift=spec)
+
+
+def test_hann_magnitude_matches_the_windows_dft():
+    window = scipy.signal.get_window("hann", N_FFT, fftbins=True)
+    d = np.array([0.0, 0.25, 0.5, 0.999, 1.0, 1.3, 2.0, 2.7, 5.5, -1.6])
+    n = np.arange(N_FFT)
+    exact = np.abs(np.exp(-2j * np.pi * d[:, None] * n / N_FFT) @ window) / window.sum()
+    np.testing.assert_allclose(hann_magnitude(torch.from_numpy(d)).numpy(), exact, atol=1e-5)
+
+
+def test_rendered_harmonics_match_the_features_of_the_same_tone():
+    f0, amps = 347.3, np.array([0.3, 0.5, 0.1, 0.05, 0.2, 0.01, 0.03])  # 2nd partial loudest
+    mag = _features(_tone(f0, amps))[0]
+    frames = mag.shape[1]
+    a = torch.tensor(amps * N_FFT / 4)[None, :, None].repeat(1, 1, frames)  # peak bin magnitude of A cos
+    rendered = np.sqrt(harmonic_power(torch.tensor([f0], dtype=torch.float64), a, bin_hz=BIN_HZ,
+                                      n_bins=N_BINS).numpy()[0])
+    inner = slice(4, frames - 4)  # the first and last frames reach past the tone (zero padding)
+    sc = np.linalg.norm(mag[:, inner] - rendered[:, inner]) / np.linalg.norm(mag[:, inner])
+    assert sc < 0.002
+
+
+def test_stiff_string_partials_land_where_the_features_put_them():
+    f0, b, amps = 370.0, 4e-4, 0.3 * 0.8 ** np.arange(12)
+    t = np.arange(SR) / SR
+    audio = sum(a * np.cos(2 * np.pi * (h + 1) * f0 * np.sqrt(1 + b * (h + 1) ** 2) * t) for h, a in enumerate(amps))
+    mag = _features(audio)[0][:, 10:20]
+    a = torch.tensor(amps * N_FFT / 4)[None, :, None].repeat(1, 1, 10)
+    f0_t = torch.tensor([f0], dtype=torch.float64)
+    stiff = np.sqrt(harmonic_power(f0_t, a, bin_hz=BIN_HZ, n_bins=N_BINS,
+                                   inharmonicity=torch.tensor([b], dtype=torch.float64)).numpy()[0])
+    harmonic = np.sqrt(harmonic_power(f0_t, a, bin_hz=BIN_HZ, n_bins=N_BINS).numpy()[0])
+    sc = [np.linalg.norm(mag - r) / np.linalg.norm(mag) for r in (stiff, harmonic)]
+    assert sc[0] < 0.005 < 0.2 < sc[1]
+
+
+def test_decoder_renders_the_features_of_a_tone_in_db():
+    f0, amps = 440.0, np.array([0.4, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002])
+    target = _features(_tone(f0, amps, seconds=12 * HOP / SR), output="db")[0]  # (513, 13): first 12 frames
+    model = build_model(_config(harmonic_f0_offset_bins=0.0, input_offset=-120.0), seed=0).eval()
+    dec = model.decoder
+    assert isinstance(dec, HarmonicDecoder)
+    z0 = (36 * np.log2(f0 / 110.0) - dec.geo.centre) / dec.geo.shift_scale  # f0 on the log view
+    level = (20 * np.log10(amps * N_FFT / 4) - dec.spec.input_offset) / dec.spec.input_scale
+    last = dec.body[-1]
+    with torch.no_grad():
+        for layer in dec.body:
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.zero_()
+                layer.bias.zero_()
+        last.bias.copy_(torch.from_numpy(np.repeat(level, 12)).float())
+        out = model.decode(torch.tensor([[z0, 0.0, 0.0, 0.0]], dtype=torch.float32)).numpy()[0]
+    assert dec.f0_hz(torch.tensor([z0])).item() == pytest.approx(f0, rel=1e-5)
+    inner = slice(3, 10)
+    lin_t, lin_o = 10 ** (target[:, inner] / 20), 10 ** (out[:, inner] / 20)
+    assert np.linalg.norm(lin_t - lin_o) / np.linalg.norm(lin_t) < 0.01
+    assert out.max() == pytest.approx(target.max(), abs=0.05)
+    assert dec.spec.input_offset <= out.min() < dec.spec.input_offset + 1.0  # floored at the training minimum
+
+
+def test_salience_prefers_the_fundamental_over_a_loud_harmonic():
+    f0 = 392.0
+    mag = torch.from_numpy(_features(_tone(f0, np.array([0.2, 1.0, 0.5, 0.4, 0.3])))[0].mean(axis=1))[None]
+    candidates = torch.tensor([[f0 / 2, f0, 2 * f0, 3 * f0]], dtype=torch.float64)
+    s = harmonic_salience(mag, candidates, bin_hz=BIN_HZ)[0].numpy()
+    assert np.argmax(s) == 1
+
+
+def test_calibration_finds_the_heads_offset():
+    model = build_model(_config(), seed=0)
+    dec = model.decoder
+    rng = np.random.default_rng(0)
+    f0s = 110.0 * 2 ** rng.uniform(1.5, 3.5, 24)
+    x = np.stack([_features(_tone(f, 0.5 * 0.7 ** np.arange(10), seconds=11 * HOP / SR), output="db")[0, :, :12]
+                  for f in f0s])
+    true_offset = 7.3  # the head reports every pitch 7.3 bins below its fundamental
+    p = torch.from_numpy(36 * np.log2(f0s / 110.0) - true_offset)
+    for _ in range(3):
+        dec.calibrate(torch.from_numpy(x).float(), p)
+    assert dec.f0_offset_bins.item() == pytest.approx(true_offset, abs=0.15)
+    fixed = build_model(_config(harmonic_f0_offset_bins=-2.0), seed=0).decoder
+    fixed.calibrate(torch.from_numpy(x).float(), p)
+    assert fixed.f0_offset_bins.item() == -2.0
+
+
+def test_model_starts_knowing_nothing_and_gradients_reach_z0_and_content():
+    model = build_model(_config(head_harmonic_sum=6, noise_bands=4, inharmonicity=True), seed=0)
+    rng = np.random.default_rng(1)
+    x = torch.from_numpy(rng.uniform(-80, 0, (10, N_BINS, 12)).astype(np.float32))
+    mu, _ = model.encode(x)
+    assert torch.all(mu.abs() < 1e-5) and torch.all(mu == mu[:1])  # every item at the same point
+    factors = rng.integers(0, 3, (10, 2))
+    assert mig(mu.detach().numpy(), factors).score == pytest.approx(0.0, abs=1e-9)
+    z = torch.tensor([[0.3, 0.5, -0.2, 1.0]], requires_grad=True)
+    model.decode(z).sum().backward()
+    assert torch.all(z.grad.abs() > 0)  # f0 (z0) and every content latent move the output
+
+
+def test_harmonic_sum_head_is_equivariant_and_prefers_the_fundamental():
+    model = build_model(_config(head_harmonic_sum=6), seed=0)
+    enc = model.encoder
+    f0 = 330.0
+    x = _features(_tone(f0, np.array([0.1, 1.0, 0.6, 0.3, 0.2, 0.1]), seconds=11 * HOP / SR), output="db")[:, :, :12]
+    view = enc.view(torch.from_numpy(x).float())
+    levels = torch.pow(10.0, (view * enc.spec.input_scale + enc.spec.input_offset) / 20.0).mean(dim=2)
+    summed = (enc.harmonic_sum @ levels[0]).numpy()
+    fundamental = 36 * np.log2(f0 / 110.0)
+    assert abs(np.argmax(summed) - fundamental) <= 1.0  # the raw view peaks an octave higher
+    assert abs(np.argmax(levels[0].numpy()) - fundamental - 36) <= 1.0
+
+
+def test_harmonic_options_are_validated():
+    assert VAEConfig.from_json(_config(noise_bands=3).to_json()) == _config(noise_bands=3)
+    with pytest.raises(ConfigError, match="input_bin_hz"):
+        _config(input_bin_hz=None)
+    with pytest.raises(ConfigError, match="n_harmonics=0"):
+        _config(n_harmonics=0)
+    with pytest.raises(ConfigError, match="'direct' or 'harmonic'"):
+        _config(decoder="full")
+
+
+def test_noise_fills_the_gaps_between_partials_only():
+    f0 = torch.tensor([20.0 * BIN_HZ], dtype=torch.float64)  # partials on bins 20, 40, 60
+    a = torch.full((1, 3, 2), 100.0, dtype=torch.float64)
+    noise = torch.full((1, N_BINS, 2), 5.0, dtype=torch.float64)
+    with_noise = harmonic_power(f0, a, bin_hz=BIN_HZ, n_bins=N_BINS, noise=noise)[0, :, 0].numpy()
+    without = harmonic_power(f0, a, bin_hz=BIN_HZ, n_bins=N_BINS)[0, :, 0].numpy()
+    np.testing.assert_allclose(with_noise[[20, 40, 60]], without[[20, 40, 60]])  # a partial's bin is its own
+    np.testing.assert_allclose(with_noise[[30, 100, 400]], without[[30, 100, 400]] + 25.0, rtol=1e-3)
