@@ -49,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from timbrespace.errors import ConfigError
+from timbrespace.models.warp import WarpHead, resample_rows, warp_rows
 
 __all__ = ["ShiftSpec", "ShiftEncoder", "ShiftDecoder", "translate_rows"]
 
@@ -104,6 +105,21 @@ class ShiftSpec:
         ``k * input_bin_hz`` Hz (needs ``decoder="direct"``).
     log_fmin_hz, log_bins_per_octave, log_n_bins :
         The log-frequency view of a linear input.
+    warp : bool
+        Inharmonicity as a geometric latent ``z[1] = B̂ / (warp_stiffness_max / 4)``
+        (:mod:`timbrespace.models.warp`): a warp head on the aligned, time-averaged view,
+        trained by warp equivariance alone (detached with ``detach_shift``); the decoder
+        warps its template by ``u -> u + (b / 2) log2(1 + B 4^(u / b))`` (partial ``n`` to
+        ``n sqrt(1 + B n^2)``, Fletcher 1964) before translating it.
+    warp_bins_per_octave : float, optional
+        Bins per octave ``b`` of the view (``None``: ``log_bins_per_octave`` for a linear input).
+    warp_origin_bins : float
+        The fundamental's row in the aligned view, from its centre (the shift head lands
+        on the fundamental: median -0.25 bins on ``additive-4factor-weak``, seed 0).
+    warp_stiffness_max, warp_candidates, warp_channels :
+        The head's grid (odd count, evenly in ``±warp_stiffness_max``) and conv channels.
+    warp_equivariance_weight, warp_equivariance_stiffness :
+        Weight of the warp equivariance loss; its ``Δ`` are uniform in ``±this``.
     """
 
     input_offset: float | None = None
@@ -129,10 +145,19 @@ class ShiftSpec:
     log_fmin_hz: float = 55.0
     log_bins_per_octave: int = 36
     log_n_bins: int = 216
+    warp: bool = False
+    warp_bins_per_octave: float | None = None
+    warp_origin_bins: float = 0.0
+    warp_stiffness_max: float = 0.01
+    warp_candidates: int = 41
+    warp_channels: tuple[int, ...] = (8,)
+    warp_equivariance_weight: float = 1.0
+    warp_equivariance_stiffness: float = 0.004
 
     def __post_init__(self) -> None:
         try:
             object.__setattr__(self, "head_channels", tuple(int(v) for v in self.head_channels))
+            object.__setattr__(self, "warp_channels", tuple(int(v) for v in self.warp_channels))
             if self.spectrum_window_bins is not None:
                 lo, hi = (int(v) for v in self.spectrum_window_bins)
                 object.__setattr__(self, "spectrum_window_bins", (lo, hi))
@@ -153,11 +178,34 @@ class ShiftSpec:
             raise ConfigError(f"shift.input_scale={self.input_scale} must be > 0")
         if self.input_bin_hz is not None and (not self.input_bin_hz > 0 or self.decoder != "direct"):
             raise ConfigError("shift.input_bin_hz (a linear-frequency input) must be > 0 and needs decoder 'direct'")
-        for name in ("equivariance_weight", "equivariance_shift_bins"):
+        for name in ("equivariance_weight", "equivariance_shift_bins", "warp_equivariance_weight",
+                     "warp_equivariance_stiffness"):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"shift.{name}={getattr(self, name)} must be >= 0")
         if self.encoder_time_pool < 1 or self.envelope_latents < 0:
             raise ConfigError("shift.encoder_time_pool must be >= 1 and shift.envelope_latents >= 0")
+        if self.warp:
+            if self.bins_per_octave is None or not self.bins_per_octave > 0:
+                raise ConfigError(f"shift.warp needs shift.warp_bins_per_octave > 0, got {self.warp_bins_per_octave}")
+            if not self.warp_stiffness_max > 0 or self.warp_candidates < 3 or self.warp_candidates % 2 == 0:
+                raise ConfigError(
+                    f"shift.warp_stiffness_max={self.warp_stiffness_max} must be > 0 and "
+                    f"shift.warp_candidates={self.warp_candidates} an odd integer >= 3"
+                )
+            if self.decoder == "direct":
+                raise ConfigError("shift.warp needs decoder 'full' or 'separable' (a template to warp)")
+
+    @property
+    def n_geometric(self) -> int:
+        """Latents set by heads: ``z[0]`` (shift), and ``z[1]`` (warp) with ``warp``."""
+        return 2 if self.warp else 1
+
+    @property
+    def bins_per_octave(self) -> float | None:
+        """Bins per octave of the log-frequency view the warp acts on."""
+        if self.warp_bins_per_octave is not None:
+            return float(self.warp_bins_per_octave)
+        return None if self.input_bin_hz is None else float(self.log_bins_per_octave)
 
     def check(self, input_shape: tuple[int, ...] | None, latent_dim: int) -> None:
         """Checks that need the model's input shape and latent count.
@@ -166,12 +214,16 @@ class ShiftSpec:
         ------
         ConfigError
         """
-        if latent_dim < 2:
-            raise ConfigError(f"latent_dim={latent_dim} must be >= 2 for architecture='shift' (shift + content)")
-        if self.encoder == "factored" and not 1 <= self.envelope_latents <= latent_dim - 2:
+        n_geo = self.n_geometric
+        if latent_dim < n_geo + 1:
             raise ConfigError(
-                f"shift.envelope_latents={self.envelope_latents} must be in 1..latent_dim-2={latent_dim - 2} "
-                "for shift.encoder='factored'"
+                f"latent_dim={latent_dim} must be >= {n_geo + 1} for architecture='shift' "
+                f"({n_geo} geometric latents + content)"
+            )
+        if self.encoder == "factored" and not 1 <= self.envelope_latents <= latent_dim - n_geo - 1:
+            raise ConfigError(
+                f"shift.envelope_latents={self.envelope_latents} must be in 1..latent_dim-{n_geo + 1}="
+                f"{latent_dim - n_geo - 1} for shift.encoder='factored'"
             )
         if input_shape is None:
             return
@@ -198,6 +250,7 @@ class ShiftSpec:
         """Plain dict (tuples as lists)."""
         out = dataclasses.asdict(self)
         out["head_channels"] = list(self.head_channels)
+        out["warp_channels"] = list(self.warp_channels)
         if self.spectrum_window_bins is not None:
             out["spectrum_window_bins"] = list(self.spectrum_window_bins)
         return out
@@ -242,17 +295,8 @@ def translate_rows(x: torch.Tensor, shift: torch.Tensor, n_out: int, offset: flo
     -------
     torch.Tensor [shape=(n, n_out, ...)]
     """
-    n, n_rows = x.shape[:2]
     pos = torch.arange(n_out, dtype=x.dtype, device=x.device)[None, :] + offset - shift[:, None]
-    i0 = torch.floor(pos)
-    tail = [1] * (x.dim() - 2)
-    w = (pos - i0).reshape(n, n_out, *tail)
-    i0 = i0.long()
-    padded = F.pad(x.movedim(1, -1), (1, 1)).movedim(-1, 1)  # rows -1 and n_rows are zero
-    shape = (n, n_out, *x.shape[2:])
-    lo = torch.clamp(i0 + 1, 0, n_rows + 1).reshape(n, n_out, *tail).expand(shape)
-    hi = torch.clamp(i0 + 2, 0, n_rows + 1).reshape(n, n_out, *tail).expand(shape)
-    return (1.0 - w) * torch.gather(padded, 1, lo) + w * torch.gather(padded, 1, hi)
+    return resample_rows(x, pos)
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -295,7 +339,10 @@ class _Geometry:
         self.centre = (self.n_log - 1) / 2.0
         self.margin = spec.margin_bins if spec.margin_bins is not None else self.n_log // 2
         self.shift_scale = spec.shift_scale_bins if spec.shift_scale_bins is not None else self.n_log / 4.0
+        self.warp_scale = spec.warp_stiffness_max / 4.0
+        self.warp_origin = self.centre + spec.warp_origin_bins  # the fundamental's row in the aligned view
         self.latent_dim = latent_dim
+        self.n_content = latent_dim - spec.n_geometric
 
 
 def _spec(config: Any) -> ShiftSpec:
@@ -329,7 +376,16 @@ class ShiftEncoder(nn.Module):
         self.head = nn.Sequential(*layers, last)
         if spec.input_bin_hz is not None:
             self.register_buffer("log_map", _log_resampling(spec, g.n_bins), persistent=False)
-        n_content = g.latent_dim - 1
+        if spec.warp:
+            bpo = spec.bins_per_octave
+            assert bpo is not None  # ShiftSpec checks it
+            self.warp_head = WarpHead(
+                g.n_log, g.warp_origin, bpo, stiffness_max=spec.warp_stiffness_max,
+                n_candidates=spec.warp_candidates, channels=spec.warp_channels,
+                kernel_size=spec.head_kernel_size, rows_below=int(bpo // 2),
+            )
+            self.warp_logvar = nn.Parameter(torch.tensor(float(spec.initial_logvar)))
+        n_content = g.n_content
         hidden = list(config.hidden_sizes)
         if spec.encoder == "mlp":
             self.content = _mlp([g.n_log * (g.n_frames // spec.encoder_time_pool), *hidden, 2 * n_content])
@@ -367,7 +423,13 @@ class ShiftEncoder(nn.Module):
         aligned = translate_rows(xn, g.centre - p, g.n_log, 0.0)  # each item's p on the centre row
         mu0 = ((p - g.centre) / g.shift_scale)[:, None]
         lv0 = self.shift_logvar.expand(x.shape[0], 1)
-        n_content = g.latent_dim - 1
+        if spec.warp:
+            stiffness = self.warp_head(aligned.mean(dim=2))
+            if spec.detach_shift:
+                stiffness = stiffness.detach()
+            mu0 = torch.cat([mu0, (stiffness / g.warp_scale)[:, None]], dim=1)
+            lv0 = torch.cat([lv0, self.warp_logvar.expand(x.shape[0], 1)], dim=1)
+        n_content = g.n_content
         if spec.encoder == "mlp":
             if spec.encoder_time_pool > 1:
                 n, r, t = aligned.shape
@@ -400,6 +462,13 @@ class ShiftEncoder(nn.Module):
         moved = translate_rows(xn, delta, self.geo.n_log, 0.0)
         return F.huber_loss(self.position(moved) - self.position(xn), delta, delta=1.0)
 
+    def warp_equivariance_loss(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Warp equivariance of the warp head on the aligned view (:meth:`WarpHead.equivariance_loss`)."""
+        xn = self.view(x)
+        p = self.position(xn).detach()
+        spectrum = translate_rows(xn, self.geo.centre - p, self.geo.n_log, 0.0).mean(dim=2)
+        return self.warp_head.equivariance_loss(spectrum, self.spec.warp_equivariance_stiffness, generator=generator)
+
 
 class ShiftDecoder(nn.Module):
     """Template decoders translated by ``z[0]``; ``forward(z, condition)`` gives features."""
@@ -412,7 +481,7 @@ class ShiftDecoder(nn.Module):
         self.geo = g = _Geometry(spec, config.input_shape, config.latent_dim)
         hidden = list(reversed(config.hidden_sizes))
         extra = 1 if spec.shift_to_decoder else 0
-        n_content = g.latent_dim - 1
+        n_content = g.n_content
         self.n_template = g.n_log + 2 * g.margin
         if spec.decoder == "direct":
             self.body = _mlp([g.latent_dim, *hidden, g.n_bins * g.n_frames])
@@ -431,7 +500,7 @@ class ShiftDecoder(nn.Module):
             out = self.body(z).reshape(-1, g.n_bins, g.n_frames)
             return out * spec.input_scale + spec.input_offset
         shift = [z[:, :1]] if spec.shift_to_decoder else []
-        content = z[:, 1:]
+        content = z[:, spec.n_geometric :]
         if spec.decoder == "full":
             template = self.body(torch.cat([*shift, content], dim=1)).reshape(-1, self.n_template, g.n_frames)
         else:
@@ -444,6 +513,9 @@ class ShiftDecoder(nn.Module):
                 ref = spec.envelope_reference_frame
                 envelope = envelope - envelope[:, ref : ref + 1]
             template = spectrum[:, :, None] + envelope[:, None, :]
+        if spec.warp:
+            stiffness = z[:, 1] * g.warp_scale
+            template = warp_rows(template, stiffness, g.margin + g.warp_origin, float(spec.bins_per_octave or 0))
         shifted = translate_rows(template, z[:, 0] * g.shift_scale, g.n_log, float(g.margin))
         out = shifted * spec.input_scale + spec.input_offset
         if spec.top_db is not None:

@@ -1,0 +1,218 @@
+"""Inharmonicity as a geometric latent: a stiff-string warp of relative log-frequency.
+
+A stiff string (Fletcher 1964) puts partial ``n`` at ``f_n = n f0 sqrt(1 + B n^2)``
+(the additive model's ``inharmonicity`` ``B``, :func:`timbrespace.synths.additive.
+partial_frequencies`). On a log-frequency view with ``b`` bins per octave and the
+fundamental at row ``o``, write ``u`` for the rows above ``o`` and ``r = 4^(u / b) =
+(f / f0)^2``. A harmonic partial has ``r = n^2``; stiffness ``B`` moves it to
+``r (1 + B r)``. The **warp** ``W_B`` moves every row that way::
+
+    W_B: r -> r (1 + B r),  i.e.  u -> u + (b / 2) log2(1 + B 4^(u / b)).
+
+It turns a harmonic spectrum into one of stiffness ``B`` exactly; on a spectrum of
+stiffness ``B1`` it gives ``B1 + B`` to first order (the partials' own ``B1 n^2`` adds
+``B B1 n^4`` terms). As resampling, ``W_B x`` reads ``x`` at the inverse map
+``r = 2 r' / (1 + sqrt(1 + 4 B r'))`` (:func:`warp_rows`); ``W_B^-1 x`` reads it at the
+forward map (``inverse=True``).
+
+The **warp head** (:class:`WarpHead`) is the shift head's construction moved from
+translations to warps: it unwarps the aligned, time-averaged spectrum by every
+stiffness ``B_k`` of a grid, scores each unwarped copy with one small network (1-D
+convolutions over rows, one linear output), and returns the soft-argmax ``sum_k
+softmax(s)_k B_k``. Warping the input by ``Δ`` moves the score curve by ``Δ`` along
+the grid whatever the network's weights, so the head is trained only by warp
+equivariance — ``B̂(W_Δ x) - B̂(x) = Δ`` (:meth:`WarpHead.equivariance_loss`), the
+analogue of SPICE's relative-pitch loss (Gfeller et al. 2020) — and needs no labels.
+Its last layer starts at zero, so every item starts at the grid's centre ``B̂ = 0``.
+The shift decoder warps its relative template by the same latent before translating
+it (:class:`timbrespace.models.shift.ShiftDecoder`).
+
+References
+----------
+Fletcher, "Normal vibration frequencies of a stiff piano string", JASA 36, 1964.
+Gfeller et al., "SPICE: self-supervised pitch estimation", IEEE/ACM TASLP 2020.
+Research record: ``docs/results/models_that_learn.md`` ("Inharmonicity as a warp").
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["resample_rows", "warp_rows", "WarpHead"]
+
+
+def resample_rows(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+    """Rows of ``x`` read at fractional positions ``pos`` by linear interpolation.
+
+    ``out[b, k, ...] = x[b, pos[b, k], ...]``, zero outside ``x`` (linearly fading to zero
+    over the last row step); differentiable in ``x`` and ``pos``.
+
+    Parameters
+    ----------
+    x : torch.Tensor [shape=(n, n_rows, ...)]
+    pos : torch.Tensor [shape=(n, n_out)]
+        Row positions to read, in rows of ``x``.
+
+    Returns
+    -------
+    torch.Tensor [shape=(n, n_out, ...)]
+    """
+    n, n_rows = x.shape[:2]
+    n_out = pos.shape[1]
+    i0 = torch.floor(pos)
+    tail = [1] * (x.dim() - 2)
+    w = (pos - i0).reshape(n, n_out, *tail)
+    i0 = i0.long()
+    padded = F.pad(x.movedim(1, -1), (1, 1)).movedim(-1, 1)  # rows -1 and n_rows are zero
+    shape = (n, n_out, *x.shape[2:])
+    lo = torch.clamp(i0 + 1, 0, n_rows + 1).reshape(n, n_out, *tail).expand(shape)
+    hi = torch.clamp(i0 + 2, 0, n_rows + 1).reshape(n, n_out, *tail).expand(shape)
+    return (1.0 - w) * torch.gather(padded, 1, lo) + w * torch.gather(padded, 1, hi)
+
+
+def warp_rows(
+    x: torch.Tensor,
+    stiffness: torch.Tensor,
+    origin: float,
+    bins_per_octave: float,
+    *,
+    inverse: bool = False,
+) -> torch.Tensor:
+    """The stiff-string warp ``W_B x`` (or ``W_B^-1 x``) of log-frequency rows.
+
+    A partial at ``u`` rows above ``origin`` in ``x`` (frequency ratio ``sqrt(r)``,
+    ``r = 4^(u / bins_per_octave)``) is at ``r (1 + B r)`` in the output, so a harmonic
+    pattern (partial ``n`` at ``bins_per_octave * log2(n)``) becomes the stiff string's
+    ``n sqrt(1 + B n^2)``. ``inverse=True`` undoes it.
+
+    Parameters
+    ----------
+    x : torch.Tensor [shape=(n, n_rows, ...)]
+        Log-frequency rows (anything may follow the row axis).
+    stiffness : torch.Tensor [shape=(n,)]
+        ``B`` per item (dimensionless, the additive model's ``inharmonicity``); negative
+        values compress, and the warp is clamped where ``1 + 4 B r`` would be negative.
+    origin : float
+        Row of the fundamental.
+    bins_per_octave : float
+        Rows per octave of ``x``.
+    inverse : bool
+        Apply ``W_B^-1`` (unwarp) instead of ``W_B``.
+
+    Returns
+    -------
+    torch.Tensor [shape=x.shape]
+        Zero where the warp reads outside ``x``.
+
+    References
+    ----------
+    Fletcher, "Normal vibration frequencies of a stiff piano string", JASA 36, 1964.
+    """
+    n_rows = x.shape[1]
+    rows = torch.arange(n_rows, dtype=x.dtype, device=x.device)[None, :]
+    r = torch.exp2(2.0 * (rows - origin) / bins_per_octave)
+    b = stiffness.to(x.dtype)[:, None]
+    if inverse:  # read where the output row's partial sits when stiff: r (1 + B r)
+        read = r * torch.clamp(1.0 + b * r, min=1e-3)
+    else:  # read the row that the warp carries here: the root of r0 (1 + B r0) = r
+        read = 2.0 * r / (1.0 + torch.sqrt(torch.clamp(1.0 + 4.0 * b * r, min=0.0)))
+    pos = origin + 0.5 * bins_per_octave * torch.log2(read)
+    return resample_rows(x, pos)
+
+
+class WarpHead(nn.Module):
+    """Soft-argmax over a stiffness grid of a network's scores of the unwarped spectrum.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the aligned spectrum it reads.
+    origin : float
+        Row of the fundamental in that spectrum.
+    bins_per_octave : float
+        Rows per octave.
+    stiffness_max : float
+        The grid is ``n_candidates`` values of ``B`` evenly in ``±stiffness_max``.
+    n_candidates : int
+        Grid size (odd, so that ``B = 0`` is on it).
+    channels : tuple of int
+        Hidden 1-D conv channels of the scoring network.
+    kernel_size : int
+        Odd conv kernel size, in rows.
+    rows_below : int
+        Rows below ``origin`` the network sees (the rest of the view above it).
+
+    References
+    ----------
+    Gfeller et al., "SPICE: self-supervised pitch estimation", IEEE/ACM TASLP 2020
+    (the relative loss); Finn et al., "Deep spatial autoencoders for visuomotor
+    learning", ICRA 2016 (the soft-argmax).
+    """
+
+    def __init__(
+        self,
+        n_rows: int,
+        origin: float,
+        bins_per_octave: float,
+        *,
+        stiffness_max: float,
+        n_candidates: int,
+        channels: tuple[int, ...],
+        kernel_size: int,
+        rows_below: int,
+    ) -> None:
+        super().__init__()
+        self.origin = float(origin)
+        self.bins_per_octave = float(bins_per_octave)
+        self.first_row = max(0, int(round(origin)) - rows_below)
+        self.register_buffer("grid", torch.linspace(-stiffness_max, stiffness_max, n_candidates), persistent=False)
+        self.step = 2.0 * stiffness_max / (n_candidates - 1)
+        layers: list[nn.Module] = []
+        ch_in = 1
+        for ch in channels:
+            layers += [nn.Conv1d(ch_in, ch, kernel_size, padding=kernel_size // 2), nn.ReLU()]
+            ch_in = ch
+        last = nn.Linear(ch_in * (n_rows - self.first_row), 1)
+        with torch.no_grad():  # every candidate scores 0: every item at B = 0 before training
+            last.weight.zero_()
+            last.bias.zero_()
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        self.score = last
+
+    def scores(self, spectrum: torch.Tensor) -> torch.Tensor:
+        """Scores ``(n, n_candidates)`` of the spectrum unwarped by each grid stiffness."""
+        n, n_rows = spectrum.shape
+        k = self.grid.shape[0]
+        rel = spectrum - spectrum.amax(dim=1, keepdim=True)
+        copies = rel.repeat_interleave(k, dim=0)
+        unwarped = warp_rows(copies, self.grid.repeat(n), self.origin, self.bins_per_octave, inverse=True)
+        return self.score(self.features(unwarped[:, None, self.first_row :])).reshape(n, k)
+
+    def forward(self, spectrum: torch.Tensor) -> torch.Tensor:
+        """Stiffness estimate ``B̂`` per item, shape ``(n,)``, of spectra ``(n, n_rows)``."""
+        return (torch.softmax(self.scores(spectrum), dim=1) * self.grid).sum(dim=1)
+
+    def equivariance_loss(
+        self, spectrum: torch.Tensor, max_stiffness: float, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Warp equivariance: ``B̂(W_Δ x) - B̂(x)`` must be ``Δ``.
+
+        Parameters
+        ----------
+        spectrum : torch.Tensor [shape=(n, n_rows)]
+        max_stiffness : float
+            ``Δ`` is uniform in ``±max_stiffness``, drawn from ``generator``.
+        generator : torch.Generator, optional
+
+        Returns
+        -------
+        torch.Tensor
+            Batch mean of the Huber loss (δ = 1) of the error in grid steps.
+        """
+        u = torch.rand(spectrum.shape[0], generator=generator, dtype=spectrum.dtype, device=spectrum.device)
+        delta = (2.0 * u - 1.0) * max_stiffness
+        moved = warp_rows(spectrum, delta, self.origin, self.bins_per_octave)
+        error = (self(moved) - self(spectrum) - delta) / self.step
+        return F.huber_loss(error, torch.zeros_like(error), delta=1.0)
