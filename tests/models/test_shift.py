@@ -155,7 +155,7 @@ def _exact_reader(head: WarpHead):
 
 
 def test_warp_equivariance_loss_is_zero_for_a_head_that_reads_the_stiffness():
-    head = WarpHead(96, 10.0, 24.0, stiffness_max=0.01, n_candidates=21, channels=(4,), kernel_size=5, rows_below=6)
+    head = WarpHead(96, 10.0, 24.0, stiffness_max=0.01, n_candidates=21, detrend_rows=13)
     head.forward = _exact_reader(head)  # an exact B reader in place of the soft-argmax
     spectrum = torch.from_numpy(np.stack([_stiff(10.0, 0.0)[:, 0] + 50.0] * 16))
     loss = head.equivariance_loss(spectrum, 0.004, generator=torch.Generator().manual_seed(0))
@@ -166,7 +166,7 @@ def test_warp_equivariance_loss_is_zero_for_a_head_that_reads_the_stiffness():
 
 def test_warp_equivariance_alone_teaches_the_head_the_stiffness():
     torch.manual_seed(0)
-    head = WarpHead(96, 30.0, 24.0, stiffness_max=0.008, n_candidates=33, channels=(8,), kernel_size=5, rows_below=6)
+    head = WarpHead(96, 30.0, 24.0, stiffness_max=0.008, n_candidates=33, detrend_rows=13)
     rng = np.random.default_rng(3)
     spectra = torch.from_numpy(np.stack([_stiff(30.0, b)[:, 0] + 50.0 for b in rng.uniform(0.0, 0.004, 64)]))
     opt = torch.optim.Adam(head.parameters(), lr=3e-3)

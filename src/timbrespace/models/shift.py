@@ -18,9 +18,13 @@ translation its own latent ``z[0]`` and keeps it out of the others:
   the last ``envelope_latents`` latents from the level envelope (maximum over frequency
   of each frame) and the others from the aligned, time-averaged spectrum cut to
   ``spectrum_window_bins`` around the fundamental, each relative to its maximum.
+* **warp head** (``warp``) — inharmonicity as a second geometric latent ``z[1]``: a
+  stiffness inferred by a soft-argmax over unwarped copies of the aligned spectrum,
+  trained by warp equivariance alone (:mod:`timbrespace.models.warp`).
 * **decoder** — ``"full"``: an MLP maps the content latents (and ``z[0]`` with
-  ``shift_to_decoder``) to a template on a relative log-frequency grid, translated by
-  ``shift_scale_bins * z[0]`` bins (Bepler et al. 2019, spatial-VAE, in one dimension);
+  ``shift_to_decoder``) to a template on a relative log-frequency grid, warped by
+  ``z[1]`` (``warp``) and translated by ``shift_scale_bins * z[0]`` bins (Bepler et al.
+  2019, spatial-VAE, in one dimension);
   ``"separable"``: the template is ``spectrum(u) + envelope(t)`` in dB; ``"direct"``: an
   MLP from all latents to the input grid (for a linear STFT input, which inverts well).
 
@@ -49,7 +53,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from timbrespace.errors import ConfigError
-from timbrespace.models.warp import WarpHead, resample_rows, warp_rows
+from timbrespace.models.warp import WarpHead, translate_rows, warp_rows
 
 __all__ = ["ShiftSpec", "ShiftEncoder", "ShiftDecoder", "translate_rows"]
 
@@ -116,8 +120,8 @@ class ShiftSpec:
     warp_origin_bins : float
         The fundamental's row in the aligned view, from its centre (the shift head lands
         on the fundamental: median -0.25 bins on ``additive-4factor-weak``, seed 0).
-    warp_stiffness_max, warp_candidates, warp_channels :
-        The head's grid (odd count, evenly in ``±warp_stiffness_max``) and conv channels.
+    warp_stiffness_max, warp_candidates :
+        The head's stiffness grid: an odd count, evenly in ``±warp_stiffness_max``.
     warp_equivariance_weight, warp_equivariance_stiffness :
         Weight of the warp equivariance loss; its ``Δ`` are uniform in ``±this``.
     """
@@ -150,14 +154,12 @@ class ShiftSpec:
     warp_origin_bins: float = 0.0
     warp_stiffness_max: float = 0.01
     warp_candidates: int = 41
-    warp_channels: tuple[int, ...] = (8,)
     warp_equivariance_weight: float = 1.0
     warp_equivariance_stiffness: float = 0.004
 
     def __post_init__(self) -> None:
         try:
             object.__setattr__(self, "head_channels", tuple(int(v) for v in self.head_channels))
-            object.__setattr__(self, "warp_channels", tuple(int(v) for v in self.warp_channels))
             if self.spectrum_window_bins is not None:
                 lo, hi = (int(v) for v in self.spectrum_window_bins)
                 object.__setattr__(self, "spectrum_window_bins", (lo, hi))
@@ -250,7 +252,6 @@ class ShiftSpec:
         """Plain dict (tuples as lists)."""
         out = dataclasses.asdict(self)
         out["head_channels"] = list(self.head_channels)
-        out["warp_channels"] = list(self.warp_channels)
         if self.spectrum_window_bins is not None:
             out["spectrum_window_bins"] = list(self.spectrum_window_bins)
         return out
@@ -273,30 +274,6 @@ class ShiftSpec:
         if unknown:
             raise ConfigError(f"unknown shift options {unknown}; allowed: {', '.join(sorted(known))}")
         return cls(**value)
-
-
-def translate_rows(x: torch.Tensor, shift: torch.Tensor, n_out: int, offset: float) -> torch.Tensor:
-    """Rows ``offset - shift .. offset - shift + n_out`` of ``x`` by linear interpolation.
-
-    ``out[b, k, ...] = x[b, k + offset - shift[b], ...]``, zero outside ``x``;
-    differentiable in ``x`` and ``shift``.
-
-    Parameters
-    ----------
-    x : torch.Tensor [shape=(n, n_rows, ...)]
-    shift : torch.Tensor [shape=(n,)]
-        Translation in rows (positive moves the content to higher rows).
-    n_out : int
-        Rows of the output.
-    offset : float
-        Row of ``x`` read by output row 0 when ``shift`` is 0.
-
-    Returns
-    -------
-    torch.Tensor [shape=(n, n_out, ...)]
-    """
-    pos = torch.arange(n_out, dtype=x.dtype, device=x.device)[None, :] + offset - shift[:, None]
-    return resample_rows(x, pos)
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -341,6 +318,7 @@ class _Geometry:
         self.shift_scale = spec.shift_scale_bins if spec.shift_scale_bins is not None else self.n_log / 4.0
         self.warp_scale = spec.warp_stiffness_max / 4.0
         self.warp_origin = self.centre + spec.warp_origin_bins  # the fundamental's row in the aligned view
+        self.warp_rows_below = int((spec.bins_per_octave or 0) // 2)  # of the warp head's view
         self.latent_dim = latent_dim
         self.n_content = latent_dim - spec.n_geometric
 
@@ -380,9 +358,8 @@ class ShiftEncoder(nn.Module):
             bpo = spec.bins_per_octave
             assert bpo is not None  # ShiftSpec checks it
             self.warp_head = WarpHead(
-                g.n_log, g.warp_origin, bpo, stiffness_max=spec.warp_stiffness_max,
-                n_candidates=spec.warp_candidates, channels=spec.warp_channels,
-                kernel_size=spec.head_kernel_size, rows_below=int(bpo // 2),
+                g.n_log, g.warp_rows_below + spec.warp_origin_bins, bpo, stiffness_max=spec.warp_stiffness_max,
+                n_candidates=spec.warp_candidates, detrend_rows=int(bpo // 2) + 1,
             )
             self.warp_logvar = nn.Parameter(torch.tensor(float(spec.initial_logvar)))
         n_content = g.n_content
@@ -424,7 +401,7 @@ class ShiftEncoder(nn.Module):
         mu0 = ((p - g.centre) / g.shift_scale)[:, None]
         lv0 = self.shift_logvar.expand(x.shape[0], 1)
         if spec.warp:
-            stiffness = self.warp_head(aligned.mean(dim=2))
+            stiffness = self.warp_head(self.warp_view(xn, p))
             if spec.detach_shift:
                 stiffness = stiffness.detach()
             mu0 = torch.cat([mu0, (stiffness / g.warp_scale)[:, None]], dim=1)
@@ -465,9 +442,12 @@ class ShiftEncoder(nn.Module):
     def warp_equivariance_loss(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """Warp equivariance of the warp head on the aligned view (:meth:`WarpHead.equivariance_loss`)."""
         xn = self.view(x)
-        p = self.position(xn).detach()
-        spectrum = translate_rows(xn, self.geo.centre - p, self.geo.n_log, 0.0).mean(dim=2)
+        spectrum = self.warp_view(xn, self.position(xn).detach())
         return self.warp_head.equivariance_loss(spectrum, self.spec.warp_equivariance_stiffness, generator=generator)
+
+    def warp_view(self, view: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        """The warp head's input: time-averaged rows from half an octave below ``p`` up, ``(n, n_log)``."""
+        return translate_rows(view.mean(dim=2), self.geo.warp_rows_below - p, self.geo.n_log, 0.0)
 
 
 class ShiftDecoder(nn.Module):

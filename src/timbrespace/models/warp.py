@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["resample_rows", "warp_rows", "WarpHead"]
+__all__ = ["resample_rows", "translate_rows", "warp_rows", "WarpHead"]
 
 
 def resample_rows(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
@@ -70,6 +70,30 @@ def resample_rows(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
     lo = torch.clamp(i0 + 1, 0, n_rows + 1).reshape(n, n_out, *tail).expand(shape)
     hi = torch.clamp(i0 + 2, 0, n_rows + 1).reshape(n, n_out, *tail).expand(shape)
     return (1.0 - w) * torch.gather(padded, 1, lo) + w * torch.gather(padded, 1, hi)
+
+
+def translate_rows(x: torch.Tensor, shift: torch.Tensor, n_out: int, offset: float) -> torch.Tensor:
+    """Rows ``offset - shift .. offset - shift + n_out`` of ``x`` by linear interpolation.
+
+    ``out[b, k, ...] = x[b, k + offset - shift[b], ...]``, zero outside ``x``;
+    differentiable in ``x`` and ``shift``.
+
+    Parameters
+    ----------
+    x : torch.Tensor [shape=(n, n_rows, ...)]
+    shift : torch.Tensor [shape=(n,)]
+        Translation in rows (positive moves the content to higher rows).
+    n_out : int
+        Rows of the output.
+    offset : float
+        Row of ``x`` read by output row 0 when ``shift`` is 0.
+
+    Returns
+    -------
+    torch.Tensor [shape=(n, n_out, ...)]
+    """
+    pos = torch.arange(n_out, dtype=x.dtype, device=x.device)[None, :] + offset - shift[:, None]
+    return resample_rows(x, pos)
 
 
 def warp_rows(
@@ -123,12 +147,19 @@ def warp_rows(
 
 
 class WarpHead(nn.Module):
-    """Soft-argmax over a stiffness grid of a network's scores of the unwarped spectrum.
+    """Soft-argmax over a stiffness grid of a learned inharmonic comb's scores.
+
+    The score of grid stiffness ``B_k`` is ``sum_n a_n y(origin + b log2(n sqrt(1 + B_k
+    n^2)))``: the detrended spectrum ``y`` read where partial ``n`` of a string of
+    stiffness ``B_k`` would be (a harmonic sum, Hermes 1988, with stiff-string
+    partials; equivalently the harmonic comb read on ``W_{B_k}^-1 x``). The weights
+    ``a_n`` start at zero (every score 0: every item at ``B̂ = 0``) and are learned by
+    warp equivariance alone.
 
     Parameters
     ----------
     n_rows : int
-        Rows of the aligned spectrum it reads.
+        Rows of the spectrum it reads.
     origin : float
         Row of the fundamental in that spectrum.
     bins_per_octave : float
@@ -137,18 +168,17 @@ class WarpHead(nn.Module):
         The grid is ``n_candidates`` values of ``B`` evenly in ``±stiffness_max``.
     n_candidates : int
         Grid size (odd, so that ``B = 0`` is on it).
-    channels : tuple of int
-        Hidden 1-D conv channels of the scoring network.
-    kernel_size : int
-        Odd conv kernel size, in rows.
-    rows_below : int
-        Rows below ``origin`` the network sees (the rest of the view above it).
+    detrend_rows : int
+        Odd width of the moving average subtracted from the spectrum (a spectral slope in
+        dB is a linear trend along log-frequency: the comb should see the partials'
+        positions, not their levels).
 
     References
     ----------
-    Gfeller et al., "SPICE: self-supervised pitch estimation", IEEE/ACM TASLP 2020
-    (the relative loss); Finn et al., "Deep spatial autoencoders for visuomotor
-    learning", ICRA 2016 (the soft-argmax).
+    Hermes, "Measurement of pitch by subharmonic summation", JASA 83, 1988 (the comb);
+    Gfeller et al., "SPICE: self-supervised pitch estimation", IEEE/ACM TASLP 2020 (the
+    relative loss); Finn et al., "Deep spatial autoencoders for visuomotor learning",
+    ICRA 2016 (the soft-argmax).
     """
 
     def __init__(
@@ -159,36 +189,30 @@ class WarpHead(nn.Module):
         *,
         stiffness_max: float,
         n_candidates: int,
-        channels: tuple[int, ...],
-        kernel_size: int,
-        rows_below: int,
+        detrend_rows: int,
     ) -> None:
         super().__init__()
         self.origin = float(origin)
         self.bins_per_octave = float(bins_per_octave)
-        self.first_row = max(0, int(round(origin)) - rows_below)
-        self.register_buffer("grid", torch.linspace(-stiffness_max, stiffness_max, n_candidates), persistent=False)
+        self.detrend_rows = int(detrend_rows)
+        grid = torch.linspace(-stiffness_max, stiffness_max, n_candidates, dtype=torch.float64)
+        self.register_buffer("grid", grid.float(), persistent=False)
         self.step = 2.0 * stiffness_max / (n_candidates - 1)
-        layers: list[nn.Module] = []
-        ch_in = 1
-        for ch in channels:
-            layers += [nn.Conv1d(ch_in, ch, kernel_size, padding=kernel_size // 2), nn.ReLU()]
-            ch_in = ch
-        last = nn.Linear(ch_in * (n_rows - self.first_row), 1)
-        with torch.no_grad():  # every candidate scores 0: every item at B = 0 before training
-            last.weight.zero_()
-            last.bias.zero_()
-        self.features = nn.Sequential(*layers, nn.Flatten())
-        self.score = last
+        n_partials = max(1, int(2.0 ** ((n_rows - 1 - origin) / bins_per_octave)))  # partials inside the view
+        n = torch.arange(1, n_partials + 1, dtype=torch.float64)[None, :]
+        stretch = 1.0 + grid[:, None] * n**2
+        valid = stretch > 0.1  # a compressed comb folds back on itself beyond this
+        pos = origin + bins_per_octave * (torch.log2(n) + 0.5 * torch.log2(torch.clamp(stretch, min=0.1)))
+        self.register_buffer("comb_rows", pos.float().flatten(), persistent=False)
+        self.register_buffer("comb_valid", valid.float(), persistent=False)
+        self.weight = nn.Parameter(torch.zeros(n_partials))
 
     def scores(self, spectrum: torch.Tensor) -> torch.Tensor:
-        """Scores ``(n, n_candidates)`` of the spectrum unwarped by each grid stiffness."""
-        n, n_rows = spectrum.shape
-        k = self.grid.shape[0]
-        rel = spectrum - spectrum.amax(dim=1, keepdim=True)
-        copies = rel.repeat_interleave(k, dim=0)
-        unwarped = warp_rows(copies, self.grid.repeat(n), self.origin, self.bins_per_octave, inverse=True)
-        return self.score(self.features(unwarped[:, None, self.first_row :])).reshape(n, k)
+        """Scores ``(n, n_candidates)`` of spectra ``(n, n_rows)``: the comb of each grid stiffness."""
+        w = self.detrend_rows
+        y = spectrum - F.avg_pool1d(spectrum[:, None], w, stride=1, padding=w // 2, count_include_pad=False)[:, 0]
+        read = resample_rows(y, self.comb_rows.expand(y.shape[0], -1))
+        return (read.reshape(y.shape[0], *self.comb_valid.shape) * self.comb_valid * self.weight).sum(dim=2)
 
     def forward(self, spectrum: torch.Tensor) -> torch.Tensor:
         """Stiffness estimate ``B̂`` per item, shape ``(n,)``, of spectra ``(n, n_rows)``."""
