@@ -319,6 +319,7 @@ class _Geometry:
         self.warp_scale = spec.warp_stiffness_max / 4.0
         self.warp_origin = self.centre + spec.warp_origin_bins  # the fundamental's row in the aligned view
         self.warp_rows_below = int((spec.bins_per_octave or 0) // 2)  # of the warp head's view
+        self.warp_top_guard = (spec.bins_per_octave or 0) / 3.0
         self.latent_dim = latent_dim
         self.n_content = latent_dim - spec.n_geometric
 
@@ -446,8 +447,16 @@ class ShiftEncoder(nn.Module):
         return self.warp_head.equivariance_loss(spectrum, self.spec.warp_equivariance_stiffness, generator=generator)
 
     def warp_view(self, view: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-        """The warp head's input: time-averaged rows from half an octave below ``p`` up, ``(n, n_log)``."""
-        return translate_rows(view.mean(dim=2), self.geo.warp_rows_below - p, self.geo.n_log, 0.0)
+        """The warp head's input: time-averaged rows from half an octave below ``p`` up, ``(n, n_log)``.
+
+        Rows within a third of an octave of the view's top edge are set to 0 (the floor):
+        partials there are cut by the edge and read as stiffness (seed 0: +0.03 MIG).
+        """
+        g = self.geo
+        top = g.n_log - 1 - g.warp_top_guard - (p - g.warp_rows_below)  # the view's top row, as seen here
+        rows = torch.arange(g.n_log, dtype=view.dtype, device=view.device)
+        spectrum = translate_rows(view.mean(dim=2), g.warp_rows_below - p, g.n_log, 0.0)
+        return spectrum * (rows[None, :] < top[:, None])
 
 
 class ShiftDecoder(nn.Module):

@@ -44,6 +44,7 @@ __all__ = ["resample_rows", "translate_rows", "warp_rows", "WarpHead"]
 
 UPSAMPLE = 4
 COMB_GAIN = 10.0
+REFINE_ROWS = 3
 
 
 def resample_rows(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
@@ -102,7 +103,7 @@ def translate_rows(x: torch.Tensor, shift: torch.Tensor, n_out: int, offset: flo
 def warp_rows(
     x: torch.Tensor,
     stiffness: torch.Tensor,
-    origin: float,
+    origin: float | torch.Tensor,
     bins_per_octave: float,
     *,
     inverse: bool = False,
@@ -121,8 +122,8 @@ def warp_rows(
     stiffness : torch.Tensor [shape=(n,)]
         ``B`` per item (dimensionless, the additive model's ``inharmonicity``); negative
         values compress, and the warp is clamped where ``1 + 4 B r`` would be negative.
-    origin : float
-        Row of the fundamental.
+    origin : float or torch.Tensor [shape=(n,)]
+        Row of the fundamental (one for all items, or one per item).
     bins_per_octave : float
         Rows per octave of ``x``.
     inverse : bool
@@ -139,6 +140,7 @@ def warp_rows(
     """
     n_rows = x.shape[1]
     rows = torch.arange(n_rows, dtype=x.dtype, device=x.device)[None, :]
+    origin = torch.as_tensor(origin, dtype=x.dtype, device=x.device).reshape(-1, 1)
     r = torch.exp2(2.0 * (rows - origin) / bins_per_octave)
     b = stiffness.to(x.dtype)[:, None]
     if inverse:  # read where the output row's partial sits when stiff: r (1 + B r)
@@ -147,6 +149,12 @@ def warp_rows(
         read = 2.0 * r / (1.0 + torch.sqrt(torch.clamp(1.0 + 4.0 * b * r, min=0.0)))
     pos = origin + 0.5 * bins_per_octave * torch.log2(read)
     return resample_rows(x, pos)
+
+
+def _upsample(y: torch.Tensor) -> torch.Tensor:
+    """Rows ``(n, n_rows)`` upsampled ``UPSAMPLE`` times by cubic interpolation (row ``k`` to ``UPSAMPLE k``)."""
+    fine = (y.shape[1] - 1) * UPSAMPLE + 1
+    return F.interpolate(y[:, None, None, :], size=(1, fine), mode="bicubic", align_corners=True)[:, 0, 0]
 
 
 class WarpHead(nn.Module):
@@ -213,19 +221,38 @@ class WarpHead(nn.Module):
         self.register_buffer("comb_valid", valid.float(), persistent=False)
         self.weight = nn.Parameter(torch.zeros(n_partials))
 
-    def scores(self, spectrum: torch.Tensor) -> torch.Tensor:
-        """Scores ``(n, n_candidates)`` of spectra ``(n, n_rows)``: the comb of each grid stiffness."""
+    def fundamental(self, spectrum: torch.Tensor) -> torch.Tensor:
+        """Row of each spectrum's peak within ``REFINE_ROWS`` of ``origin``, to a fraction of a row.
+
+        The comb is read from there: the shift head's position varies with the spectral
+        slope by a few tenths of a bin, which a comb of two or three partials would read
+        as stiffness. Cubic upsampling, then a parabola through the top three samples;
+        no gradient. Shape ``(n,)``.
+        """
+        with torch.no_grad():
+            fine = _upsample(spectrum)
+            lo = int(round((self.origin - REFINE_ROWS) * UPSAMPLE))
+            window = fine[:, max(lo, 1) : int(round((self.origin + REFINE_ROWS) * UPSAMPLE))]
+            j = window.argmax(dim=1, keepdim=True) + max(lo, 1)
+            a, b, c = (torch.gather(fine, 1, j + k)[:, 0] for k in (-1, 0, 1))
+            curvature = a - 2.0 * b + c
+            vertex = torch.where(curvature < 0, 0.5 * (a - c) / torch.where(curvature < 0, curvature, -1.0), 0.0)
+            return (j[:, 0] + vertex) / UPSAMPLE
+
+    def scores(self, spectrum: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
+        """Scores ``(n, n_candidates)`` of spectra ``(n, n_rows)``: the comb of each grid stiffness
+        read from the fundamentals ``origin`` ``(n,)``."""
         w = self.detrend_rows
         y = spectrum - F.avg_pool1d(spectrum[:, None], w, stride=1, padding=w // 2, count_include_pad=False)[:, 0]
-        fine = (y.shape[1] - 1) * UPSAMPLE + 1
-        y = F.interpolate(y[:, None, None, :], size=(1, fine), mode="bicubic", align_corners=True)[:, 0, 0]
-        read = resample_rows(y, UPSAMPLE * self.comb_rows.expand(y.shape[0], -1))
+        rows = self.comb_rows[None, :] + (origin - self.origin)[:, None]
+        read = resample_rows(_upsample(y), UPSAMPLE * rows)
         comb = COMB_GAIN * self.weight * self.comb_valid
         return (read.reshape(y.shape[0], *self.comb_valid.shape) * comb).sum(dim=2)
 
     def forward(self, spectrum: torch.Tensor) -> torch.Tensor:
         """Stiffness estimate ``B̂`` per item, shape ``(n,)``, of spectra ``(n, n_rows)``."""
-        return (torch.softmax(self.scores(spectrum), dim=1) * self.grid).sum(dim=1)
+        scores = self.scores(spectrum, self.fundamental(spectrum))
+        return (torch.softmax(scores, dim=1) * self.grid).sum(dim=1)
 
     def equivariance_loss(
         self, spectrum: torch.Tensor, max_stiffness: float, *, generator: torch.Generator | None = None
@@ -246,6 +273,6 @@ class WarpHead(nn.Module):
         """
         u = torch.rand(spectrum.shape[0], generator=generator, dtype=spectrum.dtype, device=spectrum.device)
         delta = (2.0 * u - 1.0) * max_stiffness
-        moved = warp_rows(spectrum, delta, self.origin, self.bins_per_octave)
+        moved = warp_rows(spectrum, delta, self.fundamental(spectrum), self.bins_per_octave)
         error = (self(moved) - self(spectrum) - delta) / self.step
         return F.huber_loss(error, torch.zeros_like(error), delta=1.0)
