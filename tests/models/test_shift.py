@@ -214,3 +214,9 @@ def test_warp_config_errors():
         _config(**{**WARP, "envelope_latents": 2})
     cfg = _config(**WARP)
     assert VAEConfig.from_json(cfg.to_json()) == cfg
+
+
+def test_warp_head_reads_the_comb_from_each_items_fundamental():
+    head = WarpHead(96, 10.0, 24.0, stiffness_max=0.01, n_candidates=21, detrend_rows=13)
+    spectra = torch.from_numpy(np.stack([_stiff(b, 0.0)[:, 0] + 50.0 for b in (8.4, 10.0, 11.3)]))
+    np.testing.assert_allclose(head.fundamental(spectra).numpy(), [8.4, 10.0, 11.3], atol=0.1)  # a tenth of a bin

@@ -77,7 +77,7 @@ class ShiftSpec:
     head_init_gain : float
         Scale of the head's last layer at initialisation (0: every item at the centre).
     detach_shift : bool
-        Train the head by the equivariance loss only.
+        Train the heads (shift, and warp with ``warp``) by their equivariance losses only.
     equivariance_weight : float
         Weight of the equivariance loss in the objective.
     equivariance_shift_bins : float
