@@ -220,3 +220,10 @@ def test_warp_head_reads_the_comb_from_each_items_fundamental():
     head = WarpHead(96, 10.0, 24.0, stiffness_max=0.01, n_candidates=21, detrend_rows=13)
     spectra = torch.from_numpy(np.stack([_stiff(b, 0.0)[:, 0] + 50.0 for b in (8.4, 10.0, 11.3)]))
     np.testing.assert_allclose(head.fundamental(spectra).numpy(), [8.4, 10.0, 11.3], atol=0.1)  # a tenth of a bin
+
+
+def test_warp_gradients_stay_finite_where_the_warp_is_clamped():
+    stiffness = torch.tensor([-0.01, -0.004, 0.0, 0.003], requires_grad=True)  # -0.01: 1 + 4 B r < 0 high up
+    x = torch.randn(4, 100, 2, requires_grad=True, generator=torch.Generator().manual_seed(0))
+    warp_rows(x, stiffness, 40.0, 24.0).sum().backward()
+    assert torch.isfinite(stiffness.grad).all() and torch.isfinite(x.grad).all()

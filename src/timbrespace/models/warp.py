@@ -146,7 +146,8 @@ def warp_rows(
     if inverse:  # read where the output row's partial sits when stiff: r (1 + B r)
         read = r * torch.clamp(1.0 + b * r, min=1e-3)
     else:  # read the row that the warp carries here: the root of r0 (1 + B r0) = r
-        read = 2.0 * r / (1.0 + torch.sqrt(torch.clamp(1.0 + 4.0 * b * r, min=0.0)))
+        # clamped above 0: the square root's gradient at 0 is infinite (NaN through the clamp)
+        read = 2.0 * r / (1.0 + torch.sqrt(torch.clamp(1.0 + 4.0 * b * r, min=1e-3)))
     pos = origin + 0.5 * bins_per_octave * torch.log2(read)
     return resample_rows(x, pos)
 
