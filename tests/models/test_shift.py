@@ -9,7 +9,7 @@ import torch
 from timbrespace.errors import ConfigError
 from timbrespace.models import VAEConfig, build_model
 from timbrespace.models.shift import ShiftSpec, translate_rows
-from timbrespace.models.warp import WarpHead, resample_rows, warp_rows
+from timbrespace.models.warp import REFINE_ROWS, WarpHead, resample_rows, warp_rows
 
 SHAPE = (96, 4)
 
@@ -227,3 +227,11 @@ def test_warp_gradients_stay_finite_where_the_warp_is_clamped():
     x = torch.randn(4, 100, 2, requires_grad=True, generator=torch.Generator().manual_seed(0))
     warp_rows(x, stiffness, 40.0, 24.0).sum().backward()
     assert torch.isfinite(stiffness.grad).all() and torch.isfinite(x.grad).all()
+
+
+def test_warp_head_fundamental_stays_in_its_window_on_a_flat_spectrum():
+    head = WarpHead(96, 10.0, 24.0, stiffness_max=0.01, n_candidates=21, detrend_rows=13)
+    flat = torch.zeros(2, 96)
+    flat[1, 9:12] = 1e-6  # a near-flat top: the parabola's vertex would fly off
+    assert (head.fundamental(flat) - 10.0).abs().max() <= REFINE_ROWS + 0.5
+    assert torch.isfinite(head(flat)).all()

@@ -238,7 +238,7 @@ class WarpHead(nn.Module):
             a, b, c = (torch.gather(fine, 1, j + k)[:, 0] for k in (-1, 0, 1))
             curvature = a - 2.0 * b + c
             vertex = torch.where(curvature < 0, 0.5 * (a - c) / torch.where(curvature < 0, curvature, -1.0), 0.0)
-            return (j[:, 0] + vertex) / UPSAMPLE
+            return (j[:, 0] + torch.clamp(vertex, -0.5, 0.5)) / UPSAMPLE  # a flat top gives any vertex
 
     def scores(self, spectrum: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
         """Scores ``(n, n_candidates)`` of spectra ``(n, n_rows)``: the comb of each grid stiffness
