@@ -9,6 +9,7 @@ import torch
 from timbrespace.errors import ConfigError
 from timbrespace.models import VAEConfig, build_model
 from timbrespace.models.shift import ShiftSpec, translate_rows
+from timbrespace.models.warp import REFINE_ROWS, WarpHead, resample_rows, warp_rows
 
 SHAPE = (96, 4)
 
@@ -89,3 +90,148 @@ def test_config_round_trip_and_errors():
         _config(encoder="factored", envelope_latents=1, spectrum_window_bins=(-60, 10))
     with pytest.raises(ConfigError, match="fit fills them"):
         build_model(VAEConfig(input_shape=SHAPE, latent_dim=3, architecture="shift"))
+
+
+# --- inharmonicity as a warp (timbrespace.models.warp) ---------------------------------------
+
+WARP = {"warp": True, "warp_bins_per_octave": 24, "encoder": "factored", "envelope_latents": 1,
+        "spectrum_window_bins": (-12, 36)}
+
+
+def _stiff(f0_bin: float, stiffness: float, n_bins: int = SHAPE[0], per_octave: int = 24, width: float = 1.0):
+    """A dB pattern with partials 1..8 at ``n sqrt(1 + B n^2)`` above row ``f0_bin`` (floor -50 dB)."""
+    rows = np.arange(n_bins)[:, None]
+    x = np.full((n_bins, 1), -50.0)
+    for n in range(1, 9):
+        centre = f0_bin + per_octave * np.log2(n * np.sqrt(1.0 + stiffness * n * n))
+        x = np.maximum(x, -6.0 * np.log2(n) - width * (rows - centre) ** 2)
+    return np.repeat(x, SHAPE[1], axis=1).astype(np.float32)
+
+
+def _peak(row: np.ndarray, near: float, half: int = 1) -> float:
+    """Row of the dB peak nearest ``near``: the vertex of a parabola through the top 3 rows."""
+    lo = int(round(near)) - 3
+    top = lo + int(np.argmax(row[lo : lo + 7]))
+    rows = np.arange(top - half, top + half + 1)
+    a, b, _ = np.polyfit(rows, row[rows], 2)
+    return float(-b / (2.0 * a))
+
+
+@pytest.mark.parametrize("stiffness", [0.001, 0.004, -0.002])
+def test_warp_puts_partial_n_at_the_stiff_string_position(stiffness):
+    origin = 10.0
+    x = torch.from_numpy(_stiff(origin, 0.0)[None, :, :1] + 50.0)  # floor at 0: zeros read outside match
+    out = warp_rows(x, torch.tensor([stiffness]), origin, 24.0)[0, :, 0].numpy() - 50.0
+    for n in range(2, 9):
+        expected = origin + 24.0 * np.log2(n * np.sqrt(1.0 + stiffness * n * n))
+        assert _peak(out, expected) == pytest.approx(expected, abs=0.1)  # interpolation error
+
+
+def test_unwarp_inverts_the_warp():
+    x = torch.from_numpy(np.stack([_stiff(10.0, 0.0)[:, :1]]) + 50.0)
+    b = torch.tensor([0.003])
+    back = warp_rows(warp_rows(x, b, 10.0, 24.0), b, 10.0, 24.0, inverse=True)[0, :, 0].numpy() - 50.0
+    for n in range(2, 9):
+        assert _peak(back, 10.0 + 24.0 * np.log2(n)) == pytest.approx(10.0 + 24.0 * np.log2(n), abs=0.1)
+
+
+def test_resample_rows_is_translate_rows_at_a_constant_offset():
+    rng = np.random.default_rng(2)
+    x = torch.from_numpy(rng.standard_normal((2, 30, 3)).astype(np.float32))
+    shift = torch.tensor([1.5, -4.25])
+    pos = torch.arange(30.0)[None, :] - shift[:, None]
+    np.testing.assert_allclose(resample_rows(x, pos).numpy(), translate_rows(x, shift, 30, 0.0).numpy(), atol=1e-6)
+
+
+def _exact_reader(head: WarpHead):
+    """Reads B from partial 4's centroid of a spectrum whose fundamental is at ``head.origin``."""
+    def read(spectrum: torch.Tensor) -> torch.Tensor:
+        out = []
+        for row in spectrum.detach().numpy():
+            u = _peak(row, head.origin + 48.0) - head.origin
+            out.append(((2.0 ** (u / 24.0) / 4.0) ** 2 - 1.0) / 16.0)
+        return torch.tensor(out, dtype=spectrum.dtype)
+    return read
+
+
+def test_warp_equivariance_loss_is_zero_for_a_head_that_reads_the_stiffness():
+    head = WarpHead(96, 10.0, 24.0, stiffness_max=0.01, n_candidates=21, detrend_rows=13)
+    head.forward = _exact_reader(head)  # an exact B reader in place of the soft-argmax
+    spectrum = torch.from_numpy(np.stack([_stiff(10.0, 0.0)[:, 0] + 50.0] * 16))
+    loss = head.equivariance_loss(spectrum, 0.004, generator=torch.Generator().manual_seed(0))
+    assert float(loss) < 1e-3  # in grid steps of 0.001: the reader is exact to ~3e-5 in B
+    head.forward = lambda s: torch.zeros(s.shape[0])  # a head that ignores the warp is penalised
+    assert float(head.equivariance_loss(spectrum, 0.004, generator=torch.Generator().manual_seed(0))) > 0.3
+
+
+def test_warp_equivariance_alone_teaches_the_head_the_stiffness():
+    torch.manual_seed(0)
+    head = WarpHead(96, 30.0, 24.0, stiffness_max=0.008, n_candidates=33, detrend_rows=13)
+    rng = np.random.default_rng(3)
+    spectra = torch.from_numpy(np.stack([_stiff(30.0, b)[:, 0] + 50.0 for b in rng.uniform(0.0, 0.004, 64)]))
+    opt = torch.optim.Adam(head.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(200):
+        loss = head.equivariance_loss(spectra, 0.004, generator=gen)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    truth = np.array([0.0, 0.001, 0.002, 0.003, 0.004])
+    test = torch.from_numpy(np.stack([_stiff(30.0, b)[:, 0] + 50.0 for b in truth]))
+    with torch.no_grad():
+        estimate = head(test).numpy()
+    np.testing.assert_allclose(np.diff(estimate), 0.001, atol=0.0004)  # moves with B, step for step
+
+
+def test_warp_model_starts_knowing_nothing_and_puts_the_stiffness_in_z1():
+    model = build_model(_config(**WARP), seed=0)
+    x = torch.from_numpy(np.stack([_stiff(b, s) for b, s in ((30.0, 0.0), (40.0, 0.004), (50.0, 0.002))]))
+    mu, logvar = model.encode(x)
+    assert mu.shape == (3, 4) and torch.count_nonzero(mu) == 0  # MIG at init is 0
+    assert model.encoder.warp_head(torch.zeros(2, SHAPE[0])).abs().max() == 0
+
+
+def test_decoder_warps_its_template_by_z1():
+    model = build_model(_config(decoder="full", shift_to_decoder=False, **WARP), seed=0).eval()
+    g = model.decoder.geo
+    z = torch.zeros(2, 4)
+    z[1, 1] = 0.003 / g.warp_scale
+    with torch.no_grad():
+        out = model.decode(z)
+    expected = warp_rows(out[:1], torch.tensor([0.003]), g.warp_origin, 24.0)
+    lo = int(g.warp_origin)  # below the fundamental the warp reads the template's margin
+    np.testing.assert_allclose(out[1, lo:].numpy(), expected[0, lo:].numpy(), atol=1e-3)
+
+
+def test_warp_config_errors():
+    with pytest.raises(ConfigError, match="warp_bins_per_octave"):
+        _config(warp=True)
+    with pytest.raises(ConfigError, match="decoder 'full' or 'separable'"):
+        _config(warp=True, warp_bins_per_octave=24, decoder="direct")
+    with pytest.raises(ConfigError, match="odd integer"):
+        _config(warp=True, warp_bins_per_octave=24, warp_candidates=40)
+    with pytest.raises(ConfigError, match="envelope_latents"):
+        _config(**{**WARP, "envelope_latents": 2})
+    cfg = _config(**WARP)
+    assert VAEConfig.from_json(cfg.to_json()) == cfg
+
+
+def test_warp_head_reads_the_comb_from_each_items_fundamental():
+    head = WarpHead(96, 10.0, 24.0, stiffness_max=0.01, n_candidates=21, detrend_rows=13)
+    spectra = torch.from_numpy(np.stack([_stiff(b, 0.0)[:, 0] + 50.0 for b in (8.4, 10.0, 11.3)]))
+    np.testing.assert_allclose(head.fundamental(spectra).numpy(), [8.4, 10.0, 11.3], atol=0.1)  # a tenth of a bin
+
+
+def test_warp_gradients_stay_finite_where_the_warp_is_clamped():
+    stiffness = torch.tensor([-0.01, -0.004, 0.0, 0.003], requires_grad=True)  # -0.01: 1 + 4 B r < 0 high up
+    x = torch.randn(4, 100, 2, requires_grad=True, generator=torch.Generator().manual_seed(0))
+    warp_rows(x, stiffness, 40.0, 24.0).sum().backward()
+    assert torch.isfinite(stiffness.grad).all() and torch.isfinite(x.grad).all()
+
+
+def test_warp_head_fundamental_stays_in_its_window_on_a_flat_spectrum():
+    head = WarpHead(96, 10.0, 24.0, stiffness_max=0.01, n_candidates=21, detrend_rows=13)
+    flat = torch.zeros(2, 96)
+    flat[1, 9:12] = 1e-6  # a near-flat top: the parabola's vertex would fly off
+    assert (head.fundamental(flat) - 10.0).abs().max() <= REFINE_ROWS + 0.5
+    assert torch.isfinite(head(flat)).all()

@@ -18,9 +18,13 @@ translation its own latent ``z[0]`` and keeps it out of the others:
   the last ``envelope_latents`` latents from the level envelope (maximum over frequency
   of each frame) and the others from the aligned, time-averaged spectrum cut to
   ``spectrum_window_bins`` around the fundamental, each relative to its maximum.
+* **warp head** (``warp``) — inharmonicity as a second geometric latent ``z[1]``: a
+  stiffness inferred by a soft-argmax over unwarped copies of the aligned spectrum,
+  trained by warp equivariance alone (:mod:`timbrespace.models.warp`).
 * **decoder** — ``"full"``: an MLP maps the content latents (and ``z[0]`` with
-  ``shift_to_decoder``) to a template on a relative log-frequency grid, translated by
-  ``shift_scale_bins * z[0]`` bins (Bepler et al. 2019, spatial-VAE, in one dimension);
+  ``shift_to_decoder``) to a template on a relative log-frequency grid, warped by
+  ``z[1]`` (``warp``) and translated by ``shift_scale_bins * z[0]`` bins (Bepler et al.
+  2019, spatial-VAE, in one dimension);
   ``"separable"``: the template is ``spectrum(u) + envelope(t)`` in dB; ``"direct"``: an
   MLP from all latents to the input grid (for a linear STFT input, which inverts well);
   ``"harmonic"``: f0 from ``z[0]``, harmonic amplitudes from the content, partials rendered
@@ -58,6 +62,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from timbrespace.errors import ConfigError
+from timbrespace.models.warp import WarpHead, translate_rows, warp_rows
 
 __all__ = ["ShiftSpec", "ShiftEncoder", "ShiftDecoder", "translate_rows"]
 
@@ -83,7 +88,7 @@ class ShiftSpec:
     head_init_gain : float
         Scale of the head's last layer at initialisation (0: every item at the centre).
     detach_shift : bool
-        Train the head by the equivariance loss only.
+        Train the heads (shift, and warp with ``warp``) by their equivariance losses only.
     equivariance_weight : float
         Weight of the equivariance loss in the objective.
     equivariance_shift_bins : float
@@ -126,6 +131,21 @@ class ShiftSpec:
     harmonic_f0_offset_bins : float, optional
         ``harmonic``: the offset ``b`` of ``log2 f0`` in log-view bins; ``None``: calibrated
         during training (:meth:`~timbrespace.models.harmonic.HarmonicDecoder.calibrate`).
+    warp : bool
+        Inharmonicity as a geometric latent ``z[1] = B̂ / (warp_stiffness_max / 4)``
+        (:mod:`timbrespace.models.warp`): a warp head on the aligned, time-averaged view,
+        trained by warp equivariance alone (detached with ``detach_shift``); the decoder
+        warps its template by ``u -> u + (b / 2) log2(1 + B 4^(u / b))`` (partial ``n`` to
+        ``n sqrt(1 + B n^2)``, Fletcher 1964) before translating it.
+    warp_bins_per_octave : float, optional
+        Bins per octave ``b`` of the view (``None``: ``log_bins_per_octave`` for a linear input).
+    warp_origin_bins : float
+        The fundamental's row in the aligned view, from its centre (the shift head lands
+        on the fundamental: median -0.25 bins on ``additive-4factor-weak``, seed 0).
+    warp_stiffness_max, warp_candidates :
+        The head's stiffness grid: an odd count, evenly in ``±warp_stiffness_max``.
+    warp_equivariance_weight, warp_equivariance_stiffness :
+        Weight of the warp equivariance loss; its ``Δ`` are uniform in ``±this``.
     """
 
     input_offset: float | None = None
@@ -156,6 +176,13 @@ class ShiftSpec:
     noise_bands: int = 0
     inharmonicity: bool = False
     harmonic_f0_offset_bins: float | None = None
+    warp: bool = False
+    warp_bins_per_octave: float | None = None
+    warp_origin_bins: float = 0.0
+    warp_stiffness_max: float = 0.01
+    warp_candidates: int = 41
+    warp_equivariance_weight: float = 1.0
+    warp_equivariance_stiffness: float = 0.004
 
     def __post_init__(self) -> None:
         try:
@@ -186,11 +213,34 @@ class ShiftSpec:
         if self.n_harmonics < 1 or self.noise_bands < 0 or self.head_harmonic_sum < 0:
             raise ConfigError(f"shift.n_harmonics={self.n_harmonics} must be >= 1, shift.noise_bands="
                               f"{self.noise_bands} and shift.head_harmonic_sum={self.head_harmonic_sum} >= 0")
-        for name in ("equivariance_weight", "equivariance_shift_bins"):
+        for name in ("equivariance_weight", "equivariance_shift_bins", "warp_equivariance_weight",
+                     "warp_equivariance_stiffness"):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"shift.{name}={getattr(self, name)} must be >= 0")
         if self.encoder_time_pool < 1 or self.envelope_latents < 0:
             raise ConfigError("shift.encoder_time_pool must be >= 1 and shift.envelope_latents >= 0")
+        if self.warp:
+            if self.bins_per_octave is None or not self.bins_per_octave > 0:
+                raise ConfigError(f"shift.warp needs shift.warp_bins_per_octave > 0, got {self.warp_bins_per_octave}")
+            if not self.warp_stiffness_max > 0 or self.warp_candidates < 3 or self.warp_candidates % 2 == 0:
+                raise ConfigError(
+                    f"shift.warp_stiffness_max={self.warp_stiffness_max} must be > 0 and "
+                    f"shift.warp_candidates={self.warp_candidates} an odd integer >= 3"
+                )
+            if self.decoder == "direct":
+                raise ConfigError("shift.warp needs decoder 'full' or 'separable' (a template to warp)")
+
+    @property
+    def n_geometric(self) -> int:
+        """Latents set by heads: ``z[0]`` (shift), and ``z[1]`` (warp) with ``warp``."""
+        return 2 if self.warp else 1
+
+    @property
+    def bins_per_octave(self) -> float | None:
+        """Bins per octave of the log-frequency view the warp acts on."""
+        if self.warp_bins_per_octave is not None:
+            return float(self.warp_bins_per_octave)
+        return None if self.input_bin_hz is None else float(self.log_bins_per_octave)
 
     def check(self, input_shape: tuple[int, ...] | None, latent_dim: int) -> None:
         """Checks that need the model's input shape and latent count.
@@ -199,12 +249,16 @@ class ShiftSpec:
         ------
         ConfigError
         """
-        if latent_dim < 2:
-            raise ConfigError(f"latent_dim={latent_dim} must be >= 2 for architecture='shift' (shift + content)")
-        if self.encoder == "factored" and not 1 <= self.envelope_latents <= latent_dim - 2:
+        n_geo = self.n_geometric
+        if latent_dim < n_geo + 1:
             raise ConfigError(
-                f"shift.envelope_latents={self.envelope_latents} must be in 1..latent_dim-2={latent_dim - 2} "
-                "for shift.encoder='factored'"
+                f"latent_dim={latent_dim} must be >= {n_geo + 1} for architecture='shift' "
+                f"({n_geo} geometric latents + content)"
+            )
+        if self.encoder == "factored" and not 1 <= self.envelope_latents <= latent_dim - n_geo - 1:
+            raise ConfigError(
+                f"shift.envelope_latents={self.envelope_latents} must be in 1..latent_dim-{n_geo + 1}="
+                f"{latent_dim - n_geo - 1} for shift.encoder='factored'"
             )
         if input_shape is None:
             return
@@ -253,39 +307,6 @@ class ShiftSpec:
         if unknown:
             raise ConfigError(f"unknown shift options {unknown}; allowed: {', '.join(sorted(known))}")
         return cls(**value)
-
-
-def translate_rows(x: torch.Tensor, shift: torch.Tensor, n_out: int, offset: float) -> torch.Tensor:
-    """Rows ``offset - shift .. offset - shift + n_out`` of ``x`` by linear interpolation.
-
-    ``out[b, k, ...] = x[b, k + offset - shift[b], ...]``, zero outside ``x``;
-    differentiable in ``x`` and ``shift``.
-
-    Parameters
-    ----------
-    x : torch.Tensor [shape=(n, n_rows, ...)]
-    shift : torch.Tensor [shape=(n,)]
-        Translation in rows (positive moves the content to higher rows).
-    n_out : int
-        Rows of the output.
-    offset : float
-        Row of ``x`` read by output row 0 when ``shift`` is 0.
-
-    Returns
-    -------
-    torch.Tensor [shape=(n, n_out, ...)]
-    """
-    n, n_rows = x.shape[:2]
-    pos = torch.arange(n_out, dtype=x.dtype, device=x.device)[None, :] + offset - shift[:, None]
-    i0 = torch.floor(pos)
-    tail = [1] * (x.dim() - 2)
-    w = (pos - i0).reshape(n, n_out, *tail)
-    i0 = i0.long()
-    padded = F.pad(x.movedim(1, -1), (1, 1)).movedim(-1, 1)  # rows -1 and n_rows are zero
-    shape = (n, n_out, *x.shape[2:])
-    lo = torch.clamp(i0 + 1, 0, n_rows + 1).reshape(n, n_out, *tail).expand(shape)
-    hi = torch.clamp(i0 + 2, 0, n_rows + 1).reshape(n, n_out, *tail).expand(shape)
-    return (1.0 - w) * torch.gather(padded, 1, lo) + w * torch.gather(padded, 1, hi)
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -342,7 +363,12 @@ class _Geometry:
         self.centre = (self.n_log - 1) / 2.0
         self.margin = spec.margin_bins if spec.margin_bins is not None else self.n_log // 2
         self.shift_scale = spec.shift_scale_bins if spec.shift_scale_bins is not None else self.n_log / 4.0
+        self.warp_scale = spec.warp_stiffness_max / 4.0
+        self.warp_origin = self.centre + spec.warp_origin_bins  # the fundamental's row in the aligned view
+        self.warp_rows_below = int((spec.bins_per_octave or 0) // 2)  # of the warp head's view
+        self.warp_top_guard = (spec.bins_per_octave or 0) / 3.0
         self.latent_dim = latent_dim
+        self.n_content = latent_dim - spec.n_geometric
 
 
 def _spec(config: Any) -> ShiftSpec:
@@ -378,7 +404,15 @@ class ShiftEncoder(nn.Module):
             self.register_buffer("log_map", _log_resampling(spec, g.n_bins), persistent=False)
         if spec.head_harmonic_sum:
             self.register_buffer("harmonic_sum", _harmonic_sum_matrix(g.n_log, spec), persistent=False)
-        n_content = g.latent_dim - 1
+        if spec.warp:
+            bpo = spec.bins_per_octave
+            assert bpo is not None  # ShiftSpec checks it
+            self.warp_head = WarpHead(
+                g.n_log, g.warp_rows_below + spec.warp_origin_bins, bpo, stiffness_max=spec.warp_stiffness_max,
+                n_candidates=spec.warp_candidates, detrend_rows=int(bpo // 2) + 1,
+            )
+            self.warp_logvar = nn.Parameter(torch.tensor(float(spec.initial_logvar)))
+        n_content = g.n_content
         hidden = list(config.hidden_sizes)
         if spec.encoder == "mlp":
             self.content = _mlp([g.n_log * (g.n_frames // spec.encoder_time_pool), *hidden, 2 * n_content])
@@ -423,7 +457,13 @@ class ShiftEncoder(nn.Module):
         aligned = translate_rows(xn, g.centre - p, g.n_log, 0.0)  # each item's p on the centre row
         mu0 = ((p - g.centre) / g.shift_scale)[:, None]
         lv0 = self.shift_logvar.expand(x.shape[0], 1)
-        n_content = g.latent_dim - 1
+        if spec.warp:
+            stiffness = self.warp_head(self.warp_view(xn, p))
+            if spec.detach_shift:
+                stiffness = stiffness.detach()
+            mu0 = torch.cat([mu0, (stiffness / g.warp_scale)[:, None]], dim=1)
+            lv0 = torch.cat([lv0, self.warp_logvar.expand(x.shape[0], 1)], dim=1)
+        n_content = g.n_content
         if spec.encoder == "mlp":
             if spec.encoder_time_pool > 1:
                 n, r, t = aligned.shape
@@ -456,6 +496,24 @@ class ShiftEncoder(nn.Module):
         moved = translate_rows(xn, delta, self.geo.n_log, 0.0)
         return F.huber_loss(self.position(moved) - self.position(xn), delta, delta=1.0)
 
+    def warp_equivariance_loss(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Warp equivariance of the warp head on the aligned view (:meth:`WarpHead.equivariance_loss`)."""
+        xn = self.view(x)
+        spectrum = self.warp_view(xn, self.position(xn).detach())
+        return self.warp_head.equivariance_loss(spectrum, self.spec.warp_equivariance_stiffness, generator=generator)
+
+    def warp_view(self, view: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        """The warp head's input: time-averaged rows from half an octave below ``p`` up, ``(n, n_log)``.
+
+        Rows within a third of an octave of the view's top edge are set to 0 (the floor):
+        partials there are cut by the edge and read as stiffness (seed 0: +0.03 MIG).
+        """
+        g = self.geo
+        top = g.n_log - 1 - g.warp_top_guard - (p - g.warp_rows_below)  # the view's top row, as seen here
+        rows = torch.arange(g.n_log, dtype=view.dtype, device=view.device)
+        spectrum = translate_rows(view.mean(dim=2), g.warp_rows_below - p, g.n_log, 0.0)
+        return spectrum * (rows[None, :] < top[:, None])
+
 
 class ShiftDecoder(nn.Module):
     """Template decoders translated by ``z[0]``; ``forward(z, condition)`` gives features."""
@@ -468,7 +526,7 @@ class ShiftDecoder(nn.Module):
         self.geo = g = _Geometry(spec, config.input_shape, config.latent_dim)
         hidden = list(reversed(config.hidden_sizes))
         extra = 1 if spec.shift_to_decoder else 0
-        n_content = g.latent_dim - 1
+        n_content = g.n_content
         self.n_template = g.n_log + 2 * g.margin
         if spec.decoder == "direct":
             self.body = _mlp([g.latent_dim, *hidden, g.n_bins * g.n_frames])
@@ -487,7 +545,7 @@ class ShiftDecoder(nn.Module):
             out = self.body(z).reshape(-1, g.n_bins, g.n_frames)
             return out * spec.input_scale + spec.input_offset
         shift = [z[:, :1]] if spec.shift_to_decoder else []
-        content = z[:, 1:]
+        content = z[:, spec.n_geometric :]
         if spec.decoder == "full":
             template = self.body(torch.cat([*shift, content], dim=1)).reshape(-1, self.n_template, g.n_frames)
         else:
@@ -500,6 +558,9 @@ class ShiftDecoder(nn.Module):
                 ref = spec.envelope_reference_frame
                 envelope = envelope - envelope[:, ref : ref + 1]
             template = spectrum[:, :, None] + envelope[:, None, :]
+        if spec.warp:
+            stiffness = z[:, 1] * g.warp_scale
+            template = warp_rows(template, stiffness, g.margin + g.warp_origin, float(spec.bins_per_octave or 0))
         shifted = translate_rows(template, z[:, 0] * g.shift_scale, g.n_log, float(g.margin))
         out = shifted * spec.input_scale + spec.input_offset
         if spec.top_db is not None:

@@ -367,9 +367,14 @@ class VAE(nn.Module):
         if spec is not None and self.training and isinstance(self.decoder, HarmonicDecoder):
             with torch.no_grad():
                 self.decoder.calibrate(x, self.encoder.position(self.encoder.view(x)))
-        if spec is None or spec.equivariance_weight == 0:
+        if spec is None:
             return 0.0
-        return spec.equivariance_weight * self.encoder.equivariance_loss(x, generator=generator)
+        total: torch.Tensor | float = 0.0
+        if spec.equivariance_weight:
+            total = spec.equivariance_weight * self.encoder.equivariance_loss(x, generator=generator)
+        if spec.warp and spec.warp_equivariance_weight:
+            total = total + spec.warp_equivariance_weight * self.encoder.warp_equivariance_loss(x, generator=generator)
+        return total
 
     def pair_loss(
         self,
