@@ -192,6 +192,20 @@ class HarmonicDecoder(nn.Module):
     input_offset``); :func:`harmonic_power` renders them at multiples of
     :meth:`f0_hz`. The buffer ``f0_offset_bins`` is ``b``; unless
     ``harmonic_f0_offset_bins`` fixes it, :meth:`calibrate` sets it in training.
+
+    ``forward`` maps ``z`` float32 ``(n, latent_dim)`` to features in dB, float32
+    ``(n, n_bins, n_frames)`` on the input's STFT grid (row ``k`` at ``k * input_bin_hz`` Hz).
+
+    Raises
+    ------
+    ConfigError
+        With a condition (``condition_dim > 0``) or without ``shift.input_bin_hz``.
+
+    References
+    ----------
+    Engel et al., "DDSP: differentiable digital signal processing", ICLR 2020 (harmonic
+    amplitudes from a network, rendered at multiples of f0); Fletcher, "Normal vibration
+    frequencies of a stiff piano string", JASA 1964 (the stiffness).
     """
 
     def __init__(self, config: Any, condition_dim: int = 0) -> None:
