@@ -265,3 +265,25 @@ def test_linear_baselines_score_pca_and_ica_of_the_features() -> None:
     assert set(out["ica"]["per_factor"]) == set(names)
     # more components than training items: the baselines are skipped, the run goes on
     assert baselines(np.arange(2)) == {}
+
+
+def test_decoder_refinement_improves_the_sound_and_leaves_the_latents(tmp_path, monkeypatch):
+    """Same run with and without refinement: identical latents and scores, a closer resynthesis."""
+    from timbrespace.experiments import report
+
+    monkeypatch.setattr(report, "write_run_report", lambda run_dir, **_: Path(run_dir) / "report.html")  # not tested here
+    tiny = {**TINY, "features": {**TINY["features"], "normalization": "none"},
+            "model": {**TINY["model"], "output_variance": 0.5}}
+    path = _write(tmp_path, tiny)
+    plain = run_experiment(load_experiment_config(path), out=tmp_path / "plain", progress=False)
+    refined = run_experiment(load_experiment_config(path, overrides={"training.refine_epochs": 40}),
+                             out=tmp_path / "refined", dataset=tmp_path / "plain" / "dataset", progress=False)
+    np.testing.assert_array_equal(np.load(tmp_path / "plain" / "latents.npz")["mu"],
+                                  np.load(tmp_path / "refined" / "latents.npz")["mu"])
+    assert refined.metrics["mig"] == plain.metrics["mig"]
+    sc_plain = plain.metrics["reconstruction"]["spectral_convergence"]
+    sc_refined = refined.metrics["reconstruction"]["spectral_convergence"]
+    assert sc_refined < 0.8 * sc_plain
+    info = refined.metrics["reconstruction"]["decoder_refinement"]
+    assert info["epochs"] == 40 and info["spectral_loss_last"] < info["spectral_loss_first"]
+    assert "decoder_refinement" not in plain.metrics["reconstruction"]

@@ -95,6 +95,10 @@ def _summary(name: str, result: object) -> None:
     out.print(table)
     out.print(f"DCI disentanglement {_fmt(m['dci']['disentanglement'])}; "
               f"spectral convergence of resynthesis {_fmt(m['reconstruction'].get('spectral_convergence'))}")
+    refined = m["reconstruction"].get("decoder_refinement")
+    if refined:
+        out.print(f"decoder refined for {refined['epochs']} epochs with the encoder frozen (latents unchanged): "
+                  f"spectral loss {_fmt(refined['spectral_loss_first'])} → {_fmt(refined['spectral_loss_last'])}")
     aligned = m.get("aligned")
     if aligned:
         out.print(f"MIG after an unsupervised {aligned['method'].upper()} re-alignment of the latents "

@@ -204,6 +204,11 @@ class ExperimentConfig(BaseModel):
                 f"training.init={self.training.init!r} starts the model's linear paths: "
                 "set model.linear_skip: true (architecture mlp)"
             )
+        if self.training.refine_epochs and self.features.magnitude_scale is None:
+            raise ValueError(
+                f"training.refine_epochs={self.training.refine_epochs} refines the decoder on linear magnitudes: "
+                "it needs features.output db or magnitude and features.normalization none"
+            )
         return self
 
 

@@ -52,6 +52,7 @@ from timbrespace.features import (
 from timbrespace.metrics import RepresentationScores, evaluate_representation, spectral_convergence
 from timbrespace.models import VAE
 from timbrespace.training import EpochRecord, decode_array, encode_array, load_checkpoint
+from timbrespace.training.checkpoint import read_checkpoint_json
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
 
 __all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir"]
@@ -204,7 +205,8 @@ def run_experiment(
         training = dataclasses.replace(config.training, enable_progress_bar=progress)
         result = fit(model_config, training, x[train_idx], x[valid_idx] if len(valid_idx) else None,
                      out_dir=run_dir, callbacks=[latents_at_init(x, run_dir / INIT_LATENTS)],
-                     **supervision_for(ds, train_idx, config.model, config.training))
+                     **supervision_for(ds, train_idx, config.model, config.training),
+                     feature_scale=config.features.magnitude_scale)
     run = _Run(config, ds, x, sidecar, run_dir, stages, t_start)
     with after_training(run_dir):
         return _evaluate(run, result.model, list(result.history), Path(result.checkpoint_path))
@@ -265,6 +267,9 @@ def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Pat
         metrics.update(_at_init(config, ds, run.run_dir, metrics))
     with stage("reconstruction"):
         metrics["reconstruction"], recon_media = _reconstruction(run, model, test_idx)
+        refined = _refinement(checkpoint)
+        if refined:
+            metrics["reconstruction"]["decoder_refinement"] = refined
     with stage("report"):
         report_path = write_run_report(
             run.run_dir, config=config, dataset=ds, history=history, mu=mu, scores=scores,
@@ -401,6 +406,17 @@ def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[s
     media = {"indices": chosen, "original": original, "resynth": resynth,
              "x": x_test[:n_audio], "x_hat": x_hat[:n_audio]}
     return out, media
+
+
+def _refinement(checkpoint: Path) -> dict[str, Any] | None:
+    """Epochs and first/last spectral loss of the decoder refinement recorded in ``checkpoint``."""
+    path = checkpoint / "training_state.json"
+    if not path.is_file():
+        return None
+    losses = (read_checkpoint_json(path).get("refine") or {}).get("loss")
+    if not losses:
+        return None
+    return {"epochs": len(losses), "spectral_loss_first": float(losses[0]), "spectral_loss_last": float(losses[-1])}
 
 
 def _measurement_geometry(cfg: FeatureConfig) -> FeatureConfig | StftGeometry:

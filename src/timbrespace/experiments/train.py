@@ -21,6 +21,7 @@ import numpy as np
 from timbrespace.datasets import Dataset, PairSampler
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.experiments.runs import LATENTS_NAME, write_latents
+from timbrespace.features import FeatureSidecar
 from timbrespace.models import VAEConfig
 from timbrespace.models.config import WEAK_OBJECTIVES
 from timbrespace.training import TrainConfig, TrainResult, encode_array
@@ -274,6 +275,7 @@ def fit_dataset(
         callbacks=[] if model_config.is_conditional else [
             latents_at_init(dataset.load_features(features), Path(out_dir) / INIT_LATENTS)],
         **supervision_for(dataset, train_idx, model_config, train_config),
+        feature_scale=FeatureSidecar.from_dict(dataset.feature_sidecar(features)).config.magnitude_scale,
     )
     latents_path = Path(out_dir) / LATENTS_NAME
     done = DatasetFit(result, latents_path, tuple(names), condition_factors, None, None)

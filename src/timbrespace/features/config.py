@@ -215,6 +215,14 @@ class FeatureConfig(BaseModel):
             raise ValueError(f"fmin_hz={self.fmin_hz} must be > 0 Hz for kind={self.kind!r}")
         return self
 
+    @property
+    def magnitude_scale(self) -> Literal["db", "magnitude"] | None:
+        """How the features relate to the linear magnitude ``|X|``: ``"db"`` (``20 log10 |X|``),
+        ``"magnitude"`` (``|X|``), or ``None`` (phase or complex rows, or a normalisation)."""
+        if self.normalization != "none" or self.output not in ("db", "magnitude"):
+            return None
+        return "db" if self.output == "db" else "magnitude"
+
     def check_audio(self, n_samples: int, sample_rate: int) -> None:
         """Refuse a config that cannot describe items of ``n_samples`` at ``sample_rate`` Hz.
 

@@ -72,6 +72,14 @@ class TrainConfig:
         model's linear paths (``VAEConfig(linear_skip=True)``) start at the FastICA /
         PCA solution of the training items (:func:`timbrespace.training.linear_start`,
         seeded by ``seed``); unsupervised, like the rest of training.
+    refine_epochs : int
+        Decoder refinement after training (:mod:`timbrespace.training.refine`): the
+        encoder frozen, the decoder trained this many more epochs on the training items'
+        ``mu`` with a spectral loss on linear magnitudes (RAVE's second stage, Caillon &
+        Esling 2021). The latents and their scores are unchanged; the decoded sound
+        improves. Needs features in dB or linear magnitude without normalisation. 0: none.
+    refine_lr : float, optional
+        Adam learning rate of the refinement (cosine-decayed to 0); ``None``: ``lr``.
     num_threads : int, optional
         torch intra-op threads during training (restored afterwards).
     max_time_s : float, optional
@@ -117,6 +125,8 @@ class TrainConfig:
     labelled_fraction: float = 0.0
     label_weight: float = 10.0
     init: str = "random"
+    refine_epochs: int = 0
+    refine_lr: float | None = None
     num_threads: int | None = None
     max_time_s: float | None = None
     gradient_clip_norm: float | None = None
@@ -134,6 +144,10 @@ class TrainConfig:
         for name in ("lr", "discriminator_lr"):
             if not float(getattr(self, name)) > 0:
                 raise ConfigError(f"{name}={getattr(self, name)} must be > 0")
+        if int(self.refine_epochs) < 0:
+            raise ConfigError(f"refine_epochs={self.refine_epochs} must be >= 0")
+        if self.refine_lr is not None and not float(self.refine_lr) > 0:
+            raise ConfigError(f"refine_lr={self.refine_lr} must be > 0 or None")
         if self.linear_lr is not None and not float(self.linear_lr) >= 0:
             raise ConfigError(f"linear_lr={self.linear_lr} must be >= 0 or None")
         if self.weight_decay < 0 or self.min_delta < 0:

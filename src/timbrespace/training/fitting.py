@@ -35,10 +35,12 @@ from timbrespace.training.checkpoint import (
     load_model_config,
     load_tensors,
     read_checkpoint_json,
+    write_checkpoint_folder,
 )
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
 from timbrespace.training.linear import linear_start
 from timbrespace.training.module import PairSource, Supervision, TrainingArrays, VAEModule
+from timbrespace.training.refine import FeatureScale, refine_decoder
 from timbrespace.training.schedules import make_beta_schedule
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
 
@@ -166,6 +168,7 @@ def fit(
     pairs: PairSource | None = None,
     factors_train: np.ndarray | None = None,
     factor_levels: Sequence[int] | None = None,
+    feature_scale: FeatureScale | None = None,
 ) -> TrainResult:
     """Train a VAE on arrays and leave checkpoints and logs in ``out_dir``.
 
@@ -200,6 +203,11 @@ def fit(
         Factor codes of the training items, for ``train_config.labelled_fraction`` > 0.
     factor_levels : sequence of int, optional
         Levels of each factor (default: the largest code + 1).
+    feature_scale : {"db", "magnitude"}, optional
+        How the features relate to linear magnitude (``FeatureConfig.magnitude_scale``);
+        required when ``train_config.refine_epochs`` > 0. The refined decoder is saved in
+        ``checkpoints/last`` (its ``training_state.json`` records the stage under
+        ``"refine"``); ``checkpoints/best`` keeps the best epoch of the VAE training.
 
     Returns
     -------
@@ -212,7 +220,8 @@ def fit(
         If a loss becomes NaN or infinite; the message names the step, and the last good
         checkpoint is left untouched.
     ParameterError
-        If the arrays do not match the model config.
+        If the arrays do not match the model config, or ``refine_epochs`` > 0 without a
+        ``feature_scale``.
     ConfigError
         If ``resume`` finds a checkpoint of a different model config, or ``init`` is
         ``ica``/``pca`` for a model without ``linear_skip``.
@@ -230,6 +239,9 @@ def fit(
         model_config = dataclasses.replace(model_config, dataset_size=int(np.shape(x_train)[0]))
     model_config = _with_input_range(model_config, x_train)
     x_train = _as_inputs(x_train, "x_train", model_config)
+    if train_config.refine_epochs and feature_scale not in ("db", "magnitude"):
+        raise ParameterError(f"refine_epochs={train_config.refine_epochs} needs feature_scale 'db' or 'magnitude' "
+                             f"(features in dB or linear magnitude without normalisation); got {feature_scale!r}")
     supervision = _supervision(model_config, train_config, len(x_train), pairs, factors_train, factor_levels)
     c_train = _as_labels(c_train, "c_train", x_train.shape[0], model_config)
     if x_valid is not None:
@@ -254,6 +266,8 @@ def fit(
         loader_generator.set_state(tensors["rng.loader"])
         resume_state = (tensors, meta)
         if meta["epoch"] >= train_config.epochs or meta.get("stop_reason"):
+            with _torch_settings(train_config.num_threads):
+                _refine(model, train_config, x_train, c_train, checkpoint_dir, feature_scale)
             return _result(
                 model,
                 [EpochRecord.from_dict(r) for r in meta["history"]],
@@ -283,12 +297,39 @@ def fit(
     with _torch_settings(train_config.num_threads):
         trainer = _trainer(train_config, out_dir, train_config.epochs - start_epoch, callbacks)
         trainer.fit(module, train_batches, valid_batches)
-    model = module.model.cpu().eval()
+        model = module.model.cpu().eval()
+        _refine(model, train_config, x_train, c_train, checkpoint_dir, feature_scale, write=trainer.is_global_zero)
     if trainer.is_global_zero:
         atomic_write_json(out_dir / "history.json", [r.to_dict() for r in module.history])
     return _result(
         model, module.history, checkpoint_dir, module.stop_reason, global_rank=trainer.global_rank
     )
+
+
+def _refine(model: Any, train_config: TrainConfig, x_train: np.ndarray, c_train: np.ndarray | None,
+            checkpoint_dir: Path, feature_scale: FeatureScale | None, *, write: bool = True) -> None:
+    """Decoder refinement (:mod:`timbrespace.training.refine`) once training has ended.
+
+    Runs unless ``checkpoints/last`` already records it (a resumed, finished run): then
+    ``model``, loaded from there, is already refined. Every data-parallel process refines
+    alike (same items, same seed); only ``write`` (rank 0) saves. An interruption leaves
+    the unrefined ``last``, and a resume refines again from it, to the same weights.
+    """
+    if not train_config.refine_epochs or feature_scale is None:
+        return
+    last = checkpoint_dir / "last"
+    meta = read_checkpoint_json(last / "training_state.json")
+    if meta.get("refine"):
+        return
+    losses = refine_decoder(model, x_train, epochs=train_config.refine_epochs, batch_size=train_config.batch_size,
+                            lr=train_config.refine_lr or train_config.lr, seed=train_config.seed,
+                            scale=feature_scale, c_train=c_train)
+    model.eval()
+    log.info("decoder refined for %d epochs: spectral loss %.4g -> %.4g", len(losses), losses[0], losses[-1])
+    if write:
+        meta["refine"] = {"epochs": len(losses), "loss": losses}
+        write_checkpoint_folder(last, model, state_tensors=load_tensors(last / "training_state.safetensors"),
+                                state_meta=meta)
 
 
 def _with_input_range(model_config: VAEConfig, x_train: Any) -> VAEConfig:
