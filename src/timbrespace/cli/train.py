@@ -16,7 +16,7 @@ from timbrespace.errors import ParameterError
 
 _TRAIN_OPTIONS = ("latent_dim", "epochs", "batch_size", "lr", "beta", "architecture", "conv_channels", "likelihood",
                   "beta_schedule", "warmup_steps", "capacity_max", "capacity_steps", "seed", "init", "linear_lr",
-                  "max_time_s", "accelerator", "devices", "strategy")
+                  "max_time_s", "accelerator", "devices", "strategy", "refine_epochs")
 
 
 def train(
@@ -53,6 +53,9 @@ def train(
     ),
     threads: int | None = typer.Option(None, help="torch threads (default: torch's)."),
     max_time_s: float | None = typer.Option(None, help="Stop after the epoch that passes this time (seconds)."),
+    refine_epochs: int = typer.Option(
+        0, help="Then train the decoder alone this many epochs, encoder frozen, with a spectral loss on "
+        "linear magnitudes (features in dB or magnitude, no normalisation): better sound, same latents."),
     accelerator: str = typer.Option("cpu", help="cpu | gpu | auto."),
     devices: int = typer.Option(1, help="Devices (processes on cpu) to train on; more than 1 trains with DDP."),
     strategy: str = typer.Option("auto", help="Lightning strategy: auto, or ddp for data-parallel training."),
@@ -72,6 +75,7 @@ def train(
             warmup_steps=warmup_steps, cycle_steps=warmup_steps, early_stopping_patience=patience,
             seed=seed, init=init, linear_lr=linear_lr, num_threads=threads, max_time_s=max_time_s,
             accelerator=accelerator, devices=devices, strategy=strategy, enable_progress_bar=progress,
+            refine_epochs=refine_epochs,
         )
     model_options = {
         "latent_dim": latent_dim, "architecture": architecture, "likelihood": likelihood,

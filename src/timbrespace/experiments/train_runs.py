@@ -160,6 +160,9 @@ def train_dataset(
         ds, features, model, condition_factors=condition_factors,
         linear_skip=train_config.init != "random", **dict(model_options or {}),
     )
+    if train_config.refine_epochs and FeatureSidecar.from_dict(ds.feature_sidecar(features)).config.magnitude_scale is None:
+        raise ParameterError(f"refine_epochs={train_config.refine_epochs} refines the decoder on linear magnitudes: "
+                             f"features {features!r} must be in dB or magnitude without normalisation")
     if os.environ.get("LOCAL_RANK", "0") != "0":  # a data-parallel rank Lightning's launcher re-ran:
         return _train_locked(ds, features, model, model_config, train_config, condition_factors, out_dir, resume)
     with output_folder(out_dir, marker=RUN_MARKERS, what="run", command="train", overwrite=overwrite,
