@@ -60,6 +60,7 @@ __all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir"]
 log = logging.getLogger(__name__)
 
 FEATURES_NAME = "run_features"
+N_RESYNTHESISED = 32  # test items whose audio is resynthesised and measured
 
 
 @dataclass(frozen=True)
@@ -383,6 +384,9 @@ def _split_indices(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
     """Feature error on the test split and spectral convergence of resynthesised audio.
 
+    The audio measure takes up to ``N_RESYNTHESISED`` test items (or
+    ``evaluation.n_reconstructions``, if more) evenly spread over the test split.
+
     The audio is measured with the package's one STFT in the features' own frames
     (:func:`timbrespace.features.stft_magnitude`).
     """
@@ -391,10 +395,12 @@ def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[s
     x_hat = decode_array(model, encode_array(model, x_test))
     mse = float(np.mean((x_hat - x_test) ** 2))
     out: dict[str, Any] = {"feature_mse": mse, "feature_rmse": float(np.sqrt(mse))}
-    n_audio = min(len(test_idx), max(ev.n_reconstructions, 8))
+    n_audio = min(len(test_idx), max(ev.n_reconstructions, N_RESYNTHESISED))
     if n_audio == 0 or run.dataset.card.audio_format in (None, "none"):
         return out, {}
-    chosen = test_idx[:n_audio]
+    # spread over the test split (items are stored by factor: the first ones share an instrument, a pitch)
+    chosen = test_idx[np.unique(np.linspace(0, len(test_idx) - 1, n_audio).round().astype(np.int64))]
+    n_audio = len(chosen)
     original = run.dataset.load_audio(chosen)
     resynth = invert(x_hat[:n_audio], run.sidecar, method=ev.inversion, n_iter=ev.n_iter, indices=chosen)
     resynth = _match_length(resynth, original.shape[1])

@@ -323,7 +323,7 @@ def _refine(model: Any, train_config: TrainConfig, x_train: np.ndarray, c_train:
         return
     losses = refine_decoder(model, x_train, epochs=train_config.refine_epochs, batch_size=train_config.batch_size,
                             lr=train_config.refine_lr or train_config.lr, seed=train_config.seed,
-                            scale=feature_scale, c_train=c_train)
+                            scale=feature_scale, c_train=c_train, progress=train_config.enable_progress_bar)
     model.eval()
     log.info("decoder refined for %d epochs: spectral loss %.4g -> %.4g", len(losses), losses[0], losses[-1])
     if write:

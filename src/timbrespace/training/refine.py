@@ -31,6 +31,8 @@ from typing import Literal
 
 import numpy as np
 import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from timbrespace.errors import TrainingError
 from timbrespace.models.vae import VAE
@@ -78,6 +80,7 @@ def refine_decoder(
     seed: int,
     scale: FeatureScale,
     c_train: np.ndarray | None = None,
+    progress: bool = False,
 ) -> list[float]:
     """Train ``model``'s decoder alone on its encoder's ``mu`` with :func:`spectral_loss`.
 
@@ -97,6 +100,8 @@ def refine_decoder(
         How the features relate to linear magnitude.
     c_train : np.ndarray [shape=(n_train, n_conditions)], optional
         Conditions of a conditional model.
+    progress : bool
+        Show a bar (epochs, loss) on stderr.
 
     Returns
     -------
@@ -119,20 +124,32 @@ def refine_decoder(
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(1, epochs * steps_per_epoch))
     generator = torch.Generator().manual_seed(seed)
     history: list[float] = []
-    for epoch in range(epochs):
-        order = torch.randperm(len(x), generator=generator)
-        total = 0.0
-        for start in range(0, len(x), batch_size):
-            rows = order[start:start + batch_size]
-            loss = spectral_loss(x[rows], model.decode(mu[rows], None if c is None else c[rows]), scale)
-            if not torch.isfinite(loss):
-                raise TrainingError(f"decoder refinement: the spectral loss is {loss.item()} at epoch {epoch}")
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += float(loss.detach()) * len(rows)
-        history.append(total / len(x))
+    bar = Progress(TextColumn("[bold]refine decoder"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   TextColumn("spectral loss {task.fields[loss]}"), console=Console(stderr=True), disable=not progress)
+    with bar:
+        task = bar.add_task("refine", total=epochs, loss="-")
+        for epoch in range(epochs):
+            history.append(_epoch(model, optimiser, schedule, x, c, mu, scale, batch_size, generator, epoch))
+            bar.update(task, advance=1, loss=f"{history[-1]:.4g}")
     for p in params:
         p.grad = None
     return history
+
+
+def _epoch(model: VAE, optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
+           x: torch.Tensor, c: torch.Tensor | None, mu: torch.Tensor, scale: FeatureScale, batch_size: int,
+           generator: torch.Generator, epoch: int) -> float:
+    """One pass over the items in a fresh order; the mean loss."""
+    order = torch.randperm(len(x), generator=generator)
+    total = 0.0
+    for start in range(0, len(x), batch_size):
+        rows = order[start:start + batch_size]
+        loss = spectral_loss(x[rows], model.decode(mu[rows], None if c is None else c[rows]), scale)
+        if not torch.isfinite(loss):
+            raise TrainingError(f"decoder refinement: the spectral loss is {loss.item()} at epoch {epoch}")
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        total += float(loss.detach()) * len(rows)
+    return total / len(x)
