@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -137,8 +138,12 @@ def forward(audio: np.ndarray, cfg: FeatureConfig, *, sample_rate: int) -> np.nd
         assert cfg.window is not None
         out = mdct(audio, n_fft=cfg.n_fft, window=cfg.window, kbd_alpha=cfg.kbd_alpha, single_frame=cfg.single_frame)
     elif cfg.kind == "cqt":
-        spec = librosa.cqt(audio, sr=sample_rate, hop_length=cfg.hop_length, fmin=cfg.fmin_hz, n_bins=cfg.n_bins,
-                           bins_per_octave=cfg.bins_per_octave, window=cfg.window)
+        with warnings.catch_warnings():
+            # librosa computes the low octaves on the decimated signal and says so when a short item's
+            # decimated copy is shorter than its FFT (it zero-pads): expected for sub-second items
+            warnings.filterwarnings("ignore", message="n_fft=.* is too large for input signal", category=UserWarning)
+            spec = librosa.cqt(audio, sr=sample_rate, hop_length=cfg.hop_length, fmin=cfg.fmin_hz, n_bins=cfg.n_bins,
+                               bins_per_octave=cfg.bins_per_octave, window=cfg.window)
         out = _stack_output(spec, cfg)
     elif cfg.kind == "nsgt":
         assert cfg.fmin_hz is not None
