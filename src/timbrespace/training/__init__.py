@@ -12,6 +12,7 @@ from timbrespace.training.checkpoint import load_checkpoint, load_model_config, 
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
 from timbrespace.training.inference import decode_array, encode_array, reconstruct_array
 from timbrespace.training.linear import linear_start
+from timbrespace.training.refine import refine_decoder, spectral_loss
 from timbrespace.training.schedules import (
     BetaSchedule,
     ConstantBeta,
@@ -33,6 +34,8 @@ __all__ = [
     "decode_array",
     "reconstruct_array",
     "linear_start",
+    "refine_decoder",
+    "spectral_loss",
     "save_checkpoint",
     "load_checkpoint",
     "load_model_config",
