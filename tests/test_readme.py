@@ -45,5 +45,7 @@ def test_readme_quotes_what_the_default_run_prints(tmp_path):
                            ("f0_hz", "slope_db_per_octave", "inharmonicity", "decay_per_s")),
                m["mig_at_init"], m["linear_baselines"]["ica"]["mig"]]
     assert [f"{v:.3f}" for v in printed] == list(quoted.groups())
+    # and the resynthesis figure
+    assert f"convergence {m['reconstruction']['spectral_convergence']:.3f} on 32 of seed 0's test items" in text
     # the seed-0 row of the README's table agrees with the sentence
     assert f"| 0 | {m['mig']:.3f} | {m['mig_at_init']:.3f} |" in README.read_text()
