@@ -12,6 +12,31 @@ import torch
 torch.set_num_threads(1)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``-n N``) every worker process gets one thread for OpenMP and BLAS too.
+
+    Set here, in the controller, before it starts the workers: they inherit it, so numpy's BLAS
+    and the subprocesses tests start come up on one thread and the N workers do not oversubscribe
+    the cores.
+    """
+    if getattr(config.option, "numprocesses", None) or os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` are also ``slow``; under pytest-xdist they are sent out first.
+
+    A worker that draws a 50 s test near the end of the run leaves the other idle, so the long
+    ones start first and the short ones fill in behind them. The single-process order is kept.
+    """
+    for item in items:
+        if item.get_closest_marker("long") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the same stable order in every worker
+        items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(autouse=True)
 def _one_thread():  # noqa: ANN202
     """Every test starts on one torch thread, whatever an earlier one set (``--threads``, ``num_threads``)."""

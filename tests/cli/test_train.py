@@ -254,7 +254,7 @@ def test_train_command_refuses_a_bad_option(
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_train_command_data_parallel_on_two_cpu_processes(
     tiny_dataset: Dataset, tmp_path: Path
 ) -> None:
