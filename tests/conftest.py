@@ -23,9 +23,16 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["OMP_NUM_THREADS"] = "1"
 
 
+def _long_seconds(item: pytest.Item) -> float:
+    """The seconds of ``@pytest.mark.long(SECONDS)`` (0 for a test not marked long)."""
+    mark = item.get_closest_marker("long")
+    return float(mark.args[0]) if mark is not None and mark.args else 0.0
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``long`` are also ``slow``; under pytest-xdist they are sent out first.
+    """Tests marked ``long`` are also ``slow``; under pytest-xdist they are sent out first,
+    longest first.
 
     A worker that draws a 50 s test near the end of the run leaves the other idle, so the long
     ones start first and the short ones fill in behind them. The single-process order is kept.
@@ -33,8 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("long") and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
-    if os.environ.get("PYTEST_XDIST_WORKER"):  # the same stable order in every worker
-        items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # a stable sort: the same order in every worker
+        items.sort(key=lambda item: -_long_seconds(item))
 
 
 @pytest.fixture(autouse=True)

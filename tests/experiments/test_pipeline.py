@@ -182,6 +182,7 @@ def test_bad_training_settings_fail_before_the_run_folder_is_made(tmp_path):
         assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.long(21)
 def test_a_run_from_an_ica_start_records_it(tmp_path):
     from timbrespace.training import load_checkpoint
 
