@@ -44,6 +44,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.sort(key=lambda item: -_long_seconds(item))
 
 
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_group_suffix(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--dist loadgroup`` on pytest 9.2: put the ``@GROUP`` suffix on the node id again.
+
+    pytest-xdist 3.8 tells the scheduler an item's ``xdist_group`` by appending ``@GROUP`` to
+    its node id, but writes ``item._nodeid``, which pytest 9.2's structured node ids no longer
+    read, so the groups are silently ignored (pytest-xdist issue #1386). This does what its
+    pending fix (pull request #1388) does; it is a no-op wherever xdist's own suffix took.
+    """
+    if not getattr(config.option, "loadgroup", False):  # set in pytest-xdist's workers only
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        suffix = "@" + "_".join(names)
+        if names and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 @pytest.fixture(autouse=True)
 def _one_thread():  # noqa: ANN202
     """Every test starts on one torch thread, whatever an earlier one set (``--threads``, ``num_threads``)."""
