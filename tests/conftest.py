@@ -23,25 +23,31 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["OMP_NUM_THREADS"] = "1"
 
 
-def _long_seconds(item: pytest.Item) -> float:
-    """The seconds of ``@pytest.mark.long(SECONDS)`` (0 for a test not marked long)."""
+def _xdist_order(item: pytest.Item) -> tuple[bool, float]:
+    """Sort key of ``@pytest.mark.long(SECONDS, threads=N)``: one-thread tests longest first,
+    tests on more than one thread last, the rest (0 s) in between."""
     mark = item.get_closest_marker("long")
-    return float(mark.args[0]) if mark is not None and mark.args else 0.0
+    if mark is None:
+        return False, 0.0
+    return int(mark.kwargs.get("threads", 1)) > 1, -float(mark.args[0] if mark.args else 0.0)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``long`` are also ``slow``; under pytest-xdist they are sent out first,
-    longest first.
+    """Tests marked ``long`` are also ``slow``; pytest-xdist sends them out first, longest first,
+    and those marked ``threads=2`` last.
 
     A worker that draws a 50 s test near the end of the run leaves the other idle, so the long
-    ones start first and the short ones fill in behind them. The single-process order is kept.
+    ones start first and the short ones fill in behind them. A test that trains on two threads
+    (the README's default run) goes last, when the other worker has run out of tests: beside
+    it, its threads would share two cores with a third and wait for each other at every op.
+    The single-process order is kept.
     """
     for item in items:
         if item.get_closest_marker("long") and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
     if os.environ.get("PYTEST_XDIST_WORKER"):  # a stable sort: the same order in every worker
-        items.sort(key=lambda item: -_long_seconds(item))
+        items.sort(key=_xdist_order)
 
 
 @pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
