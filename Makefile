@@ -26,8 +26,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/timbrespace run
 
+# pytest-xdist: one worker per core, at most TEST_WORKERS (tests/conftest.py gives each worker one
+# thread); tests marked xdist_group share a worker and the fixtures it built. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n auto --maxprocesses $(TEST_WORKERS) --dist loadgroup)
+
 test: $(STAMP)
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/python -m pytest -q -p no:cacheprovider
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -12,6 +12,65 @@ import torch
 torch.set_num_threads(1)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``-n N``) every worker process gets one thread for OpenMP and BLAS too.
+
+    Set here, in the controller, before it starts the workers: they inherit it, so numpy's BLAS
+    and the subprocesses tests start come up on one thread and the N workers do not oversubscribe
+    the cores.
+    """
+    if getattr(config.option, "numprocesses", None) or os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def _xdist_order(item: pytest.Item) -> tuple[bool, float]:
+    """Sort key of ``@pytest.mark.long(SECONDS, threads=N)``: one-thread tests longest first,
+    tests on more than one thread last, the rest (0 s) in between."""
+    mark = item.get_closest_marker("long")
+    if mark is None:
+        return False, 0.0
+    return int(mark.kwargs.get("threads", 1)) > 1, -float(mark.args[0] if mark.args else 0.0)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` are also ``slow``; pytest-xdist sends them out first, longest first,
+    and those marked ``threads=2`` last.
+
+    A worker that draws a 50 s test near the end of the run leaves the other idle, so the long
+    ones start first and the short ones fill in behind them. A test that trains on two threads
+    (the README's default run) goes last, when the other worker has run out of tests: beside
+    it, its threads would share two cores with a third and wait for each other at every op.
+    The single-process order is kept.
+    """
+    for item in items:
+        if item.get_closest_marker("long") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # a stable sort: the same order in every worker
+        items.sort(key=_xdist_order)
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_group_suffix(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--dist loadgroup`` on pytest 9.2: put the ``@GROUP`` suffix on the node id again.
+
+    pytest-xdist 3.8 tells the scheduler an item's ``xdist_group`` by appending ``@GROUP`` to
+    its node id, but writes ``item._nodeid``, which pytest 9.2's structured node ids no longer
+    read, so the groups are silently ignored (pytest-xdist issue #1386). This does what its
+    pending fix (pull request #1388) does; it is a no-op wherever xdist's own suffix took.
+    """
+    if not getattr(config.option, "loadgroup", False):  # set in pytest-xdist's workers only
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        suffix = "@" + "_".join(names)
+        if names and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
+
+
 @pytest.fixture(autouse=True)
 def _one_thread():  # noqa: ANN202
     """Every test starts on one torch thread, whatever an earlier one set (``--threads``, ``num_threads``)."""

@@ -13,6 +13,7 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+@pytest.mark.long(17)
 def test_library_tour_runs(tmp_path):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert blocks, "the README has no python block"
@@ -25,7 +26,7 @@ def test_library_tour_runs(tmp_path):
     assert (tmp_path / "runs" / "small" / "checkpoints").is_dir()
 
 
-@pytest.mark.slow
+@pytest.mark.long(51, threads=2)  # under xdist: last, with the cores to itself
 def test_readme_quotes_what_the_default_run_prints(tmp_path):
     """The README's default figures (MIG, per-factor MIG, MIG at init, FastICA) are what
     ``timbrespace run`` prints, to 3 decimals (seed 0, the shipped config)."""

@@ -52,6 +52,7 @@ def _one_error_line(text: str) -> str:
     return lines[0]
 
 
+@pytest.mark.long(16)
 @pytest.mark.parametrize(("error", "code"), [(RuntimeError("scorer crashed"), 1),
                                              (DatasetError("factor codes unreadable"), 2)])
 def test_train_keeps_the_trained_model_when_evaluation_fails(

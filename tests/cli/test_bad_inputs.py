@@ -150,6 +150,7 @@ LEAKS = ("invalid literal", "Extra inputs are not permitted", "site-packages", "
          "not supported between instances", "<U")
 
 
+@pytest.mark.xdist_group("cli-sandbox")  # one session sandbox (a trained run) per worker
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input(sandbox, case):

@@ -146,6 +146,7 @@ CASES = [
 ]
 
 
+@pytest.mark.xdist_group("cli-sandbox")  # one session sandbox (a trained run) per worker
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_data_input(broken_runs, case):

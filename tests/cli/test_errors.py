@@ -49,6 +49,7 @@ def test_unknown_config_key(tmp_path):
     _one_clear_error(proc, "epoks")
 
 
+@pytest.mark.long(16)
 def test_missing_and_empty_folders(tmp_path):
     _one_clear_error(_cli("ingest", str(tmp_path / "nope"), "--out", str(tmp_path / "ds")), "does not exist")
     (tmp_path / "empty").mkdir()

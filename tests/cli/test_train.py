@@ -42,7 +42,7 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
     return ds
 
 
-@pytest.mark.slow
+@pytest.mark.long(36)
 @pytest.mark.parametrize("model", ["beta_vae", "cvae", "factorvae"])
 def test_train_command_writes_checkpoint_and_latents(
     tiny_dataset: Dataset, tmp_path: Path, model: str, capsys: pytest.CaptureFixture[str]
@@ -180,6 +180,7 @@ def test_sweep_command_refuses_a_bad_init_before_generating_an_experiment(
     assert not out.exists()  # the experiment's dataset was not generated
 
 
+@pytest.mark.long(18)
 def test_train_and_sweep_from_an_ica_start(
     tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -254,7 +255,7 @@ def test_train_command_refuses_a_bad_option(
     assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.long(42)
 def test_train_command_data_parallel_on_two_cpu_processes(
     tiny_dataset: Dataset, tmp_path: Path
 ) -> None:
@@ -317,7 +318,7 @@ def test_sweep_command_refuses_a_bad_labelled_fraction(tiny_dataset: Dataset, tm
     assert exit_info.value.code == 2 and not out.exists()
 
 
-@pytest.mark.slow
+@pytest.mark.long(20)
 def test_sweep_command_in_parallel_matches_one_job(tiny_dataset: Dataset, tmp_path: Path) -> None:
     """``--jobs 2`` trains runs in worker processes; with ``--threads 1`` every run's latents
     are byte-identical to a one-job sweep's."""
@@ -344,6 +345,7 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.long(46)
 def test_train_into_an_existing_run_needs_overwrite_or_resume(
     tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -35,6 +35,7 @@ def groove_run(grooves_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return root / "run"
 
 
+@pytest.mark.xdist_group("experiments-groove-run")
 @pytest.mark.slow
 def test_run_layout_and_card(groove_run: Path) -> None:
     for name in LAYOUT:
@@ -53,6 +54,7 @@ def test_run_layout_and_card(groove_run: Path) -> None:
     assert any((groove_run / "audio").glob("sample_*.wav"))
 
 
+@pytest.mark.xdist_group("experiments-groove-run")
 @pytest.mark.slow
 def test_beats_baseline_on_real_grooves(groove_run: Path) -> None:
     metrics = json.loads((groove_run / "metrics.json").read_text())
@@ -67,6 +69,7 @@ def test_beats_baseline_on_real_grooves(groove_run: Path) -> None:
     assert metrics["velocity_mae"] < 0.2
 
 
+@pytest.mark.xdist_group("experiments-groove-run")
 @pytest.mark.slow
 def test_generation(groove_run: Path, grooves_dir: Path) -> None:
     run = load_groove_run(groove_run)
@@ -87,6 +90,7 @@ def test_generation(groove_run: Path, grooves_dir: Path) -> None:
         load_groove_run(groove_run.parent)
 
 
+@pytest.mark.xdist_group("experiments-groove-run")
 @pytest.mark.slow
 def test_evaluate_any_recomputes_the_same_scores(groove_run: Path) -> None:
     before = json.loads((groove_run / "metrics.json").read_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def tiny_runs(tmp_path_factory):
     return a, b
 
 
+@pytest.mark.xdist_group("experiments-tiny-runs")
 def test_run_folder_contents(tiny_runs):
     a, _ = tiny_runs
     for name in ("config.yaml", "metrics.json", "report.html", "latents.npz"):
@@ -71,6 +73,7 @@ def test_run_folder_contents(tiny_runs):
     assert resolved["dataset"]["sound_model"] == "additive" and resolved["features"]["n_fft"] == 256
 
 
+@pytest.mark.xdist_group("experiments-tiny-runs")
 def test_metrics_json_schema(tiny_runs):
     a, _ = tiny_runs
     m = json.loads((a.run_dir / "metrics.json").read_text())
@@ -107,6 +110,7 @@ def test_metrics_json_schema(tiny_runs):
         assert set(baselines[method]["per_factor"]) == set(m["factors"])
 
 
+@pytest.mark.xdist_group("experiments-tiny-runs")
 def test_report_is_self_contained(tiny_runs):
     a, _ = tiny_runs
     html = (a.run_dir / "report.html").read_text()
@@ -118,8 +122,12 @@ def test_report_is_self_contained(tiny_runs):
     assert "FastICA of the features (3 components)" in html and "model latents, ICA re-aligned" in html
     assert "<pre><code>name: tiny" in html and "<td>torch</td>" in html and "<td>lightning</td>" in html
     assert html.count('preload="metadata"') == html.count("<audio")
+    # every figure kept under figures/ is the one on the page (drawn once)
+    kept = sorted((a.run_dir / "figures").glob("*.png"))
+    assert len(kept) >= 4 and all(base64.b64encode(p.read_bytes()).decode("ascii") in html for p in kept)
 
 
+@pytest.mark.xdist_group("experiments-tiny-runs")
 def test_same_config_and_seed_give_identical_results(tiny_runs):
     """Dataset bytes and metrics identical, whatever the worker count (timings excepted)."""
     a, b = tiny_runs
@@ -133,6 +141,7 @@ def test_same_config_and_seed_give_identical_results(tiny_runs):
     assert ma == mb
 
 
+@pytest.mark.xdist_group("experiments-tiny-runs")
 def test_finished_run_is_not_overwritten(tiny_runs, tmp_path):
     a, _ = tiny_runs
     before = (a.run_dir / "metrics.json").read_bytes()
@@ -173,6 +182,7 @@ def test_bad_training_settings_fail_before_the_run_folder_is_made(tmp_path):
         assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.long(21)
 def test_a_run_from_an_ica_start_records_it(tmp_path):
     from timbrespace.training import load_checkpoint
 
@@ -199,6 +209,7 @@ def test_missing_dataset_is_one_clear_error(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.xdist_group("experiments-tiny-runs")
 def test_evaluate_recomputes_the_same_numbers(tiny_runs):
     from timbrespace.experiments import evaluate_run
     from timbrespace.models import build_model

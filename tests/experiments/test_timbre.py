@@ -37,6 +37,7 @@ def timbre_run(timbre_dataset: Path) -> Path:
     return out
 
 
+@pytest.mark.xdist_group("experiments-timbre-run")
 @pytest.mark.slow
 def test_run_layout(timbre_run: Path, timbre_dataset: Path) -> None:
     for name in ("run.json", "config.yaml", "metrics.json", "report.html", "items.parquet", "history.json"):
@@ -61,6 +62,7 @@ def test_run_layout(timbre_run: Path, timbre_dataset: Path) -> None:
     assert len(list((timbre_run / "audio").glob("generated_*.wav"))) == 6
 
 
+@pytest.mark.xdist_group("experiments-timbre-run")
 @pytest.mark.slow
 def test_run_reopened_generates_and_interpolates(timbre_run: Path) -> None:
     run = TimbreRun(timbre_run)
@@ -89,6 +91,7 @@ def test_run_reopened_generates_and_interpolates(timbre_run: Path) -> None:
         interpolate_notes(run, ("Bright", 0, 64), ("Dark", 100, 76), 2)
 
 
+@pytest.mark.xdist_group("experiments-timbre-run")
 @pytest.mark.slow
 def test_evaluate_any_measures_quality(timbre_run: Path) -> None:
     result = evaluate_any(timbre_run)
@@ -111,6 +114,7 @@ def test_bad_requests_fail_before_writing(tmp_path: Path) -> None:
     assert timbre_train_config("seed").lr == 5e-4 and timbre_train_config("seed").epochs == 300
 
 
+@pytest.mark.xdist_group("experiments-timbre-run")
 @pytest.mark.slow
 def test_unknown_descriptor_is_refused_before_the_run_folder(timbre_dataset: Path, tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="allowed Bright, Dark"):
@@ -150,6 +154,7 @@ def test_clean_notes_under_one_descriptor_only_train_and_evaluate(synthetic_note
     assert (run / "checkpoints" / "last" / "model.safetensors").is_file() and metrics["train"]["n_train"] > 0
 
 
+@pytest.mark.xdist_group("experiments-timbre-run")
 def test_a_failing_evaluation_keeps_the_trained_model(timbre_dataset: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 18: training results are never lost to a later step; `evaluate` finishes the run."""

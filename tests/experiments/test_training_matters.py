@@ -55,7 +55,7 @@ def test_training_moves_mig_by_at_least_0_2(tmp_path):
     assert "model latents before training" in (result.run_dir / "report.html").read_text()
 
 
-@pytest.mark.slow
+@pytest.mark.long(21)
 def test_weak_pairs_and_few_labels_train_through_the_pipeline(tmp_path):
     weak = _run(tmp_path, "weak", **{"model.objective": "ada_gvae", "model.beta": 1.0, "training.pair_k": 1,
                                      "training.epochs": 10})

@@ -33,6 +33,7 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys, tmp_path, mon
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.xdist_group("explore-runs")  # shares the session's note_run
 @pytest.mark.slow
 def test_static_page_and_export(note_run, capsys, tmp_path):
     out = tmp_path / "page.html"
@@ -53,6 +54,7 @@ def test_static_page_and_export(note_run, capsys, tmp_path):
     assert code == 2 and "exists; pass --overwrite" in text
 
 
+@pytest.mark.xdist_group("explore-runs")
 @pytest.mark.slow
 def test_explore_serves_until_stopped(note_run):
     port = free_port()

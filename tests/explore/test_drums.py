@@ -14,7 +14,7 @@ from timbrespace.experiments.drums_run import load_groove_run
 from timbrespace.explore import create_app, open_explorable
 from timbrespace.patterns.midi import midi_to_patterns, quantize_velocity
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-runs")]  # share the session's runs
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from timbrespace.errors import ParameterError
 from timbrespace.explore import export_model, open_explorable
 from timbrespace.features import invert
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-runs")]  # share the session's runs
 
 
 def _onnx_outputs(path, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:  # noqa: ANN001

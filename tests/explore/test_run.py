@@ -14,7 +14,7 @@ from timbrespace.explore.run import DEFAULT_N_ITER, RunExplorable
 from timbrespace.features import invert
 from timbrespace.training import decode_array
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-runs")]  # share the session's runs
 
 
 def test_info_matches_the_runs_metrics(note_run, note_explorable):

@@ -19,7 +19,7 @@ from timbrespace.explore.types import peak_safe
 
 from .conftest import LiveServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-runs")]  # share the session's runs
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from timbrespace.experiments.timbre_run import TimbreRun
 from timbrespace.explore import create_app, open_explorable
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-runs")]  # share the session's runs
 
 
 @pytest.fixture(scope="module")

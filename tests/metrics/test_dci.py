@@ -108,7 +108,7 @@ def test_deterministic_given_random_state() -> None:
     np.testing.assert_array_equal(a.importance, b.importance)
 
 
-@pytest.mark.slow
+@pytest.mark.long(16)
 def test_2000_items_score_a_disentangled_code() -> None:
     # No wall-clock bound here: timed tests fail on loaded machines.
     rng = np.random.default_rng(0)

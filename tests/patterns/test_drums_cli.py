@@ -21,6 +21,7 @@ def _run(argv: list[str]) -> int:
     return int(exc.value.code or 0)
 
 
+@pytest.mark.long(16)
 def test_drums_end_to_end(
     grooves_dir: Path, drumkits_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

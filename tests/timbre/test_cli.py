@@ -59,7 +59,7 @@ def test_descriptors_lists_all_chains(capsys):
         assert name in text
 
 
-@pytest.mark.slow
+@pytest.mark.long(22)
 def test_end_to_end_tiny(synthetic_notes, tmp_path, capsys):
     folder, ds, run = tmp_path / "folder", tmp_path / "ds", tmp_path / "run"
     assert (

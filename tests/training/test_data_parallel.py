@@ -23,7 +23,7 @@ print("RANK", json.dumps({"rank": result.global_rank, "history": history, "weigh
 """
 
 
-@pytest.mark.slow
+@pytest.mark.long(18)
 def test_data_parallel_ranks_end_with_the_same_weights_and_history(tmp_path: Path) -> None:
     """Both DDP processes print what they hold after ``fit``: gradients are averaged
     (same weights) and the epoch sums are added over the shards (same history)."""

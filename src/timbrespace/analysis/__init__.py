@@ -19,7 +19,7 @@ from timbrespace.analysis.figures import (
     training_curves,
 )
 from timbrespace.analysis.projection import latent_projection, project_latents
-from timbrespace.analysis.report import Report
+from timbrespace.analysis.report import Report, figure_png
 from timbrespace.analysis.rolls import piano_roll  # drum patterns
 from timbrespace.analysis.spectrograms import (
     SpectrogramAxes,
@@ -44,6 +44,7 @@ __all__ = [
     "align_latents",
     "SpectralDescriptors",
     "descriptor_map",
+    "figure_png",
     "fit_linear_baseline",
     "history_frame",
     "latent_projection",

@@ -29,7 +29,7 @@ import pandas as pd
 from timbrespace.errors import ParameterError
 from timbrespace.utils.atomic import atomic_write_text
 
-__all__ = ["Report"]
+__all__ = ["Report", "figure_png"]
 
 _CSS = """
 :root { --fg: #1d2330; --muted: #5d6678; --line: #dde1e8; --accent: #2f6fdb; --bg: #ffffff; }
@@ -85,6 +85,29 @@ def _wav_bytes(y: np.ndarray, sample_rate: int) -> bytes:
 def _figure_png(fig: Any, dpi: int) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def figure_png(fig: Any, *, dpi: int = 100) -> bytes:
+    """A matplotlib figure as PNG bytes, cropped to what it draws (``bbox_inches="tight"``).
+
+    A run report keeps each figure as ``figures/STEM.png`` and embeds it: it writes these
+    bytes and passes them to :meth:`Report.figure`, so the figure is drawn once, not once
+    per copy (laying out a constrained figure is most of a small run's report time).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    dpi : int
+        Resolution, dots per inch.
+
+    Returns
+    -------
+    bytes
+        The PNG file: what ``fig.savefig(path, dpi=dpi, bbox_inches="tight")`` writes.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
 
 

@@ -53,7 +53,7 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
     -------
     pathlib.Path
     """
-    from timbrespace.analysis import Report, piano_roll, training_curves
+    from timbrespace.analysis import Report, figure_png, piano_roll, training_curves
     from timbrespace.experiments.drums_eval import predict_hits
     from timbrespace.experiments.drums_generate import decode_latents, groove_at, sample_grooves
 
@@ -62,8 +62,9 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
     report = Report(f"timbrespace drums run: {run.root.name}", subtitle=str(run.root))
 
     def keep(fig: Any, stem: str, caption: str) -> None:
-        fig.savefig(figures / f"{stem}.png", dpi=100, bbox_inches="tight")
-        report.figure(fig, caption)
+        png = figure_png(fig)  # drawn once: the file and the page hold the same PNG
+        (figures / f"{stem}.png").write_bytes(png)
+        report.figure(png, caption)
 
     cfg = run.model.config
     ev = evaluation

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from timbrespace.analysis import (
     Report,
     descriptor_map,
+    figure_png,
     latent_projection,
     latent_slice,
     mi_heatmap,
@@ -105,8 +106,9 @@ class _Page:
     sidecar: FeatureSidecar
 
     def keep(self, fig: Figure, stem: str, caption: str) -> None:
-        fig.savefig(self.figures_dir / f"{stem}.png", dpi=100, bbox_inches="tight")
-        self.report.figure(fig, caption)
+        png = figure_png(fig)  # drawn once: the file and the page hold the same PNG
+        (self.figures_dir / f"{stem}.png").write_bytes(png)
+        self.report.figure(png, caption)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
         return decode_array(self.model, z.astype(np.float32))

@@ -162,7 +162,13 @@ def write_timbre_report(run: TimbreRun, *, metrics: dict[str, Any], notes: NoteS
     -------
     pathlib.Path
     """
-    from timbrespace.analysis import Report, latent_projection, project_latents, training_curves
+    from timbrespace.analysis import (
+        Report,
+        figure_png,
+        latent_projection,
+        project_latents,
+        training_curves,
+    )
     from timbrespace.experiments.timbre_notes import note_label, write_clip
 
     figures, audio_dir = run.root / "figures", run.root / "audio"
@@ -170,8 +176,9 @@ def write_timbre_report(run: TimbreRun, *, metrics: dict[str, Any], notes: NoteS
     report = Report(f"timbrespace timbre run: {run.root.name}", subtitle=str(run.root))
 
     def keep(fig: Any, stem: str, caption: str) -> None:
-        fig.savefig(figures / f"{stem}.png", dpi=100, bbox_inches="tight")
-        report.figure(fig, caption)
+        png = figure_png(fig)  # drawn once: the file and the page hold the same PNG
+        (figures / f"{stem}.png").write_bytes(png)
+        report.figure(png, caption)
 
     model = run.require_model().config
     split = run.items["split"].astype(str).value_counts().to_dict()
