@@ -300,3 +300,33 @@ def test_decoder_refinement_improves_the_sound_and_leaves_the_latents(tmp_path, 
     assert "decoder_refinement" not in plain.metrics["reconstruction"]
     # the audio measure takes every test item here (up to 32, spread over the split)
     assert refined.metrics["reconstruction"]["n_resynthesised"] == min(32, refined.metrics["n_test"])
+
+
+def test_resynthesis_decodes_the_items_it_compares_with(tmp_path, monkeypatch):
+    """The audio measure's items are spread over the test split; each resynthesis is decoded
+    from that item's own features (not from the first test items')."""
+    from timbrespace.experiments import pipeline, report
+    from timbrespace.training import decode_array, encode_array, load_checkpoint
+
+    monkeypatch.setattr(report, "write_run_report", lambda run_dir, **_: Path(run_dir) / "report.html")
+    monkeypatch.setattr(pipeline, "N_RESYNTHESISED", 3)
+    seen = {}
+    real_invert = pipeline.invert
+
+    def spy(features, sidecar, **kwargs):
+        seen["features"], seen["indices"] = np.array(features), np.array(kwargs["indices"])
+        return real_invert(features, sidecar, **kwargs)
+
+    monkeypatch.setattr(pipeline, "invert", spy)
+    cfg = load_experiment_config(_write(tmp_path, {**TINY, "evaluation": {**TINY["evaluation"], "n_reconstructions": 1}}))
+    result = run_experiment(cfg, out=tmp_path / "run", progress=False)
+    from timbrespace.datasets import Dataset
+
+    ds = Dataset(tmp_path / "run" / "dataset")
+    test = ds.split_indices("test")
+    assert len(test) > 3 and len(seen["indices"]) == 3
+    assert seen["indices"][0] == test[0] and seen["indices"][-1] == test[-1]  # spread, not the first three
+    model = load_checkpoint(tmp_path / "run" / "checkpoints" / "last")
+    x = ds.load_features("run_features", seen["indices"])
+    np.testing.assert_allclose(seen["features"], decode_array(model, encode_array(model, x)), rtol=1e-5, atol=1e-5)
+    assert result.metrics["reconstruction"]["n_resynthesised"] == 3

@@ -399,10 +399,10 @@ def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[s
     if n_audio == 0 or run.dataset.card.audio_format in (None, "none"):
         return out, {}
     # spread over the test split (items are stored by factor: the first ones share an instrument, a pitch)
-    chosen = test_idx[np.unique(np.linspace(0, len(test_idx) - 1, n_audio).round().astype(np.int64))]
-    n_audio = len(chosen)
+    rows = np.unique(np.linspace(0, len(test_idx) - 1, n_audio).round().astype(np.int64))  # rows of x_test
+    chosen, n_audio = test_idx[rows], len(rows)
     original = run.dataset.load_audio(chosen)
-    resynth = invert(x_hat[:n_audio], run.sidecar, method=ev.inversion, n_iter=ev.n_iter, indices=chosen)
+    resynth = invert(x_hat[rows], run.sidecar, method=ev.inversion, n_iter=ev.n_iter, indices=chosen)
     resynth = _match_length(resynth, original.shape[1])
     geometry = _measurement_geometry(run.sidecar.config)
     sc = spectral_convergence(stft_magnitude(original, geometry), stft_magnitude(resynth, geometry))
@@ -410,7 +410,7 @@ def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[s
     out["spectral_convergence_per_item"] = [float(v) for v in sc]
     out["n_resynthesised"] = int(n_audio)
     media = {"indices": chosen, "original": original, "resynth": resynth,
-             "x": x_test[:n_audio], "x_hat": x_hat[:n_audio]}
+             "x": x_test[rows], "x_hat": x_hat[rows]}
     return out, media
 
 
