@@ -82,13 +82,7 @@ def _wav_bytes(y: np.ndarray, sample_rate: int) -> bytes:
     return buffer.getvalue()
 
 
-def _figure_png(fig: Any, dpi: int) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
-
-
-def figure_png(fig: Any, *, dpi: int = 100) -> bytes:
+def figure_png(fig: Any, *, dpi: int = 100, tight: bool = True) -> bytes:
     """A matplotlib figure as PNG bytes, cropped to what it draws (``bbox_inches="tight"``).
 
     A run report keeps each figure as ``figures/STEM.png`` and embeds it: it writes these
@@ -100,6 +94,8 @@ def figure_png(fig: Any, *, dpi: int = 100) -> bytes:
     fig : matplotlib.figure.Figure
     dpi : int
         Resolution, dots per inch.
+    tight : bool
+        Crop to what the figure draws; ``False``: the figure's own size.
 
     Returns
     -------
@@ -107,7 +103,7 @@ def figure_png(fig: Any, *, dpi: int = 100) -> bytes:
         The PNG file: what ``fig.savefig(path, dpi=dpi, bbox_inches="tight")`` writes.
     """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     return buffer.getvalue()
 
 
@@ -180,7 +176,7 @@ class Report:
         elif isinstance(fig, (bytes, bytearray)):
             data = bytes(fig)
         elif hasattr(fig, "savefig"):
-            data = _figure_png(fig, self.figure_dpi)
+            data = figure_png(fig, dpi=self.figure_dpi, tight=False)
         else:
             raise ParameterError(
                 f"figure must be a matplotlib Figure, image bytes or a path; got {type(fig).__name__}"
