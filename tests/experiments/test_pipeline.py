@@ -13,6 +13,7 @@ import yaml
 from timbrespace.datasets.ingest import ingest_folder
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.experiments import load_experiment_config, run_experiment
+from timbrespace.experiments.pipeline import training_note
 
 TINY = {
     "name": "tiny",
@@ -330,3 +331,34 @@ def test_resynthesis_decodes_the_items_it_compares_with(tmp_path, monkeypatch):
     x = ds.load_features("run_features", seen["indices"])
     np.testing.assert_allclose(seen["features"], decode_array(model, encode_array(model, x)), rtol=1e-5, atol=1e-5)
     assert result.metrics["reconstruction"]["n_resynthesised"] == 3
+
+
+def test_training_note_says_when_a_score_is_no_result():
+    assert training_note(0.50, 0.0, {"pca": 0.20, "ica": 0.26}) is None
+    assert training_note(0.27, 0.0, {"pca": 0.20, "ica": 0.26}) == (
+        "MIG 0.270 is within 0.02 of the ICA baseline (0.260): the model adds nothing a linear method does not find")
+    assert training_note(0.45, 0.443, {"ica": 0.26}) == (
+        "MIG 0.450 is not 0.02 above its value at init (0.443): training did not raise the overall score")
+    both = training_note(0.27, 0.26, {"ica": 0.26})
+    assert both is not None and "ICA baseline" in both and "at init" in both
+    assert training_note(0.30, None, {}) is None
+
+
+@pytest.mark.long(60)
+def test_shipped_real_notes_weak_runs_with_its_level_latent(notes_dir, tmp_path):
+    ds = ingest_folder(notes_dir, tmp_path / "notes")
+    cfg = load_experiment_config("real-notes-weak", overrides={"training.epochs": 1, "training.refine_epochs": 1})
+    assert cfg.model.shift.level
+    result = run_experiment(cfg, out=tmp_path / "run", dataset=ds.root, progress=False, workers=1)
+    m = result.metrics
+    assert m["reconstruction"]["decoder_refinement"]["epochs"] == 1
+    with np.load(result.run_dir / "latents_at_init.npz") as data:
+        mu0 = data["mu"]
+    codes = ds.factor_codes
+    level = mu0[:, cfg.model.shift.level_index]
+    others = np.delete(mu0, cfg.model.shift.level_index, axis=1)
+    assert np.ptp(others, axis=0).max() < 1e-5  # the learned latents start alike for every item
+    assert abs(level.mean()) < 0.3 and 0.8 < level.std() < 1.2  # the peak, standardised on the train split
+    velocity = codes[:, list(m["factors"]).index("velocity")]
+    assert level[velocity == 1].mean() - level[velocity == 0].mean() > 1.0  # velocity 100 is louder than 50
+    assert m["per_factor_at_init"]["velocity"] > 0.5 and m["mig_at_init"] > 0.3

@@ -92,6 +92,46 @@ def test_config_round_trip_and_errors():
         build_model(VAEConfig(input_shape=SHAPE, latent_dim=3, architecture="shift"))
 
 
+# --- loudness as a geometric latent (shift.level) ---------------------------------------------
+
+
+def test_level_latent_is_the_peak_and_the_other_latents_ignore_a_gain():
+    model = build_model(_config(level=True, level_offset_db=-10.0, level_scale_db=5.0, head_init_gain=1.0,
+                                initial_logvar=-6.0), seed=0).eval()
+    x = torch.from_numpy(np.stack([_harmonic(b) for b in (10.0, 30.0, 50.0)]))
+    x = x - torch.tensor([0.0, 3.0, 12.0])[:, None, None]  # peaks 0, -3, -12 dB
+    louder = x + 7.5
+    torch.nn.init.normal_(model.encoder.content[-1].weight)  # a content encoder that sees the input
+    with torch.no_grad():
+        mu, _ = model.encode(x)
+        mu_loud, _ = model.encode(louder)
+    k = model.config.shift.level_index
+    assert k == 1 and model.config.shift.n_geometric == 2
+    np.testing.assert_allclose(mu[:, k].numpy(), (np.array([0.0, -3.0, -12.0]) + 10.0) / 5.0, atol=1e-5)
+    np.testing.assert_allclose((mu_loud[:, k] - mu[:, k]).numpy(), 1.5, atol=1e-5)
+    others = [j for j in range(4) if j != k]
+    assert torch.count_nonzero(mu[:, others]) > 0
+    np.testing.assert_allclose(mu_loud[:, others].numpy(), mu[:, others].numpy(), atol=1e-5)
+
+
+def test_decoder_adds_the_level_in_db():
+    model = build_model(_config(decoder="full", shift_to_decoder=False, level=True, level_offset_db=-10.0,
+                                level_scale_db=5.0), seed=0).eval()
+    z = torch.zeros(2, 4)
+    z[1, model.config.shift.level_index] = 1.2  # 6 dB louder
+    with torch.no_grad():
+        out = model.decode(z).numpy()
+    np.testing.assert_allclose(out[1] - out[0], 6.0, atol=1e-4)
+
+
+def test_level_needs_its_offset_and_a_positive_scale():
+    with pytest.raises(ConfigError, match="level_scale_db"):
+        _config(level=True, level_offset_db=0.0, level_scale_db=0.0)
+    model = build_model(_config(level=True), seed=0)
+    with pytest.raises(ConfigError, match="fit fills them"):
+        model.encode(torch.zeros(1, *SHAPE))
+
+
 # --- inharmonicity as a warp (timbrespace.models.warp) ---------------------------------------
 
 WARP = {"warp": True, "warp_bins_per_octave": 24, "encoder": "factored", "envelope_latents": 1,

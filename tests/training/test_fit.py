@@ -254,3 +254,18 @@ def test_epoch_log_lines_are_key_value_with_rounded_floats(tmp_path: Path, caplo
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("epoch=0 ")]
     assert len(lines) == 1 and "EpochRecord" not in lines[0] and "val_loss=" in lines[0], lines
     assert not re.search(r"\d\.\d{5,}", lines[0]), lines[0]  # 4 significant digits, not 16
+
+
+def test_fit_fills_a_shift_models_input_range_and_level_from_the_training_items(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(-60.0, 0.0, size=(48, 24, 4)) + rng.uniform(-20.0, 0.0, size=(48, 1, 1))).astype(np.float32)
+    model = VAEConfig(input_shape=(24, 4), latent_dim=3, hidden_sizes=(16,), architecture="shift",
+                      shift={"level": True, "head_channels": [4]})
+    result = fit(model, TrainConfig(epochs=1, batch_size=16, seed=0), x, out_dir=tmp_path)
+    spec = result.model.config.shift
+    peaks = x.reshape(48, -1).max(axis=1).astype(np.float64)
+    assert spec.input_offset == pytest.approx(float(x.min())) and spec.input_scale == pytest.approx(float(np.ptp(x)))
+    assert spec.level_offset_db == pytest.approx(peaks.mean()) and spec.level_scale_db == pytest.approx(peaks.std())
+    assert load_checkpoint(tmp_path / "checkpoints" / "last").config.shift == spec
+    mu = encode_array(result.model, x, batch_size=16)
+    np.testing.assert_allclose(mu[:, 1], (peaks - peaks.mean()) / peaks.std(), atol=1e-4)

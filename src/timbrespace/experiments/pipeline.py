@@ -55,7 +55,7 @@ from timbrespace.training import EpochRecord, decode_array, encode_array, load_c
 from timbrespace.training.checkpoint import read_checkpoint_json
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
 
-__all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir"]
+__all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir", "training_note"]
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,8 @@ def _at_init(config: ExperimentConfig, ds: Dataset, run_dir: Path, metrics: dict
     """MIG of the encoder before training, scored like the final one, and what it says.
 
     Returns ``mig_at_init``, ``per_factor_at_init`` and ``training_gain`` (final − init),
-    and a one-line ``note`` when the final MIG is within 0.02 of the best linear baseline.
+    and a one-line ``note`` (:func:`training_note`) when the final MIG is within 0.02 of the
+    best linear baseline or not 0.02 above the MIG at init.
     """
     from timbrespace.metrics import mig
 
@@ -231,12 +232,35 @@ def _at_init(config: ExperimentConfig, ds: Dataset, run_dir: Path, metrics: dict
             out["training_gain"] = float(metrics["mig"]) - float(m.score)
     baselines = {k: v["mig"] for k, v in (metrics.get("linear_baselines") or {}).items()
                  if isinstance(v, dict) and v.get("mig") is not None}
-    if baselines and metrics.get("mig") is not None:
-        best = max(baselines, key=lambda k: baselines[k])
-        if abs(float(metrics["mig"]) - baselines[best]) <= 0.02:
-            out["note"] = (f"MIG {metrics['mig']:.3f} is within 0.02 of the {best.upper()} baseline "
-                           f"({baselines[best]:.3f}): the model adds nothing a linear method does not find")
+    if metrics.get("mig") is not None:
+        note = training_note(float(metrics["mig"]), out.get("mig_at_init"), baselines)
+        if note:
+            out["note"] = note
     return out
+
+
+def training_note(mig: float, mig_at_init: float | None, baselines: dict[str, float]) -> str | None:
+    """One line when a final MIG is no result: within 0.02 of the best linear baseline, or not
+    more than 0.02 above the encoder's MIG before training (``None`` otherwise).
+
+    Parameters
+    ----------
+    mig : float
+        The final MIG.
+    mig_at_init : float, optional
+        The MIG of the encoder before its first optimiser step.
+    baselines : dict of str to float
+        MIG of each linear baseline (e.g. ``{"pca": 0.18, "ica": 0.26}``).
+    """
+    said = []
+    if baselines:
+        best = max(baselines, key=lambda k: baselines[k])
+        if abs(mig - baselines[best]) <= 0.02:
+            said.append(f"within 0.02 of the {best.upper()} baseline ({baselines[best]:.3f}): "
+                        "the model adds nothing a linear method does not find")
+    if mig_at_init is not None and mig - mig_at_init <= 0.02:
+        said.append(f"not 0.02 above its value at init ({mig_at_init:.3f}): training did not raise the overall score")
+    return f"MIG {mig:.3f} is " + "; and ".join(said) if said else None
 
 
 def write_resolved_config(config: ExperimentConfig, run_dir: str | Path, dataset: str | Path | None,

@@ -52,7 +52,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from timbrespace.errors import ConfigError
-from timbrespace.models.shift import HARMONIC_WEIGHT, _Geometry, _mlp, _spec
+from timbrespace.models.shift import HARMONIC_WEIGHT, _Geometry, _mlp, _spec, level_gain_db
 
 __all__ = ["HarmonicDecoder", "hann_magnitude", "harmonic_power", "harmonic_salience"]
 
@@ -245,7 +245,8 @@ class HarmonicDecoder(nn.Module):
             stretch = INHARMONICITY_SCALE * F.softplus(body[:, -1])
             body = body[:, :-1]
         h = body.reshape(z.shape[0], spec.n_harmonics + spec.noise_bands, g.n_frames)
-        level_db = (h * spec.input_scale + spec.input_offset).clamp(max=MAX_LEVEL_DB)  # no float overflow
+        level_db = h * spec.input_scale + spec.input_offset + level_gain_db(z, spec)
+        level_db = level_db.clamp(max=MAX_LEVEL_DB)  # no float overflow
         amplitudes = torch.pow(10.0, level_db[:, : spec.n_harmonics] / 20.0)
         noise = None
         if spec.noise_bands:

@@ -63,7 +63,7 @@ from timbrespace.errors import ConfigError
 from timbrespace.models.shift_spec import HARMONIC_WEIGHT, ShiftSpec
 from timbrespace.models.warp import WarpHead, translate_rows, warp_rows
 
-__all__ = ["ShiftSpec", "ShiftEncoder", "ShiftDecoder", "translate_rows"]
+__all__ = ["ShiftSpec", "ShiftEncoder", "ShiftDecoder", "level_gain_db", "translate_rows"]
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -137,6 +137,22 @@ def _spec(config: Any) -> ShiftSpec:
     return spec
 
 
+def _level(x: torch.Tensor, spec: ShiftSpec) -> tuple[torch.Tensor, torch.Tensor]:
+    """Level latent ``(peak - level_offset_db) / level_scale_db`` and gain ``peak - level_offset_db`` (dB), each ``(n,)``."""
+    if spec.level_offset_db is None or spec.level_scale_db is None:
+        raise ConfigError("shift.level_offset_db and shift.level_scale_db are not set: fit fills them from the training items")
+    gain = x.reshape(x.shape[0], -1).amax(dim=1) - spec.level_offset_db
+    return gain / spec.level_scale_db, gain
+
+
+def level_gain_db(z: torch.Tensor, spec: ShiftSpec) -> torch.Tensor:
+    """The decoder's gain in dB, ``(n, 1, 1)``, of latents ``z`` (0 without ``shift.level``)."""
+    if not spec.level:
+        return torch.zeros(z.shape[0], 1, 1, dtype=z.dtype, device=z.device)
+    assert spec.level_scale_db is not None  # _level checks it in the encoder
+    return (z[:, spec.level_index] * spec.level_scale_db)[:, None, None]
+
+
 class ShiftEncoder(nn.Module):
     """Shift head + content encoder; ``forward(x, condition)`` gives ``(mu, logvar)``."""
 
@@ -183,11 +199,21 @@ class ShiftEncoder(nn.Module):
             _zero_means(self.spectrum_encoder[-1], n_content - n_env, spec.initial_logvar)
             _zero_means(self.envelope_encoder[-1], n_env, spec.initial_logvar)
         self.shift_logvar = nn.Parameter(torch.tensor(float(spec.initial_logvar)))
+        if spec.level:
+            self.level_logvar = nn.Parameter(torch.tensor(float(spec.initial_logvar)))
 
     def view(self, x: torch.Tensor) -> torch.Tensor:
-        """The normalised log-frequency view ``(n, n_log, n_frames)`` of features ``x``."""
+        """The normalised log-frequency view ``(n, n_log, n_frames)`` of features ``x``.
+
+        With ``level`` the features are first lowered by the item's gain (its peak above
+        ``level_offset_db``): the heads and the content encoder see every item at the same
+        peak, so they are invariant to a gain.
+        """
         spec = self.spec
-        xn = (x.reshape(x.shape[0], self.geo.n_bins, self.geo.n_frames) - spec.input_offset) / spec.input_scale
+        x = x.reshape(x.shape[0], self.geo.n_bins, self.geo.n_frames)
+        if spec.level:
+            x = x - _level(x, spec)[1][:, None, None]
+        xn = (x - spec.input_offset) / spec.input_scale
         if spec.input_bin_hz is None:
             return xn
         return torch.einsum("jk,nkt->njt", self.log_map, xn)
@@ -220,6 +246,10 @@ class ShiftEncoder(nn.Module):
                 stiffness = stiffness.detach()
             mu0 = torch.cat([mu0, (stiffness / g.warp_scale)[:, None]], dim=1)
             lv0 = torch.cat([lv0, self.warp_logvar.expand(x.shape[0], 1)], dim=1)
+        if spec.level:
+            mu_level, _ = _level(x, spec)
+            mu0 = torch.cat([mu0, mu_level[:, None]], dim=1)
+            lv0 = torch.cat([lv0, self.level_logvar.expand(x.shape[0], 1)], dim=1)
         n_content = g.n_content
         if spec.encoder == "mlp":
             if spec.encoder_time_pool > 1:
@@ -282,7 +312,7 @@ class ShiftDecoder(nn.Module):
         self.spec = spec = _spec(config)
         self.geo = g = _Geometry(spec, config.input_shape, config.latent_dim)
         hidden = list(reversed(config.hidden_sizes))
-        extra = 1 if spec.shift_to_decoder else 0
+        extra = (1 + int(spec.level)) if spec.shift_to_decoder else 0
         n_content = g.n_content
         self.n_template = g.n_log + 2 * g.margin
         if spec.decoder == "direct":
@@ -298,10 +328,13 @@ class ShiftDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         spec, g = self.spec, self.geo
+        gain = level_gain_db(z, spec)
         if spec.decoder == "direct":
             out = self.body(z).reshape(-1, g.n_bins, g.n_frames)
-            return out * spec.input_scale + spec.input_offset
+            return out * spec.input_scale + spec.input_offset + gain
         shift = [z[:, :1]] if spec.shift_to_decoder else []
+        if spec.shift_to_decoder and spec.level:  # effects tied to the level (brightness with loudness)
+            shift.append(z[:, spec.level_index : spec.level_index + 1])
         content = z[:, spec.n_geometric :]
         if spec.decoder == "full":
             template = self.body(torch.cat([*shift, content], dim=1)).reshape(-1, self.n_template, g.n_frames)
@@ -319,7 +352,7 @@ class ShiftDecoder(nn.Module):
             stiffness = z[:, 1] * g.warp_scale
             template = warp_rows(template, stiffness, g.margin + g.warp_origin, float(spec.bins_per_octave or 0))
         shifted = translate_rows(template, z[:, 0] * g.shift_scale, g.n_log, float(g.margin))
-        out = shifted * spec.input_scale + spec.input_offset
+        out = shifted * spec.input_scale + spec.input_offset + gain
         if spec.top_db is not None:
             floor = out.flatten(1).amax(dim=1) - spec.top_db
             out = torch.maximum(out, floor[:, None, None])

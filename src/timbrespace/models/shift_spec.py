@@ -96,6 +96,16 @@ class ShiftSpec:
         The head's stiffness grid: an odd count, evenly in ``±warp_stiffness_max``.
     warp_equivariance_weight, warp_equivariance_stiffness :
         Weight of the warp equivariance loss; its ``Δ`` are uniform in ``±this``.
+    level : bool
+        Loudness as a geometric latent (after the shift and warp latents, index
+        :attr:`level_index`): ``z = (peak - level_offset_db) / level_scale_db`` with
+        ``peak`` the item's maximum in dB over bins and frames; the content encoder sees
+        the input lowered by ``peak - level_offset_db`` (a gain is a translation along
+        the dB axis, as a transposition is along log-frequency), and the decoder adds
+        ``level_scale_db * z`` dB to its output (DDSP's loudness feature, Engel et al. 2020).
+    level_offset_db, level_scale_db : float, optional
+        ``None``: the mean and standard deviation of the training items' peaks (filled in by
+        ``fit``).
     """
 
     input_offset: float | None = None
@@ -133,6 +143,9 @@ class ShiftSpec:
     warp_candidates: int = 41
     warp_equivariance_weight: float = 1.0
     warp_equivariance_stiffness: float = 0.004
+    level: bool = False
+    level_offset_db: float | None = None
+    level_scale_db: float | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -167,6 +180,8 @@ class ShiftSpec:
                      "warp_equivariance_stiffness"):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"shift.{name}={getattr(self, name)} must be >= 0")
+        if self.level_scale_db is not None and not self.level_scale_db > 0:
+            raise ConfigError(f"shift.level_scale_db={self.level_scale_db} must be > 0")
         if self.encoder_time_pool < 1 or self.envelope_latents < 0:
             raise ConfigError("shift.encoder_time_pool must be >= 1 and shift.envelope_latents >= 0")
         if self.warp:
@@ -182,8 +197,13 @@ class ShiftSpec:
 
     @property
     def n_geometric(self) -> int:
-        """Latents set by heads: ``z[0]`` (shift), and ``z[1]`` (warp) with ``warp``."""
-        return 2 if self.warp else 1
+        """Latents set by heads: ``z[0]`` (shift), ``z[1]`` (warp) with ``warp``, then the level with ``level``."""
+        return 1 + int(self.warp) + int(self.level)
+
+    @property
+    def level_index(self) -> int:
+        """Index of the level latent (meaningful with ``level``)."""
+        return 1 + int(self.warp)
 
     @property
     def bins_per_octave(self) -> float | None:

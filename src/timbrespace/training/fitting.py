@@ -333,15 +333,26 @@ def _refine(model: Any, train_config: TrainConfig, x_train: np.ndarray, c_train:
 
 
 def _with_input_range(model_config: VAEConfig, x_train: Any) -> VAEConfig:
-    """Fill a shift model's unset input offset and scale with the training items' minimum and range."""
+    """Fill a shift model's unset input offset and scale with the training items' minimum and range,
+    and with ``shift.level`` its unset level offset and scale with the mean and sd of their peaks."""
     spec = model_config.shift
-    if spec is None or (spec.input_offset is not None and spec.input_scale is not None):
+    if spec is None:
+        return model_config
+    filled: dict[str, float] = {}
+    level = spec.level and (spec.level_offset_db is None or spec.level_scale_db is None)
+    if spec.input_offset is not None and spec.input_scale is not None and not level:
         return model_config
     x = np.asarray(x_train, dtype=np.float64)
-    low, high = float(np.min(x)), float(np.max(x))
-    offset = low if spec.input_offset is None else spec.input_offset
-    scale = (high - low if high > low else 1.0) if spec.input_scale is None else spec.input_scale
-    return dataclasses.replace(model_config, shift=dataclasses.replace(spec, input_offset=offset, input_scale=scale))
+    if spec.input_offset is None or spec.input_scale is None:
+        low, high = float(np.min(x)), float(np.max(x))
+        filled["input_offset"] = low if spec.input_offset is None else spec.input_offset
+        filled["input_scale"] = (high - low if high > low else 1.0) if spec.input_scale is None else spec.input_scale
+    if level:
+        peaks = x.reshape(len(x), -1).max(axis=1)
+        sd = float(np.std(peaks))
+        filled["level_offset_db"] = float(np.mean(peaks)) if spec.level_offset_db is None else spec.level_offset_db
+        filled["level_scale_db"] = (sd if sd > 0 else 1.0) if spec.level_scale_db is None else spec.level_scale_db
+    return dataclasses.replace(model_config, shift=dataclasses.replace(spec, **filled))
 
 
 def _supervision(model_config: VAEConfig, train_config: TrainConfig, n_train: int, pairs: PairSource | None,
