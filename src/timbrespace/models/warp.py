@@ -223,16 +223,21 @@ class WarpHead(nn.Module):
         self.weight = nn.Parameter(torch.zeros(n_partials))
 
     def fundamental(self, spectrum: torch.Tensor) -> torch.Tensor:
-        """Row of each spectrum's peak within ``REFINE_ROWS`` of ``origin``, to a fraction of a row.
+        """Row of each spectrum's peak from half an octave below ``origin`` to ``REFINE_ROWS`` above.
 
         The comb is read from there: the shift head's position varies with the spectral
         slope by a few tenths of a bin, which a comb of two or three partials would read
-        as stiffness. Cubic upsampling, then a parabola through the top three samples;
-        no gradient. Shape ``(n,)``.
+        as stiffness, and on shallow slopes it can sit several rows above the fundamental
+        (seed 3, 518 Hz, slope -2 dB/octave: 3 to 7 rows). The fundamental is the lowest
+        partial and the next one is an octave above it, so the highest peak between half
+        an octave below and ``REFINE_ROWS`` above the head's row is the fundamental
+        whichever way the head errs (a window of ``REFINE_ROWS`` either side missed it
+        there and read the comb from the fundamental's skirt). Cubic upsampling, then a
+        parabola through the top three samples; no gradient. Shape ``(n,)``.
         """
         with torch.no_grad():
             fine = _upsample(spectrum)
-            lo = int(round((self.origin - REFINE_ROWS) * UPSAMPLE))
+            lo = int(round((self.origin - self.bins_per_octave / 2.0) * UPSAMPLE))
             window = fine[:, max(lo, 1) : int(round((self.origin + REFINE_ROWS) * UPSAMPLE))]
             j = window.argmax(dim=1, keepdim=True) + max(lo, 1)
             a, b, c = (torch.gather(fine, 1, j + k)[:, 0] for k in (-1, 0, 1))
