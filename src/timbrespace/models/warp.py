@@ -230,7 +230,7 @@ class WarpHead(nn.Module):
         The comb is read from there: the shift head's position varies with the spectral
         slope by a few tenths of a bin, which a comb of two or three partials would read
         as stiffness, and on shallow slopes it can sit several rows above the fundamental
-        (seed 3, 518 Hz, slope -2 dB/octave: 3 to 7 rows). The fundamental is the lowest
+        (seed 3, 518 Hz, slope -2 dB/octave: 3 to 8 rows). The fundamental is the lowest
         partial and the next one is an octave above it, so the highest row between half an
         octave below and ``REFINE_ROWS`` above the head's row is the fundamental's whichever
         way the head errs. The fraction of a row is the vertex of the parabola through that
