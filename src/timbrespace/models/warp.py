@@ -36,6 +36,8 @@ Research record: ``docs/results/models_that_learn.md`` ("Inharmonicity as a warp
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -223,22 +225,35 @@ class WarpHead(nn.Module):
         self.weight = nn.Parameter(torch.zeros(n_partials))
 
     def fundamental(self, spectrum: torch.Tensor) -> torch.Tensor:
-        """Row of each spectrum's peak within ``REFINE_ROWS`` of ``origin``, to a fraction of a row.
+        """Row of each spectrum's peak from half an octave below ``origin`` to ``REFINE_ROWS`` above.
 
         The comb is read from there: the shift head's position varies with the spectral
         slope by a few tenths of a bin, which a comb of two or three partials would read
-        as stiffness. Cubic upsampling, then a parabola through the top three samples;
-        no gradient. Shape ``(n,)``.
+        as stiffness, and on shallow slopes it can sit several rows above the fundamental
+        (seed 3, 518 Hz, slope -2 dB/octave: 3 to 8 rows). The fundamental is the lowest
+        partial and the next one is an octave above it, so the highest row between half an
+        octave below and ``REFINE_ROWS`` above the head's row is the fundamental's whichever
+        way the head errs. The fraction of a row is the vertex of the parabola through that
+        row and its two neighbours, in dB (quadratic interpolation of a spectral peak, Smith
+        & Serra 1987), clamped to half a row (a flat top puts the vertex anywhere). The
+        rows themselves are used, not the cubic upsampling the comb reads: on a peak three
+        rows wide (518 Hz) the upsampled top went flat when the view was translated by half
+        a row, and its argmax jumped between the two ends, 0.9 rows apart, which the comb
+        read as one or two levels of stiffness. No gradient. Shape ``(n,)``.
+
+        References
+        ----------
+        Smith & Serra, "PARSHL: an analysis/synthesis program for non-harmonic sounds
+        based on a sinusoidal representation", ICMC 1987.
         """
         with torch.no_grad():
-            fine = _upsample(spectrum)
-            lo = int(round((self.origin - REFINE_ROWS) * UPSAMPLE))
-            window = fine[:, max(lo, 1) : int(round((self.origin + REFINE_ROWS) * UPSAMPLE))]
-            j = window.argmax(dim=1, keepdim=True) + max(lo, 1)
-            a, b, c = (torch.gather(fine, 1, j + k)[:, 0] for k in (-1, 0, 1))
+            lo = max(math.ceil(self.origin - self.bins_per_octave / 2.0), 1)
+            hi = min(math.ceil(self.origin + REFINE_ROWS), spectrum.shape[1] - 1)
+            j = spectrum[:, lo:hi].argmax(dim=1, keepdim=True) + lo
+            a, b, c = (torch.gather(spectrum, 1, j + k)[:, 0] for k in (-1, 0, 1))
             curvature = a - 2.0 * b + c
             vertex = torch.where(curvature < 0, 0.5 * (a - c) / torch.where(curvature < 0, curvature, -1.0), 0.0)
-            return (j[:, 0] + torch.clamp(vertex, -0.5, 0.5)) / UPSAMPLE  # a flat top gives any vertex
+            return j[:, 0] + torch.clamp(vertex, -0.5, 0.5)
 
     def scores(self, spectrum: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
         """Scores ``(n, n_candidates)`` of spectra ``(n, n_rows)``: the comb of each grid stiffness
