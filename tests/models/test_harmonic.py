@@ -99,6 +99,28 @@ def test_decoder_renders_the_features_of_a_tone_in_db():
     assert dec.spec.input_offset <= out.min() < dec.spec.input_offset + 1.0  # floored at the training minimum
 
 
+def test_level_latent_raises_every_partial_by_its_gain_in_db():
+    f0, amps = 440.0, np.array([0.4, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002])
+    target = _features(_tone(f0, 2.0 * amps, seconds=12 * HOP / SR), output="db")[0]  # twice as loud
+    model = build_model(_config(harmonic_f0_offset_bins=0.0, input_offset=-120.0, level=True,
+                                level_offset_db=-20.0, level_scale_db=4.0), seed=0).eval()
+    dec = model.decoder
+    z0 = (36 * np.log2(f0 / 110.0) - dec.geo.centre) / dec.geo.shift_scale
+    level = (20 * np.log10(amps * N_FFT / 4) - dec.spec.input_offset) / dec.spec.input_scale  # the quieter tone
+    with torch.no_grad():
+        for layer in dec.body:  # the MLP ignores z: the gain alone must carry the level
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.zero_()
+                layer.bias.zero_()
+        dec.body[-1].bias.copy_(torch.from_numpy(np.repeat(level, 12)).float())
+        z_level = 20 * np.log10(2.0) / 4.0  # +6.02 dB
+        out = model.decode(torch.tensor([[z0, z_level, 0.0, 0.0]], dtype=torch.float32)).numpy()[0]
+    inner = slice(3, 10)
+    lin_t, lin_o = 10 ** (target[:, inner] / 20), 10 ** (out[:, inner] / 20)
+    assert np.linalg.norm(lin_t - lin_o) / np.linalg.norm(lin_t) < 0.01
+    assert out.max() == pytest.approx(target.max(), abs=0.05)
+
+
 def test_salience_prefers_the_fundamental_over_a_loud_harmonic():
     f0 = 392.0
     mag = torch.from_numpy(_features(_tone(f0, np.array([0.2, 1.0, 0.5, 0.4, 0.3])))[0].mean(axis=1))[None]

@@ -134,22 +134,44 @@ def _spec(config: Any) -> ShiftSpec:
         raise ConfigError(
             "shift.input_offset and shift.input_scale are not set: fit fills them from the training items"
         )
+    if spec.level and (spec.level_offset_db is None or spec.level_scale_db is None):
+        raise ConfigError(
+            "shift.level_offset_db and shift.level_scale_db are not set: fit fills them from the training items"
+        )
     return spec
 
 
 def _level(x: torch.Tensor, spec: ShiftSpec) -> tuple[torch.Tensor, torch.Tensor]:
     """Level latent ``(peak - level_offset_db) / level_scale_db`` and gain ``peak - level_offset_db`` (dB), each ``(n,)``."""
-    if spec.level_offset_db is None or spec.level_scale_db is None:
-        raise ConfigError("shift.level_offset_db and shift.level_scale_db are not set: fit fills them from the training items")
+    assert spec.level_offset_db is not None and spec.level_scale_db is not None  # _spec checks them
     gain = x.reshape(x.shape[0], -1).amax(dim=1) - spec.level_offset_db
     return gain / spec.level_scale_db, gain
 
 
 def level_gain_db(z: torch.Tensor, spec: ShiftSpec) -> torch.Tensor:
-    """The decoder's gain in dB, ``(n, 1, 1)``, of latents ``z`` (0 without ``shift.level``)."""
+    """The decoder's gain of latents ``z``: ``level_scale_db * z[:, level_index]`` dB.
+
+    Parameters
+    ----------
+    z : torch.Tensor [shape=(n, latent_dim)]
+    spec : ShiftSpec
+        With ``level`` set, ``level_scale_db`` must be filled (:func:`~timbrespace.training.fit`
+        does it; a model built without it raises ``ConfigError`` when it is built).
+
+    Returns
+    -------
+    torch.Tensor [shape=(n, 1, 1)]
+        Gain in dB, added to every bin and frame of the decoded features; zeros without
+        ``shift.level``.
+
+    References
+    ----------
+    Engel et al., "DDSP: differentiable digital signal processing", ICLR 2020 (loudness as
+    an explicit control of the decoder).
+    """
     if not spec.level:
         return torch.zeros(z.shape[0], 1, 1, dtype=z.dtype, device=z.device)
-    assert spec.level_scale_db is not None  # _level checks it in the encoder
+    assert spec.level_scale_db is not None  # _spec checks it
     return (z[:, spec.level_index] * spec.level_scale_db)[:, None, None]
 
 
