@@ -348,7 +348,8 @@ def test_training_note_says_when_a_score_is_no_result():
 def test_shipped_real_notes_weak_runs_with_its_level_latent(notes_dir, tmp_path):
     ds = ingest_folder(notes_dir, tmp_path / "notes")
     cfg = load_experiment_config("real-notes-weak", overrides={"training.epochs": 1, "training.refine_epochs": 1})
-    assert cfg.model.shift.level
+    spec = cfg.model.shift
+    assert spec.level and not spec.level_to_decoder and spec.f0_curve_cents > 0  # phase 5's decoder
     result = run_experiment(cfg, out=tmp_path / "run", dataset=ds.root, progress=False, workers=1)
     m = result.metrics
     assert m["reconstruction"]["decoder_refinement"]["epochs"] == 1

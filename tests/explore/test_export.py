@@ -134,3 +134,24 @@ def test_a_model_that_does_not_export_is_refused_by_name(note_explorable, module
     with pytest.raises(ParameterError, match=message):
         export_model(note_explorable, fmt, tmp_path / "out" / "model")
     assert not list((tmp_path / "out").iterdir())
+
+
+def test_a_harmonic_decoder_keeps_its_soft_floor_in_onnx(tmp_path):
+    """The ONNX optimiser once dropped ``power + 10^(floor / 10)`` (a constant below 1e-8): silent bins came out -inf."""
+    from timbrespace.explore.export import _export_onnx
+    from timbrespace.models import VAEConfig, build_model
+
+    spec = {"input_offset": -120.0, "input_scale": 100.0, "decoder": "harmonic", "input_bin_hz": 22050 / 1024,
+            "n_harmonics": 8, "noise_bands": 2, "inharmonicity": True, "f0_curve_cents": 50.0,
+            "harmonic_f0_offset_bins": 0.0, "log_fmin_hz": 110.0, "log_bins_per_octave": 36, "log_n_bins": 234}
+    cfg = VAEConfig(input_shape=(513, 6), latent_dim=4, architecture="shift", hidden_sizes=(16,), shift=spec)
+    decoder = build_model(cfg, seed=0).eval().decoder
+    with torch.no_grad():
+        decoder.body[-1].bias[16 * 6: 18 * 6] = -1.0  # noise far under the floor: most bins sit on it
+    z = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    _export_onnx(decoder, (torch.from_numpy(z),), ("z",), ("x",), "{}", tmp_path / "decoder.onnx")
+    with torch.no_grad():
+        expected = decoder(torch.from_numpy(z)).numpy()
+    (got,) = _onnx_outputs(tmp_path / "decoder.onnx", {"z": z})
+    assert expected.min() == pytest.approx(-120.0, abs=0.1)
+    np.testing.assert_allclose(got, expected, atol=1e-2)

@@ -114,10 +114,13 @@ def test_level_latent_is_the_peak_and_the_other_latents_ignore_a_gain():
     np.testing.assert_allclose(mu_loud[:, others].numpy(), mu[:, others].numpy(), atol=1e-5)
 
 
-def test_decoder_adds_the_level_in_db():
-    model = build_model(_config(decoder="full", shift_to_decoder=False, level=True, level_offset_db=-10.0,
-                                level_scale_db=5.0), seed=0).eval()
-    z = torch.zeros(2, 4)
+@pytest.mark.parametrize("decoder, shift_to_decoder", [("full", False), ("full", True), ("direct", True)])
+def test_decoder_adds_the_level_in_db(decoder, shift_to_decoder):
+    # with the level kept out of the MLPs (level_to_decoder=False) a gain is exactly a gain
+    model = build_model(_config(decoder=decoder, shift_to_decoder=shift_to_decoder, level=True, level_offset_db=-10.0,
+                                level_scale_db=5.0, level_to_decoder=shift_to_decoder is False,
+                                input_bin_hz=None if decoder == "full" else 20.0), seed=0).eval()
+    z = torch.tensor([[0.3, 0.0, 0.5, -0.4]]).repeat(2, 1)
     z[1, model.config.shift.level_index] = 1.2  # 6 dB louder
     with torch.no_grad():
         out = model.decode(z).numpy()

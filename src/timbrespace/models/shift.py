@@ -334,11 +334,12 @@ class ShiftDecoder(nn.Module):
         self.spec = spec = _spec(config)
         self.geo = g = _Geometry(spec, config.input_shape, config.latent_dim)
         hidden = list(reversed(config.hidden_sizes))
-        extra = (1 + int(spec.level)) if spec.shift_to_decoder else 0
+        extra = (1 + int(spec.level and spec.level_to_decoder)) if spec.shift_to_decoder else 0
         n_content = g.n_content
         self.n_template = g.n_log + 2 * g.margin
         if spec.decoder == "direct":
-            self.body = _mlp([g.latent_dim, *hidden, g.n_bins * g.n_frames])
+            self.columns = spec.decoder_columns(g.latent_dim, with_shift=True)
+            self.body = _mlp([len(self.columns), *hidden, g.n_bins * g.n_frames])
         elif spec.decoder == "full":
             self.body = _mlp([n_content + extra, *hidden, self.n_template * g.n_frames])
         else:
@@ -352,10 +353,10 @@ class ShiftDecoder(nn.Module):
         spec, g = self.spec, self.geo
         gain = level_gain_db(z, spec)
         if spec.decoder == "direct":
-            out = self.body(z).reshape(-1, g.n_bins, g.n_frames)
+            out = self.body(z[:, self.columns]).reshape(-1, g.n_bins, g.n_frames)
             return out * spec.input_scale + spec.input_offset + gain
         shift = [z[:, :1]] if spec.shift_to_decoder else []
-        if spec.shift_to_decoder and spec.level:  # effects tied to the level (brightness with loudness)
+        if spec.shift_to_decoder and spec.level and spec.level_to_decoder:  # brightness with loudness
             shift.append(z[:, spec.level_index : spec.level_index + 1])
         content = z[:, spec.n_geometric :]
         if spec.decoder == "full":

@@ -55,6 +55,9 @@ class ShiftSpec:
     decoder : {"full", "separable", "direct", "harmonic"}
     shift_to_decoder : bool
         Also give ``z[0]`` to the decoder MLPs (effects tied to absolute frequency).
+    decoder_hidden_sizes : tuple of int, optional
+        ``harmonic``: hidden layers of the decoder's MLP; ``None``: the model's
+        ``hidden_sizes`` reversed.
     margin_bins : int, optional
         Template rows beyond the input on each side (default half the view).
     shift_scale_bins : float, optional
@@ -78,6 +81,11 @@ class ShiftSpec:
         ``harmonic``: bands of the noise floor added in power (0: none).
     inharmonicity : bool
         ``harmonic``: partials stretched by a per-item stiffness ``B`` from the content.
+    f0_curve_cents : float
+        ``harmonic``: the decoder also gives, per frame, a deviation of f0 from the note's
+        (``z[0]``) of at most this many cents (``f0_curve_cents * tanh(out)``, flat at
+        initialisation): vibrato, glides and the pitch drift of an attack; 0: one f0 per
+        item (:func:`~timbrespace.models.harmonic.harmonic_power`).
     harmonic_f0_offset_bins : float, optional
         ``harmonic``: the offset ``b`` of ``log2 f0`` in log-view bins; ``None``: calibrated
         during training (:meth:`~timbrespace.models.harmonic.HarmonicDecoder.calibrate`).
@@ -103,6 +111,12 @@ class ShiftSpec:
         the input lowered by ``peak - level_offset_db`` (a gain is a translation along
         the dB axis, as a transposition is along log-frequency), and the decoder adds
         ``level_scale_db * z`` dB to its output (DDSP's loudness feature, Engel et al. 2020).
+    level_to_decoder : bool
+        With ``level``: also give the level latent to the decoder MLPs (timbre that
+        changes with loudness). ``False``: the level is a pure gain, so a note decodes the
+        same at every loudness up to that gain, and a loudness the training set lacks for
+        a sound generalises exactly; loudness-dependent timbre is then left to the
+        content latents.
     level_offset_db, level_scale_db : float, optional
         ``None``: the mean and standard deviation of the training items' peaks (filled in by
         ``fit``).
@@ -122,6 +136,7 @@ class ShiftSpec:
     encoder_time_pool: int = 1
     decoder: Literal["full", "separable", "direct", "harmonic"] = "full"
     shift_to_decoder: bool = True
+    decoder_hidden_sizes: tuple[int, ...] | None = None
     margin_bins: int | None = None
     shift_scale_bins: float | None = None
     top_db: float | None = None
@@ -135,6 +150,7 @@ class ShiftSpec:
     n_harmonics: int = 32
     noise_bands: int = 0
     inharmonicity: bool = False
+    f0_curve_cents: float = 0.0
     harmonic_f0_offset_bins: float | None = None
     warp: bool = False
     warp_bins_per_octave: float | None = None
@@ -146,17 +162,21 @@ class ShiftSpec:
     level: bool = False
     level_offset_db: float | None = None
     level_scale_db: float | None = None
+    level_to_decoder: bool = True
 
     def __post_init__(self) -> None:
         try:
             object.__setattr__(self, "head_channels", tuple(int(v) for v in self.head_channels))
+            if self.decoder_hidden_sizes is not None:
+                object.__setattr__(self, "decoder_hidden_sizes", tuple(int(v) for v in self.decoder_hidden_sizes))
             if self.spectrum_window_bins is not None:
                 lo, hi = (int(v) for v in self.spectrum_window_bins)
                 object.__setattr__(self, "spectrum_window_bins", (lo, hi))
         except (TypeError, ValueError):
             raise ConfigError(
-                f"shift.head_channels={self.head_channels!r} and shift.spectrum_window_bins="
-                f"{self.spectrum_window_bins!r} must be integers"
+                f"shift.head_channels={self.head_channels!r}, shift.decoder_hidden_sizes="
+                f"{self.decoder_hidden_sizes!r} and shift.spectrum_window_bins={self.spectrum_window_bins!r} "
+                "must be integers"
             ) from None
         if self.encoder not in SHIFT_ENCODERS:
             raise ConfigError(f"shift.encoder={self.encoder!r} is not allowed: one of {', '.join(SHIFT_ENCODERS)}")
@@ -176,6 +196,15 @@ class ShiftSpec:
         if self.n_harmonics < 1 or self.noise_bands < 0 or self.head_harmonic_sum < 0:
             raise ConfigError(f"shift.n_harmonics={self.n_harmonics} must be >= 1, shift.noise_bands="
                               f"{self.noise_bands} and shift.head_harmonic_sum={self.head_harmonic_sum} >= 0")
+        if not 0.0 <= self.f0_curve_cents <= 1200.0:
+            raise ConfigError(f"shift.f0_curve_cents={self.f0_curve_cents} must be in [0, 1200] (cents)")
+        harmonic_only = {"f0_curve_cents": self.f0_curve_cents > 0, "decoder_hidden_sizes": self.decoder_hidden_sizes}
+        for name, used in harmonic_only.items():
+            if used and self.decoder != "harmonic":
+                raise ConfigError(f"shift.{name} needs shift.decoder='harmonic', not {self.decoder!r}")
+        if self.decoder_hidden_sizes is not None and (not self.decoder_hidden_sizes
+                                                      or min(self.decoder_hidden_sizes) < 1):
+            raise ConfigError(f"shift.decoder_hidden_sizes={list(self.decoder_hidden_sizes)} must be positive sizes")
         for name in ("equivariance_weight", "equivariance_shift_bins", "warp_equivariance_weight",
                      "warp_equivariance_stiffness"):
             if not getattr(self, name) >= 0:
@@ -204,6 +233,13 @@ class ShiftSpec:
     def level_index(self) -> int:
         """Index of the level latent (meaningful with ``level``)."""
         return 1 + int(self.warp)
+
+    def decoder_columns(self, latent_dim: int, *, with_shift: bool) -> list[int]:
+        """Latents a decoder MLP reads: all but ``z[0]`` unless ``with_shift``, and not the level without ``level_to_decoder``."""
+        dropped = set() if with_shift else {0}
+        if self.level and not self.level_to_decoder:
+            dropped.add(self.level_index)
+        return [i for i in range(latent_dim) if i not in dropped]
 
     @property
     def bins_per_octave(self) -> float | None:
@@ -255,6 +291,8 @@ class ShiftSpec:
         """Plain dict (tuples as lists)."""
         out = dataclasses.asdict(self)
         out["head_channels"] = list(self.head_channels)
+        if self.decoder_hidden_sizes is not None:
+            out["decoder_hidden_sizes"] = list(self.decoder_hidden_sizes)
         if self.spectrum_window_bins is not None:
             out["spectrum_window_bins"] = list(self.spectrum_window_bins)
         return out
