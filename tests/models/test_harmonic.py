@@ -224,7 +224,7 @@ def test_a_vibrato_tone_rendered_frame_by_frame_matches_its_features():
     assert sc[0] < 0.06 and sc[1] > 0.4
 
 
-def test_f0_curve_starts_flat_and_learns_from_the_spectrum():
+def test_f0_curve_starts_flat_and_gets_a_gradient():
     model = build_model(_config(harmonic_f0_offset_bins=0.0, f0_curve_cents=100.0), seed=0)
     flat = build_model(_config(harmonic_f0_offset_bins=0.0), seed=0)
     z = torch.tensor([[0.3, 0.5, -0.2, 1.0]])

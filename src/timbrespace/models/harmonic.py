@@ -9,6 +9,9 @@ spectrogram analytically on the STFT bins, the way the features see a sum of sin
   i.e. ``log2 f0 = a * z[0] + b'`` with ``a = shift_scale_bins / log_bins_per_octave``
   known and the offset ``b`` (bins of the log view) calibrated during training
   (:meth:`HarmonicDecoder.calibrate`) or fixed by ``harmonic_f0_offset_bins``;
+* with ``f0_curve_cents`` the MLP also bends f0 frame by frame,
+  ``f0_hz * 2 ** (f0_curve_cents * tanh(out[t]) / 1200)`` (vibrato), and each frame is
+  rendered as a stationary tone at its own f0 (the motion within a frame is not rendered);
 * partial ``h`` at ``h * f0_hz`` with amplitude ``a[h, t]`` contributes
   ``a[h, t] * W(h * f0_hz / input_bin_hz - k)`` to bin ``k`` of frame ``t``, where ``W`` is
   the magnitude response of the features' analysis window (Hann, ``win_length = n_fft``),
