@@ -28,8 +28,10 @@ demo: $(STAMP)
 
 # pytest-xdist: one worker per core, at most TEST_WORKERS (tests/conftest.py gives each worker one
 # thread); tests marked xdist_group share a worker and the fixtures it built. TEST_WORKERS=0: one process.
+# --max-worker-restart 0: a worker that dies (a crash, the OOM killer) ends the run at once and names
+# its test; under --dist loadgroup a replaced worker can otherwise wait forever (pytest-xdist #1378).
 TEST_WORKERS ?= 2
-XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n auto --maxprocesses $(TEST_WORKERS) --dist loadgroup)
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n auto --maxprocesses $(TEST_WORKERS) --dist loadgroup --max-worker-restart 0)
 
 test: $(STAMP)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST)
