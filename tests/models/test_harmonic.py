@@ -243,6 +243,36 @@ def test_f0_curve_starts_flat_and_gets_a_gradient():
     assert model.decoder.body[-1].weight.grad[curve].abs().sum() > 0  # the curve gets a gradient
 
 
+def test_f0_curve_held_flat_until_refinement_then_trained():
+    from timbrespace.training import refine_decoder
+
+    model = build_model(_config(harmonic_f0_offset_bins=0.0, f0_curve_cents=100.0, f0_curve_stage="refinement"),
+                        seed=0)
+    dec, curve = model.decoder, slice(-12, None)  # the last 12 rows: one per frame
+    z = torch.tensor([[0.3, 0.5, -0.2, 1.0]])
+    with torch.no_grad():
+        dec.body[-1].weight[curve] = 1.0  # a curve that would bend f0 by up to 100 cents
+        before = dec(z)
+    model.decode(z).sum().backward()
+    assert not dec.curve_active and dec.body[-1].weight.grad[curve].abs().sum() == 0  # held flat: no gradient
+    with torch.no_grad():
+        dec.body[-1].weight[curve] = 0.0
+        assert torch.equal(dec(z), before)  # and no effect on the render
+    x = model.decode(torch.randn(6, 4, generator=torch.Generator().manual_seed(1))).detach()
+    refine_decoder(model, x.numpy(), epochs=2, batch_size=3, lr=1e-2, seed=0, scale="db")
+    assert dec.curve_active and dec.body[-1].weight[curve].abs().sum() > 0  # trained in refinement
+    state = model.state_dict()
+    assert float(state["decoder.curve_active"]) == 1.0
+    fresh = build_model(_config(harmonic_f0_offset_bins=0.0, f0_curve_cents=100.0, f0_curve_stage="refinement"),
+                        seed=0)
+    fresh.load_state_dict(state)
+    assert fresh.decoder.curve_active and torch.equal(fresh.decode(z), model.decode(z))
+    del state["decoder.curve_active"]  # a checkpoint from before the option: its curve was trained from the start
+    fresh.decoder.curve_active.fill_(0.0)
+    fresh.load_state_dict(state)
+    assert fresh.decoder.curve_active
+
+
 def test_without_level_to_decoder_the_level_is_a_pure_gain():
     cfg = _config(harmonic_f0_offset_bins=0.0, input_offset=-120.0, level=True, level_offset_db=-20.0,
                   level_scale_db=4.0, level_to_decoder=False, decoder_hidden_sizes=[16, 16])
@@ -265,6 +295,8 @@ def test_f0_curve_and_decoder_sizes_are_validated():
         _config(f0_curve_cents=-1.0)
     with pytest.raises(ConfigError, match="decoder_hidden_sizes"):
         _config(decoder_hidden_sizes=[0])
+    with pytest.raises(ConfigError, match="f0_curve_stage='later'"):
+        _config(f0_curve_cents=50.0, f0_curve_stage="later")
     for option in ({"f0_curve_cents": 20.0}, {"decoder_hidden_sizes": [8]}):
         with pytest.raises(ConfigError, match="needs shift.decoder='harmonic'"):
             _config(decoder="direct", **option)

@@ -104,3 +104,14 @@ def test_refinement_needs_magnitude_features(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="normalization none"):
         ExperimentConfig.model_validate({"features": {"kind": "stft", "normalization": "minmax_item"},
                                          "training": {"refine_epochs": 5}})
+
+
+def test_an_f0_curve_held_for_refinement_needs_a_refinement(tmp_path: Path) -> None:
+    shift = {"decoder": "harmonic", "input_bin_hz": 21.5, "input_offset": -80.0, "input_scale": 100.0,
+             "f0_curve_cents": 50.0, "f0_curve_stage": "refinement"}
+    harmonic = VAEConfig(input_shape=(513, 8), latent_dim=3, architecture="shift", hidden_sizes=(16,), shift=shift)
+    with pytest.raises(ConfigError, match="f0_curve_stage='refinement'.*refine_epochs > 0"):
+        fit(harmonic, TrainConfig(epochs=1, batch_size=4), np.zeros((8, 513, 8), np.float32), out_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(ValueError, match="f0_curve_stage='refinement'.*refine_epochs > 0"):
+        ExperimentConfig.model_validate({"model": {"architecture": "shift", "shift": shift}})

@@ -204,6 +204,10 @@ class ExperimentConfig(BaseModel):
                 f"training.init={self.training.init!r} starts the model's linear paths: "
                 "set model.linear_skip: true (architecture mlp)"
             )
+        shift = self.model.shift
+        if shift is not None and shift.f0_curve_stage == "refinement" and not self.training.refine_epochs:
+            raise ValueError("model.shift.f0_curve_stage='refinement' trains the f0 curve in the decoder "
+                             "refinement only: set training.refine_epochs > 0")
         if self.training.refine_epochs and self.features.magnitude_scale is None:
             raise ValueError(
                 f"training.refine_epochs={self.training.refine_epochs} refines the decoder on linear magnitudes: "

@@ -259,6 +259,8 @@ class HarmonicDecoder(nn.Module):
                 curve = slice((spec.n_harmonics + spec.noise_bands) * g.n_frames, n_out - int(spec.inharmonicity))
                 self.body[-1].weight[curve] = 0.0
                 self.body[-1].bias[curve] = 0.0
+        # 1: the f0 curve bends f0; 0: held flat (f0_curve_stage 'refinement' until refinement starts)
+        self.register_buffer("curve_active", torch.tensor(float(spec.f0_curve_stage == "training")))
         fixed = spec.harmonic_f0_offset_bins
         self.register_buffer("f0_offset_bins", torch.tensor(0.0 if fixed is None else float(fixed)))
         half = g.n_log / 2.0
@@ -283,7 +285,8 @@ class HarmonicDecoder(nn.Module):
             body = body[:, :-1]
         f0 = self.f0_hz(z[:, 0])
         if self.n_curve:  # per frame: f0 * 2^(cents / 1200)
-            f0 = f0[:, None] * torch.exp2(spec.f0_curve_cents / 1200.0 * torch.tanh(body[:, -self.n_curve:]))
+            if self.curve_active:
+                f0 = f0[:, None] * torch.exp2(spec.f0_curve_cents / 1200.0 * torch.tanh(body[:, -self.n_curve:]))
             body = body[:, : -self.n_curve]
         h = body.reshape(z.shape[0], spec.n_harmonics + spec.noise_bands, g.n_frames)
         level_db = h * spec.input_scale + spec.input_offset + level_gain_db(z, spec)
@@ -296,6 +299,16 @@ class HarmonicDecoder(nn.Module):
         power = harmonic_power(f0, amplitudes, bin_hz=spec.input_bin_hz, n_bins=g.n_bins,
                                noise=noise, inharmonicity=stretch)
         return 10.0 * torch.log10(power + 10.0 ** (spec.input_offset / 10.0))  # soft floor: partials keep a gradient
+
+    def start_refinement(self) -> None:
+        """Called by :func:`~timbrespace.training.refine.refine_decoder` before it trains: from
+        here on the f0 curve bends f0 (``f0_curve_stage='refinement'`` held it flat so far)."""
+        self.curve_active.fill_(1.0)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
+        """Checkpoints written before ``curve_active`` existed trained their curve from the start."""
+        state_dict.setdefault(prefix + "curve_active", torch.tensor(1.0))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor, position_bins: torch.Tensor) -> None:

@@ -14,10 +14,11 @@ from typing import Any, Literal
 
 from timbrespace.errors import ConfigError
 
-__all__ = ["ShiftSpec", "SHIFT_DECODERS", "SHIFT_ENCODERS", "LINEAR_DECODERS", "HARMONIC_WEIGHT"]
+__all__ = ["ShiftSpec", "SHIFT_DECODERS", "SHIFT_ENCODERS", "LINEAR_DECODERS", "HARMONIC_WEIGHT", "F0_CURVE_STAGES"]
 
 SHIFT_DECODERS = ("full", "separable", "direct", "harmonic")
 LINEAR_DECODERS = ("direct", "harmonic")
+F0_CURVE_STAGES = ("training", "refinement")
 HARMONIC_WEIGHT = 0.84  # Hermes (1988)
 SHIFT_ENCODERS = ("mlp", "factored")
 
@@ -86,6 +87,12 @@ class ShiftSpec:
         (``z[0]``) of at most this many cents (``f0_curve_cents * tanh(out)``, flat at
         initialisation): vibrato, glides and the pitch drift of an attack; 0: one f0 per
         item (:func:`~timbrespace.models.harmonic.harmonic_power`).
+    f0_curve_stage : {"training", "refinement"}
+        ``harmonic`` with ``f0_curve_cents``: when the curve starts to move. ``"training"``:
+        from the first VAE step. ``"refinement"``: held flat (one f0 per item) through VAE
+        training and trained in the decoder refinement only (needs ``refine_epochs`` > 0).
+        Trained from the start the curve can saturate at ``±f0_curve_cents`` where ``tanh``
+        has no gradient (``real-notes-weak`` seed 3 in phase 5: 16.5 % of frames).
     harmonic_f0_offset_bins : float, optional
         ``harmonic``: the offset ``b`` of ``log2 f0`` in log-view bins; ``None``: calibrated
         during training (:meth:`~timbrespace.models.harmonic.HarmonicDecoder.calibrate`).
@@ -151,6 +158,7 @@ class ShiftSpec:
     noise_bands: int = 0
     inharmonicity: bool = False
     f0_curve_cents: float = 0.0
+    f0_curve_stage: str = "training"
     harmonic_f0_offset_bins: float | None = None
     warp: bool = False
     warp_bins_per_octave: float | None = None
@@ -198,6 +206,9 @@ class ShiftSpec:
                               f"{self.noise_bands} and shift.head_harmonic_sum={self.head_harmonic_sum} >= 0")
         if not 0.0 <= self.f0_curve_cents <= 1200.0:
             raise ConfigError(f"shift.f0_curve_cents={self.f0_curve_cents} must be in [0, 1200] (cents)")
+        if self.f0_curve_stage not in F0_CURVE_STAGES:
+            raise ConfigError(f"shift.f0_curve_stage={self.f0_curve_stage!r} is not allowed: one of "
+                              f"{', '.join(F0_CURVE_STAGES)}")
         harmonic_only = {"f0_curve_cents": self.f0_curve_cents > 0, "decoder_hidden_sizes": self.decoder_hidden_sizes}
         for name, used in harmonic_only.items():
             if used and self.decoder != "harmonic":

@@ -242,6 +242,10 @@ def fit(
     if train_config.refine_epochs and feature_scale not in ("db", "magnitude"):
         raise ParameterError(f"refine_epochs={train_config.refine_epochs} needs feature_scale 'db' or 'magnitude' "
                              f"(features in dB or linear magnitude without normalisation); got {feature_scale!r}")
+    shift = model_config.shift
+    if shift is not None and shift.f0_curve_stage == "refinement" and not train_config.refine_epochs:
+        raise ConfigError("shift.f0_curve_stage='refinement' trains the f0 curve in the decoder refinement only: "
+                          "set refine_epochs > 0")
     supervision = _supervision(model_config, train_config, len(x_train), pairs, factors_train, factor_levels)
     c_train = _as_labels(c_train, "c_train", x_train.shape[0], model_config)
     if x_valid is not None:

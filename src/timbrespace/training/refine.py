@@ -118,6 +118,9 @@ def refine_decoder(
     model.eval()
     with torch.no_grad():
         mu = model.encode(x, c)[0]
+    start = getattr(model.decoder, "start_refinement", None)
+    if start is not None:  # e.g. a harmonic decoder's f0 curve held flat until now
+        start()
     params = list(model.decoder.parameters())
     optimiser = torch.optim.Adam(params, lr=lr)
     steps_per_epoch = math.ceil(len(x) / batch_size)
