@@ -262,15 +262,17 @@ def test_f0_curve_held_flat_until_refinement_then_trained():
     refine_decoder(model, x.numpy(), epochs=2, batch_size=3, lr=1e-2, seed=0, scale="db")
     assert dec.curve_active and dec.body[-1].weight[curve].abs().sum() > 0  # trained in refinement
     state = model.state_dict()
-    assert float(state["decoder.curve_active"]) == 1.0
+    assert float(state["decoder._extra_state"]) == 1.0
     fresh = build_model(_config(harmonic_f0_offset_bins=0.0, f0_curve_cents=100.0, f0_curve_stage="refinement"),
                         seed=0)
     fresh.load_state_dict(state)
     assert fresh.decoder.curve_active and torch.equal(fresh.decode(z), model.decode(z))
-    del state["decoder.curve_active"]  # a checkpoint from before the option: its curve was trained from the start
-    fresh.decoder.curve_active.fill_(0.0)
+    del state["decoder._extra_state"]  # a checkpoint from before the option: its curve was trained from the start
+    fresh.decoder.curve_active = False
     fresh.load_state_dict(state)
     assert fresh.decoder.curve_active
+    fresh.load_state_dict({**state, "decoder.curve_active": torch.tensor(0.0)})  # the flag as a buffer (4f9161f)
+    assert not fresh.decoder.curve_active
 
 
 def test_without_level_to_decoder_the_level_is_a_pure_gain():

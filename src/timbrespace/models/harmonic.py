@@ -259,8 +259,10 @@ class HarmonicDecoder(nn.Module):
                 curve = slice((spec.n_harmonics + spec.noise_bands) * g.n_frames, n_out - int(spec.inharmonicity))
                 self.body[-1].weight[curve] = 0.0
                 self.body[-1].bias[curve] = 0.0
-        # 1: the f0 curve bends f0; 0: held flat (f0_curve_stage 'refinement' until refinement starts)
-        self.register_buffer("curve_active", torch.tensor(float(spec.f0_curve_stage == "training")))
+        # True: the f0 curve bends f0; False: held flat (f0_curve_stage 'refinement', until the
+        # refinement starts). A Python bool, so that torch.export sees no data-dependent branch;
+        # saved in the state dict as the module's extra state.
+        self.curve_active = spec.f0_curve_stage == "training"
         fixed = spec.harmonic_f0_offset_bins
         self.register_buffer("f0_offset_bins", torch.tensor(0.0 if fixed is None else float(fixed)))
         half = g.n_log / 2.0
@@ -303,11 +305,20 @@ class HarmonicDecoder(nn.Module):
     def start_refinement(self) -> None:
         """Called by :func:`~timbrespace.training.refine.refine_decoder` before it trains: from
         here on the f0 curve bends f0 (``f0_curve_stage='refinement'`` held it flat so far)."""
-        self.curve_active.fill_(1.0)
+        self.curve_active = True
+
+    def get_extra_state(self) -> torch.Tensor:
+        """``curve_active`` as a tensor (1.0 or 0.0), kept in the state dict and the checkpoint."""
+        return torch.tensor(float(self.curve_active))
+
+    def set_extra_state(self, state: torch.Tensor) -> None:
+        self.curve_active = bool(state)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
-        """Checkpoints written before ``curve_active`` existed trained their curve from the start."""
-        state_dict.setdefault(prefix + "curve_active", torch.tensor(1.0))
+        """Checkpoints from before the flag trained their curve from the start; a development
+        version kept it as the buffer ``curve_active``."""
+        old = state_dict.pop(prefix + "curve_active", None)
+        state_dict.setdefault(prefix + "_extra_state", torch.tensor(1.0) if old is None else old)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @torch.no_grad()
