@@ -350,6 +350,7 @@ def test_shipped_real_notes_weak_runs_with_its_level_latent(notes_dir, tmp_path)
     cfg = load_experiment_config("real-notes-weak", overrides={"training.epochs": 1, "training.refine_epochs": 1})
     spec = cfg.model.shift
     assert spec.level and not spec.level_to_decoder and spec.f0_curve_cents > 0  # phase 5's decoder
+    assert spec.f0_curve_stage == "refinement"  # phase 6: the curve trains in the refinement only
     result = run_experiment(cfg, out=tmp_path / "run", dataset=ds.root, progress=False, workers=1)
     m = result.metrics
     assert m["reconstruction"]["decoder_refinement"]["epochs"] == 1
