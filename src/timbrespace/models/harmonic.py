@@ -12,6 +12,8 @@ spectrogram analytically on the STFT bins, the way the features see a sum of sin
 * with ``f0_curve_cents`` the MLP also bends f0 frame by frame,
   ``f0_hz * 2 ** (f0_curve_cents * tanh(out[t]) / 1200)`` (vibrato), and each frame is
   rendered as a stationary tone at its own f0 (the motion within a frame is not rendered);
+  with ``f0_curve_stage='refinement'`` the curve stays flat (one f0 per item) until
+  :meth:`HarmonicDecoder.start_refinement`;
 * partial ``h`` at ``h * f0_hz`` with amplitude ``a[h, t]`` contributes
   ``a[h, t] * W(h * f0_hz / input_bin_hz - k)`` to bin ``k`` of frame ``t``, where ``W`` is
   the magnitude response of the features' analysis window (Hann, ``win_length = n_fft``),
