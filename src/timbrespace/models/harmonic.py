@@ -314,13 +314,12 @@ class HarmonicDecoder(nn.Module):
         return torch.tensor(float(self.curve_active))
 
     def set_extra_state(self, state: torch.Tensor) -> None:
+        """Restore ``curve_active`` from :meth:`get_extra_state`'s tensor."""
         self.curve_active = bool(state)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kwargs: Any) -> None:
-        """Checkpoints from before the flag trained their curve from the start; a development
-        version kept it as the buffer ``curve_active``."""
-        old = state_dict.pop(prefix + "curve_active", None)
-        state_dict.setdefault(prefix + "_extra_state", torch.tensor(1.0) if old is None else old)
+        """Checkpoints from before the flag have no extra state: their curve, if any, trained from the start."""
+        state_dict.setdefault(prefix + "_extra_state", torch.tensor(1.0))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @torch.no_grad()
