@@ -331,3 +331,28 @@ def test_audio_files_are_timestamp_free_and_flac_works(tmp_path: Path) -> None:
     flac = generate_dataset(_config(audio_format="flac"), tmp_path / "f", workers=1, progress=False)
     assert flac.metadata["audio_path"].iloc[0].endswith(".flac")
     np.testing.assert_allclose(flac.load_audio(), ds.load_audio(), atol=2.0**-22)
+
+
+def test_variations_of_one_render_stay_in_one_split(tmp_path: Path, caplog) -> None:
+    """Slices of one long render share most of their sound: a split takes whole settings
+    (the leak was 3 of 8 settings in both train and test), and `info` says so."""
+    from timbrespace.datasets.summary import summarize_dataset
+
+    config = _config(
+        duration_s=None,
+        variations={"sound_duration_s": 0.35, "chunk_s": 0.1},
+        parameters={"f0_hz": {"values": [110, 147, 196, 220, 262, 330, 392, 440, 523, 659]}},
+        splits={"train": 0.6, "valid": 0.2, "test": 0.2},
+    )
+    ds = generate_dataset(config, tmp_path / "s", workers=1, batch_size=4, progress=False)
+    meta = ds.metadata
+    per_setting = meta.groupby(meta["f0_hz"])["split"].nunique()
+    assert (per_setting == 1).all(), per_setting
+    assert meta["split"].value_counts().to_dict() == {"train": 18, "valid": 6, "test": 6}
+    assert summarize_dataset(ds).split_by.startswith("by setting")
+    # two settings cannot fill three splits: by item, with one warning line
+    few = _config(duration_s=None, variations={"sound_duration_s": 0.35, "chunk_s": 0.1},
+                  parameters={"f0_hz": {"values": [220, 330]}}, splits={"train": 0.5, "valid": 0.25, "test": 0.25})
+    with caplog.at_level("WARNING"):
+        ds2 = generate_dataset(few, tmp_path / "f", workers=1, progress=False)
+    assert "too few to split" in caplog.text and summarize_dataset(ds2).split_by.startswith("by item")

@@ -127,5 +127,16 @@ def test_bad_input_raises() -> None:
         dci(z, y, np.zeros((5, 4)), np.zeros((5, 2), dtype=int))
     with pytest.raises(ParameterError, match="estimator"):
         dci(z, y, z, y, estimator="xgb")  # type: ignore[arg-type]
-    with pytest.raises(ParameterError, match="2 factors"):
-        dci(z, y[:, :1], z, y[:, :1])
+    with pytest.raises(ParameterError, match="2 latents"):
+        dci(z[:, :1], y, z[:, :1], y)
+
+
+def test_one_factor_gives_completeness_and_informativeness() -> None:
+    """One factor: disentanglement (entropy of base 1) is undefined, the rest is not."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, size=(200, 1))
+    z = np.column_stack([y[:, 0] + 0.01 * rng.normal(size=200), rng.normal(size=200)])
+    result = dci(z[:150], y[:150], z[150:], y[150:], random_state=0)
+    assert np.isnan(result.disentanglement)
+    assert result.completeness > 0.8  # one latent holds the factor
+    assert result.informativeness_test > 0.95

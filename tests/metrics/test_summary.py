@@ -100,11 +100,27 @@ def test_to_dict_is_the_metrics_json_score_block() -> None:
     assert set(out["linear_baselines"]["pca"]["per_factor"]) == {"a", "b"}
 
 
-def test_a_metric_that_fails_is_left_out_with_on_error_warn(caplog: pytest.LogCaptureFixture) -> None:
-    factors = grid_factors((4,), repeats=10)  # one factor: DCI needs two
+def test_a_metric_undefined_for_the_shape_is_skipped_even_with_on_error_raise(caplog: pytest.LogCaptureFixture) -> None:
+    factors = grid_factors((4,), repeats=10)  # one factor, one latent: DCI needs two latents
     latents = identity_latents(factors, noise=0.1)
-    with pytest.raises(ParameterError, match="DCI needs >= 2"):
-        evaluate_representation(latents, factors, metrics=["mig", "dci"])
     with caplog.at_level("WARNING"):
-        scores = evaluate_representation(latents, factors, metrics=["mig", "dci"], on_error="warn")
+        scores = evaluate_representation(latents, factors, metrics=["mig", "dci"])
     assert scores.dci is None and scores.mig is not None and "dci not computed" in caplog.text
+
+
+def test_one_factor_scores_what_applies(caplog) -> None:
+    """A 1-D grid: MIG, SAP, DCI completeness/informativeness; modularity and the sampled
+    scores are skipped with one line, never an error."""
+    import logging
+
+    rng = np.random.default_rng(1)
+    y = np.repeat(np.arange(8), 25)[:, None]
+    z = np.column_stack([y[:, 0] + 0.05 * rng.normal(size=200), rng.normal(size=(200, 2))])
+    with caplog.at_level(logging.WARNING):
+        scores = evaluate_representation(z, y, train=np.arange(0, 200, 2), test=np.arange(1, 200, 2))
+    out = scores.to_dict()
+    assert out["mig"] > 0.5 and out["dci"]["disentanglement"] is None and out["dci"]["completeness"] > 0.5
+    assert out["sap"] is not None
+    assert scores.modularity is None and scores.beta_vae is None and scores.factor_vae is None
+    skips = [r.getMessage() for r in caplog.records if "not computed" in r.getMessage()]
+    assert len(skips) == 1 and "modularity" in skips[0]

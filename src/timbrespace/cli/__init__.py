@@ -141,6 +141,9 @@ def _internal_error(exc: BaseException, argv: list[str] | None) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``timbrespace`` console script."""
     os.environ.setdefault("KMP_WARNINGS", "0")
+    # One thread per process unless the user says otherwise (OMP_NUM_THREADS, --threads,
+    # training.num_threads): on a small shared machine a second torch thread mostly waits.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     _register_commands()
     try:
         code = app(args=argv, standalone_mode=False)

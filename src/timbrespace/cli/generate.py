@@ -121,7 +121,7 @@ def info(
         f"[bold]{s.name}[/]  {s.n_items} items, {s.sample_rate} Hz, {dur}, "
         f"audio {s.audio_format or 'none'}, {s.size_bytes / 1e6:.1f} MB on disk"
     )
-    out.print("splits: " + ", ".join(f"{k} {v}" for k, v in s.splits.items()))
+    out.print("splits: " + ", ".join(f"{k} {v}" for k, v in s.splits.items()) + f", {s.split_by}")
     table = Table("factor", "unit", "kind", "levels", "first", "last")
     for f in s.factors:
         table.add_row(f.name, f.unit, f.kind, str(f.n_levels), f.first, f.last)

@@ -51,7 +51,7 @@ def train(
     linear_lr: float | None = typer.Option(
         None, help="Learning rate of the linear paths (--init ica/pca); 0 keeps them fixed."
     ),
-    threads: int | None = typer.Option(None, help="torch threads (default: torch's)."),
+    threads: int = typer.Option(1, help="torch threads while training (default 1: on a small shared machine more threads mostly wait)."),
     max_time_s: float | None = typer.Option(None, help="Stop after the epoch that passes this time (seconds)."),
     refine_epochs: int = typer.Option(
         0, help="Then train the decoder alone this many epochs, encoder frozen, with a spectral loss on "
@@ -129,7 +129,7 @@ def sweep(
     conv_channels: str | None = typer.Option(None, help="Conv channels per block, comma-separated (default 32,64,128)."),
     likelihood: str | None = typer.Option(None, help="gaussian | bernoulli (default gaussian)."),
     patience: int | None = typer.Option(None, help="Early-stopping patience (epochs)."),
-    threads: int | None = typer.Option(None, help="torch threads per run (default: torch's; 1 with --jobs)."),
+    threads: int = typer.Option(1, help="torch threads per run (default 1)."),
     jobs: int = typer.Option(1, help="Runs trained at once, each in its own process."),
     max_time_s: float | None = typer.Option(None, help="Per-run time limit (seconds)."),
     dci_estimator: str = typer.Option("gbt", help="DCI's regressor: gbt | hist (faster)."),

@@ -7,6 +7,7 @@ before (and independently of) generation.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from timbrespace.datasets.dataset import AUDIO_DIR, assign_splits
 from timbrespace.datasets.dsgenerator import dsgenerator_name
 from timbrespace.errors import ConfigError
 from timbrespace.synths.registry import get_sound_model
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["Design", "build_design", "build_metadata"]
 
@@ -111,6 +114,41 @@ def _item_ids(n_items: int) -> list[str]:
     return [f"{i:0{width}d}" for i in range(n_items)]
 
 
+def split_unit(design: Design, fractions: dict[str, float]) -> str:
+    """What a split assigns whole: ``"setting"`` or ``"item"``.
+
+    The variations sliced from one long render (seed 003's DSGenerator sets) share their
+    setting and most of their sound: with them in train and test alike, the test measures
+    memory. So a split assigns whole settings whenever there are variations and every
+    split with a non-zero fraction still gets a setting; with too few settings it falls
+    back to items (:func:`split_labels` warns).
+    """
+    if design.n_variations == 1:
+        return "item"
+    counts = [int(round(f * design.n_settings)) for f in fractions.values()]
+    counts[0] += design.n_settings - sum(counts)
+    enough = all(c > 0 for c, f in zip(counts, fractions.values(), strict=True) if f > 0)
+    return "setting" if enough else "item"
+
+
+def split_labels(design: Design, fractions: dict[str, float], *, seed: int) -> np.ndarray:
+    """Split name of every item, whole settings at a time where :func:`split_unit` says so.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_items,), dtype=object]
+        With one variation per setting, exactly :func:`assign_splits` over the items.
+    """
+    if split_unit(design, fractions) == "setting":
+        per_setting = assign_splits(design.n_settings, fractions, seed=seed)
+        return np.repeat(per_setting, design.n_variations)
+    if design.n_variations > 1:
+        logger.warning("%d settings are too few to split %s by setting: the split is by item, and the %d "
+                       "variations of one render can land in different splits", design.n_settings,
+                       fractions, design.n_variations)
+    return assign_splits(design.n_items, fractions, seed=seed)
+
+
 def build_metadata(config: DatasetConfig, design: Design) -> tuple[pd.DataFrame, list[FactorSpec]]:
     """Metadata rows and factor specs of every item (DESIGN.md columns).
 
@@ -149,7 +187,7 @@ def build_metadata(config: DatasetConfig, design: Design) -> tuple[pd.DataFrame,
         else:
             stems = ids
         meta["audio_path"] = [f"{AUDIO_DIR}/{s}.{ext}" for s in stems]
-    meta["split"] = assign_splits(design.n_items, dict(config.splits), seed=config.seed)
+    meta["split"] = split_labels(design, dict(config.splits), seed=config.seed)
     meta["variation"] = variation.astype(np.int64)
     columns: dict[str, object] = {}
     codes: dict[str, np.ndarray] = {}

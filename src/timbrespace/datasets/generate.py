@@ -33,7 +33,7 @@ from timbrespace.datasets.dataset import (
     write_card,
     write_metadata,
 )
-from timbrespace.datasets.design import Design, build_design, build_metadata
+from timbrespace.datasets.design import Design, build_design, build_metadata, split_unit
 from timbrespace.datasets.dsgenerator_records import write_dsgenerator_records
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.utils.atomic import atomic_write_bytes, atomic_write_json
@@ -487,6 +487,7 @@ def _finish(out: Path, config: DatasetConfig, design: Design, metadata: Any, fac
         splits={k: int((metadata["split"] == k).sum()) for k in config.splits},
         audio_format=None if config.audio_format == "none" else config.audio_format,
         extra={"config_hash": digest, "n_settings": design.n_settings, "n_variations": design.n_variations,
+               "split_unit": split_unit(design, dict(config.splits)),
                "fixed": dict(config.fixed), "naming": config.naming},
     )
     try:

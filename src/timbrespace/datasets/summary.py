@@ -33,6 +33,7 @@ class DatasetSummary:
     audio_format: str | None
     size_bytes: int
     features: tuple[str, ...]
+    split_by: str = "item"
 
 
 def summarize_dataset(dataset: Dataset) -> DatasetSummary:
@@ -64,4 +65,17 @@ def summarize_dataset(dataset: Dataset) -> DatasetSummary:
         dataset.card.audio_format,
         size,
         tuple(dataset.feature_names()),
+        _split_by(dataset),
     )
+
+
+def _split_by(dataset: Dataset) -> str:
+    """How the split was made, in words: what a split assigns whole."""
+    extra = dataset.card.extra or {}
+    unit = extra.get("split_unit")
+    n_var = int(extra.get("n_variations", 1) or 1)
+    if unit == "setting":
+        return f"by setting (the {n_var} variations of one render stay in one split)"
+    if n_var > 1:
+        return f"by item (the {n_var} variations of one render may share splits)"
+    return "by item"

@@ -222,8 +222,9 @@ def _training(page: _Page, history: list[Any]) -> None:
     page.report.section("Training")
     warmup = ""
     if tc.beta_schedule == "linear":
+        steps = tc.fitted_warmup(len(page.dataset.split_indices("train")), warn=False).warmup_steps
         warmup = (f" β rises linearly from {tc.beta_start:g} to {page.config.model.beta:g} over the first "
-                  f"{tc.warmup_steps} steps (shaded): the loss, whose KL term is weighted by β, rises "
+                  f"{steps} steps (shaded): the loss, whose KL term is weighted by β, rises "
                   "there even as the model improves; reconstruction and KL show what the model does.")
     page.keep(training_curves(history), "training_curves",
               "Per-epoch means of the loss (reconstruction NLL + β·KL), the reconstruction term and the "

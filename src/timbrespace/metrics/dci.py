@@ -104,15 +104,16 @@ def dci_from_importance(importance: np.ndarray) -> tuple[float, float, np.ndarra
 
     Notes
     -----
-    With one factor the disentanglement entropy has base 1 and is undefined; as with
-    disentanglement_lib this needs at least two factors and two latents.
+    With one factor the disentanglement entropy has base 1 and is undefined:
+    disentanglement is NaN (per latent too) while completeness, whose entropy is over
+    the latents, stays defined. disentanglement_lib refuses one factor altogether.
     """
     r = np.abs(np.asarray(importance, dtype=np.float64))
-    if r.ndim != 2 or r.shape[0] < 2 or r.shape[1] < 2:
+    if r.ndim != 2 or r.shape[0] < 2 or r.shape[1] < 1:
         raise ParameterError(
-            f"importance must be (n_latents >= 2, n_factors >= 2); got shape {r.shape}"
+            f"importance must be (n_latents >= 2, n_factors >= 1); got shape {r.shape}"
         )
-    d_per = _disentanglement_per_latent(r)
+    d_per = _disentanglement_per_latent(r) if r.shape[1] > 1 else np.full(r.shape[0], np.nan)
     c_per = _completeness_per_factor(r)
     weights = r if r.sum() > 0.0 else np.ones_like(r)
     latent_share = weights.sum(axis=1) / weights.sum()
@@ -159,7 +160,8 @@ def dci(
     Raises
     ------
     ParameterError
-        On bad shapes, fewer than 2 latents or factors, or an unknown ``estimator``.
+        On bad shapes, fewer than 2 latents, or an unknown ``estimator``. With one
+        factor, disentanglement is NaN (undefined) and the rest is computed.
 
     References
     ----------
@@ -167,11 +169,8 @@ def dci(
     Disentangled Representations, ICLR. disentanglement_lib ``evaluation/metrics/dci.py``.
     """
     z_tr, y_tr, z_te, y_te = check_train_test(latents_train, factors_train, latents_test, factors_test)
-    if z_tr.shape[1] < 2 or y_tr.shape[1] < 2:
-        raise ParameterError(
-            f"DCI needs >= 2 latents and >= 2 factors; got {z_tr.shape[1]} latents, "
-            f"{y_tr.shape[1]} factors"
-        )
+    if z_tr.shape[1] < 2:
+        raise ParameterError(f"DCI needs >= 2 latents; got {z_tr.shape[1]}")
     if estimator not in ("gbt", "hist"):
         raise ParameterError(f"estimator={estimator!r} is not one of 'gbt', 'hist'")
 

@@ -324,6 +324,7 @@ def evaluate_representation(
         raise ParameterError(
             f"factor_names ({len(names)}) and factor_levels ({len(levels)}) need one entry per factor ({y.shape[1]})"
         )
+    metrics = _applicable(metrics, n_latents=z.shape[1], n_factors=y.shape[1])
     runners = _runners(z, y, tr, te, mi_rows, n_bins=n_bins, random_state=random_state,
                        dci_estimator=dci_estimator, n_train_points=n_train_points, n_eval_points=n_eval_points)
     results: dict[str, Any] = {}
@@ -352,6 +353,31 @@ def evaluate_representation(
         timings_s=timings,
         **results,
     )
+
+
+# Metrics undefined below these sizes (their papers' definitions): (latents, factors).
+_NEEDS: dict[str, tuple[int, int]] = {
+    "dci": (2, 1), "modularity": (1, 2), "sap": (2, 1), "beta_vae": (1, 2), "factor_vae": (1, 2),
+}
+
+
+def _applicable(metrics: Sequence[str], *, n_latents: int, n_factors: int) -> tuple[str, ...]:
+    """``metrics`` less those undefined for this many latents and factors, each skip said in one line.
+
+    A dataset with one factor (a 1-D grid, one-shots labelled by one column) still gets
+    MIG, SAP, explicitness and DCI's completeness and informativeness (its
+    disentanglement is ``None``); modularity and the sampled β-VAE and FactorVAE scores
+    need two factors or more.
+    """
+    kept, skipped = [], []
+    for name in metrics:
+        need_latents, need_factors = _NEEDS.get(name, (1, 1))
+        (kept if n_latents >= need_latents and n_factors >= need_factors else skipped).append(name)
+    if skipped:
+        logger.warning("%s not computed: defined for >= 2 factors (or latents) only (this representation "
+                       "has %d factor%s and %d latent%s)", ", ".join(skipped), n_factors,
+                       "" if n_factors == 1 else "s", n_latents, "" if n_latents == 1 else "s")
+    return tuple(kept)
 
 
 def _runners(z: np.ndarray, y: np.ndarray, tr: np.ndarray, te: np.ndarray, mi_rows: np.ndarray, *,

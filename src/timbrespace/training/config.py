@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from timbrespace.errors import ConfigError
 from timbrespace.utils.fields import check_number_fields
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from timbrespace.models import VAE
@@ -81,7 +84,10 @@ class TrainConfig:
     refine_lr : float, optional
         Adam learning rate of the refinement (cosine-decayed to 0); ``None``: ``lr``.
     num_threads : int, optional
-        torch intra-op threads during training (restored afterwards).
+        torch intra-op threads during training (restored afterwards). Default 1: on a
+        small shared machine more threads mostly wait (two threads on a busy 2-core
+        machine made a step 12× slower); float sums, and so the trained weights, depend
+        on the count. ``None``: torch's own default (``OMP_NUM_THREADS`` or the cores).
     max_time_s : float, optional
         Stop at the end of the first epoch that ends after this many seconds.
     gradient_clip_norm : float, optional
@@ -127,7 +133,7 @@ class TrainConfig:
     init: str = "random"
     refine_epochs: int = 0
     refine_lr: float | None = None
-    num_threads: int | None = None
+    num_threads: int | None = 1
     max_time_s: float | None = None
     gradient_clip_norm: float | None = None
     discriminator_lr: float = 1e-4
@@ -187,6 +193,42 @@ class TrainConfig:
             )
         if self.gradient_clip_norm is not None and not self.gradient_clip_norm > 0:
             raise ConfigError(f"gradient_clip_norm={self.gradient_clip_norm} must be > 0 or None")
+
+    def steps_per_epoch(self, n_train: int) -> int:
+        """Optimiser steps in one epoch over ``n_train`` items (one per minibatch, the last may be short)."""
+        return max(1, -(-int(n_train) // int(self.batch_size)))
+
+    def fitted_warmup(self, n_train: int, *, warn: bool = True) -> TrainConfig:
+        """This config with its β warm-up fitted inside training on ``n_train`` items.
+
+        A linear warm-up at least as long as training (``epochs`` × steps per epoch)
+        would end training before β reaches the model's β, while the config, the report
+        and the history would disagree on what β was. Such a warm-up is scaled to half
+        of training (a warning says so); a shorter one is returned unchanged. Other
+        schedules are returned unchanged.
+
+        Parameters
+        ----------
+        n_train : int
+            Training items (or pairs' minibatch draws: one step per ``batch_size`` items).
+        warn : bool
+            Log the one warning line when the warm-up is scaled.
+
+        Returns
+        -------
+        TrainConfig
+            ``self``, or a copy with ``warmup_steps`` = total steps // 2 (at least 1).
+        """
+        total = int(self.epochs) * self.steps_per_epoch(n_train)
+        if self.beta_schedule != "linear" or self.warmup_steps < total:
+            return self
+        fitted = max(1, total // 2)
+        if warn:
+            logger.warning("warmup_steps=%d is not shorter than training (%d epochs × %d steps = %d): the β warm-up "
+                           "is scaled to %d steps, so β reaches its value halfway; set training.warmup_steps "
+                           "below %d to choose", self.warmup_steps, self.epochs, self.steps_per_epoch(n_train),
+                           total, fitted, total)
+        return dataclasses.replace(self, warmup_steps=fitted)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""

@@ -253,6 +253,7 @@ def fit(
         c_valid = _as_labels(c_valid, "c_valid", x_valid.shape[0], model_config)
     out_dir = Path(out_dir)
     checkpoint_dir = out_dir / "checkpoints"
+    train_config = train_config.fitted_warmup(len(x_train))
     schedule = make_beta_schedule(
         train_config.beta_schedule,
         model_config.beta,
