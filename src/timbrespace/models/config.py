@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -168,6 +169,14 @@ class VAEConfig:
     logvar_bounds : tuple of (float, float), optional
         Clamp the encoder's ``logvar`` to ``[low, high]`` (seed 002: (-20, 10); the groove
         VAE: (-12, 8)); ``None``: no clamp.
+    input_offset, input_scale : float, optional
+        A Gaussian model (not ``shift``, whose head scales by ``shift.input_offset`` /
+        ``shift.input_scale``) standardises what it reads, ``(x - input_offset) /
+        input_scale``, and its decoder maps back, so the reconstruction term is the
+        squared error on that scale. ``fit`` fills them with the training items' mean
+        and sd when the features are far from unit scale (|x| > 100 or sd > 10, e.g. dB
+        without normalisation, where the first steps overflowed to NaN); ``None``: the
+        features are read as they are.
 
     References
     ----------
@@ -208,9 +217,17 @@ class VAEConfig:
     condition_embedding_dim: int = 8
     condition_continuous: int = 0
     logvar_bounds: tuple[float, float] | None = None
+    input_offset: float | None = None
+    input_scale: float | None = None
     shift: ShiftSpec | None = None
 
     def __post_init__(self) -> None:
+        if (self.input_offset is None) != (self.input_scale is None):
+            raise ConfigError("input_offset and input_scale go together: set both or neither")
+        if self.input_scale is not None and not (math.isfinite(float(self.input_scale)) and self.input_scale > 0
+                                                 and math.isfinite(float(self.input_offset))):
+            raise ConfigError(f"input_offset={self.input_offset}, input_scale={self.input_scale} must be finite, "
+                              "the scale > 0")
         if self.shift is not None or self.architecture == "shift":
             object.__setattr__(self, "shift", ShiftSpec.from_value(self.shift if self.shift is not None else {}))
         for name in _TUPLE_FIELDS:

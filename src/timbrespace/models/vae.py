@@ -210,6 +210,8 @@ class VAE(nn.Module):
         if self.config.likelihood == "hit_velocity":
             # GrooVAE's encoder sees where the hits are beside their velocities
             x = torch.stack([(x > 0).to(x.dtype), x], dim=1)
+        if self._standardised:
+            x = (x - float(self.config.input_offset)) / float(self.config.input_scale)  # type: ignore[arg-type]
         mu, logvar = self.encoder(x, cond)
         bounds = self.config.logvar_bounds
         if bounds is not None:
@@ -218,7 +220,16 @@ class VAE(nn.Module):
 
     def _decoder_output(self, z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
         out = self.decoder(z, cond)
-        return torch.sigmoid(out) if self.config.output_activation == "sigmoid" else out
+        out = torch.sigmoid(out) if self.config.output_activation == "sigmoid" else out
+        if self._standardised:
+            out = out * float(self.config.input_scale) + float(self.config.input_offset)  # type: ignore[arg-type]
+        return out
+
+    @property
+    def _standardised(self) -> bool:
+        """Whether the model reads standardised inputs (``VAEConfig.input_scale``; Gaussian, not shift)."""
+        cfg = self.config
+        return cfg.input_scale is not None and cfg.shift is None and cfg.likelihood == "gaussian"
 
     def _mean(self, logits: torch.Tensor) -> torch.Tensor:
         likelihood = self.config.likelihood
@@ -282,9 +293,10 @@ class VAE(nn.Module):
             return hit_velocity_nll(
                 x, out.x_logits, velocity_variance=self.config.output_variance
             )
+        scale = float(self.config.input_scale) if self._standardised else 1.0  # type: ignore[arg-type]
         if self.output_logvar is not None:
-            return gaussian_nll(x, out.x_logits, logvar=self.output_logvar)
-        variance = self.config.output_variance
+            return gaussian_nll(x, out.x_logits, logvar=self.output_logvar + 2.0 * math.log(scale))
+        variance = self.config.output_variance * scale**2
         if self.config.shift is not None:  # the variance is on the model's normalised scale
             variance *= float(self.config.shift.input_scale) ** 2
         return gaussian_nll(x, out.x_logits, variance=variance)

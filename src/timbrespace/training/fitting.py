@@ -58,7 +58,43 @@ def _as_inputs(x: Any, name: str, config: VAEConfig) -> np.ndarray:
         )
     if x.shape[0] == 0:
         raise ParameterError(f"{name} is empty (0 items)")
+    _check_values(x, name, config)
     return x
+
+
+# Beyond these, a model that sees the features as they are (no shift head, which scales by the
+# training range itself) meets activations and log-variances that overflow in the first steps:
+# dB features without normalisation (about -80..+20) gave "loss is nan at step 1". Such a
+# model standardises its inputs (VAEConfig.input_offset / input_scale).
+_MAX_ABS, _MAX_SD = 100.0, 10.0
+
+
+def _with_standardisation(model_config: VAEConfig, x_train: np.ndarray) -> VAEConfig:
+    """Fill a Gaussian non-shift model's unset ``input_offset``/``input_scale`` with the training
+    items' mean and sd when the features are far from unit scale; otherwise the config as it is."""
+    if model_config.shift is not None or model_config.likelihood != "gaussian" or model_config.input_scale is not None:
+        return model_config
+    x = np.asarray(x_train, dtype=np.float64)
+    if not np.isfinite(x).all():
+        return model_config  # refused by _check_values
+    sd = float(x.std())
+    if float(np.abs(x).max()) <= _MAX_ABS and sd <= _MAX_SD:
+        return model_config
+    log.info("features span %.4g..%.4g (sd %.3g): the model standardises them (mean %.4g, sd %.3g)",
+                float(x.min()), float(x.max()), sd, float(x.mean()), sd)
+    return dataclasses.replace(model_config, input_offset=float(x.mean()), input_scale=sd if sd > 0 else 1.0)
+
+
+def _check_values(x: np.ndarray, name: str, config: VAEConfig) -> None:
+    """Refuse, before training, inputs that this likelihood cannot fit, naming the fix."""
+    finite = np.isfinite(x)
+    if not finite.all():
+        raise ParameterError(f"{name} holds {int((~finite).sum())} NaN or infinite values: recompute the features")
+    low, high = float(x.min()), float(x.max())
+    if config.likelihood in ("bernoulli", "hit_velocity") and (low < 0.0 or high > 1.0):
+        raise ParameterError(f"{name} spans {low:.4g}..{high:.4g}; likelihood={config.likelihood!r} needs values "
+                             "in [0, 1]: normalise the features to [0, 1] (normalization minmax_item) "
+                             "or use likelihood gaussian")
 
 
 def _as_labels(c: Any, name: str, n: int, config: VAEConfig) -> np.ndarray | None:
@@ -238,6 +274,7 @@ def fit(
     if model_config.objective == "tcvae" and model_config.dataset_size is None:
         model_config = dataclasses.replace(model_config, dataset_size=int(np.shape(x_train)[0]))
     model_config = _with_input_range(model_config, x_train)
+    model_config = _with_standardisation(model_config, x_train)
     x_train = _as_inputs(x_train, "x_train", model_config)
     if train_config.refine_epochs and feature_scale not in ("db", "magnitude"):
         raise ParameterError(f"refine_epochs={train_config.refine_epochs} needs feature_scale 'db' or 'magnitude' "
@@ -282,7 +319,9 @@ def fit(
     else:
         model = build_model(model_config, seed=train_config.seed)
         if train_config.init != "random":
-            linear_start(model, x_train, train_config.init, seed=train_config.seed)
+            seen = x_train if model_config.input_scale is None or model_config.shift is not None else (
+                (x_train - model_config.input_offset) / model_config.input_scale).astype(np.float32)
+            linear_start(model, seen, train_config.init, seed=train_config.seed)
     start_epoch = resume_state[1]["epoch"] if resume_state is not None else 0
 
     module = VAEModule(
