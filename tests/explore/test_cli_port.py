@@ -1,4 +1,4 @@
-"""``timbrespace explore`` on a busy port: one error line, exit 2, before the run is loaded."""
+"""``timbrespace explore``: a busy port (one error line, exit 2, before the run is loaded), ``--static`` progress."""
 
 from __future__ import annotations
 
@@ -71,3 +71,12 @@ def test_a_second_explorer_on_the_same_port_exits_2_while_the_first_serves(note_
         first.terminate()
         out, _ = first.communicate(timeout=20)
     assert out.count(f"http://127.0.0.1:{port}/") == 1, out
+
+
+def test_static_progress_bar_can_be_hidden(note_run, capsys, tmp_path):
+    quiet, loud = tmp_path / "quiet.html", tmp_path / "loud.html"
+    code, text = run_cli(["explore", str(note_run), "--static", str(quiet), "--grid", "2", "--no-progress"], capsys)
+    assert code == 0 and text.strip() == f"wrote {quiet}"
+    code, text = run_cli(["explore", str(note_run), "--static", str(loud), "--grid", "2", "--progress"], capsys)
+    assert code == 0 and "decoding the grid" in text and f"wrote {loud}" in text
+    assert quiet.read_text() == loud.read_text()
