@@ -90,11 +90,6 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-class _BodyTooLarge(HTTPException):
-    def __init__(self, detail: str) -> None:
-        super().__init__(413, detail)
-
-
 async def _body(request: Request) -> dict[str, Any]:
     """The request's JSON object, read at most :data:`MAX_BODY_BYTES` far.
 
@@ -115,12 +110,12 @@ async def _body(request: Request) -> dict[str, Any]:
         if not length.strip().isdigit():
             raise ParameterError(f"Content-Length={length!r} is not a number of bytes")
         if int(length) > MAX_BODY_BYTES:
-            raise _BodyTooLarge(f"request body of {int(length)} bytes is too large (at most {MAX_BODY_BYTES})")
+            raise HTTPException(413, f"request body of {int(length)} bytes is too large (at most {MAX_BODY_BYTES})")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise _BodyTooLarge(f"request body of more than {MAX_BODY_BYTES} bytes is too large "
+            raise HTTPException(413, f"request body of more than {MAX_BODY_BYTES} bytes is too large "
                                 f"(at most {MAX_BODY_BYTES})")
         chunks.append(chunk)
     raw = b"".join(chunks)
