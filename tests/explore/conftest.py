@@ -149,17 +149,21 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """The explorer app of ``run`` under uvicorn on 127.0.0.1, in a thread, for a ``with`` block."""
+    """The explorer app of ``run`` under uvicorn on 127.0.0.1, in a thread, for a ``with`` block.
 
-    def __init__(self, run) -> None:  # noqa: ANN001
+    With ``hosts``, the app answers only the ``Host`` headers :func:`serve` would allow.
+    """
+
+    def __init__(self, run, *, hosts: bool = False) -> None:  # noqa: ANN001
         import uvicorn
 
         from timbrespace.explore import create_app
+        from timbrespace.explore.server import allowed_hosts
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(run), host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
+        app = create_app(run, hosts=allowed_hosts("127.0.0.1", self.port) if hosts else None)
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> LiveServer:

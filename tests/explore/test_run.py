@@ -10,6 +10,7 @@ import pytest
 
 from timbrespace.errors import DatasetError
 from timbrespace.explore import open_explorable
+from timbrespace.explore.limits import feature_range, soft_limit
 from timbrespace.explore.run import DEFAULT_N_ITER, RunExplorable
 from timbrespace.features import invert
 from timbrespace.training import decode_array
@@ -47,15 +48,15 @@ def test_decode_is_the_library_decode_and_invert(note_explorable):
     z = np.random.default_rng(0).standard_normal(4).astype(np.float32)
     clip = run.decode(z.tolist())
     assert clip.sample_rate == 8000 and clip.audio.shape == (4000,) and clip.audio.dtype == np.float32
-    # oracle: decode_array + invert with the range of the 4 nearest items, weighted by 1 / distance
+    # oracle: decode_array, soft limit into [0, 1], invert with the range of the 4 nearest items, weighted by 1 / distance
     mu = run.items().latents
     d = np.linalg.norm(mu - z, axis=1)
     near = np.argsort(d)[:4]
     w = (1 / (d[near] + 1e-6)) / np.sum(1 / (d[near] + 1e-6))
     norm = run.sidecar["normalization"]
     lo, hi = np.dot(w, np.asarray(norm["item_min"])[near]), np.dot(w, np.asarray(norm["item_max"])[near])
-    expected = invert(decode_array(run.model, z[None]), run.sidecar, method="pghi+gl", n_iter=DEFAULT_N_ITER["stft"],
-                      item_min=[lo], item_max=[hi])[0]
+    x = soft_limit(decode_array(run.model, z[None]), feature_range(run.sidecar))[0]
+    expected = invert(x, run.sidecar, method="pghi+gl", n_iter=DEFAULT_N_ITER["stft"], item_min=[lo], item_max=[hi])[0]
     np.testing.assert_allclose(clip.audio, expected, atol=1e-6)
     np.testing.assert_array_equal(run.decode(z.tolist()).audio, clip.audio)  # deterministic
     assert not np.allclose(run.decode(z.tolist(), n_iter=0).audio, clip.audio)
@@ -113,6 +114,7 @@ def test_the_default_experiment_decodes_through_the_features_inverse(shift_run):
         clip = run.decode(z.tolist(), n_iter=n_iter)
         with torch.no_grad():
             decoded = run.model.decode(torch.from_numpy(z[None])).numpy()
+        decoded = soft_limit(decoded, feature_range(run.sidecar))[0]  # the stored dB range
         expected = invert(decoded, run.sidecar, method="pghi+gl", n_iter=n_iter)[0]  # no normalisation
         assert clip.sample_rate == 8000 and clip.audio.shape == (4000,)
         np.testing.assert_allclose(clip.audio, expected, atol=1e-6)
@@ -132,7 +134,7 @@ def test_a_train_run_is_explored_like_a_run(train_run, note_run, tmp_path):
     with np.load(train_run / "latents.npz") as npz:
         np.testing.assert_array_equal(run.items().latents, npz["mu"])
     z = np.zeros(3, np.float32)
-    x = decode_array(run.model, z[None])
+    x = soft_limit(decode_array(run.model, z[None]), (0.0, 1.0))[0]
     lo, hi = run._nearest_range(z[None])  # min-max per item: the neighbours' range, as for a `run` run
     expected = invert(x, run.sidecar, method="pghi+gl", n_iter=8, item_min=lo, item_max=hi)[0]
     np.testing.assert_allclose(run.decode(z.tolist()).audio, expected, atol=1e-6)

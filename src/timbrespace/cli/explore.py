@@ -6,7 +6,7 @@ Examples
 
     timbrespace explore runs/additive-4factor-20260101-120000
     timbrespace explore RUN --no-browser --port 9000
-    timbrespace explore RUN --static explorer.html
+    timbrespace explore RUN --static explorer.html --no-progress
     timbrespace export-model RUN --format onnx -o decoder.onnx
     timbrespace export-model RUN --format torchscript --part encoder -o encoder.pt
 """
@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from timbrespace.cli._options import ProgressOption
 from timbrespace.errors import ParameterError
 
 
@@ -30,9 +31,12 @@ def explore(
     grid: Annotated[int | None, typer.Option(help="--static: grid points per side (default 9; 5 for drum runs).")] = None,
     kits: Annotated[list[Path], typer.Option("--kits", help="Drum runs: a folder of Hydrogen kits to offer (repeatable).")] = [],  # noqa: B006
     overwrite: Annotated[bool, typer.Option(help="--static: replace an existing file.")] = False,
+    progress: ProgressOption = True,
 ) -> None:
     """Play a run's latent space in the browser: a pad, sliders, A→B paths, downloads; or write a static page."""
+    from timbrespace.experiments.runs import read_run_card
     from timbrespace.explore import open_explorable, serve, write_static_page
+    from timbrespace.explore.server import bind_socket, server_url
 
     if not 1 <= port <= 65535:
         raise ParameterError(f"--port={port} is out of range: allowed 1..65535")
@@ -40,13 +44,20 @@ def explore(
         raise ParameterError(f"--grid={grid} is out of range: allowed 2..15")
     if static is not None and static.exists() and not overwrite:
         raise ParameterError(f"{static} exists; pass --overwrite to replace it")
-    explorable = open_explorable(run, kit_dirs=kits)
-    if static is not None:
-        path = write_static_page(explorable, static, grid=grid, overwrite=overwrite)
-        typer.echo(f"wrote {path}")
-        return
-    typer.echo(f"timbrespace explore: http://{host}:{port}/ (Ctrl+C to stop)")
-    serve(explorable, host=host, port=port, open_browser=not no_browser)
+    read_run_card(run)  # a folder that is no run fails before the port is looked at
+    # the port is taken before the run is loaded: a busy one fails at once, in one line
+    sock = None if static is not None else bind_socket(host, port)
+    try:
+        explorable = open_explorable(run, kit_dirs=kits)
+        if static is not None:
+            path = write_static_page(explorable, static, grid=grid, overwrite=overwrite, progress=progress)
+            typer.echo(f"wrote {path}")
+            return
+        typer.echo(f"timbrespace explore: {server_url(host, port)} (Ctrl+C to stop)")
+        serve(explorable, host=host, port=port, open_browser=not no_browser, sock=sock)
+    finally:
+        if sock is not None:
+            sock.close()
 
 
 def export_model(

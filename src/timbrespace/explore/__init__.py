@@ -5,7 +5,8 @@ kind: :mod:`~timbrespace.explore.run`, :mod:`~timbrespace.explore.timbre`,
 :mod:`~timbrespace.explore.drums`); :func:`create_app` makes the HTTP API and page of it
 (Starlette), :func:`serve` serves them (uvicorn); :func:`write_static_page` writes a
 page that works without a server; :func:`export_model` exports the decoder or encoder to
-ONNX or TorchScript.
+ONNX or TorchScript. :mod:`~timbrespace.explore.limits` brings decoded features into the
+stored range softly and measures how much was outside.
 """
 
 from timbrespace.explore.base import Explorable

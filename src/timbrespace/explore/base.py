@@ -299,4 +299,5 @@ class Explorable(ABC):
             starts.append(at / self.sample_rate)
             parts += [clip.audio, gap]
             at += len(clip.audio) + len(gap)
-        return Clip(np.concatenate(parts), self.sample_rate, step_starts_s=tuple(starts))
+        return Clip(np.concatenate(parts), self.sample_rate, step_starts_s=tuple(starts),
+                    clipped_fraction=float(np.mean([clip.clipped_fraction for clip in clips])))

@@ -26,6 +26,10 @@ Features normalised per item (``minmax_item``, seed 002) need an item's dB range
 inverted. A decoded ``z`` is no item, so it takes the inverse-distance-weighted range of
 its four nearest items in latent space; a path between two items interpolates the two
 items' ranges linearly, as seed 002 did.
+
+Decoded features outside the stored range are brought into it by
+:func:`~timbrespace.explore.limits.soft_limit` (not clipped: far points stay distinct),
+and each clip says which fraction of its values were outside (``clipped_fraction``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import numpy as np
 
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.explore.base import Explorable
+from timbrespace.explore.limits import feature_range, soft_limit
 from timbrespace.explore.types import Clip, ExportPart, Option
 
 __all__ = ["RunExplorable", "DEFAULT_N_ITER", "RUN_KINDS"]
@@ -137,18 +142,23 @@ class RunExplorable(Explorable):
         norm = self.sidecar["normalization"]
         self._item_range = (np.asarray(norm["item_min"]), np.asarray(norm["item_max"])) \
             if norm["kind"] == "minmax_item" else None
+        self._value_range = feature_range(self.sidecar)
         self.phase_method = "auto" if self.feature_config.has_phase else "pghi+gl"
         default = DEFAULT_N_ITER.get(self.feature_config.kind, 0) if n_iter is None else int(n_iter)
         self.options = (Option("n_iter", "phase-retrieval iterations", default, min=0, max=64, step=1),)
 
     # ------------------------------------------------------------------ decoding
     def _invert(self, x: np.ndarray, n_iter: int, item_min: np.ndarray | None,
-                item_max: np.ndarray | None) -> np.ndarray:
+                item_max: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Audio of decoded features ``x`` and, per item, the fraction of ``x`` outside the stored range."""
         from timbrespace.features import invert
 
         if self._item_range is None:
             item_min = item_max = None
-        return invert(x, self.sidecar, method=self.phase_method, n_iter=int(n_iter), item_min=item_min, item_max=item_max)
+        x, clipped = soft_limit(x, self._value_range)
+        audio = invert(x, self.sidecar, method=self.phase_method, n_iter=int(n_iter), item_min=item_min,
+                       item_max=item_max)
+        return audio, clipped
 
     def _nearest_range(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
         """Inverse-distance-weighted dB range of each ``z``'s nearest items (``minmax_item``)."""
@@ -163,15 +173,14 @@ class RunExplorable(Explorable):
         lo, hi = self._item_range
         return (w * lo[idx]).sum(axis=1), (w * hi[idx]).sum(axis=1)
 
-    def _clips(self, audio: np.ndarray) -> list[Clip]:
-        return [Clip(np.ascontiguousarray(y, dtype=np.float32), self.sample_rate) for y in audio]
-
     def decode_batch(self, z: np.ndarray, options: Mapping[str, Any]) -> list[Clip]:
         from timbrespace.training import decode_array
 
         x = decode_array(self.model, z)
         lo, hi = self._nearest_range(z)
-        return self._clips(self._invert(x, options["n_iter"], lo, hi))
+        audio, clipped = self._invert(x, options["n_iter"], lo, hi)
+        return [Clip(np.ascontiguousarray(y, dtype=np.float32), self.sample_rate, clipped_fraction=float(c))
+                for y, c in zip(audio, clipped, strict=True)]
 
     def _item_clips(self, index: int, options: Mapping[str, Any]) -> tuple[Clip, Clip]:
         """The item's audio from the dataset and its reconstruction from ``mu``.
@@ -190,8 +199,8 @@ class RunExplorable(Explorable):
         lo = hi = None
         if self._item_range is not None:
             lo, hi = self._item_range[0][[index]], self._item_range[1][[index]]
-        recon = self._invert(x, options["n_iter"], lo, hi)[0]
-        return Clip(original, self.sample_rate), Clip(recon, self.sample_rate)
+        recon, clipped = self._invert(x, options["n_iter"], lo, hi)
+        return Clip(original, self.sample_rate), Clip(recon[0], self.sample_rate, clipped_fraction=float(clipped[0]))
 
     def _path_clip(self, a: int, b: int, t: np.ndarray, z: np.ndarray, options: Mapping[str, Any]) -> Clip:
         from timbrespace.training import decode_array
@@ -200,11 +209,11 @@ class RunExplorable(Explorable):
         if self._item_range is not None:
             rmin, rmax = self._item_range
             lo, hi = (1 - t) * rmin[a] + t * rmin[b], (1 - t) * rmax[a] + t * rmax[b]
-        audio = self._invert(decode_array(self.model, z), options["n_iter"], lo, hi)
+        audio, clipped = self._invert(decode_array(self.model, z), options["n_iter"], lo, hi)
         gap = np.zeros((len(audio), int(0.1 * self.sample_rate)), np.float32)
         joined = np.concatenate([audio, gap], axis=1)
         starts = tuple(k * joined.shape[1] / self.sample_rate for k in range(len(audio)))
-        return Clip(joined.reshape(-1), self.sample_rate, step_starts_s=starts)
+        return Clip(joined.reshape(-1), self.sample_rate, step_starts_s=starts, clipped_fraction=float(clipped.mean()))
 
     # ------------------------------------------------------------------ export
     def export_part(self, part: str) -> ExportPart:

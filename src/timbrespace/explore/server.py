@@ -11,13 +11,20 @@ Routes (JSON bodies; every error is a 4xx JSON ``{"error": "..."}`` and the serv
     Item ids, their latent means and their factor values.
 ``POST /api/decode``
     ``{"z": [...], ...options}`` → ``audio/wav``; ``?format=json`` gives the clip as JSON
-    (base64 WAV, duration, RMS, a drum run's step grid), ``?format=mid`` a drum run's MIDI.
+    (base64 WAV, duration, RMS, ``clipped_fraction``, a drum run's step grid),
+    ``?format=mid`` a drum run's MIDI. Audio answers carry ``X-Clipped-Fraction``: the
+    fraction of the decoded features that lay outside the stored range (a point far from
+    the items; the page warns).
 ``POST /api/item``
     ``{"index": i, "which": "original" | "reconstruction", ...options}`` → ``audio/wav``
     (or ``?format=json``).
 ``POST /api/path``
     ``{"a": i, "b": j, "steps": 7, ...options}`` → JSON: ``t`` and, for ``lerp`` and
     ``slerp``, the latents of each step and the clip of the steps played in order.
+
+A request body is at most :data:`MAX_BODY_BYTES` (413 otherwise, before it is read), and
+the app served by :func:`serve` answers only requests whose ``Host`` names the address it
+listens on (403 otherwise: a DNS-rebinding page cannot reach it).
 
 Requests are answered one decode at a time (a lock around the model, the synthesiser and
 the phase retrieval), so concurrent clients each get their own, correct, answer. A decode
@@ -31,11 +38,13 @@ first request is as fast as the others.
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import logging
+import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +52,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -52,19 +62,22 @@ from timbrespace.errors import ParameterError, TimbrespaceError
 from timbrespace.explore.base import Explorable
 from timbrespace.explore.types import Clip
 
-__all__ = ["create_app", "serve", "clip_json", "PAGE_DIR"]
+__all__ = ["create_app", "serve", "clip_json", "allowed_hosts", "bind_socket", "PAGE_DIR", "MAX_BODY_BYTES"]
 
 logger = logging.getLogger(__name__)
 
 PAGE_DIR = Path(__file__).parent / "page"
 _FORMATS = ("wav", "json", "mid")
-_MAX_BODY_BYTES = 1 << 20
+MAX_BODY_BYTES = 1 << 20
+"""The largest request body the API reads (1 MiB); larger ones get 413."""
 
 
 def clip_json(clip: Clip) -> dict[str, Any]:
-    """A clip as JSON: ``sample_rate``, ``duration_s``, ``rms``, ``wav_base64`` and, for grooves, ``pattern``."""
+    """A clip as JSON: ``sample_rate``, ``duration_s``, ``rms``, ``clipped_fraction``, ``wav_base64`` and, for
+    grooves, ``pattern``."""
     out: dict[str, Any] = {"sample_rate": clip.sample_rate, "duration_s": round(clip.duration_s, 6),
-                           "rms": round(clip.rms, 8), "wav_base64": base64.b64encode(clip.wav()).decode("ascii")}
+                           "rms": round(clip.rms, 8), "clipped_fraction": round(clip.clipped_fraction, 6),
+                           "wav_base64": base64.b64encode(clip.wav()).decode("ascii")}
     if clip.pattern is not None:
         out["pattern"] = [[round(float(v), 4) for v in row] for row in clip.pattern.reshape(-1, clip.pattern.shape[-1])]
         out["pattern_shape"] = list(clip.pattern.shape)
@@ -78,13 +91,41 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > _MAX_BODY_BYTES:
-        raise ParameterError(f"request body of {len(raw)} bytes is too large (at most {_MAX_BODY_BYTES})")
+    """The request's JSON object, read at most :data:`MAX_BODY_BYTES` far.
+
+    A ``Content-Length`` over the limit is refused before any of the body is read; a
+    body without one (chunked) is read chunk by chunk and refused as soon as it passes
+    the limit, so a client cannot make the server hold more than the limit in memory.
+
+    Raises
+    ------
+    HTTPException
+        413, the body is larger than :data:`MAX_BODY_BYTES`.
+    ParameterError
+        A bad ``Content-Length``, a body that is not JSON, a JSON value nested too deeply
+        for the parser, or one that is not an object.
+    """
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.strip().isdigit():
+            raise ParameterError(f"Content-Length={length!r} is not a number of bytes")
+        if int(length) > MAX_BODY_BYTES:
+            raise HTTPException(413, f"request body of {int(length)} bytes is too large (at most {MAX_BODY_BYTES})")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HTTPException(413, f"request body of more than {MAX_BODY_BYTES} bytes is too large "
+                                f"(at most {MAX_BODY_BYTES})")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
         body = json.loads(raw or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ParameterError(f"request body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ParameterError("request body is nested too deeply to parse (a JSON object of lists of "
+                             "numbers is expected)") from None
     if not isinstance(body, dict):
         raise ParameterError(f"request body must be a JSON object, got {type(body).__name__}")
     return body
@@ -102,32 +143,89 @@ def _clip_response(clip: Clip, fmt: str, elapsed_s: float) -> Response:
     if fmt == "json":
         return JSONResponse(clip_json(clip), headers=headers)
     return Response(clip.wav(), media_type="audio/wav",
-                    headers={**headers, "X-Clip-Duration-S": f"{clip.duration_s:.6f}", "X-Clip-Rms": f"{clip.rms:.8f}"})
+                    headers={**headers, "X-Clip-Duration-S": f"{clip.duration_s:.6f}", "X-Clip-Rms": f"{clip.rms:.8f}",
+                             "X-Clipped-Fraction": f"{clip.clipped_fraction:.6f}"})
 
 
-class _FirstClipWarningOnly(logging.Filter):
-    """Lets :func:`~timbrespace.features.invert`'s first "values outside the stored range;
-    clipped" warning through, and drops the later ones: the pad and sliders reach points
-    off the items' range on purpose, and a line per request would bury every other log."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen = False
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "outside the stored range" not in str(record.msg):
-            return True
-        first, self.seen = not self.seen, True
-        return first
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+"""Names of this machine's loopback interface: a server bound to one answers all of them."""
+_WILDCARDS = ("0.0.0.0", "::", "")
 
 
-def create_app(run: Explorable) -> Starlette:
+def _host_name(host: str) -> str:
+    """``host`` as it appears in a ``Host`` header: IPv6 addresses in brackets, lower case."""
+    host = host.strip().lower()
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def allowed_hosts(host: str, port: int) -> tuple[str, ...] | None:
+    """The ``Host`` header values a server bound to ``host``:``port`` answers.
+
+    A loopback bind answers ``127.0.0.1``, ``localhost`` and ``[::1]`` at ``port``; any
+    other address or name answers that name at ``port``. Browsers leave the port out of
+    the header for port 80 only, so the bare name is allowed there. A page of another
+    site that a DNS-rebinding attack points at the loopback sends its own name and is
+    refused.
+
+    Parameters
+    ----------
+    host : str
+        The address or name the server listens on (``--host``).
+    port : int
+
+    Returns
+    -------
+    tuple of str or None
+        None for a wildcard bind (``0.0.0.0``, ``::``): the server is then meant to be
+        reached by names it cannot know, and does not check the header.
+
+    Examples
+    --------
+    >>> allowed_hosts("127.0.0.1", 8765)
+    ('127.0.0.1:8765', 'localhost:8765', '[::1]:8765')
+    >>> allowed_hosts("::", 8765) is None
+    True
+    """
+    host = host.strip().lower()
+    if host in _WILDCARDS:
+        return None
+    names = LOOPBACK_NAMES if host in LOOPBACK_NAMES or host.startswith("127.") else ()
+    names = tuple(dict.fromkeys((host, *names)))
+    hosts = tuple(f"{_host_name(n)}:{int(port)}" for n in names)
+    return hosts + tuple(_host_name(n) for n in names) if int(port) == 80 else hosts
+
+
+class _HostCheck:
+    """ASGI middleware that answers 403 (JSON) to a request whose ``Host`` is not allowed."""
+
+    def __init__(self, app: Any, allowed: Sequence[str]) -> None:
+        self.app = app
+        self.allowed = frozenset(h.lower() for h in allowed)
+        self.shown = ", ".join(allowed)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+            if host.lower() not in self.allowed:
+                response = _error(403, f"Host header {host!r} is not allowed: this server answers {self.shown} "
+                                       "(a check against DNS rebinding; open one of those addresses)")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(run: Explorable, *, hosts: Sequence[str] | None = None) -> Starlette:
     """The explorer app of one opened run.
 
-    Decoded features outside the stored range are clipped by ``invert`` with a warning; the
-    app's first one is logged, later ones are not (the pad reaches such points on purpose).
-    The filter is on only while the app decodes: logging elsewhere is left as it was, and
-    so is torch's thread count (one thread while decoding).
+    With ``hosts`` (:func:`allowed_hosts` of the address it is served on), a request
+    whose ``Host`` header is not one of them gets 403: a page of another site that a
+    DNS-rebinding attack points at this machine cannot use the API. A request body over
+    :data:`MAX_BODY_BYTES` gets 413, before the server reads it.
+
+    The pad reaches points off the items on purpose: their decoded features are brought
+    into the stored range softly by the adapters, and every clip says which fraction was
+    outside (``clipped_fraction`` in JSON, ``X-Clipped-Fraction`` on audio). Torch's
+    thread count is left as it was (one thread while decoding).
 
     At startup (the app's lifespan: uvicorn, or ``TestClient`` used in a ``with``) it
     decodes the origin once, so that the first request is not slower than the rest.
@@ -135,6 +233,9 @@ def create_app(run: Explorable) -> Starlette:
     Parameters
     ----------
     run : Explorable
+    hosts : sequence of str, optional
+        ``Host`` header values to answer (``"127.0.0.1:8765"``, compared without case);
+        None answers any (``TestClient`` sends ``testserver``).
 
     Returns
     -------
@@ -142,21 +243,18 @@ def create_app(run: Explorable) -> Starlette:
         Serve it with uvicorn (:func:`serve`) or test it with ``starlette.testclient.TestClient``.
     """
     lock = threading.Lock()
-    features_api, clip_warnings = logging.getLogger("timbrespace.features.api"), _FirstClipWarningOnly()
 
     async def locked(work: Callable[[], Any]) -> Any:
         def call() -> Any:
             import torch
 
             with lock:
-                features_api.addFilter(clip_warnings)
                 threads = torch.get_num_threads()
                 torch.set_num_threads(1)
                 try:
                     return work()
                 finally:
                     torch.set_num_threads(threads)
-                    features_api.removeFilter(clip_warnings)
 
         return await run_in_threadpool(call)
 
@@ -229,17 +327,70 @@ def create_app(run: Explorable) -> Starlette:
         Route("/api/path", path, methods=["POST"]),
         Mount("/page", StaticFiles(directory=PAGE_DIR), name="page"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan,
+    middleware = [Middleware(_HostCheck, allowed=tuple(hosts))] if hosts is not None else []
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                      exception_handlers={TimbrespaceError: bad_request, HTTPException: http_error,
                                          Exception: server_error})
 
 
-def serve(run: Explorable, *, host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True) -> None:
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (not yet listening), for :func:`serve`.
+
+    Binding before the run is loaded tells at once, in one line, that the port is taken
+    (rather than after loading the model, in uvicorn's words), and keeps the port from
+    being taken meanwhile.
+
+    Parameters
+    ----------
+    host : str
+        Address or name to bind (``0.0.0.0`` or ``::`` for every interface).
+    port : int
+        TCP port, 1..65535.
+
+    Returns
+    -------
+    socket.socket
+
+    Raises
+    ------
+    ParameterError
+        A port out of range, a port in use, or a host that cannot be bound.
+    """
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ParameterError(f"port={port!r} is out of range: allowed 1..65535")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ParameterError(f"host={host!r} cannot be resolved ({exc})") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a port in TIME_WAIT is free
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ParameterError(f"port {port} is in use on {host}: stop what listens there or pass another "
+                                 "--port") from None
+        raise ParameterError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def server_url(host: str, port: int) -> str:
+    """The address to open in a browser for a server bound to ``host``:``port``."""
+    shown = "127.0.0.1" if host.strip() in _WILDCARDS else _host_name(host)
+    return f"http://{shown}:{port}/"
+
+
+def serve(run: Explorable, *, host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True,
+          sock: socket.socket | None = None) -> None:
     """Serve the explorer of ``run`` until interrupted.
 
     The app's startup decodes once (it compiles the phase retrieval, builds the
     features' inverse and loads the kits) before the server answers, so that the page's
-    first click is as fast as the others.
+    first click is as fast as the others. The app answers only requests whose ``Host``
+    is ``host``:``port`` (see :func:`allowed_hosts`).
 
     Parameters
     ----------
@@ -250,21 +401,23 @@ def serve(run: Explorable, *, host: str = "127.0.0.1", port: int = 8765, open_br
         TCP port (1..65535).
     open_browser : bool
         Open the page in the default browser once the server is up.
+    sock : socket.socket, optional
+        Already bound to ``host``:``port`` (:func:`bind_socket`); bound here otherwise.
 
     Raises
     ------
     ParameterError
-        A port outside 1..65535.
+        A port outside 1..65535, or one in use.
     """
     import uvicorn
 
-    if not 1 <= int(port) <= 65535:
-        raise ParameterError(f"port={port} is out of range: allowed 1..65535")
+    if sock is None:
+        sock = bind_socket(host, int(port))
     features_log = logging.getLogger("timbrespace.features")
     if not features_log.isEnabledFor(logging.DEBUG):  # one line per phase retrieval: only with --verbose
         features_log.setLevel(logging.WARNING)
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    config = uvicorn.Config(create_app(run), host=host, port=int(port), log_level="warning")
+    url = server_url(host, port)
+    config = uvicorn.Config(create_app(run, hosts=allowed_hosts(host, port)), log_level="warning")
     server = uvicorn.Server(config)
     if open_browser:
         import webbrowser
@@ -276,5 +429,6 @@ def serve(run: Explorable, *, host: str = "127.0.0.1", port: int = 8765, open_br
                 webbrowser.open(url)
 
         threading.Thread(target=opener, daemon=True).start()
-    logger.info("explorer of %s at %s (Ctrl+C to stop)", run.root, url)
-    server.run()
+    logger.debug("explorer of %s at %s", run.root, url)
+    with sock:
+        server.run(sockets=[sock])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ def default_grid(run: Explorable) -> int:
     return 5 if run.kind == "drums" else 9
 
 
-def static_page_html(run: Explorable, *, grid: int | None = None) -> str:
+def static_page_html(run: Explorable, *, grid: int | None = None, progress: bool = False) -> str:
     """The static page of ``run`` as one HTML string.
 
     Parameters
@@ -38,6 +39,8 @@ def static_page_html(run: Explorable, *, grid: int | None = None) -> str:
     grid : int, optional
         Grid points per side of the pad, 2..15 (default :func:`default_grid`); a drum run's
         grid clips are one bar long.
+    progress : bool
+        Show a progress bar (rich, on stderr) over the grid's rows.
 
     Returns
     -------
@@ -69,7 +72,13 @@ def static_page_html(run: Explorable, *, grid: int | None = None) -> str:
     names = {opt.name for opt in run.options}
     options = run.check_options({"bars": 1} if "bars" in names else {})
     logger.info("decoding a %d × %d grid for the static page", n, n)
-    clips = run.decode_batch(z, options)
+    rows: Iterable[int] = range(n)
+    if progress:
+        from rich.console import Console
+        from rich.progress import track
+
+        rows = track(rows, description="decoding the grid", console=Console(stderr=True))
+    clips = [clip for row in rows for clip in run.decode_batch(z[row * n : (row + 1) * n], options)]
     data = {"info": info, "items": items.to_dict(),
             "grid": {"plane": {"type": "pair", "x": int(x), "y": int(y)}, "us": us.round(6).tolist(),
                      "vs": vs.round(6).tolist(), "clips": [clip_json(c) for c in clips]}}
@@ -86,7 +95,8 @@ def static_page_html(run: Explorable, *, grid: int | None = None) -> str:
     return page
 
 
-def write_static_page(run: Explorable, out: str | Path, *, grid: int | None = None, overwrite: bool = False) -> Path:
+def write_static_page(run: Explorable, out: str | Path, *, grid: int | None = None, overwrite: bool = False,
+                      progress: bool = False) -> Path:
     """Write the static page of ``run`` to ``out`` (see :func:`static_page_html`).
 
     Parameters
@@ -97,6 +107,8 @@ def write_static_page(run: Explorable, out: str | Path, *, grid: int | None = No
     grid : int, optional
     overwrite : bool
         Replace an existing ``out``.
+    progress : bool
+        Show a progress bar while the grid is decoded.
 
     Returns
     -------
@@ -110,6 +122,6 @@ def write_static_page(run: Explorable, out: str | Path, *, grid: int | None = No
     out = Path(out)
     if out.exists() and not overwrite:
         raise ParameterError(f"{out} exists; pass --overwrite to replace it")
-    html = static_page_html(run, grid=grid)
+    html = static_page_html(run, grid=grid, progress=progress)
     out.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write_text(out, html)

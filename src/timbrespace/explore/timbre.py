@@ -24,6 +24,7 @@ import torch
 
 from timbrespace.errors import DatasetError
 from timbrespace.explore.base import Explorable
+from timbrespace.explore.limits import feature_range, soft_limit
 from timbrespace.explore.types import Clip, ExportPart, Option
 
 __all__ = ["TimbreExplorable"]
@@ -78,11 +79,14 @@ class _TimbreModel:
     def originals(self, rows: np.ndarray) -> np.ndarray:
         return self.run.original_audio(rows)
 
-    def to_audio(self, x: np.ndarray, min_db: np.ndarray, max_db: np.ndarray) -> np.ndarray:
+    def to_audio(self, x: np.ndarray, min_db: np.ndarray, max_db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Audio of decoded features and, per item, the fraction of them outside the stored range."""
         from timbrespace.features import invert
 
-        return invert(x, self.run.sidecar, method="pghi+gl", n_iter=_N_ITER, item_min=np.asarray(min_db),
-                      item_max=np.asarray(max_db))
+        x, clipped = soft_limit(x, feature_range(self.run.sidecar))
+        audio = invert(x, self.run.sidecar, method="pghi+gl", n_iter=_N_ITER, item_min=np.asarray(min_db),
+                       item_max=np.asarray(max_db))
+        return audio, clipped
 
 
 class TimbreExplorable(Explorable):
@@ -124,24 +128,26 @@ class TimbreExplorable(Explorable):
         labels = (options["descriptor"], options["magnitude"], options["pitch"])
         cond = np.repeat(self._m.conditions(*labels)[None], len(z), axis=0)
         lo, hi = self._m.db_range(*labels)
-        audio = self._m.to_audio(self._m.decode(z, cond), np.full(len(z), lo), np.full(len(z), hi))
-        return [Clip(y, self.sample_rate) for y in audio]
+        audio, clipped = self._m.to_audio(self._m.decode(z, cond), np.full(len(z), lo), np.full(len(z), hi))
+        return [Clip(y, self.sample_rate, clipped_fraction=float(c)) for y, c in zip(audio, clipped, strict=True)]
 
     def _item_clips(self, index: int, options: Mapping[str, Any]) -> tuple[Clip, Clip]:
         rows = np.array([index])
         lo, hi = self._m.item_range(rows)
-        recon = self._m.to_audio(self._m.decode(self.items().latents[rows], self._m.conditions_of(rows)), lo, hi)[0]
-        return Clip(self._m.originals(rows)[0], self.sample_rate), Clip(recon, self.sample_rate)
+        recon, clipped = self._m.to_audio(self._m.decode(self.items().latents[rows], self._m.conditions_of(rows)),
+                                          lo, hi)
+        return (Clip(self._m.originals(rows)[0], self.sample_rate),
+                Clip(recon[0], self.sample_rate, clipped_fraction=float(clipped[0])))
 
     def _path_clip(self, a: int, b: int, t: np.ndarray, z: np.ndarray, options: Mapping[str, Any]) -> Clip:
         cond = self._m.conditions_of(np.array([a, b]))
         lo, hi = self._m.item_range(np.array([a, b]))
         x = self._m.decode_between(z, cond[0], cond[1], t)
-        audio = self._m.to_audio(x, (1 - t) * lo[0] + t * lo[1], (1 - t) * hi[0] + t * hi[1])
+        audio, clipped = self._m.to_audio(x, (1 - t) * lo[0] + t * lo[1], (1 - t) * hi[0] + t * hi[1])
         gap = np.zeros((len(audio), int(0.1 * self.sample_rate)), np.float32)
         joined = np.concatenate([audio, gap], axis=1)
         starts = tuple(k * joined.shape[1] / self.sample_rate for k in range(len(audio)))
-        return Clip(joined.reshape(-1), self.sample_rate, step_starts_s=starts)
+        return Clip(joined.reshape(-1), self.sample_rate, step_starts_s=starts, clipped_fraction=float(clipped.mean()))
 
     def export_part(self, part: str) -> ExportPart:
         from timbrespace.explore.export import EXPORT_FORMAT

@@ -68,12 +68,18 @@ class Clip:
         bars of a path played one after the other.
     step_starts_s : tuple of float
         Where each step of a path starts in ``audio`` (seconds); empty for one clip.
+    clipped_fraction : float
+        Fraction of the decoded feature values that lay outside the stored range and were
+        brought into it (:func:`~timbrespace.explore.limits.soft_limit`) before inversion;
+        0 for runs that decode to no features (grooves). Above a few per cent the point is
+        off what the model learnt and the sound means little.
     """
 
     audio: np.ndarray
     sample_rate: int
     pattern: np.ndarray | None = None
     step_starts_s: tuple[float, ...] = ()
+    clipped_fraction: float = 0.0
 
     @property
     def duration_s(self) -> float:

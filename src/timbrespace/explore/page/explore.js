@@ -4,8 +4,10 @@
  * (api/info, api/items, api/decode, api/item, api/path) or, in a page written by
  * `--static`, to the data embedded in it. Sound through Web Audio. The last clip played is
  * described in `window.lastClip` (duration_s, rms, source, z, count) for scripts and tests,
- * `window.explorer.itemPosition(i)` says where item i is drawn and `window.explorer.busy()`
- * whether a decode is under way.
+ * `window.explorer.itemPosition(i)` says where item i is drawn, `window.explorer.busy()`
+ * whether a decode is under way and `window.explorer.playing()` whether a clip sounds.
+ * A clip whose decoded features lay outside the stored range (`clipped_fraction` > 5 %)
+ * shows a warning; the pad draws the items' extent, ticks, and takes the arrow keys.
  */
 "use strict";
 (function () {
@@ -13,7 +15,8 @@
   const embedded = document.getElementById("timbrespace-static");
   const STATIC = embedded ? JSON.parse(embedded.textContent) : null;
   const PICK_PX = 7;
-  const MARGIN = 34;
+  const MARGIN = 44;  // room for the axis names and the tick values
+  const KEY_STEPS = 50;  // an arrow key moves a slider, or the pad's point, by 1/50 of the range
 
   const state = {
     info: null, items: null, z: null, planes: [], plane: null, colour: null, options: {},
@@ -220,10 +223,12 @@
     const p = state.plane;
     g.fillText(p.type === "pair" ? latentLabel(p.x) : "PC 1 (std units)", MARGIN, c.height - 10);
     g.save();
-    g.translate(14, c.height - MARGIN);
+    g.translate(11, c.height - MARGIN);
     g.rotate(-Math.PI / 2);
     g.fillText(p.type === "pair" ? latentLabel(p.y) : "PC 2 (std units)", 0, 0);
     g.restore();
+    drawTicks(g, c);
+    drawExtent(g);
     if (STATIC) {
       g.fillStyle = "#cfcac0";
       for (const v of STATIC.grid.vs) for (const u of STATIC.grid.us) {
@@ -273,6 +278,56 @@
     g.moveTo(cx - 9, cy); g.lineTo(cx + 9, cy);
     g.moveTo(cx, cy - 9); g.lineTo(cx, cy + 9);
     g.stroke();
+  }
+
+  // "Nice" tick values (1, 2 or 5 times a power of ten) covering [lo, hi].
+  function ticks(lo, hi, count) {
+    const raw = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) || 10 * mag;
+    const out = [];
+    for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9 * step; t += step) out.push(Math.abs(t) < 1e-12 ? 0 : t);
+    return {values: out, digits: Math.max(0, -Math.floor(Math.log10(step)))};
+  }
+
+  function drawTicks(g, c) {
+    const {u: [u0, u1], v: [v0, v1]} = state.range;
+    g.save();
+    g.strokeStyle = "#9a9890";
+    g.fillStyle = "#6b6b70";
+    g.font = "10px system-ui, sans-serif";
+    g.lineWidth = 1;
+    const tu = ticks(u0, u1, 6), tv = ticks(v0, v1, 6);
+    g.textAlign = "center";
+    g.textBaseline = "top";
+    for (const u of tu.values) {
+      const [x] = toCanvas(u, v0);
+      g.beginPath(); g.moveTo(x, c.height - MARGIN); g.lineTo(x, c.height - MARGIN + 4); g.stroke();
+      g.fillText(u.toFixed(tu.digits), x, c.height - MARGIN + 5);
+    }
+    g.textAlign = "right";
+    g.textBaseline = "middle";
+    for (const v of tv.values) {
+      const [, y] = toCanvas(u0, v);
+      g.beginPath(); g.moveTo(MARGIN - 4, y); g.lineTo(MARGIN, y); g.stroke();
+      g.fillText(v.toFixed(tv.digits), MARGIN - 5, y);
+    }
+    g.restore();
+  }
+
+  // The items' extent on this plane: beyond it the decoder is off what it learnt.
+  function drawExtent(g) {
+    if (!state.itemXY.length) return;
+    const us = state.itemXY.map((q) => q[0]), vs = state.itemXY.map((q) => q[1]);
+    const [x0, y0] = toCanvas(Math.min(...us), Math.max(...vs)), [x1, y1] = toCanvas(Math.max(...us), Math.min(...vs));
+    g.save();
+    g.strokeStyle = "#8c8a85";
+    g.setLineDash([4, 4]);
+    g.strokeRect(x0 - 4, y0 - 4, x1 - x0 + 8, y1 - y0 + 8);
+    g.setLineDash([]);
+    g.fillStyle = "#8c8a85";
+    g.font = "10px system-ui, sans-serif";
+    g.fillText("items' extent", x0 - 4, y0 - 7);
+    g.restore();
   }
 
   function drawWave() {
@@ -355,7 +410,12 @@
     src.buffer = buffer;
     src.loop = $("loop").checked;
     src.connect(ctx.destination);
-    const ended = new Promise((resolve) => { src.onended = resolve; });
+    const ended = new Promise((resolve) => {
+      src.onended = () => {
+        if (state.source === src) { state.source = null; drawWave(); }  // the play head stops with the sound
+        resolve();
+      };
+    });
     src.start();
     state.source = src;
     state.clipStart = ctx.currentTime;
@@ -366,7 +426,8 @@
     window.clipCount += 1;
     window.lastClip = {duration_s: buffer.duration, rms: Math.sqrt(sum / Math.max(1, data.length)),
       sample_rate: clip.sample_rate, source: meta.source, z: meta.z ? Array.from(meta.z) : null,
-      latency_ms: meta.latency_ms, count: window.clipCount};
+      latency_ms: meta.latency_ms, count: window.clipCount, clipped_fraction: clip.clipped_fraction || 0};
+    showClipWarning(meta.source === "original" ? 0 : window.lastClip.clipped_fraction);
     if (state.wavUrl) URL.revokeObjectURL(state.wavUrl);
     state.wavUrl = URL.createObjectURL(new Blob([bytes], {type: "audio/wav"}));
     const link = $("download-wav");
@@ -379,6 +440,17 @@
     status(`${meta.label || meta.source}: ${buffer.duration.toFixed(2)} s, RMS ${window.lastClip.rms.toFixed(4)}` +
       (meta.latency_ms !== undefined ? `, decoded in ${Math.round(meta.latency_ms)} ms` : ""));
     return ended;
+  }
+
+  // Above this fraction of decoded feature values outside the stored range, the page warns.
+  const CLIP_WARN = 0.05;
+
+  function showClipWarning(fraction) {
+    const el = $("clip-warning");
+    el.hidden = !(fraction > CLIP_WARN);
+    el.textContent = el.hidden ? "" : `${Math.round(100 * fraction)} % of this sound's decoded features lay ` +
+      "outside the range the model was trained on and were squeezed into it: the model does not know this " +
+      "point (the dashed box shows where the items lie), so what you hear says little about it.";
   }
 
   function status(text, error) {
@@ -486,7 +558,16 @@
         `<input id="slider-${j}" type="range" min="${lo}" max="${hi}" step="${(hi - lo) / 400}" value="${state.z[j]}">` +
         `<span class="value" id="slider-${j}-value">${state.z[j].toFixed(2)}</span>`;
       box.appendChild(row);
-      row.querySelector("input").addEventListener("input", (ev) => {
+      const input = row.querySelector("input");
+      input.addEventListener("keydown", (ev) => {
+        // arrow keys move by 1/50 of the range (the step, 1/400, is for dragging), page keys by 1/10
+        const steps = {ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 5, PageDown: -5}[ev.key];
+        if (steps === undefined) return;
+        ev.preventDefault();
+        input.value = String(Math.min(hi, Math.max(lo, Number(input.value) + (steps * (hi - lo)) / KEY_STEPS)));
+        input.dispatchEvent(new Event("input", {bubbles: true}));
+      });
+      input.addEventListener("input", (ev) => {
         audio();
         state.z[j] = Number(ev.target.value);
         $(`slider-${j}-value`).textContent = state.z[j].toFixed(2);
@@ -536,7 +617,11 @@
   }
 
   function buildItemPickers() {
-    if (STATIC) { $("ab").hidden = true; return; }
+    if (STATIC) {
+      $("ab").hidden = true;
+      document.querySelectorAll("#path-legend .path").forEach((el) => { el.hidden = true; });
+      return;
+    }
     const n = state.items.ids.length;
     const html = state.items.ids.map((id, i) => `<option value="${i}">${escape(id)}</option>`).join("");
     $("item-a").innerHTML = html;
@@ -594,6 +679,22 @@
       const [u, v] = fromCanvas(x, y);
       $("hover").textContent = hit !== null ? describeItem(hit) : `(${u.toFixed(2)}, ${v.toFixed(2)})`;
     });
+    pad.addEventListener("keydown", (ev) => {
+      const move = {ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1]}[ev.key];
+      if (!move) return;
+      ev.preventDefault();
+      audio();
+      const {u: [u0, u1], v: [v0, v1]} = state.range;
+      const scale = ev.shiftKey ? 5 : 1;
+      let [u, v] = project(state.z, state.plane);
+      u = Math.min(u1, Math.max(u0, u + (move[0] * scale * (u1 - u0)) / KEY_STEPS));
+      v = Math.min(v1, Math.max(v0, v + (move[1] * scale * (v1 - v0)) / KEY_STEPS));
+      state.z = unproject(u, v);
+      syncSliders();
+      draw();
+      $("hover").textContent = `(${u.toFixed(2)}, ${v.toFixed(2)})`;
+      requestDecode("keyboard");
+    });
     const release = () => { state.dragging = false; };
     pad.addEventListener("pointerup", release);
     pad.addEventListener("pointercancel", release);
@@ -643,9 +744,13 @@
     setPlane(state.planes[0].key);
     if (info.factors.length) setColour(info.factors[0]);
     // For scripts and tests: where item i is drawn (CSS pixels from the pad's top-left
-    // corner), and whether a decode is in flight or queued.
+    // corner), whether a decode is in flight or queued, whether a clip is sounding, and
+    // the pad's plane and the latent range it shows.
     window.explorer = {
       busy: () => state.inflight || state.queued !== null,
+      playing: () => state.source !== null,
+      range: () => ({u: [...state.range.u], v: [...state.range.v]}),
+      plane: () => ({...state.plane}),
       itemPosition: (i) => {
         const c = $("pad"), r = c.getBoundingClientRect(), [x, y] = toCanvas(...state.itemXY[i]);
         return [(x * r.width) / c.width, (y * r.height) / c.height];
