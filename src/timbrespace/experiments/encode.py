@@ -209,7 +209,7 @@ def check_output(out: str | Path, *, overwrite: bool) -> Path:
 
 
 def write_encoded(encoded: EncodedAudio, out: str | Path, *, run: str | Path, overwrite: bool = False) -> Path:
-    """Write the rows: ``.npz`` (``file``, ``mu``, ``logvar``, ``latent_names``, ``run``) or
+    """Write the rows: ``.npz`` (``files``, ``mu``, ``logvar``, ``latent_names``, ``run``) or
     ``.json`` (``run``, ``latent_names``, ``notes``, ``items``: one mapping per file with
     ``mu`` and ``logvar`` by latent name), atomically.
 
@@ -224,6 +224,6 @@ def write_encoded(encoded: EncodedAudio, out: str | Path, *, run: str | Path, ov
                                  "notes": list(encoded.notes), "items": encoded.rows()})
         return path
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, file=np.asarray(encoded.names, dtype="U"), mu=encoded.mu, logvar=encoded.logvar,
+        np.savez(fh, files=np.asarray(encoded.names, dtype="U"), mu=encoded.mu, logvar=encoded.logvar,
                  latent_names=np.asarray(encoded.latent_names, dtype="U"), run=np.asarray(str(run)))
     return path

@@ -36,6 +36,7 @@ processing. ICLR (``ddsp.spectral_ops.compute_loudness``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,8 +95,10 @@ def _stft_magnitude(y: np.ndarray, n_fft: int, hop_length: int, win_length: int,
     if y.shape[-1] <= n_fft // 2:
         raise ParameterError(f"audio of {y.shape[-1]} samples is too short for n_fft={n_fft} "
                              f"(centred frames need more than {n_fft // 2})")
-    spec = librosa.stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window="hann",
-                        center=True, pad_mode="reflect")
+    with warnings.catch_warnings():  # a frame longer than the item is padded, as torch.stft pads it
+        warnings.filterwarnings("ignore", message=r"n_fft=\d+ is too large", category=UserWarning)
+        spec = librosa.stft(y, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window="hann",
+                            center=True, pad_mode="reflect")
     return np.sqrt(np.maximum(spec.real**2 + spec.imag**2, eps))
 
 
@@ -206,8 +209,10 @@ def _pyin_f0(y: np.ndarray, sample_rate: int, fmin_hz: float, fmax_hz: float, fr
     if not np.any(np.abs(y) > 1e-6):
         n_frames = 1 + len(y) // (frame_length // 4)
         return np.full(n_frames, np.nan)
-    f0, voiced, probability = librosa.pyin(y.astype(np.float32), fmin=fmin_hz, fmax=fmax_hz, sr=sample_rate,
-                                           frame_length=frame_length)
+    with warnings.catch_warnings():  # an item shorter than a frame is padded (centred frames)
+        warnings.filterwarnings("ignore", message=r"n_fft=\d+ is too large", category=UserWarning)
+        f0, voiced, probability = librosa.pyin(y.astype(np.float32), fmin=fmin_hz, fmax=fmax_hz, sr=sample_rate,
+                                               frame_length=frame_length)
     keep = voiced & (probability >= min_voiced_probability) & np.isfinite(f0)
     return np.where(keep, f0, np.nan)
 
