@@ -69,3 +69,17 @@ def test_encode_writes_rows(sandbox, tmp_path, capsys):
     run_sr = json.loads((sandbox.run / "dataset" / "features" / "run_features.json").read_text())["sample_rate"]
     if run_sr != 16000:
         assert "note:" in err and "resampled from 16000 Hz" in err
+
+
+@pytest.mark.xdist_group("cli-sandbox")
+def test_encode_gives_the_sandbox_runs_own_latents(sandbox, tmp_path):
+    """The sandbox's run has CQT features without normalisation (the other test run: STFT, standardised)."""
+    from timbrespace.cli import main
+
+    with np.load(sandbox.run / "latents.npz") as data:
+        mu, ids = data["mu"], list(data["item_id"])
+    files = [next((sandbox.run / "dataset" / "audio").glob(f"{ids[i]}.*")) for i in (0, len(ids) - 1)]
+    out = tmp_path / "own.npz"
+    main(["encode", str(sandbox.run), *map(str, files), "-o", str(out), "--no-progress"])
+    with np.load(out) as data:
+        np.testing.assert_allclose(data["mu"], mu[[0, len(ids) - 1]], atol=1e-4)
