@@ -78,6 +78,12 @@ def test_f0_error_of_a_tone_a_semitone_off() -> None:
     assert f0_error_cents(ref, ref, sample_rate=SR)[0] == pytest.approx(0.0, abs=1e-9)
 
 
+def test_f0_search_stops_at_nyquist() -> None:
+    sr = 4000
+    ref = _tone(200.0, sr, sr, n_partials=2)
+    assert f0_error_cents(ref, ref * 0.5, sample_rate=sr)[0] == pytest.approx(0.0, abs=1e-9)
+
+
 def test_f0_error_is_nan_for_noise() -> None:
     noise = np.random.default_rng(1).normal(size=SR) * 0.1
     assert np.isnan(f0_error_cents(noise, noise * 0.5, sample_rate=SR)[0])

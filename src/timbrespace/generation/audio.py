@@ -230,7 +230,7 @@ def encode_audio(model: VAE, sidecar: FeatureSidecar, y: np.ndarray, sample_rate
     ParameterError
         A conditional model, or features of another shape than the model takes.
     """
-    if model.config.condition_classes or getattr(model.config, "condition_continuous", 0):
+    if model.config.condition_classes or model.config.condition_continuous:
         raise ParameterError("a conditional model needs its conditions to encode; audio alone cannot be encoded")
     audio, notes = fit_audio(y, sample_rate, sidecar, name=name)
     feats = audio_features(audio[None], sidecar)

@@ -240,7 +240,8 @@ def f0_error_cents(
     sample_rate : int
         Hz.
     fmin_hz, fmax_hz : float
-        pYIN's search range (default C2..C7, 65.4..2093 Hz).
+        pYIN's search range (default C2..C7, 65.4..2093 Hz; ``fmax_hz`` lowered to the
+        Nyquist frequency when above it).
     frame_length : int, default=2048
         pYIN's frame in samples.
     min_voiced_probability : float, default=0.5
@@ -267,6 +268,9 @@ def f0_error_cents(
         raise ParameterError(f"fmin_hz={fmin_hz} and fmax_hz={fmax_hz} must satisfy 0 < fmin_hz < fmax_hz")
     if not 0.0 <= min_voiced_probability <= 1.0:
         raise ParameterError(f"min_voiced_probability={min_voiced_probability} must be in [0, 1]")
+    fmax_hz = min(fmax_hz, sample_rate / 2)  # pYIN searches up to Nyquist at most
+    if not fmin_hz < fmax_hz:
+        raise ParameterError(f"fmin_hz={fmin_hz} must be below the Nyquist frequency {sample_rate / 2} Hz")
     out = np.full(len(x), np.nan)
     for k in range(len(x)):
         f_ref = _pyin_f0(x[k], sample_rate, fmin_hz, fmax_hz, frame_length, min_voiced_probability)
