@@ -27,9 +27,7 @@ def encode(
 ) -> None:
     """Encode recordings with a run's model: one row of latent means (and log-variances) per file.
 
-    Each file is mixed to mono, resampled to the run's rate and trimmed or zero-padded to
-    its item duration when it differs (a note on stderr says so), and turned into the run's
-    features exactly as its dataset was.
+    Each file is mixed to mono, resampled to the run's rate and trimmed or zero-padded to its item duration when it differs (a note on stderr says so), then turned into the run's features exactly as its dataset was.
     """
     from timbrespace.cli._console import console
     from timbrespace.experiments.encode import (
