@@ -201,19 +201,20 @@ def audio_spectral_convergence(
                                 _stft_magnitude(y, n_fft, hop_length, n_fft, 0.0))
 
 
-def _pyin_f0(y: np.ndarray, sample_rate: int, fmin_hz: float, fmax_hz: float, frame_length: int,
+def _pyin_f0(audio: np.ndarray, sample_rate: int, fmin_hz: float, fmax_hz: float, frame_length: int,
              min_voiced_probability: float) -> np.ndarray:
-    """pYIN f0 in Hz per frame, NaN where unvoiced (and for a silent signal)."""
+    """pYIN f0 in Hz per item and frame ``(n_items, n_frames)``, NaN where unvoiced.
+
+    One call for every item: librosa builds pYIN's transition matrix once per call, and
+    that, not the signal, is most of a short item's cost."""
     import librosa
 
-    if not np.any(np.abs(y) > 1e-6):
-        n_frames = 1 + len(y) // (frame_length // 4)
-        return np.full(n_frames, np.nan)
     with warnings.catch_warnings():  # an item shorter than a frame is padded (centred frames)
         warnings.filterwarnings("ignore", message=r"n_fft=\d+ is too large", category=UserWarning)
-        f0, voiced, probability = librosa.pyin(y.astype(np.float32), fmin=fmin_hz, fmax=fmax_hz, sr=sample_rate,
-                                               frame_length=frame_length)
+        f0, voiced, probability = librosa.pyin(audio.astype(np.float32), fmin=fmin_hz, fmax=fmax_hz,
+                                               sr=sample_rate, frame_length=frame_length)
     keep = voiced & (probability >= min_voiced_probability) & np.isfinite(f0)
+    keep &= (np.max(np.abs(audio), axis=-1) > 1e-6)[:, None]  # a silent item has no pitch
     return np.where(keep, f0, np.nan)
 
 
@@ -271,13 +272,13 @@ def f0_error_cents(
     fmax_hz = min(fmax_hz, sample_rate / 2)  # pYIN searches up to Nyquist at most
     if not fmin_hz < fmax_hz:
         raise ParameterError(f"fmin_hz={fmin_hz} must be below the Nyquist frequency {sample_rate / 2} Hz")
+    f0 = _pyin_f0(np.concatenate([x, y]), sample_rate, fmin_hz, fmax_hz, frame_length, min_voiced_probability)
+    f_ref, f_est = f0[:len(x)], f0[len(x):]
     out = np.full(len(x), np.nan)
     for k in range(len(x)):
-        f_ref = _pyin_f0(x[k], sample_rate, fmin_hz, fmax_hz, frame_length, min_voiced_probability)
-        f_est = _pyin_f0(y[k], sample_rate, fmin_hz, fmax_hz, frame_length, min_voiced_probability)
-        both = np.isfinite(f_ref) & np.isfinite(f_est)
+        both = np.isfinite(f_ref[k]) & np.isfinite(f_est[k])
         if np.any(both):
-            out[k] = float(np.median(np.abs(1200.0 * np.log2(f_est[both] / f_ref[both]))))
+            out[k] = float(np.median(np.abs(1200.0 * np.log2(f_est[k, both] / f_ref[k, both]))))
     return out
 
 
