@@ -24,8 +24,9 @@ def _wav(y: np.ndarray, sample_rate: int = 16000) -> bytes:
     return buf.getvalue()
 
 
-_DRUMS_CARD = json.dumps({"kind": "drums", "library_version": "0", "dataset": None,
-                          "created": "2026-01-01T00:00:00Z"}).encode()
+def _card(kind: str) -> bytes:
+    return json.dumps({"kind": kind, "library_version": "0", "dataset": None,
+                       "created": "2026-01-01T00:00:00Z"}).encode()
 
 CASES = [
     Case("missing-file", ("encode", "{run}", "{inputs}/nope.wav", "-o", "{new}.json"),
@@ -43,7 +44,11 @@ CASES = [
     Case("out-is-a-folder", ("encode", "{run}", "{wav}", "-o", "{inputs}/noaudio.npz"),
          ("noaudio.npz", "is a folder"), files={"noaudio.npz/keep.txt": b"a folder named like a file"}),
     Case("drums-run", ("encode", "{inputs}/drumsrun", "{wav}", "-o", "{new}.json"),
-         ("'drums' run cannot encode audio", "grooves"), files={"drumsrun/run.json": _DRUMS_CARD}),
+         ("'drums' run cannot encode audio", "grooves"), files={"drumsrun/run.json": _card("drums")}),
+    Case("timbre-run", ("encode", "{inputs}/timbrerun", "{wav}", "-o", "{new}.json"),
+         ("'timbre' run cannot encode audio", "descriptor labels"), files={"timbrerun/run.json": _card("timbre")}),
+    Case("conditional-train-run", ("encode", "{inputs}/cvaerun", "{wav}", "-o", "{new}.json"),
+         ("conditional or unfinished 'train' run",), files={"cvaerun/run.json": _card("train")}),
     Case("not-a-run", ("encode", "{dataset}", "{wav}", "-o", "{new}.json"),
          ("not a run folder",)),
 ]
