@@ -75,6 +75,7 @@ def _register_commands() -> None:
     _registered.append(True)
     from timbrespace.cli import (  # noqa: F401
         drums,
+        encode,
         explore,
         features,
         generate,
@@ -85,7 +86,7 @@ def _register_commands() -> None:
         train,
     )
 
-    for module in (run, ingest, generate, synths, features, train, timbre, drums, explore):
+    for module in (run, ingest, generate, synths, features, train, encode, timbre, drums, explore):
         module.register(app)
 
 

@@ -93,8 +93,13 @@ def _summary(name: str, result: object) -> None:
     table.add_row("[bold]overall", _fmt(m.get("mig_at_init")), _fmt(m["mig"]), _fmt(m["dci"]["completeness"]),
                   _fmt(m["dci"]["informativeness"]))
     out.print(table)
+    rec = m["reconstruction"]
     out.print(f"DCI disentanglement {_fmt(m['dci']['disentanglement'])}; "
-              f"spectral convergence of resynthesis {_fmt(m['reconstruction'].get('spectral_convergence'))}")
+              f"spectral convergence of resynthesis {_fmt(rec.get('spectral_convergence'))}")
+    if "mrstft" in rec:
+        out.print(f"resynthesis against the originals: MR-STFT distance {_fmt(rec['mrstft'])}, "
+                  f"f0 error {_fmt(rec.get('f0_error_cents'))} cents (median, {rec['f0_items_voiced']} of "
+                  f"{rec['n_resynthesised']} items voiced), loudness error {_fmt(rec['loudness_error_db'])} dB")
     refined = m["reconstruction"].get("decoder_refinement")
     if refined:
         out.print(f"decoder refined for {refined['epochs']} epochs with the encoder frozen (latents unchanged): "

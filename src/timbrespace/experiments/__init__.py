@@ -40,6 +40,7 @@ from timbrespace.experiments.train_runs import TrainRunResult, train_dataset
 __all__ = [
     "EVALUATED_KINDS",
     "GrooveTrainConfig",
+    "RunEncoder",
     "RUN_KINDS",
     "RunCard",
     "RunEvaluation",
@@ -57,6 +58,7 @@ __all__ = [
     "builtin_experiments",
     "default_experiment_path",
     "default_run_dir",
+    "encode_audio_files",
     "evaluate_any",
     "evaluate_drums_run",
     "evaluate_run",
@@ -69,6 +71,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    "RunEncoder": "encode",
+    "encode_audio_files": "encode",
     "EVALUATED_KINDS": "evaluate",
     "evaluate_any": "evaluate",
     "GrooveTrainConfig": "drums",

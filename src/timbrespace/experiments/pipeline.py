@@ -49,7 +49,13 @@ from timbrespace.features import (
     invert,
     stft_magnitude,
 )
-from timbrespace.metrics import RepresentationScores, evaluate_representation, spectral_convergence
+from timbrespace.metrics import (
+    RepresentationScores,
+    audio_measures,
+    evaluate_representation,
+    spectral_convergence,
+)
+from timbrespace.metrics.audio import MRSTFT_FFT_SIZES
 from timbrespace.models import VAE
 from timbrespace.training import EpochRecord, decode_array, encode_array, load_checkpoint
 from timbrespace.training.checkpoint import read_checkpoint_json
@@ -406,13 +412,14 @@ def _split_indices(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Feature error on the test split and spectral convergence of resynthesised audio.
+    """Feature error on the test split, and measures of the resynthesised audio.
 
-    The audio measure takes up to ``N_RESYNTHESISED`` test items (or
-    ``evaluation.n_reconstructions``, if more) evenly spread over the test split.
-
-    The audio is measured with the package's one STFT in the features' own frames
-    (:func:`timbrespace.features.stft_magnitude`).
+    The audio measures take up to ``N_RESYNTHESISED`` test items (or
+    ``evaluation.n_reconstructions``, if more) evenly spread over the test split:
+    spectral convergence with the package's one STFT in the features' own frames
+    (:func:`timbrespace.features.stft_magnitude`), and the measures of sound of
+    :func:`timbrespace.metrics.audio_measures` (multi-resolution STFT distance, pYIN f0
+    error in cents, A-weighted loudness error in dB).
     """
     ev = run.config.evaluation
     x_test = run.x[test_idx]
@@ -433,9 +440,20 @@ def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[s
     out["spectral_convergence"] = float(np.mean(sc))
     out["spectral_convergence_per_item"] = [float(v) for v in sc]
     out["n_resynthesised"] = int(n_audio)
+    out.update(_sound_measures(original, resynth, run.dataset.sample_rate))
     media = {"indices": chosen, "original": original, "resynth": resynth,
              "x": x_test[rows], "x_hat": x_hat[rows]}
     return out, media
+
+
+def _sound_measures(original: np.ndarray, resynth: np.ndarray, sample_rate: int) -> dict[str, Any]:
+    """:func:`timbrespace.metrics.audio_measures` of the resynthesised items, or a note when
+    the items are too short for the multi-resolution STFT's longest frame."""
+    shortest = max(MRSTFT_FFT_SIZES) // 2 + 1
+    if original.shape[1] < shortest:
+        return {"sound_note": f"items of {original.shape[1]} samples are too short for the measures of sound "
+                              f"(the multi-resolution STFT needs at least {shortest})"}
+    return audio_measures(original, resynth, sample_rate=sample_rate).to_dict()
 
 
 def _refinement(checkpoint: Path) -> dict[str, Any] | None:

@@ -315,6 +315,7 @@ def _reconstructions(page: _Page, media: dict[str, Any]) -> None:
     page.report.section("Reconstructions (test items)")
     norm, axes = page.sidecar.normalization, spectrogram_axes(page.sidecar)
     sr, ids = page.dataset.sample_rate, page.dataset.item_ids
+    _sound_table(page, media, ids)
     for k in range(n_show):
         item = int(media["indices"][k])
         own = {} if norm.item_min is None else {"item_min": norm.item_min[item], "item_max": norm.item_max[item]}
@@ -324,6 +325,30 @@ def _reconstructions(page: _Page, media: dict[str, Any]) -> None:
                   f"{ids[item]}: features of the item and the model's reconstruction; spectral convergence "
                   f"of the resynthesis {sc:.3f}.")
         page.report.audio_row([(media["original"][k], "original"), (media["resynth"][k], "reconstruction")], sr)
+
+
+def _sound_table(page: _Page, media: dict[str, Any], ids: list[str]) -> None:
+    """Measures of sound of each resynthesised item (``metrics.json`` ``reconstruction``)."""
+    rec = page.metrics["reconstruction"]
+    if "mrstft_per_item" not in rec:
+        if rec.get("sound_note"):
+            page.report.text(html.escape(rec["sound_note"]) + ".")
+        return
+    rows = {ids[int(item)]: {"spectral convergence": rec["spectral_convergence_per_item"][k],
+                             "MR-STFT": rec["mrstft_per_item"][k],
+                             "f0 error (cents)": rec["f0_error_cents_per_item"][k],
+                             "loudness error (dB)": rec["loudness_error_db_per_item"][k]}
+            for k, item in enumerate(media["indices"])}
+    rows["mean (f0: median)"] = {"spectral convergence": rec["spectral_convergence"], "MR-STFT": rec["mrstft"],
+                                 "f0 error (cents)": rec["f0_error_cents"],
+                                 "loudness error (dB)": rec["loudness_error_db"]}
+    caption = ("Decoded audio against the original, per resynthesised test item: spectral convergence in the "
+               "features' STFT frames; the multi-resolution STFT distance (auraloss's defaults: spectral "
+               "convergence + log-magnitude L1 at 1024/2048/512 points); the median pYIN f0 difference over frames "
+               "voiced in both (empty where none is); the mean difference of DDSP's A-weighted loudness.")
+    if rec.get("f0_note"):
+        caption += " " + rec["f0_note"] + "."
+    page.report.table(rows, caption, float_format="{:.3f}")
 
 
 def _configuration(page: _Page) -> None:

@@ -12,20 +12,22 @@
 - **interpolation endpoints**: log-spectral distance (dB) between the Griffin-Lim audio
   of each endpoint (t = 0, 1, ``z`` = encoder mean) and its original, over pairs of
   held-back notes; the Griffin-Lim round trip of the originals' own spectrograms is the
-  floor that the representation allows.
+  floor that the representation allows. The same reconstructions are measured as sound
+  (:func:`timbrespace.metrics.audio_measures`: multi-resolution STFT distance, pYIN f0
+  error in cents, A-weighted loudness error in dB).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from timbrespace.errors import DatasetError
 from timbrespace.features import FeatureConfig, extract, linear_magnitude
-from timbrespace.metrics import log_spectral_distance
+from timbrespace.metrics import audio_measures, log_spectral_distance
 from timbrespace.timbre.quality import measure_pitch_midi, monotonic_trend, weighted_centroid_hz
 
 if TYPE_CHECKING:
@@ -63,6 +65,9 @@ class TimbreQuality:
     n_pairs : int
     not_measured : list of str
         Notes the measurements needed but the run has no original of (skipped, named).
+    endpoint_sound : dict
+        :meth:`timbrespace.metrics.AudioMeasures.to_dict` of the endpoints' audio against
+        their originals (empty without pairs).
     """
 
     n_pitch_requests: int
@@ -77,6 +82,7 @@ class TimbreQuality:
     generated_lsd_db: float
     n_pairs: int
     not_measured: list[str] = field(default_factory=list)
+    endpoint_sound: dict[str, Any] = field(default_factory=dict)
 
 
 def magnitudes_of_audio(audio: np.ndarray, run: TimbreRun) -> np.ndarray:
@@ -164,12 +170,15 @@ def measure_timbre_quality(run: TimbreRun, *, max_requests: int | None = 120, n_
     if ends.size:
         lo, hi = run.stats_of(ends)
         y_end = run.to_audio(run.decode(run.encode(ends), run.conditions_of(ends)), lo, hi, n_iter=n_iter, seed=seed)
-        ref = magnitudes_of_audio(run.original_audio(ends), run)
+        original_ends = run.original_audio(ends)
+        ref = magnitudes_of_audio(original_ends, run)
         endpoint_lsd = float(np.mean(log_spectral_distance(ref, magnitudes_of_audio(y_end, run))))
+        endpoint_sound = audio_measures(original_ends, y_end[:, :original_ends.shape[1]], sample_rate=sr).to_dict()
         y_rt = run.to_audio(run.features_of(ends), lo, hi, n_iter=n_iter, seed=seed)
         roundtrip_lsd = float(np.mean(log_spectral_distance(ref, magnitudes_of_audio(y_rt, run))))
     else:
         endpoint_lsd = roundtrip_lsd = float("nan")
+        endpoint_sound = {}
     voiced = np.isfinite(cents)
     quality = TimbreQuality(
         n_pitch_requests=int(len(req)), pitch_accuracy_50c=float(np.mean(hit)),
@@ -178,6 +187,7 @@ def measure_timbre_quality(run: TimbreRun, *, max_requests: int | None = 120, n_
         centroid_monotonic=mono, centroid_spearman=rho, centroid_monotonic_originals=mono_orig,
         interp_endpoint_lsd_db=endpoint_lsd, gl_roundtrip_lsd_db=roundtrip_lsd,
         generated_lsd_db=float(np.mean(gen_lsd)), n_pairs=int(len(pairs)), not_measured=not_measured,
+        endpoint_sound=endpoint_sound,
     )
     if not_measured:
         logger.warning("quality: %d notes have no original and were not measured: %s", len(not_measured),

@@ -196,7 +196,8 @@ def write_timbre_report(run: TimbreRun, *, metrics: dict[str, Any], notes: NoteS
         report.section("Quality on held-back notes")
         report.table(_quality_rows(quality), "Pitch within 50 cents of the request (pYIN), brightness trend of "
                      "Bright/Dark with magnitude, log-spectral distance of interpolation endpoints against the "
-                     "Griffin-Lim floor.")
+                     "Griffin-Lim floor, and the endpoints measured as sound (multi-resolution STFT distance, "
+                     "pYIN f0 error in cents, A-weighted loudness error in dB).")
 
     history_path = run.root / "history.json"
     if history_path.is_file():
@@ -236,7 +237,7 @@ def _quality_rows(quality: TimbreQuality) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for key, value in asdict(quality).items():
         if isinstance(value, dict):
-            rows.update({f"{key} ({name})": v for name, v in value.items()})
+            rows.update({f"{key} ({name})": v for name, v in value.items() if not isinstance(v, (list, tuple))})
         else:
             rows[key] = value
     return rows

@@ -8,6 +8,14 @@ Definitions follow disentanglement_lib (Locatello et al. 2019).
 """
 
 from timbrespace.metrics.activity import ACTIVE_VARIANCE, active_latents, kl_per_latent
+from timbrespace.metrics.audio import (
+    AudioMeasures,
+    audio_measures,
+    audio_spectral_convergence,
+    f0_error_cents,
+    loudness_error_db,
+    multi_resolution_stft_distance,
+)
 from timbrespace.metrics.beta_vae import BetaVAEResult, beta_vae_score
 from timbrespace.metrics.dci import DCIResult, dci, dci_from_importance
 from timbrespace.metrics.explicitness import ExplicitnessResult, explicitness
@@ -31,6 +39,7 @@ from timbrespace.metrics.summary import (
 __all__ = [
     "ACTIVE_VARIANCE",
     "ALL_METRICS",
+    "AudioMeasures",
     "BetaVAEResult",
     "DCIResult",
     "ExplicitnessResult",
@@ -42,17 +51,22 @@ __all__ = [
     "RepresentationScores",
     "SAPResult",
     "active_latents",
+    "audio_measures",
+    "audio_spectral_convergence",
     "beta_vae_score",
     "dci",
     "dci_from_importance",
     "evaluate_representation",
     "explicitness",
+    "f0_error_cents",
     "factor_vae_score",
     "kl_per_latent",
     "feature_mse",
     "hit_scores",
     "log_spectral_distance",
+    "loudness_error_db",
     "mig",
+    "multi_resolution_stft_distance",
     "modularity",
     "modularity_from_mi",
     "mutual_info_matrix",
