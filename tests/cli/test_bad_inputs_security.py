@@ -354,3 +354,19 @@ def test_static_explorer_page_escapes_hostile_factors(hostile_run: Path, tmp_pat
     payload = re.search(r'<script id="timbrespace-static" type="application/json">(.*?)</script>', page, re.S)
     data = json.loads(payload.group(1))  # the names come back whole in the page's own data
     assert HOSTILE_NAME in data["items"]["factors"] and HOSTILE_VALUE in data["items"]["factors"]["instrument_str"]
+
+
+@pytest.mark.parametrize("filename", ["../secret.wav", "/etc/secret.wav", "sub/../../secret.wav"])
+def test_drum_kit_reads_only_its_own_samples(tmp_path: Path, filename: str) -> None:
+    """A Hydrogen drumkit.xml names its samples; one outside the kit's folder is refused, not read."""
+    from timbrespace.patterns.kits import load_hydrogen_kit
+
+    (tmp_path / "secret.wav").write_bytes(WAV)
+    kit = tmp_path / "Kit"
+    kit.mkdir()
+    (kit / "drumkit.xml").write_text(
+        "<drumkit_info><name>K</name><instrumentList><instrument><id>0</id><name>Kick</name>"
+        f"<midiOutNote>36</midiOutNote><layer><filename>{filename}</filename><min>0</min><max>1</max></layer>"
+        "</instrument></instrumentList></drumkit_info>")
+    with pytest.raises(DatasetError, match=re.escape(f"layer filename={filename!r}")):
+        load_hydrogen_kit(kit)
