@@ -5,8 +5,9 @@ A name that comes from a config, a metadata file, a folder of recordings or a da
 becomes a file or folder name must stay ONE name: :func:`safe_name` refuses ``..``,
 path separators (``/`` and ``\\``), and NUL and other control characters, so the path
 it is joined into cannot leave its folder. A relative path that a metadata file gives
-(an audiofolder's ``file_name``) is checked part by part with :func:`safe_relpath`, and
-:func:`inside` checks that a path, resolved, lies inside a root folder.
+(an audiofolder's ``file_name``, a dataset's ``audio_path``, a drum kit's sample) is
+checked part by part with :func:`safe_relpath`. The checks are on the text, so links the
+user made inside their own folders are followed as before.
 
 Each refusal is one line naming the field, the value and why, raised as ``error``
 (:class:`~timbrespace.errors.ParameterError` by default), so a command refuses the
@@ -24,14 +25,13 @@ timbrespace.errors.ParameterError: user_pname='../x' cannot be part of a file na
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from timbrespace.errors import ParameterError, TimbrespaceError
 
-__all__ = ["inside", "name_problem", "safe_name", "safe_relpath"]
+__all__ = ["name_problem", "safe_name", "safe_relpath"]
 
 _SEPARATORS = ("/", "\\")
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -114,31 +114,3 @@ def safe_relpath(value: object, *, what: str, error: type[TimbrespaceError] = Pa
         if problem is not None:
             raise error(f"{what}={text!r} cannot be a relative file path: {problem}")
     return PurePosixPath(*parts)
-
-
-def inside(root: str | os.PathLike[str], path: str | os.PathLike[str], *, what: str,
-           error: type[TimbrespaceError] = ParameterError) -> Path:
-    """``path``, checked to lie inside ``root`` once both are resolved (links followed).
-
-    Parameters
-    ----------
-    root, path : path-like
-        Neither needs to exist.
-    what : str
-        What the path is, named in the error.
-    error : type of TimbrespaceError
-
-    Returns
-    -------
-    pathlib.Path
-        ``path`` as given.
-
-    Raises
-    ------
-    error
-        ``path`` resolves outside ``root``.
-    """
-    resolved_root, resolved = Path(root).resolve(), Path(path).resolve()
-    if resolved != resolved_root and resolved_root not in resolved.parents:
-        raise error(f"{what} {str(path)!r} lies outside {str(root)!r}")
-    return Path(path)
