@@ -354,6 +354,7 @@ def test_report_text_runs_no_markup() -> None:
                 "[c](https://example.org) `<b>`")
     report.text(f"{HOSTILE_VALUE}\n\n<div onclick=x>block</div>").code(HOSTILE_VALUE)
     report.table({HOSTILE_NAME: HOSTILE_VALUE}, HOSTILE_NAME).audio(np.zeros(80), SR, HOSTILE_NAME)
+    report.table({HOSTILE_VALUE: {HOSTILE_NAME: 1.0}})  # names as row index and column header
     page = report.html()
     assert "<img src=x" not in page and "<script" not in page and "<div onclick" not in page
     assert "javascript" not in page and "java&#115;cript" not in page

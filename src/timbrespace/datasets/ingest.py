@@ -419,7 +419,7 @@ def _check_names(folder: Path, items: list[_Item], factor_names: list[str]) -> N
     """Refuse names that would leave their folder once they name files: ids (``audio/<id>.wav``),
     factors (figure files), and any audio file outside ``folder``."""
     for f in factor_names:
-        safe_name(f, what="factor name", error=DatasetError)
+        safe_name(f, what=f"{folder}: factor name", error=DatasetError)
     for item in items:
         safe_name(item.item_id, what=f"{item.path}: item_id", error=DatasetError)
         if not item.path.is_relative_to(folder):
