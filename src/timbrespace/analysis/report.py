@@ -1,6 +1,12 @@
 """A self-contained HTML report: one file with figures (base64 PNG/GIF), audio players
 (base64 WAV) and tables, readable offline and easy to send.
 
+Every string given to the builder is text, never markup: titles, captions, labels and
+table cells are HTML-escaped (:func:`html.escape`), :meth:`Report.text` renders Markdown
+with any raw HTML in it shown as text and links kept only to ``http``, ``https`` and
+``mailto`` addresses or anchors, and :meth:`Report.code` shows a block as it is. So a
+factor named ``<img src=x onerror=alert(1)>`` reads as that on the page and runs nothing.
+
 Examples
 --------
 >>> report = Report("beta-VAE, beta=4")                          # doctest: +SKIP
@@ -63,6 +69,43 @@ pre { background: #f6f7f9; border: 1px solid var(--line); border-radius: 6px; pa
       font-size: 0.85em; overflow-x: auto; max-height: 480px; }
 pre code { background: none; padding: 0; }
 """
+
+
+_SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+def _safe_url(url: str) -> bool:
+    """A link target that runs nothing: an anchor, a relative path, or http(s)/mailto.
+
+    Read as a browser reads it: entities decoded, control characters and whitespace
+    (which browsers drop inside a scheme) removed.
+    """
+    plain = re.sub(r"[\x00-\x20\x7f]+", "", html.unescape(url))
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*):", plain)
+    return scheme is None or scheme.group(1).lower() in _SAFE_SCHEMES
+
+
+def _markdown(text: str) -> str:
+    """Markdown to HTML with raw HTML escaped (shown as text) and unsafe link targets dropped."""
+    import markdown
+    from markdown.extensions import Extension
+    from markdown.treeprocessors import Treeprocessor
+
+    class _SafeLinks(Treeprocessor):
+        def run(self, root: Any) -> None:
+            for element in root.iter():
+                for attribute in ("href", "src"):
+                    value = element.get(attribute)
+                    if value is not None and not _safe_url(value):
+                        del element.attrib[attribute]
+
+    class _NoRawHtml(Extension):
+        def extendMarkdown(self, md: Any) -> None:  # noqa: N802 - Markdown's API
+            md.preprocessors.deregister("html_block")
+            md.inlinePatterns.deregister("html")
+            md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
+
+    return markdown.markdown(text, extensions=["tables", "fenced_code", _NoRawHtml()])
 
 
 def _slug(text: str, used: set[str]) -> str:
@@ -155,14 +198,18 @@ class Report:
         return self
 
     def text(self, content: str) -> Report:
-        """Add a paragraph: Markdown (tables and fenced code allowed), or raw HTML when
-        the text starts with ``<``."""
-        if content.lstrip().startswith("<"):
-            self._body.append(content)
-        else:
-            import markdown
+        """Add a paragraph of Markdown (tables and fenced code allowed).
 
-            self._body.append(markdown.markdown(content, extensions=["tables", "fenced_code"]))
+        Raw HTML in ``content`` is shown as text, not passed through, and links to
+        anything but ``http``, ``https``, ``mailto`` or an anchor lose their target, so
+        user strings (factor names, paths) can be written into ``content`` as they are.
+        """
+        self._body.append(_markdown(content))
+        return self
+
+    def code(self, content: str) -> Report:
+        """Add a preformatted block (a config, a log), shown exactly as it is."""
+        self._body.append(f"<pre><code>{html.escape(content)}</code></pre>")
         return self
 
     def figure(self, fig: Any, caption: str = "", *, alt: str | None = None) -> Report:

@@ -40,6 +40,7 @@ import pandas as pd
 
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError
+from timbrespace.utils.paths import safe_name, safe_relpath
 
 __all__ = [
     "AudiofolderItem",
@@ -126,16 +127,19 @@ def export_hf_audiofolder(
         raise DatasetError(f"{dataset.root}: this dataset keeps no audio (audio_format none); nothing to export")
     meta = dataset.metadata.reset_index(drop=True)
     columns = [c for c in meta.columns if c not in ("audio_path", "split")]
+    # split folders and file names come from the metadata: checked before anything is written
+    sources = [dataset.audio_path(i) for i in range(len(meta))]
+    splits = [safe_name(s, what=f"{dataset.root}: item {i}: split", error=DatasetError)
+              for i, s in enumerate(meta["split"])]
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
     try:
         lines: dict[str, list[str]] = {}
         for i, row in enumerate(meta.to_dict(orient="records")):
-            split = str(row["split"])
-            name = Path(str(row["audio_path"])).name
+            split, src = splits[i], sources[i]
+            name = src.name
             dst = staging / split / name
             dst.parent.mkdir(exist_ok=True)
-            src = dataset.audio_path(i)
             try:
                 os.link(src, dst)
             except OSError:
@@ -218,10 +222,13 @@ def audiofolder_items(
     tables = []
     for path in files:
         table = _read_metadata(path)
-        table["__path"] = [path.parent / str(name) for name in table["file_name"]]
+        # a row may name only a file in the metadata's folder or below: nothing outside is read
+        table["__path"] = [path.parent / safe_relpath(name, what=f"{path}: row {k + 1}: file_name", error=DatasetError)
+                           for k, name in enumerate(table["file_name"])]
+        table["__row"] = [f"{path}: row {k + 1}" for k in range(len(table))]
         tables.append(table)
     rows = pd.concat(tables, ignore_index=True)
-    columns = [str(c) for c in rows.columns if c != "__path"]
+    columns = [str(c) for c in rows.columns if c not in ("__path", "__row")]
     bookkeeping = set(_NOT_FACTORS) | {f"{c}_code" for c in columns}
     available = [c for c in columns if c not in bookkeeping]
     if factors is None:
@@ -247,6 +254,8 @@ def audiofolder_items(
         if item_id is None or pd.isna(item_id):
             stem = path.stem
             item_id = stem if stems[stem] == 1 else Path(rel).with_suffix("").as_posix().replace("/", "--")
+        else:  # the id names the item's audio file in the dataset
+            safe_name(item_id, what=f"{row['__row']}: item_id", error=DatasetError)
         extra = {"variation": int(row["variation"])} if "variation" in row and not pd.isna(row["variation"]) else {}
         items.append(AudiofolderItem(path, str(item_id), {f: _json_value(row[f]) for f in factors}, split, extra))
     in_splits = {item.split is not None for item in items}

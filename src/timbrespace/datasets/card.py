@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from timbrespace.errors import DatasetError
+from timbrespace.utils.paths import safe_name
 
 __all__ = ["FactorSpec", "DatasetCard", "encode_factor", "CARD_NAME", "METADATA_NAME", "FORMAT_VERSION"]
 
@@ -183,9 +184,12 @@ class DatasetCard:
         if not path.is_file():
             raise DatasetError(f"{root}: not a timbrespace dataset (no {CARD_NAME})")
         try:
-            return cls.from_dict(json.loads(path.read_text()))
+            card = cls.from_dict(json.loads(path.read_text()))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise DatasetError(f"{path}: unreadable dataset card ({exc})") from None
+        for name in card.factor_names:  # factor names name figure files (projection_<factor>.png)
+            safe_name(name, what=f"{path}: factor name", error=DatasetError)
+        return card
 
 
 def factor_table(metadata: pd.DataFrame, factors: list[FactorSpec]) -> np.ndarray:

@@ -36,6 +36,7 @@ from timbrespace.datasets.dsgenerator import DSGeneratorSpec
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.synths.base import Parameter, check_render_args
 from timbrespace.synths.registry import get_sound_model
+from timbrespace.utils.paths import safe_name
 
 __all__ = [
     "DatasetConfig",
@@ -246,7 +247,14 @@ class DatasetConfig(BaseModel):
                     f"variations: sound_duration_s={self.variations.sound_duration_s:g} is shorter than "
                     f"chunk_s={self.variations.chunk_s:g}"
                 )
+        # names in DSGenerator-style file names stay one file name each (no '..', '/', '\\')
+        for key, sweep in self.parameters.items():
+            if sweep.label is not None:
+                safe_name(sweep.label, what=f"parameters.{key}.label")
         if self.dsgenerator is not None:
+            safe_name(self.dsgenerator.soundname, what="dsgenerator.soundname")
+            for k, fixed in enumerate(self.dsgenerator.fixed):
+                safe_name(fixed.name, what=f"dsgenerator.fixed[{k}].name")
             swept = [p.parameter for p in self.dsgenerator.params]
             if swept != list(self.parameters):
                 raise ValueError(

@@ -35,6 +35,7 @@ from timbrespace.datasets.sampling import sample_fixed_factor
 from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_path, atomic_write_bytes, atomic_write_json
 from timbrespace.utils.audio import encode_audio, read_mono
+from timbrespace.utils.paths import safe_relpath
 
 __all__ = ["Dataset", "write_card", "write_metadata", "write_audio_file", "assign_splits", "AUDIO_DIR", "FEATURES_DIR"]
 
@@ -200,7 +201,8 @@ class Dataset:
         rel = self.metadata["audio_path"].iloc[index]
         if rel is None or (isinstance(rel, float) and np.isnan(rel)):
             raise DatasetError(f"{self.root}: item {index} has no audio (features-only dataset)")
-        return self.root / str(rel)
+        # the metadata may name only files inside the dataset's folder
+        return self.root / safe_relpath(rel, what=f"{self.root}: item {index}: audio_path", error=DatasetError)
 
     def load_audio(self, indices: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Read items' audio.

@@ -49,6 +49,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from timbrespace.errors import ConfigError, ParameterError
+from timbrespace.utils.paths import safe_name
 
 __all__ = [
     "DSGENERATOR_SYNTHS",
@@ -292,7 +293,7 @@ def _swept(entry: Any, k: int, synth: DSGeneratorSynth, model: Any, older_units:
         n = _number(entry, "user_nvals", where)
         lo, hi = _number(entry, "synth_minval", where), _number(entry, "synth_maxval", where)
         u_lo, u_hi = _number(entry, "user_minval", where), _number(entry, "user_maxval", where)
-        user_pname = str(entry.get("user_pname", pname))
+        user_pname = safe_name(entry.get("user_pname", pname), what=f"{where}.user_pname", error=ConfigError)
         units, doc = str(entry.get("synth_units", "natural")), str(entry.get("user_doc", ""))
         orig = (lo, hi)
     if n < 1 or not float(n).is_integer():
@@ -320,7 +321,7 @@ def _fixed(entry: Any, k: int, synth: DSGeneratorSynth, model: Any,
         extra: dict[str, Any] = {"name": pname}
     else:  # the in-between shape named the file part and set the synth with user_pname/user_pval
         value = _number(entry, "user_pval", where)
-        extra = {"name": str(entry.get("user_pname", pname)),
+        extra = {"name": safe_name(entry.get("user_pname", pname), what=f"{where}.user_pname", error=ConfigError),
                  "minval": _number(entry, "user_minval", where),
                  "maxval": _number(entry, "user_maxval", where),
                  "orig_minval": _number(entry, "synth_minval", where),

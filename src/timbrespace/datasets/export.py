@@ -323,6 +323,8 @@ def export_nsynth_json(dataset: Dataset, out: str | os.PathLike[str], *, overwri
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise DatasetError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
     _need_audio(dataset)
+    for i in range(len(dataset)):  # file names come from the metadata: checked before anything is written
+        dataset.audio_path(i)
     out.mkdir(parents=True, exist_ok=True)
     meta = dataset.metadata
     examples: dict[str, dict[str, object]] = {}

@@ -62,6 +62,7 @@ from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.utils.audio import read_mono
 from timbrespace.utils.lock import LOCK_NAME, folder_lock
 from timbrespace.utils.outputs import check_output_folder
+from timbrespace.utils.paths import safe_name
 
 __all__ = [
     "ingest_folder", "detect_layout", "IngestReport", "AUDIO_EXTENSIONS", "LAYOUTS", "MAX_DURATION_S",
@@ -410,7 +411,19 @@ def _collect_items(folder: Path, layout: str, factors: list[str] | None,
         log.warning("%d files do not match the %s layout and are skipped: %s", len(unmatched), layout, shown)
     if not items:
         raise DatasetError(f"{folder}: no audio file matches the {layout} layout ({len(unmatched)} files did not match)")
+    _check_names(folder, items, factor_names)
     return items, factor_names, unmatched, layout
+
+
+def _check_names(folder: Path, items: list[_Item], factor_names: list[str]) -> None:
+    """Refuse names that would leave their folder once they name files: ids (``audio/<id>.wav``),
+    factors (figure files), and any audio file outside ``folder``."""
+    for f in factor_names:
+        safe_name(f, what=f"{folder}: factor name", error=DatasetError)
+    for item in items:
+        safe_name(item.item_id, what=f"{item.path}: item_id", error=DatasetError)
+        if not item.path.is_relative_to(folder):
+            raise DatasetError(f"{item.path} lies outside the input folder {folder}; nothing outside it is read")
 
 
 def _common_sample_rate(items: list[_Item]) -> int:

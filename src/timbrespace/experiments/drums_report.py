@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from timbrespace.errors import TimbrespaceError
+from timbrespace.utils.paths import safe_name
 
 if TYPE_CHECKING:
     from timbrespace.experiments.drums_eval import GrooveEvaluation
@@ -63,7 +64,7 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
 
     def keep(fig: Any, stem: str, caption: str) -> None:
         png = figure_png(fig)  # drawn once: the file and the page hold the same PNG
-        (figures / f"{stem}.png").write_bytes(png)
+        (figures / f"{safe_name(stem, what='figure name')}.png").write_bytes(png)
         report.figure(png, caption)
 
     cfg = run.model.config
@@ -74,7 +75,7 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
         f"Groove VAE ({cfg.architecture}, {cfg.latent_dim} latents, "
         f"{'hits and velocities' if cfg.likelihood == 'hit_velocity' else 'hits only'}) on bars of "
         f"{cfg.input_shape[0]} steps × {cfg.input_shape[1]} voices (drum map {run.drum_map}, "
-        f"{run.time_signature[0]}/{run.time_signature[1]}). Held-out hit F1 <b>{ev.model.f1:.3f}</b> against "
+        f"{run.time_signature[0]}/{run.time_signature[1]}). Held-out hit F1 **{ev.model.f1:.3f}** against "
         f"{ev.baseline_sampled.f1:.3f} for cells drawn from the training hit rates, at threshold {ev.threshold:.2f}."
     )
     report.section("Hit scores on held-out bars")

@@ -12,7 +12,6 @@ embedded (base64), so the page can be mailed alone.
 
 from __future__ import annotations
 
-import html
 import logging
 import platform
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from timbrespace.features import FeatureSidecar, invert
 from timbrespace.metrics import RepresentationScores
 from timbrespace.models import VAE
 from timbrespace.training import decode_array
+from timbrespace.utils.paths import safe_name
 
 __all__ = ["write_run_report", "traversal_values", "package_versions"]
 
@@ -107,7 +107,7 @@ class _Page:
 
     def keep(self, fig: Figure, stem: str, caption: str) -> None:
         png = figure_png(fig)  # drawn once: the file and the page hold the same PNG
-        (self.figures_dir / f"{stem}.png").write_bytes(png)
+        (self.figures_dir / f"{safe_name(stem, what='figure name')}.png").write_bytes(png)
         self.report.figure(png, caption)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
@@ -170,10 +170,10 @@ def _summary(page: _Page) -> None:
     m, ds = page.metrics, page.dataset
     page.report.section("Summary")
     page.report.text(
-        f"Dataset <code>{html.escape(str(ds.root))}</code>: {len(ds)} items, factors "
+        f"Dataset `{ds.root}`: {len(ds)} items, factors "
         f"{', '.join(ds.factor_names)}; {page.mu.shape[1]} latents, {page.scores.n_active} active "
-        f"(their mean varies across items). MIG <b>{_f(m['mig'])}</b>, DCI disentanglement "
-        f"<b>{_f(m['dci']['disentanglement'])}</b>, completeness {_f(m['dci']['completeness'])}, "
+        f"(their mean varies across items). MIG **{_f(m['mig'])}**, DCI disentanglement "
+        f"**{_f(m['dci']['disentanglement'])}**, completeness {_f(m['dci']['completeness'])}, "
         f"informativeness {_f(m['dci']['informativeness'])}."
     )
     rows = {name: {"levels": row["n_levels"], "MIG": _f(row["mig"]), "best latent": f"z{row['best_latent']}",
@@ -354,7 +354,7 @@ def _sound_table(page: _Page, media: dict[str, Any], ids: list[str]) -> None:
 def _configuration(page: _Page) -> None:
     page.report.section("Configuration")
     text = yaml.safe_dump(page.config.model_dump(mode="json"), sort_keys=False)
-    page.report.text(f"<pre><code>{html.escape(text)}</code></pre>")
+    page.report.code(text)
     page.report.table(package_versions(), "Python and package versions of this run.")
 
 

@@ -54,6 +54,7 @@ from timbrespace.timbre.build import SEED002_SAMPLE_RATE
 from timbrespace.training import TrainConfig, fit
 from timbrespace.utils.atomic import atomic_path, atomic_write_json, atomic_write_text
 from timbrespace.utils.outputs import RUN_MARKERS, output_folder
+from timbrespace.utils.paths import safe_name
 
 __all__ = [
     "DEFAULT_DESCRIPTORS",
@@ -160,6 +161,8 @@ def _select(ds: Dataset, descriptors: Sequence[str] | None) -> pd.DataFrame:
     unknown = [d for d in chosen if d not in present]
     if unknown:
         raise ParameterError(f"descriptors {unknown} are not in {ds.root}: allowed {', '.join(present)}")
+    for d in chosen:  # descriptors name the run's generated clips (note_label)
+        safe_name(d, what=f"{ds.root}: descriptor", error=DatasetError)
     rows = np.flatnonzero(meta["descriptor"].astype(str).isin(chosen).to_numpy())
     items = meta.iloc[rows][["item_id", "descriptor", "magnitude", "pitch", "split"]].copy()
     items["dataset_index"] = rows

@@ -29,6 +29,7 @@ from timbrespace.experiments.timbre_run import TimbreRun
 from timbrespace.generation import lerp, slerp
 from timbrespace.timbre.build import parse_pitch
 from timbrespace.utils.audio import peak_safe
+from timbrespace.utils.paths import safe_name
 
 __all__ = [
     "GeneratedNote",
@@ -195,8 +196,8 @@ def interpolate_notes(run: TimbreRun, start: tuple[str, float | str, str | int],
 
 
 def note_label(descriptor: str, magnitude: float, pitch: int) -> str:
-    """``Bright-75-E5``: descriptor, magnitude and note name (ASCII) of a request."""
-    return f"{descriptor}-{magnitude:g}-{librosa.midi_to_note(pitch, unicode=False)}"
+    """``Bright-75-E5``: descriptor, magnitude and note name (ASCII) of a request; a file name."""
+    return safe_name(f"{descriptor}-{magnitude:g}-{librosa.midi_to_note(pitch, unicode=False)}", what="descriptor")
 
 
 def write_clip(path: Path, audio: np.ndarray, sample_rate: int) -> Path:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.timbre.quality import measure_pitch_midi
+from timbrespace.utils.paths import safe_name
 
 if TYPE_CHECKING:
     from timbrespace.experiments.timbre_quality import TimbreQuality
@@ -177,14 +178,14 @@ def write_timbre_report(run: TimbreRun, *, metrics: dict[str, Any], notes: NoteS
 
     def keep(fig: Any, stem: str, caption: str) -> None:
         png = figure_png(fig)  # drawn once: the file and the page hold the same PNG
-        (figures / f"{stem}.png").write_bytes(png)
+        (figures / f"{safe_name(stem, what='figure name')}.png").write_bytes(png)
         report.figure(png, caption)
 
     model = run.require_model().config
     split = run.items["split"].astype(str).value_counts().to_dict()
     report.section("Summary")
     report.text(
-        f"Dataset <code>{run.dataset.root}</code>: {len(run.items)} notes of {len(run.descriptors)} descriptors "
+        f"Dataset `{run.dataset.root}`: {len(run.items)} notes of {len(run.descriptors)} descriptors "
         f"({', '.join(run.descriptors)}), magnitudes {', '.join(f'{m:g}' for m in run.magnitudes)}, MIDI pitches "
         f"{run.pitches[0]}..{run.pitches[-1]}; splits {split}. Conditional conv VAE: channels "
         f"{list(model.conv_channels)}, {model.latent_dim} latents, conditioned on descriptor, pitch and magnitude / 100."

@@ -87,7 +87,10 @@ def static_page_html(run: Explorable, *, grid: int | None = None, progress: bool
     js = (PAGE_DIR / "explore.js").read_text()
     if "</script" in js.lower():  # pragma: no cover - would end the inline script early
         raise ParameterError("explore.js must not contain '</script'")
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    # no '<', '>' or '&' in the inline JSON: no user string (a factor named '</script><script>...',
+    # '<!--') can end the script element or change how the page parses; JSON.parse reads them back
+    payload = (json.dumps(data, separators=(",", ":"))
+               .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
     page = page.replace('<link rel="stylesheet" href="page/explore.css">', f"<style>\n{css}</style>")
     page = page.replace('<script src="page/explore.js"></script>',
                         f'<script id="timbrespace-static" type="application/json">{payload}</script>\n'

@@ -29,6 +29,7 @@ from timbrespace.features.normalization import NormStats, apply_normalization, i
 from timbrespace.features.transforms import forward
 from timbrespace.utils.atomic import atomic_write_json
 from timbrespace.utils.lock import folder_lock
+from timbrespace.utils.paths import safe_name
 
 __all__ = ["AudioItems", "InversionSummary", "compute_dataset_features", "default_feature_name", "invert_items"]
 
@@ -369,7 +370,8 @@ def invert_items(
     if array is not None and len(array) == len(ids):
         array = array[indices]
     out = Path(out_dir)
-    _check_inversion_folder(out, [f"{ids[int(k)]}.wav" for k in indices], dataset.root, overwrite)
+    names = [safe_name(ids[int(k)], what=f"{dataset.root}: item_id", error=DatasetError) + ".wav" for k in indices]
+    _check_inversion_folder(out, names, dataset.root, overwrite)
     written: list[Path] = []
     convergence: list[float] = []
     for start in range(0, len(indices), batch_size):

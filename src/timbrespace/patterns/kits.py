@@ -33,6 +33,7 @@ from scipy.signal import resample_poly
 from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.patterns.drum_maps import DrumMap, get_drum_map
 from timbrespace.synths.soundfont import default_soundfont
+from timbrespace.utils.paths import safe_relpath
 
 __all__ = ["KitLayer", "KitInstrument", "DrumKit", "load_hydrogen_kit", "find_kit", "kit_search_path",
            "KIT_SEARCH_PATH", "SoundfontKit"]
@@ -192,7 +193,8 @@ def load_hydrogen_kit(path: str | Path) -> DrumKit:
             fname = _text(layer, "filename")
             if not fname:
                 continue
-            sample = folder / fname
+            # a kit names its samples inside its own folder: nothing outside it is read
+            sample = folder / safe_relpath(fname, what=f"{xml_path}: layer filename", error=DatasetError)
             if not sample.is_file():
                 logger.warning("kit %s: missing sample %s", folder.name, fname)
                 continue

@@ -37,6 +37,7 @@ from timbrespace.timbre.effects import (
 )
 from timbrespace.utils.atomic import atomic_write_json
 from timbrespace.utils.audio import read_mono
+from timbrespace.utils.paths import safe_name
 
 __all__ = [
     "BuildResult",
@@ -180,7 +181,8 @@ def load_clean_notes(
     by_pitch: dict[int, str] = {}
     for stem, entry in examples.items():
         if entry.get("instrument_str") == instrument and int(entry.get("velocity", -1)) == int(velocity):
-            by_pitch[int(entry["pitch"])] = stem
+            # the stem names audio/<stem>.wav: nothing outside the notes folder is read
+            by_pitch[int(entry["pitch"])] = safe_name(stem, what=f"{meta_path}: key", error=DatasetError)
     missing = [p for p in pitches if p not in by_pitch]
     if missing:
         instruments = sorted({str(e.get("instrument_str")) for e in examples.values()})
