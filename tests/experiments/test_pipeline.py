@@ -364,3 +364,17 @@ def test_shipped_real_notes_weak_runs_with_its_level_latent(notes_dir, tmp_path)
     velocity = codes[:, list(m["factors"]).index("velocity")]
     assert level[velocity == 1].mean() - level[velocity == 0].mean() > 1.0  # velocity 100 is louder than 50
     assert m["per_factor_at_init"]["velocity"] > 0.5 and m["mig_at_init"] > 0.3
+
+
+@pytest.mark.slow
+def test_a_dataset_with_one_factor_is_scored_and_reported(tmp_path):
+    """A 1-D grid used to fail after training ("DCI needs >= 2 factors"): every score that
+    applies is computed, the rest is None, and the report is written."""
+    cfg = {**TINY, "dataset": {**TINY["dataset"], "parameters": {"f0_hz": {"min": 150, "max": 600, "n": 12,
+                                                                           "spacing": "log"}}}}
+    result = run_experiment(load_experiment_config(_write(tmp_path, cfg)), out=tmp_path / "run", workers=1,
+                            progress=False)
+    m = json.loads((result.run_dir / "metrics.json").read_text())
+    assert m["mig"] is not None and m["dci"]["disentanglement"] is None
+    assert m["dci"]["completeness"] is not None and list(m["per_factor"]) == ["f0_hz"]
+    assert (result.run_dir / "report.html").is_file()
