@@ -11,6 +11,7 @@ import numpy as np
 from timbrespace import __version__
 from timbrespace.errors import ParameterError
 from timbrespace.features.config import FeatureConfig, FeatureResult, InversionResult
+from timbrespace.features.phase import check_n_iter
 from timbrespace.features.normalization import (
     apply_normalization,
     fit_standardize,
@@ -255,7 +256,8 @@ def invert(
         at hop ``n_fft // 4``, the NSGT's audio then projected once onto its own
         magnitudes.
     n_iter : int, optional
-        Griffin-Lim iterations (default 32 for ``griffinlim``, 16 after PGHI).
+        Griffin-Lim iterations, at most :data:`~timbrespace.features.phase.MAX_N_ITER`
+        (1000; default 32 for ``griffinlim``, 16 after PGHI).
     momentum : float
         Fast Griffin-Lim momentum (Perraudin et al. 2013), default 0.99.
     seed : int
@@ -296,6 +298,7 @@ def invert(
     side = as_sidecar(sidecar)
     if method not in (*METHODS, "imdct"):
         raise ParameterError(f"method={method!r} is unknown: allowed {(*METHODS, 'imdct')}")
+    check_n_iter(n_iter)
     x = np.asarray(features)
     if x.shape == side.shape:
         x = x[None]
