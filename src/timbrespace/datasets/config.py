@@ -30,12 +30,13 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from timbrespace.datasets.dsgenerator import DSGeneratorSpec
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.synths.base import Parameter, check_render_args
 from timbrespace.synths.registry import get_sound_model
+from timbrespace.utils.limits import check_seed
 
 __all__ = [
     "DatasetConfig",
@@ -140,7 +141,7 @@ class DatasetConfig(BaseModel):
     splits : dict of str to float
         Split fractions, summing to 1.
     seed : int
-        Global seed: item ``i`` renders with ``(seed, i)``.
+        Global seed, ``0 <= seed < 2**32``: item ``i`` renders with ``(seed, i)``.
     audio_format : {"wav", "flac", "none"}
         ``none`` keeps metadata only (features computed elsewhere).
     naming : {"index", "dsgenerator"}
@@ -174,6 +175,11 @@ class DatasetConfig(BaseModel):
     audio_format: Literal["wav", "flac", "none"] = "wav"
     naming: Literal["index", "dsgenerator"] = "index"
     dsgenerator: DSGeneratorSpec | None = None
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_in_range(cls, seed: int) -> int:
+        return check_seed(seed)
 
     @model_validator(mode="after")
     def _check_against_model(self) -> DatasetConfig:

@@ -60,6 +60,7 @@ from timbrespace.datasets.dataset import (
 )
 from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.utils.audio import read_mono
+from timbrespace.utils.limits import check_sample_rate, check_seed
 from timbrespace.utils.lock import LOCK_NAME, folder_lock
 from timbrespace.utils.outputs import check_output_folder
 
@@ -277,7 +278,8 @@ def ingest_folder(
     pattern : str, optional
         Regular expression with named groups (the factors) for the ``pattern`` layout.
     sample_rate : int, optional
-        Resample every file to this rate in Hz (default: the most common rate found).
+        Resample every file to this rate in Hz, 1000..384000 (default: the most common
+        rate found).
     duration_s : float, optional
         Item length in seconds (items are padded or trimmed when loaded); default: the
         longest item after the ``max_duration_s`` cut.
@@ -285,7 +287,7 @@ def ingest_folder(
         Split fractions (default train 0.8, valid 0.1, test 0.1), reproducible from
         ``seed``; not with an audiofolder's split folders, which are kept.
     seed : int
-        Seed of the split assignment.
+        Seed of the split assignment, ``0 <= seed < 2**32``.
     name : str, optional
         Dataset name (default: the folder's name).
     overwrite : bool
@@ -315,8 +317,9 @@ def ingest_folder(
     items, factor_names, unmatched, layout = _collect_items(folder, layout, factors, pattern)
     if duration_s is not None and not (np.isfinite(duration_s) and duration_s > 0):
         raise ParameterError(f"duration_s={duration_s} must be a positive number of seconds")
-    if sample_rate is not None and sample_rate <= 0:
-        raise ParameterError(f"sample_rate={sample_rate} must be a positive integer (Hz)")
+    if sample_rate is not None:
+        check_sample_rate(sample_rate)
+    check_seed(seed)
     given_splits = sorted({item.split for item in items if item.split is not None})
     if given_splits and splits is not None:
         raise ParameterError(f"{folder} has split folders ({', '.join(given_splits)}), which are kept; leave --splits out")

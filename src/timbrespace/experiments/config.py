@@ -32,6 +32,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -40,6 +41,7 @@ from timbrespace.errors import ConfigError
 from timbrespace.features import FeatureConfig
 from timbrespace.models import VAEConfig
 from timbrespace.training import TrainConfig
+from timbrespace.utils.limits import check_seed
 
 __all__ = [
     "EvaluationConfig",
@@ -168,12 +170,17 @@ class ExperimentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     name: str = Field("experiment", min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
-    seed: int = Field(0, ge=0)
+    seed: int = 0
     dataset: DatasetConfig | None = None
     features: FeatureConfig = Field(default_factory=FeatureConfig)
     model: ModelSection = Field(default_factory=VAEConfig)
     training: TrainingSection = Field(default_factory=TrainConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_in_range(cls, seed: int) -> int:
+        return check_seed(seed)
 
     @model_validator(mode="before")
     @classmethod

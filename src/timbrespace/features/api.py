@@ -11,15 +11,16 @@ import numpy as np
 from timbrespace import __version__
 from timbrespace.errors import ParameterError
 from timbrespace.features.config import FeatureConfig, FeatureResult, InversionResult
-from timbrespace.features.phase import check_n_iter
 from timbrespace.features.normalization import (
     apply_normalization,
     fit_standardize,
     item_minmax,
     undo_normalization,
 )
+from timbrespace.features.phase import check_n_iter
 from timbrespace.features.sidecar import SIDECAR_FORMAT, FeatureSidecar
 from timbrespace.features.transforms import METHODS, forward, inverse
+from timbrespace.utils.limits import check_sample_rate
 
 __all__ = ["extract", "invert", "make_sidecar", "check_audio", "as_sidecar"]
 
@@ -35,8 +36,7 @@ def check_audio(audio: Any, *, sample_rate: Any) -> np.ndarray:
         Not a real floating array of 1 or 2 dimensions, non-finite values, empty, or a
         non-positive ``sample_rate``.
     """
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer (Hz)")
+    check_sample_rate(sample_rate)
     if isinstance(audio, np.ndarray):
         arr = audio
     else:
