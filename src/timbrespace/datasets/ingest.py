@@ -413,7 +413,51 @@ def _collect_items(folder: Path, layout: str, factors: list[str] | None,
         log.warning("%d files do not match the %s layout and are skipped: %s", len(unmatched), layout, shown)
     if not items:
         raise DatasetError(f"{folder}: no audio file matches the {layout} layout ({len(unmatched)} files did not match)")
+    source = {"nsynth": folder / "examples.json", "hf-audiofolder": folder / "metadata"}.get(layout, folder)
+    _check_factor_values(items, factor_names, source)
     return items, factor_names, unmatched, layout
+
+
+def _value_kind(value: Any) -> str | None:
+    """``"number"``, ``"string"`` or ``"bool"`` for a factor value a dataset can hold; None otherwise."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number" if np.isfinite(float(value)) else None
+    return "string" if isinstance(value, str) else None
+
+
+def _shown(value: Any) -> str:
+    try:
+        return json.dumps(value)[:60]
+    except (TypeError, ValueError):
+        return repr(value)[:60]
+
+
+def _check_factor_values(items: list[_Item], factors: list[str], source: Path) -> None:
+    """Refuse factor values that are not finite numbers or strings, or mix kinds within a factor.
+
+    Raises
+    ------
+    DatasetError
+        Naming ``source`` (e.g. ``examples.json``), the factor, the item and the value: a
+        nested object or list, a null, NaN or Infinity, or numbers beside strings.
+    """
+    for name in factors:
+        first: dict[str, str] = {}
+        for item in items:
+            value = item.labels.get(name)
+            kind = _value_kind(value)
+            if kind is None:
+                raise DatasetError(
+                    f"{source}: factor {name!r} of {item.item_id!r} is {_shown(value)}: a factor value "
+                    "must be a finite number or a string (not an object, a list, null, NaN or Infinity)"
+                )
+            first.setdefault(kind, item.item_id)
+            if len(first) > 1:
+                (k1, id1), (k2, id2) = list(first.items())[:2]
+                raise DatasetError(f"{source}: factor {name!r} mixes kinds ({k1} for {id1!r}, {k2} for {id2!r}): "
+                                   "one kind per factor")
 
 
 def _common_sample_rate(items: list[_Item]) -> int:
