@@ -108,7 +108,8 @@ def _plain(message: str) -> str:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"error: {_plain(message)}", err=True)
+    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())  # e.g. a YAML reader's
+    click.echo(f"error: {_plain(one_line)}", err=True)
     sys.exit(code)
 
 

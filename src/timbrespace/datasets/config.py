@@ -425,7 +425,11 @@ def load_dataset_config(path: str | Path) -> DatasetConfig:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: dataset config not found")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text file (invalid UTF-8 at byte {exc.start}); "
+                          "a dataset config is YAML or JSON text") from None
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

@@ -275,7 +275,12 @@ def load_experiment_config(path: str | Path | None = None, overrides: dict[str, 
             f"experiment config {path} not found (built-in: {', '.join(sorted(builtins))})"
         )
     try:
-        data = yaml.safe_load(p.read_text())
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not a text file (invalid UTF-8 at byte {exc.start}); "
+                          "an experiment config is YAML text") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
