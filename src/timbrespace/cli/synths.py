@@ -100,8 +100,8 @@ def render(
 ) -> None:
     """Render one sound from a sound model and write it to a file."""
     from timbrespace.synths import get_sound_model
-    from timbrespace.utils.limits import check_seed
     from timbrespace.utils.audio import AUDIO_FORMATS, audio_format_for, write_audio
+    from timbrespace.utils.limits import check_seed
 
     if out.is_dir():
         raise ParameterError(f"--out {out} is a folder: --out must be a file with an audio suffix "
