@@ -104,6 +104,8 @@ def _read_array(path: Path) -> np.ndarray:
         raise ParameterError(f"--array {path}: not a readable numeric .npy file ({str(exc)[:120]})") from None
     if not isinstance(data, np.ndarray) or not np.issubdtype(data.dtype, np.number):
         raise ParameterError(f"--array {path}: expected one numeric array (np.save), got {type(data).__name__}")
+    if data.ndim == 0:
+        raise ParameterError(f"--array {path}: a 0-d array (one number); expected one row of features per item")
     return data
 
 

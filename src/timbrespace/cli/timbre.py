@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from timbrespace.cli._console import console
-from timbrespace.cli._options import ProgressOption, check_min
+from timbrespace.cli._options import ProgressOption, as_options, check_min
 from timbrespace.errors import ParameterError
 
 timbre_app = typer.Typer(
@@ -137,7 +137,8 @@ def evaluate(
     """Measure pitch accuracy, centroid monotonicity and endpoint LSD into metrics.json."""
     from timbrespace.experiments.timbre import evaluate_timbre_run
 
-    result = evaluate_timbre_run(run, max_requests=max_requests, n_pairs=n_pairs)
+    with as_options(("max_requests", "n_pairs")):
+        result = evaluate_timbre_run(run, max_requests=max_requests, n_pairs=n_pairs)
     print_quality(result.metrics["timbre_quality"])
     typer.echo(f"metrics: {Path(run) / 'metrics.json'}")
 
