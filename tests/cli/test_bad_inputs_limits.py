@@ -138,9 +138,19 @@ def limits_sandbox(sandbox):
         train_drums(sandbox.inputs / "rock_ds", sandbox.inputs / "drums_run",
                     model_config=groove_config(latent_dim=2, hidden_sizes=(16,)),
                     train_config=GrooveTrainConfig(epochs=1, batch_size=8, warmup_epochs=0))
-    (sandbox.inputs / "badkit").mkdir(exist_ok=True)
-    (sandbox.inputs / "badkit" / "drumkit.xml").write_text("<drumkit_info><name>bad</name></drumkit_info>")
+    kit = sandbox.inputs / "badkit"  # a kit that loads, whose samples cannot be read: fails in the render
+    if not kit.exists():
+        kit.mkdir()
+        (kit / "hit.wav").write_bytes(b"RIFF, but not audio")
+        (kit / "drumkit.xml").write_text(_BAD_KIT)
     return sandbox
+
+
+_BAD_KIT = "<drumkit_info><name>bad</name><instrumentList>" + "".join(
+    f"<instrument><id>{k}</id><name>drum {note}</name><midiOutNote>{note}</midiOutNote>"
+    "<layer><filename>hit.wav</filename><min>0</min><max>1</max></layer></instrument>"
+    for k, note in enumerate(range(35, 60))
+) + "</instrumentList></drumkit_info>"
 
 
 CASES = [
