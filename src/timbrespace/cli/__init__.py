@@ -139,6 +139,32 @@ def _internal_error(exc: BaseException, argv: list[str] | None) -> None:
     sys.exit(1)
 
 
+def _command_options(argv: list[str]) -> set[str]:
+    """The option names (``--batch-size``, ...) of the command ``argv`` invokes (none if unknown)."""
+    command = typer.main.get_command(app)
+    for arg in argv:
+        subcommands = getattr(command, "commands", None)
+        if arg.startswith("-") or subcommands is None:
+            continue
+        if arg not in subcommands:
+            break
+        command = subcommands[arg]
+    if getattr(command, "commands", None) is not None:
+        return set()
+    return {opt for param in command.params for opt in getattr(param, "opts", ())}
+
+
+def _out_of_memory(argv: list[str]) -> str:
+    """The out-of-memory line, with the remedies the invoked command offers."""
+    options = _command_options(argv)
+    remedies = ["fewer or shorter items"]
+    if "--batch-size" in options:
+        remedies.append("a smaller --batch-size")
+    if "--workers" in options:
+        remedies.append("fewer --workers")
+    return f"out of memory: use {', or '.join(remedies)}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``timbrespace`` console script."""
     os.environ.setdefault("KMP_WARNINGS", "0")
@@ -170,6 +196,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _fail("interrupted")
     except MemoryError:
-        _fail("out of memory: use fewer or shorter items, or a smaller --batch-size")
+        _fail(_out_of_memory(sys.argv[1:] if argv is None else argv))
     except Exception as exc:
         _internal_error(exc, argv)
