@@ -9,7 +9,9 @@ count, batch size or scheduler (DESIGN.md, "Scale").
 Resume: a journal (``.generate.json``) holds the config and its hash. A killed run
 started again skips items whose audio file exists (files appear only complete, under
 their final name) and renders the rest; a restart with a changed config is refused
-with the fields that changed.
+with the fields that changed. The journal is written only once the design is built (the
+scheduler address checked before that), so a config refused for its size, or too large
+for memory, leaves no folder behind.
 """
 
 from __future__ import annotations
