@@ -39,6 +39,7 @@ from pydantic import (
 from timbrespace.datasets import DatasetConfig
 from timbrespace.errors import ConfigError
 from timbrespace.features import FeatureConfig
+from timbrespace.features.phase import MAX_N_ITER
 from timbrespace.models import VAEConfig
 from timbrespace.training import TrainConfig
 from timbrespace.utils.limits import check_seed
@@ -96,7 +97,7 @@ class EvaluationConfig(BaseModel):
     n_traversal_latents: int = Field(4, ge=1, le=64)
     n_reconstructions: int = Field(4, ge=0, le=64)
     inversion: str = "griffinlim"
-    n_iter: int = Field(32, ge=0, le=1000)
+    n_iter: int = Field(32, ge=0, le=MAX_N_ITER)
     max_items_for_projection: int = Field(2000, ge=10)
     align: Literal["ica", "pca", "none"] = "ica"
     linear_baselines: bool = True
