@@ -48,7 +48,7 @@ CASES = [
     Case("synths-out-of-range", ("synths", "render", "additive", "--set", "f0_hz=-3", "--out", "{new}.wav"),
          ("f0_hz",)),
     Case("synths-sample-rate-0", ("synths", "render", "additive", "--sample-rate", "0", "--out", "{new}.wav"),
-         ("sample_rate",)),
+         ("--sample-rate=0",)),
     Case("synths-value-not-a-number", ("synths", "render", "additive", "--set", "f0_hz=abc", "--out", "{new}.wav"),
          ("f0_hz='abc' is not a number",)),
     Case("synths-setting-without-value", ("synths", "render", "additive", "--set", "f0_hz", "--out", "{new}.wav"),

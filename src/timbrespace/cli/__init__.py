@@ -109,7 +109,8 @@ def _plain(message: str) -> str:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"error: {_plain(message)}", err=True)
+    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())  # e.g. a YAML reader's
+    click.echo(f"error: {_plain(one_line)}", err=True)
     sys.exit(code)
 
 
@@ -137,6 +138,32 @@ def _internal_error(exc: BaseException, argv: list[str] | None) -> None:
         err=True,
     )
     sys.exit(1)
+
+
+def _command_options(argv: list[str]) -> set[str]:
+    """The option names (``--batch-size``, ...) of the command ``argv`` invokes (none if unknown)."""
+    command = typer.main.get_command(app)
+    for arg in argv:
+        subcommands = getattr(command, "commands", None)
+        if arg.startswith("-") or subcommands is None:
+            continue
+        if arg not in subcommands:
+            break
+        command = subcommands[arg]
+    if getattr(command, "commands", None) is not None:
+        return set()
+    return {opt for param in command.params for opt in getattr(param, "opts", ())}
+
+
+def _out_of_memory(argv: list[str]) -> str:
+    """The out-of-memory line, with the remedies the invoked command offers."""
+    options = _command_options(argv)
+    remedies = ["fewer or shorter items"]
+    if "--batch-size" in options:
+        remedies.append("a smaller --batch-size")
+    if "--workers" in options:
+        remedies.append("fewer --workers")
+    return f"out of memory: use {', or '.join(remedies)}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -173,6 +200,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _fail("interrupted")
     except MemoryError:
-        _fail("out of memory: use fewer or shorter items, or a smaller --batch-size")
+        _fail(_out_of_memory(sys.argv[1:] if argv is None else argv))
     except Exception as exc:
         _internal_error(exc, argv)

@@ -11,6 +11,7 @@ The console every command prints through is :func:`timbrespace.cli._console.cons
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -33,14 +34,15 @@ def numbers(text: str, option: str, kind: type, example: str) -> tuple:
     Raises
     ------
     ParameterError
-        An entry that is not a number of ``kind``, or an empty list.
+        An entry that is not a number of ``kind`` (``nan`` and ``inf`` are not), or an
+        empty list.
     """
-    what = "integers" if kind is int else "numbers"
+    what = "integers" if kind is int else "finite numbers"
     try:
         values = tuple(kind(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise ParameterError(f"{option}={text!r} must be comma-separated {what}, e.g. {example}") from None
-    if not values:
+    if not values or not all(math.isfinite(v) for v in values):
         raise ParameterError(f"{option}={text!r} must be comma-separated {what}, e.g. {example}")
     return values
 
@@ -56,9 +58,9 @@ def check_min(option: str, value: float | None, minimum: float, unit: str = "") 
     Raises
     ------
     ParameterError
-        ``"--workers=0 must be >= 1"``.
+        ``"--workers=0 must be >= 1"`` (NaN is refused the same way).
     """
-    if value is not None and value < minimum:
+    if value is not None and not value >= minimum:
         raise ParameterError(f"{option}={value:g} must be >= {minimum:g}{unit}")
 
 

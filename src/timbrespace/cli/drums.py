@@ -23,6 +23,7 @@ import typer
 
 from timbrespace.cli._options import ProgressOption, as_options, check_min, numbers
 from timbrespace.errors import ParameterError
+from timbrespace.utils.limits import check_seed
 
 __all__ = ["drums_app", "register"]
 
@@ -142,17 +143,21 @@ class _Render:
             return find_kit(self.kit, kit_dirs=self.kits)
 
     def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object, drum_kit: object) -> None:
-        """Each one-bar groove looped ``bars`` times, as ``OUT/NAME.mid`` and ``OUT/NAME.wav``."""
+        """Each one-bar groove looped ``bars`` times, as ``OUT/NAME.mid`` and ``OUT/NAME.wav``.
+
+        Every groove is rendered before ``out`` is created, so a kit whose samples cannot
+        be read (or any other failure of the render) leaves no folder behind.
+        """
         from timbrespace.patterns.midi import write_midi
         from timbrespace.patterns.render import render_patterns, write_wav
 
         drum_map, steps_per_quarter = run.drum_map, run.steps_per_quarter  # type: ignore[attr-defined]
+        loops = [np.repeat(pattern[None], self.bars, axis=0) for pattern in patterns]
+        audios = [render_patterns(loop, drum_kit, bpm=self.bpm, drum_map=drum_map,
+                                  steps_per_quarter=steps_per_quarter, sample_rate=self.sample_rate,
+                                  swing=self.swing) for loop in loops]
         out.mkdir(parents=True, exist_ok=True)
-        for name, pattern in zip(names, patterns, strict=True):
-            loop = np.repeat(pattern[None], self.bars, axis=0)
-            audio = render_patterns(loop, drum_kit, bpm=self.bpm, drum_map=drum_map,
-                                    steps_per_quarter=steps_per_quarter, sample_rate=self.sample_rate,
-                                    swing=self.swing)
+        for name, pattern, loop, audio in zip(names, patterns, loops, audios, strict=True):
             write_midi(out / f"{name}.mid", loop, drum_map=drum_map, bpm=self.bpm,
                        time_signature=run.time_signature)  # type: ignore[attr-defined]
             write_wav(out / f"{name}.wav", audio, self.sample_rate)
@@ -167,6 +172,10 @@ KitsOption = Annotated[list[Path] | None, typer.Option(
 SwingOption = Annotated[float, typer.Option("--swing", help="Delay of odd steps, fraction of a step in [0, 0.5).")]
 BarsOption = Annotated[int, typer.Option("--bars", help="Times each one-bar groove is repeated (bars).")]
 RateOption = Annotated[int, typer.Option("--sample-rate", help="Sample rate of the WAV files (Hz).")]
+
+
+MAX_AT = 100.0
+"""Largest ``--at`` coordinate (latent units): 100 standard deviations of the prior."""
 
 
 @drums_app.command("sample")
@@ -191,6 +200,10 @@ def sample(
 
     render = _Render(bpm=bpm, kit=kit, kits=tuple(kits or ()), swing=swing, bars=bars, sample_rate=sample_rate)
     check_min("--n", n, 1)
+    if at is not None and not all(abs(v) <= MAX_AT for v in at):  # NaN fails too
+        raise ParameterError(f"--at {at[0]:g} {at[1]:g} is out of range: allowed -{MAX_AT:g}..{MAX_AT:g} latent "
+                             "units on each axis (the prior is a standard normal)")
+    check_seed(seed, "--seed")
     drum_kit = render.drum_kit()
     r = load_groove_run(run)
     if at is not None:

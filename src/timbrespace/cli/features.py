@@ -33,7 +33,7 @@ def features(
         "--scale", help="What each stored value is: db | magnitude | db_phase | complex (per kind; default db)."
     )] = None,
     top_db: Annotated[float, typer.Option(help="dB floor below each item's maximum.")] = 80.0,
-    n_mels: Annotated[int, typer.Option(help="Mel bands (mel), count.")] = 128,
+    n_mels: Annotated[int, typer.Option(help="Mel bands (mel), count: at most n_fft/2+1, each holding an FFT bin.")] = 128,
     n_bins: Annotated[int | None, typer.Option(help="Frequency bins kept: stft the first N rows; cqt the number of bins.")] = None,
     bins_per_octave: Annotated[int, typer.Option(help="Bins per octave (cqt / nsgt).")] = 12,
     fmin_hz: Annotated[float | None, typer.Option(help="Lowest frequency in Hz (mel, cqt, nsgt), below Nyquist.")] = None,
@@ -68,7 +68,7 @@ def invert(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for <item_id>.wav files.")],
     features: Annotated[str | None, typer.Option(help="Feature set name (default: the only one).")] = None,
     method: Annotated[str, typer.Option(help="auto | phase | griffinlim | pghi | pghi+gl.")] = "auto",
-    n_iter: Annotated[int | None, typer.Option(help="Phase-retrieval iterations (Griffin-Lim; default: the method's).")] = None,
+    n_iter: Annotated[int | None, typer.Option(help="Phase-retrieval iterations, 1..1000 (Griffin-Lim; default: the method's).")] = None,
     items: Annotated[str | None, typer.Option(help="Comma-separated item ids (default: all).")] = None,
     array: Annotated[Path | None, typer.Option(
         help=".npy of features (e.g. model output) in the stored layout, one row per item or per --items."
@@ -104,6 +104,8 @@ def _read_array(path: Path) -> np.ndarray:
         raise ParameterError(f"--array {path}: not a readable numeric .npy file ({str(exc)[:120]})") from None
     if not isinstance(data, np.ndarray) or not np.issubdtype(data.dtype, np.number):
         raise ParameterError(f"--array {path}: expected one numeric array (np.save), got {type(data).__name__}")
+    if data.ndim == 0:
+        raise ParameterError(f"--array {path}: a 0-d array (one number); expected one row of features per item")
     return data
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from timbrespace.cli._console import console
-from timbrespace.cli._options import ProgressOption, check_min
+from timbrespace.cli._options import ProgressOption, as_options, check_min
 from timbrespace.errors import ParameterError
 
 
@@ -85,14 +85,15 @@ def generate(
         f"[bold]{cfg.name}[/]: {cfg.n_items} items of {cfg.item_duration_s:g} s at {cfg.sample_rate} Hz "
         f"from [cyan]{cfg.sound_model}[/] → {out}"
     )
-    ds = generate_dataset(
-        cfg,
-        out,
-        workers=workers,
-        batch_size=batch_size,
-        scheduler=scheduler or dask,
-        progress=progress,
-    )
+    with as_options(("scheduler",)):
+        ds = generate_dataset(
+            cfg,
+            out,
+            workers=workers,
+            batch_size=batch_size,
+            scheduler=scheduler or dask,
+            progress=progress,
+        )
     out_console.print(f"[bold]{len(ds)}[/] items in {ds.root}")
 
 

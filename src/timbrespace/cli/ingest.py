@@ -30,7 +30,7 @@ def ingest(
     layout: str = typer.Option("auto", help="auto | nsynth | seed002 | hf-audiofolder | pattern."),
     factors: str | None = typer.Option(None, help="Comma-separated factors: keys of examples.json (nsynth) or metadata columns (hf-audiofolder; default: every column but file_name and ids)."),
     pattern: str | None = typer.Option(None, help="Regex with named groups (the factors), matched against file stems (or relative paths if it contains '/')."),
-    sample_rate: int | None = typer.Option(None, help="Resample to this rate in Hz (default: the most common rate)."),
+    sample_rate: int | None = typer.Option(None, help="Resample to this rate in Hz, 1000..384000 (default: the most common rate)."),
     duration_s: float | None = typer.Option(None, help="Item length in seconds (default: longest file)."),
     splits: str | None = typer.Option(None, help="Split fractions, e.g. train=0.8,valid=0.1,test=0.1 (an audiofolder's split folders are kept)."),
     seed: int = typer.Option(0, help="Seed of the split assignment."),

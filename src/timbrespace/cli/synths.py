@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from timbrespace.cli._console import console
+from timbrespace.cli._options import as_options
 from timbrespace.errors import ParameterError
 
 synths_app = typer.Typer(
@@ -100,6 +101,7 @@ def render(
     """Render one sound from a sound model and write it to a file."""
     from timbrespace.synths import get_sound_model
     from timbrespace.utils.audio import AUDIO_FORMATS, audio_format_for, write_audio
+    from timbrespace.utils.limits import check_seed
 
     if out.is_dir():
         raise ParameterError(f"--out {out} is a folder: --out must be a file with an audio suffix "
@@ -107,7 +109,9 @@ def render(
     audio_format_for(out)  # refuse a suffix that names no audio format before rendering
     model = get_sound_model(name)
     params = parse_settings(settings or [])
-    audio = model.render(params, sample_rate=sample_rate, duration_s=duration_s, seed=seed)
+    with as_options(("sample_rate", "duration_s", "seed")):
+        check_seed(seed)
+        audio = model.render(params, sample_rate=sample_rate, duration_s=duration_s, seed=seed)
     sr = sample_rate or model.default_sample_rate
     path = write_audio(out, audio[0], sr)
     typer.echo(f"wrote {path} ({audio.shape[1]} samples at {sr} Hz)")

@@ -19,8 +19,9 @@ from typing import Annotated
 import typer
 
 from timbrespace.cli._console import console
-from timbrespace.cli._options import ProgressOption, check_min
+from timbrespace.cli._options import ProgressOption, as_options, check_min
 from timbrespace.errors import ParameterError
+from timbrespace.utils.limits import check_seed
 
 timbre_app = typer.Typer(
     help="Semantic timbre (seed 002): notes described by descriptor, magnitude and pitch.",
@@ -137,7 +138,8 @@ def evaluate(
     """Measure pitch accuracy, centroid monotonicity and endpoint LSD into metrics.json."""
     from timbrespace.experiments.timbre import evaluate_timbre_run
 
-    result = evaluate_timbre_run(run, max_requests=max_requests, n_pairs=n_pairs)
+    with as_options(("max_requests", "n_pairs")):
+        result = evaluate_timbre_run(run, max_requests=max_requests, n_pairs=n_pairs)
     print_quality(result.metrics["timbre_quality"])
     typer.echo(f"metrics: {Path(run) / 'metrics.json'}")
 
@@ -187,6 +189,7 @@ def generate(
     check_descriptor(descriptor)  # argument errors before the model is loaded
     check_magnitude(magnitude)
     parse_pitch(pitch)
+    check_seed(seed, "--seed")
     note = generate_note(TimbreRun(run), descriptor, magnitude, pitch, latent=latent, seed=seed)  # type: ignore[arg-type]
     for p in write_generated(note, out):
         typer.echo(str(p))
@@ -222,6 +225,7 @@ def interpolate(
         check_descriptor(d)
         check_magnitude(m)
         parse_pitch(p)
+    check_seed(seed, "--seed")
     interp = interpolate_notes(TimbreRun(run), (d1, m1, p1), (d2, m2, p2), steps, seed=seed)
     paths = write_interpolation(interp, out)
     typer.echo(f"{len(paths)} files → {out}")

@@ -30,13 +30,14 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from timbrespace.datasets.dsgenerator import DSGeneratorSpec
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.synths.base import Parameter, check_render_args
 from timbrespace.synths.registry import get_sound_model
 from timbrespace.utils.paths import safe_name
+from timbrespace.utils.limits import check_seed
 
 __all__ = [
     "DatasetConfig",
@@ -141,7 +142,7 @@ class DatasetConfig(BaseModel):
     splits : dict of str to float
         Split fractions, summing to 1.
     seed : int
-        Global seed: item ``i`` renders with ``(seed, i)``.
+        Global seed, ``0 <= seed < 2**32``: item ``i`` renders with ``(seed, i)``.
     audio_format : {"wav", "flac", "none"}
         ``none`` keeps metadata only (features computed elsewhere).
     naming : {"index", "dsgenerator"}
@@ -175,6 +176,11 @@ class DatasetConfig(BaseModel):
     audio_format: Literal["wav", "flac", "none"] = "wav"
     naming: Literal["index", "dsgenerator"] = "index"
     dsgenerator: DSGeneratorSpec | None = None
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_in_range(cls, seed: int) -> int:
+        return check_seed(seed)
 
     @model_validator(mode="after")
     def _check_against_model(self) -> DatasetConfig:
@@ -427,7 +433,11 @@ def load_dataset_config(path: str | Path) -> DatasetConfig:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: dataset config not found")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text file (invalid UTF-8 at byte {exc.start}); "
+                          "a dataset config is YAML or JSON text") from None
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

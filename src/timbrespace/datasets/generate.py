@@ -9,13 +9,16 @@ count, batch size or scheduler (DESIGN.md, "Scale").
 Resume: a journal (``.generate.json``) holds the config and its hash. A killed run
 started again skips items whose audio file exists (files appear only complete, under
 their final name) and renders the rest; a restart with a changed config is refused
-with the fields that changed.
+with the fields that changed. The journal is written only once the design is built (the
+scheduler address checked before that), so a config refused for its size, or too large
+for memory, leaves no folder behind.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -35,7 +38,7 @@ from timbrespace.datasets.dataset import (
 )
 from timbrespace.datasets.design import Design, build_design, build_metadata, split_unit
 from timbrespace.datasets.dsgenerator_records import write_dsgenerator_records
-from timbrespace.errors import ConfigError, DatasetError
+from timbrespace.errors import ConfigError, DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_write_bytes, atomic_write_json
 from timbrespace.utils.audio import encode_audio
 from timbrespace.utils.lock import folder_lock
@@ -179,8 +182,9 @@ def _config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
 
 
-def _prepare_folder(out: Path, config: DatasetConfig, digest: str) -> bool:
-    """Check ``out`` for a resume; return True when the dataset there is already complete."""
+def _prepare_folder(out: Path, config: DatasetConfig, digest: str, *, write_journal: bool) -> bool:
+    """Check ``out`` for a resume (and write the journal of a new run when ``write_journal``);
+    return True when the dataset there is already complete."""
     card_path = out / CARD_NAME
     journal_path = out / JOURNAL_NAME
     new = config.to_json_dict()
@@ -214,6 +218,8 @@ def _prepare_folder(out: Path, config: DatasetConfig, digest: str) -> bool:
         raise DatasetError(
             f"{out} exists, is not empty and holds no interrupted generation; choose another --out"
         )
+    if not write_journal:
+        return False
     try:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(journal_path, {"config_hash": digest, "config": new})
@@ -361,6 +367,18 @@ def _run_dask(tasks: Iterator[_BatchTask], scheduler: Any, workers: int) -> Iter
                 cluster_obj.close()
 
 
+_SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ucx|ws|wss|inproc)://)?[A-Za-z0-9_.\-\[\]:]+(?::\d+)?")
+
+
+def _check_scheduler(scheduler: Any) -> None:
+    """Refuse a ``scheduler`` that is neither ``"local"``, a Dask address nor a ``Client``, before any file."""
+    if scheduler is None or scheduler == "local" or not isinstance(scheduler, str):
+        return
+    if not _SCHEDULER_ADDRESS.fullmatch(scheduler.strip()):
+        raise ParameterError(f"scheduler={scheduler!r} is not a Dask scheduler address: expected "
+                             "tcp://HOST:PORT (or tls://, ucx://), or 'local'")
+
+
 def generate_dataset(
     config: DatasetConfig | str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -410,6 +428,7 @@ def generate_dataset(
     >>> ds = generate_dataset("seed001-additive", "data/seed001", workers=2)  # doctest: +SKIP
     """
     config = resolve_config(config)
+    _check_scheduler(scheduler)
     out = Path(out)
     digest = config_hash(config)
     if out.exists() and not out.is_dir():
@@ -421,11 +440,14 @@ def generate_dataset(
 def _generate_locked(out: Path, config: DatasetConfig, digest: str, workers: int | None, batch_size: int | None,
                      scheduler: Any, progress: bool) -> Dataset:
     """:func:`generate_dataset` with ``out``'s writer lock held."""
-    if _prepare_folder(out, config, digest):
+    if _prepare_folder(out, config, digest, write_journal=False):
         log.info("%s is already complete (%d items)", out, config.n_items)
         return Dataset(out)
+    # the design and metadata first: a config too large for memory fails here, before the
+    # journal exists (which would make the next run refuse a corrected config as "changed")
     design = build_design(config)
     metadata, factors = build_metadata(config, design)
+    _prepare_folder(out, config, digest, write_journal=True)
     paths: list[str | None] = metadata["audio_path"].tolist()
     workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
     batch_items = default_batch_size(config) if batch_size is None else max(1, int(batch_size))

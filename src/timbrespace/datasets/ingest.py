@@ -60,6 +60,7 @@ from timbrespace.datasets.dataset import (
 )
 from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.utils.audio import read_mono
+from timbrespace.utils.limits import check_sample_rate, check_seed
 from timbrespace.utils.lock import LOCK_NAME, folder_lock
 from timbrespace.utils.outputs import check_output_folder
 from timbrespace.utils.paths import safe_name
@@ -278,7 +279,8 @@ def ingest_folder(
     pattern : str, optional
         Regular expression with named groups (the factors) for the ``pattern`` layout.
     sample_rate : int, optional
-        Resample every file to this rate in Hz (default: the most common rate found).
+        Resample every file to this rate in Hz, 1000..384000 (default: the most common
+        rate found).
     duration_s : float, optional
         Item length in seconds (items are padded or trimmed when loaded); default: the
         longest item after the ``max_duration_s`` cut.
@@ -286,7 +288,7 @@ def ingest_folder(
         Split fractions (default train 0.8, valid 0.1, test 0.1), reproducible from
         ``seed``; not with an audiofolder's split folders, which are kept.
     seed : int
-        Seed of the split assignment.
+        Seed of the split assignment, ``0 <= seed < 2**32``.
     name : str, optional
         Dataset name (default: the folder's name).
     overwrite : bool
@@ -316,8 +318,9 @@ def ingest_folder(
     items, factor_names, unmatched, layout = _collect_items(folder, layout, factors, pattern)
     if duration_s is not None and not (np.isfinite(duration_s) and duration_s > 0):
         raise ParameterError(f"duration_s={duration_s} must be a positive number of seconds")
-    if sample_rate is not None and sample_rate <= 0:
-        raise ParameterError(f"sample_rate={sample_rate} must be a positive integer (Hz)")
+    if sample_rate is not None:
+        check_sample_rate(sample_rate)
+    check_seed(seed)
     given_splits = sorted({item.split for item in items if item.split is not None})
     if given_splits and splits is not None:
         raise ParameterError(f"{folder} has split folders ({', '.join(given_splits)}), which are kept; leave --splits out")
@@ -412,6 +415,8 @@ def _collect_items(folder: Path, layout: str, factors: list[str] | None,
     if not items:
         raise DatasetError(f"{folder}: no audio file matches the {layout} layout ({len(unmatched)} files did not match)")
     _check_names(folder, items, factor_names)
+    source = {"nsynth": folder / "examples.json", "hf-audiofolder": folder / "metadata"}.get(layout, folder)
+    _check_factor_values(items, factor_names, source)
     return items, factor_names, unmatched, layout
 
 
@@ -424,6 +429,48 @@ def _check_names(folder: Path, items: list[_Item], factor_names: list[str]) -> N
         safe_name(item.item_id, what=f"{item.path}: item_id", error=DatasetError)
         if not item.path.is_relative_to(folder):
             raise DatasetError(f"{item.path} lies outside the input folder {folder}; nothing outside it is read")
+
+
+def _value_kind(value: Any) -> str | None:
+    """``"number"``, ``"string"`` or ``"bool"`` for a factor value a dataset can hold; None otherwise."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number" if np.isfinite(float(value)) else None
+    return "string" if isinstance(value, str) else None
+
+
+def _shown(value: Any) -> str:
+    try:
+        return json.dumps(value)[:60]
+    except (TypeError, ValueError):
+        return repr(value)[:60]
+
+
+def _check_factor_values(items: list[_Item], factors: list[str], source: Path) -> None:
+    """Refuse factor values that are not finite numbers or strings, or mix kinds within a factor.
+
+    Raises
+    ------
+    DatasetError
+        Naming ``source`` (e.g. ``examples.json``), the factor, the item and the value: a
+        nested object or list, a null, NaN or Infinity, or numbers beside strings.
+    """
+    for name in factors:
+        first: dict[str, str] = {}
+        for item in items:
+            value = item.labels.get(name)
+            kind = _value_kind(value)
+            if kind is None:
+                raise DatasetError(
+                    f"{source}: factor {name!r} of {item.item_id!r} is {_shown(value)}: a factor value "
+                    "must be a finite number or a string (not an object, a list, null, NaN or Infinity)"
+                )
+            first.setdefault(kind, item.item_id)
+            if len(first) > 1:
+                (k1, id1), (k2, id2) = list(first.items())[:2]
+                raise DatasetError(f"{source}: factor {name!r} mixes kinds ({k1} for {id1!r}, {k2} for {id2!r}): "
+                                   "one kind per factor")
 
 
 def _common_sample_rate(items: list[_Item]) -> int:

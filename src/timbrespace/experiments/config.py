@@ -32,14 +32,17 @@ from pydantic import (
     Field,
     PlainSerializer,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from timbrespace.datasets import DatasetConfig
 from timbrespace.errors import ConfigError
 from timbrespace.features import FeatureConfig
+from timbrespace.features.phase import MAX_N_ITER
 from timbrespace.models import VAEConfig
 from timbrespace.training import TrainConfig
+from timbrespace.utils.limits import check_seed
 
 __all__ = [
     "EvaluationConfig",
@@ -94,7 +97,7 @@ class EvaluationConfig(BaseModel):
     n_traversal_latents: int = Field(4, ge=1, le=64)
     n_reconstructions: int = Field(4, ge=0, le=64)
     inversion: str = "griffinlim"
-    n_iter: int = Field(32, ge=0, le=1000)
+    n_iter: int = Field(32, ge=0, le=MAX_N_ITER)
     max_items_for_projection: int = Field(2000, ge=10)
     align: Literal["ica", "pca", "none"] = "ica"
     linear_baselines: bool = True
@@ -168,12 +171,17 @@ class ExperimentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     name: str = Field("experiment", min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
-    seed: int = Field(0, ge=0)
+    seed: int = 0
     dataset: DatasetConfig | None = None
     features: FeatureConfig = Field(default_factory=FeatureConfig)
     model: ModelSection = Field(default_factory=VAEConfig)
     training: TrainingSection = Field(default_factory=TrainConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_in_range(cls, seed: int) -> int:
+        return check_seed(seed)
 
     @model_validator(mode="before")
     @classmethod
@@ -268,7 +276,12 @@ def load_experiment_config(path: str | Path | None = None, overrides: dict[str, 
             f"experiment config {path} not found (built-in: {', '.join(sorted(builtins))})"
         )
     try:
-        data = yaml.safe_load(p.read_text())
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not a text file (invalid UTF-8 at byte {exc.start}); "
+                          "an experiment config is YAML text") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -28,7 +28,7 @@ import numpy as np
 import yaml
 
 from timbrespace.datasets import Dataset
-from timbrespace.errors import ConfigError, DatasetError
+from timbrespace.errors import ConfigError, DatasetError, ParameterError
 from timbrespace.experiments.drums_eval import GrooveEvaluation, evaluate_groove_model
 from timbrespace.experiments.drums_report import write_drums_report
 from timbrespace.experiments.drums_run import make_groove_run, read_drums_config
@@ -37,6 +37,7 @@ from timbrespace.models import VAEConfig, groove_config
 from timbrespace.patterns.dataset import load_patterns
 from timbrespace.training import TrainConfig, fit, load_checkpoint
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
+from timbrespace.utils.limits import check_seed
 from timbrespace.utils.outputs import RUN_MARKERS, output_folder
 
 __all__ = ["GrooveTrainConfig", "train_drums", "evaluate_drums_run"]
@@ -89,6 +90,10 @@ class GrooveTrainConfig:
             raise ConfigError(f"warmup_steps={self.warmup_steps} must be >= 0")
         if self.threshold is not None and not 0 < self.threshold < 1:
             raise ConfigError(f"threshold={self.threshold} must be in (0, 1)")
+        try:
+            check_seed(self.seed)
+        except ParameterError as exc:
+            raise ConfigError(str(exc)) from None
 
     def train_config(self, n_train: int, *, progress: bool = False) -> TrainConfig:
         """The :class:`TrainConfig` of ``fit``: the warm-up in optimiser steps, ``best`` after it.

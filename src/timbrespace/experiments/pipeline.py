@@ -188,8 +188,11 @@ def run_experiment(
     given = Dataset(dataset) if dataset is not None else None  # fails before the run folder exists
     if given is None:
         config.features.check_audio(config.features.n_samples or config.dataset.n_samples, config.dataset.sample_rate)
-    elif given.card.n_samples:
-        config.features.check_audio(config.features.n_samples or given.card.n_samples, given.sample_rate)
+        _check_n_items(config.dataset.n_items, f"{source}: the dataset section")
+    else:
+        _check_dataset(given)  # too small or without factors: refused before the run folder exists
+        if given.card.n_samples:
+            config.features.check_audio(config.features.n_samples or given.card.n_samples, given.sample_rate)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_resolved_config(config, run_dir, dataset)
     write_run_card(run_dir, "run", dataset=dataset if dataset is not None else run_dir / "dataset")
@@ -392,9 +395,16 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
     return _evaluate(run, load_checkpoint(checkpoint), history, checkpoint)
 
 
+MIN_ITEMS = 10
+
+
+def _check_n_items(n_items: int, what: object) -> None:
+    if n_items < MIN_ITEMS:
+        raise DatasetError(f"{what}: {n_items} items is too few to train and measure (need at least {MIN_ITEMS})")
+
+
 def _check_dataset(ds: Dataset) -> None:
-    if len(ds) < 10:
-        raise DatasetError(f"{ds.root}: {len(ds)} items is too few to train and measure (need at least 10)")
+    _check_n_items(len(ds), ds.root)
     if not ds.factor_names:
         raise DatasetError(f"{ds.root}: the dataset declares no factors")
 

@@ -50,6 +50,7 @@ from timbrespace.models.config import WEAK_OBJECTIVES
 from timbrespace.training import TrainConfig
 from timbrespace.training.config import INIT_METHODS
 from timbrespace.utils.atomic import atomic_write_text
+from timbrespace.utils.limits import check_seed
 
 __all__ = [
     "METRIC_COLUMNS",
@@ -77,11 +78,17 @@ def check_sweep_grid(
     Raises
     ------
     ParameterError
-        An empty grid, an unknown init or baseline, a conditional model (``cvae``,
+        An empty grid, a beta that is negative or not finite, a seed outside
+        ``0 <= seed < 2**32``, an unknown init or baseline, a conditional model (``cvae``,
         ``condition_classes``), or an ICA/PCA start for a conv model.
     """
     if not models or not betas or not seeds or not inits:
         raise ParameterError("models, betas, seeds and inits must each hold at least one value")
+    bad_betas = [b for b in betas if not (np.isfinite(b) and b >= 0)]
+    if bad_betas:
+        raise ParameterError(f"betas {bad_betas} not allowed: each beta must be a finite number >= 0")
+    for seed in seeds:
+        check_seed(seed)
     bad_inits = sorted(set(inits) - set(INIT_METHODS))
     if bad_inits:
         raise ParameterError(f"inits {bad_inits} not allowed; choose from {', '.join(INIT_METHODS)}")

@@ -40,7 +40,7 @@ import yaml
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.experiments.runs import RunEvaluation, after_training, write_run_card
-from timbrespace.experiments.timbre_quality import measure_timbre_quality
+from timbrespace.experiments.timbre_quality import check_quality_options, measure_timbre_quality
 from timbrespace.experiments.timbre_report import sample_notes, write_timbre_report
 from timbrespace.experiments.timbre_run import (
     DEFAULT_DESCRIPTORS,
@@ -311,7 +311,10 @@ def evaluate_timbre_run(
     DatasetError
         Not a timbre run (or one made by an older timbrespace), its checkpoint or
         dataset missing, or no held-back notes.
+    ParameterError
+        ``max_requests`` or ``n_pairs`` below 1 (checked before the run is opened).
     """
+    check_quality_options(max_requests=max_requests, n_pairs=n_pairs, seed=seed)
     run = TimbreRun(run_dir)
     path = run.root / "metrics.json"
     metrics = json.loads(path.read_text()) if path.is_file() else {"kind": "timbre"}

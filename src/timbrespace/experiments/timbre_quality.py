@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from timbrespace.errors import DatasetError
+from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.features import FeatureConfig, extract, linear_magnitude
+from timbrespace.features.phase import check_n_iter
 from timbrespace.metrics import audio_measures, log_spectral_distance
 from timbrespace.timbre.quality import measure_pitch_midi, monotonic_trend, weighted_centroid_hz
+from timbrespace.utils.limits import check_seed
 
 if TYPE_CHECKING:
     from timbrespace.experiments.timbre_run import TimbreRun
@@ -92,6 +94,23 @@ def magnitudes_of_audio(audio: np.ndarray, run: TimbreRun) -> np.ndarray:
     return extract(audio, stft, sample_rate=run.sample_rate).features
 
 
+def check_quality_options(*, max_requests: int | None, n_pairs: int, n_iter: int = 32, seed: int = 0) -> None:
+    """Refuse the options of :func:`measure_timbre_quality` before a model is loaded.
+
+    Raises
+    ------
+    ParameterError
+        ``"max_requests=0 must be >= 1 (held-back pitch requests)"``, ``"n_pairs=-1 must be >= 1"``.
+    """
+    if max_requests is not None and (isinstance(max_requests, bool) or not isinstance(max_requests, int)
+                                     or max_requests < 1):
+        raise ParameterError(f"max_requests={max_requests!r} must be >= 1 (held-back pitch requests)")
+    if isinstance(n_pairs, bool) or not isinstance(n_pairs, int) or n_pairs < 1:
+        raise ParameterError(f"n_pairs={n_pairs!r} must be >= 1")
+    check_n_iter(n_iter)
+    check_seed(seed)
+
+
 def measure_timbre_quality(run: TimbreRun, *, max_requests: int | None = 120, n_pairs: int = 8, n_iter: int = 32,
                            seed: int = 0) -> TimbreQuality:
     """Measure a run on its held-back notes.
@@ -115,7 +134,10 @@ def measure_timbre_quality(run: TimbreRun, *, max_requests: int | None = 120, n_
     ------
     DatasetError
         No held-back (``test``) notes.
+    ParameterError
+        ``max_requests`` or ``n_pairs`` below 1, ``n_iter`` outside 0..1000, or a bad ``seed``.
     """
+    check_quality_options(max_requests=max_requests, n_pairs=n_pairs, n_iter=n_iter, seed=seed)
     latent_dim = run.require_model().config.latent_dim
     sr = run.sample_rate
     n_fft = int(run.sidecar["config"]["n_fft"])

@@ -17,8 +17,10 @@ from timbrespace.features.normalization import (
     item_minmax,
     undo_normalization,
 )
+from timbrespace.features.phase import check_n_iter
 from timbrespace.features.sidecar import SIDECAR_FORMAT, FeatureSidecar
 from timbrespace.features.transforms import METHODS, forward, inverse
+from timbrespace.utils.limits import check_sample_rate
 
 __all__ = ["extract", "invert", "make_sidecar", "check_audio", "as_sidecar"]
 
@@ -34,8 +36,7 @@ def check_audio(audio: Any, *, sample_rate: Any) -> np.ndarray:
         Not a real floating array of 1 or 2 dimensions, non-finite values, empty, or a
         non-positive ``sample_rate``.
     """
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer (Hz)")
+    check_sample_rate(sample_rate)
     if isinstance(audio, np.ndarray):
         arr = audio
     else:
@@ -255,7 +256,8 @@ def invert(
         at hop ``n_fft // 4``, the NSGT's audio then projected once onto its own
         magnitudes.
     n_iter : int, optional
-        Griffin-Lim iterations (default 32 for ``griffinlim``, 16 after PGHI).
+        Griffin-Lim iterations, at most :data:`~timbrespace.features.phase.MAX_N_ITER`
+        (1000; default 32 for ``griffinlim``, 16 after PGHI).
     momentum : float
         Fast Griffin-Lim momentum (Perraudin et al. 2013), default 0.99.
     seed : int
@@ -296,6 +298,7 @@ def invert(
     side = as_sidecar(sidecar)
     if method not in (*METHODS, "imdct"):
         raise ParameterError(f"method={method!r} is unknown: allowed {(*METHODS, 'imdct')}")
+    check_n_iter(n_iter)
     x = np.asarray(features)
     if x.shape == side.shape:
         x = x[None]

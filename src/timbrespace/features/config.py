@@ -198,6 +198,14 @@ class FeatureConfig(BaseModel):
             raise ValueError(f"amin={self.amin} must be > 0")
         if self.single_frame and self.kind not in ("stft", "mdct"):
             raise ValueError(f"single_frame=True is only available for kind 'stft' or 'mdct', not {self.kind!r}")
+        if self.kind == "mel" and self.n_mels > self.n_fft // 2 + 1:
+            raise ValueError(
+                f"n_mels={self.n_mels} exceeds the n_fft // 2 + 1 = {self.n_fft // 2 + 1} frequency bins of "
+                f"n_fft={self.n_fft}: a mel band needs at least one bin; use n_mels <= {self.n_fft // 2 + 1} "
+                "or a larger n_fft"
+            )
+        if self.kind != "mdct":
+            _check_window(self.window)
         if self.kind == "stft" and self.n_bins is not None and self.n_bins > self.n_fft // 2 + 1:
             raise ValueError(f"n_bins={self.n_bins} exceeds n_fft // 2 + 1 = {self.n_fft // 2 + 1} for n_fft={self.n_fft}")
         if self.kind == "mdct":
@@ -227,8 +235,10 @@ class FeatureConfig(BaseModel):
         """Refuse a config that cannot describe items of ``n_samples`` at ``sample_rate`` Hz.
 
         Checked before anything is computed or written: a frame (``n_fft``) longer than
-        the items (for ``cqt`` and ``nsgt``, which do not use it, only when given), and a frequency bound at or above Nyquist (``sample_rate / 2``), where
-        a mel or constant-Q band holds no energy and every value would sit at the floor.
+        the items (for ``cqt`` and ``nsgt``, which do not use it, only when given), a
+        frequency bound at or above Nyquist (``sample_rate / 2``), where a mel or
+        constant-Q band holds no energy and every value would sit at the floor, and mel
+        filters that hold no FFT bin (librosa's "Empty filters detected").
 
         Raises
         ------
@@ -249,6 +259,14 @@ class FeatureConfig(BaseModel):
         if self.kind in ("mel", "nsgt") and self.fmax_hz is not None and self.fmax_hz > nyquist:
             raise ParameterError(f"fmax_hz={self.fmax_hz:g} is above Nyquist ({nyquist:g} Hz at "
                                  f"{sample_rate} Hz): allowed up to {nyquist:g} Hz")
+        if self.kind == "mel":
+            n_empty = _empty_mel_filters(sample_rate, self.n_fft, self.n_mels, self.fmin_hz or 0.0, self.fmax_hz)
+            if n_empty:
+                raise ParameterError(
+                    f"n_mels={self.n_mels} leaves {n_empty} mel filters empty (no FFT bin of n_fft={self.n_fft} "
+                    f"at {sample_rate} Hz between their edges; each would be a constant row): use fewer mel "
+                    "bands, a larger n_fft or a wider fmin_hz..fmax_hz"
+                )
 
     def fit_length(self, audio: np.ndarray) -> np.ndarray:
         """Zero-pad or trim ``audio`` ``(n_items, length)`` to ``n_samples`` (as it is when that is None)."""
@@ -263,6 +281,31 @@ class FeatureConfig(BaseModel):
     def has_phase(self) -> bool:
         """Whether the features keep phase (exact inverse without phase retrieval)."""
         return self.output in ("db_phase", "complex", "real")
+
+
+def _check_window(window: str | None) -> None:
+    """Refuse a window name :func:`scipy.signal.get_window` does not know (tried on 8 samples)."""
+    from scipy.signal import get_window
+
+    try:
+        get_window(window, 8)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"window={window!r} is not a window scipy.signal.get_window knows without parameters, "
+            "e.g. 'hann', 'hamming', 'blackman', 'blackmanharris', 'boxcar'"
+        ) from None
+
+
+def _empty_mel_filters(sample_rate: int, n_fft: int, n_mels: int, fmin_hz: float, fmax_hz: float | None) -> int:
+    """How many of librosa's mel filters hold no FFT bin (``n_mels`` rows of ``n_fft // 2 + 1``: cheap)."""
+    import warnings
+
+    import librosa
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # librosa's "Empty filters detected": counted and refused here
+        weights = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin_hz, fmax=fmax_hz)
+    return int(np.sum(weights.max(axis=1) <= 0))
 
 
 def _format_validation_error(exc: ValidationError) -> str:

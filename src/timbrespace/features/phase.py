@@ -29,11 +29,30 @@ from timbrespace.features._stft import (
     window_tensor,
 )
 
-__all__ = ["StftGeometry", "griffinlim", "pghi", "retrieve_phase", "PHASE_METHODS"]
+__all__ = ["MAX_N_ITER", "StftGeometry", "check_n_iter", "griffinlim", "pghi", "retrieve_phase", "PHASE_METHODS"]
 
 logger = logging.getLogger(__name__)
 
 PHASE_METHODS = ("griffinlim", "pghi", "pghi+gl")
+MAX_N_ITER = 1000
+"""Most Griffin-Lim iterations one call runs: past a few hundred the spectral convergence
+no longer moves, and an unbounded count is unbounded work (issue 32)."""
+
+
+def check_n_iter(n_iter: int | None) -> None:
+    """Refuse an iteration count outside ``0..MAX_N_ITER`` (``None``, the method's default, passes).
+
+    Raises
+    ------
+    ParameterError
+        ``"n_iter=1001 is out of range: allowed 0..1000 iterations"``.
+    """
+    if n_iter is None:
+        return
+    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)):
+        raise ParameterError(f"n_iter={n_iter!r} must be an integer number of iterations")
+    if not 0 <= n_iter <= MAX_N_ITER:
+        raise ParameterError(f"n_iter={n_iter} is out of range: allowed 0..{MAX_N_ITER} iterations")
 # Gaussian of equal time-frequency spread as a Hann window of length L: lambda = 0.25645 L^2
 # (Průša et al. 2017, Table I).
 _HANN_LAMBDA = 0.25645
@@ -79,7 +98,7 @@ def griffinlim(
     n_samples : int
         Output length.
     n_iter : int
-        Iterations (>= 0).
+        Iterations, ``0..MAX_N_ITER`` (1000).
     momentum : float
         Perraudin et al.'s alpha, in [0, 1) for guaranteed behaviour; 0.99 as in librosa.
     init_phase : np.ndarray, optional
@@ -94,8 +113,7 @@ def griffinlim(
     ----------
     Perraudin et al. (2013) [1]_.
     """
-    if n_iter < 0:
-        raise ParameterError(f"n_iter={n_iter} must be a non-negative integer")
+    check_n_iter(n_iter)
     if not 0 <= momentum < 1.5:
         raise ParameterError(f"momentum={momentum} must be in [0, 1.5)")
     # frame-major layout (items, frames, bins, re/im) avoids transposes and complex
@@ -306,6 +324,7 @@ def retrieve_phase(
     """
     if method not in PHASE_METHODS:
         raise ParameterError(f"method={method!r} is not a phase-retrieval method: allowed {PHASE_METHODS}")
+    check_n_iter(n_iter)
     if method == "griffinlim":
         n_iter = 32 if n_iter is None else n_iter
         audio = griffinlim(magnitude, geometry, n_samples=n_samples, n_iter=n_iter, momentum=momentum, seed=seed)

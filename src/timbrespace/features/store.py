@@ -351,17 +351,20 @@ def invert_items(
     Raises
     ------
     ParameterError
-        Unknown item ids, an ``array`` of the wrong length, or a bad ``batch_size``.
+        Unknown item ids, an ``array`` of the wrong length, a bad ``batch_size``, or
+        ``n_iter`` outside ``0..1000``.
     DatasetError
         Missing feature set; ``out_dir`` a file, inside the dataset, or holding a file
         this would write (without ``overwrite``).
     """
     from timbrespace.features.api import as_sidecar, invert
+    from timbrespace.features.phase import check_n_iter
     from timbrespace.utils.atomic import atomic_write_bytes
     from timbrespace.utils.audio import encode_audio, peak_safe
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
+    check_n_iter(n_iter)
     sidecar = as_sidecar(dataset.feature_sidecar(features))
     ids = dataset.item_ids
     indices = _item_indices(ids, items)

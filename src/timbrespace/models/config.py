@@ -59,6 +59,10 @@ __all__ = [
 ]
 
 ARCHITECTURES = ("mlp", "conv", "gru", "shift")
+MAX_LATENT_DIM = 4096
+MAX_LAYER_WIDTH = 65536
+"""Bounds on a model's sizes, checked whenever a config is built (a ``model.json`` read
+back included): an edited ``latent_dim: 1e9`` would otherwise try to allocate terabytes."""
 LIKELIHOODS = ("gaussian", "bernoulli", "hit_velocity")
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid")
 OBJECTIVES = ("beta_vae", "annealed", "tcvae", "factorvae", "ada_gvae", "ada_mlvae")
@@ -88,7 +92,7 @@ class VAEConfig:
         known (an experiment's ``model`` section): every other field is validated, the
         shape checks wait, and :func:`~timbrespace.models.build_model` refuses it.
     latent_dim : int
-        Number of latents ``z``.
+        Number of latents ``z``, 1..4096 (``MAX_LATENT_DIM``).
     architecture : {"mlp", "conv", "gru", "shift"}
         ``shift``: a log-frequency spectrogram ``(n_bins, n_frames)`` whose first latent
         is a translation along frequency, inferred by an equivariant soft-argmax head
@@ -99,7 +103,9 @@ class VAEConfig:
         ``tanh(W z)``) whose outputs give each step's features (the groove VAE).
     hidden_sizes : tuple of int
         Fully connected hidden layers: the whole MLP encoder (mirrored in the decoder),
-        or the layers between the conv stack and the latents.
+        or the layers between the conv stack and the latents. Every width (here, in
+        ``conv_channels``, ``discriminator_hidden``, ``gru_hidden``) is at most 65536
+        (``MAX_LAYER_WIDTH``).
     conv_channels : tuple of int
         Output channels of each conv block of the encoder (mirrored in the decoder).
     conv_kernel_size : int
@@ -281,9 +287,16 @@ class VAEConfig:
             )
         if self.latent_dim < 1:
             raise ConfigError(f"latent_dim={self.latent_dim} must be a positive integer")
+        if self.latent_dim > MAX_LATENT_DIM:
+            raise ConfigError(f"latent_dim={self.latent_dim} is out of range: allowed 1..{MAX_LATENT_DIM} latents")
         for name in ("hidden_sizes", "conv_channels", "discriminator_hidden"):
             if any(v < 1 for v in getattr(self, name)):
                 raise ConfigError(f"{name}={getattr(self, name)} must hold positive integers")
+            if any(v > MAX_LAYER_WIDTH for v in getattr(self, name)):
+                raise ConfigError(f"{name}={getattr(self, name)} is out of range: allowed widths 1..{MAX_LAYER_WIDTH}")
+        for name in ("gru_hidden", "condition_embedding_dim"):
+            if getattr(self, name) > MAX_LAYER_WIDTH:
+                raise ConfigError(f"{name}={getattr(self, name)} is out of range: allowed 1..{MAX_LAYER_WIDTH}")
         if any(v < 2 for v in self.condition_classes):
             raise ConfigError(f"condition_classes={self.condition_classes} must hold integers >= 2")
         if self.linear_skip and self.architecture != "mlp":

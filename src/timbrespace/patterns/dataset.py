@@ -45,6 +45,7 @@ from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.patterns.drum_maps import get_drum_map
 from timbrespace.patterns.midi import read_midi, steps_in_bar
 from timbrespace.utils.atomic import atomic_write_json
+from timbrespace.utils.limits import check_seed
 from timbrespace.utils.outputs import check_output_folder, output_folder
 
 __all__ = ["GrooveDatasetConfig", "IngestReport", "build_groove_dataset", "load_patterns", "style_of",
@@ -91,6 +92,7 @@ class GrooveDatasetConfig:
 
     def __post_init__(self) -> None:
         get_drum_map(self.drum_map)
+        check_seed(self.seed)
         if self.dedup not in ("hits", "pattern", "none"):
             raise ParameterError(f"dedup={self.dedup!r}: allowed hits, pattern, none")
         if self.split_by not in ("style", "file"):

@@ -54,6 +54,10 @@ logger = logging.getLogger(__name__)
 DRUM_CHANNEL = 9
 """0-based MIDI channel of General MIDI percussion ("channel 10")."""
 
+MAX_BARS_PER_FILE = 10_000
+"""Most bars one file may span (about 5.5 hours of 4/4 at 120 BPM): a few bytes of MIDI can
+announce a gap of millions of ticks, whose empty bars would take minutes and gigabytes."""
+
 
 @dataclass(frozen=True)
 class GrooveBar:
@@ -183,7 +187,8 @@ def read_midi(path: str | Path, *, drum_map: str | DrumMap = "magenta9", steps_p
     Raises
     ------
     DatasetError
-        If the file cannot be parsed (the message names the file).
+        If the file cannot be parsed, or spans more than :data:`MAX_BARS_PER_FILE` bars
+        (the message names the file).
     ParameterError
         If ``steps_per_bar`` is not a positive integer.
     """
@@ -224,6 +229,7 @@ def read_midi(path: str | Path, *, drum_map: str | DrumMap = "magenta9", steps_p
     last_onset = max((t for t, _, _ in onsets), default=-1)
     end_tick = max(end_tick, last_onset + 1)
 
+    _check_bar_count(path, changes, end_tick, tpb)
     bars: list[GrooveBar] = []
     skipped: list[str] = []
     offsets: list[float] = []
@@ -271,6 +277,18 @@ def read_midi(path: str | Path, *, drum_map: str | DrumMap = "magenta9", steps_p
         skipped=tuple(skipped), n_notes=len(onsets), n_unmapped=n_unmapped,
         mean_offset_steps=float(np.mean(offsets)) if offsets else 0.0,
     )
+
+
+def _check_bar_count(path: Path, changes: list[tuple[int, tuple[int, int]]], end_tick: int, tpb: int) -> None:
+    """Refuse a file that spans more than :data:`MAX_BARS_PER_FILE` bars, before any is built."""
+    n_bars = 0
+    for k, (t0, meter) in enumerate(changes):
+        t1 = changes[k + 1][0] if k + 1 < len(changes) else end_tick
+        if t1 > t0:
+            n_bars += math.ceil(Fraction(t1 - t0) / Fraction(tpb * 4 * meter[0], meter[1]))
+    if n_bars > MAX_BARS_PER_FILE:
+        raise DatasetError(f"{path.name}: spans {n_bars} bars (its last event is at tick {end_tick}, "
+                           f"{tpb} ticks per quarter note); at most {MAX_BARS_PER_FILE} bars per file are read")
 
 
 def midi_to_patterns(path: str | Path, *, drum_map: str | DrumMap = "magenta9", steps_per_bar: int = 16,

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from timbrespace.errors import ParameterError
+from timbrespace.utils.limits import MAX_SAMPLE_RATE_HZ, check_sample_rate  # noqa: F401 (re-exported)
 
 __all__ = ["Parameter", "SoundModel", "Scale", "closest_name", "check_render_args"]
 
@@ -170,7 +171,6 @@ class Parameter:
         }
 
 
-MAX_SAMPLE_RATE_HZ = 384_000
 MAX_DURATION_S = 600.0
 # Samples of one render call (all items together): 2**27 float32 samples are 512 MiB.
 MAX_RENDER_SAMPLES = 2**27
@@ -182,13 +182,11 @@ def check_render_args(sample_rate: int, duration_s: float) -> int:
     Raises
     ------
     ParameterError
-        If either is not a positive finite number, is above its limit
-        (:data:`MAX_SAMPLE_RATE_HZ`, :data:`MAX_DURATION_S`), or the render would be empty.
+        If either is not a positive finite number, is outside its range
+        (:func:`~timbrespace.utils.limits.check_sample_rate`, :data:`MAX_DURATION_S`), or
+        the render would be empty.
     """
-    if not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer (Hz)")
-    if sample_rate > MAX_SAMPLE_RATE_HZ:
-        raise ParameterError(f"sample_rate={sample_rate} Hz is above the limit of {MAX_SAMPLE_RATE_HZ} Hz")
+    check_sample_rate(sample_rate)
     if not np.isfinite(duration_s) or duration_s <= 0:
         raise ParameterError(f"duration_s={duration_s!r} must be a positive number of seconds")
     if duration_s > MAX_DURATION_S:

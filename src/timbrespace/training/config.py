@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from timbrespace.errors import ConfigError
+from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.utils.fields import check_number_fields
+from timbrespace.utils.limits import check_seed
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ class TrainConfig:
         of a β warm-up, before which a loss at a smaller β is not comparable (seed 004
         kept the best epoch after its warm-up).
     seed : int
-        Seeds the weight initialisation, the shuffling and the reparameterisation noise.
+        Seeds the weight initialisation, the shuffling and the reparameterisation noise
+        (``0 <= seed < 2**32``).
     pair_k : int or "random"
         Weak supervision (``ada_gvae``/``ada_mlvae``): the pairs share all factors but
         ``pair_k`` (``"random"``: k drawn from 1 .. n_factors − 1 for every pair). Each
@@ -144,6 +146,10 @@ class TrainConfig:
     log_every_n_steps: int = 50
 
     def __post_init__(self) -> None:
+        try:
+            check_seed(self.seed)
+        except ParameterError as exc:
+            raise ConfigError(str(exc)) from None
         for name in ("epochs", "batch_size", "warmup_steps", "cycle_steps", "log_every_n_steps"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)} must be a positive integer")

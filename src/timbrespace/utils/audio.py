@@ -18,6 +18,7 @@ import soundfile as sf
 from scipy.io import wavfile
 
 from timbrespace.errors import AudioError, ParameterError
+from timbrespace.utils.limits import check_sample_rate
 
 __all__ = ["AUDIO_FORMATS", "audio_format_for", "encode_audio", "peak_safe", "read_mono", "write_audio"]
 
@@ -83,8 +84,7 @@ def write_audio(
 
     path = Path(path)
     fmt, subtype = audio_format_for(path)
-    if int(sample_rate) <= 0:
-        raise ParameterError(f"sample_rate={sample_rate} must be a positive number of Hz")
+    check_sample_rate(int(sample_rate))
     if path.is_dir():
         raise ParameterError(f"{path} is a folder; give a file name ending in {', '.join(AUDIO_FORMATS)}")
     if path.exists() and not overwrite:
