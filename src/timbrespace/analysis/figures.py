@@ -277,6 +277,7 @@ def sweep_figure(
                 ax.plot(np.arange(len(models)), at_init, ls="none", marker="x", color="C3",
                         label="before training")
             ax.set_xticks(np.arange(len(models)), models, rotation=60, ha="right", fontsize=MIN_FONT_PT)
+            ax.set_xlabel("model")
         else:
             for model, group in runs.groupby("model", sort=True):
                 by_beta = group.groupby("beta")[metric]

@@ -59,11 +59,11 @@ class SpectrogramAxes:
 
 
 def _show(ax: Axes, spec: np.ndarray, axes: SpectrogramAxes, *, vmin: float | None,
-          vmax: float | None, cmap: str) -> Any:
+          vmax: float | None, cmap: str, max_ticks: int = 6) -> Any:
     image = ax.imshow(spec, origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax,
                       extent=axes.extent, interpolation="nearest")
     if axes.row_hz is not None:
-        ticks_hz = frequency_ticks_hz(axes.row_hz)
+        ticks_hz = frequency_ticks_hz(axes.row_hz, max_ticks=max_ticks)
         ax.set_yticks(np.interp(ticks_hz, axes.row_hz, np.arange(len(axes.row_hz))),
                       [f"{f:g}" for f in ticks_hz])
     return image
@@ -88,7 +88,7 @@ def frequency_ticks_hz(row_hz: np.ndarray, *, max_ticks: int = 6) -> np.ndarray:
     Examples
     --------
     >>> frequency_ticks_hz(50.0 * 2.0 ** (np.arange(144) / 24))  # a CQT from 50 Hz, 24 bins per octave
-    array([ 100.,  200.,  500., 1000., 2000.])
+    array([  50.,  100.,  200.,  500., 1000., 2000.])
     """
     f = np.asarray(row_hz, dtype=np.float64)
     f = f[f > 0]
@@ -266,7 +266,9 @@ def traversal_grid(
         for j in range(n_cols):
             ax = grid[i, j]
             if s.ndim == 4:
-                shown = _show(ax, s[i, j], axes, vmin=vmin, vmax=vmax, cmap=cmap)
+                shown = _show(ax, s[i, j], axes, vmin=vmin, vmax=vmax, cmap=cmap, max_ticks=3)
+                if axes.row_hz is None:  # small cells: three frequency ticks
+                    ax.yaxis.set_major_locator(MaxNLocator(3))
             else:
                 freqs = axes.frequencies if axes.frequencies is not None else np.arange(s.shape[2])
                 ax.plot(freqs, s[i, j], linewidth=0.8)

@@ -316,7 +316,8 @@ def _descriptor_maps(page: _Page, order: np.ndarray) -> None:
     grid = latent_slice(np.median(mu, axis=0).astype(np.float32), dx, dy, vx, vy).reshape(-1, mu.shape[1])
     magnitudes = 10.0 ** (physical_features(page.decode(grid), page.sidecar) / 20.0)  # y outer, x inner
     fig = descriptor_map(vx, vy, magnitudes=magnitudes.astype(np.float32), sample_rate=page.dataset.sample_rate,
-                         n_fft=cfg.n_fft, hop_length=cfg.hop_length, x_label=f"z{dx}", y_label=f"z{dy}")
+                         n_fft=cfg.n_fft, hop_length=cfg.hop_length, x_label=f"z{dx} (latent value)",
+                         y_label=f"z{dy} (latent value)")
     page.report.section("Descriptor maps")
     page.keep(fig, "descriptor_map", f"Spectral centroid, bandwidth, flatness and loudness of the decoder's "
               f"output over the plane of z{dx} and z{dy}, the other latents at their median.")
