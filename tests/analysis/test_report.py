@@ -73,7 +73,7 @@ def test_figure_png_is_what_savefig_writes(tmp_path) -> None:
     assert base64.b64encode(png).decode("ascii") in page
     assert len(figure_png(mi_heatmap(np.eye(3)), dpi=200)) > len(png)
     width_px = int.from_bytes(png[16:20], "big")  # shown at its size in inches, 96 CSS px each
-    assert f'width="{round(width_px * 96 / 150)}"' in page
+    assert f'width="{width_px * 96 // 150}"' in page
 
 
 def test_clipping_audio_is_normalised() -> None:

@@ -17,6 +17,7 @@ import dataclasses
 import datetime as _dt
 import html
 import io
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -123,7 +124,7 @@ def _display_width_px(data: bytes, dpi: float | None) -> int | None:
         width = int.from_bytes(data[6:8], "little")
     else:
         return None
-    return round(width * CSS_PX_PER_IN / dpi) if dpi and width else None
+    return math.floor(width * CSS_PX_PER_IN / dpi) if dpi and width else None  # never below dpi
 
 
 def _image_mime(data: bytes) -> str:
