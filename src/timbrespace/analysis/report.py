@@ -118,7 +118,7 @@ def _display_width_px(data: bytes, dpi: float | None) -> int | None:
     if data.startswith(b"\x89PNG") and len(data) >= 24:
         width = int.from_bytes(data[16:20], "big")
         at = data.find(b"pHYs", 0, 4096)
-        if dpi is None and at > 0 and data[at + 12] == 1:  # unit 1: pixels per metre
+        if dpi is None and 0 < at < len(data) - 12 and data[at + 12] == 1:  # unit 1: pixels per metre
             dpi = int.from_bytes(data[at + 4:at + 8], "big") * 0.0254
     elif data[:6] in (b"GIF87a", b"GIF89a"):
         width = int.from_bytes(data[6:8], "little")
@@ -193,6 +193,8 @@ class Report:
         A PNG or GIF is shown at its pixel width over ``dpi`` (default: the PNG's own
         resolution; a GIF without ``dpi`` at one pixel per CSS pixel) inches, shrunk to
         the page's width on narrow screens."""
+        if dpi is not None and not dpi > 0:
+            raise ParameterError(f"dpi={dpi} must be > 0 image pixels per inch")
         if isinstance(fig, (str, os.PathLike)):
             path = Path(fig)
             if not path.is_file():

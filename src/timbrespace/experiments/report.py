@@ -185,7 +185,7 @@ def _summary(page: _Page) -> None:
     recon = m.get("reconstruction") or {}
     if recon.get("spectral_convergence") is not None:
         page.report.text(
-            f"Resynthesis: spectral convergence <b>{_f(recon['spectral_convergence'])}</b> "
+            f"Resynthesis: spectral convergence **{_f(recon['spectral_convergence'])}** "
             f"(‖S − Ŝ‖ / ‖S‖ of STFT magnitudes, original S against the reconstruction's audio Ŝ; mean over "
             f"{recon.get('n_resynthesised', len(recon.get('spectral_convergence_per_item', [])))} test items; "
             "0 is exact, 1 is as far as silence).")
