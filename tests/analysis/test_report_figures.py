@@ -172,3 +172,19 @@ def test_round_ticks() -> None:
     np.testing.assert_allclose(log_ticks(1.0, 12.0), [1, 2, 5, 10])
     np.testing.assert_allclose(log_ticks(300.0, 400.0), [300, 400])
     np.testing.assert_allclose(log_ticks(310.0, 320.0), [310, 320])
+
+
+def test_a_gif_is_shown_at_its_width_over_the_given_dpi() -> None:
+    import io
+
+    from PIL import Image
+
+    from timbrespace.errors import ParameterError
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (840, 540)).save(buffer, format="GIF")
+    gif = buffer.getvalue()
+    assert 'width="537"' in Report("x").figure(gif, dpi=150).html()  # 840 px / 150 dpi = 5.6 in
+    assert "<img" in (page := Report("x").figure(gif).html()) and " width=" not in page.split("<img")[1]
+    with pytest.raises(ParameterError, match="dpi=0"):
+        Report("x").figure(gif, dpi=0)
