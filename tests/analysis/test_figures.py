@@ -43,7 +43,9 @@ def test_training_curves_panels_and_lines() -> None:
     fig = training_curves(_history())
     assert isinstance(fig, Figure)
     visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert [ax.get_title() for ax in visible] == ["loss", "recon", "kl", "beta"]
+    assert [ax.get_title() for ax in visible] == [
+        "Loss: reconstruction NLL + β·KL", "Reconstruction NLL", "KL to the prior", "β, the weight of the KL term"]
+    assert visible[0].get_ylabel() == "loss (nats per item)"
     loss_ax = visible[0]
     assert [line.get_label() for line in loss_ax.get_lines()] == ["train", "val"]
     np.testing.assert_allclose(loss_ax.get_lines()[0].get_ydata(), 10.0 / np.arange(1, 6))
@@ -52,7 +54,7 @@ def test_training_curves_panels_and_lines() -> None:
 
 def test_training_curves_skips_missing_validation() -> None:
     fig = training_curves([dataclasses.asdict(r) for r in _history(with_val=False)])
-    loss_ax = next(ax for ax in fig.axes if ax.get_title() == "loss")
+    loss_ax = next(ax for ax in fig.axes if ax.get_title().startswith("Loss"))
     assert len(loss_ax.get_lines()) == 1
 
 
@@ -109,7 +111,7 @@ def test_training_curves_label_every_axis_and_shade_the_beta_warmup() -> None:
     fig = training_curves(_history(6))
     visible = [ax for ax in fig.axes if ax.get_visible()]
     labels = [ax.get_ylabel() for ax in visible]
-    assert labels == ["loss (nats per item)", "reconstruction NLL (nats)", "KL to the prior (nats)", "β"]
+    assert labels == ["loss (nats per item)", "NLL (nats per item)", "KL (nats per item)", "β (no unit)"]
     for ax in visible:
         (span,) = ax.patches  # axvspan of the warm-up: epochs 0..3 (β reaches 1 at epoch 3)
         np.testing.assert_allclose([span.get_x(), span.get_x() + span.get_width()], [0.0, 3.0])

@@ -70,7 +70,7 @@ def test_bad_inputs() -> None:
         project_latents(z, method="umap")  # type: ignore[arg-type]
 
 
-def test_log_spaced_factors_get_a_log_colour_scale_with_their_levels_as_ticks() -> None:
+def test_log_spaced_factors_get_a_log_colour_scale_with_round_ticks() -> None:
     from matplotlib.colors import LogNorm
 
     levels = np.geomspace(100.0, 1000.0, 8)
@@ -79,9 +79,27 @@ def test_log_spaced_factors_get_a_log_colour_scale_with_their_levels_as_ticks() 
     fig = latent_projection(z, values, factor_name="f0_hz (Hz)", log_scale=True)
     points = fig.axes[0].collections[0]
     assert isinstance(points.norm, LogNorm) and points.norm.vmin == 100.0 and points.norm.vmax == 1000.0
-    np.testing.assert_allclose(fig.axes[1].get_yticks(), levels)
+    fig.canvas.draw()  # tick labels are set at draw time
+    np.testing.assert_allclose(fig.axes[1].get_yticks(), [100.0, 200.0, 500.0, 1000.0])
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["100", "200", "500", "1000"]
     assert fig.axes[1].get_ylabel() == "f0_hz (Hz), log scale"
     linear = latent_projection(z, values, factor_name="f0_hz")
     assert not isinstance(linear.axes[0].collections[0].norm, LogNorm)
     with pytest.raises(ParameterError, match="log_scale needs positive values"):
         latent_projection(z, values - 500.0, log_scale=True)
+
+
+def test_pca_axes_give_the_share_of_variance_and_many_points_are_small_and_translucent() -> None:
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(1000, 3)) * np.array([3.0, 1.0, 0.1])  # variances 9, 1, 0.01
+    fig = latent_projection(z, rng.normal(size=1000))
+    ax = fig.axes[0]
+    from sklearn.decomposition import PCA
+
+    share = 100 * PCA(n_components=2).fit(z).explained_variance_ratio_
+    assert ax.get_xlabel() == f"PC 1 ({share[0]:.0f} % of variance)"
+    assert ax.get_ylabel() == f"PC 2 ({share[1]:.0f} % of variance)"
+    points = ax.collections[0]
+    assert points.get_sizes()[0] < 8.0 and points.get_alpha() < 0.5
+    few = latent_projection(z[:50], np.arange(50.0))
+    assert few.axes[0].collections[0].get_alpha() == 0.8

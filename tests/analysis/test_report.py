@@ -64,14 +64,16 @@ def test_png_round_trip_and_figure_errors(tmp_path) -> None:
 
 
 def test_figure_png_is_what_savefig_writes(tmp_path) -> None:
-    """Oracle: matplotlib's own ``savefig(path, dpi=100, bbox_inches="tight")``, byte for byte."""
+    """Oracle: matplotlib's own ``savefig(path, dpi=150, bbox_inches="tight")``, byte for byte."""
     png = figure_png(mi_heatmap(np.eye(3)))
     # a fresh figure: drawing a constrained layout again moves it a little
-    mi_heatmap(np.eye(3)).savefig(tmp_path / "ref.png", dpi=100, bbox_inches="tight")
+    mi_heatmap(np.eye(3)).savefig(tmp_path / "ref.png", dpi=150, bbox_inches="tight")
     assert png.startswith(b"\x89PNG") and png == (tmp_path / "ref.png").read_bytes()
     page = Report("x").figure(png, "MI").html()  # bytes embed as they are
     assert base64.b64encode(png).decode("ascii") in page
     assert len(figure_png(mi_heatmap(np.eye(3)), dpi=200)) > len(png)
+    width_px = int.from_bytes(png[16:20], "big")  # shown at its size in inches, 96 CSS px each
+    assert f'width="{width_px * 96 // 150}"' in page
 
 
 def test_clipping_audio_is_normalised() -> None:

@@ -51,9 +51,10 @@ def test_spectrogram_axes_are_in_hz_and_seconds() -> None:
     n_frames = res.features.shape[-1]
     np.testing.assert_allclose(axes.extent, [-hop_s / 2, (n_frames - 0.5) * hop_s, -bin_hz / 2, 99.5 * bin_hz])
     assert (axes.x_label, axes.y_label) == ("time (s)", "frequency (Hz)")
-    assert axes.colorbar_label == "level (dB re full scale)"
+    assert axes.colorbar_label == "level, 20·log₁₀|X| (dB)"  # not re full scale: a full-scale tone is above 0 dB
     mel = extract(_tones(), FeatureConfig(kind="mel", n_fft=256, hop_length=128, n_mels=20), sample_rate=8000)
-    assert spectrogram_axes(as_sidecar(mel)).y_label == "mel band"
+    mel_axes = spectrogram_axes(as_sidecar(mel))
+    assert mel_axes.y_label == "frequency (Hz)" and len(mel_axes.row_hz) == 20  # ticked in Hz, one row per band
     frame = extract(_tones(), FeatureConfig(n_fft=256, single_frame=True), sample_rate=8000)
     spectrum = spectrogram_axes(as_sidecar(frame))
     assert spectrum.extent is None and spectrum.frequencies[2] == pytest.approx(2 * bin_hz)
@@ -89,5 +90,5 @@ def test_spectrogram_row_shares_one_colour_scale() -> None:
 def test_rendered_gif_frames_are_readable_figures() -> None:
     frames = render_frames(np.random.default_rng(0).random((3, 16, 8)), ["a", "b", "c"],
                            axes=SpectrogramAxes(extent=(0, 1, 0, 4000), colorbar_label="dB"))
-    assert frames.shape == (3, 360, 560, 3) and frames.dtype == np.uint8
+    assert frames.shape == (3, 540, 840, 3) and frames.dtype == np.uint8  # 5.6 x 3.6 in at 150 dpi
     assert not np.array_equal(frames[0], frames[1])  # each frame its own image and title

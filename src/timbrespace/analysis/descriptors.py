@@ -193,9 +193,10 @@ def latent_slice(
 _LABELS = {
     "centroid_hz": "spectral centroid (Hz)",
     "bandwidth_hz": "spectral bandwidth (Hz)",
-    "flatness": "spectral flatness",
+    "flatness": "spectral flatness (0 to 1)",
     "loudness_db": "A-weighted loudness (dB)",
 }
+_UNITS = {"centroid_hz": "(Hz)", "bandwidth_hz": "(Hz)", "flatness": "(0 to 1)", "loudness_db": "(dB)"}
 
 
 def descriptor_map(
@@ -276,5 +277,5 @@ def descriptor_map(
         ax.set_title(_LABELS[name], fontsize=9)
         ax.set_xlabel(x_label)
         ax.set_ylabel(y_label)
-        fig.colorbar(image, ax=ax)
+        fig.colorbar(image, ax=ax, label=_UNITS[name])
     return fig

@@ -16,9 +16,13 @@ from timbrespace.errors import ParameterError
 from timbrespace.features import FeatureSidecar
 from timbrespace.features.normalization import undo_normalization
 
-__all__ = ["physical_features", "spectrogram_axes"]
+__all__ = ["LEVEL_LABEL", "physical_features", "row_frequencies_hz", "spectrogram_axes"]
 
 _ROW_NAMES = {"mel": "mel band", "cqt": "CQT bin", "nsgt": "NSGT bin"}
+# Levels are 20 log10 |X| of the transform as computed (reference magnitude 1, not a
+# full-scale sine: an STFT or CQT of a full-scale tone exceeds 1, so levels above 0 dB
+# are real). Decoded levels are the model's output, in the same unit.
+LEVEL_LABEL = "level, 20·log₁₀|X| (dB)"
 
 
 def physical_features(
@@ -42,8 +46,10 @@ def physical_features(
     Returns
     -------
     np.ndarray [shape=(n_items, n_rows[, n_frames]), dtype=float64]
-        dB re full scale (``20 log10`` of magnitudes; the dB rows of ``db_phase``; the
-        modulus of ``complex``); MDCT coefficients as they are.
+        Levels in dB, ``20 log10 |X|`` of the transform as computed (reference magnitude
+        1; not dB re a full-scale sine, which has magnitudes above 1): of magnitudes,
+        the dB rows of ``db_phase``, the modulus of ``complex``; MDCT coefficients as
+        they are.
 
     Raises
     ------
@@ -76,21 +82,63 @@ def physical_features(
     return 20.0 * np.log10(np.maximum(raw, amin))
 
 
-def spectrogram_axes(sidecar: FeatureSidecar) -> SpectrogramAxes:
-    """Extent in seconds and Hz (rows and frames where the frequency axis is not linear),
-    axis labels and the colour-bar unit of :func:`physical_features` of ``sidecar``."""
+def row_frequencies_hz(sidecar: FeatureSidecar) -> np.ndarray | None:
+    """Centre frequency (Hz) of each row of a CQT, NSGT or mel feature; None for the
+    others (linear in Hz, or MDCT/STFT whose rows ``spectrogram_axes`` places by extent).
+
+    Parameters
+    ----------
+    sidecar : FeatureSidecar
+
+    Returns
+    -------
+    np.ndarray [shape=(n_rows,), dtype=float64] or None
+        ``librosa.cqt_frequencies`` for ``cqt``; ``librosa.mel_frequencies`` (band
+        centres) for ``mel``; for ``nsgt`` the DC band (0 Hz), the geometric scale of
+        ``nsgt.OctScale`` from ``fmin_hz`` to ``fmax_hz`` and the Nyquist band.
+    """
+    import librosa
+
     cfg = sidecar.config
     sr = float(sidecar.sample_rate)
-    level = "MDCT coefficient" if cfg.output == "real" else "level (dB re full scale)"
+    n_rows = sidecar.shape[0] // (2 if cfg.output in ("db_phase", "complex") else 1)
+    if cfg.kind == "cqt" and cfg.fmin_hz:
+        return librosa.cqt_frequencies(n_rows, fmin=cfg.fmin_hz, bins_per_octave=cfg.bins_per_octave)
+    if cfg.kind == "mel":
+        fmax = cfg.fmax_hz if cfg.fmax_hz is not None else sr / 2.0
+        return librosa.mel_frequencies(n_rows + 2, fmin=cfg.fmin_hz or 0.0, fmax=fmax)[1:-1]
+    if cfg.kind == "nsgt" and cfg.fmin_hz:
+        fmax = cfg.fmax_hz if cfg.fmax_hz is not None else 0.45 * sr  # as features.transforms
+        lo, hi = np.log2(cfg.fmin_hz), np.log2(fmax)
+        n_bands = int(np.ceil((hi - lo) * cfg.bins_per_octave)) + 1  # nsgt.OctScale's bands
+        if n_rows == n_bands + 2:  # with the DC and Nyquist bands
+            return np.concatenate([[0.0], 2.0 ** np.linspace(lo, hi, n_bands), [sr / 2.0]])
+    return None
+
+
+def spectrogram_axes(sidecar: FeatureSidecar) -> SpectrogramAxes:
+    """Extent in seconds and Hz, axis labels and the colour-bar unit of
+    :func:`physical_features` of ``sidecar``.
+
+    Frequency axes that are not linear in Hz (CQT, NSGT, mel) keep one image row per
+    bin and are ticked at round frequencies in Hz (``SpectrogramAxes.row_hz``).
+    """
+    cfg = sidecar.config
+    sr = float(sidecar.sample_rate)
+    level = "MDCT coefficient (no unit)" if cfg.output == "real" else LEVEL_LABEL
     n_rows = sidecar.shape[0] // (2 if cfg.output in ("db_phase", "complex") else 1)
     linear = cfg.kind in ("stft", "mdct")
     bin_hz = sr / cfg.n_fft
+    row_hz = None if linear else row_frequencies_hz(sidecar)
     if len(sidecar.shape) == 1:  # one frame: a spectrum
         freqs = np.arange(n_rows) * bin_hz if linear else np.arange(n_rows, dtype=float)
         return SpectrogramAxes(y_label="frequency (Hz)" if linear else _ROW_NAMES.get(cfg.kind, "row"),
                                colorbar_label=level, frequencies=freqs)
     n_frames = sidecar.shape[-1]
-    if cfg.kind == "nsgt" or not cfg.hop_length:
+    if cfg.kind == "nsgt":  # matrix form: every band's coefficients span the whole item
+        step_s = sidecar.duration_s / n_frames
+        t0, t1, x_label = 0.0, n_frames * step_s, "time (s)"
+    elif not cfg.hop_length:
         t0, t1, x_label = -0.5, n_frames - 0.5, "frame"
     else:
         hop_s = cfg.hop_length / sr
@@ -100,5 +148,7 @@ def spectrogram_axes(sidecar: FeatureSidecar) -> SpectrogramAxes:
         offset = 0.5 if cfg.kind == "mdct" else 0.0  # MDCT bin k is centred on (k + 1/2) sr / n_fft
         f0, f1, y_label = (offset - 0.5) * bin_hz, (n_rows + offset - 0.5) * bin_hz, "frequency (Hz)"
     else:
-        f0, f1, y_label = -0.5, n_rows - 0.5, _ROW_NAMES.get(cfg.kind, "row")
-    return SpectrogramAxes(extent=(t0, t1, f0, f1), x_label=x_label, y_label=y_label, colorbar_label=level)
+        f0, f1 = -0.5, n_rows - 0.5
+        y_label = "frequency (Hz)" if row_hz is not None else _ROW_NAMES.get(cfg.kind, "row")
+    return SpectrogramAxes(extent=(t0, t1, f0, f1), x_label=x_label, y_label=y_label, colorbar_label=level,
+                           row_hz=row_hz)

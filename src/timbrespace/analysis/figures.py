@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from timbrespace.analysis._plotting import check_names, figure_grid, new_figure
+from timbrespace.analysis._plotting import (
+    MIN_FONT_PT,
+    PAGE_WIDTH_IN,
+    check_names,
+    figure_grid,
+    new_figure,
+)
 from timbrespace.errors import ParameterError
 
 __all__ = [
@@ -27,14 +33,15 @@ __all__ = [
 
 _SPLIT_PREFIXES = ("train_", "val_", "valid_", "validation_", "test_")
 _X_COLUMNS = ("epoch", "step", "global_step")
-# y-axis labels of the quantities an EpochRecord holds (losses are nats per item)
-_Y_LABELS = {
-    "loss": "loss (nats per item)",
-    "recon": "reconstruction NLL (nats)",
-    "kl": "KL to the prior (nats)",
-    "beta": "β",
-    "tc": "total correlation (nats)",
+# panel title and y-axis label of the quantities an EpochRecord holds (nats per item)
+_PANELS = {
+    "loss": ("Loss: reconstruction NLL + β·KL", "loss (nats per item)"),
+    "recon": ("Reconstruction NLL", "NLL (nats per item)"),
+    "kl": ("KL to the prior", "KL (nats per item)"),
+    "beta": ("β, the weight of the KL term", "β (no unit)"),
+    "tc": ("Total correlation", "TC (nats per item)"),
 }
+_X_LABELS = {"epoch": "epoch (count)", "step": "optimiser step (count)", "global_step": "optimiser step (count)"}
 
 
 def history_frame(history: Any) -> pd.DataFrame:
@@ -95,7 +102,8 @@ def training_curves(history: Any, *, log_scale: bool = False) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        Axes titled by quantity and labelled with its unit, lines labelled by split.
+        Axes titled by quantity in words (``"KL to the prior"``, not ``train_kl``) and
+        labelled with its unit (nats per item), lines labelled by split.
 
     Raises
     ------
@@ -129,9 +137,10 @@ def training_curves(history: Any, *, log_scale: bool = False) -> Figure:
         for column, split in columns:
             y = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
             ax.plot(x, y, marker="." if len(x) < 30 else None, label=split or quantity)
-        ax.set_title(quantity)
-        ax.set_xlabel(x_name or "record")
-        ax.set_ylabel(_Y_LABELS.get(quantity, quantity), fontsize="small")
+        title, y_label = _PANELS.get(quantity, (quantity.replace("_", " ").capitalize(), quantity))
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(_X_LABELS.get(x_name or "", "record (index)"))
+        ax.set_ylabel(y_label)
         if log_scale and quantity != "beta":
             finite = pd.to_numeric(frame[columns[0][0]], errors="coerce")
             if (finite.dropna() > 0).all():
@@ -163,6 +172,7 @@ def mi_heatmap(
     normalize_by: np.ndarray | None = None,
     annotate: bool = True,
     title: str = "Mutual information (nats)",
+    colorbar_label: str | None = None,
 ) -> Figure:
     """Heat map of a mutual-information matrix, latents as rows and factors as columns.
 
@@ -178,12 +188,17 @@ def mi_heatmap(
     annotate : bool, default=True
         Write the value in each cell (only when the matrix has <= 400 cells).
     title : str
+    colorbar_label : str, optional
+        Default ``"mutual information (nats)"``, or ``"fraction of the factor's entropy"``
+        with ``normalize_by``.
 
     Returns
     -------
     matplotlib.figure.Figure
         One image axis plus a colour bar; the image array equals the (normalised) MI.
     """
+    if colorbar_label is None:
+        colorbar_label = "mutual information (nats)" if normalize_by is None else "fraction of the factor's entropy"
     m = np.asarray(mi, dtype=np.float64)
     if m.ndim != 2:
         raise ParameterError(f"mi must be 2-D (n_latents, n_factors); got shape {m.shape}")
@@ -194,13 +209,13 @@ def mi_heatmap(
         m = np.divide(m, h, out=np.zeros_like(m), where=h > 0)
     rows = check_names(latent_names, m.shape[0], "z", "latent_names")
     cols = check_names(factor_names, m.shape[1], "v", "factor_names")
-    fig = new_figure(1.2 + 0.9 * m.shape[1], 1.0 + 0.35 * m.shape[0] + 0.6)
+    fig = new_figure(min(PAGE_WIDTH_IN, 2.2 + 0.9 * m.shape[1]), 1.4 + 0.35 * m.shape[0] + 0.6)
     ax = fig.add_subplot()
     image = ax.imshow(m, cmap="viridis", aspect="auto", vmin=0.0)
     ax.set_xticks(range(m.shape[1]), cols, rotation=30, ha="right")
     ax.set_yticks(range(m.shape[0]), rows)
-    ax.set_xlabel("factor")
-    ax.set_ylabel("latent")
+    ax.set_xlabel("factor (ground truth)")
+    ax.set_ylabel("latent (mean code)")
     ax.set_title(title)
     if annotate and m.size <= 400:
         vmax = float(m.max()) if m.size else 0.0
@@ -211,10 +226,10 @@ def mi_heatmap(
                 f"{value:.2f}",
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize=MIN_FONT_PT,
                 color="black" if value > 0.6 * vmax else "white",
             )
-    fig.colorbar(image, ax=ax)
+    fig.colorbar(image, ax=ax, label=colorbar_label)
     return fig
 
 
@@ -261,23 +276,24 @@ def sweep_figure(
                 at_init = runs.groupby("model", sort=False)["mig_at_init"].mean().reindex(models)
                 ax.plot(np.arange(len(models)), at_init, ls="none", marker="x", color="C3",
                         label="before training")
-            ax.set_xticks(np.arange(len(models)), models, rotation=60, ha="right", fontsize=7)
+            ax.set_xticks(np.arange(len(models)), models, rotation=60, ha="right", fontsize=MIN_FONT_PT)
+            ax.set_xlabel("model")
         else:
             for model, group in runs.groupby("model", sort=True):
                 by_beta = group.groupby("beta")[metric]
                 ax.errorbar(by_beta.mean().index, by_beta.mean(), yerr=by_beta.std(ddof=0), marker="o",
                             capsize=3, label=str(model))
             ax.set_xscale("log", base=2)
-            ax.set_xlabel("beta")
+            ax.set_xlabel("β (no unit)")
         for style, method in zip((":", "--"), baselines, strict=False):
             values = references.loc[references["model"] == method, metric].to_numpy(dtype=float)
             if np.isfinite(values).any():
                 ax.axhline(np.nanmean(values), color="0.3", ls=style, lw=1, label=f"{method} (linear)")
         ax.set_title(metric if not one_beta else f"{metric} (beta {runs['beta'].iloc[0]:g})")
-        ax.set_ylabel("score")
+        ax.set_ylabel("score (0 to 1)")
         ax.grid(alpha=0.3)
     if one_beta:  # between the trained scores and the baselines / scores at init
-        axes.flat[0].legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 0.12))
+        axes.flat[0].legend(fontsize=MIN_FONT_PT, loc="lower center", bbox_to_anchor=(0.5, 0.12))
     else:
         axes.flat[0].legend(fontsize=8)
     return fig

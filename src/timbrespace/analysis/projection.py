@@ -112,7 +112,7 @@ def latent_projection(
     factor_name: str = "",
     categorical: bool | None = None,
     title: str | None = None,
-    point_size: float = 8.0,
+    point_size: float | None = None,
     log_scale: bool = False,
 ) -> Figure:
     """Scatter plot of a 2-D latent projection coloured by one factor.
@@ -135,7 +135,9 @@ def latent_projection(
         integers with <= 20 distinct values get a legend, other numbers a colour bar.
     title : str, optional
         Default ``"PCA of latents — <factor_name>"`` (or ``t-SNE``).
-    point_size : float
+    point_size : float, optional
+        Marker area (points²). Default: 10 for up to 300 points, smaller for more (down
+        to 3), with more transparency, so that dense regions show as dense.
     log_scale : bool, default=False
         Colour a numeric factor on a logarithmic scale (``LogNorm``): for factors whose
         levels are log-spaced (the dataset card's ``scale`` ``"log"``/``"exp2"``, e.g.
@@ -145,7 +147,8 @@ def latent_projection(
     -------
     matplotlib.figure.Figure
         One scatter axis (one collection per category, or one collection plus colour
-        bar), axis labels ``<method> 1``/``<method> 2``.
+        bar), axis labels ``PC 1 (42 % of variance)`` (PCA: the share of the latents'
+        total variance along each axis) or ``t-SNE 1 (no unit)``.
     """
     z = np.asarray(latents)
     series = pd.Series(np.asarray(values).ravel() if not isinstance(values, pd.Series) else values)
@@ -160,13 +163,21 @@ def latent_projection(
             raise ParameterError(f"embedding must have shape ({z.shape[0]}, 2); got {xy.shape}")
     fig = new_figure(6.4, 5.0)
     ax = fig.add_subplot()
+    n = len(xy)
+    size = point_size if point_size is not None else float(np.clip(10.0 * np.sqrt(300 / max(n, 1)), 3.0, 10.0))
+    alpha = 0.8 if n <= 300 else float(np.clip(0.8 * np.sqrt(300 / n), 0.25, 0.8))
     if _is_categorical(series, categorical):
-        _scatter_categories(ax, xy, series, factor_name, point_size)
+        _scatter_categories(ax, xy, series, factor_name, size, alpha)
     else:
-        _scatter_values(fig, ax, xy, series.to_numpy(dtype=float), factor_name, point_size, log_scale)
-    label = "t-SNE" if method == "tsne" else "PC"
-    ax.set_xlabel(f"{label} 1")
-    ax.set_ylabel(f"{label} 2")
+        _scatter_values(fig, ax, xy, series.to_numpy(dtype=float), factor_name, size, alpha, log_scale)
+    if method == "tsne":
+        ax.set_xlabel("t-SNE 1 (no unit)")
+        ax.set_ylabel("t-SNE 2 (no unit)")
+    else:
+        total = float(np.sum(np.var(z.astype(np.float64), axis=0)))
+        share = 100.0 * np.var(xy, axis=0) / total if total > 0 else np.zeros(2)
+        ax.set_xlabel(f"PC 1 ({share[0]:.0f} % of variance)")
+        ax.set_ylabel(f"PC 2 ({share[1]:.0f} % of variance)")
     default_title = f"{'t-SNE' if method == 'tsne' else 'PCA'} of latents"
     if factor_name:
         default_title += f" — {factor_name}"
@@ -174,7 +185,8 @@ def latent_projection(
     return fig
 
 
-def _scatter_categories(ax: Any, xy: np.ndarray, series: pd.Series, factor_name: str, point_size: float) -> None:
+def _scatter_categories(ax: Any, xy: np.ndarray, series: pd.Series, factor_name: str, point_size: float,
+                        alpha: float) -> None:
     categories = pd.unique(series)
     try:
         categories = sorted(categories)
@@ -184,22 +196,47 @@ def _scatter_categories(ax: Any, xy: np.ndarray, series: pd.Series, factor_name:
     for index, category in enumerate(categories):
         mask = (series == category).to_numpy()
         ax.scatter(xy[mask, 0], xy[mask, 1], s=point_size, color=cmap(index % cmap.N),
-                   label=str(category), alpha=0.8, linewidths=0)
-    ax.legend(title=factor_name or None, fontsize="small", markerscale=2.0, loc="center left",
-              bbox_to_anchor=(1.0, 0.5))
+                   label=str(category), alpha=alpha, linewidths=0)
+    legend = ax.legend(title=factor_name or None, fontsize="small", markerscale=2.0, loc="center left",
+                       bbox_to_anchor=(1.0, 0.5))
+    for handle in legend.legend_handles:
+        handle.set_alpha(1.0)
 
 
 def _scatter_values(fig: Figure, ax: Any, xy: np.ndarray, values: np.ndarray, factor_name: str,
-                    point_size: float, log_scale: bool) -> None:
+                    point_size: float, alpha: float, log_scale: bool) -> None:
     norm = None
     if log_scale:
         if not np.all(values > 0):
             raise ParameterError(f"log_scale needs positive values; {factor_name or 'values'} has some <= 0")
         norm = LogNorm(vmin=float(values.min()), vmax=float(values.max()))
     points = ax.scatter(xy[:, 0], xy[:, 1], c=values, s=point_size, cmap="viridis", norm=norm,
-                        alpha=0.8, linewidths=0)
+                        alpha=alpha, linewidths=0)
     bar = fig.colorbar(points, ax=ax, label=f"{factor_name}, log scale" if log_scale else factor_name)
-    levels = np.unique(values)
-    if log_scale and len(levels) <= 12:  # a grid's levels as the ticks, not just the decades
-        bar.set_ticks(levels, labels=[f"{v:.4g}" for v in levels])
+    bar.solids.set_alpha(1.0)
+    if log_scale:  # round values (100, 200, 500), not a grid's levels (719.7) nor only decades
+        ticks = log_ticks(float(values.min()), float(values.max()))
+        bar.set_ticks(ticks, labels=[f"{v:g}" for v in ticks])
         bar.minorticks_off()
+
+
+def log_ticks(vmin: float, vmax: float) -> np.ndarray:
+    """Round ticks for a log axis from ``vmin`` to ``vmax`` (both > 0).
+
+    1, 2, 5 × 10^k inside the range; if fewer than three, every 1..9 × 10^k; if still
+    fewer than two, the ends rounded to 2 significant figures.
+
+    Examples
+    --------
+    >>> log_ticks(100.0, 1000.0)
+    array([ 100.,  200.,  500., 1000.])
+    """
+    decades = range(int(np.floor(np.log10(vmin))), int(np.ceil(np.log10(vmax))) + 1)
+    for mantissas in ((1, 2, 5), tuple(range(1, 10))):
+        ticks = np.array([m * 10.0**k for k in decades for m in mantissas
+                          if vmin * (1 - 1e-9) <= m * 10.0**k <= vmax * (1 + 1e-9)])
+        if len(ticks) >= 3:
+            return ticks
+    if len(ticks) >= 2:
+        return ticks
+    return np.unique([float(f"{vmin:.2g}"), float(f"{vmax:.2g}")])

@@ -23,6 +23,7 @@ import dataclasses
 import datetime as _dt
 import html
 import io
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timbrespace.analysis._plotting import CSS_PX_PER_IN, FIGURE_DPI
 from timbrespace.errors import ParameterError
 from timbrespace.utils.atomic import atomic_write_text
 
@@ -42,7 +44,8 @@ _CSS = """
 * { box-sizing: border-box; }
 body { font: 15px/1.5 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
        color: var(--fg); background: var(--bg); margin: 0; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 28px 64px; }
+main { max-width: 1100px; margin: 0 auto; padding: 24px 28px 64px; overflow-wrap: anywhere; }
+@media (max-width: 600px) { main { padding: 16px 12px 48px; } }
 h1 { font-size: 1.7em; margin: 0 0 4px; }
 h2 { font-size: 1.3em; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 1.1em; margin: 24px 0 8px; }
@@ -54,7 +57,8 @@ figure { margin: 14px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: 0.9em; margin-top: 4px; }
 table.data { border-collapse: collapse; margin: 10px 0; font-size: 0.9em;
-             font-variant-numeric: tabular-nums; }
+             font-variant-numeric: tabular-nums; display: block; max-width: 100%; overflow-x: auto;
+             overflow-wrap: normal; }
 table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 4px 10px;
                                text-align: right; }
 table.data th { background: #f6f7f9; }
@@ -63,7 +67,7 @@ table.data td:first-child, table.data th:first-child { text-align: left; }
 .audio-row { display: flex; flex-wrap: wrap; gap: 12px; margin: 10px 0; }
 .audio { border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px; }
 .audio .label { font-size: 0.85em; color: var(--muted); display: block; margin-bottom: 2px; }
-audio { height: 32px; width: 240px; }
+audio { height: 32px; width: 240px; max-width: 100%; }
 code { background: #f2f3f5; padding: 1px 4px; border-radius: 3px; }
 pre { background: #f6f7f9; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px;
       font-size: 0.85em; overflow-x: auto; max-height: 480px; }
@@ -125,7 +129,7 @@ def _wav_bytes(y: np.ndarray, sample_rate: int) -> bytes:
     return buffer.getvalue()
 
 
-def figure_png(fig: Any, *, dpi: int = 100, tight: bool = True) -> bytes:
+def figure_png(fig: Any, *, dpi: int = FIGURE_DPI, tight: bool = True) -> bytes:
     """A matplotlib figure as PNG bytes, cropped to what it draws (``bbox_inches="tight"``).
 
     A run report keeps each figure as ``figures/STEM.png`` and embeds it: it writes these
@@ -135,8 +139,9 @@ def figure_png(fig: Any, *, dpi: int = 100, tight: bool = True) -> bytes:
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-    dpi : int
-        Resolution, dots per inch.
+    dpi : int, default=150
+        Resolution, dots per inch (written to the PNG, where :meth:`Report.figure` reads
+        it to show the figure at its size in inches).
     tight : bool
         Crop to what the figure draws; ``False``: the figure's own size.
 
@@ -148,6 +153,21 @@ def figure_png(fig: Any, *, dpi: int = 100, tight: bool = True) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     return buffer.getvalue()
+
+
+def _display_width_px(data: bytes, dpi: float | None) -> int | None:
+    """CSS width showing an image at its size in inches: its pixel width at ``dpi`` (by
+    default the PNG's own ``pHYs`` resolution) on a 96 px-per-inch page; None if unknown."""
+    if data.startswith(b"\x89PNG") and len(data) >= 24:
+        width = int.from_bytes(data[16:20], "big")
+        at = data.find(b"pHYs", 0, 4096)
+        if dpi is None and 0 < at < len(data) - 12 and data[at + 12] == 1:  # unit 1: pixels per metre
+            dpi = int.from_bytes(data[at + 4:at + 8], "big") * 0.0254
+    elif data[:6] in (b"GIF87a", b"GIF89a"):
+        width = int.from_bytes(data[6:8], "little")
+    else:
+        return None
+    return math.floor(width * CSS_PX_PER_IN / dpi) if dpi and width else None  # never below dpi
 
 
 def _image_mime(data: bytes) -> str:
@@ -174,11 +194,12 @@ class Report:
         Page title (``<h1>``).
     subtitle : str, optional
         A line under the title (e.g. the run folder); the creation time is added.
-    figure_dpi : int, default=110
-        Resolution of embedded matplotlib figures.
+    figure_dpi : int, default=150
+        Resolution of embedded matplotlib figures. Figures are shown at their size in
+        inches (96 CSS px per inch), at most the page's width.
     """
 
-    def __init__(self, title: str, *, subtitle: str = "", figure_dpi: int = 110) -> None:
+    def __init__(self, title: str, *, subtitle: str = "", figure_dpi: int = FIGURE_DPI) -> None:
         self.title = title
         self.subtitle = subtitle
         self.figure_dpi = figure_dpi
@@ -212,9 +233,15 @@ class Report:
         self._body.append(f"<pre><code>{html.escape(content)}</code></pre>")
         return self
 
-    def figure(self, fig: Any, caption: str = "", *, alt: str | None = None) -> Report:
+    def figure(self, fig: Any, caption: str = "", *, alt: str | None = None, dpi: float | None = None) -> Report:
         """Embed a figure: a matplotlib Figure (rendered to PNG), PNG/GIF/JPEG/SVG
-        bytes, or a path to such an image file (e.g. a traversal GIF)."""
+        bytes, or a path to such an image file (e.g. a traversal GIF).
+
+        A PNG or GIF is shown at its pixel width over ``dpi`` (default: the PNG's own
+        resolution; a GIF without ``dpi`` at one pixel per CSS pixel) inches, shrunk to
+        the page's width on narrow screens."""
+        if dpi is not None and not dpi > 0:
+            raise ParameterError(f"dpi={dpi} must be > 0 image pixels per inch")
         if isinstance(fig, (str, os.PathLike)):
             path = Path(fig)
             if not path.is_file():
@@ -232,8 +259,10 @@ class Report:
         encoded = base64.b64encode(data).decode("ascii")
         alt_text = html.escape(alt if alt is not None else caption or "figure", quote=True)
         caption_html = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+        width = _display_width_px(data, dpi)
+        size = f' width="{width}"' if width else ""
         self._body.append(
-            f'<figure><img src="data:{mime};base64,{encoded}" alt="{alt_text}">'
+            f'<figure><img src="data:{mime};base64,{encoded}" alt="{alt_text}"{size}>'
             f"{caption_html}</figure>"
         )
         return self

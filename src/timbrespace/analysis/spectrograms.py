@@ -14,11 +14,18 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from timbrespace.analysis._plotting import check_names, figure_grid, new_figure
+from timbrespace.analysis._plotting import (
+    MIN_FONT_PT,
+    PAGE_WIDTH_IN,
+    check_names,
+    figure_grid,
+    new_figure,
+)
 from timbrespace.errors import ParameterError
 
-__all__ = ["SpectrogramAxes", "spectrogram_image", "spectrogram_row", "traversal_grid"]
+__all__ = ["SpectrogramAxes", "frequency_ticks_hz", "spectrogram_image", "spectrogram_row", "traversal_grid"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,11 @@ class SpectrogramAxes:
         What the colours are, with the unit (e.g. ``"level (dB)"``).
     frequencies : np.ndarray [shape=(n_bins,)], optional
         Frequency of each row of a single-frame spectrum (the x axis of its curve).
+    row_hz : np.ndarray [shape=(n_bins,)], optional
+        Centre frequency (Hz) of each image row where rows are not evenly spaced in Hz
+        (CQT, NSGT, mel): the image keeps one row per bin (``extent``'s frequency range
+        in rows, ``-0.5 .. n_bins - 0.5``) and the frequency axis is ticked at round
+        frequencies, labelled in Hz.
     """
 
     extent: tuple[float, float, float, float] | None = None
@@ -43,12 +55,53 @@ class SpectrogramAxes:
     y_label: str = "bin"
     colorbar_label: str = ""
     frequencies: np.ndarray | None = None
+    row_hz: np.ndarray | None = None
 
 
 def _show(ax: Axes, spec: np.ndarray, axes: SpectrogramAxes, *, vmin: float | None,
-          vmax: float | None, cmap: str) -> Any:
-    return ax.imshow(spec, origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax,
-                     extent=axes.extent, interpolation="nearest")
+          vmax: float | None, cmap: str, max_ticks: int = 6) -> Any:
+    image = ax.imshow(spec, origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax,
+                      extent=axes.extent, interpolation="nearest")
+    if axes.row_hz is not None:
+        ticks_hz = frequency_ticks_hz(axes.row_hz, max_ticks=max_ticks)
+        ax.set_yticks(np.interp(ticks_hz, axes.row_hz, np.arange(len(axes.row_hz))),
+                      [f"{f:g}" for f in ticks_hz])
+    return image
+
+
+def frequency_ticks_hz(row_hz: np.ndarray, *, max_ticks: int = 6) -> np.ndarray:
+    """Round frequencies (1, 2, 5 × 10^k Hz) inside the positive range of ``row_hz``.
+
+    Parameters
+    ----------
+    row_hz : np.ndarray [shape=(n_rows,)]
+        Increasing centre frequencies in Hz (a DC row at 0 Hz is allowed).
+    max_ticks : int, default=6
+
+    Returns
+    -------
+    np.ndarray [shape=(n_ticks,), dtype=float64]
+        Every other one of them when there are more than ``max_ticks``; with fewer than
+        two round values in range, the lowest and highest positive row rounded to 3
+        significant figures.
+
+    Examples
+    --------
+    >>> frequency_ticks_hz(50.0 * 2.0 ** (np.arange(144) / 24))  # a CQT from 50 Hz, 24 bins per octave
+    array([  50.,  100.,  200.,  500., 1000., 2000.])
+    """
+    f = np.asarray(row_hz, dtype=np.float64)
+    f = f[f > 0]
+    if not len(f):
+        return np.zeros(0)
+    lo, hi = float(f.min()), float(f.max())
+    decades = range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+    ticks = np.array([m * 10.0**k for k in decades for m in (1, 2, 5) if lo <= m * 10.0**k <= hi])
+    while len(ticks) > max_ticks:
+        ticks = ticks[::2]
+    if len(ticks) < 2:
+        ticks = np.unique([float(f"{lo:.3g}"), float(f"{hi:.3g}")])
+    return ticks
 
 
 def spectrogram_image(
@@ -204,32 +257,38 @@ def traversal_grid(
     if axes is None:
         freqs = np.linspace(0.0, sample_rate / 2.0, s.shape[2]) if sample_rate else None
         axes = SpectrogramAxes(frequencies=freqs, y_label="frequency (Hz)" if sample_rate else "bin")
-    fig, grid = figure_grid(n_rows, n_cols, cell_in=(1.55, 1.3), sharex=True, sharey=True)
+    # at most the page's width with 8 pt text: the colour bar and row labels take ~2.4 in
+    cell_w = min(1.55, (PAGE_WIDTH_IN - 2.4) / n_cols)
+    fig, grid = figure_grid(n_rows, n_cols, cell_in=(cell_w, 1.3), sharex=True, sharey=True)
     vmin, vmax = float(np.min(s)), float(np.max(s))
     shown = None
     for i in range(n_rows):
         for j in range(n_cols):
             ax = grid[i, j]
             if s.ndim == 4:
-                shown = _show(ax, s[i, j], axes, vmin=vmin, vmax=vmax, cmap=cmap)
+                shown = _show(ax, s[i, j], axes, vmin=vmin, vmax=vmax, cmap=cmap, max_ticks=3)
+                if axes.row_hz is None:  # small cells: three frequency ticks
+                    ax.yaxis.set_major_locator(MaxNLocator(3))
             else:
                 freqs = axes.frequencies if axes.frequencies is not None else np.arange(s.shape[2])
                 ax.plot(freqs, s[i, j], linewidth=0.8)
                 ax.set_ylim(vmin, vmax)
-            ax.tick_params(labelsize=6)
+            ax.tick_params(labelsize=MIN_FONT_PT)
+            ax.xaxis.set_major_locator(MaxNLocator(3))
             if j == 0:
                 ax.set_ylabel(rows[i].replace(": ", ":\n"), rotation=0, ha="right", va="center",
-                              fontsize=8)
+                              fontsize=9)
             if cells is not None and (i == 0 or cells.ndim == 2):
                 value = cells[j] if cells.ndim == 1 else cells[i, j]
-                ax.set_title(f"{value:+.2g}", fontsize=7, pad=2)
+                ax.set_title(f"{value:+.2g}", fontsize=MIN_FONT_PT + 1, pad=2)
     if s.ndim == 4:
-        fig.supxlabel(axes.x_label, fontsize=9)
-        fig.supylabel(axes.y_label, fontsize=9)
+        fig.supxlabel(axes.x_label, fontsize=10)
+        fig.supylabel(axes.y_label, fontsize=10)
         if shown is not None and axes.colorbar_label:
             fig.colorbar(shown, ax=list(grid.flat), label=axes.colorbar_label, shrink=0.8)
     else:
-        fig.supxlabel(axes.y_label, fontsize=9)
+        fig.supxlabel(axes.y_label, fontsize=10)
+        fig.supylabel(axes.colorbar_label or "value", fontsize=10)
     fig.suptitle(title)
     return fig
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
+from timbrespace.analysis._plotting import FIGURE_DPI
 from timbrespace.analysis.spectrograms import SpectrogramAxes
 from timbrespace.errors import ParameterError
 from timbrespace.utils.atomic import atomic_path
@@ -244,7 +245,8 @@ def render_frames(
     *,
     axes: SpectrogramAxes = SpectrogramAxes(),  # noqa: B008  # frozen
     cmap: str = "magma",
-    size_px: tuple[int, int] = (560, 360),
+    size_px: tuple[int, int] = (840, 540),
+    dpi: int = FIGURE_DPI,
 ) -> np.ndarray:
     """Draw each spectrogram of a traversal as a labelled figure, for :func:`traversal_gif`.
 
@@ -259,8 +261,11 @@ def render_frames(
         One per frame.
     axes : SpectrogramAxes
     cmap : str
-    size_px : (int, int)
+    size_px : (int, int), default=(840, 540)
         Width and height of each frame in pixels.
+    dpi : int, default=150
+        Pixels per inch of the drawing (text sizes are in points): 840 px at 150 dpi is
+        a 5.6 in figure, to be shown 538 CSS px wide (``Report.figure(..., dpi=150)``).
 
     Returns
     -------
@@ -274,6 +279,7 @@ def render_frames(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from timbrespace.analysis._plotting import new_figure
+    from timbrespace.analysis.spectrograms import _show
 
     s = np.asarray(spectrograms, dtype=np.float64)
     if s.ndim != 3 or len(titles) != len(s):
@@ -281,14 +287,12 @@ def render_frames(
             f"spectrograms must be (n_frames, n_bins, n_time) with one title each; got {s.shape}, "
             f"{len(titles)} titles"
         )
-    dpi = 100
     vmin, vmax = float(s.min()), float(s.max())
     out = []
     for spec, title in zip(s, titles, strict=True):
         fig = new_figure(size_px[0] / dpi, size_px[1] / dpi, dpi=dpi)
         ax = fig.add_subplot()
-        image = ax.imshow(spec, origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax,
-                          extent=axes.extent, interpolation="nearest")
+        image = _show(ax, spec, axes, vmin=vmin, vmax=vmax, cmap=cmap)
         ax.set_xlabel(axes.x_label)
         ax.set_ylabel(axes.y_label)
         ax.set_title(title, fontsize=10)

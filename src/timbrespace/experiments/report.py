@@ -39,6 +39,7 @@ from timbrespace.analysis import (
     traversal_gif,
     traversal_grid,
 )
+from timbrespace.analysis._plotting import FIGURE_DPI
 from timbrespace.datasets import Dataset
 from timbrespace.features import FeatureSidecar, invert
 from timbrespace.metrics import RepresentationScores
@@ -181,6 +182,19 @@ def _summary(page: _Page) -> None:
                    "DCI informativeness": _f(row["dci_informativeness"])}
             for name, row in m["per_factor"].items()}
     page.report.table(rows)
+    recon = m.get("reconstruction") or {}
+    if recon.get("spectral_convergence") is not None:
+        page.report.text(
+            f"Resynthesis: spectral convergence **{_f(recon['spectral_convergence'])}** "
+            f"(‖S − Ŝ‖ / ‖S‖ of STFT magnitudes, original S against the reconstruction's audio Ŝ; mean over "
+            f"{recon.get('n_resynthesised', len(recon.get('spectral_convergence_per_item', [])))} test items; "
+            "0 is exact, 1 is as far as silence).")
+    refined = recon.get("decoder_refinement")
+    if refined:
+        page.report.text(
+            f"Decoder refined for {int(refined['epochs'])} epochs with the encoder frozen (latents and scores "
+            f"unchanged): spectral loss {_f(refined['spectral_loss_first'])} → "
+            f"{_f(refined['spectral_loss_last'])}.")
 
 
 def _references(page: _Page) -> None:
@@ -286,7 +300,7 @@ def _traversals(page: _Page) -> np.ndarray:
         titles = [f"z{int(order[0])} = {v:+.2f}   (informs {best} most)" for v in values[0]]
         gif = traversal_gif(render_frames(strips[0], titles, axes=axes),
                             page.figures_dir / f"traversal_z{int(order[0])}.gif", origin="upper", duration_ms=300)
-        page.report.figure(gif, f"Animated traversal of {labels[0]} (seed 001's traversal GIFs).")
+        page.report.figure(gif, f"Animated traversal of {labels[0]} (seed 001's traversal GIFs).", dpi=FIGURE_DPI)
     return order
 
 
@@ -302,7 +316,8 @@ def _descriptor_maps(page: _Page, order: np.ndarray) -> None:
     grid = latent_slice(np.median(mu, axis=0).astype(np.float32), dx, dy, vx, vy).reshape(-1, mu.shape[1])
     magnitudes = 10.0 ** (physical_features(page.decode(grid), page.sidecar) / 20.0)  # y outer, x inner
     fig = descriptor_map(vx, vy, magnitudes=magnitudes.astype(np.float32), sample_rate=page.dataset.sample_rate,
-                         n_fft=cfg.n_fft, hop_length=cfg.hop_length, x_label=f"z{dx}", y_label=f"z{dy}")
+                         n_fft=cfg.n_fft, hop_length=cfg.hop_length, x_label=f"z{dx} (latent value)",
+                         y_label=f"z{dy} (latent value)")
     page.report.section("Descriptor maps")
     page.keep(fig, "descriptor_map", f"Spectral centroid, bandwidth, flatness and loudness of the decoder's "
               f"output over the plane of z{dx} and z{dy}, the other latents at their median.")

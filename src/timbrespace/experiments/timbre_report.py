@@ -66,6 +66,7 @@ def latent_map(run: TimbreRun, out_dir: str | Path, *, color: str = "all", metho
         Unknown colour or method (allowed values listed).
     """
     from timbrespace.analysis import latent_projection, project_latents
+    from timbrespace.analysis._plotting import FIGURE_DPI
 
     if color != "all" and color not in COLOR_FACTORS:
         raise ParameterError(f"color={color!r} is unknown: allowed {', '.join([*COLOR_FACTORS, 'all'])}")
@@ -87,7 +88,7 @@ def latent_map(run: TimbreRun, out_dir: str | Path, *, color: str = "all", metho
             fig = latent_projection(latents, values, method=method, embedding=xy,  # type: ignore[arg-type]
                                     factor_name=COLOR_FACTORS[c], categorical=c == "timbre")
             target = out_dir / f"latent_{method}_{c}.png"
-            fig.savefig(target, dpi=100, bbox_inches="tight")
+            fig.savefig(target, dpi=FIGURE_DPI, bbox_inches="tight")
             paths.append(target)
     return paths
 

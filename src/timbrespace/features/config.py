@@ -76,7 +76,8 @@ class FeatureConfig(BaseModel):
         ``"complex"``). ``mdct``: ``"real"``. ``nsgt``: ``"complex"`` (default,
         exactly invertible), ``"db"``, ``"magnitude"``.
     top_db : float or None
-        dB floor: values are ``20 log10(max(|X|, amin))`` re full scale (1.0) and are
+        dB floor: values are ``20 log10(max(|X|, amin))``, re magnitude 1.0 (not a
+        full-scale sine: its STFT or CQT magnitudes exceed 1, so levels above 0 dB occur), and are
         clipped at ``top_db`` below each item's maximum (librosa's
         ``amplitude_to_db(S, ref=1.0, amin=amin, top_db=top_db)`` applied per item).
         The reference is absolute, so ``10 ** (db / 20)`` inverts it without stored
