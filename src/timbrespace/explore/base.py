@@ -19,7 +19,15 @@ import numpy as np
 import pandas as pd
 
 from timbrespace.errors import ParameterError
-from timbrespace.explore.types import Clip, Encoding, ExportPart, ItemTable, LatentInfo, Option, PathResult
+from timbrespace.explore.types import (
+    Clip,
+    Encoding,
+    ExportPart,
+    ItemTable,
+    LatentInfo,
+    Option,
+    PathResult,
+)
 
 __all__ = ["Explorable"]
 
