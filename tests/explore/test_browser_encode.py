@@ -91,6 +91,10 @@ def test_a_chosen_wav_is_marked_played_and_mixed_with_an_item(browser, note_expl
         assert all(u.startswith(server.url) or u.startswith("blob:") for u in w.urls)
 
 
+def riff(payload: bytes) -> bytes:
+    return b"RIFF" + (len(payload) + 4).to_bytes(4, "little") + b"WAVE" + payload
+
+
 def drop(w: Watched, data: bytes, name: str) -> None:
     """Drop a file with ``data`` on the page, as a user dragging it from a file manager."""
     transfer = w.page.evaluate_handle("""([b64, name]) => {
@@ -108,6 +112,14 @@ def test_a_dropped_wav_is_encoded_and_a_bad_one_says_why(browser, note_explorabl
     with LiveServer(note_explorable) as server:
         w = Watched(browser)
         w.open(server.url + "/")
+        # a file over the limit is refused on the page, before any request
+        w.page.set_input_files("#mine-file", {"name": "huge.wav", "mimeType": "audio/wav",
+                                              "buffer": riff(bytes(17 * 2**20))})
+        w.page.wait_for_function("document.getElementById('mine-status').textContent.includes('too large')")
+        assert "huge.wav: 17.0 MiB is too large to encode (at most 16 MiB of WAV)" in \
+            w.page.locator("#mine-status").inner_text()
+        assert not any("/api/encode" in u for u in w.urls)
+
         drop(w, b"this is not a sound", "notes.txt")
         w.page.wait_for_function("document.getElementById('mine-status').textContent.includes('not a WAV')")
         assert w.page.evaluate("window.explorer.mine()") is None

@@ -55,7 +55,8 @@ def drum_client(drum_run):  # noqa: ANN001, ANN201
 
 
 def test_info_says_which_runs_encode(client, drum_client):
-    assert client.get("/api/info").json()["can_encode"] is True
+    info = client.get("/api/info").json()
+    assert info["can_encode"] is True and info["max_encode_bytes"] == MAX_AUDIO_BYTES == 16 * 2**20
     assert drum_client.get("/api/info").json()["can_encode"] is False
 
 

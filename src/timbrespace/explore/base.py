@@ -29,7 +29,13 @@ from timbrespace.explore.types import (
     PathResult,
 )
 
-__all__ = ["Explorable"]
+__all__ = ["Explorable", "MAX_AUDIO_BYTES"]
+
+MAX_AUDIO_BYTES = 16 << 20
+"""The largest recording the explorer encodes (16 MiB of WAV: 95 s of 16-bit stereo at 44.1 kHz).
+
+``POST /api/encode`` answers 413 to a larger body before reading it; ``/api/info`` says
+it (``max_encode_bytes``), so that the page refuses a larger file before sending it."""
 
 
 class Explorable(ABC):
@@ -175,8 +181,8 @@ class Explorable(ABC):
             (the active ones, see :class:`LatentInfo`), ``default_plane`` (two latent
             indices), ``origin`` (the items' mean latent, where the page starts),
             ``pca`` (``mean``, ``components`` (2, latent_dim), ``std``), ``options``,
-            ``can_encode`` (whether ``POST /api/encode`` takes a recording) and
-            kind-specific fields.
+            ``can_encode`` (whether ``POST /api/encode`` takes a recording),
+            ``max_encode_bytes`` (:data:`MAX_AUDIO_BYTES`) and kind-specific fields.
         """
         if self._info is None:
             self._info = self._compute_info()
@@ -230,6 +236,7 @@ class Explorable(ABC):
             "options": [opt.to_dict() for opt in self.options],
             "n_items": len(items.ids),
             "can_encode": bool(self.can_encode),
+            "max_encode_bytes": MAX_AUDIO_BYTES,
         }
         info.update(self.extra_info())
         return info

@@ -67,7 +67,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from timbrespace.errors import ParameterError, TimbrespaceError
-from timbrespace.explore.base import Explorable
+from timbrespace.explore.base import MAX_AUDIO_BYTES, Explorable
 from timbrespace.explore.types import Clip
 
 __all__ = ["create_app", "serve", "clip_json", "allowed_hosts", "bind_socket", "PAGE_DIR", "MAX_AUDIO_BYTES",
@@ -79,8 +79,6 @@ PAGE_DIR = Path(__file__).parent / "page"
 _FORMATS = ("wav", "json", "mid")
 MAX_BODY_BYTES = 1 << 20
 """The largest request body the API reads (1 MiB); larger ones get 413."""
-MAX_AUDIO_BYTES = 16 << 20
-"""The largest recording ``/api/encode`` reads (16 MiB: 95 s of 16-bit stereo at 44.1 kHz); larger ones get 413."""
 WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave")
 """``Content-Type`` values ``/api/encode`` takes (what browsers and curl call a WAV file)."""
 

@@ -815,6 +815,12 @@
   async function loadMine(file) {
     if (!file) return;
     audio();
+    const limit = state.info.max_encode_bytes;
+    if (file.size > limit) {  // the server would refuse it (413) before reading it
+      mineStatus(`${file.name}: ${(file.size / 2 ** 20).toFixed(1)} MiB is too large to encode ` +
+        `(at most ${(limit / 2 ** 20).toFixed(0)} MiB of WAV)`, true);
+      return;
+    }
     mineStatus(`encoding ${file.name} …`);
     try {
       const answer = await api.encode(file);
