@@ -14,11 +14,20 @@ from timbrespace.explore.export import export_model
 from timbrespace.explore.loader import EXPLORABLE_KINDS, open_explorable
 from timbrespace.explore.server import create_app, serve
 from timbrespace.explore.static import static_page_html, write_static_page
-from timbrespace.explore.types import Clip, ExportPart, ItemTable, LatentInfo, Option, PathResult
+from timbrespace.explore.types import (
+    Clip,
+    Encoding,
+    ExportPart,
+    ItemTable,
+    LatentInfo,
+    Option,
+    PathResult,
+)
 
 __all__ = [
     "EXPLORABLE_KINDS",
     "Clip",
+    "Encoding",
     "Explorable",
     "ExportPart",
     "ItemTable",

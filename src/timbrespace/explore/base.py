@@ -19,9 +19,23 @@ import numpy as np
 import pandas as pd
 
 from timbrespace.errors import ParameterError
-from timbrespace.explore.types import Clip, ExportPart, ItemTable, LatentInfo, Option, PathResult
+from timbrespace.explore.types import (
+    Clip,
+    Encoding,
+    ExportPart,
+    ItemTable,
+    LatentInfo,
+    Option,
+    PathResult,
+)
 
-__all__ = ["Explorable"]
+__all__ = ["Explorable", "MAX_AUDIO_BYTES"]
+
+MAX_AUDIO_BYTES = 16 << 20
+"""The largest recording the explorer encodes (16 MiB of WAV: 95 s of 16-bit stereo at 44.1 kHz).
+
+``POST /api/encode`` answers 413 to a larger body before reading it; ``/api/info`` says
+it (``max_encode_bytes``), so that the page refuses a larger file before sending it."""
 
 
 class Explorable(ABC):
@@ -30,7 +44,9 @@ class Explorable(ABC):
     Subclasses set the items (:meth:`_set_items`) in their constructor and implement
     :meth:`decode_batch`, :meth:`_item_clips`, :meth:`export_part` and, if they render
     paths differently from "one clip per step, one after the other",
-    :meth:`_path_clip`.
+    :meth:`_path_clip`. One whose model encodes a recording alone sets
+    :attr:`can_encode` and implements :meth:`_encode_audio`; the others say why not in
+    :attr:`cannot_encode`.
 
     Attributes
     ----------
@@ -43,10 +59,17 @@ class Explorable(ABC):
         Hz of the clips.
     options : tuple of Option
         Decode options beside ``z``.
+    can_encode : bool
+        Whether :meth:`encode` takes a recording (``/api/info``'s ``can_encode``: the page
+        offers to drop one only then).
+    cannot_encode : str
+        Why this kind cannot, for the refusal's message.
     """
 
     kind: str = ""
     options: tuple[Option, ...] = ()
+    can_encode: bool = False
+    cannot_encode: str = "its model has no audio encoder"
 
     def __init__(self, root: str | Path, *, latent_dim: int, sample_rate: int, n_bins: int = 20) -> None:
         self.root = Path(root)
@@ -69,6 +92,10 @@ class Explorable(ABC):
     def export_part(self, part: str) -> ExportPart:
         """The ``decoder`` or ``encoder`` as a module to export."""
 
+    def _encode_audio(self, y: np.ndarray, sample_rate: int, *, name: str) -> Encoding:
+        """The latents of mono audio ``y`` at ``sample_rate`` Hz (kinds with :attr:`can_encode`)."""
+        raise self._encode_refusal()
+
     def decode_midi(self, z: np.ndarray, **options: Any) -> bytes:
         """A Standard MIDI File of the groove at ``z`` (drum runs only).
 
@@ -84,6 +111,52 @@ class Explorable(ABC):
         return {}
 
     # ------------------------------------------------------------------ shared
+    def _encode_refusal(self) -> ParameterError:
+        return ParameterError(f"a {self.kind!r} run cannot encode a recording ({self.cannot_encode}); "
+                              "'run' and unconditional 'train' runs can")
+
+    def check_can_encode(self) -> None:
+        """Refuse, before anything is read, to encode with a run that cannot.
+
+        Raises
+        ------
+        ParameterError
+            :attr:`can_encode` is false; the message says why.
+        """
+        if not self.can_encode:
+            raise self._encode_refusal()
+
+    def encode(self, data: bytes, *, name: str = "recording") -> Encoding:
+        """The latents of the recording in an audio file's bytes, as the run's own items were encoded.
+
+        The recording is read as mono, resampled to :attr:`sample_rate` and trimmed or
+        zero-padded to the run's item length (each change is a line of
+        :attr:`Encoding.notes`), as ``timbrespace encode`` does.
+
+        Parameters
+        ----------
+        data : bytes
+            A whole audio file (WAV, or anything libsndfile reads).
+        name : str
+            What the recording is called in the notes and messages.
+
+        Returns
+        -------
+        Encoding
+
+        Raises
+        ------
+        ParameterError
+            This run kind cannot encode (:attr:`can_encode` false).
+        AudioError
+            Bytes that are not audio; no, NaN or infinite samples; a silent recording.
+        """
+        from timbrespace.generation.audio import read_audio_bytes
+
+        self.check_can_encode()
+        y, sample_rate = read_audio_bytes(data, name=name)
+        return self._encode_audio(y, sample_rate, name=name)
+
     def _set_items(self, ids: Sequence[str], mu: np.ndarray, logvar: np.ndarray, factors: pd.DataFrame,
                    split: Sequence[str]) -> None:
         mu = np.asarray(mu, dtype=np.float32)
@@ -107,8 +180,9 @@ class Explorable(ABC):
             ``kind``, ``name``, ``latent_dim``, ``sample_rate``, ``factors``, ``latents``
             (the active ones, see :class:`LatentInfo`), ``default_plane`` (two latent
             indices), ``origin`` (the items' mean latent, where the page starts),
-            ``pca`` (``mean``, ``components`` (2, latent_dim), ``std``), ``options`` and
-            kind-specific fields.
+            ``pca`` (``mean``, ``components`` (2, latent_dim), ``std``), ``options``,
+            ``can_encode`` (whether ``POST /api/encode`` takes a recording),
+            ``max_encode_bytes`` (:data:`MAX_AUDIO_BYTES`) and kind-specific fields.
         """
         if self._info is None:
             self._info = self._compute_info()
@@ -161,6 +235,8 @@ class Explorable(ABC):
                     "std": np.round(std, 6).tolist()},
             "options": [opt.to_dict() for opt in self.options],
             "n_items": len(items.ids),
+            "can_encode": bool(self.can_encode),
+            "max_encode_bytes": MAX_AUDIO_BYTES,
         }
         info.update(self.extra_info())
         return info

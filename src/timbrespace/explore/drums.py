@@ -124,6 +124,7 @@ class DrumsExplorable(Explorable):
     """
 
     kind = "drums"
+    cannot_encode = "it encodes drum grooves, not audio"
 
     def __init__(self, root: str | Path, *, kit_dirs: Sequence[str | Path] = ()) -> None:
         from timbrespace.patterns.kits import find_kit

@@ -27,6 +27,11 @@ inverted. A decoded ``z`` is no item, so it takes the inverse-distance-weighted 
 its four nearest items in latent space; a path between two items interpolates the two
 items' ranges linearly, as seed 002 did.
 
+A recording (``POST /api/encode``) is encoded as ``timbrespace encode`` encodes it
+(:mod:`timbrespace.generation.audio`): resampled to the features' rate, trimmed or
+zero-padded to their length, the same transform and normalisation, the model's posterior
+mean.
+
 Decoded features outside the stored range are brought into it by
 :func:`~timbrespace.explore.limits.soft_limit` (not clipped: far points stay distinct),
 and each clip says which fraction of its values were outside (``clipped_fraction``).
@@ -43,7 +48,7 @@ import numpy as np
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.explore.base import Explorable
 from timbrespace.explore.limits import feature_range, soft_limit
-from timbrespace.explore.types import Clip, ExportPart, Option
+from timbrespace.explore.types import Clip, Encoding, ExportPart, Option
 
 __all__ = ["RunExplorable", "DEFAULT_N_ITER", "RUN_KINDS"]
 
@@ -80,6 +85,8 @@ class RunExplorable(Explorable):
     phase_method : str
         The ``invert`` method: ``"pghi+gl"`` for magnitudes (STFT, mel, CQT, NSGT),
         ``"auto"`` (the exact inverse) for features that keep phase.
+    can_encode : bool
+        True: the (unconditional) model encodes a recording alone.
 
     Raises
     ------
@@ -90,6 +97,8 @@ class RunExplorable(Explorable):
     ConfigError
         An unreadable or invalid ``config.yaml``.
     """
+
+    can_encode = True
 
     def __init__(self, root: str | Path, *, n_iter: int | None = None) -> None:
         from pydantic import ValidationError
@@ -214,6 +223,20 @@ class RunExplorable(Explorable):
         joined = np.concatenate([audio, gap], axis=1)
         starts = tuple(k * joined.shape[1] / self.sample_rate for k in range(len(audio)))
         return Clip(joined.reshape(-1), self.sample_rate, step_starts_s=starts, clipped_fraction=float(clipped.mean()))
+
+    def _encode_audio(self, y: np.ndarray, sample_rate: int, *, name: str) -> Encoding:
+        """Latents of a recording: the steps of :func:`~timbrespace.generation.audio.encode_audio`,
+        keeping the features to measure how much of them lies outside the stored range."""
+        from timbrespace.features import as_sidecar
+        from timbrespace.generation.audio import audio_features, fit_audio
+        from timbrespace.training import encode_array
+
+        sidecar = as_sidecar(self.sidecar)
+        audio, notes = fit_audio(y, sample_rate, sidecar, name=name)
+        x = audio_features(audio[None], sidecar)
+        mu = encode_array(self.model, x)
+        _, outside = soft_limit(x, self._value_range)
+        return Encoding(np.asarray(mu[0], dtype=np.float32), float(outside[0]), tuple(notes))
 
     # ------------------------------------------------------------------ export
     def export_part(self, part: str) -> ExportPart:

@@ -21,8 +21,16 @@ Routes (JSON bodies; every error is a 4xx JSON ``{"error": "..."}`` and the serv
 ``POST /api/path``
     ``{"a": i, "b": j, "steps": 7, ...options}`` → JSON: ``t`` and, for ``lerp`` and
     ``slerp``, the latents of each step and the clip of the steps played in order.
+``POST /api/encode``
+    A WAV file's bytes (``Content-Type: audio/wav``) → JSON ``{"z": [...],
+    "clipped_fraction": f, "notes": [...]}``: the recording's latents, encoded as
+    ``timbrespace encode`` does (resampled, trimmed or zero-padded to the run's items,
+    each change a note); ``/api/decode`` of ``z`` plays its reconstruction. Only runs
+    whose ``/api/info`` says ``can_encode`` (400 otherwise); another content type or a
+    body that is no WAV gets 415, a silent or unreadable one 400.
 
-A request body is at most :data:`MAX_BODY_BYTES` (413 otherwise, before it is read), and
+A request body is at most :data:`MAX_BODY_BYTES` (a recording :data:`MAX_AUDIO_BYTES`;
+413 otherwise, before it is read), and
 the app served by :func:`serve` answers only requests whose ``Host`` names the address it
 listens on (403 otherwise: a DNS-rebinding page cannot reach it).
 
@@ -59,10 +67,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from timbrespace.errors import ParameterError, TimbrespaceError
-from timbrespace.explore.base import Explorable
+from timbrespace.explore.base import MAX_AUDIO_BYTES, Explorable
 from timbrespace.explore.types import Clip
 
-__all__ = ["create_app", "serve", "clip_json", "allowed_hosts", "bind_socket", "PAGE_DIR", "MAX_BODY_BYTES"]
+__all__ = ["create_app", "serve", "clip_json", "allowed_hosts", "bind_socket", "PAGE_DIR", "MAX_AUDIO_BYTES",
+           "MAX_BODY_BYTES", "WAV_TYPES"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +79,8 @@ PAGE_DIR = Path(__file__).parent / "page"
 _FORMATS = ("wav", "json", "mid")
 MAX_BODY_BYTES = 1 << 20
 """The largest request body the API reads (1 MiB); larger ones get 413."""
+WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave")
+"""``Content-Type`` values ``/api/encode`` takes (what browsers and curl call a WAV file)."""
 
 
 def clip_json(clip: Clip) -> dict[str, Any]:
@@ -90,12 +101,37 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    """The request's JSON object, read at most :data:`MAX_BODY_BYTES` far.
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request's body, read at most ``limit`` bytes far.
 
     A ``Content-Length`` over the limit is refused before any of the body is read; a
     body without one (chunked) is read chunk by chunk and refused as soon as it passes
     the limit, so a client cannot make the server hold more than the limit in memory.
+
+    Raises
+    ------
+    HTTPException
+        413, the body is larger than ``limit``.
+    ParameterError
+        A ``Content-Length`` that is not a number.
+    """
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.strip().isdigit():
+            raise ParameterError(f"Content-Length={length!r} is not a number of bytes")
+        if int(length) > limit:
+            raise HTTPException(413, f"request body of {int(length)} bytes is too large (at most {limit})")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"request body of more than {limit} bytes is too large (at most {limit})")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, read at most :data:`MAX_BODY_BYTES` far (see :func:`_read_body`).
 
     Raises
     ------
@@ -105,20 +141,7 @@ async def _body(request: Request) -> dict[str, Any]:
         A bad ``Content-Length``, a body that is not JSON, a JSON value nested too deeply
         for the parser, or one that is not an object.
     """
-    length = request.headers.get("content-length")
-    if length is not None:
-        if not length.strip().isdigit():
-            raise ParameterError(f"Content-Length={length!r} is not a number of bytes")
-        if int(length) > MAX_BODY_BYTES:
-            raise HTTPException(413, f"request body of {int(length)} bytes is too large (at most {MAX_BODY_BYTES})")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise HTTPException(413, f"request body of more than {MAX_BODY_BYTES} bytes is too large "
-                                f"(at most {MAX_BODY_BYTES})")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw = await _read_body(request, MAX_BODY_BYTES)
     try:
         body = json.loads(raw or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -129,6 +152,27 @@ async def _body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ParameterError(f"request body must be a JSON object, got {type(body).__name__}")
     return body
+
+
+async def _wav_body(request: Request) -> bytes:
+    """The WAV file a request carries, read at most :data:`MAX_AUDIO_BYTES` far.
+
+    Raises
+    ------
+    HTTPException
+        415, a ``Content-Type`` other than :data:`WAV_TYPES` (checked before the body is
+        read) or a body without a RIFF/WAVE header; 413, a body over :data:`MAX_AUDIO_BYTES`.
+    ParameterError
+        A bad ``Content-Length``.
+    """
+    given = request.headers.get("content-type", "")
+    if given.split(";")[0].strip().lower() not in WAV_TYPES:
+        raise HTTPException(415, f"Content-Type {given or '(none)'!r} is not a WAV file: send one with "
+                                 "Content-Type: audio/wav")
+    data = await _read_body(request, MAX_AUDIO_BYTES)
+    if len(data) < 12 or data[:4] not in (b"RIFF", b"RIFX", b"RF64") or data[8:12] != b"WAVE":
+        raise HTTPException(415, f"the body ({len(data)} bytes) is not a WAV file: it lacks the RIFF/WAVE header")
+    return data
 
 
 def _format(request: Request) -> str:
@@ -220,7 +264,8 @@ def create_app(run: Explorable, *, hosts: Sequence[str] | None = None) -> Starle
     With ``hosts`` (:func:`allowed_hosts` of the address it is served on), a request
     whose ``Host`` header is not one of them gets 403: a page of another site that a
     DNS-rebinding attack points at this machine cannot use the API. A request body over
-    :data:`MAX_BODY_BYTES` gets 413, before the server reads it.
+    :data:`MAX_BODY_BYTES` (a recording to encode: :data:`MAX_AUDIO_BYTES`) gets 413,
+    before the server reads it.
 
     The pad reaches points off the items on purpose: their decoded features are brought
     into the stored range softly by the adapters, and every clip says which fraction was
@@ -307,6 +352,12 @@ def create_app(run: Explorable, *, hosts: Sequence[str] | None = None) -> Starle
                              **{name: {"z": result.z[name].round(6).tolist(), "clip": clip_json(result.clips[name])}
                                 for name in ("lerp", "slerp")}}, headers={"Cache-Control": "no-store"})
 
+    async def encode(request: Request) -> Response:
+        run.check_can_encode()  # before the body is read
+        data = await _wav_body(request)
+        encoding = await locked(lambda: run.encode(data))
+        return JSONResponse(encoding.to_dict(), headers={"Cache-Control": "no-store"})
+
     async def bad_request(request: Request, exc: Exception) -> Response:
         return _error(400, str(exc))
 
@@ -325,6 +376,7 @@ def create_app(run: Explorable, *, hosts: Sequence[str] | None = None) -> Starle
         Route("/api/decode", decode, methods=["POST"]),
         Route("/api/item", item, methods=["POST"]),
         Route("/api/path", path, methods=["POST"]),
+        Route("/api/encode", encode, methods=["POST"]),
         Mount("/page", StaticFiles(directory=PAGE_DIR), name="page"),
     ]
     middleware = [Middleware(_HostCheck, allowed=tuple(hosts))] if hosts is not None else []

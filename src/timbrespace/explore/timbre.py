@@ -104,6 +104,7 @@ class TimbreExplorable(Explorable):
     """
 
     kind = "timbre"
+    cannot_encode = "its model needs descriptor labels beside the audio"
 
     def __init__(self, root: str | Path) -> None:
         import librosa

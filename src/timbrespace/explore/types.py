@@ -13,7 +13,7 @@ import soundfile as sf
 
 from timbrespace.errors import ParameterError
 
-__all__ = ["Clip", "ExportPart", "ItemTable", "LatentInfo", "Option", "PathResult", "peak_safe", "wav_bytes"]
+__all__ = ["Clip", "Encoding", "ExportPart", "ItemTable", "LatentInfo", "Option", "PathResult", "peak_safe", "wav_bytes"]
 
 _PEAK_CEILING = 10 ** (-1.0 / 20)  # -1 dBFS
 
@@ -233,6 +233,33 @@ class PathResult:
     t: np.ndarray
     z: dict[str, np.ndarray]
     clips: dict[str, Clip]
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """A recording encoded by a run (``POST /api/encode``).
+
+    Attributes
+    ----------
+    z : np.ndarray [shape=(latent_dim,), dtype=float32]
+        The encoder's posterior mean: decode it to hear the reconstruction.
+    clipped_fraction : float
+        Fraction of the recording's features outside the range of the stored features
+        (the range :func:`~timbrespace.explore.limits.feature_range` gives; 0 when it is
+        unknown, and for per-item min-max features, which span [0, 1] by construction).
+        Above a few per cent the recording is unlike anything the model was trained on.
+    notes : tuple of str
+        What was done to the recording to match the run's features (resampled, trimmed,
+        zero-padded).
+    """
+
+    z: np.ndarray
+    clipped_fraction: float = 0.0
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"z": np.round(self.z.astype(np.float64), 6).tolist(),
+                "clipped_fraction": round(float(self.clipped_fraction), 6), "notes": list(self.notes)}
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 /* timbrespace explore: the page of `timbrespace explore RUN`.
  *
  * Plain JavaScript, no build step, no request off the machine. It talks to the HTTP API
- * (api/info, api/items, api/decode, api/item, api/path) or, in a page written by
+ * (api/info, api/items, api/decode, api/item, api/path, api/encode) or, in a page written by
  * `--static`, to the data embedded in it. Sound through Web Audio. The last clip played is
  * described in `window.lastClip` (duration_s, rms, source, z, count) for scripts and tests,
  * `window.explorer.itemPosition(i)` says where item i is drawn, `window.explorer.busy()`
  * whether a decode is under way and `window.explorer.playing()` whether a clip sounds.
  * A clip whose decoded features lay outside the stored range (`clipped_fraction` > 5 %)
  * shows a warning; the pad draws the items' extent, ticks, and takes the arrow keys.
+ * A run that can encode (`info.can_encode`) takes a dropped or chosen WAV file: its
+ * latents are marked on the pad (`window.explorer.mine()`), its original and
+ * reconstruction play, and "timbre transfer" mixes its latents with an item's.
  */
 "use strict";
 (function () {
@@ -22,7 +25,7 @@
     info: null, items: null, z: null, planes: [], plane: null, colour: null, options: {},
     itemXY: [], range: null, a: 0, b: 0, path: null, pathMethod: null,
     dragging: false, inflight: false, queued: null, token: 0,
-    ctx: null, source: null, clip: null, clipStart: 0, wavUrl: null, step: -1,
+    ctx: null, source: null, clip: null, clipStart: 0, wavUrl: null, step: -1, mine: null,
   };
   window.lastClip = null;
   window.clipCount = 0;
@@ -32,7 +35,10 @@
     const init = body === undefined ? {} : {
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
     };
-    const res = await fetch(url, init);
+    return checked(await fetch(url, init));
+  }
+
+  async function checked(res) {
     if (!res.ok) {
       let message = res.status + " " + res.statusText;
       try { message = (await res.json()).error || message; } catch (e) { /* not JSON */ }
@@ -48,6 +54,9 @@
     item: async (index, which, options) => (await request("api/item?format=json", {index, which, ...options})).json(),
     path: async (a, b, steps, options) => (await request("api/path", {a, b, steps, ...options})).json(),
     midi: async (z, options) => (await request("api/decode?format=mid", {z: Array.from(z), ...options})).blob(),
+    encode: async (file) => (await checked(await fetch("api/encode", {
+      method: "POST", headers: {"Content-Type": "audio/wav"}, body: file,
+    }))).json(),
   };
 
   const staticApi = {
@@ -57,6 +66,7 @@
     item: async () => { throw new Error("a static page holds no item audio: run `timbrespace explore RUN` for it"); },
     path: async () => { throw new Error("paths need the server (`timbrespace explore RUN`)"); },
     midi: async () => { throw new Error("MIDI needs the server (`timbrespace explore RUN`)"); },
+    encode: async () => { throw new Error("encoding a sound needs the server (`timbrespace explore RUN`)"); },
   };
   const api = STATIC ? staticApi : httpApi;
 
@@ -128,6 +138,11 @@
     state.itemXY = mu.map((z) => project(z, state.plane));
     let us = state.itemXY.map((p) => p[0]), vs = state.itemXY.map((p) => p[1]);
     if (STATIC) { us = us.concat(STATIC.grid.us); vs = vs.concat(STATIC.grid.vs); }
+    if (state.mine) {  // your sound may lie off the items: the pad shows it
+      const [mu, mv] = project(state.mine.z, state.plane);
+      us = us.concat([mu]);
+      vs = vs.concat([mv]);
+    }
     const span = (xs) => {
       let lo = Math.min(...xs), hi = Math.max(...xs);
       if (!(hi > lo)) { lo -= 1; hi += 1; }
@@ -271,6 +286,7 @@
       g.fillStyle = "#1d1d1f";
       g.fillText(which, x + 8, y - 8);
     }
+    if (state.mine) drawMine(g, p);
     const [cx, cy] = toCanvas(...project(state.z, p));
     g.strokeStyle = "#c2410c";
     g.lineWidth = 2;
@@ -278,6 +294,22 @@
     g.moveTo(cx - 9, cy); g.lineTo(cx + 9, cy);
     g.moveTo(cx, cy - 9); g.lineTo(cx, cy + 9);
     g.stroke();
+  }
+
+  // Your sound: a violet diamond, labelled.
+  function drawMine(g, p) {
+    const [x, y] = toCanvas(...project(state.mine.z, p));
+    g.save();
+    g.fillStyle = "#7c3aed";
+    g.strokeStyle = "#fff";
+    g.lineWidth = 1.5;
+    g.beginPath();
+    g.moveTo(x, y - 8); g.lineTo(x + 8, y); g.lineTo(x, y + 8); g.lineTo(x - 8, y); g.closePath();
+    g.fill();
+    g.stroke();
+    g.font = "600 12px system-ui, sans-serif";
+    g.fillText("mine", x + 10, y + 4);
+    g.restore();
   }
 
   // "Nice" tick values (1, 2 or 5 times a power of ten) covering [lo, hi].
@@ -717,6 +749,122 @@
     });
   }
 
+  // ------------------------------------------------------------------ your sound
+  function mineStatus(text, error) {
+    const el = $("mine-status");
+    el.textContent = text;
+    el.style.color = error ? "#b91c1c" : "";
+  }
+
+  // "Keep mine" starts checked on one latent: the pitch latent (the one with the largest MIG
+  // among those whose best factor is f0 or pitch), else the first active one.
+  function buildMine() {
+    if (STATIC || !state.info.can_encode) return;
+    $("mine").hidden = false;
+    const latents = state.info.latents;
+    const pitch = latents.filter((l) => /f0|pitch|note/i.test(l.best_factor)).sort((a, b) => b.mig - a.mig);
+    const kept = new Set((pitch.length ? pitch : latents).slice(0, 1).map((l) => l.index));
+    $("keep").innerHTML = latents.map((l) => `<label><input type="checkbox" id="keep-${l.index}" ` +
+      `data-latent="${l.index}"${kept.has(l.index) ? " checked" : ""}> keep my z${l.index} ` +
+      `(${escape(l.best_factor)})</label>`).join("");
+    $("transfer-item").innerHTML = $("item-a").innerHTML;
+    $("transfer-item").value = String(state.b);
+    $("mine-file").addEventListener("change", (ev) => loadMine(ev.target.files[0]));
+    $("mine-go").addEventListener("click", () => {
+      audio();
+      state.z = Float64Array.from(state.mine.z);
+      syncSliders();
+      draw();
+      playMine();
+    });
+    $("play-transfer").addEventListener("click", () => {
+      audio();
+      state.z = mixedZ();
+      syncSliders();
+      draw();
+      requestDecode("transfer");
+    });
+    const files = (ev) => ev.dataTransfer && Array.from(ev.dataTransfer.types || []).includes("Files");
+    document.addEventListener("dragover", (ev) => {
+      if (!files(ev)) return;
+      ev.preventDefault();  // a file dropped here is encoded, not opened by the browser
+      ev.dataTransfer.dropEffect = "copy";
+      document.body.classList.add("dropping");
+    });
+    document.addEventListener("dragleave", (ev) => {
+      if (ev.relatedTarget === null) document.body.classList.remove("dropping");
+    });
+    document.addEventListener("drop", (ev) => {
+      if (!files(ev)) return;
+      ev.preventDefault();
+      document.body.classList.remove("dropping");
+      loadMine(ev.dataTransfer.files[0]);
+    });
+  }
+
+  // Your latents where "keep mine" is checked, the chosen item's everywhere else.
+  function mixedZ() {
+    const z = Float64Array.from(state.items.latents[Number($("transfer-item").value)]);
+    document.querySelectorAll("#keep input:checked").forEach((box) => {
+      const j = Number(box.dataset.latent);
+      z[j] = state.mine.z[j];
+    });
+    return z;
+  }
+
+  async function loadMine(file) {
+    if (!file) return;
+    audio();
+    const limit = state.info.max_encode_bytes;
+    if (file.size > limit) {  // the server would refuse it (413) before reading it
+      mineStatus(`${file.name}: ${(file.size / 2 ** 20).toFixed(1)} MiB is too large to encode ` +
+        `(at most ${(limit / 2 ** 20).toFixed(0)} MiB of WAV)`, true);
+      return;
+    }
+    mineStatus(`encoding ${file.name} …`);
+    try {
+      const answer = await api.encode(file);
+      for (const url of [state.mine && state.mine.originalUrl, state.mine && state.mine.reconUrl]) {
+        if (url) URL.revokeObjectURL(url);
+      }
+      state.mine = {name: file.name, z: Float64Array.from(answer.z), notes: answer.notes,
+        clipped_fraction: answer.clipped_fraction, originalUrl: URL.createObjectURL(file), reconUrl: null};
+      $("mine-original").src = state.mine.originalUrl;
+      $("mine-recon").removeAttribute("src");
+      $("mine-players").hidden = false;
+      const off = answer.clipped_fraction > CLIP_WARN ?
+        ` ${Math.round(100 * answer.clipped_fraction)} % of its features lie outside what the model was trained on.` : "";
+      mineStatus(`${file.name}: z = (${answer.z.map((v) => v.toFixed(2)).join(", ")}).` +
+        (answer.notes.length ? " " + answer.notes.join("; ") + "." : "") + off);
+      state.z = Float64Array.from(state.mine.z);
+      syncSliders();
+      setPlane(state.plane.key);
+      await playMine();
+    } catch (e) {
+      mineStatus(`${file.name}: ${e.message}`, true);
+    }
+  }
+
+  // Decode your latents: the reconstruction's player gets the clip, and it plays.
+  async function playMine() {
+    const token = ++state.token;
+    const mine = state.mine;
+    try {
+      const t0 = performance.now();
+      const clip = await api.decode(mine.z, state.options);
+      if (mine !== state.mine) return;
+      if (mine.reconUrl) URL.revokeObjectURL(mine.reconUrl);
+      mine.reconUrl = URL.createObjectURL(new Blob([bytesOf(clip.wav_base64)], {type: "audio/wav"}));
+      $("mine-recon").src = mine.reconUrl;
+      if (token === state.token) {
+        await play(clip, {source: "mine", z: mine.z, label: `${mine.name} reconstruction`,
+          latency_ms: performance.now() - t0});
+      }
+    } catch (e) {
+      status(e.message, true);
+    }
+  }
+
   // ------------------------------------------------------------------ start
   async function start() {
     try {
@@ -740,6 +888,7 @@
     buildOptions();
     buildSliders();
     buildItemPickers();
+    buildMine();
     bindPad();
     setPlane(state.planes[0].key);
     if (info.factors.length) setColour(info.factors[0]);
@@ -754,6 +903,13 @@
       itemPosition: (i) => {
         const c = $("pad"), r = c.getBoundingClientRect(), [x, y] = toCanvas(...state.itemXY[i]);
         return [(x * r.width) / c.width, (y * r.height) / c.height];
+      },
+      // your encoded sound: its name, latents and where its marker is drawn (CSS px), or null
+      mine: () => {
+        if (!state.mine) return null;
+        const c = $("pad"), r = c.getBoundingClientRect(), [x, y] = toCanvas(...project(state.mine.z, state.plane));
+        return {name: state.mine.name, z: Array.from(state.mine.z), notes: state.mine.notes,
+          position: [(x * r.width) / c.width, (y * r.height) / c.height]};
       },
     };
     document.body.dataset.ready = "true";
