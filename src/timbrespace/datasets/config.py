@@ -36,8 +36,8 @@ from timbrespace.datasets.dsgenerator import DSGeneratorSpec
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.synths.base import Parameter, check_render_args
 from timbrespace.synths.registry import get_sound_model
-from timbrespace.utils.paths import safe_name
 from timbrespace.utils.limits import check_seed
+from timbrespace.utils.paths import safe_name
 
 __all__ = [
     "DatasetConfig",

@@ -347,7 +347,7 @@ def _sound_table(page: _Page, media: dict[str, Any], ids: list[str]) -> None:
     rec = page.metrics["reconstruction"]
     if "mrstft_per_item" not in rec:
         if rec.get("sound_note"):
-            page.report.text(html.escape(rec["sound_note"]) + ".")
+            page.report.text(rec["sound_note"] + ".")
         return
     rows = {ids[int(item)]: {"spectral convergence": rec["spectral_convergence_per_item"][k],
                              "MR-STFT": rec["mrstft_per_item"][k],
