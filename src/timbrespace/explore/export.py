@@ -19,6 +19,8 @@ and the format, never a half-written file.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import tempfile
@@ -118,7 +120,7 @@ def export_model(run: Explorable, fmt: str, out: str | Path, *, part: str = "dec
             detail = first if isinstance(exc, _TraceMismatch) else f"{type(exc).__name__}: {first}"
             raise ParameterError(f"{what} does not export to {fmt}: {detail}") from exc
     json_path = atomic_write_json(out.with_name(out.name + ".json"), meta)
-    logger.info("exported the %s of %s to %s (%s)", part, run.root, out, fmt)
+    logger.debug("exported the %s of %s to %s (%s)", part, run.root, out, fmt)  # the CLI says where, once
     return out, json_path
 
 
@@ -160,7 +162,9 @@ def _export_onnx(module: nn.Module, inputs: tuple[Any, ...], input_names: tuple[
     # the exporter logs each torchvision operator it cannot register and warns about its own internals
     onnx_log.setLevel(logging.ERROR)
     try:
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        # onnxscript prints ("Removed 16 unused nodes") on stdout, which is the command's output
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(), \
+                contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore", FutureWarning)
             path = Path(tmp) / "model.onnx"
             # optimize=False: onnxscript's optimiser removed the addition of a tiny constant (7e-9),
