@@ -19,8 +19,6 @@ and the format, never a half-written file.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import logging
 import tempfile
@@ -157,14 +155,14 @@ def _export_onnx(module: nn.Module, inputs: tuple[Any, ...], input_names: tuple[
 
     batch = torch.export.Dim("n", min=1, max=65536)
     shapes = tuple({0: batch} for _ in inputs)
-    onnx_log = logging.getLogger("torch.onnx")
-    level = onnx_log.level
-    # the exporter logs each torchvision operator it cannot register and warns about its own internals
-    onnx_log.setLevel(logging.ERROR)
+    # the exporter logs each torchvision operator it cannot register and warns about its own
+    # internals; its IR passes log their work at INFO ("Removed 16 unused nodes")
+    quiet = [logging.getLogger(name) for name in ("torch.onnx", "onnx_ir", "onnxscript")]
+    levels = [log.level for log in quiet]
+    for log in quiet:
+        log.setLevel(logging.ERROR)
     try:
-        # onnxscript prints ("Removed 16 unused nodes") on stdout, which is the command's output
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(), \
-                contextlib.redirect_stdout(io.StringIO()):
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             path = Path(tmp) / "model.onnx"
             # optimize=False: onnxscript's optimiser removed the addition of a tiny constant (7e-9),
@@ -174,7 +172,8 @@ def _export_onnx(module: nn.Module, inputs: tuple[Any, ...], input_names: tuple[
                               optimize=False, verbose=False)
             proto = onnx.load(str(path))
     finally:
-        onnx_log.setLevel(level)
+        for log, level in zip(quiet, levels, strict=True):
+            log.setLevel(level)
     entry = proto.metadata_props.add()
     entry.key, entry.value = "timbrespace", metadata
     with atomic_path(out) as tmp_out:
