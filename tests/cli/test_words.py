@@ -181,6 +181,8 @@ def test_evaluate_shows_each_stage(sandbox, tmp_path: Path, monkeypatch: pytest.
     for stage in ("encoding", "metrics", "reconstruction", "report"):
         assert stage in shown, shown
     assert "report:" in out
+    code, out, err = _run(["evaluate", str(run), "--no-progress"], monkeypatch, terminal=True)
+    assert code == 0 and err == "" and "report:" in out, err
 
 
 def test_export_model_says_one_line(sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -91,7 +91,7 @@ def default_run_dir(name: str) -> Path:
 
 
 class _Stages:
-    """Logs each stage with its wall time; a spinner on stderr for the stages without a bar."""
+    """Times each stage; a spinner on stderr for the stages without a bar of their own."""
 
     def __init__(self, progress: bool = False) -> None:
         self.times: dict[str, float] = {}
@@ -104,12 +104,12 @@ class _Stages:
 class _Stage:
     def __init__(self, owner: _Stages, name: str, *, spinner: bool) -> None:
         self.owner, self.name = owner, name
-        # a stage with its own bar (dataset, features, training) draws it; the spinner says the rest
+        # a stage with its own bar (dataset, features, training) draws it; the spinner says the rest;
+        # --no-progress leaves stderr to results (the stage lines are debug messages: --verbose)
         self.shown = progress_stage(name, enabled=spinner)
-        self.level = logging.DEBUG if spinner else logging.INFO
 
     def __enter__(self) -> None:
-        log.log(self.level, "▸ %s …", self.name)
+        log.debug("▸ %s …", self.name)
         self.shown.__enter__()
         self.t0 = time.perf_counter()
 
@@ -118,7 +118,7 @@ class _Stage:
         self.shown.__exit__(*exc)  # type: ignore[arg-type]
         self.owner.times[self.name] = dt
         if exc[0] is None:
-            log.log(self.level, "  %s done in %.1f s", self.name, dt)
+            log.debug("  %s done in %.1f s", self.name, dt)
 
 
 @dataclass

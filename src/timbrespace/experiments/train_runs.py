@@ -197,7 +197,7 @@ def _train_locked(ds: Dataset, features: str, model: str, model_config: VAEConfi
                               model=fitted.train.model.config, training=one_process)
     write_resolved_config(config, run_dir, ds.root, features_name=features)  # what `evaluate` reads
     with after_training(run_dir):
-        evaluation = evaluate_run(run_dir)
+        evaluation = evaluate_run(run_dir, progress=train_config.enable_progress_bar)
     result = TrainRunResult(run_dir, model, features, fitted, evaluation.scores)
     atomic_write_json(run_dir / "metrics.json", {**evaluation.metrics, **result.summary()})
     return result
