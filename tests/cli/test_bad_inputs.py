@@ -109,8 +109,8 @@ CASES = [
     # timbre
     Case("timbre-unknown-preset", ("timbre", "train", "{dataset}", "--preset", "huge", "--out", "{new}"),
          ("--preset",)),
-    Case("timbre-steps-11", ("timbre", "interpolate", "{run}", "Bright", "0", "E4", "Dark", "100", "E5",
-                             "--steps", "11", "--out", "{new}"), ("--steps",)),
+    Case("timbre-steps-17", ("timbre", "interpolate", "{run}", "Bright", "0", "E4", "Dark", "100", "E5",
+                             "--steps", "17", "--out", "{new}"), ("--steps",)),
     Case("timbre-unknown-descriptor", ("timbre", "generate", "{run}", "Sparkly", "50", "E4", "--out", "{new}"),
          ("Sparkly",)),
     Case("timbre-unknown-color", ("timbre", "latent-map", "{run}", "--color", "loudness"), ("--color",)),

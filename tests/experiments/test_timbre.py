@@ -87,8 +87,8 @@ def test_run_reopened_generates_and_interpolates(timbre_run: Path) -> None:
         generate_note(run, "Crunch", 100, 76)
     with pytest.raises(ParameterError, match="allowed 0, 50, 100"):
         generate_note(run, "Dark", 75, 76)
-    with pytest.raises(ParameterError, match="allowed 3..10"):
-        interpolate_notes(run, ("Bright", 0, 64), ("Dark", 100, 76), 2)
+    with pytest.raises(ParameterError, match="allowed 2..16"):
+        interpolate_notes(run, ("Bright", 0, 64), ("Dark", 100, 76), 17)
 
 
 @pytest.mark.xdist_group("experiments-timbre-run")

@@ -25,8 +25,8 @@ from tests.cli_run import run_cli
             "allowed prior, encode",
         ),
         (
-            ["interpolate", "RUN", "Bright", "0", "E4", "Dark", "100", "E5", "--steps", "11", "--out", "o"],
-            "allowed 3..10",
+            ["interpolate", "RUN", "Bright", "0", "E4", "Dark", "100", "E5", "--steps", "17", "--out", "o"],
+            "allowed 2..16",
         ),
         (
             ["interpolate", "RUN", "Bright", "0", "E4", "Dark", "100", "E5", "--steps", "two", "--out", "o"],

@@ -33,6 +33,29 @@ _NO_ARGS = tuple(
     mod.NoArgsIsHelpError for mod in (click.exceptions, _vendored) if hasattr(mod, "NoArgsIsHelpError")
 )
 
+def _flags_without_metavar() -> None:
+    """Show no ``<bool>`` after a flag (``--progress/--no-progress``) in help: a flag takes no value.
+
+    Typer >= 0.20 prints every option's type, flags included; the type column stays for
+    options that take a value.
+    """
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_timbrespace", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: click.Context) -> str | None:
+        if self.is_flag and self.metavar is None:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich._timbrespace = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_metavar()
+
 app = typer.Typer(
     name="timbrespace",
     help="Learn disentangled latent spaces of sound: datasets with known factors, "

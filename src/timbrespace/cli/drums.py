@@ -22,6 +22,13 @@ import numpy as np
 import typer
 
 from timbrespace.cli._options import ProgressOption, as_options, check_min, numbers
+from timbrespace.conventions import (
+    MAX_INTERPOLATION_STEPS,
+    MAX_SWING,
+    MIN_INTERPOLATION_STEPS,
+    check_steps,
+    check_swing,
+)
 from timbrespace.errors import ParameterError
 from timbrespace.utils.limits import check_seed
 
@@ -129,8 +136,7 @@ class _Render:
     def __post_init__(self) -> None:
         if not 20 <= self.bpm <= 400:
             raise ParameterError(f"--bpm={self.bpm:g} is out of range: allowed 20..400 beats per minute")
-        if not 0.0 <= self.swing < 0.5:
-            raise ParameterError(f"--swing={self.swing:g} is out of range: allowed [0, 0.5) of a step")
+        check_swing(self.swing, "--swing")
         check_min("--bars", self.bars, 1)
         if not 8000 <= self.sample_rate <= 192000:
             raise ParameterError(f"--sample-rate={self.sample_rate} is out of range: allowed 8000..192000 Hz")
@@ -169,7 +175,7 @@ KitOption = Annotated[str, typer.Option("--kit", help=_KIT_HELP)]
 KitsOption = Annotated[list[Path] | None, typer.Option(
     "--kits", help="Folder of Hydrogen kits searched first for a --kit name (repeatable)."
 )]
-SwingOption = Annotated[float, typer.Option("--swing", help="Delay of odd steps, fraction of a step in [0, 0.5).")]
+SwingOption = Annotated[float, typer.Option("--swing", help=f"Delay of odd steps, fraction of a step in 0..{MAX_SWING:g}.")]
 BarsOption = Annotated[int, typer.Option("--bars", help="Times each one-bar groove is repeated (bars).")]
 RateOption = Annotated[int, typer.Option("--sample-rate", help="Sample rate of the WAV files (Hz).")]
 
@@ -219,7 +225,8 @@ def interpolate(
     a: Annotated[Path, typer.Argument(help="MIDI file of the start groove.")],
     b: Annotated[Path, typer.Argument(help="MIDI file of the end groove.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the .mid and .wav files.")],
-    steps: int = typer.Option(5, "--steps", help="Grooves written, end points included (2..64)."),
+    steps: int = typer.Option(5, "--steps", help="Grooves written, end points included "
+                              f"({MIN_INTERPOLATION_STEPS}..{MAX_INTERPOLATION_STEPS})."),
     bar_a: int = typer.Option(0, "--bar-a", help="Bar of A to start from (0 = first)."),
     bar_b: int = typer.Option(0, "--bar-b", help="Bar of B to end at (0 = first)."),
     bpm: BpmOption = 120.0,
@@ -234,8 +241,7 @@ def interpolate(
     from timbrespace.experiments.drums_run import load_groove_run
 
     render = _Render(bpm=bpm, kit=kit, kits=tuple(kits or ()), swing=swing, bars=bars, sample_rate=sample_rate)
-    if not 2 <= steps <= 64:
-        raise ParameterError(f"--steps={steps} is out of range: allowed 2..64")
+    check_steps(steps, "--steps")
     check_min("--bar-a", bar_a, 0)
     check_min("--bar-b", bar_b, 0)
     for p in (a, b):

@@ -20,6 +20,7 @@ import typer
 
 from timbrespace.cli._options import ProgressOption
 from timbrespace.errors import ParameterError
+from timbrespace.utils.progress import stage
 
 
 def explore(
@@ -66,6 +67,7 @@ def export_model(
     fmt: Annotated[str, typer.Option("--format", help="onnx | torchscript.")] = "onnx",
     part: Annotated[str, typer.Option(help="decoder | encoder.")] = "decoder",
     overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    progress: ProgressOption = True,
 ) -> None:
     """Export a run's decoder (or encoder) to ONNX or TorchScript, with the feature config to invert it."""
     from timbrespace.explore import open_explorable
@@ -78,7 +80,8 @@ def export_model(
     for path in (out, out.with_name(out.name + ".json")):
         if path.exists() and not overwrite:
             raise ParameterError(f"{path} exists; pass --overwrite to replace it")
-    model_path, json_path = export_model(open_explorable(run), fmt, out, part=part)
+    with stage(f"export the {part} to {fmt}", enabled=progress):
+        model_path, json_path = export_model(open_explorable(run), fmt, out, part=part)
     typer.echo(f"wrote {model_path} and {json_path}")
 
 

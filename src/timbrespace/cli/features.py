@@ -75,6 +75,7 @@ def invert(
     )] = None,
     batch_size: Annotated[int, typer.Option(help="Items inverted at once.")] = 64,
     overwrite: Annotated[bool, typer.Option(help="Replace WAV files of an earlier inversion in --out.")] = False,
+    progress: ProgressOption = True,
 ) -> None:
     """Turn stored features (or a .npy of model output) back into DIR/<item_id>.wav."""
     from timbrespace.experiments.train import open_features
@@ -89,7 +90,8 @@ def invert(
     wanted = [s.strip() for s in items.split(",") if s.strip()] if items else None
     with as_options(("method", "n_iter", "items", "batch_size", "array")):
         done = invert_items(ds, features, out, items=wanted, array=None if array is None else _read_array(array),
-                            method=method, n_iter=n_iter, batch_size=batch_size, overwrite=overwrite)
+                            method=method, n_iter=n_iter, batch_size=batch_size, overwrite=overwrite,
+                            progress=progress)
     sc = done.spectral_convergence
     if sc.size:
         logger.info("spectral convergence: mean %.4f, max %.4f", float(np.mean(sc)), float(np.max(sc)))

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from timbrespace.cli._console import console
-from timbrespace.cli._options import as_options
+from timbrespace.cli._options import ProgressOption, as_options
 from timbrespace.errors import ParameterError
 
 
@@ -36,6 +36,7 @@ def ingest(
     seed: int = typer.Option(0, help="Seed of the split assignment."),
     overwrite: bool = typer.Option(False, help="Replace an existing dataset at --out (never the input or a folder that is not a dataset)."),
     max_duration_s: float = typer.Option(30.0, help="Files longer than this (seconds) are cut to it, with a warning naming them."),
+    progress: ProgressOption = True,
 ) -> None:
     """Ingest a labelled folder of real recordings as a dataset with known factors."""
     from timbrespace.datasets.ingest import LAYOUTS, ingest_folder
@@ -47,7 +48,7 @@ def ingest(
             folder, out, layout=layout,  # type: ignore[arg-type]
             factors=[f.strip() for f in factors.split(",")] if factors else None,
             pattern=pattern, sample_rate=sample_rate, duration_s=duration_s,
-            splits=_split_fractions(splits), seed=seed, overwrite=overwrite, max_duration_s=max_duration_s,
+            splits=_split_fractions(splits), seed=seed, overwrite=overwrite, max_duration_s=max_duration_s, progress=progress,
         )
     extra = ds.card.extra
     out_console = console()

@@ -51,11 +51,12 @@ def run(
 
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run folder of any kind (run, train, timbre, drums)."),
+    progress: ProgressOption = True,
 ) -> None:
     """Recompute a run's metrics and report from its checkpoint (any kind of run)."""
     from timbrespace.experiments import evaluate_any
 
-    result = evaluate_any(run_dir)
+    result = evaluate_any(run_dir, progress=progress)
     if result.metrics.get("kind") in ("timbre", "drums"):
         _kind_summary(result)
     else:

@@ -20,6 +20,7 @@ import typer
 
 from timbrespace.cli._console import console
 from timbrespace.cli._options import ProgressOption, as_options, check_min
+from timbrespace.conventions import MAX_INTERPOLATION_STEPS, MIN_INTERPOLATION_STEPS, check_steps
 from timbrespace.errors import ParameterError
 from timbrespace.utils.limits import check_seed
 
@@ -154,7 +155,7 @@ def latent_map(
     method: Annotated[str, typer.Option(help="pca | tsne | both.")] = "both",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder of the PNGs (default RUN/figures).")] = None,
 ) -> None:
-    """PCA / t-SNE of the latent means, coloured by timbre, magnitude or pitch."""
+    """PCA / t-SNE of the latent means, colored by timbre, magnitude or pitch."""
     from timbrespace.experiments.timbre import TimbreRun
     from timbrespace.experiments.timbre_report import latent_map as _latent_map
 
@@ -205,22 +206,17 @@ def interpolate(
     m2: Annotated[str, typer.Argument(help="End magnitude.")],
     p2: Annotated[str, typer.Argument(help="End pitch (MIDI or name).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the steps and both originals.")],
-    steps: Annotated[int, typer.Option(help="Notes written, 3..10 (endpoints included).")] = 5,
+    steps: Annotated[int, typer.Option(help=f"Notes written, {MIN_INTERPOLATION_STEPS}..{MAX_INTERPOLATION_STEPS} "
+                                            "(endpoints included).")] = 5,
     seed: Annotated[int, typer.Option(help="Griffin-Lim initial phase.")] = 0,
 ) -> None:
     """Interpolate linearly and spherically; writes every step and both original endpoints."""
     from timbrespace.experiments.timbre import TimbreRun
-    from timbrespace.experiments.timbre_notes import (
-        MAX_STEPS,
-        MIN_STEPS,
-        interpolate_notes,
-        write_interpolation,
-    )
+    from timbrespace.experiments.timbre_notes import interpolate_notes, write_interpolation
     from timbrespace.timbre.build import parse_pitch
     from timbrespace.timbre.effects import check_descriptor, check_magnitude
 
-    if not MIN_STEPS <= steps <= MAX_STEPS:  # checked before loading the model
-        raise ParameterError(f"--steps={steps} is out of range: allowed {MIN_STEPS}..{MAX_STEPS}")
+    check_steps(steps, "--steps")  # checked before loading the model
     for d, m, p in ((d1, m1, p1), (d2, m2, p2)):
         check_descriptor(d)
         check_magnitude(m)

@@ -24,7 +24,7 @@ def train(
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (checkpoints, logs)."),  # noqa: B008
     features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
     objective: str = typer.Option(
-        "beta_vae", help="Training objective: beta_vae | annealed_vae | tcvae | factorvae | cvae | ada_gvae | ada_mlvae."
+        "beta_vae", help="Training objective: beta_vae | annealed | tcvae | factorvae | cvae | ada_gvae | ada_mlvae."
     ),
     beta: float = typer.Option(4.0, help="Weight of the objective's named term (KL, |KL-C| or TC)."),
     latent_dim: int = typer.Option(10, help="Number of latents."),
@@ -39,8 +39,8 @@ def train(
     condition: str | None = typer.Option(None, help="cvae: factors to condition on (default: all)."),
     beta_schedule: str = typer.Option("constant", help="constant | linear | cyclical."),
     warmup_steps: int = typer.Option(1000, help="β warm-up (linear) or cycle (cyclical) length, in optimiser steps."),
-    capacity_max: float = typer.Option(25.0, help="annealed_vae: final KL capacity (nats)."),
-    capacity_steps: int = typer.Option(10000, help="annealed_vae: steps to reach it."),
+    capacity_max: float = typer.Option(25.0, help="annealed: final KL capacity (nats)."),
+    capacity_steps: int = typer.Option(10000, help="annealed: optimiser steps to reach it."),
     patience: int | None = typer.Option(None, help="Early-stopping patience (epochs)."),
     seed: int = typer.Option(0, help="Seed of init, shuffling and noise."),
     init: str = typer.Option(
@@ -104,7 +104,7 @@ def sweep(
     features: str | None = typer.Option(None, help="Feature set name (default: the only one)."),
     objectives: str = typer.Option(
         "beta_vae",
-        help="Comma-separated training objectives: beta_vae, annealed_vae, tcvae, factorvae, ada_gvae, ada_mlvae "
+        help="Comma-separated training objectives: beta_vae, annealed, tcvae, factorvae, ada_gvae, ada_mlvae "
         "(ada_*: weakly supervised by pairs of items that differ in few factors).",
     ),
     beta: str | None = typer.Option(

@@ -64,6 +64,7 @@ from timbrespace.utils.limits import check_sample_rate, check_seed
 from timbrespace.utils.lock import LOCK_NAME, folder_lock
 from timbrespace.utils.outputs import check_output_folder
 from timbrespace.utils.paths import safe_name
+from timbrespace.utils.progress import track
 
 __all__ = [
     "ingest_folder", "detect_layout", "IngestReport", "AUDIO_EXTENSIONS", "LAYOUTS", "MAX_DURATION_S",
@@ -262,6 +263,7 @@ def ingest_folder(
     name: str | None = None,
     overwrite: bool = False,
     max_duration_s: float | None = MAX_DURATION_S,
+    progress: bool = False,
 ) -> Dataset:
     """Ingest a labelled folder of recordings as a timbrespace dataset.
 
@@ -297,6 +299,8 @@ def ingest_folder(
     max_duration_s : float or None
         Files longer than this many seconds are cut to it (named in a warning and in the
         card's ``cut`` list); None reads whole files. Default 30 s.
+    progress : bool
+        A bar over the files read on stderr.
 
     Returns
     -------
@@ -332,7 +336,7 @@ def ingest_folder(
         _remove_stale_staging(out)
         return _ingest_locked(folder, out, items, factor_names, unmatched, layout, pattern=pattern,
                               sample_rate=sample_rate, duration_s=duration_s, splits=splits, seed=seed,
-                              name=name, max_duration_s=max_duration_s)
+                              name=name, max_duration_s=max_duration_s, progress=progress)
 
 
 def _remove_stale_staging(out: Path) -> None:
@@ -350,11 +354,11 @@ def _remove_stale_staging(out: Path) -> None:
 def _ingest_locked(folder: Path, out: Path, items: list[_Item], factor_names: list[str], unmatched: list[str],
                    layout: str, *, pattern: str | None, sample_rate: int, duration_s: float | None,
                    splits: dict[str, float] | None, seed: int, name: str | None,
-                   max_duration_s: float | None) -> Dataset:
+                   max_duration_s: float | None, progress: bool = False) -> Dataset:
     """Stage every item, write the metadata and card, and swap the dataset in (lock held)."""
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.ingest-", dir=out.parent))
     try:
-        staged = _stage_audio(items, folder, staging, sample_rate, max_duration_s)
+        staged = _stage_audio(items, folder, staging, sample_rate, max_duration_s, progress=progress)
         meta = pd.DataFrame(staged.rows)
         specs = []
         for f in factor_names:
@@ -494,11 +498,11 @@ class _Staged:
 
 
 def _stage_audio(items: list[_Item], folder: Path, staging: Path, sample_rate: int,
-                 max_duration_s: float | None) -> _Staged:
+                 max_duration_s: float | None, *, progress: bool = False) -> _Staged:
     """Read, resample, cut and write every item's audio under ``staging``; one metadata row each."""
     staged = _Staged()
     max_samples = None if max_duration_s is None else int(round(max_duration_s * sample_rate))
-    for item in items:
+    for item in track(items, "ingest", enabled=progress, unit="files"):
         try:
             y, _ = read_mono(item.path, sample_rate=sample_rate, max_duration_s=max_duration_s)
             if max_samples is not None and sf.info(str(item.path)).duration > max_duration_s:

@@ -19,6 +19,7 @@ field and what is allowed, in one line.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -41,6 +42,7 @@ from timbrespace.errors import ConfigError
 from timbrespace.features import FeatureConfig
 from timbrespace.features.phase import MAX_N_ITER
 from timbrespace.models import VAEConfig
+from timbrespace.synths.base import closest_name
 from timbrespace.training import TrainConfig
 from timbrespace.utils.limits import check_seed
 
@@ -251,6 +253,41 @@ def default_experiment_path() -> Path:
     return builtin_experiments()["additive-4factor"]
 
 
+def _field_names(section: type) -> list[str]:
+    if dataclasses.is_dataclass(section):
+        return [f.name for f in dataclasses.fields(section)]
+    fields = section.model_fields  # type: ignore[attr-defined]
+    return [*fields, *(f.alias for f in fields.values() if f.alias)]
+
+
+_EXPLAINED = {("training", "beta")}
+"""Unknown keys whose section says more than "unknown" (β lives in the model)."""
+
+
+def _check_override_key(key: str) -> None:
+    """Refuse an override whose section or field does not exist, naming the closest one
+    (``override trainign.epochs: unknown key 'trainign' (did you mean 'training'?)``).
+
+    Raises
+    ------
+    ConfigError
+        Before the config is read: a typo is not a field the sections would refuse anyway.
+    """
+    parts = key.split(".")
+    keys = list(ExperimentConfig.model_fields)
+    if parts[0] not in keys:
+        raise ConfigError(f"override {key}: unknown key {parts[0]!r}{closest_name(parts[0], keys)}; "
+                          f"allowed: {', '.join(keys)}")
+    section = {"dataset": DatasetConfig, "features": FeatureConfig, "model": VAEConfig, "training": TrainConfig,
+               "evaluation": EvaluationConfig}.get(parts[0])
+    if section is None or len(parts) < 2 or (parts[0], parts[1]) in _EXPLAINED:
+        return
+    fields = _field_names(section)
+    if parts[1] not in fields:
+        raise ConfigError(f"override {key}: {parts[0]} has no field {parts[1]!r}{closest_name(parts[1], fields)}; "
+                          f"allowed: {', '.join(sorted(fields))}")
+
+
 def load_experiment_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> ExperimentConfig:
     """Read and validate an experiment YAML (a path or a built-in name).
 
@@ -289,6 +326,7 @@ def load_experiment_config(path: str | Path | None = None, overrides: dict[str, 
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: expected a mapping of sections (name, dataset, features, model, training, evaluation)")
     for key, value in (overrides or {}).items():
+        _check_override_key(key)
         node = data
         *parents, leaf = key.split(".")
         for part in parents:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from timbrespace.conventions import check_steps
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.experiments.drums_eval import model_inputs
 from timbrespace.experiments.drums_run import GrooveRun
@@ -125,9 +126,8 @@ def interpolate_grooves(run: GrooveRun, a: str | Path, b: str | Path, *, steps: 
     Raises
     ------
     ParameterError
-        ``steps < 2`` or a bar the files do not have.
+        ``steps`` outside 2..16 or a bar the files do not have.
     """
-    if steps < 2:
-        raise ParameterError(f"steps={steps} must be >= 2 (end points included)")
+    check_steps(steps)
     za, zb = encode_midi(run, a, bar=bar_a), encode_midi(run, b, bar=bar_b)
     return decode_latents(run, interpolate(za, zb, steps, "lerp"))

@@ -12,6 +12,7 @@ from pathlib import Path
 from timbrespace.errors import DatasetError
 from timbrespace.experiments.pipeline import RunResult, evaluate_run
 from timbrespace.experiments.runs import RunEvaluation, read_run_card
+from timbrespace.utils.progress import stage
 
 __all__ = ["EVALUATED_KINDS", "evaluate_any"]
 
@@ -19,7 +20,7 @@ EVALUATED_KINDS: tuple[str, ...] = ("run", "train", "timbre", "drums")
 """Run kinds :func:`evaluate_any` evaluates (a sweep is a folder of runs: evaluate its members)."""
 
 
-def evaluate_any(run_dir: str | Path) -> RunResult | RunEvaluation:
+def evaluate_any(run_dir: str | Path, *, progress: bool = False) -> RunResult | RunEvaluation:
     """Evaluate a run folder of any kind, dispatching on its run card.
 
     Kinds ``run`` and ``train`` go to :func:`~timbrespace.experiments.evaluate_run`,
@@ -30,6 +31,8 @@ def evaluate_any(run_dir: str | Path) -> RunResult | RunEvaluation:
     ----------
     run_dir : path-like
         A run folder (with ``run.json``).
+    progress : bool
+        A spinner on stderr for each stage (one for a timbre or drums run's evaluation).
 
     Returns
     -------
@@ -47,15 +50,17 @@ def evaluate_any(run_dir: str | Path) -> RunResult | RunEvaluation:
     card = read_run_card(run_dir)
     # each kind's pipeline is imported when needed: they load different libraries
     if card.kind in ("run", "train"):
-        return evaluate_run(run_dir)
+        return evaluate_run(run_dir, progress=progress)
     if card.kind == "timbre":
         from timbrespace.experiments.timbre import evaluate_timbre_run
 
-        return evaluate_timbre_run(run_dir)
+        with stage("evaluate (timbre)", enabled=progress):
+            return evaluate_timbre_run(run_dir)
     if card.kind == "drums":
         from timbrespace.experiments.drums import evaluate_drums_run
 
-        return evaluate_drums_run(run_dir)
+        with stage("evaluate (drums)", enabled=progress):
+            return evaluate_drums_run(run_dir)
     raise DatasetError(
         f"{run_dir}: a {card.kind!r} run has no evaluation of its own; allowed kinds {', '.join(EVALUATED_KINDS)} "
         "(evaluate a sweep's member runs)"

@@ -60,6 +60,7 @@ from timbrespace.models import VAE
 from timbrespace.training import EpochRecord, decode_array, encode_array, load_checkpoint
 from timbrespace.training.checkpoint import read_checkpoint_json
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
+from timbrespace.utils.progress import stage as progress_stage
 
 __all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir", "training_note"]
 
@@ -96,28 +97,34 @@ def default_run_dir(name: str) -> Path:
 
 
 class _Stages:
-    """Logs each stage with its wall time."""
+    """Times each stage; a spinner on stderr for the stages without a bar of their own."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: bool = False) -> None:
         self.times: dict[str, float] = {}
+        self.progress = progress
 
-    def __call__(self, name: str) -> _Stage:
-        return _Stage(self, name)
+    def __call__(self, name: str, *, spinner: bool = False) -> _Stage:
+        return _Stage(self, name, spinner=spinner and self.progress)
 
 
 class _Stage:
-    def __init__(self, owner: _Stages, name: str) -> None:
+    def __init__(self, owner: _Stages, name: str, *, spinner: bool) -> None:
         self.owner, self.name = owner, name
+        # a stage with its own bar (dataset, features, training) draws it; the spinner says the rest;
+        # --no-progress leaves stderr to results (the stage lines are debug messages: --verbose)
+        self.shown = progress_stage(name, enabled=spinner)
 
     def __enter__(self) -> None:
-        log.info("▸ %s …", self.name)
+        log.debug("▸ %s …", self.name)
+        self.shown.__enter__()
         self.t0 = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:
         dt = time.perf_counter() - self.t0
+        self.shown.__exit__(*exc)  # type: ignore[arg-type]
         self.owner.times[self.name] = dt
         if exc[0] is None:
-            log.info("  %s done in %.1f s", self.name, dt)
+            log.debug("  %s done in %.1f s", self.name, dt)
 
 
 @dataclass
@@ -179,7 +186,7 @@ def run_experiment(
     from timbrespace.training import fit  # Lightning: imported when a run trains
 
     t_start = time.perf_counter()
-    stages = _Stages()
+    stages = _Stages(progress)
     run_dir = Path(out) if out is not None else default_run_dir(config.name)
     if (run_dir / "metrics.json").exists() and not overwrite:
         raise ConfigError(f"{run_dir} already holds a finished run; choose another --out or pass --overwrite")
@@ -292,19 +299,19 @@ def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Pat
 
     config, ds, stage = run.config, run.dataset, run.stages
     train_idx, _, test_idx = _split_indices(ds)
-    with stage("encoding"):
+    with stage("encoding", spinner=True):
         mu, logvar = encode_array(model, run.x, return_logvar=True)
         write_latents(run.run_dir, mu, logvar, ds)
-    with stage("metrics"):
+    with stage("metrics", spinner=True):
         scores = score_run(config, ds, run.x, mu, logvar, train_idx, test_idx)
         metrics = scores.to_dict()
         metrics.update(_at_init(config, ds, run.run_dir, metrics))
-    with stage("reconstruction"):
+    with stage("reconstruction", spinner=True):
         metrics["reconstruction"], recon_media = _reconstruction(run, model, test_idx)
         refined = _refinement(checkpoint)
         if refined:
             metrics["reconstruction"]["decoder_refinement"] = refined
-    with stage("report"):
+    with stage("report", spinner=True):
         report_path = write_run_report(
             run.run_dir, config=config, dataset=ds, history=history, mu=mu, scores=scores,
             metrics=metrics, model=model, sidecar=run.sidecar, recon_media=recon_media,
@@ -348,7 +355,7 @@ def score_run(config: ExperimentConfig, dataset: Dataset, x: np.ndarray, mu: np.
     )
 
 
-def evaluate_run(run_dir: str | Path) -> RunResult:
+def evaluate_run(run_dir: str | Path, *, progress: bool = False) -> RunResult:
     """Recompute the metrics, resynthesis and report of a finished (or trained) run.
 
     Reads ``RUN/config.yaml``, the run's dataset (``RUN/dataset`` or the recorded
@@ -356,6 +363,13 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
     scored; ``best`` when there is no ``last``), then rewrites
     ``metrics.json``, ``latents.npz`` and ``report.html``. Use it after changing the
     evaluation section of the config or upgrading timbrespace.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        The run folder.
+    progress : bool
+        A spinner on stderr for each stage (encoding, metrics, reconstruction, report).
 
     Raises
     ------
@@ -391,7 +405,7 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
         records = records.get("history", records) if isinstance(records, dict) else records
         history = [EpochRecord.from_dict(r) for r in records]
     sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(features_name))
-    run = _Run(config, ds, ds.load_features(features_name), sidecar, run_dir, _Stages(), t_start)
+    run = _Run(config, ds, ds.load_features(features_name), sidecar, run_dir, _Stages(progress), t_start)
     return _evaluate(run, load_checkpoint(checkpoint), history, checkpoint)
 
 

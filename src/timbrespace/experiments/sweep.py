@@ -46,7 +46,7 @@ from timbrespace.experiments.sweep_table import (
 )
 from timbrespace.experiments.train import MODELS, fit_dataset, model_config_for, open_features
 from timbrespace.models import VAEConfig
-from timbrespace.models.config import WEAK_OBJECTIVES
+from timbrespace.models.config import WEAK_OBJECTIVES, canonical_objective
 from timbrespace.training import TrainConfig
 from timbrespace.training.config import INIT_METHODS
 from timbrespace.utils.atomic import atomic_write_text
@@ -317,6 +317,7 @@ def sweep_dataset(
     DatasetError
         Missing dataset or features.
     """
+    models = [canonical_objective(m) for m in models]
     check_sweep_grid(list(models), betas=betas or (1.0,), seeds=seeds, inits=inits, baselines=baselines)
     if jobs < 1:
         raise ParameterError(f"jobs={jobs} must be >= 1")

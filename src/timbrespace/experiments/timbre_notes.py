@@ -23,6 +23,7 @@ from typing import Literal
 import librosa
 import numpy as np
 
+from timbrespace.conventions import MAX_INTERPOLATION_STEPS, MIN_INTERPOLATION_STEPS, check_steps
 from timbrespace.datasets.dataset import write_audio_file
 from timbrespace.errors import ParameterError
 from timbrespace.experiments.timbre_run import TimbreRun
@@ -42,8 +43,8 @@ __all__ = [
     "MAX_STEPS",
 ]
 
-MIN_STEPS = 3
-MAX_STEPS = 10
+MIN_STEPS = MIN_INTERPOLATION_STEPS
+MAX_STEPS = MAX_INTERPOLATION_STEPS
 Latent = Literal["prior", "encode"]
 
 
@@ -165,7 +166,7 @@ def interpolate_notes(run: TimbreRun, start: tuple[str, float | str, str | int],
     run : TimbreRun
     start, end : tuple (descriptor, magnitude, pitch)
     steps : int
-        3..10 points including both endpoints.
+        2..16 points including both endpoints.
     seed : int
         Griffin-Lim initial phase.
 
@@ -176,10 +177,9 @@ def interpolate_notes(run: TimbreRun, start: tuple[str, float | str, str | int],
     Raises
     ------
     ParameterError
-        ``steps`` outside 3..10, or a label not in the run.
+        ``steps`` outside 2..16, or a label not in the run.
     """
-    if not isinstance(steps, (int, np.integer)) or not MIN_STEPS <= int(steps) <= MAX_STEPS:
-        raise ParameterError(f"steps={steps!r} is out of range: allowed {MIN_STEPS}..{MAX_STEPS}")
+    check_steps(steps)
     a = check_request(run, *start)
     b = check_request(run, *end)
     rows = np.array([run.find(*a), run.find(*b)])

@@ -23,7 +23,7 @@ from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.experiments.runs import LATENTS_NAME, write_latents
 from timbrespace.features import FeatureSidecar
 from timbrespace.models import VAEConfig
-from timbrespace.models.config import WEAK_OBJECTIVES
+from timbrespace.models.config import WEAK_OBJECTIVES, canonical_objective
 from timbrespace.training import TrainConfig, TrainResult, encode_array
 from timbrespace.utils.atomic import atomic_path
 
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 MODELS: dict[str, str] = {
     "beta_vae": "beta_vae",
-    "annealed_vae": "annealed",
+    "annealed": "annealed",
     "tcvae": "tcvae",
     "factorvae": "factorvae",
     "ada_gvae": "ada_gvae",
@@ -49,7 +49,9 @@ MODELS: dict[str, str] = {
     "cvae": "beta_vae",
 }
 """Model names of ``train`` and ``sweep`` and the objective each trains (``cvae``: a
-β-VAE conditioned on factors)."""
+β-VAE conditioned on factors). An objective's other name
+(:data:`~timbrespace.models.config.OBJECTIVE_ALIASES`, ``annealed_vae``) is accepted with
+a warning (:func:`~timbrespace.models.config.canonical_objective`)."""
 
 
 INIT_LATENTS = "latents_at_init.npz"
@@ -170,6 +172,7 @@ def model_config_for(
     ConfigError
         An invalid field value.
     """
+    model = canonical_objective(model)
     if model not in MODELS:
         raise ParameterError(f"model={model!r} is not allowed: one of {', '.join(MODELS)}")
     shape = feature_shape(dataset, features)

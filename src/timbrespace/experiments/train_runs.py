@@ -43,6 +43,7 @@ from timbrespace.experiments.train import (
 from timbrespace.features import FeatureSidecar
 from timbrespace.metrics import RepresentationScores, evaluate_representation
 from timbrespace.models import VAEConfig
+from timbrespace.models.config import canonical_objective
 from timbrespace.training import TrainConfig
 from timbrespace.utils.atomic import atomic_write_json
 from timbrespace.utils.outputs import RUN_MARKERS, output_folder
@@ -147,6 +148,7 @@ def train_dataset(
         Scoring after training failed; the trained model and the run's config are kept.
     """
     train_config = train_config or TrainConfig()
+    model = canonical_objective(model)
     if model not in MODELS:
         raise ParameterError(f"model={model!r} is not allowed: one of {', '.join(MODELS)}")
     ds, features = open_features(dataset, features)
@@ -195,7 +197,7 @@ def _train_locked(ds: Dataset, features: str, model: str, model_config: VAEConfi
                               model=fitted.train.model.config, training=one_process)
     write_resolved_config(config, run_dir, ds.root, features_name=features)  # what `evaluate` reads
     with after_training(run_dir):
-        evaluation = evaluate_run(run_dir)
+        evaluation = evaluate_run(run_dir, progress=train_config.enable_progress_bar)
     result = TrainRunResult(run_dir, model, features, fitted, evaluation.scores)
     atomic_write_json(run_dir / "metrics.json", {**evaluation.metrics, **result.summary()})
     return result

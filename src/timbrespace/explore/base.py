@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timbrespace.conventions import MAX_INTERPOLATION_STEPS, MIN_INTERPOLATION_STEPS, check_steps
 from timbrespace.errors import ParameterError
 from timbrespace.explore.types import (
     Clip,
@@ -182,7 +183,8 @@ class Explorable(ABC):
             indices), ``origin`` (the items' mean latent, where the page starts),
             ``pca`` (``mean``, ``components`` (2, latent_dim), ``std``), ``options``,
             ``can_encode`` (whether ``POST /api/encode`` takes a recording),
-            ``max_encode_bytes`` (:data:`MAX_AUDIO_BYTES`) and kind-specific fields.
+            ``max_encode_bytes`` (:data:`MAX_AUDIO_BYTES`), ``path_steps`` (the fewest and most points
+            of a path) and kind-specific fields.
         """
         if self._info is None:
             self._info = self._compute_info()
@@ -237,6 +239,7 @@ class Explorable(ABC):
             "n_items": len(items.ids),
             "can_encode": bool(self.can_encode),
             "max_encode_bytes": MAX_AUDIO_BYTES,
+            "path_steps": [MIN_INTERPOLATION_STEPS, MAX_INTERPOLATION_STEPS],
         }
         info.update(self.extra_info())
         return info
@@ -337,7 +340,8 @@ class Explorable(ABC):
         a, b : int
             Item indices.
         steps : int
-            Points from ``a`` to ``b``, both included (2..16).
+            Points from ``a`` to ``b``, both included (2..16,
+            :data:`~timbrespace.conventions.MAX_INTERPOLATION_STEPS`).
         **options
             Decode options.
 
@@ -357,8 +361,7 @@ class Explorable(ABC):
         from timbrespace.generation.latent import lerp, slerp
 
         a, b = self.check_index(a), self.check_index(b)
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 16:
-            raise ParameterError(f"steps={steps!r} is out of range: allowed 2..16")
+        check_steps(steps)
         checked = self.check_options(options)
         mu = self.items().latents
         t = np.linspace(0.0, 1.0, int(steps))

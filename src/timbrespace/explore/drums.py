@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from timbrespace.conventions import MAX_SWING
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.explore.base import Explorable
 from timbrespace.explore.types import Clip, ExportPart, Option
@@ -150,7 +151,7 @@ class DrumsExplorable(Explorable):
         self.options = (
             Option("kit", "kit", names[0], values=names),
             Option("bpm", "tempo", 120.0, min=40.0, max=300.0, step=1.0, unit=" BPM"),
-            Option("swing", "swing", 0.0, min=0.0, max=0.45, step=0.01),
+            Option("swing", "swing", 0.0, min=0.0, max=MAX_SWING, step=0.01),
             Option("bars", "bars", 2, min=1, max=8, step=1),
         )
 

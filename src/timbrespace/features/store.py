@@ -319,6 +319,7 @@ def invert_items(
     n_iter: int | None = None,
     batch_size: int = 64,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> InversionSummary:
     """Turn a stored feature set (or a model's output in its layout) back into WAV files.
 
@@ -342,6 +343,8 @@ def invert_items(
     overwrite : bool
         Replace WAV files already in ``out_dir`` under the names this writes (an earlier
         inversion's); refused otherwise, before anything is written.
+    progress : bool
+        A bar over the batches on stderr.
 
     Returns
     -------
@@ -361,6 +364,7 @@ def invert_items(
     from timbrespace.features.phase import check_n_iter
     from timbrespace.utils.atomic import atomic_write_bytes
     from timbrespace.utils.audio import encode_audio, peak_safe
+    from timbrespace.utils.progress import track
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ParameterError(f"batch_size={batch_size!r} must be a positive integer")
@@ -377,7 +381,8 @@ def invert_items(
     _check_inversion_folder(out, names, dataset.root, overwrite)
     written: list[Path] = []
     convergence: list[float] = []
-    for start in range(0, len(indices), batch_size):
+    starts = range(0, len(indices), batch_size)
+    for start in track(starts, "invert", enabled=progress, unit=f"batches of {batch_size} items"):
         idx = indices[start : start + batch_size]
         feats = dataset.load_features(features, idx) if array is None else array[start : start + batch_size]
         result = invert(feats, sidecar, method=method, n_iter=n_iter, indices=idx, return_info=True)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -49,13 +50,17 @@ from timbrespace.errors import ConfigError
 from timbrespace.models.shift import ShiftSpec
 from timbrespace.utils.fields import check_number_fields
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "VAEConfig",
     "ARCHITECTURES",
     "LIKELIHOODS",
     "OBJECTIVES",
+    "OBJECTIVE_ALIASES",
     "ACTIVATIONS",
     "OUTPUT_ACTIVATIONS",
+    "canonical_objective",
 ]
 
 ARCHITECTURES = ("mlp", "conv", "gru", "shift")
@@ -67,8 +72,23 @@ LIKELIHOODS = ("gaussian", "bernoulli", "hit_velocity")
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid")
 OBJECTIVES = ("beta_vae", "annealed", "tcvae", "factorvae", "ada_gvae", "ada_mlvae")
 WEAK_OBJECTIVES = ("ada_gvae", "ada_mlvae")
+OBJECTIVE_ALIASES = {"annealed_vae": "annealed"}
+"""Other names accepted for an objective (with a warning naming the canonical one)."""
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "silu", "tanh")
 CONDITION_ENCODINGS = ("onehot", "embedding")
+
+
+
+def canonical_objective(name: str) -> str:
+    """The canonical name of an objective: ``"annealed_vae"`` → ``"annealed"`` (with a
+    warning that names it); any other name unchanged (checked where it is used)."""
+    canonical = OBJECTIVE_ALIASES.get(name) if isinstance(name, str) else None
+    if canonical is None:
+        return name
+    logger.warning("%r is another name of the objective %r: say %r (the name runs and tables use)",
+                   name, canonical, canonical)
+    return canonical
+
 
 _TUPLE_FIELDS = (
     "input_shape",
@@ -278,6 +298,7 @@ class VAEConfig:
 
         allowed("architecture", ARCHITECTURES)
         allowed("likelihood", LIKELIHOODS)
+        object.__setattr__(self, "objective", canonical_objective(self.objective))
         allowed("objective", OBJECTIVES)
         allowed("activation", ACTIVATIONS)
         allowed("condition_encoding", CONDITION_ENCODINGS)

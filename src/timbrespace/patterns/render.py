@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from timbrespace.conventions import check_swing
 from timbrespace.errors import AudioError, ParameterError
 from timbrespace.patterns.drum_maps import DrumMap, get_drum_map
 from timbrespace.patterns.kits import DrumKit, SoundfontKit
@@ -54,7 +55,8 @@ def step_onsets_samples(n_steps: int, *, bpm: float, steps_per_quarter: float = 
     sample_rate : int
         Hz.
     swing : float
-        In [0, 0.5): delay of odd steps as a fraction of a step (1/3 ≈ triplet swing).
+        In 0..0.45 (:data:`timbrespace.conventions.MAX_SWING`): delay of odd steps as a
+        fraction of a step (1/3 ≈ triplet swing).
 
     Returns
     -------
@@ -62,8 +64,7 @@ def step_onsets_samples(n_steps: int, *, bpm: float, steps_per_quarter: float = 
     """
     if not 1.0 <= bpm <= 1000.0:
         raise ParameterError(f"bpm={bpm} is out of range: allowed 1..1000")
-    if not 0.0 <= swing < 0.5:
-        raise ParameterError(f"swing={swing} is out of range: allowed [0, 0.5) of a step")
+    check_swing(swing)
     step = Fraction(sample_rate) * 60 / (Fraction(bpm).limit_denominator(1_000_000)
                                           * Fraction(steps_per_quarter).limit_denominator(10_000))
     shift = Fraction(swing).limit_denominator(10_000) * step

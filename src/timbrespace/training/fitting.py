@@ -23,7 +23,6 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import RichProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from timbrespace.errors import ConfigError, ParameterError
@@ -40,6 +39,7 @@ from timbrespace.training.checkpoint import (
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
 from timbrespace.training.linear import linear_start
 from timbrespace.training.module import PairSource, Supervision, TrainingArrays, VAEModule
+from timbrespace.training.progress import EpochBar
 from timbrespace.training.refine import FeatureScale, refine_decoder
 from timbrespace.training.schedules import make_beta_schedule
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
@@ -457,31 +457,14 @@ def _trainer(train_config: TrainConfig, out_dir: Path, max_epochs: int, callback
             CSVLogger(out_dir / "logs", name="csv"),
         ],
         enable_checkpointing=False,
-        enable_progress_bar=train_config.enable_progress_bar,
+        enable_progress_bar=False,  # our own bar over epochs (EpochBar), not Lightning's over batches
         enable_model_summary=False,
         num_sanity_val_steps=0,
         use_distributed_sampler=False,  # ItemBatches shards the items itself
         log_every_n_steps=1,  # the module logs itself, every train_config.log_every_n_steps
         default_root_dir=out_dir,
-        callbacks=[*callbacks, *_progress_bar(train_config.enable_progress_bar)],
+        callbacks=[*callbacks, *([EpochBar(train_config.epochs)] if train_config.enable_progress_bar else [])],
     )
-
-
-class _ProgressBar(RichProgressBar):
-    """Lightning's rich bar on stderr, as every bar of the CLI (stdout keeps a command's
-    output), without the logger's version number (``v_num``), which means nothing here."""
-
-    def __init__(self) -> None:
-        super().__init__(console_kwargs={"stderr": True})
-
-    def get_metrics(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any]:
-        metrics = super().get_metrics(trainer, pl_module)
-        metrics.pop("v_num", None)
-        return metrics
-
-
-def _progress_bar(enabled: bool) -> list[L.Callback]:
-    return [_ProgressBar()] if enabled else []
 
 
 def _strategy(train_config: TrainConfig) -> str:

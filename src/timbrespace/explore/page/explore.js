@@ -883,6 +883,7 @@
     state.planes = buildPlanes();
     $("plane").innerHTML = state.planes.map((p) => `<option value="${p.key}">${escape(p.label)}</option>`).join("");
     $("colour").innerHTML = info.factors.map((f) => `<option value="${escape(f)}">${escape(f)}</option>`).join("");
+    [$("steps").min, $("steps").max] = info.path_steps;  // the library's one range
     $("loop").checked = info.kind === "drums";
     $("download-mid").hidden = info.kind !== "drums" || Boolean(STATIC);
     buildOptions();
