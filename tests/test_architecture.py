@@ -17,13 +17,14 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "timbrespace"
 
 # DESIGN.md, "Packages": "Dependencies point down this flow". Each package may import the
 # packages listed here (and itself); "" is the root package (``__version__``, the errors).
-BASE = {"", "errors", "utils"}
+BASE = {"", "errors", "utils", "conventions"}  # conventions: shared ranges (steps, swing)
 LOWER = BASE | {"synths", "features", "metrics", "models", "datasets", "training"}
 DOMAINS = {"patterns", "timbre"}
 ALLOWED: dict[str, set[str]] = {
     "": {"errors"},
     "errors": set(),
     "utils": {"errors"},
+    "conventions": {"errors"},
     "synths": BASE,  # synths, features, metrics: nothing of ours but errors/utils
     "features": BASE,
     "metrics": BASE,
