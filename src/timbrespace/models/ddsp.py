@@ -1,0 +1,461 @@
+"""A time-domain audio decoder: latents to a harmonic-plus-noise signal (DDSP), no phase retrieval.
+
+:class:`AudioDecoder` maps a shift-VAE's latents ``z`` straight to audio, trained after the
+VAE on its frozen encoder's means (:func:`~timbrespace.training.audio_decoder.fit_audio_decoder`):
+
+* **f0** comes from the shift latent ``z[0]`` by the mapping the harmonic decoder uses
+  (:func:`~timbrespace.models.harmonic.shift_f0_hz`): the head's row on the log-frequency
+  view, plus an offset ``b`` calibrated once on the training audio
+  (:func:`calibrate_f0_offset`). The network never guesses f0.
+* an **MLP** maps ``z`` to ``n_frames`` frames of controls (frame ``i`` at sample
+  ``i * hop_length``): a total amplitude and a distribution over ``n_harmonics`` partials
+  (DDSP's ``exp_sigmoid`` and a softmax), the magnitudes of a noise filter, and, with
+  ``inharmonicity="predicted"``, one stiffness ``B = 1e-3 softplus(out)`` per item;
+* the **harmonic oscillator bank** (:func:`harmonic_synth`) renders partial ``k`` at
+  ``f_k = k f0 sqrt(1 + B k^2)`` (Fletcher 1964) with phase ``cumsum(2 pi f_k / sr)``,
+  amplitudes linearly interpolated from the frames to the samples; partials at or above
+  Nyquist are silent;
+* the **filtered noise** (:func:`filtered_noise`) convolves a fixed white noise (a
+  buffer drawn under ``noise_seed``: decoding is deterministic) block by block with FIR
+  filters designed from the frames' magnitudes (:func:`frequency_impulse_response`:
+  inverse real FFT of zero-phase magnitudes, Hann-windowed), by FFT convolution and
+  overlap-add (:func:`fft_convolve`), as DDSP's ``frequency_filter``.
+
+Every function is batched and has no Python control flow on tensor values.
+
+References
+----------
+Engel, Hantrakul, Gu & Roberts, "DDSP: Differentiable digital signal processing", ICLR
+2020 (harmonic-plus-noise synthesis, ``exp_sigmoid``, ``frequency_filter``). Fletcher,
+"Normal vibration frequencies of a stiff piano string", JASA 36(1), 1964.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from timbrespace.errors import ConfigError, ParameterError
+from timbrespace.models.harmonic import harmonic_salience, shift_f0_hz
+
+__all__ = [
+    "AudioDecoder",
+    "AudioDecoderConfig",
+    "calibrate_f0_offset",
+    "exp_sigmoid",
+    "fft_convolve",
+    "filtered_noise",
+    "frequency_impulse_response",
+    "harmonic_synth",
+    "upsample_frames",
+]
+
+INHARMONICITY_MODES = ("none", "predicted", "latent")
+PREDICTED_B_SCALE = 1e-3  # B = 1e-3 softplus(out): 0.004 (the default grid's top) at out ~ 4
+PREDICTED_B_INIT = -4.0  # softplus(-4) * 1e-3 ~ 2e-5: near harmonic at initialisation
+NOISE_INIT = -5.0  # noise magnitudes start at exp_sigmoid(-5) ~ 1e-5 (DDSP's noise bias)
+CALIBRATION_N_FFT = 2048
+CALIBRATION_STEP_BINS = 0.05
+
+
+def exp_sigmoid(x: torch.Tensor, exponent: float = 10.0, max_value: float = 2.0, threshold: float = 1e-7) -> torch.Tensor:
+    """DDSP's positive nonlinearity for amplitudes: ``max_value * sigmoid(x) ** ln(exponent) + threshold``."""
+    return max_value * torch.sigmoid(x) ** math.log(exponent) + threshold
+
+
+def upsample_frames(frames: torch.Tensor, hop_length: int, n_samples: int) -> torch.Tensor:
+    """Linear interpolation of frame controls to the sample rate.
+
+    Parameters
+    ----------
+    frames : torch.Tensor [shape=(n, channels, n_frames)]
+        Frame ``i`` is the value at sample ``i * hop_length``.
+    hop_length : int
+        Samples between frames.
+    n_samples : int
+        Samples returned (at most ``(n_frames - 1) * hop_length + 1``).
+
+    Returns
+    -------
+    torch.Tensor [shape=(n, channels, n_samples)]
+    """
+    n_frames = frames.shape[-1]
+    full = F.interpolate(frames, size=(n_frames - 1) * hop_length + 1, mode="linear", align_corners=True)
+    return full[..., :n_samples]
+
+
+def harmonic_synth(
+    f0_hz: torch.Tensor,
+    amplitudes: torch.Tensor,
+    *,
+    sample_rate: int,
+    hop_length: int,
+    n_samples: int,
+    inharmonicity: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """A bank of sinusoids at (stretched) multiples of f0.
+
+    Partial ``k = 1..K`` sits at ``f_k = k f0 sqrt(1 + B k^2)`` and sounds
+    ``a_k(t) sin(phi_k(t))`` with ``phi_k = sum_{s < t} 2 pi f_k(s) / sample_rate``
+    (the running sum is taken in float64, then wrapped to ``[0, 2 pi)``); a partial at or
+    above Nyquist is silent.
+
+    Parameters
+    ----------
+    f0_hz : torch.Tensor [shape=(n,) or (n, n_frames)]
+        Fundamental in Hz, per item or per frame.
+    amplitudes : torch.Tensor [shape=(n, K, n_frames)]
+        Linear amplitude of each partial in each frame.
+    sample_rate : int
+        Hz.
+    hop_length : int
+        Samples between frames.
+    n_samples : int
+        Length of the output.
+    inharmonicity : torch.Tensor [shape=(n,)], optional
+        Stiffness ``B >= 0``; ``None``: harmonic.
+
+    Returns
+    -------
+    torch.Tensor [shape=(n, n_samples), dtype of ``amplitudes``]
+    """
+    n, n_harmonics, n_frames = amplitudes.shape
+    k = torch.arange(1, n_harmonics + 1, dtype=torch.float64, device=amplitudes.device)
+    multiple = k[None, :].expand(n, n_harmonics)
+    if inharmonicity is not None:
+        multiple = multiple * torch.sqrt(1.0 + inharmonicity.double()[:, None] * k[None, :].square())
+    f0 = f0_hz.double()
+    f0_frames = f0[:, None].expand(n, n_frames) if f0.dim() == 1 else f0
+    f0_samples = upsample_frames(f0_frames[:, None, :], hop_length, n_samples)[:, 0]  # (n, T)
+    omega = 2.0 * math.pi * f0_samples / sample_rate
+    phase0 = torch.cumsum(omega, dim=1) - omega  # starts at 0
+    phase = torch.remainder(multiple[:, :, None] * phase0[:, None, :], 2.0 * math.pi)
+    below = (multiple[:, :, None] * f0_samples[:, None, :] < 0.5 * sample_rate).to(amplitudes.dtype)
+    a = upsample_frames(amplitudes, hop_length, n_samples) * below
+    return (a * torch.sin(phase.to(amplitudes.dtype))).sum(dim=1)
+
+
+def frequency_impulse_response(magnitudes: torch.Tensor) -> torch.Tensor:
+    """Linear-phase FIR filters from magnitude responses (DDSP's ``frequency_impulse_response``).
+
+    ``h = hann * roll(irfft(|H|), L // 2)[:L]`` with ``L = 2 (n_magnitudes - 1) - 1``: the
+    zero-phase impulse response of the magnitudes, centred (a delay of ``L // 2``
+    samples) and windowed to ``L`` taps.
+
+    Parameters
+    ----------
+    magnitudes : torch.Tensor [shape=(..., n_magnitudes)]
+        Linear gain at ``n_magnitudes`` frequencies evenly from 0 to Nyquist.
+
+    Returns
+    -------
+    torch.Tensor [shape=(..., L)]
+    """
+    n_fft = 2 * (magnitudes.shape[-1] - 1)
+    taps = n_fft - 1
+    ir = torch.fft.irfft(torch.complex(magnitudes, torch.zeros_like(magnitudes)), n=n_fft)
+    ir = torch.roll(ir, taps // 2, dims=-1)[..., :taps]
+    window = torch.hann_window(taps, periodic=False, dtype=magnitudes.dtype, device=magnitudes.device)
+    return ir * window
+
+
+def fft_convolve(audio: torch.Tensor, impulse_responses: torch.Tensor) -> torch.Tensor:
+    """Time-varying convolution: block ``b`` of the audio through filter ``b``, overlap-added.
+
+    The audio is cut into ``n_blocks`` blocks of ``ceil(n_samples / n_blocks)`` samples;
+    each is convolved (by FFT) with its own impulse response, the results are added at
+    their blocks' offsets, and the output is advanced by ``L // 2`` samples, the delay of
+    :func:`frequency_impulse_response`'s centred filters.
+
+    Parameters
+    ----------
+    audio : torch.Tensor [shape=(n, n_samples)]
+    impulse_responses : torch.Tensor [shape=(n, n_blocks, L)]
+
+    Returns
+    -------
+    torch.Tensor [shape=(n, n_samples)]
+    """
+    n, n_samples = audio.shape
+    n_blocks, taps = impulse_responses.shape[1:]
+    block = -(-n_samples // n_blocks)
+    n_fft = 1 << (block + taps - 2).bit_length()  # a power of two >= block + taps - 1
+    frames = F.pad(audio, (0, block * n_blocks - n_samples)).reshape(n, n_blocks, block)
+    out = torch.fft.irfft(torch.fft.rfft(frames, n=n_fft) * torch.fft.rfft(impulse_responses, n=n_fft), n=n_fft)
+    length = (n_blocks - 1) * block + n_fft
+    added = F.fold(out.transpose(1, 2), output_size=(1, length), kernel_size=(1, n_fft), stride=(1, block))
+    delay = taps // 2
+    return added.reshape(n, length)[:, delay : delay + n_samples]
+
+
+def filtered_noise(noise: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
+    """White noise through time-varying filters (DDSP's ``FilteredNoise``).
+
+    Parameters
+    ----------
+    noise : torch.Tensor [shape=(n_samples,) or (n, n_samples)]
+        The excitation (shared by the items when 1-D).
+    magnitudes : torch.Tensor [shape=(n, n_blocks, n_magnitudes)]
+        Each block's linear gain from 0 Hz to Nyquist (:func:`frequency_impulse_response`).
+
+    Returns
+    -------
+    torch.Tensor [shape=(n, n_samples)]
+    """
+    n = magnitudes.shape[0]
+    excitation = noise.expand(n, noise.shape[-1]) if noise.dim() == 1 else noise
+    return fft_convolve(excitation, frequency_impulse_response(magnitudes))
+
+
+@dataclass(frozen=True)
+class AudioDecoderConfig:
+    """Options of :class:`AudioDecoder` (JSON round trip with :meth:`to_dict` / :meth:`from_dict`).
+
+    Parameters
+    ----------
+    latent_dim : int
+        Latents read (all of them feed the MLP; ``z[f0_latent]`` also gives f0).
+    sample_rate : int
+        Hz.
+    n_samples : int
+        Samples per decoded item.
+    fmin_hz, bins_per_octave : float
+        The shift head's log-frequency view: row ``j`` at ``fmin_hz * 2 ** (j / bins_per_octave)``.
+    centre_bins, shift_scale_bins : float
+        The shift latent's geometry: ``p = centre_bins + shift_scale_bins * z[f0_latent]``.
+    f0_offset_bins : float, optional
+        ``b``, the fundamental's row from ``p``; ``None`` until
+        :func:`calibrate_f0_offset` has set it.
+    f0_latent : int
+        Index of the shift latent.
+    hop_length : int
+        Samples between control frames (``n_frames = ceil(n_samples / hop_length) + 1``).
+    n_harmonics : int
+        Partials of the oscillator bank.
+    n_noise_magnitudes : int
+        Points of each noise filter's magnitude response, 0 Hz to Nyquist (FIR of
+        ``2 (n - 1) - 1`` taps).
+    hidden_sizes : tuple of int
+        Hidden layers of the MLP (ReLU).
+    inharmonicity : {"none", "predicted", "latent"}
+        ``"predicted"``: one ``B = 1e-3 softplus(out)`` per item from the MLP; ``"latent"``:
+        ``B = max(0, inharmonicity_scale * z[inharmonicity_latent])`` (a warp latent);
+        ``"none"``: harmonic.
+    inharmonicity_latent : int
+    inharmonicity_scale : float
+    seed : int
+        Seeds the weights and the noise buffer.
+    """
+
+    latent_dim: int
+    sample_rate: int
+    n_samples: int
+    fmin_hz: float
+    bins_per_octave: float
+    centre_bins: float
+    shift_scale_bins: float
+    f0_offset_bins: float | None = None
+    f0_latent: int = 0
+    hop_length: int = 64
+    n_harmonics: int = 32
+    n_noise_magnitudes: int = 33
+    hidden_sizes: tuple[int, ...] = (256, 256)
+    inharmonicity: Literal["none", "predicted", "latent"] = "predicted"
+    inharmonicity_latent: int = 1
+    inharmonicity_scale: float = 0.0025
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden_sizes", tuple(int(v) for v in self.hidden_sizes))
+        for name in ("latent_dim", "sample_rate", "n_samples", "hop_length", "n_harmonics"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"audio decoder {name}={getattr(self, name)} must be a positive integer")
+        if self.n_noise_magnitudes < 3:
+            raise ConfigError(f"audio decoder n_noise_magnitudes={self.n_noise_magnitudes} must be >= 3")
+        if not self.hidden_sizes or min(self.hidden_sizes) < 1:
+            raise ConfigError(f"audio decoder hidden_sizes={list(self.hidden_sizes)} must be positive sizes")
+        if not (self.fmin_hz > 0 and self.bins_per_octave > 0 and self.shift_scale_bins > 0):
+            raise ConfigError(f"audio decoder fmin_hz={self.fmin_hz}, bins_per_octave={self.bins_per_octave} and "
+                              f"shift_scale_bins={self.shift_scale_bins} must be > 0")
+        if self.inharmonicity not in INHARMONICITY_MODES:
+            raise ConfigError(f"audio decoder inharmonicity={self.inharmonicity!r} is not allowed: one of "
+                              f"{', '.join(INHARMONICITY_MODES)}")
+        used = [self.f0_latent] + ([self.inharmonicity_latent] if self.inharmonicity == "latent" else [])
+        if any(not 0 <= i < self.latent_dim for i in used):
+            raise ConfigError(f"audio decoder latents {used} must be in 0..latent_dim-1={self.latent_dim - 1}")
+
+    @property
+    def n_frames(self) -> int:
+        """Control frames: ``ceil(n_samples / hop_length) + 1`` (the last at or after the end)."""
+        return -(-self.n_samples // self.hop_length) + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict."""
+        out = dataclasses.asdict(self)
+        out["hidden_sizes"] = list(self.hidden_sizes)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AudioDecoderConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown audio decoder keys {unknown}; allowed: {', '.join(sorted(known))}")
+        return cls(**data)
+
+
+class AudioDecoder(nn.Module):
+    """``z -> audio``: harmonic oscillators plus filtered noise, controlled by an MLP (module docstring).
+
+    ``forward(z)`` maps ``z`` float32 ``(n, latent_dim)`` to audio float32
+    ``(n, n_samples)`` at ``config.sample_rate``. Weights are initialised under
+    ``config.seed`` (the global RNG is forked, not reseeded).
+
+    Raises
+    ------
+    ConfigError
+        From :class:`AudioDecoderConfig`.
+
+    References
+    ----------
+    Engel et al., "DDSP: differentiable digital signal processing", ICLR 2020.
+    """
+
+    def __init__(self, config: AudioDecoderConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        n_frames = c.n_frames
+        self.n_predicted_b = int(c.inharmonicity == "predicted")
+        n_out = n_frames * (1 + c.n_harmonics + c.n_noise_magnitudes) + self.n_predicted_b
+        sizes = [c.latent_dim, *c.hidden_sizes, n_out]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(c.seed)
+            layers: list[nn.Module] = []
+            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+                layers.append(nn.Linear(a, b))
+                if i < len(sizes) - 2:
+                    layers.append(nn.ReLU())
+            self.body = nn.Sequential(*layers)
+        with torch.no_grad():
+            last = self.body[-1]
+            noise_rows = slice(n_frames * (1 + c.n_harmonics), n_frames * (1 + c.n_harmonics + c.n_noise_magnitudes))
+            last.bias[noise_rows] = NOISE_INIT
+            if self.n_predicted_b:
+                last.bias[-1] = PREDICTED_B_INIT
+        generator = torch.Generator().manual_seed(c.seed)
+        n_padded = (n_frames - 1) * c.hop_length
+        self.register_buffer("noise", 2.0 * torch.rand(n_padded, generator=generator) - 1.0)
+        offset = 0.0 if c.f0_offset_bins is None else float(c.f0_offset_bins)
+        self.register_buffer("f0_offset_bins", torch.tensor(offset))
+
+    def f0_hz(self, z: torch.Tensor) -> torch.Tensor:
+        """f0 in Hz ``(n,)`` of latents ``z`` ``(n, latent_dim)`` (:func:`~timbrespace.models.harmonic.shift_f0_hz`)."""
+        c = self.config
+        return shift_f0_hz(z[:, c.f0_latent], fmin_hz=c.fmin_hz, bins_per_octave=c.bins_per_octave,
+                           centre_bins=c.centre_bins, shift_scale_bins=c.shift_scale_bins,
+                           offset_bins=self.f0_offset_bins)
+
+    def controls(self, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The synthesiser's controls of latents ``z``.
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            ``f0_hz`` ``(n,)``; ``amplitudes`` ``(n, n_harmonics, n_frames)`` (linear, zero
+            at or above Nyquist); ``noise_magnitudes`` ``(n, n_frames, n_noise_magnitudes)``;
+            ``inharmonicity`` ``(n,)`` (zeros with ``"none"``).
+        """
+        c = self.config
+        n, n_frames = z.shape[0], c.n_frames
+        out = self.body(z)
+        frames = out[:, : n_frames * (1 + c.n_harmonics + c.n_noise_magnitudes)]
+        frames = frames.reshape(n, n_frames, 1 + c.n_harmonics + c.n_noise_magnitudes)
+        f0 = self.f0_hz(z)
+        if c.inharmonicity == "predicted":
+            stiffness = PREDICTED_B_SCALE * F.softplus(out[:, -1])
+        elif c.inharmonicity == "latent":
+            stiffness = torch.clamp(c.inharmonicity_scale * z[:, c.inharmonicity_latent], min=0.0)
+        else:
+            stiffness = torch.zeros_like(f0)
+        k = torch.arange(1, c.n_harmonics + 1, dtype=z.dtype, device=z.device)
+        partial_hz = f0[:, None] * k * torch.sqrt(1.0 + stiffness[:, None] * k.square())
+        below = (partial_hz < 0.5 * c.sample_rate).to(z.dtype)  # (n, K)
+        distribution = torch.softmax(frames[:, :, 1 : 1 + c.n_harmonics], dim=2) * below[:, None, :]
+        distribution = distribution / distribution.sum(dim=2, keepdim=True).clamp_min(1e-7)
+        amplitudes = exp_sigmoid(frames[:, :, :1]) * distribution  # (n, n_frames, K)
+        return {
+            "f0_hz": f0,
+            "amplitudes": amplitudes.transpose(1, 2),
+            "noise_magnitudes": exp_sigmoid(frames[:, :, 1 + c.n_harmonics :]),
+            "inharmonicity": stiffness,
+        }
+
+    def synthesize(self, controls: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Audio ``(n, n_samples)`` of :meth:`controls`' output."""
+        c = self.config
+        harmonic = harmonic_synth(controls["f0_hz"], controls["amplitudes"], sample_rate=c.sample_rate,
+                                  hop_length=c.hop_length, n_samples=c.n_samples,
+                                  inharmonicity=controls["inharmonicity"])
+        magnitudes = controls["noise_magnitudes"]
+        blocks = 0.5 * (magnitudes[:, 1:] + magnitudes[:, :-1])  # block i lies between frames i and i + 1
+        noise = filtered_noise(self.noise, blocks)[:, : c.n_samples]
+        return harmonic + noise
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.synthesize(self.controls(z))
+
+
+@torch.no_grad()
+def calibrate_f0_offset(
+    config: AudioDecoderConfig, z: torch.Tensor, audio: torch.Tensor, *, n_harmonics: int = 10
+) -> float:
+    """The offset ``b`` (rows of the view) under which the items' f0 best explains their audio.
+
+    For each ``b`` on a grid of 0.05 rows over ±``centre_bins`` (half the view), the harmonic salience (subharmonic summation, Hermes
+    1988; :func:`~timbrespace.models.harmonic.harmonic_salience`) of each item's
+    time-averaged magnitude spectrum (Hann, ``n_fft`` 2048 or the item's length), scaled
+    to its maximum, is taken at ``f0(z, b)`` and averaged over the items; ``b`` is its
+    argmax. Because the shift latent is a translation shared by every item, the average
+    peaks at the fundamental's offset even where a few items sit an octave off.
+
+    Parameters
+    ----------
+    config : AudioDecoderConfig
+    z : torch.Tensor [shape=(n, latent_dim)]
+        Latent means of the items.
+    audio : torch.Tensor [shape=(n, n_samples)]
+        Their audio at ``config.sample_rate``.
+    n_harmonics : int
+        Partials summed by the salience.
+
+    Returns
+    -------
+    float
+        ``b``.
+
+    Raises
+    ------
+    ParameterError
+        If ``z`` and ``audio`` have different item counts, or no item.
+    """
+    if z.shape[0] != audio.shape[0] or z.shape[0] == 0:
+        raise ParameterError(f"calibrate_f0_offset: z has {z.shape[0]} items and audio {audio.shape[0]}; "
+                             "need the same positive count")
+    n_fft = min(CALIBRATION_N_FFT, 1 << (audio.shape[1].bit_length() - 1))
+    window = torch.hann_window(n_fft, dtype=torch.float64)
+    spec = torch.stft(audio.double(), n_fft, hop_length=n_fft // 4, window=window, center=True,
+                      return_complex=True).abs().mean(dim=2)
+    spec = spec / spec.amax(dim=1, keepdim=True).clamp_min(torch.finfo(spec.dtype).tiny)
+    half = float(config.centre_bins)
+    grid = torch.linspace(-half, half, int(round(2 * half / CALIBRATION_STEP_BINS)) + 1, dtype=torch.float64)
+    p = config.centre_bins + config.shift_scale_bins * z[:, config.f0_latent].double()
+    f0 = config.fmin_hz * torch.exp2((p[:, None] + grid[None, :]) / config.bins_per_octave)
+    score = harmonic_salience(spec, f0, bin_hz=config.sample_rate / n_fft, n_harmonics=n_harmonics).mean(dim=0)
+    return float(grid[torch.argmax(score)])
