@@ -47,6 +47,7 @@ from timbrespace.models.harmonic import harmonic_salience, shift_f0_hz
 __all__ = [
     "AudioDecoder",
     "AudioDecoderConfig",
+    "audio_decoder_config",
     "calibrate_f0_offset",
     "exp_sigmoid",
     "fft_convolve",
@@ -354,6 +355,7 @@ class AudioDecoder(nn.Module):
         self.register_buffer("noise", 2.0 * torch.rand(n_padded, generator=generator) - 1.0)
         offset = 0.0 if c.f0_offset_bins is None else float(c.f0_offset_bins)
         self.register_buffer("f0_offset_bins", torch.tensor(offset))
+        self.loss_history: list[float] = []  # epoch losses of the training (training.audio_decoder)
 
     def f0_hz(self, z: torch.Tensor) -> torch.Tensor:
         """f0 in Hz ``(n,)`` of latents ``z`` ``(n, latent_dim)`` (:func:`~timbrespace.models.harmonic.shift_f0_hz`)."""
@@ -410,6 +412,61 @@ class AudioDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.synthesize(self.controls(z))
+
+
+def audio_decoder_config(
+    vae_config: Any,
+    *,
+    sample_rate: int,
+    n_samples: int,
+    fmin_hz: float | None = None,
+    bins_per_octave: float | None = None,
+    seed: int = 0,
+) -> AudioDecoderConfig:
+    """The :class:`AudioDecoderConfig` that reads a trained shift-VAE's latents.
+
+    The f0 mapping is the model's: its view's geometry (``centre``, ``shift_scale_bins``)
+    and, for a log-frequency input (CQT), the features' ``fmin_hz`` and
+    ``bins_per_octave``; for a linear input (``shift.input_bin_hz``) the spec's log view.
+    With ``shift.warp`` the stiffness is the warp latent's (``inharmonicity="latent"``),
+    otherwise the MLP predicts it. The f0 offset is left to calibration unless the spec
+    fixes it (``harmonic_f0_offset_bins``).
+
+    Parameters
+    ----------
+    vae_config : VAEConfig
+        With ``architecture="shift"``, its ``input_shape`` and the fitted ``shift`` spec.
+    sample_rate, n_samples : int
+        Of the items' audio.
+    fmin_hz, bins_per_octave : float, optional
+        The log-frequency input's first bin (Hz) and resolution; needed without
+        ``shift.input_bin_hz``.
+    seed : int
+
+    Raises
+    ------
+    ConfigError
+        If the model is not a shift model or the view's frequencies are unknown.
+    """
+    from timbrespace.models.shift import _Geometry
+
+    spec = getattr(vae_config, "shift", None)
+    if getattr(vae_config, "architecture", None) != "shift" or spec is None or vae_config.input_shape is None:
+        raise ConfigError("the audio decoder reads f0 from a shift latent: it needs model.architecture 'shift' "
+                          f"(got {getattr(vae_config, 'architecture', None)!r}) with a known input shape")
+    g = _Geometry(spec, vae_config.input_shape, vae_config.latent_dim)
+    if spec.input_bin_hz is not None:
+        fmin_hz, bins_per_octave = spec.log_fmin_hz, spec.log_bins_per_octave
+    if fmin_hz is None or bins_per_octave is None:
+        raise ConfigError("the audio decoder needs the log-frequency input's fmin_hz and bins_per_octave "
+                          "(a CQT) or shift.input_bin_hz (a linear input)")
+    return AudioDecoderConfig(
+        latent_dim=vae_config.latent_dim, sample_rate=int(sample_rate), n_samples=int(n_samples),
+        fmin_hz=float(fmin_hz), bins_per_octave=float(bins_per_octave), centre_bins=float(g.centre),
+        shift_scale_bins=float(g.shift_scale), f0_offset_bins=spec.harmonic_f0_offset_bins,
+        inharmonicity="latent" if spec.warp else "predicted", inharmonicity_latent=1,
+        inharmonicity_scale=float(g.warp_scale), seed=seed,
+    )
 
 
 @torch.no_grad()
