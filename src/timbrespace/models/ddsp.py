@@ -250,6 +250,10 @@ class AudioDecoderConfig:
         ``"none"``: harmonic.
     inharmonicity_latent : int
     inharmonicity_scale : float
+    f0_correction_cents : float
+        The MLP may move the latent's f0 by at most this many cents per item
+        (``f0_correction_cents * tanh(out)``, 0 at initialisation): a fine correction of the
+        shift head's error (a few cents to a few tens), not a guess of f0. 0: none.
     seed : int
         Seeds the weights and the noise buffer.
     """
@@ -270,6 +274,7 @@ class AudioDecoderConfig:
     inharmonicity: Literal["none", "predicted", "latent"] = "predicted"
     inharmonicity_latent: int = 1
     inharmonicity_scale: float = 0.0025
+    f0_correction_cents: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -284,6 +289,8 @@ class AudioDecoderConfig:
         if not (self.fmin_hz > 0 and self.bins_per_octave > 0 and self.shift_scale_bins > 0):
             raise ConfigError(f"audio decoder fmin_hz={self.fmin_hz}, bins_per_octave={self.bins_per_octave} and "
                               f"shift_scale_bins={self.shift_scale_bins} must be > 0")
+        if not 0.0 <= self.f0_correction_cents <= 100.0:
+            raise ConfigError(f"audio decoder f0_correction_cents={self.f0_correction_cents} must be in [0, 100]")
         if self.inharmonicity not in INHARMONICITY_MODES:
             raise ConfigError(f"audio decoder inharmonicity={self.inharmonicity!r} is not allowed: one of "
                               f"{', '.join(INHARMONICITY_MODES)}")
@@ -334,7 +341,8 @@ class AudioDecoder(nn.Module):
         self.config = c = config
         n_frames = c.n_frames
         self.n_predicted_b = int(c.inharmonicity == "predicted")
-        n_out = n_frames * (1 + c.n_harmonics + c.n_noise_magnitudes) + self.n_predicted_b
+        self.n_correction = int(c.f0_correction_cents > 0)
+        n_out = n_frames * (1 + c.n_harmonics + c.n_noise_magnitudes) + self.n_correction + self.n_predicted_b
         sizes = [c.latent_dim, *c.hidden_sizes, n_out]
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(c.seed)
@@ -350,6 +358,10 @@ class AudioDecoder(nn.Module):
             last.bias[noise_rows] = NOISE_INIT
             if self.n_predicted_b:
                 last.bias[-1] = PREDICTED_B_INIT
+            if self.n_correction:  # no correction at initialisation
+                row = n_out - self.n_predicted_b - 1
+                last.weight[row] = 0.0
+                last.bias[row] = 0.0
         generator = torch.Generator().manual_seed(c.seed)
         n_padded = (n_frames - 1) * c.hop_length
         self.register_buffer("noise", 2.0 * torch.rand(n_padded, generator=generator) - 1.0)
@@ -380,6 +392,9 @@ class AudioDecoder(nn.Module):
         frames = out[:, : n_frames * (1 + c.n_harmonics + c.n_noise_magnitudes)]
         frames = frames.reshape(n, n_frames, 1 + c.n_harmonics + c.n_noise_magnitudes)
         f0 = self.f0_hz(z)
+        if self.n_correction:
+            cents = c.f0_correction_cents * torch.tanh(out[:, -1 - self.n_predicted_b])
+            f0 = f0 * torch.exp2(cents / 1200.0)
         if c.inharmonicity == "predicted":
             stiffness = PREDICTED_B_SCALE * F.softplus(out[:, -1])
         elif c.inharmonicity == "latent":
