@@ -198,3 +198,11 @@ def test_stft_loss_of_identical_signals_is_zero_and_refuses_bad_shapes() -> None
         stft_loss(y[:, :1000], y[:, :1000], n_fft=2048)
     with pytest.raises(ParameterError, match="same"):
         stft_loss(y, y[:1], n_fft=512)
+
+
+def test_harmonic_fast_path_equals_the_stiff_path_at_zero_stiffness() -> None:
+    f0 = torch.tensor([123.4, 987.6])
+    amps = torch.rand(2, 32, 64, generator=torch.Generator().manual_seed(0))
+    fast = harmonic_synth(f0, amps, sample_rate=SR, hop_length=64, n_samples=N)
+    stiff = harmonic_synth(f0, amps, sample_rate=SR, hop_length=64, n_samples=N, inharmonicity=torch.zeros(2))
+    torch.testing.assert_close(fast, stiff, atol=2e-4, rtol=0)
