@@ -25,7 +25,7 @@ N = 4000
 
 def _config(**kw: object) -> AudioDecoderConfig:
     base: dict = dict(latent_dim=4, sample_rate=SR, n_samples=N, fmin_hz=50.0, bins_per_octave=24.0,
-                      centre_bins=71.5, shift_scale_bins=36.0, f0_offset_bins=0.0, hidden_sizes=(32,))
+                      centre_bins=71.5, shift_scale_bins=36.0, f0_offset_bins=0.0, hidden_sizes=(32,), hop_length=64)
     return AudioDecoderConfig(**{**base, **kw})
 
 
