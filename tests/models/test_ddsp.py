@@ -16,6 +16,7 @@ from timbrespace.models.ddsp import (
     filtered_noise,
     frequency_impulse_response,
     harmonic_synth,
+    refined_f0_cents,
 )
 from timbrespace.models.losses import multi_resolution_stft_loss, stft_loss
 
@@ -214,3 +215,12 @@ def test_decoder_exports_with_torch_export() -> None:
     z = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
     exported = torch.export.export(model, (z,))
     torch.testing.assert_close(exported.module()(z), model(z), atol=1e-6, rtol=1e-5)
+
+
+def test_refined_f0_finds_each_items_own_f0_near_a_wrong_one() -> None:
+    f0 = torch.tensor([110.0, 330.0, 700.0], dtype=torch.float64)
+    amps = (0.8 ** torch.arange(12, dtype=torch.float64))[None, :, None].expand(3, 12, 64).contiguous()
+    audio = harmonic_synth(f0, amps, sample_rate=SR, hop_length=64, n_samples=N).float()
+    off = torch.tensor([-30.0, 45.0, 0.0], dtype=torch.float64)
+    found = refined_f0_cents(f0 * torch.exp2(off / 1200), audio, sample_rate=SR, max_cents=60)
+    torch.testing.assert_close(found, -off.float(), atol=2.0, rtol=0)

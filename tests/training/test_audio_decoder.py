@@ -97,3 +97,15 @@ def test_fft_sizes_fit_the_item() -> None:
     assert audio_fft_sizes(1000) == (1024, 512, 256)
     with pytest.raises(ParameterError):
         audio_fft_sizes(10)
+
+
+def test_f0_correction_is_regressed_on_the_items_own_f0() -> None:
+    """Latents that say f0 is 40 cents flat: the correction learns to add about 40 cents."""
+    mu, audio = _items()
+    mu = mu.copy()
+    mu[:, 0] -= 24 * 40 / 1200 / 36  # 40 cents lower on the view
+    model = AudioDecoder(_config(f0_correction_cents=60.0, f0_offset_bins=0.0))
+    fit_audio_decoder(model, mu, audio, sample_rate=SR, epochs=30, batch_size=4, lr=1e-2, seed=0)
+    with torch.no_grad():
+        cents = model.f0_correction(torch.from_numpy(mu))
+    assert float(cents.mean()) == pytest.approx(40.0, abs=8.0)

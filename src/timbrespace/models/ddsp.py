@@ -58,6 +58,7 @@ __all__ = [
     "filtered_noise",
     "frequency_impulse_response",
     "harmonic_synth",
+    "refined_f0_cents",
     "upsample_frames",
 ]
 
@@ -268,10 +269,12 @@ class AudioDecoderConfig:
     inharmonicity_scale : float
     f0_correction_cents : float
         The MLP may move the latent's f0 by at most this many cents per item
-        (``f0_correction_cents * tanh(out)``, 0 at initialisation): a fine correction of the
-        shift head's error (a few cents to a few tens), not a guess of f0. 0: none. On the
-        default run 50 cents changed nothing (0.447 against 0.448 after 20 epochs) and made
-        a step 1.3 times slower: the loss has little gradient for a partial's frequency.
+        (``f0_correction_cents * tanh(out)``, 0 at initialisation): a correction of the
+        shift head's error, not a guess of f0. It is trained by regression on each training
+        item's own f0 measured in its audio within that range of the latent's
+        (:func:`refined_f0_cents`), not through the synthesis (detached there): the STFT
+        loss has little gradient for a partial's frequency (trained through it, 50 cents
+        changed nothing on the default run, 0.447 against 0.448). 0: none.
     seed : int
         Seeds the weights and the noise buffer.
     """
@@ -411,9 +414,9 @@ class AudioDecoder(nn.Module):
         frames = out[:, : n_frames * n_controls].reshape(n, n_frames, n_controls)
         frames = frames + out[:, None, n_frames * n_controls : (n_frames + 1) * n_controls]
         f0 = self.f0_hz(z)
-        if self.n_correction:
+        if self.n_correction:  # trained by regression only (fit_audio_decoder): detached here
             cents = c.f0_correction_cents * torch.tanh(out[:, -1 - self.n_predicted_b])
-            f0 = f0 * torch.exp2(cents / 1200.0)
+            f0 = f0 * torch.exp2(cents.detach() / 1200.0)
         if c.inharmonicity == "predicted":
             stiffness = PREDICTED_B_SCALE * F.softplus(out[:, -1])
         elif c.inharmonicity == "latent":
@@ -436,6 +439,13 @@ class AudioDecoder(nn.Module):
         if stiffness is not None:
             out["inharmonicity"] = stiffness
         return out
+
+    def f0_correction(self, z: torch.Tensor) -> torch.Tensor:
+        """The MLP's f0 correction in cents ``(n,)`` (zeros without ``f0_correction_cents``), with its gradient."""
+        c = self.config
+        if not self.n_correction:
+            return torch.zeros(z.shape[0], dtype=z.dtype, device=z.device)
+        return c.f0_correction_cents * torch.tanh(self.body(z)[:, -1 - self.n_predicted_b])
 
     def synthesize(self, controls: dict[str, torch.Tensor]) -> torch.Tensor:
         """Audio ``(n, n_samples)`` of :meth:`controls`' output."""
@@ -516,6 +526,49 @@ def audio_decoder_config(
 
 
 @torch.no_grad()
+def refined_f0_cents(
+    f0_hz: torch.Tensor, audio: torch.Tensor, *, sample_rate: int, max_cents: float, n_harmonics: int = 10
+) -> torch.Tensor:
+    """Each item's f0 measured in its audio near a given f0: the best correction in cents.
+
+    The harmonic salience (:func:`~timbrespace.models.harmonic.harmonic_salience`) of the
+    item's time-averaged magnitude spectrum (Hann, ``n_fft`` 2048 or the item's length) at
+    ``f0_hz * 2 ** (c / 1200)`` for ``c`` on a 1-cent grid in ``±max_cents``; the argmax.
+
+    Parameters
+    ----------
+    f0_hz : torch.Tensor [shape=(n,)]
+        Starting fundamentals, Hz (e.g. the shift latent's).
+    audio : torch.Tensor [shape=(n, n_samples)]
+    sample_rate : int
+        Hz.
+    max_cents : float
+        Half-width of the search.
+    n_harmonics : int
+        Partials summed by the salience.
+
+    Returns
+    -------
+    torch.Tensor [shape=(n,), dtype=float32]
+        Cents to add to ``f0_hz``.
+    """
+    spec, n_fft = _mean_spectrum(audio)
+    cents = torch.arange(-round(max_cents), round(max_cents) + 1, dtype=torch.float64)
+    f0 = f0_hz.double()[:, None] * torch.exp2(cents[None, :] / 1200.0)
+    score = harmonic_salience(spec, f0, bin_hz=sample_rate / n_fft, n_harmonics=n_harmonics)
+    return cents[torch.argmax(score, dim=1)].float()
+
+
+def _mean_spectrum(audio: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Time-averaged Hann magnitude spectra ``(n, n_fft // 2 + 1)``, each scaled to its maximum, and ``n_fft``."""
+    n_fft = min(CALIBRATION_N_FFT, 1 << (audio.shape[1].bit_length() - 1))
+    window = torch.hann_window(n_fft, dtype=torch.float64)
+    spec = torch.stft(audio.double(), n_fft, hop_length=n_fft // 4, window=window, center=True,
+                      return_complex=True).abs().mean(dim=2)
+    return spec / spec.amax(dim=1, keepdim=True).clamp_min(torch.finfo(spec.dtype).tiny), n_fft
+
+
+@torch.no_grad()
 def calibrate_f0_offset(
     config: AudioDecoderConfig, z: torch.Tensor, audio: torch.Tensor, *, n_harmonics: int = 10
 ) -> float:
@@ -551,11 +604,7 @@ def calibrate_f0_offset(
     if z.shape[0] != audio.shape[0] or z.shape[0] == 0:
         raise ParameterError(f"calibrate_f0_offset: z has {z.shape[0]} items and audio {audio.shape[0]}; "
                              "need the same positive count")
-    n_fft = min(CALIBRATION_N_FFT, 1 << (audio.shape[1].bit_length() - 1))
-    window = torch.hann_window(n_fft, dtype=torch.float64)
-    spec = torch.stft(audio.double(), n_fft, hop_length=n_fft // 4, window=window, center=True,
-                      return_complex=True).abs().mean(dim=2)
-    spec = spec / spec.amax(dim=1, keepdim=True).clamp_min(torch.finfo(spec.dtype).tiny)
+    spec, n_fft = _mean_spectrum(audio)
     half = float(config.centre_bins)
     grid = torch.linspace(-half, half, int(round(2 * half / CALIBRATION_STEP_BINS)) + 1, dtype=torch.float64)
     p = config.centre_bins + config.shift_scale_bins * z[:, config.f0_latent].double()

@@ -32,7 +32,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from timbrespace.errors import ConfigError, ParameterError, TrainingError
-from timbrespace.models.ddsp import AudioDecoder, AudioDecoderConfig, calibrate_f0_offset
+from timbrespace.models.ddsp import (
+    AudioDecoder,
+    AudioDecoderConfig,
+    calibrate_f0_offset,
+    refined_f0_cents,
+)
 from timbrespace.models.losses import multi_resolution_stft_loss
 from timbrespace.training.checkpoint import (
     MODEL_CONFIG,
@@ -59,6 +64,7 @@ AUDIO_DECODER_DIR = "audio_decoder"  # under RUN/checkpoints/
 FORMAT = "timbrespace.audio_decoder"
 FORMAT_VERSION = 1
 FFT_SIZES = (2048, 1024, 512)
+CORRECTION_WEIGHT = 1.0  # of the f0 correction's regression loss, (cents error / f0_correction_cents)^2
 
 
 def audio_fft_sizes(n_samples: int) -> tuple[int, ...]:
@@ -92,7 +98,11 @@ def fit_audio_decoder(
     """Train ``model`` to decode ``mu_train`` to ``audio_train`` (multi-resolution STFT loss).
 
     The f0 offset is calibrated first when the config leaves it ``None``
-    (:func:`~timbrespace.models.ddsp.calibrate_f0_offset`); then Adam, the learning rate
+    (:func:`~timbrespace.models.ddsp.calibrate_f0_offset`). With ``f0_correction_cents``
+    each item's f0 is then measured in its audio near the latent's
+    (:func:`~timbrespace.models.ddsp.refined_f0_cents`) and the MLP's correction is
+    regressed on it (``CORRECTION_WEIGHT * mean((c - c*)/f0_correction_cents)^2`` added
+    to the loss). Then Adam, the learning rate
     cosine-decayed to 0, items in an order drawn from ``seed``, one torch thread (the
     thread count is restored afterwards). Same inputs and seed: the same weights.
 
@@ -156,6 +166,13 @@ def _fit(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, epochs: 
         model.f0_offset_bins.fill_(offset)
         log.info("audio decoder: f0 offset calibrated to %+.2f bins of the view", offset)
     fft_sizes = audio_fft_sizes(model.config.n_samples)
+    limit = model.config.f0_correction_cents
+    target = None
+    if limit > 0:
+        with torch.no_grad():
+            target = refined_f0_cents(model.f0_hz(mu), audio, sample_rate=model.config.sample_rate, max_cents=limit)
+        log.info("audio decoder: f0 of the training items measured in their audio, %.1f cents from the "
+                 "latent's at the median (absolute)", float(target.abs().median()))
     model.train()
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     steps = math.ceil(len(mu) / batch_size)
@@ -172,6 +189,9 @@ def _fit(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, epochs: 
             for start in range(0, len(mu), batch_size):
                 rows = order[start : start + batch_size]
                 loss = multi_resolution_stft_loss(model(mu[rows]), audio[rows], fft_sizes)
+                if target is not None:
+                    error = (model.f0_correction(mu[rows]) - target[rows]) / limit
+                    loss = loss + CORRECTION_WEIGHT * error.square().mean()
                 if not torch.isfinite(loss):
                     raise TrainingError(f"audio decoder: the STFT loss is {loss.item()} at epoch {epoch}")
                 optimiser.zero_grad(set_to_none=True)
