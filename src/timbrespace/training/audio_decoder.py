@@ -64,6 +64,7 @@ AUDIO_DECODER_DIR = "audio_decoder"  # under RUN/checkpoints/
 FORMAT = "timbrespace.audio_decoder"
 FORMAT_VERSION = 1
 FFT_SIZES = (2048, 1024, 512)
+CORRECTION_HARMONICS = 5  # partials of the salience that measures each item's f0 (few: stiff strings pull it sharp)
 CORRECTION_WEIGHT = 1.0  # of the f0 correction's regression loss, (cents error / f0_correction_cents)^2
 
 
@@ -170,7 +171,8 @@ def _fit(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, epochs: 
     target = None
     if limit > 0:
         with torch.no_grad():
-            target = refined_f0_cents(model.f0_hz(mu), audio, sample_rate=model.config.sample_rate, max_cents=limit)
+            target = refined_f0_cents(model.f0_hz(mu), audio, sample_rate=model.config.sample_rate, max_cents=limit,
+                                      n_harmonics=CORRECTION_HARMONICS)
         log.info("audio decoder: f0 of the training items measured in their audio, %.1f cents from the "
                  "latent's at the median (absolute)", float(target.abs().median()))
     model.train()
