@@ -6,7 +6,9 @@ VAE on its frozen encoder's means (:func:`~timbrespace.training.audio_decoder.fi
 * **f0** comes from the shift latent ``z[0]`` by the mapping the harmonic decoder uses
   (:func:`~timbrespace.models.harmonic.shift_f0_hz`): the head's row on the log-frequency
   view, plus an offset ``b`` calibrated once on the training audio
-  (:func:`calibrate_f0_offset`). The network never guesses f0.
+  (:func:`calibrate_f0_offset`). The network never guesses f0; with
+  ``f0_correction_cents`` it may move it by a bounded amount, regressed on each training
+  item's f0 measured in its audio near the latent's (:func:`refined_f0_cents`).
 * an **MLP** maps ``z`` to ``n_frames`` frames of controls (frame ``i`` at sample
   ``i * hop_length``; with ``f0_correction_cents`` also a bounded correction of f0 per
   item): a total amplitude and a distribution over ``n_harmonics`` partials
