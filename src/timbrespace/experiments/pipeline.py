@@ -246,7 +246,7 @@ def _train_audio_decoder(run: _Run, model: VAE, train_idx: np.ndarray) -> AudioD
                           lr=training.audio_decoder_lr or AUDIO_DECODER_LR, seed=training.seed,
                           progress=run.progress)
         save_audio_decoder(decoder, run.run_dir / "checkpoints" / AUDIO_DECODER_DIR)
-    log.info("audio decoder trained for %d epochs: MRSTFT loss %.4g -> %.4g", len(decoder.loss_history),
+    log.info("audio decoder trained for %d epochs: loss %.4g -> %.4g", len(decoder.loss_history),
              decoder.loss_history[0], decoder.loss_history[-1])
     return decoder
 

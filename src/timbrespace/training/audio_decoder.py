@@ -321,7 +321,8 @@ def decode_audio(source: str | Path | AudioDecoder, z: np.ndarray | torch.Tensor
 
 
 def audio_decoder_summary(model: AudioDecoder) -> dict[str, Any]:
-    """``epochs``, first and last loss and the f0 offset of a trained decoder (for ``metrics.json``)."""
+    """``epochs``, first and last epoch loss (MRSTFT, plus the f0 correction's term) and the f0 offset
+    of a trained decoder (for ``metrics.json``)."""
     history = list(getattr(model, "loss_history", []))
-    return {"epochs": len(history), "mrstft_loss_first": history[0] if history else None,
-            "mrstft_loss_last": history[-1] if history else None, "f0_offset_bins": float(model.f0_offset_bins)}
+    return {"epochs": len(history), "loss_first": history[0] if history else None,
+            "loss_last": history[-1] if history else None, "f0_offset_bins": float(model.f0_offset_bins)}
