@@ -68,5 +68,10 @@ def test_audio_decoder_needs_a_shift_model_on_a_cqt(tmp_path) -> None:
     path.write_text(yaml.safe_dump(cfg))
     with pytest.raises(ConfigError, match="audio_decoder_epochs=1 .* shift"):
         load_experiment_config(path)
+    cfg = yaml.safe_load(_tiny(tmp_path, audio_decoder_epochs=1).read_text())
+    cfg["dataset"]["audio_format"] = "none"
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ConfigError, match="audio_format 'none'"):
+        load_experiment_config(path)
     with pytest.raises(ConfigError, match="audio_decoder_epochs=-1"):
         load_experiment_config(_tiny(tmp_path, audio_decoder_epochs=-1))

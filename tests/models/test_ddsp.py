@@ -1,4 +1,4 @@
-"""The DDSP audio decoder: physics of the oscillators and the noise filter, determinism, the MRSTFT loss."""
+"""The DDSP audio decoder (models.ddsp) and its oscillators and filters (models.dsp): physics of the oscillators and the noise filter, determinism, the MRSTFT loss."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from timbrespace.models.ddsp import (
     AudioDecoder,
     AudioDecoderConfig,
     calibrate_f0_offset,
+    refined_f0_cents,
+)
+from timbrespace.models.dsp import (
     fft_convolve,
     filtered_noise,
     frequency_impulse_response,
     harmonic_synth,
-    refined_f0_cents,
 )
 from timbrespace.models.losses import multi_resolution_stft_loss, stft_loss
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from timbrespace.errors import ConfigError, ParameterError
-from timbrespace.models.ddsp import AudioDecoder, AudioDecoderConfig, harmonic_synth
+from timbrespace.models.ddsp import AudioDecoder, AudioDecoderConfig
+from timbrespace.models.dsp import harmonic_synth
 from timbrespace.training.audio_decoder import (
     AUDIO_DECODER_DIR,
     audio_fft_sizes,

@@ -222,6 +222,9 @@ class ExperimentConfig(BaseModel):
                     f"(features.kind cqt) or with model.shift.input_bin_hz, not {self.model.architecture!r} "
                     f"on {self.features.kind!r}"
                 )
+            if self.dataset is not None and self.dataset.audio_format == "none":
+                raise ValueError(f"training.audio_decoder_epochs={self.training.audio_decoder_epochs} trains on the "
+                                 "items' audio: dataset.audio_format 'none' stores none")
         return self
 
 
