@@ -105,6 +105,11 @@ def _summary(name: str, result: object) -> None:
     if refined:
         out.print(f"decoder refined for {refined['epochs']} epochs with the encoder frozen (latents unchanged): "
                   f"spectral loss {_fmt(refined['spectral_loss_first'])} → {_fmt(refined['spectral_loss_last'])}")
+    direct = m["reconstruction"].get("audio_decoder")
+    if direct:
+        out.print(f"DDSP audio decoder ({direct['epochs']} epochs on the frozen encoder's mu; no phase retrieval): "
+                  f"spectral convergence {_fmt(direct['spectral_convergence'])} on the same test items; "
+                  "the report's audio is its")
     aligned = m.get("aligned")
     if aligned:
         out.print(f"MIG after an unsupervised {aligned['method'].upper()} re-alignment of the latents "

@@ -223,6 +223,18 @@ class ExperimentConfig(BaseModel):
                 f"training.refine_epochs={self.training.refine_epochs} refines the decoder on linear magnitudes: "
                 "it needs features.output db or magnitude and features.normalization none"
             )
+        if self.training.audio_decoder_epochs:
+            linear = shift is not None and shift.input_bin_hz is not None
+            if self.model.architecture != "shift" or not (linear or self.features.kind == "cqt"):
+                raise ValueError(
+                    f"training.audio_decoder_epochs={self.training.audio_decoder_epochs} trains an audio decoder "
+                    "that reads f0 from the shift latent: it needs model.architecture shift on a CQT "
+                    f"(features.kind cqt) or with model.shift.input_bin_hz, not {self.model.architecture!r} "
+                    f"on {self.features.kind!r}"
+                )
+            if self.dataset is not None and self.dataset.audio_format == "none":
+                raise ValueError(f"training.audio_decoder_epochs={self.training.audio_decoder_epochs} trains on the "
+                                 "items' audio: dataset.audio_format 'none' stores none")
         return self
 
 

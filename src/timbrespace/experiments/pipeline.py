@@ -8,7 +8,7 @@ package; this module only wires them and writes the run folder::
       run.json           the run card (kind "run", library version, dataset, created)
       config.yaml        resolved config
       dataset/           the generated dataset (synthetic runs)
-      checkpoints/       model.safetensors + model.json
+      checkpoints/       model.safetensors + model.json (audio_decoder/: the DDSP decoder, when trained)
       logs/              CSV / TensorBoard logs of training
       latents.npz        μ and log σ² of every item, with the factor codes
       metrics.json       every number the run measured
@@ -57,7 +57,16 @@ from timbrespace.metrics import (
 )
 from timbrespace.metrics.audio import MRSTFT_FFT_SIZES
 from timbrespace.models import VAE
+from timbrespace.models.ddsp import AudioDecoder, audio_decoder_config
 from timbrespace.training import EpochRecord, decode_array, encode_array, load_checkpoint
+from timbrespace.training.audio_decoder import (
+    AUDIO_DECODER_DIR,
+    audio_decoder_summary,
+    decode_audio,
+    fit_audio_decoder,
+    load_audio_decoder,
+    save_audio_decoder,
+)
 from timbrespace.training.checkpoint import read_checkpoint_json
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
 from timbrespace.utils.progress import stage as progress_stage
@@ -68,6 +77,8 @@ log = logging.getLogger(__name__)
 
 FEATURES_NAME = "run_features"
 N_RESYNTHESISED = 32  # test items whose audio is resynthesised and measured
+AUDIO_DECODER_LR = 3e-3  # training.audio_decoder_lr's default
+AUDIO_DECODER_BATCH = 16  # items per step of the audio decoder (more steps per epoch than training's 32)
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,7 @@ class _Run:
     run_dir: Path
     stages: _Stages
     t_start: float
+    progress: bool = False
 
 
 def run_experiment(
@@ -209,6 +221,9 @@ def run_experiment(
             config.dataset, run_dir / "dataset", workers=workers, progress=progress
         )
     _check_dataset(ds)
+    if config.training.audio_decoder_epochs and ds.card.audio_format in (None, "none"):
+        raise ConfigError(f"training.audio_decoder_epochs={config.training.audio_decoder_epochs} trains on the "
+                          f"items' audio, and the dataset {ds.root} stores none")
     with stages("features"):
         # the command's own derived feature set (recomputable): a changed config replaces it
         name = compute_dataset_features(ds, config.features, name=FEATURES_NAME, overwrite=True, progress=progress)
@@ -224,9 +239,32 @@ def run_experiment(
                      out_dir=run_dir, callbacks=[latents_at_init(x, run_dir / INIT_LATENTS)],
                      **supervision_for(ds, train_idx, config.model, config.training),
                      feature_scale=config.features.magnitude_scale)
-    run = _Run(config, ds, x, sidecar, run_dir, stages, t_start)
+    run = _Run(config, ds, x, sidecar, run_dir, stages, t_start, progress)
     with after_training(run_dir):
-        return _evaluate(run, result.model, list(result.history), Path(result.checkpoint_path))
+        audio_decoder = _train_audio_decoder(run, result.model, train_idx)
+        return _evaluate(run, result.model, list(result.history), Path(result.checkpoint_path), audio_decoder)
+
+
+def _train_audio_decoder(run: _Run, model: VAE, train_idx: np.ndarray) -> AudioDecoder | None:
+    """With ``training.audio_decoder_epochs``: the DDSP decoder trained on the training items'
+    ``mu`` and audio, saved in ``checkpoints/audio_decoder`` (:mod:`timbrespace.training.audio_decoder`)."""
+    training = run.config.training
+    if not training.audio_decoder_epochs:
+        return None
+    with run.stages("audio decoder"):
+        audio = run.dataset.load_audio(train_idx)
+        features = run.sidecar.config
+        decoder = AudioDecoder(audio_decoder_config(
+            model.config, sample_rate=run.dataset.sample_rate, n_samples=audio.shape[1],
+            fmin_hz=features.fmin_hz, bins_per_octave=features.bins_per_octave, seed=training.seed))
+        fit_audio_decoder(decoder, encode_array(model, run.x[train_idx]), audio, sample_rate=run.dataset.sample_rate,
+                          epochs=training.audio_decoder_epochs, batch_size=AUDIO_DECODER_BATCH,
+                          lr=training.audio_decoder_lr or AUDIO_DECODER_LR, seed=training.seed,
+                          progress=run.progress)
+        save_audio_decoder(decoder, run.run_dir / "checkpoints" / AUDIO_DECODER_DIR)
+    log.info("audio decoder trained for %d epochs: loss %.4g -> %.4g", len(decoder.loss_history),
+             decoder.loss_history[0], decoder.loss_history[-1])
+    return decoder
 
 
 def _at_init(config: ExperimentConfig, ds: Dataset, run_dir: Path, metrics: dict[str, Any]) -> dict[str, Any]:
@@ -293,8 +331,10 @@ def write_resolved_config(config: ExperimentConfig, run_dir: str | Path, dataset
     atomic_write_text(Path(run_dir) / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
 
 
-def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Path) -> RunResult:
-    """Encode, measure, resynthesise and report: the stages after training."""
+def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Path,
+              audio_decoder: AudioDecoder | None = None) -> RunResult:
+    """Encode, measure, resynthesise and report: the stages after training (the report's audio
+    from ``audio_decoder`` when there is one)."""
     from timbrespace.experiments.report import write_run_report
 
     config, ds, stage = run.config, run.dataset, run.stages
@@ -307,7 +347,7 @@ def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Pat
         metrics = scores.to_dict()
         metrics.update(_at_init(config, ds, run.run_dir, metrics))
     with stage("reconstruction", spinner=True):
-        metrics["reconstruction"], recon_media = _reconstruction(run, model, test_idx)
+        metrics["reconstruction"], recon_media = _reconstruction(run, model, test_idx, audio_decoder)
         refined = _refinement(checkpoint)
         if refined:
             metrics["reconstruction"]["decoder_refinement"] = refined
@@ -315,6 +355,7 @@ def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Pat
         report_path = write_run_report(
             run.run_dir, config=config, dataset=ds, history=history, mu=mu, scores=scores,
             metrics=metrics, model=model, sidecar=run.sidecar, recon_media=recon_media,
+            audio_decoder=audio_decoder,
         )
     final = history[-1] if history else None
     metrics.update({
@@ -360,7 +401,8 @@ def evaluate_run(run_dir: str | Path, *, progress: bool = False) -> RunResult:
 
     Reads ``RUN/config.yaml``, the run's dataset (``RUN/dataset`` or the recorded
     ``dataset_path``), its stored features and the last checkpoint (the model ``run``
-    scored; ``best`` when there is no ``last``), then rewrites
+    scored; ``best`` when there is no ``last``) and the audio decoder if the run trained one,
+    then rewrites
     ``metrics.json``, ``latents.npz`` and ``report.html``. Use it after changing the
     evaluation section of the config or upgrading timbrespace.
 
@@ -406,7 +448,9 @@ def evaluate_run(run_dir: str | Path, *, progress: bool = False) -> RunResult:
         history = [EpochRecord.from_dict(r) for r in records]
     sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(features_name))
     run = _Run(config, ds, ds.load_features(features_name), sidecar, run_dir, _Stages(progress), t_start)
-    return _evaluate(run, load_checkpoint(checkpoint), history, checkpoint)
+    audio_dir = run_dir / "checkpoints" / AUDIO_DECODER_DIR
+    audio_decoder = load_audio_decoder(audio_dir) if (audio_dir / "model.json").is_file() else None
+    return _evaluate(run, load_checkpoint(checkpoint), history, checkpoint, audio_decoder)
 
 
 MIN_ITEMS = 10
@@ -435,8 +479,13 @@ def _split_indices(ds: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return train, valid, test
 
 
-def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray,
+                    audio_decoder: AudioDecoder | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Feature error on the test split, and measures of the resynthesised audio.
+
+    ``spectral_convergence`` is the decoded features' after phase retrieval; with an
+    ``audio_decoder``, ``audio_decoder.spectral_convergence`` is its audio's on the same
+    items, measured the same way, and the media's resynthesis is that audio.
 
     The audio measures take up to ``N_RESYNTHESISED`` test items (or
     ``evaluation.n_reconstructions``, if more) evenly spread over the test split:
@@ -447,7 +496,8 @@ def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[s
     """
     ev = run.config.evaluation
     x_test = run.x[test_idx]
-    x_hat = decode_array(model, encode_array(model, x_test))
+    mu_test = encode_array(model, x_test)
+    x_hat = decode_array(model, mu_test)
     mse = float(np.mean((x_hat - x_test) ** 2))
     out: dict[str, Any] = {"feature_mse": mse, "feature_rmse": float(np.sqrt(mse))}
     n_audio = min(len(test_idx), max(ev.n_reconstructions, N_RESYNTHESISED))
@@ -467,6 +517,14 @@ def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray) -> tuple[dict[s
     out.update(_sound_measures(original, resynth, run.dataset.sample_rate))
     media = {"indices": chosen, "original": original, "resynth": resynth,
              "x": x_test[rows], "x_hat": x_hat[rows]}
+    if audio_decoder is not None:
+        direct = _match_length(decode_audio(audio_decoder, mu_test[rows])[0], original.shape[1])
+        sc_direct = spectral_convergence(stft_magnitude(original, geometry), stft_magnitude(direct, geometry))
+        out["audio_decoder"] = {"spectral_convergence": float(np.mean(sc_direct)),
+                                "spectral_convergence_per_item": [float(v) for v in sc_direct],
+                                **_sound_measures(original, direct, run.dataset.sample_rate),
+                                **audio_decoder_summary(audio_decoder)}
+        media.update(resynth=direct, resynth_sc=sc_direct, resynth_source="DDSP audio decoder")
     return out, media
 
 

@@ -44,8 +44,10 @@ from timbrespace.datasets import Dataset
 from timbrespace.features import FeatureSidecar, invert
 from timbrespace.metrics import RepresentationScores
 from timbrespace.models import VAE
+from timbrespace.models.ddsp import AudioDecoder
 from timbrespace.training import decode_array
 from timbrespace.utils.paths import safe_name
+from timbrespace.training.audio_decoder import decode_audio
 
 __all__ = ["write_run_report", "traversal_values", "package_versions"]
 
@@ -105,6 +107,7 @@ class _Page:
     metrics: dict[str, Any]
     model: VAE
     sidecar: FeatureSidecar
+    audio_decoder: AudioDecoder | None = None
 
     def keep(self, fig: Figure, stem: str, caption: str) -> None:
         png = figure_png(fig)  # drawn once: the file and the page hold the same PNG
@@ -127,6 +130,7 @@ def write_run_report(
     model: VAE,
     sidecar: FeatureSidecar,
     recon_media: dict[str, Any],
+    audio_decoder: AudioDecoder | None = None,
 ) -> Path:
     """Write ``run_dir/report.html`` (and PNGs under ``run_dir/figures``); return its path.
 
@@ -147,11 +151,13 @@ def write_run_report(
         Of the features the model was trained on.
     recon_media : dict
         Test items' audio and features, and their resynthesis (empty without audio).
+    audio_decoder : AudioDecoder, optional
+        A trained DDSP decoder: the traversals' audio comes from it (no phase retrieval).
     """
     figures_dir = run_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
     page = _Page(Report(f"timbrespace run: {config.name}", subtitle=str(run_dir)), figures_dir, config,
-                 dataset, mu, scores, metrics, model, sidecar)
+                 dataset, mu, scores, metrics, model, sidecar, audio_decoder)
     _summary(page)
     _references(page)
     if history:
@@ -279,7 +285,8 @@ def _traversals(page: _Page) -> np.ndarray:
     base = np.median(mu, axis=0).astype(np.float32)
     values = np.stack([traversal_values(mu, int(d), n_steps=ev.n_traversal_steps, half_range=ev.traversal_range)
                        for d in order])
-    decoded = [page.decode(_with(base, int(d), v)) for d, v in zip(order, values, strict=True)]
+    grids = [_with(base, int(d), v) for d, v in zip(order, values, strict=True)]
+    decoded = [page.decode(z) for z in grids]
     labels = [f"z{d}: {names[int(np.argmax(mi[d]))]}" for d in order]
     axes = spectrogram_axes(page.sidecar)
     strips = np.stack([physical_features(x, page.sidecar) for x in decoded])
@@ -291,8 +298,12 @@ def _traversals(page: _Page) -> np.ndarray:
     if page.dataset.card.audio_format not in (None, "none"):
         typical = page.sidecar.normalization.typical_minmax()
         extra = {} if typical is None else {"item_min": typical[0], "item_max": typical[1]}
-        for x, label in zip(decoded, labels, strict=True):
-            audio = invert(x, page.sidecar, method=ev.inversion, n_iter=ev.n_iter, **extra)
+        for x, z, label in zip(decoded, grids, labels, strict=True):
+            if page.audio_decoder is not None:
+                audio = decode_audio(page.audio_decoder, z)[0]
+                label = f"{label} (DDSP audio decoder)"
+            else:
+                audio = invert(x, page.sidecar, method=ev.inversion, n_iter=ev.n_iter, **extra)
             page.report.audio(_silence_join(audio, page.dataset.sample_rate), page.dataset.sample_rate,
                               f"traversal of {label}")
     if strips.ndim == 4:
@@ -335,10 +346,11 @@ def _reconstructions(page: _Page, media: dict[str, Any]) -> None:
         item = int(media["indices"][k])
         own = {} if norm.item_min is None else {"item_min": norm.item_min[item], "item_max": norm.item_max[item]}
         pair = [physical_features(media[key][k:k + 1], page.sidecar, **own)[0] for key in ("x", "x_hat")]
-        sc = page.metrics["reconstruction"]["spectral_convergence_per_item"][k]
+        sc = media.get("resynth_sc", page.metrics["reconstruction"]["spectral_convergence_per_item"])[k]
+        source = f" ({media['resynth_source']})" if "resynth_source" in media else ""
         page.keep(spectrogram_row(pair, ["original", "reconstruction"], axes=axes), f"reconstruction_{k}",
                   f"{ids[item]}: features of the item and the model's reconstruction; spectral convergence "
-                  f"of the resynthesis {sc:.3f}.")
+                  f"of the resynthesis{source} {sc:.3f}.")
         page.report.audio_row([(media["original"][k], "original"), (media["resynth"][k], "reconstruction")], sr)
 
 

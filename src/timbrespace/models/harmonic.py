@@ -59,7 +59,7 @@ from torch import nn
 from timbrespace.errors import ConfigError
 from timbrespace.models.shift import HARMONIC_WEIGHT, _Geometry, _mlp, _spec, level_gain_db
 
-__all__ = ["HarmonicDecoder", "hann_magnitude", "harmonic_power", "harmonic_salience"]
+__all__ = ["HarmonicDecoder", "hann_magnitude", "harmonic_power", "harmonic_salience", "shift_f0_hz"]
 
 CALIBRATION_HARMONICS = 10
 CALIBRATION_STEP_BINS = 0.1
@@ -68,6 +68,42 @@ INHARMONICITY_SCALE = 1e-4  # B = 1e-4 softplus(out): a piano string's order of 
 INITIAL_PARTIAL_LEVEL = 0.5  # on the model's normalised scale
 RENDER_RADIUS_BINS = 4  # per-frame f0: bins rendered on each side of a partial
 MAX_LEVEL_DB = 150.0  # partial levels are capped here (a full-scale sinusoid is 20 log10(n_fft / 4) dB)
+
+
+def shift_f0_hz(
+    z0: torch.Tensor,
+    *,
+    fmin_hz: float,
+    bins_per_octave: float,
+    centre_bins: float,
+    shift_scale_bins: float,
+    offset_bins: torch.Tensor | float,
+) -> torch.Tensor:
+    """Fundamental frequency of shift latents: ``fmin_hz * 2 ** ((centre + scale * z0 + b) / bins_per_octave)``.
+
+    The shift head's position ``p = centre_bins + shift_scale_bins * z0`` is a row of a
+    log-frequency view whose row ``j`` is at ``fmin_hz * 2 ** (j / bins_per_octave)``;
+    ``b`` (``offset_bins``) is where the fundamental lies from ``p`` (calibrated, e.g.
+    :meth:`HarmonicDecoder.calibrate`).
+
+    Parameters
+    ----------
+    z0 : torch.Tensor [shape=(n,)]
+        Shift latents.
+    fmin_hz, bins_per_octave : float
+        The view's first row (Hz) and resolution.
+    centre_bins, shift_scale_bins : float
+        Row of ``z0 = 0`` and rows per unit of ``z0``.
+    offset_bins : torch.Tensor or float
+        ``b``, in rows (a scalar tensor for a buffer).
+
+    Returns
+    -------
+    torch.Tensor [shape=(n,)]
+        f0 in Hz.
+    """
+    log_bin = centre_bins + shift_scale_bins * z0 + offset_bins
+    return fmin_hz * torch.exp2(log_bin / bins_per_octave)
 
 
 def hann_magnitude(offset_bins: torch.Tensor) -> torch.Tensor:
@@ -277,8 +313,8 @@ class HarmonicDecoder(nn.Module):
     def f0_hz(self, z0: torch.Tensor) -> torch.Tensor:
         """Fundamental in Hz of shift latents ``z0`` ``(n,)`` (see the module docstring)."""
         spec, g = self.spec, self.geo
-        log_bin = g.centre + g.shift_scale * z0 + self.f0_offset_bins
-        return spec.log_fmin_hz * torch.exp2(log_bin / spec.log_bins_per_octave)
+        return shift_f0_hz(z0, fmin_hz=spec.log_fmin_hz, bins_per_octave=spec.log_bins_per_octave,
+                           centre_bins=g.centre, shift_scale_bins=g.shift_scale, offset_bins=self.f0_offset_bins)
 
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         spec, g = self.spec, self.geo

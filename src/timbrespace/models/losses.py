@@ -11,6 +11,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from timbrespace.errors import ParameterError
+
 __all__ = [
     "gaussian_kl",
     "gaussian_nll",
@@ -22,7 +24,12 @@ __all__ = [
     "adaptive_shared_mask",
     "average_posteriors",
     "label_loss",
+    "stft_loss",
+    "multi_resolution_stft_loss",
+    "MultiResolutionSTFTLoss",
 ]
+
+STFT_EPS = 1e-8  # auraloss's floor of the squared magnitude
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -194,3 +201,92 @@ def label_loss(mu: torch.Tensor, codes: torch.Tensor, n_levels: torch.Tensor) ->
     target = codes.to(mu.dtype) / torch.clamp(n_levels.to(mu.dtype) - 1.0, min=1.0)
     bce = F.binary_cross_entropy_with_logits(mu[:, :n_factors], target, reduction="none")
     return (bce * (n_levels > 1).to(mu.dtype)).sum(dim=1)
+
+
+def stft_loss(x: torch.Tensor, y: torch.Tensor, *, n_fft: int, hop_length: int | None = None,
+              win_length: int | None = None) -> torch.Tensor:
+    """Spectral convergence plus log-magnitude L1 at one STFT resolution (auraloss's ``STFTLoss``).
+
+    ``|X| = sqrt(max(re^2 + im^2, 1e-8))`` of a Hann-windowed, centred (reflect-padded)
+    STFT; ``SC = ||Y| - |X||_F / ||Y||_F`` over the whole batch and
+    ``L_log = mean |ln |Y| - ln |X||``; the loss is ``SC + L_log``.
+
+    Parameters
+    ----------
+    x : torch.Tensor [shape=(n, n_samples)]
+        Estimated audio.
+    y : torch.Tensor [shape=(n, n_samples)]
+        Target audio.
+    n_fft : int
+        FFT size; ``n_fft // 2 < n_samples`` (the reflect padding).
+    hop_length, win_length : int, optional
+        Default ``n_fft // 4`` and ``n_fft``.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar.
+
+    Raises
+    ------
+    ParameterError
+        If the shapes differ or the signal is too short for ``n_fft``.
+    """
+    if x.shape != y.shape or x.dim() != 2:
+        raise ParameterError(f"stft_loss: x {tuple(x.shape)} and y {tuple(y.shape)} must be the same (n, n_samples)")
+    if n_fft // 2 >= x.shape[1]:
+        raise ParameterError(f"n_fft={n_fft} is too long for {x.shape[1]} samples (n_fft // 2 must be shorter)")
+    hop = hop_length or n_fft // 4
+    win = win_length or n_fft
+    window = torch.hann_window(win, dtype=x.dtype, device=x.device)
+
+    def magnitude(signal: torch.Tensor) -> torch.Tensor:
+        spec = torch.stft(signal, n_fft, hop_length=hop, win_length=win, window=window, center=True,
+                          pad_mode="reflect", return_complex=True)
+        return torch.sqrt(torch.clamp(spec.real.square() + spec.imag.square(), min=STFT_EPS))
+
+    x_mag, y_mag = magnitude(x), magnitude(y)
+    sc = torch.linalg.vector_norm(y_mag - x_mag) / torch.linalg.vector_norm(y_mag)
+    return sc + F.l1_loss(torch.log(x_mag), torch.log(y_mag))
+
+
+def multi_resolution_stft_loss(x: torch.Tensor, y: torch.Tensor,
+                               fft_sizes: tuple[int, ...] = (2048, 1024, 512)) -> torch.Tensor:
+    """The mean of :func:`stft_loss` over ``fft_sizes`` (hop ``n_fft // 4``, Hann of ``n_fft``).
+
+    Parameters
+    ----------
+    x, y : torch.Tensor [shape=(n, n_samples)]
+        Estimate and target.
+    fft_sizes : tuple of int
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar; 0 for identical signals.
+
+    References
+    ----------
+    Yamamoto, Song & Kim, "Parallel WaveGAN: a fast waveform generation model based on
+    generative adversarial networks with multi-resolution spectrogram", ICASSP 2020.
+    Steinmetz & Reiss, "auraloss: audio-focused loss functions in PyTorch", DMRN+15, 2020
+    (``MultiResolutionSTFTLoss``: this is its definition with ``w_sc = w_log_mag = 1``).
+    """
+    return sum((stft_loss(x, y, n_fft=n) for n in fft_sizes), torch.zeros((), dtype=x.dtype)) / len(fft_sizes)
+
+
+class MultiResolutionSTFTLoss(torch.nn.Module):
+    """:func:`multi_resolution_stft_loss` as a module: ``loss(x, y)``, ``x`` estimated, ``y`` target.
+
+    Parameters
+    ----------
+    fft_sizes : tuple of int
+        Default ``(2048, 1024, 512)``.
+    """
+
+    def __init__(self, fft_sizes: tuple[int, ...] = (2048, 1024, 512)) -> None:
+        super().__init__()
+        self.fft_sizes = tuple(int(n) for n in fft_sizes)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return multi_resolution_stft_loss(x, y, self.fft_sizes)

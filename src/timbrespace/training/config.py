@@ -85,6 +85,14 @@ class TrainConfig:
         improves. Needs features in dB or linear magnitude without normalisation. 0: none.
     refine_lr : float, optional
         Adam learning rate of the refinement (cosine-decayed to 0); ``None``: ``lr``.
+    audio_decoder_epochs : int
+        ``timbrespace run`` only: after training, train a time-domain audio decoder (DDSP,
+        :mod:`timbrespace.training.audio_decoder`) this many epochs on the frozen encoder's
+        ``mu`` and the items' audio; the run's resynthesis and report audio then come from
+        it, with no phase retrieval. Needs a shift model on a CQT (or a linear input with
+        ``shift.input_bin_hz``). 0: none.
+    audio_decoder_lr : float, optional
+        Adam learning rate of the audio decoder (cosine-decayed to 0); ``None``: 0.003.
     num_threads : int, optional
         torch intra-op threads during training (restored afterwards). Default 1: on a
         small shared machine more threads mostly wait (two threads on a busy 2-core
@@ -135,6 +143,8 @@ class TrainConfig:
     init: str = "random"
     refine_epochs: int = 0
     refine_lr: float | None = None
+    audio_decoder_epochs: int = 0
+    audio_decoder_lr: float | None = None
     num_threads: int | None = 1
     max_time_s: float | None = None
     gradient_clip_norm: float | None = None
@@ -160,6 +170,10 @@ class TrainConfig:
             raise ConfigError(f"refine_epochs={self.refine_epochs} must be >= 0")
         if self.refine_lr is not None and not float(self.refine_lr) > 0:
             raise ConfigError(f"refine_lr={self.refine_lr} must be > 0 or None")
+        if int(self.audio_decoder_epochs) < 0:
+            raise ConfigError(f"audio_decoder_epochs={self.audio_decoder_epochs} must be >= 0")
+        if self.audio_decoder_lr is not None and not float(self.audio_decoder_lr) > 0:
+            raise ConfigError(f"audio_decoder_lr={self.audio_decoder_lr} must be > 0 or None")
         if self.linear_lr is not None and not float(self.linear_lr) >= 0:
             raise ConfigError(f"linear_lr={self.linear_lr} must be >= 0 or None")
         if self.weight_decay < 0 or self.min_delta < 0:
