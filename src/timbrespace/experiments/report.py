@@ -46,8 +46,8 @@ from timbrespace.metrics import RepresentationScores
 from timbrespace.models import VAE
 from timbrespace.models.ddsp import AudioDecoder
 from timbrespace.training import decode_array
-from timbrespace.utils.paths import safe_name
 from timbrespace.training.audio_decoder import decode_audio
+from timbrespace.utils.paths import safe_name
 
 __all__ = ["write_run_report", "traversal_values", "package_versions"]
 
