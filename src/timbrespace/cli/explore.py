@@ -54,19 +54,17 @@ def export_model(
     out: Annotated[Path, typer.Option("--out", "-o", help="Model file to write; its description goes to FILE.json.")],
     fmt: Annotated[str, typer.Option("--format", help="onnx | torchscript.")] = "onnx",
     part: Annotated[str, typer.Option(help="decoder | encoder.")] = "decoder",
-    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier export at --out (never another file).")] = False,
 ) -> None:
     """Export a run's decoder (or encoder) to ONNX or TorchScript, with the feature config to invert it."""
     from timbrespace.explore import open_explorable
-    from timbrespace.explore.export import FORMATS, PARTS, export_model
+    from timbrespace.explore.export import FORMATS, PARTS, check_export_targets, export_model
 
     if fmt not in FORMATS:
         raise ParameterError(f"--format={fmt!r} is not allowed: one of {', '.join(FORMATS)}")
     if part not in PARTS:
         raise ParameterError(f"--part={part!r} is not allowed: one of {', '.join(PARTS)}")
-    for path in (out, out.with_name(out.name + ".json")):
-        if path.exists() and not overwrite:
-            raise ParameterError(f"{path} exists; pass --overwrite to replace it")
+    check_export_targets(run, out, overwrite=overwrite)
     model_path, json_path = export_model(open_explorable(run), fmt, out, part=part)
     typer.echo(f"wrote {model_path} and {json_path}")
 
