@@ -36,7 +36,11 @@ from typing import Literal
 
 import numpy as np
 
-from timbrespace.datasets.audiofolder import export_hf_audiofolder, export_markers, write_export_marker
+from timbrespace.datasets.audiofolder import (
+    export_hf_audiofolder,
+    export_markers,
+    write_export_marker,
+)
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_path, atomic_write_text
