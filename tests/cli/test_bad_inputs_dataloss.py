@@ -41,6 +41,7 @@ CASES = [
          ("metrics.json", "not an earlier model export")),
     Case("export-model-onto-a-wav", ("export-model", "{run}", "--format", "torchscript", "--out", "{wav}",
                                      "--overwrite"), ("not an earlier model export",)),
+    Case("synths-render-onto-a-wav", ("synths", "render", "additive", "--out", "{wav}"), ("exists", "--overwrite")),
 ]
 
 
