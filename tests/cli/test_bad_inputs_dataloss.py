@@ -10,9 +10,36 @@ file in the sandbox byte-identical and nothing new.
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import pytest
 
 from tests.cli.bad_inputs import Case, run_case
+
+
+def kill_during_training(run: Path) -> None:
+    """Make ``run`` look like a run killed after its first epoch: the last checkpoint at
+    epoch 1 of 2, before the decoder refinement, and no ``history.json`` yet."""
+    path = run / "checkpoints" / "last" / "training_state.json"
+    meta = json.loads(path.read_text())
+    meta.update(epoch=1, history=meta["history"][:1], stop_reason=None)
+    meta.pop("refine", None)
+    path.write_text(json.dumps(meta))
+    (run / "history.json").unlink()
+
+
+def poison_weights(run: Path) -> None:
+    """Put a NaN in every checkpoint's first floating-point tensor."""
+    from safetensors.torch import load_file, save_file
+
+    for weights in run.rglob("model.safetensors"):
+        tensors = load_file(str(weights))
+        name = next(k for k, t in tensors.items() if t.is_floating_point())
+        tensors[name] = tensors[name].clone()
+        tensors[name].view(-1)[0] = float("nan")
+        save_file(tensors, str(weights))
 
 USER_FOLDER = {"folder/thesis.txt": b"four years of work", "folder/photos/cat.jpg": b"\xff\xd8\xff"}
 
@@ -41,12 +68,63 @@ CASES = [
          ("metrics.json", "not an earlier model export")),
     Case("export-model-onto-a-wav", ("export-model", "{run}", "--format", "torchscript", "--out", "{wav}",
                                      "--overwrite"), ("not an earlier model export",)),
+    # evaluate: nothing written from a corrupt checkpoint or an unfinished training
+    Case("evaluate-nan-checkpoint", ("evaluate", "{inputs}/run_nan"), ("model.safetensors", "NaN")),
+    Case("evaluate-unfinished-run", ("evaluate", "{inputs}/run_unfinished"),
+         ("training is unfinished", "epoch 1 of 2", "--allow-unfinished")),
     Case("synths-render-onto-a-wav", ("synths", "render", "additive", "--out", "{wav}"), ("exists", "--overwrite")),
 ]
+
+
+@pytest.fixture(scope="session")
+def damaged_runs(sandbox):
+    """Copies of the sandbox's run: one killed during training, one with NaN weights."""
+    def copy(name):
+        target = sandbox.inputs / name
+        if not target.exists():
+            shutil.copytree(sandbox.run, target)
+        return target
+
+    unfinished = copy("run_unfinished")
+    if (unfinished / "history.json").exists():
+        kill_during_training(unfinished)
+    poison_weights(copy("run_nan"))
+    return sandbox
 
 
 @pytest.mark.xdist_group("cli-sandbox")  # one session sandbox (a trained run) per worker
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_dataloss_input(sandbox, case):
-    run_case(sandbox, case)
+def test_bad_dataloss_input(damaged_runs, case):
+    run_case(damaged_runs, case)
+
+
+def _main(argv: list[str]) -> int:
+    from timbrespace.cli import main
+
+    try:
+        main(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    return 0
+
+
+@pytest.mark.xdist_group("cli-sandbox")
+@pytest.mark.slow
+def test_evaluate_allow_unfinished_says_so_and_run_still_resumes(sandbox, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(sandbox.run, run)
+    kill_during_training(run)
+    assert _main(["evaluate", str(run), "--allow-unfinished"]) == 0
+    assert "training unfinished (epoch 1 of 2)" in capsys.readouterr().err
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["training_unfinished"] == {"epoch": 1, "epochs": 2, "finished": False}
+    assert "Training unfinished" in (run / "report.html").read_text()
+    # `run` resumes the unfinished training instead of refusing a "finished run"
+    assert _main(["run", str(run / "config.yaml"), "--out", str(run), "--no-progress"]) == 0, capsys.readouterr().err
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert "training_unfinished" not in metrics and metrics["final_epoch"]["epoch"] == 1
+    state = json.loads((run / "checkpoints" / "last" / "training_state.json").read_text())
+    assert state["epoch"] == 2 and len(state["history"]) == 2 and state["refine"]
+    assert _main(["run", str(run / "config.yaml"), "--out", str(run), "--no-progress"]) == 2  # now finished
+    assert "already holds a finished run" in capsys.readouterr().err

@@ -51,11 +51,18 @@ def run(
 
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run folder of any kind (run, train, timbre, drums)."),
+    allow_unfinished: bool = typer.Option(
+        False, "--allow-unfinished",
+        help="Evaluate a run whose training did not finish (its last checkpoint); the outputs say so."),
 ) -> None:
     """Recompute a run's metrics and report from its checkpoint (any kind of run)."""
     from timbrespace.experiments import evaluate_any
 
-    result = evaluate_any(run_dir)
+    result = evaluate_any(run_dir, allow_unfinished=allow_unfinished)
+    unfinished = result.metrics.get("training_unfinished")
+    if unfinished:
+        typer.echo(f"training unfinished (epoch {unfinished['epoch']} of {unfinished['epochs']}): "
+                   "scores of the last checkpoint; run the training command again to resume", err=True)
     if result.metrics.get("kind") in ("timbre", "drums"):
         _kind_summary(result)
     else:

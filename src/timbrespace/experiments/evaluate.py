@@ -7,11 +7,13 @@ evaluation, all of which recompute from the checkpoint and rewrite ``metrics.jso
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from timbrespace.errors import DatasetError
 from timbrespace.experiments.pipeline import RunResult, evaluate_run
-from timbrespace.experiments.runs import RunEvaluation, read_run_card
+from timbrespace.experiments.runs import RunEvaluation, TrainingProgress, read_run_card, training_progress
+from timbrespace.utils.atomic import atomic_write_json
 
 __all__ = ["EVALUATED_KINDS", "evaluate_any"]
 
@@ -19,7 +21,7 @@ EVALUATED_KINDS: tuple[str, ...] = ("run", "train", "timbre", "drums")
 """Run kinds :func:`evaluate_any` evaluates (a sweep is a folder of runs: evaluate its members)."""
 
 
-def evaluate_any(run_dir: str | Path) -> RunResult | RunEvaluation:
+def evaluate_any(run_dir: str | Path, *, allow_unfinished: bool = False) -> RunResult | RunEvaluation:
     """Evaluate a run folder of any kind, dispatching on its run card.
 
     Kinds ``run`` and ``train`` go to :func:`~timbrespace.experiments.evaluate_run`,
@@ -30,6 +32,11 @@ def evaluate_any(run_dir: str | Path) -> RunResult | RunEvaluation:
     ----------
     run_dir : path-like
         A run folder (with ``run.json``).
+    allow_unfinished : bool
+        Evaluate a run whose training did not finish (killed, interrupted): its
+        ``metrics.json`` then records ``training_unfinished`` and its report says so,
+        and ``run`` still resumes it. Without it such a run is refused before anything
+        is written.
 
     Returns
     -------
@@ -42,21 +49,38 @@ def evaluate_any(run_dir: str | Path) -> RunResult | RunEvaluation:
     ------
     DatasetError
         No run folder, no run card (a folder made by an older timbrespace: train again),
-        an unreadable card, or a kind that has no evaluation (``sweep``).
+        an unreadable card, a kind that has no evaluation (``sweep``), or training that
+        did not finish (without ``allow_unfinished``).
     """
     card = read_run_card(run_dir)
+    progress = training_progress(run_dir)
+    unfinished = progress is not None and not progress.finished
+    if unfinished and not allow_unfinished:
+        raise DatasetError(
+            f"{run_dir}: training is unfinished ({progress.describe()}); run the command that trained it again "
+            "to resume, or pass --allow-unfinished to evaluate the model as it is"
+        )
     # each kind's pipeline is imported when needed: they load different libraries
     if card.kind in ("run", "train"):
-        return evaluate_run(run_dir)
+        return evaluate_run(run_dir, allow_unfinished=allow_unfinished)
     if card.kind == "timbre":
         from timbrespace.experiments.timbre import evaluate_timbre_run
 
-        return evaluate_timbre_run(run_dir)
+        return _mark_unfinished(evaluate_timbre_run(run_dir), progress if unfinished else None)
     if card.kind == "drums":
         from timbrespace.experiments.drums import evaluate_drums_run
 
-        return evaluate_drums_run(run_dir)
+        return _mark_unfinished(evaluate_drums_run(run_dir), progress if unfinished else None)
     raise DatasetError(
         f"{run_dir}: a {card.kind!r} run has no evaluation of its own; allowed kinds {', '.join(EVALUATED_KINDS)} "
         "(evaluate a sweep's member runs)"
     )
+
+
+def _mark_unfinished(result: RunEvaluation, progress: TrainingProgress | None) -> RunEvaluation:
+    """Record in ``metrics.json`` that the evaluated model's training did not finish."""
+    if progress is None:
+        return result
+    metrics = {**result.metrics, "training_unfinished": dataclasses.asdict(progress)}
+    atomic_write_json(Path(result.run_dir) / "metrics.json", metrics)
+    return dataclasses.replace(result, metrics=metrics)

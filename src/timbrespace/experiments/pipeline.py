@@ -35,8 +35,10 @@ from timbrespace.datasets import Dataset, generate_dataset
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.experiments.config import ExperimentConfig, format_validation_error
 from timbrespace.experiments.runs import (
+    TrainingProgress,
     after_training,
     read_run_config,
+    training_progress,
     write_latents,
     write_run_card,
 )
@@ -125,6 +127,7 @@ class _Run:
     run_dir: Path
     stages: _Stages
     t_start: float
+    unfinished: TrainingProgress | None = None  # evaluated before training finished
 
 
 def run_experiment(
@@ -145,8 +148,10 @@ def run_experiment(
         Validated at load (:func:`~timbrespace.experiments.load_experiment_config`).
     out : path-like, optional
         Run folder (default :func:`default_run_dir`). A folder holding a finished run
-        (``metrics.json``) is refused unless ``overwrite``; an unfinished one is reused
-        (dataset generation and features resume).
+        (``metrics.json`` and a finished training checkpoint) is refused unless
+        ``overwrite``; an unfinished one is resumed: dataset generation, features, and
+        training from ``checkpoints/last`` (the same model config; an interrupted run
+        continues to the same weights).
     dataset : path-like, optional
         An existing dataset (e.g. from ``timbrespace ingest``) used instead of the
         config's ``dataset`` section.
@@ -155,6 +160,7 @@ def run_experiment(
     progress : bool
         Show progress bars.
     overwrite : bool
+        Write over a finished run; training starts afresh.
     source : str
         Where the config came from (for error messages).
 
@@ -175,7 +181,10 @@ def run_experiment(
     t_start = time.perf_counter()
     stages = _Stages()
     run_dir = Path(out) if out is not None else default_run_dir(config.name)
-    if (run_dir / "metrics.json").exists() and not overwrite:
+    progress = training_progress(run_dir)
+    resumable = not overwrite and progress is not None and not progress.finished
+    # metrics.json beside an unfinished checkpoint: `evaluate --allow-unfinished` wrote it; resume
+    if (run_dir / "metrics.json").exists() and not overwrite and not resumable:
         raise ConfigError(f"{run_dir} already holds a finished run; choose another --out or pass --overwrite")
     if dataset is None and config.dataset is None:
         raise ConfigError(f"{source}: no 'dataset' section; give one or run with --dataset DATASET")
@@ -205,7 +214,7 @@ def run_experiment(
         model_config = dataclasses.replace(config.model, input_shape=tuple(int(s) for s in x.shape[1:]))
         training = dataclasses.replace(config.training, enable_progress_bar=progress)
         result = fit(model_config, training, x[train_idx], x[valid_idx] if len(valid_idx) else None,
-                     out_dir=run_dir, callbacks=[latents_at_init(x, run_dir / INIT_LATENTS)],
+                     out_dir=run_dir, resume=not overwrite, callbacks=[latents_at_init(x, run_dir / INIT_LATENTS)],
                      **supervision_for(ds, train_idx, config.model, config.training),
                      feature_scale=config.features.magnitude_scale)
     run = _Run(config, ds, x, sidecar, run_dir, stages, t_start)
@@ -290,6 +299,8 @@ def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Pat
         scores = score_run(config, ds, run.x, mu, logvar, train_idx, test_idx)
         metrics = scores.to_dict()
         metrics.update(_at_init(config, ds, run.run_dir, metrics))
+        if run.unfinished is not None:
+            metrics["training_unfinished"] = dataclasses.asdict(run.unfinished)
     with stage("reconstruction"):
         metrics["reconstruction"], recon_media = _reconstruction(run, model, test_idx)
         refined = _refinement(checkpoint)
@@ -339,7 +350,7 @@ def score_run(config: ExperimentConfig, dataset: Dataset, x: np.ndarray, mu: np.
     )
 
 
-def evaluate_run(run_dir: str | Path) -> RunResult:
+def evaluate_run(run_dir: str | Path, *, allow_unfinished: bool = False) -> RunResult:
     """Recompute the metrics, resynthesis and report of a finished (or trained) run.
 
     Reads ``RUN/config.yaml``, the run's dataset (``RUN/dataset`` or the recorded
@@ -348,10 +359,18 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
     ``metrics.json``, ``latents.npz`` and ``report.html``. Use it after changing the
     evaluation section of the config or upgrading timbrespace.
 
+    Parameters
+    ----------
+    run_dir : path-like
+    allow_unfinished : bool
+        Evaluate a run whose training did not finish (its last checkpoint): ``metrics.json``
+        records ``training_unfinished`` and the report says so; ``run`` still resumes it.
+
     Raises
     ------
     DatasetError
-        If the folder is not a run folder, or its dataset or checkpoint is missing.
+        If the folder is not a run folder, or its dataset or checkpoint is missing, or
+        its training did not finish (without ``allow_unfinished``).
     ConfigError
         If its ``config.yaml`` is no longer valid.
     """
@@ -360,6 +379,13 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
     cfg_path = run_dir / "config.yaml"
     if not cfg_path.is_file():
         raise DatasetError(f"{run_dir}: not a run folder (no config.yaml)")
+    progress = training_progress(run_dir)
+    unfinished = progress if progress is not None and not progress.finished else None
+    if unfinished is not None and not allow_unfinished:
+        raise DatasetError(
+            f"{run_dir}: training is unfinished ({unfinished.describe()}); run the command that trained it again "
+            "to resume, or pass --allow-unfinished to evaluate the model as it is"
+        )
     resolved = read_run_config(run_dir)
     dataset_path = resolved.pop("dataset_path", None)
     features_name = resolved.pop("features_name", FEATURES_NAME)
@@ -376,14 +402,18 @@ def evaluate_run(run_dir: str | Path) -> RunResult:
     if checkpoint is None:
         raise DatasetError(f"{run_dir}: no checkpoint under checkpoints/last or checkpoints/best")
     history_path = run_dir / "history.json"
-    history: list[EpochRecord] = []
+    records: Any = []
     if history_path.is_file():
         records = json.loads(history_path.read_text())
         records = records.get("history", records) if isinstance(records, dict) else records
-        history = [EpochRecord.from_dict(r) for r in records]
+    elif (checkpoint / "training_state.json").is_file():  # killed before fit wrote history.json
+        records = read_checkpoint_json(checkpoint / "training_state.json").get("history") or []
+    history = [EpochRecord.from_dict(r) for r in records]
+    model = load_checkpoint(checkpoint)  # before anything is written: a corrupt checkpoint changes nothing
     sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(features_name))
-    run = _Run(config, ds, ds.load_features(features_name), sidecar, run_dir, _Stages(), t_start)
-    return _evaluate(run, load_checkpoint(checkpoint), history, checkpoint)
+    run = _Run(config, ds, ds.load_features(features_name), sidecar, run_dir, _Stages(), t_start,
+               unfinished=unfinished)
+    return _evaluate(run, model, history, checkpoint)
 
 
 def _check_dataset(ds: Dataset) -> None:
