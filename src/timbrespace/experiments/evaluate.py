@@ -12,7 +12,12 @@ from pathlib import Path
 
 from timbrespace.errors import DatasetError
 from timbrespace.experiments.pipeline import RunResult, evaluate_run
-from timbrespace.experiments.runs import RunEvaluation, TrainingProgress, read_run_card, training_progress
+from timbrespace.experiments.runs import (
+    RunEvaluation,
+    TrainingProgress,
+    read_run_card,
+    training_progress,
+)
 from timbrespace.utils.atomic import atomic_write_json
 
 __all__ = ["EVALUATED_KINDS", "evaluate_any"]
