@@ -18,9 +18,9 @@ from typing import Annotated
 
 import typer
 
-from timbrespace.errors import ParameterError, TimbrespaceError
+from timbrespace.errors import Interrupted, ParameterError, TimbrespaceError
 
-__all__ = ["ProgressOption", "as_options", "check_min", "names", "numbers"]
+__all__ = ["ProgressOption", "as_options", "check_min", "names", "numbers", "resume_hint"]
 
 ProgressOption = Annotated[
     bool, typer.Option("--progress/--no-progress", help="Show progress bars (on stderr).")
@@ -84,3 +84,14 @@ def as_options(fields: Iterable[str], renames: Mapping[str, str] | None = None) 
         except TypeError:  # an error class with another constructor
             reworded = ParameterError(new)
         raise reworded from None
+
+
+@contextmanager
+def resume_hint(hint: str) -> Iterator[None]:
+    """Say in an interrupted training's line (:class:`~timbrespace.errors.Interrupted`) how
+    this command continues it, e.g. ``"run the same command with --resume to continue"``."""
+    try:
+        yield
+    except Interrupted as exc:
+        exc.hint = hint
+        raise

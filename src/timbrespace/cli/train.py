@@ -11,7 +11,14 @@ from pathlib import Path
 
 import typer
 
-from timbrespace.cli._options import ProgressOption, as_options, check_min, names, numbers
+from timbrespace.cli._options import (
+    ProgressOption,
+    as_options,
+    check_min,
+    names,
+    numbers,
+    resume_hint,
+)
 from timbrespace.errors import ParameterError
 
 _TRAIN_OPTIONS = ("latent_dim", "epochs", "batch_size", "lr", "beta", "architecture", "conv_channels", "likelihood",
@@ -84,7 +91,8 @@ def train(
         "learn_variance": learn_variance, "beta": beta, "capacity_max": capacity_max,
         "capacity_steps": capacity_steps,
     }
-    with as_options(_TRAIN_OPTIONS, {"model": "--objective", "hidden_sizes": "--hidden"}):
+    hint = "run the same command to resume" if resume else "run the same command with --resume to continue"
+    with as_options(_TRAIN_OPTIONS, {"model": "--objective", "hidden_sizes": "--hidden"}), resume_hint(hint):
         result = train_dataset(
             dataset, out_dir=out, features=features, model=objective, model_options=model_options,
             condition=names(condition) if condition else None, train_config=train_config, resume=resume,
