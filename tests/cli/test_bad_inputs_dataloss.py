@@ -72,13 +72,19 @@ CASES = [
     Case("evaluate-nan-checkpoint", ("evaluate", "{inputs}/run_nan"), ("model.safetensors", "NaN")),
     Case("evaluate-unfinished-run", ("evaluate", "{inputs}/run_unfinished"),
          ("training is unfinished", "epoch 1 of 2", "--allow-unfinished")),
+    # a lost chunk of stored features fails, named, instead of reading as zeros
+    Case("train-on-a-missing-chunk", ("train", "{inputs}/ds_missing_chunk", "--features", "spec", "--out", "{new}",
+                                      "--no-progress"), ("spec.zarr/c/0/0/0", "missing")),
+    Case("invert-on-a-missing-chunk-no-manifest", ("invert", "{inputs}/ds_missing_chunk_legacy", "--items", "000000",
+                                                   "--out", "{new}"), ("spec.zarr/c/0/0/0", "missing")),
     Case("synths-render-onto-a-wav", ("synths", "render", "additive", "--out", "{wav}"), ("exists", "--overwrite")),
 ]
 
 
 @pytest.fixture(scope="session")
 def damaged_runs(sandbox):
-    """Copies of the sandbox's run: one killed during training, one with NaN weights."""
+    """Copies of the sandbox's run (one killed during training, one with NaN weights) and of
+    its dataset with a chunk of the features lost (with and without the chunk manifest)."""
     def copy(name):
         target = sandbox.inputs / name
         if not target.exists():
@@ -89,6 +95,13 @@ def damaged_runs(sandbox):
     if (unfinished / "history.json").exists():
         kill_during_training(unfinished)
     poison_weights(copy("run_nan"))
+    for name, manifest in (("ds_missing_chunk", True), ("ds_missing_chunk_legacy", False)):
+        dataset = sandbox.inputs / name
+        if not dataset.exists():
+            shutil.copytree(sandbox.dataset, dataset)
+            (dataset / "features" / "spec.zarr" / "c" / "0" / "0" / "0").unlink()
+            if not manifest:
+                (dataset / "features" / "spec.chunks.json").unlink()
     return sandbox
 
 
