@@ -11,6 +11,7 @@ file in the sandbox byte-identical and nothing new.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -41,6 +42,9 @@ def poison_weights(run: Path) -> None:
         tensors[name].view(-1)[0] = float("nan")
         save_file(tensors, str(weights))
 
+DUPLICATE_KEY_RUN = b"name: twice\nmodel:\n  latent_dim: 3\n  beta: 4\n  latent_dim: 7\n"
+DUPLICATE_KEY_DATASET = (b"name: twice\nsound_model: additive\nparameters:\n  f0_hz: {min: 100, max: 800, n: 4}\n"
+                         b"sample_rate: 8000\nsample_rate: 16000\n")
 USER_FOLDER = {"folder/thesis.txt": b"four years of work", "folder/photos/cat.jpg": b"\xff\xd8\xff"}
 
 CASES = [
@@ -77,6 +81,22 @@ CASES = [
                                       "--no-progress"), ("spec.zarr/c/0/0/0", "missing")),
     Case("invert-on-a-missing-chunk-no-manifest", ("invert", "{inputs}/ds_missing_chunk_legacy", "--items", "000000",
                                                    "--out", "{new}"), ("spec.zarr/c/0/0/0", "missing")),
+    # a value given twice: one model, two rows; one file, "wrote 2 files"; the last YAML key silently wins
+    Case("sweep-beta-twice", ("sweep", "{dataset}", "--out", "{new}", "--beta", "1,1", "--no-progress"),
+         ("--beta=1,1 gives 1 twice",)),
+    Case("sweep-init-twice", ("sweep", "{dataset}", "--out", "{new}", "--init", "random,random", "--no-progress"),
+         ("--init=random,random gives random twice",)),
+    Case("sweep-unknown-dci-estimator", ("sweep", "{dataset}", "--out", "{new}", "--dci-estimator", "svm",
+                                         "--no-progress"), ("--dci-estimator='svm'", "gbt, hist")),
+    Case("invert-item-twice", ("invert", "{dataset}", "--items", "000000,000000", "--out", "{new}"),
+         ("--items=000000,000000 gives 000000 twice",)),
+    Case("run-duplicate-yaml-key", ("run", "{inputs}/twice.yaml", "--out", "{new}", "--no-progress"),
+         ("twice.yaml", "line 5", "'latent_dim' is given twice (first at line 3)"),
+         files={"twice.yaml": DUPLICATE_KEY_RUN}),
+    Case("generate-duplicate-yaml-key", ("generate", "{inputs}/twice_dataset.yaml", "--out", "{new}"),
+         ("twice_dataset.yaml", "'sample_rate' is given twice"), files={"twice_dataset.yaml": DUPLICATE_KEY_DATASET}),
+    Case("evaluate-duplicate-key-in-run-config", ("evaluate", "{inputs}/run_twice"),
+         ("config.yaml", "is given twice")),
     Case("synths-render-onto-a-wav", ("synths", "render", "additive", "--out", "{wav}"), ("exists", "--overwrite")),
 ]
 
@@ -95,6 +115,9 @@ def damaged_runs(sandbox):
     if (unfinished / "history.json").exists():
         kill_during_training(unfinished)
     poison_weights(copy("run_nan"))
+    config = copy("run_twice") / "config.yaml"
+    if config.read_text().startswith("name:"):
+        config.write_text(config.read_text().replace("name:", "seed: 0\nname:", 1))  # seed: is set further down
     for name, manifest in (("ds_missing_chunk", True), ("ds_missing_chunk_legacy", False)):
         dataset = sandbox.inputs / name
         if not dataset.exists():
@@ -141,3 +164,21 @@ def test_evaluate_allow_unfinished_says_so_and_run_still_resumes(sandbox, tmp_pa
     assert state["epoch"] == 2 and len(state["history"]) == 2 and state["refine"]
     assert _main(["run", str(run / "config.yaml"), "--out", str(run), "--no-progress"]) == 2  # now finished
     assert "already holds a finished run" in capsys.readouterr().err
+
+
+@pytest.mark.xdist_group("cli-sandbox")
+@pytest.mark.slow
+def test_an_edited_model_section_is_reported_as_the_checkpoint_has_it(sandbox, tmp_path, caplog):
+    run = tmp_path / "run"
+    shutil.copytree(sandbox.run, run)
+    config = run / "config.yaml"
+    assert "  latent_dim: 3\n" in config.read_text()
+    config.write_text(config.read_text().replace("  latent_dim: 3\n", "  latent_dim: 7\n"))
+    with caplog.at_level(logging.WARNING):
+        assert _main(["evaluate", str(run)]) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and "checkpoint" in r.getMessage()]
+    assert warnings == [f"{config}: model.latent_dim=7 but the checkpoint has 3; the checkpoint's model config is "
+                        "the one evaluated and reported (was config.yaml edited?)"]
+    assert json.loads((run / "metrics.json").read_text())["latent_dim"] == 3
+    report = (run / "report.html").read_text()
+    assert "latent_dim: 3" in report and "latent_dim: 7" not in report

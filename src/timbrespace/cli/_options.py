@@ -20,7 +20,7 @@ import typer
 
 from timbrespace.errors import Interrupted, ParameterError, TimbrespaceError
 
-__all__ = ["ProgressOption", "as_options", "check_min", "names", "numbers", "resume_hint"]
+__all__ = ["ProgressOption", "as_options", "check_min", "distinct", "names", "numbers", "resume_hint"]
 
 ProgressOption = Annotated[
     bool, typer.Option("--progress/--no-progress", help="Show progress bars (on stderr).")
@@ -48,6 +48,23 @@ def numbers(text: str, option: str, kind: type, example: str) -> tuple:
 def names(text: str) -> tuple[str, ...]:
     """Parse a comma-separated list of names: ``"a, b,,c"`` → ``("a", "b", "c")``."""
     return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def distinct(values: tuple, option: str, text: str) -> tuple:
+    """Refuse a list that gives a value twice where each value names one thing (a run, an item).
+
+    Raises
+    ------
+    ParameterError
+        ``"--beta=1,1 gives 1 twice; give each value once"``.
+    """
+    seen: set = set()
+    for value in values:
+        if value in seen:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            raise ParameterError(f"{option}={text} gives {shown} twice; give each value once")
+        seen.add(value)
+    return values
 
 
 def check_min(option: str, value: float | None, minimum: float, unit: str = "") -> None:

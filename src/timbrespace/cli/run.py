@@ -10,6 +10,7 @@ import yaml
 from timbrespace.cli._console import console
 from timbrespace.cli._options import ProgressOption, as_options, check_min
 from timbrespace.errors import ConfigError
+from timbrespace.utils.yaml_files import load_yaml
 
 
 def _parse_overrides(items: list[str]) -> dict[str, object]:
@@ -19,7 +20,7 @@ def _parse_overrides(items: list[str]) -> dict[str, object]:
         if not sep or not key:
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. training.epochs=5")
         try:
-            out[key.strip()] = yaml.safe_load(value)
+            out[key.strip()] = load_yaml(value)
         except yaml.YAMLError:
             raise ConfigError(f"--set {item!r}: value is not valid YAML") from None
     return out

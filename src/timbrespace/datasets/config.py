@@ -36,6 +36,7 @@ from timbrespace.datasets.dsgenerator import DSGeneratorSpec
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.synths.base import Parameter, check_render_args
 from timbrespace.synths.registry import get_sound_model
+from timbrespace.utils.yaml_files import load_yaml
 
 __all__ = [
     "DatasetConfig",
@@ -421,7 +422,12 @@ def load_dataset_config(path: str | Path) -> DatasetConfig:
         raise ConfigError(f"{path}: dataset config not found")
     text = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
+    except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: cannot parse ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise ConfigError(f"{path}: cannot parse YAML{where} ({problem})") from None
     return config_from_dict(data, source=str(path))

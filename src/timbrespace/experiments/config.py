@@ -40,6 +40,7 @@ from timbrespace.errors import ConfigError
 from timbrespace.features import FeatureConfig
 from timbrespace.models import VAEConfig
 from timbrespace.training import TrainConfig
+from timbrespace.utils.yaml_files import load_yaml
 
 __all__ = [
     "EvaluationConfig",
@@ -268,7 +269,7 @@ def load_experiment_config(path: str | Path | None = None, overrides: dict[str, 
             f"experiment config {path} not found (built-in: {', '.join(sorted(builtins))})"
         )
     try:
-        data = yaml.safe_load(p.read_text())
+        data = load_yaml(p.read_text())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -357,7 +357,9 @@ def evaluate_run(run_dir: str | Path, *, allow_unfinished: bool = False) -> RunR
     ``dataset_path``), its stored features and the last checkpoint (the model ``run``
     scored; ``best`` when there is no ``last``), then rewrites
     ``metrics.json``, ``latents.npz`` and ``report.html``. Use it after changing the
-    evaluation section of the config or upgrading timbrespace.
+    evaluation section of the config or upgrading timbrespace. A model section edited
+    since training does not describe the weights: the checkpoint's model config is
+    used and reported, with one warning naming the fields that differ.
 
     Parameters
     ----------
@@ -410,10 +412,31 @@ def evaluate_run(run_dir: str | Path, *, allow_unfinished: bool = False) -> RunR
         records = read_checkpoint_json(checkpoint / "training_state.json").get("history") or []
     history = [EpochRecord.from_dict(r) for r in records]
     model = load_checkpoint(checkpoint)  # before anything is written: a corrupt checkpoint changes nothing
+    edited = _model_differences(config.model.to_dict(), model.config.to_dict())
+    if edited:  # the weights are what they are: report the model they belong to
+        log.warning("%s: %s; the checkpoint's model config is the one evaluated and reported (was config.yaml "
+                    "edited?)", cfg_path, ", ".join(edited[:3]) + (f" and {len(edited) - 3} more" if len(edited) > 3
+                                                                   else ""))
+        config = config.model_copy(update={"model": model.config})
     sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(features_name))
     run = _Run(config, ds, ds.load_features(features_name), sidecar, run_dir, _Stages(), t_start,
                unfinished=unfinished)
     return _evaluate(run, model, history, checkpoint)
+
+
+def _model_differences(written: dict[str, Any], trained: dict[str, Any], prefix: str = "model.") -> list[str]:
+    """``model.latent_dim=7 but the checkpoint has 3`` for each field ``config.yaml`` sets
+    otherwise than the checkpoint (``None`` there is a value training fills in)."""
+    out = []
+    for key, value in written.items():
+        other = trained.get(key)
+        if value is None or key == "input_shape":
+            continue
+        if isinstance(value, dict) and isinstance(other, dict):
+            out += _model_differences(value, other, f"{prefix}{key}.")
+        elif value != other:
+            out.append(f"{prefix}{key}={value!r} but the checkpoint has {other!r}")
+    return out
 
 
 def _check_dataset(ds: Dataset) -> None:

@@ -31,6 +31,7 @@ from timbrespace.errors import (
     TrainingError,
 )
 from timbrespace.utils.atomic import atomic_path, atomic_write_json
+from timbrespace.utils.yaml_files import load_yaml
 
 __all__ = [
     "LATENTS_NAME", "RUN_KINDS", "RunCard", "RunEvaluation", "TrainingProgress", "after_training", "read_run_card",
@@ -222,7 +223,7 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise DatasetError(f"{run_dir}: not a run folder or training unfinished (no config.yaml)")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}" if where is not None else ""

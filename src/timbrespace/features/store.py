@@ -362,7 +362,7 @@ def invert_items(
     Raises
     ------
     ParameterError
-        Unknown item ids, an ``array`` of the wrong length, or a bad ``batch_size``.
+        Unknown or repeated item ids, an ``array`` of the wrong length, or a bad ``batch_size``.
     DatasetError
         Missing feature set; ``out_dir`` a file, inside the dataset, or holding a file
         this would write (without ``overwrite``).
@@ -419,6 +419,9 @@ def _item_indices(ids: list[str], items: Sequence[str] | None) -> np.ndarray:
     missing = [w for w in items if w not in lookup]
     if missing:
         raise ParameterError(f"items: unknown item ids {missing[:5]}")
+    twice = sorted({w for w in items if list(items).count(w) > 1})
+    if twice:  # one file per item: a repeated id would be written twice and counted twice
+        raise ParameterError(f"items: item ids given more than once {twice[:5]}; give each once")
     return np.array([lookup[w] for w in items], dtype=np.int64)
 
 
