@@ -124,7 +124,7 @@ def damaged_runs(sandbox):
             shutil.copytree(sandbox.dataset, dataset)
             (dataset / "features" / "spec.zarr" / "c" / "0" / "0" / "0").unlink()
             if not manifest:
-                (dataset / "features" / "spec.chunks.json").unlink()
+                (dataset / "features" / "spec.chunks.json").unlink(missing_ok=True)
     return sandbox
 
 
