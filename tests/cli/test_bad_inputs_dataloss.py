@@ -72,6 +72,8 @@ CASES = [
          ("metrics.json", "not an earlier model export")),
     Case("export-model-onto-a-wav", ("export-model", "{run}", "--format", "torchscript", "--out", "{wav}",
                                      "--overwrite"), ("not an earlier model export",)),
+    Case("explore-static-onto-the-config", ("explore", "{run}", "--static", "{run}/config.yaml", "--overwrite"),
+         ("not an explorer page",)),
     # evaluate: nothing written from a corrupt checkpoint or an unfinished training
     Case("evaluate-nan-checkpoint", ("evaluate", "{inputs}/run_nan"), ("model.safetensors", "NaN")),
     Case("evaluate-unfinished-run", ("evaluate", "{inputs}/run_unfinished"),

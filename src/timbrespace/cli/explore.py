@@ -33,6 +33,7 @@ def explore(
 ) -> None:
     """Play a run's latent space in the browser: a pad, sliders, A→B paths, downloads; or write a static page."""
     from timbrespace.explore import open_explorable, serve, write_static_page
+    from timbrespace.explore.static import is_static_page
 
     if not 1 <= port <= 65535:
         raise ParameterError(f"--port={port} is out of range: allowed 1..65535")
@@ -40,6 +41,9 @@ def explore(
         raise ParameterError(f"--grid={grid} is out of range: allowed 2..15")
     if static is not None and static.exists() and not overwrite:
         raise ParameterError(f"{static} exists; pass --overwrite to replace it")
+    if static is not None and static.exists() and not is_static_page(static):
+        raise ParameterError(f"--static {static} exists and is not an explorer page written before; "
+                             "nothing is replaced: choose another file")
     explorable = open_explorable(run, kit_dirs=kits)
     if static is not None:
         path = write_static_page(explorable, static, grid=grid, overwrite=overwrite)
