@@ -186,12 +186,9 @@ def training_progress(run_dir: str | Path) -> TrainingProgress | None:
     Returns
     -------
     TrainingProgress or None
-        ``None`` when the run keeps no training checkpoint (nothing says it is unfinished).
-
-    Raises
-    ------
-    ConfigError
-        The training state is unreadable or lacks its epoch counts (the file is named).
+        ``None`` when the run keeps no training checkpoint, or one that does not say
+        (unreadable, or from a version that did not record its epochs): nothing then
+        says the run is unfinished, and what reads the model reports a damaged file.
     """
     ckpt = Path(run_dir) / "checkpoints"
     path = next((ckpt / n / "training_state.json" for n in ("last", "last.old")
@@ -202,9 +199,8 @@ def training_progress(run_dir: str | Path) -> TrainingProgress | None:
         meta = json.loads(path.read_text())
         epoch, config = int(meta["epoch"]), meta["train_config"]
         epochs, refine = int(config["epochs"]), int(config.get("refine_epochs") or 0)
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: unreadable training state ({type(exc).__name__}: {str(exc)[:120]}); "
-                          "was it edited?") from None
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
     trained = epoch >= epochs or bool(meta.get("stop_reason"))
     return TrainingProgress(epoch, epochs, trained and (not refine or bool(meta.get("refine"))))
 
