@@ -16,7 +16,7 @@ from timbrespace.experiments.runs import (
     RunEvaluation,
     TrainingProgress,
     read_run_card,
-    training_progress,
+    unfinished_training,
 )
 from timbrespace.utils.atomic import atomic_write_json
 
@@ -58,24 +58,18 @@ def evaluate_any(run_dir: str | Path, *, allow_unfinished: bool = False) -> RunR
         did not finish (without ``allow_unfinished``).
     """
     card = read_run_card(run_dir)
-    progress = training_progress(run_dir)
-    unfinished = progress is not None and not progress.finished
-    if unfinished and not allow_unfinished:
-        raise DatasetError(
-            f"{run_dir}: training is unfinished ({progress.describe()}); run the command that trained it again "
-            "to resume, or pass --allow-unfinished to evaluate the model as it is"
-        )
+    unfinished = unfinished_training(run_dir, allow_unfinished=allow_unfinished)
     # each kind's pipeline is imported when needed: they load different libraries
     if card.kind in ("run", "train"):
         return evaluate_run(run_dir, allow_unfinished=allow_unfinished)
     if card.kind == "timbre":
         from timbrespace.experiments.timbre import evaluate_timbre_run
 
-        return _mark_unfinished(evaluate_timbre_run(run_dir), progress if unfinished else None)
+        return _mark_unfinished(evaluate_timbre_run(run_dir), unfinished)
     if card.kind == "drums":
         from timbrespace.experiments.drums import evaluate_drums_run
 
-        return _mark_unfinished(evaluate_drums_run(run_dir), progress if unfinished else None)
+        return _mark_unfinished(evaluate_drums_run(run_dir), unfinished)
     raise DatasetError(
         f"{run_dir}: a {card.kind!r} run has no evaluation of its own; allowed kinds {', '.join(EVALUATED_KINDS)} "
         "(evaluate a sweep's member runs)"

@@ -39,6 +39,7 @@ from timbrespace.experiments.runs import (
     after_training,
     read_run_config,
     training_progress,
+    unfinished_training,
     write_latents,
     write_run_card,
 )
@@ -381,13 +382,7 @@ def evaluate_run(run_dir: str | Path, *, allow_unfinished: bool = False) -> RunR
     cfg_path = run_dir / "config.yaml"
     if not cfg_path.is_file():
         raise DatasetError(f"{run_dir}: not a run folder (no config.yaml)")
-    progress = training_progress(run_dir)
-    unfinished = progress if progress is not None and not progress.finished else None
-    if unfinished is not None and not allow_unfinished:
-        raise DatasetError(
-            f"{run_dir}: training is unfinished ({unfinished.describe()}); run the command that trained it again "
-            "to resume, or pass --allow-unfinished to evaluate the model as it is"
-        )
+    unfinished = unfinished_training(run_dir, allow_unfinished=allow_unfinished)
     resolved = read_run_config(run_dir)
     dataset_path = resolved.pop("dataset_path", None)
     features_name = resolved.pop("features_name", FEATURES_NAME)

@@ -35,7 +35,7 @@ from timbrespace.utils.yaml_files import load_yaml
 
 __all__ = [
     "LATENTS_NAME", "RUN_KINDS", "RunCard", "RunEvaluation", "TrainingProgress", "after_training", "read_run_card",
-    "require_run_kind", "training_progress", "write_latents", "write_run_card",
+    "require_run_kind", "training_progress", "unfinished_training", "write_latents", "write_run_card",
 ]
 
 RUN_KINDS: tuple[str, ...] = ("run", "train", "sweep", "timbre", "drums")
@@ -203,6 +203,26 @@ def training_progress(run_dir: str | Path) -> TrainingProgress | None:
         return None
     trained = epoch >= epochs or bool(meta.get("stop_reason"))
     return TrainingProgress(epoch, epochs, trained and (not refine or bool(meta.get("refine"))))
+
+
+def unfinished_training(run_dir: str | Path, *, allow_unfinished: bool) -> TrainingProgress | None:
+    """How far an unfinished training got (``None`` when it finished or nothing says),
+    refused unless ``allow_unfinished``; for an evaluation, before it writes anything.
+
+    Raises
+    ------
+    DatasetError
+        The training did not finish and ``allow_unfinished`` is false.
+    """
+    progress = training_progress(run_dir)
+    if progress is None or progress.finished:
+        return None
+    if not allow_unfinished:
+        raise DatasetError(
+            f"{run_dir}: training is unfinished ({progress.describe()}); run the command that trained it again "
+            "to resume (train: with --resume), or pass --allow-unfinished to evaluate the model as it is"
+        )
+    return progress
 
 
 def read_run_config(run_dir: str | Path) -> dict[str, Any]:
