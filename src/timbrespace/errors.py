@@ -65,7 +65,7 @@ class Interrupted(TimbrespaceError):
 
     def __init__(self, signum: int, epoch: int, hint: str = "run the same command to resume") -> None:
         self.signum, self.epoch, self.hint = signum, epoch, hint
-        super().__init__(f"interrupted at epoch {epoch}; {hint}")
+        super().__init__(signum, epoch, hint)  # as the arguments: a worker process's error unpickles
 
     def __str__(self) -> str:
         return f"interrupted at epoch {self.epoch}; {self.hint}"
