@@ -16,6 +16,7 @@ __all__ = [
     "AudioError",
     "TrainingError",
     "EvaluationError",
+    "Interrupted",
 ]
 
 
@@ -53,3 +54,18 @@ class EvaluationError(TimbrespaceError):
     def __init__(self, message: str, *, internal: bool = False) -> None:
         super().__init__(message)
         self.internal = internal
+
+
+class Interrupted(TimbrespaceError):
+    """Training stopped on a signal (SIGINT, SIGTERM) after saving a checkpoint it resumes from.
+
+    The CLI prints the message (no ``error:``) and exits with ``128 + signum`` (130 for
+    Ctrl-C, 143 for SIGTERM). ``hint`` says how to resume; a command may reword it.
+    """
+
+    def __init__(self, signum: int, epoch: int, hint: str = "run the same command to resume") -> None:
+        self.signum, self.epoch, self.hint = signum, epoch, hint
+        super().__init__(signum, epoch, hint)  # as the arguments: a worker process's error unpickles
+
+    def __str__(self) -> str:
+        return f"interrupted at epoch {self.epoch}; {self.hint}"

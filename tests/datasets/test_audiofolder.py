@@ -45,7 +45,7 @@ def _rows(folder: Path) -> dict[str, dict]:
 def test_export_keeps_splits_and_string_ids(dataset: Dataset, tmp_path: Path) -> None:
     out = export_dataset(dataset, tmp_path / "hf", format="hf-audiofolder")
     assert out == tmp_path / "hf"
-    assert sorted(p.name for p in out.iterdir()) == ["test", "train", "valid"]
+    assert sorted(p.name for p in out.iterdir()) == [".timbrespace-export.json", "test", "train", "valid"]
     rows = _rows(out)
     meta = dataset.metadata.set_index("item_id")
     assert sorted(rows) == sorted(meta.index) and "000000" in rows
@@ -64,17 +64,36 @@ def test_export_never_replaces_without_overwrite(
     out = tmp_path / "hf"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(DatasetError, match="already exists and is not empty.*--overwrite"):
-        export_dataset(dataset, out, format="hf-audiofolder")
+    for overwrite in (False, True):  # a folder that is not an export is never replaced
+        with pytest.raises(DatasetError, match="is not a timbrespace export"):
+            export_dataset(dataset, out, format="hf-audiofolder", overwrite=overwrite)
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
-    with pytest.raises(DatasetError, match="is the dataset's folder"):
+    with pytest.raises(DatasetError, match="is the input .* or holds it"):
         export_dataset(dataset, dataset.root, format="hf-audiofolder", overwrite=True)
+    with pytest.raises(DatasetError, match="is not a timbrespace export"):  # the dataset's own audio
+        export_dataset(dataset, dataset.root / "audio", format="hf-audiofolder", overwrite=True)
+    export = tmp_path / "export"
+    export_dataset(dataset, export, format="hf-audiofolder")
     with pytest.raises(SystemExit) as exc:
-        main(["export", str(dataset.root), "--format", "hf-audiofolder", "--out", str(out)])
+        main(["export", str(dataset.root), "--format", "hf-audiofolder", "--out", str(export)])
     err = capsys.readouterr().err.strip().splitlines()
     assert exc.value.code == 2 and len(err) == 1 and err[0].startswith("error:")
-    main(["export", str(dataset.root), "--format", "audiofolder", "--out", str(out), "--overwrite"])
-    assert sorted(p.name for p in out.iterdir()) == ["test", "train", "valid"]
+    next((export / "train").glob("*.wav")).unlink()
+    main(["export", str(dataset.root), "--format", "audiofolder", "--out", str(export), "--overwrite"])
+    assert sorted(p.name for p in export.iterdir()) == [".timbrespace-export.json", "test", "train", "valid"]
+    assert (export / "train" / "metadata.jsonl").is_file()
+
+
+def test_overwrite_replaces_an_export_written_before_its_marker(dataset: Dataset, tmp_path: Path) -> None:
+    out = export_dataset(dataset, tmp_path / "hf", format="hf-audiofolder")
+    (out / ".timbrespace-export.json").unlink()
+    export_dataset(dataset, out, format="hf-audiofolder", overwrite=True)
+    assert (out / ".timbrespace-export.json").is_file()
+    (out / ".timbrespace-export.json").unlink()
+    (out / "train" / "thesis.txt").write_text("mine")
+    with pytest.raises(DatasetError, match="is not a timbrespace export"):
+        export_dataset(dataset, out, format="hf-audiofolder", overwrite=True)
+    assert (out / "train" / "thesis.txt").read_text() == "mine"
 
 
 def _encode_path_only(self, value):  # noqa: ANN001, ANN202 - stands in for Audio.encode_example

@@ -175,8 +175,13 @@ def test_seed000_variant_refusals(sine_dataset: Dataset, tmp_path: Path, capsys:
     with pytest.raises(DatasetError, match="kept.npz already exists.*--overwrite"):
         export_dataset(sine_dataset, target, format="seed000-npz")
     assert target.read_bytes() == b"user data"
-    export_dataset(sine_dataset, target, format="seed000-npz", overwrite=True)
-    assert np.load(target)["images"].shape == (1025, 6)
+    with pytest.raises(DatasetError, match="kept.npz exists and is not a seed000-npz export"):
+        export_dataset(sine_dataset, target, format="seed000-npz", overwrite=True)
+    assert target.read_bytes() == b"user data"
+    target.unlink()
+    export_dataset(sine_dataset, target, format="seed000-npz")
+    export_dataset(sine_dataset, target, format="seed000-npz", overwrite=True, representation="mdct")
+    assert np.load(target)["images"].shape == (1024, 6)
     from timbrespace.cli import main
 
     for args in (["--variant", "log"], ["--representation", "richness", "--variant", "db_norm"]):

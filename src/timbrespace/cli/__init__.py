@@ -4,7 +4,9 @@ Each command is a thin wrapper over one library function. Errors that timbrespac
 raises on purpose (:class:`~timbrespace.errors.TimbrespaceError`), usage errors and
 file-system errors print one line on stderr and exit with code 2; no traceback. Any
 other exception is a bug in timbrespace: one line that says so, exit code 1, and the
-traceback only with ``--verbose``.
+traceback only with ``--verbose``. Training stopped by Ctrl-C or SIGTERM
+(:class:`~timbrespace.errors.Interrupted`) prints where it stopped and how to resume and
+exits 130 or 143, as a shell reports those signals.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 import click
 import typer
 
-from timbrespace.errors import EvaluationError, TimbrespaceError
+from timbrespace.errors import EvaluationError, Interrupted, TimbrespaceError
 
 try:  # typer >= 0.16 vendors click as typer._click; accept both families of exceptions
     from typer._click import exceptions as _vendored
@@ -202,6 +204,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(code)
     except _EXITS as exc:
         sys.exit(getattr(exc, "exit_code", 0))
+    except Interrupted as exc:  # a checkpoint to resume from is saved: not an error
+        click.echo(str(exc), err=True)
+        sys.exit(128 + exc.signum)
     except EvaluationError as exc:
         _late_failure(exc, argv)
     except TimbrespaceError as exc:
@@ -221,7 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         _fail(f"{exc}")
     except KeyboardInterrupt:
-        _fail("interrupted")
+        click.echo("interrupted", err=True)
+        sys.exit(130)
     except MemoryError:
         _fail(_out_of_memory(sys.argv[1:] if argv is None else argv))
     except Exception as exc:

@@ -19,9 +19,9 @@ from typing import Annotated
 
 import typer
 
-from timbrespace.errors import ParameterError, TimbrespaceError
+from timbrespace.errors import Interrupted, ParameterError, TimbrespaceError
 
-__all__ = ["ProgressOption", "as_options", "check_min", "names", "numbers"]
+__all__ = ["ProgressOption", "as_options", "check_min", "distinct", "names", "numbers", "resume_hint"]
 
 ProgressOption = Annotated[
     bool, typer.Option("--progress/--no-progress", help="Show progress bars (on stderr).")
@@ -50,6 +50,23 @@ def numbers(text: str, option: str, kind: type, example: str) -> tuple:
 def names(text: str) -> tuple[str, ...]:
     """Parse a comma-separated list of names: ``"a, b,,c"`` → ``("a", "b", "c")``."""
     return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def distinct(values: tuple, option: str, text: str) -> tuple:
+    """Refuse a list that gives a value twice where each value names one thing (a run, an item).
+
+    Raises
+    ------
+    ParameterError
+        ``"--beta=1,1 gives 1 twice; give each value once"``.
+    """
+    seen: set = set()
+    for value in values:
+        if value in seen:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            raise ParameterError(f"{option}={text} gives {shown} twice; give each value once")
+        seen.add(value)
+    return values
 
 
 def check_min(option: str, value: float | None, minimum: float, unit: str = "") -> None:
@@ -86,3 +103,14 @@ def as_options(fields: Iterable[str], renames: Mapping[str, str] | None = None) 
         except TypeError:  # an error class with another constructor
             reworded = ParameterError(new)
         raise reworded from None
+
+
+@contextmanager
+def resume_hint(hint: str) -> Iterator[None]:
+    """Say in an interrupted training's line (:class:`~timbrespace.errors.Interrupted`) how
+    this command continues it, e.g. ``"run the same command with --resume to continue"``."""
+    try:
+        yield
+    except Interrupted as exc:
+        exc.hint = hint
+        raise

@@ -21,7 +21,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from timbrespace.cli._options import ProgressOption, as_options, check_min, numbers
+from timbrespace.cli._options import ProgressOption, as_options, check_min, numbers, resume_hint
 from timbrespace.conventions import (
     MAX_INTERPOLATION_STEPS,
     MAX_SWING,
@@ -111,7 +111,8 @@ def train(
                            velocities=velocities)
         tc = GrooveTrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, warmup_steps=warmup_steps,
                                seed=seed, threshold=threshold)
-    ev = train_drums(dataset, out, model_config=mc, train_config=tc, progress=progress, overwrite=overwrite)
+    with resume_hint("this command does not resume: run it again with --overwrite to start over"):
+        ev = train_drums(dataset, out, model_config=mc, train_config=tc, progress=progress, overwrite=overwrite)
     typer.echo(f"{out}: test hit F1 {ev.model.f1:.3f} (baseline {ev.baseline_sampled.f1:.3f}), "
                f"accuracy {ev.model.accuracy:.3f} (baseline {ev.baseline_sampled.accuracy:.3f}), "
                f"threshold {ev.threshold:.2f}, valid samples {100 * ev.sample_valid_fraction:.0f}%; "

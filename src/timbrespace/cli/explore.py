@@ -38,6 +38,7 @@ def explore(
     from timbrespace.experiments.runs import read_run_card
     from timbrespace.explore import open_explorable, serve, write_static_page
     from timbrespace.explore.server import bind_socket, server_url
+    from timbrespace.explore.static import is_static_page
 
     if not 1 <= port <= 65535:
         raise ParameterError(f"--port={port} is out of range: allowed 1..65535")
@@ -46,6 +47,9 @@ def explore(
     if static is not None and static.exists() and not overwrite:
         raise ParameterError(f"{static} exists; pass --overwrite to replace it")
     read_run_card(run)  # a folder that is no run fails before the port is looked at
+    if static is not None and static.exists() and not is_static_page(static):
+        raise ParameterError(f"--static {static} exists and is not an explorer page written before; "
+                             "nothing is replaced: choose another file")
     # the port is taken before the run is loaded: a busy one fails at once, in one line
     sock = None if static is not None else bind_socket(host, port)
     try:
@@ -66,20 +70,18 @@ def export_model(
     out: Annotated[Path, typer.Option("--out", "-o", help="Model file to write; its description goes to FILE.json.")],
     fmt: Annotated[str, typer.Option("--format", help="onnx | torchscript.")] = "onnx",
     part: Annotated[str, typer.Option(help="decoder | encoder.")] = "decoder",
-    overwrite: Annotated[bool, typer.Option(help="Replace existing files.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an earlier export at --out (never another file).")] = False,
     progress: ProgressOption = True,
 ) -> None:
     """Export a run's decoder (or encoder) to ONNX or TorchScript, with the feature config to invert it."""
     from timbrespace.explore import open_explorable
-    from timbrespace.explore.export import FORMATS, PARTS, export_model
+    from timbrespace.explore.export import FORMATS, PARTS, check_export_targets, export_model
 
     if fmt not in FORMATS:
         raise ParameterError(f"--format={fmt!r} is not allowed: one of {', '.join(FORMATS)}")
     if part not in PARTS:
         raise ParameterError(f"--part={part!r} is not allowed: one of {', '.join(PARTS)}")
-    for path in (out, out.with_name(out.name + ".json")):
-        if path.exists() and not overwrite:
-            raise ParameterError(f"{path} exists; pass --overwrite to replace it")
+    check_export_targets(run, out, overwrite=overwrite)
     with stage(f"export the {part} to {fmt}", enabled=progress):
         model_path, json_path = export_model(open_explorable(run), fmt, out, part=part)
     typer.echo(f"wrote {model_path} and {json_path}")

@@ -13,7 +13,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from timbrespace.cli._options import ProgressOption, as_options, check_min
+from timbrespace.cli._options import ProgressOption, as_options, check_min, distinct, names
 from timbrespace.errors import ParameterError
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def invert(
     check_min("--n-iter", n_iter, 1)
     check_min("--batch-size", batch_size, 1)
     ds, features = open_features(dataset, features)
-    wanted = [s.strip() for s in items.split(",") if s.strip()] if items else None
+    wanted = list(distinct(names(items), "--items", items)) if items else None
     with as_options(("method", "n_iter", "items", "batch_size", "array")):
         done = invert_items(ds, features, out, items=wanted, array=None if array is None else _read_array(array),
                             method=method, n_iter=n_iter, batch_size=batch_size, overwrite=overwrite,

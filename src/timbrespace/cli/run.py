@@ -10,6 +10,7 @@ import yaml
 from timbrespace.cli._console import console
 from timbrespace.cli._options import ProgressOption, as_options, check_min
 from timbrespace.errors import ConfigError
+from timbrespace.utils.yaml_files import load_yaml
 
 
 def _parse_overrides(items: list[str]) -> dict[str, object]:
@@ -19,7 +20,7 @@ def _parse_overrides(items: list[str]) -> dict[str, object]:
         if not sep or not key:
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. training.epochs=5")
         try:
-            out[key.strip()] = yaml.safe_load(value)
+            out[key.strip()] = load_yaml(value)
         except yaml.YAMLError:
             raise ConfigError(f"--set {item!r}: value is not valid YAML") from None
     return out
@@ -52,11 +53,18 @@ def run(
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run folder of any kind (run, train, timbre, drums)."),
     progress: ProgressOption = True,
+    allow_unfinished: bool = typer.Option(
+        False, "--allow-unfinished",
+        help="Evaluate a run whose training did not finish (its last checkpoint); the outputs say so."),
 ) -> None:
     """Recompute a run's metrics and report from its checkpoint (any kind of run)."""
     from timbrespace.experiments import evaluate_any
 
-    result = evaluate_any(run_dir, progress=progress)
+    result = evaluate_any(run_dir, allow_unfinished=allow_unfinished, progress=progress)
+    unfinished = result.metrics.get("training_unfinished")
+    if unfinished:
+        typer.echo(f"training unfinished (epoch {unfinished['epoch']} of {unfinished['epochs']}): "
+                   "scores of the last checkpoint; run the training command again to resume", err=True)
     if result.metrics.get("kind") in ("timbre", "drums"):
         _kind_summary(result)
     else:

@@ -97,6 +97,7 @@ def render(
         float | None, typer.Option(help="Seconds (default: the model's).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the item's random stream.")] = 0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
 ) -> None:
     """Render one sound from a sound model and write it to a file."""
     from timbrespace.synths import get_sound_model
@@ -107,6 +108,8 @@ def render(
         raise ParameterError(f"--out {out} is a folder: --out must be a file with an audio suffix "
                              f"({', '.join(AUDIO_FORMATS)}), e.g. {out / (name + '.wav')}")
     audio_format_for(out)  # refuse a suffix that names no audio format before rendering
+    if (out.exists() or out.is_symlink()) and not overwrite:
+        raise ParameterError(f"--out {out} exists; choose another --out or pass --overwrite to replace it")
     model = get_sound_model(name)
     params = parse_settings(settings or [])
     with as_options(("sample_rate", "duration_s", "seed")):

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from timbrespace.cli._console import console
-from timbrespace.cli._options import ProgressOption, as_options, check_min
+from timbrespace.cli._options import ProgressOption, as_options, check_min, resume_hint
 from timbrespace.conventions import MAX_INTERPOLATION_STEPS, MIN_INTERPOLATION_STEPS, check_steps
 from timbrespace.errors import ParameterError
 from timbrespace.utils.limits import check_seed
@@ -100,8 +100,9 @@ def train(
         raise ParameterError(f"--preset={preset!r} is unknown: allowed {', '.join(TIMBRE_PRESETS)}")
     check_min("--epochs", epochs, 1)
     chosen = None if descriptors == "all" else (_csv(descriptors) or list(DEFAULT_DESCRIPTORS))
-    summary = train_timbre(dataset, out, descriptors=chosen, model=preset, epochs=epochs, seed=seed,
-                           progress=progress, evaluate=evaluate, overwrite=overwrite)
+    with resume_hint("this command does not resume: run it again with --overwrite to start over"):
+        summary = train_timbre(dataset, out, descriptors=chosen, model=preset, epochs=epochs, seed=seed,
+                               progress=progress, evaluate=evaluate, overwrite=overwrite)
     typer.echo(f"trained on {summary.n_train} notes ({summary.n_valid} valid, {summary.n_test} held back) "
                f"in {summary.seconds:.0f} s; final loss train {summary.final_train_loss:.4g} "
                f"valid {summary.final_valid_loss:.4g} → {summary.run_dir}")

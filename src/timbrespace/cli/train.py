@@ -11,7 +11,15 @@ from pathlib import Path
 
 import typer
 
-from timbrespace.cli._options import ProgressOption, as_options, check_min, names, numbers
+from timbrespace.cli._options import (
+    ProgressOption,
+    as_options,
+    check_min,
+    distinct,
+    names,
+    numbers,
+    resume_hint,
+)
 from timbrespace.errors import ParameterError
 
 _TRAIN_OPTIONS = ("latent_dim", "epochs", "batch_size", "lr", "beta", "architecture", "conv_channels", "likelihood",
@@ -84,10 +92,12 @@ def train(
         "learn_variance": learn_variance, "beta": beta, "capacity_max": capacity_max,
         "capacity_steps": capacity_steps,
     }
-    with as_options(_TRAIN_OPTIONS, {"model": "--objective", "hidden_sizes": "--hidden"}):
+    hint = "run the same command to resume" if resume else "run the same command with --resume to continue"
+    with as_options(_TRAIN_OPTIONS, {"model": "--objective", "hidden_sizes": "--hidden"}), resume_hint(hint):
         result = train_dataset(
             dataset, out_dir=out, features=features, model=objective, model_options=model_options,
-            condition=names(condition) if condition else None, train_config=train_config, resume=resume,
+            condition=distinct(names(condition), "--condition", condition) if condition else None,
+            train_config=train_config, resume=resume,
             overwrite=overwrite,
         )
     if result.scores is not None:  # rank 0 of a data-parallel run, or the only process
@@ -162,10 +172,15 @@ def sweep(
     for option, value, minimum in (("--seeds", seeds, 1), ("--jobs", jobs, 1), ("--latent-dim", latent_dim, 1),
                                    ("--epochs", epochs, 1), ("--batch-size", batch_size, 1)):
         check_min(option, value, minimum)
-    betas = numbers(beta, "--beta", float, "1,2,4,8") if beta else None
+    betas = distinct(numbers(beta, "--beta", float, "1,2,4,8"), "--beta", beta) if beta else None
     for value in betas or ():
         check_min("--beta", value, 0)
-    fractions = numbers(labelled_fraction, "--labelled-fraction", float, "0,0.01")
+    fractions = distinct(numbers(labelled_fraction, "--labelled-fraction", float, "0,0.01"), "--labelled-fraction",
+                         labelled_fraction)
+    for option, text in (("--objectives", objectives), ("--init", init), ("--baselines", baselines)):
+        distinct(names(text), option, text)
+    if dci_estimator not in ("gbt", "hist"):
+        raise ParameterError(f"--dci-estimator={dci_estimator!r} is not one of gbt, hist")
     if not all(0.0 <= f <= 1.0 for f in fractions):
         raise ParameterError(f"--labelled-fraction={labelled_fraction}: allowed fractions in [0, 1], e.g. 0,0.01")
     baseline_names = () if baselines.strip() == "none" else names(baselines)

@@ -40,9 +40,11 @@ import pandas as pd
 
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError
+from timbrespace.utils.outputs import check_output_folder
 from timbrespace.utils.paths import safe_name, safe_relpath
 
 __all__ = [
+    "EXPORT_MARKER",
     "AudiofolderItem",
     "METADATA_NAMES",
     "SPLIT_FOLDERS",
@@ -55,6 +57,10 @@ METADATA_NAMES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
 #: Folder names ``datasets`` reads as splits (its train/validation/test keywords).
 SPLIT_FOLDERS = ("train", "training", "validation", "valid", "val", "dev", "test", "testing",
                  "eval", "evaluation")
+#: Written at the root of every export folder (hidden: ``datasets`` skips it); what lets
+#: ``--overwrite`` tell an export it may replace from a folder it must not touch.
+EXPORT_MARKER = ".timbrespace-export.json"
+_AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
 _NOT_FACTORS = ("file_name", "item_id", "split", "variation", "silent", "source_path", "audio_path")
 
 
@@ -102,7 +108,8 @@ def export_hf_audiofolder(
         Folder to create. Built beside it and renamed into place, so an interrupted
         export leaves nothing half-written.
     overwrite : bool
-        Replace an existing, non-empty ``out`` (never the dataset's own folder).
+        Replace an earlier export at ``out`` (marked by :data:`EXPORT_MARKER`); never a
+        folder that is not an export, the dataset's own folder or one holding it.
 
     Returns
     -------
@@ -114,15 +121,13 @@ def export_hf_audiofolder(
     Raises
     ------
     DatasetError
-        The dataset keeps no audio; ``out`` holds something and ``overwrite`` is false;
-        ``out`` is the dataset's folder or holds it.
+        The dataset keeps no audio; ``out`` holds an export and ``overwrite`` is false;
+        ``out`` holds something that is not an export; ``out`` is the dataset's folder or
+        holds it.
     """
     out = Path(out)
-    root = dataset.root.resolve()
-    if out.resolve() == root or root.is_relative_to(out.resolve()):
-        raise DatasetError(f"--out {out} is the dataset's folder or holds it; choose another folder")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise DatasetError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
+    check_output_folder(out, marker=export_markers(out), what="export", overwrite=overwrite,
+                        inputs=[dataset.root])
     if dataset.card.audio_format is None:
         raise DatasetError(f"{dataset.root}: this dataset keeps no audio (audio_format none); nothing to export")
     meta = dataset.metadata.reset_index(drop=True)
@@ -149,6 +154,7 @@ def export_hf_audiofolder(
             lines.setdefault(split, []).append(json.dumps(record, ensure_ascii=False))
         for split, rows in lines.items():
             (staging / split / "metadata.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        write_export_marker(staging, "hf-audiofolder", dataset)
         if out.exists():
             backup = out.with_name(f".{out.name}.old-{os.getpid()}")
             os.replace(out, backup)
@@ -160,6 +166,43 @@ def export_hf_audiofolder(
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def write_export_marker(folder: Path, format: str, dataset: Dataset) -> None:
+    """Mark ``folder`` as an export (:data:`EXPORT_MARKER`): its format and source dataset."""
+    text = json.dumps({"format": format, "dataset": str(dataset.root.resolve())}) + "\n"
+    (folder / EXPORT_MARKER).write_text(text, encoding="utf-8")
+
+
+def _is_legacy_audiofolder_export(folder: Path) -> bool:
+    """An hf-audiofolder export written before :data:`EXPORT_MARKER`: split folders holding
+    only audio and a ``metadata.jsonl`` whose rows have our ``file_name`` and ``item_id``."""
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if not entries:
+        return False
+    for split in entries:
+        if not split.is_dir() or split.is_symlink() or not (split / "metadata.jsonl").is_file():
+            return False
+        for p in split.iterdir():
+            if p.name != "metadata.jsonl" and (not p.is_file() or p.suffix.lower() not in _AUDIO_SUFFIXES):
+                return False
+        with open(split / "metadata.jsonl", encoding="utf-8") as fh:
+            try:
+                first = json.loads(fh.readline() or "null")
+            except ValueError:
+                return False
+        if not isinstance(first, dict) or not {"file_name", "item_id"} <= first.keys():
+            return False
+    return True
+
+
+def export_markers(out: Path) -> tuple[str, ...]:
+    """The markers that make ``out`` an export ``--overwrite`` may replace (for
+    :func:`~timbrespace.utils.outputs.check_output_folder`): :data:`EXPORT_MARKER`, or the
+    split folders of an older hf-audiofolder export, which had none."""
+    if out.is_dir() and not (out / EXPORT_MARKER).exists() and _is_legacy_audiofolder_export(out):
+        return (EXPORT_MARKER, *sorted(p.name for p in out.iterdir() if not p.name.startswith(".")))
+    return (EXPORT_MARKER,)
 
 
 def find_audiofolder_metadata(folder: str | os.PathLike[str]) -> list[Path]:

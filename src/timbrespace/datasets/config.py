@@ -38,6 +38,7 @@ from timbrespace.synths.base import Parameter, check_render_args
 from timbrespace.synths.registry import get_sound_model
 from timbrespace.utils.limits import check_seed
 from timbrespace.utils.paths import safe_name
+from timbrespace.utils.yaml_files import load_yaml
 
 __all__ = [
     "DatasetConfig",
@@ -439,7 +440,12 @@ def load_dataset_config(path: str | Path) -> DatasetConfig:
         raise ConfigError(f"{path}: not a text file (invalid UTF-8 at byte {exc.start}); "
                           "a dataset config is YAML or JSON text") from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
+    except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: cannot parse ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise ConfigError(f"{path}: cannot parse YAML{where} ({problem})") from None
     return config_from_dict(data, source=str(path))

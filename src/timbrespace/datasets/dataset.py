@@ -35,6 +35,7 @@ from timbrespace.datasets.sampling import sample_fixed_factor
 from timbrespace.errors import AudioError, DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_path, atomic_write_bytes, atomic_write_json
 from timbrespace.utils.audio import encode_audio, read_mono
+from timbrespace.utils.chunks import check_chunks
 from timbrespace.utils.paths import safe_relpath
 
 __all__ = ["Dataset", "write_card", "write_metadata", "write_audio_file", "assign_splits", "AUDIO_DIR", "FEATURES_DIR"]
@@ -262,11 +263,20 @@ class Dataset:
         return json.loads(path.read_text())
 
     def load_features(self, name: str, indices: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
-        """Read stored features ``(n, ...)`` float32 from ``features/<name>.zarr``."""
+        """Read stored features ``(n, ...)`` float32 from ``features/<name>.zarr``.
+
+        Raises
+        ------
+        DatasetError
+            No such feature set, or a chunk file of it is missing or cut short
+            (:func:`timbrespace.utils.chunks.check_chunks`).
+        """
         import zarr
 
         self.feature_sidecar(name)
-        arr = zarr.open_array(str(self.features_dir / f"{name}.zarr"), mode="r")
+        path = self.features_dir / f"{name}.zarr"
+        check_chunks(path)  # a missing chunk would read as zeros
+        arr = zarr.open_array(str(path), mode="r")
         if indices is None:
             return np.asarray(arr[:], dtype=np.float32)
         idx = np.asarray(indices, dtype=np.int64)

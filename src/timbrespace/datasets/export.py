@@ -19,7 +19,10 @@
   data_dir=...)`` loads it with its splits.
 
 Audio files are hard-linked into the export folder when possible, copied otherwise.
-Nothing existing is replaced without ``overwrite``.
+Nothing existing is replaced without ``overwrite``, and with it only an earlier export:
+a ``.npz`` holding seed 000's keys, a folder marked by ``.timbrespace-export.json``
+(:data:`~timbrespace.datasets.audiofolder.EXPORT_MARKER`); never a file or folder that is
+not one, nor the dataset or a folder holding it.
 """
 
 from __future__ import annotations
@@ -33,10 +36,15 @@ from typing import Literal
 
 import numpy as np
 
-from timbrespace.datasets.audiofolder import export_hf_audiofolder
+from timbrespace.datasets.audiofolder import (
+    export_hf_audiofolder,
+    export_markers,
+    write_export_marker,
+)
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_path, atomic_write_text
+from timbrespace.utils.outputs import check_output_folder
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -268,9 +276,13 @@ def export_seed000_npz(
         raise ParameterError(f"--variant {variant}: seed 000's variants are of its dB spectra, "
                              f"representation richness or richness_phase, not {representation!r}")
     targets = _seed000_targets(Path(out), representation, variant)
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing and not overwrite:
-        raise DatasetError(f"{existing[0]} already exists; choose another --out or pass --overwrite")
+    for path in targets.values():
+        if path.exists() or path.is_symlink():
+            if not overwrite:
+                raise DatasetError(f"{path} already exists; choose another --out or pass --overwrite")
+            if not _is_seed000_npz(path):
+                raise DatasetError(f"--out {path} exists and is not a seed000-npz export (no labels and "
+                                   "Spectrums or images arrays); nothing there is replaced: choose another --out")
     _need_audio(dataset)
     n = len(dataset)
     first = seed000_features(dataset.load_audio([0]), representation)
@@ -287,6 +299,18 @@ def export_seed000_npz(
                 np.savez(fh, **{key: values, "labels": labels,
                                 "label_names": np.array(dataset.factor_names)})
     return Path(out) if variant == "all" else next(iter(targets.values()))
+
+
+def _is_seed000_npz(path: Path) -> bool:
+    """``path`` is a ``.npz`` this export wrote: ``labels`` beside ``Spectrums`` or ``images``."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            keys = set(npz.files)
+    except (OSError, ValueError):
+        return False
+    return "labels" in keys and bool(keys & {"Spectrums", "images"})
 
 
 def _link_audio(dataset: Dataset, out: Path, names: list[str]) -> None:
@@ -312,20 +336,29 @@ def export_nsynth_json(dataset: Dataset, out: str | os.PathLike[str], *, overwri
 
     Each record holds ``note``, ``note_str``, ``sample_rate``, ``split``, every factor's
     value and ``<factor>_code``. Into the dataset's own folder (with ``overwrite``) only
-    ``examples.json`` is written, pointing at its audio.
+    ``examples.json`` is written, pointing at its audio. Elsewhere ``overwrite`` replaces
+    only an earlier export (:data:`~timbrespace.datasets.audiofolder.EXPORT_MARKER`).
 
     Raises
     ------
     DatasetError
-        ``out`` exists, is not empty and ``overwrite`` is false; the dataset keeps no audio.
+        ``out`` exists, is not empty and ``overwrite`` is false; ``out`` holds something
+        that is not an export, or holds the dataset; the dataset keeps no audio.
     """
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise DatasetError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
+    into_dataset = out.exists() and _same_folder(out, dataset.root)
+    if into_dataset:
+        if not overwrite:
+            raise DatasetError(f"{out} already exists and is not empty; choose another --out or pass --overwrite")
+    else:
+        check_output_folder(out, marker=export_markers(out), what="export", overwrite=overwrite,
+                            inputs=[dataset.root])
     _need_audio(dataset)
     for i in range(len(dataset)):  # file names come from the metadata: checked before anything is written
         dataset.audio_path(i)
     out.mkdir(parents=True, exist_ok=True)
+    if not into_dataset:  # first: a folder an interrupted export left is still one to replace
+        write_export_marker(out, "nsynth-json", dataset)
     meta = dataset.metadata
     examples: dict[str, dict[str, object]] = {}
     names = []

@@ -105,9 +105,11 @@ class TorchDataset(_TorchDataset):
         if self._array is None:
             import zarr
 
-            self._array = zarr.open_array(
-                str(self.dataset.features_dir / f"{self.features}.zarr"), mode="r"
-            )
+            from timbrespace.utils.chunks import check_chunks
+
+            path = self.dataset.features_dir / f"{self.features}.zarr"
+            check_chunks(path)
+            self._array = zarr.open_array(str(path), mode="r")
         return np.asarray(self._array[i], dtype=np.float32)
 
     def __getitem__(self, k: int) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from timbrespace.models import VAEConfig
 from timbrespace.synths.base import closest_name
 from timbrespace.training import TrainConfig
 from timbrespace.utils.limits import check_seed
+from timbrespace.utils.yaml_files import load_yaml
 
 __all__ = [
     "EvaluationConfig",
@@ -330,7 +331,7 @@ def load_experiment_config(path: str | Path | None = None, overrides: dict[str, 
         raise ConfigError(f"{source}: not a text file (invalid UTF-8 at byte {exc.start}); "
                           "an experiment config is YAML text") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -35,8 +35,11 @@ from timbrespace.datasets import Dataset, generate_dataset
 from timbrespace.errors import ConfigError, DatasetError
 from timbrespace.experiments.config import ExperimentConfig, format_validation_error
 from timbrespace.experiments.runs import (
+    TrainingProgress,
     after_training,
     read_run_config,
+    training_progress,
+    unfinished_training,
     write_latents,
     write_run_card,
 )
@@ -150,6 +153,7 @@ class _Run:
     stages: _Stages
     t_start: float
     progress: bool = False
+    unfinished: TrainingProgress | None = None  # evaluated before training finished
 
 
 def run_experiment(
@@ -170,8 +174,10 @@ def run_experiment(
         Validated at load (:func:`~timbrespace.experiments.load_experiment_config`).
     out : path-like, optional
         Run folder (default :func:`default_run_dir`). A folder holding a finished run
-        (``metrics.json``) is refused unless ``overwrite``; an unfinished one is reused
-        (dataset generation and features resume).
+        (``metrics.json`` and a finished training checkpoint) is refused unless
+        ``overwrite``; an unfinished one is resumed: dataset generation, features, and
+        training from ``checkpoints/last`` (the same model config; an interrupted run
+        continues to the same weights).
     dataset : path-like, optional
         An existing dataset (e.g. from ``timbrespace ingest``) used instead of the
         config's ``dataset`` section.
@@ -180,6 +186,7 @@ def run_experiment(
     progress : bool
         Show progress bars.
     overwrite : bool
+        Write over a finished run; training starts afresh.
     source : str
         Where the config came from (for error messages).
 
@@ -200,7 +207,10 @@ def run_experiment(
     t_start = time.perf_counter()
     stages = _Stages(progress)
     run_dir = Path(out) if out is not None else default_run_dir(config.name)
-    if (run_dir / "metrics.json").exists() and not overwrite:
+    progress = training_progress(run_dir)
+    resumable = not overwrite and progress is not None and not progress.finished
+    # metrics.json beside an unfinished checkpoint: `evaluate --allow-unfinished` wrote it; resume
+    if (run_dir / "metrics.json").exists() and not overwrite and not resumable:
         raise ConfigError(f"{run_dir} already holds a finished run; choose another --out or pass --overwrite")
     if dataset is None and config.dataset is None:
         raise ConfigError(f"{source}: no 'dataset' section; give one or run with --dataset DATASET")
@@ -236,7 +246,7 @@ def run_experiment(
         model_config = dataclasses.replace(config.model, input_shape=tuple(int(s) for s in x.shape[1:]))
         training = dataclasses.replace(config.training, enable_progress_bar=progress)
         result = fit(model_config, training, x[train_idx], x[valid_idx] if len(valid_idx) else None,
-                     out_dir=run_dir, callbacks=[latents_at_init(x, run_dir / INIT_LATENTS)],
+                     out_dir=run_dir, resume=not overwrite, callbacks=[latents_at_init(x, run_dir / INIT_LATENTS)],
                      **supervision_for(ds, train_idx, config.model, config.training),
                      feature_scale=config.features.magnitude_scale)
     run = _Run(config, ds, x, sidecar, run_dir, stages, t_start, progress)
@@ -346,6 +356,8 @@ def _evaluate(run: _Run, model: VAE, history: list[EpochRecord], checkpoint: Pat
         scores = score_run(config, ds, run.x, mu, logvar, train_idx, test_idx)
         metrics = scores.to_dict()
         metrics.update(_at_init(config, ds, run.run_dir, metrics))
+        if run.unfinished is not None:
+            metrics["training_unfinished"] = dataclasses.asdict(run.unfinished)
     with stage("reconstruction", spinner=True):
         metrics["reconstruction"], recon_media = _reconstruction(run, model, test_idx, audio_decoder)
         refined = _refinement(checkpoint)
@@ -396,7 +408,7 @@ def score_run(config: ExperimentConfig, dataset: Dataset, x: np.ndarray, mu: np.
     )
 
 
-def evaluate_run(run_dir: str | Path, *, progress: bool = False) -> RunResult:
+def evaluate_run(run_dir: str | Path, *, allow_unfinished: bool = False, progress: bool = False) -> RunResult:
     """Recompute the metrics, resynthesis and report of a finished (or trained) run.
 
     Reads ``RUN/config.yaml``, the run's dataset (``RUN/dataset`` or the recorded
@@ -404,19 +416,25 @@ def evaluate_run(run_dir: str | Path, *, progress: bool = False) -> RunResult:
     scored; ``best`` when there is no ``last``) and the audio decoder if the run trained one,
     then rewrites
     ``metrics.json``, ``latents.npz`` and ``report.html``. Use it after changing the
-    evaluation section of the config or upgrading timbrespace.
+    evaluation section of the config or upgrading timbrespace. A model section edited
+    since training does not describe the weights: the checkpoint's model config is
+    used and reported, with one warning naming the fields that differ.
 
     Parameters
     ----------
     run_dir : path-like
         The run folder.
+    allow_unfinished : bool
+        Evaluate a run whose training did not finish (its last checkpoint): ``metrics.json``
+        records ``training_unfinished`` and the report says so; ``run`` still resumes it.
     progress : bool
         A spinner on stderr for each stage (encoding, metrics, reconstruction, report).
 
     Raises
     ------
     DatasetError
-        If the folder is not a run folder, or its dataset or checkpoint is missing.
+        If the folder is not a run folder, or its dataset or checkpoint is missing, or
+        its training did not finish (without ``allow_unfinished``).
     ConfigError
         If its ``config.yaml`` is no longer valid.
     """
@@ -425,6 +443,7 @@ def evaluate_run(run_dir: str | Path, *, progress: bool = False) -> RunResult:
     cfg_path = run_dir / "config.yaml"
     if not cfg_path.is_file():
         raise DatasetError(f"{run_dir}: not a run folder (no config.yaml)")
+    unfinished = unfinished_training(run_dir, allow_unfinished=allow_unfinished)
     resolved = read_run_config(run_dir)
     dataset_path = resolved.pop("dataset_path", None)
     features_name = resolved.pop("features_name", FEATURES_NAME)
@@ -441,16 +460,41 @@ def evaluate_run(run_dir: str | Path, *, progress: bool = False) -> RunResult:
     if checkpoint is None:
         raise DatasetError(f"{run_dir}: no checkpoint under checkpoints/last or checkpoints/best")
     history_path = run_dir / "history.json"
-    history: list[EpochRecord] = []
+    records: Any = []
     if history_path.is_file():
         records = json.loads(history_path.read_text())
         records = records.get("history", records) if isinstance(records, dict) else records
-        history = [EpochRecord.from_dict(r) for r in records]
+    elif (checkpoint / "training_state.json").is_file():  # killed before fit wrote history.json
+        records = read_checkpoint_json(checkpoint / "training_state.json").get("history") or []
+    history = [EpochRecord.from_dict(r) for r in records]
+    model = load_checkpoint(checkpoint)  # before anything is written: a corrupt checkpoint changes nothing
+    edited = _model_differences(config.model.to_dict(), model.config.to_dict())
+    if edited:  # the weights are what they are: report the model they belong to
+        log.warning("%s: %s; the checkpoint's model config is the one evaluated and reported (was config.yaml "
+                    "edited?)", cfg_path, ", ".join(edited[:3]) + (f" and {len(edited) - 3} more" if len(edited) > 3
+                                                                   else ""))
+        config = config.model_copy(update={"model": model.config})
     sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(features_name))
-    run = _Run(config, ds, ds.load_features(features_name), sidecar, run_dir, _Stages(progress), t_start)
+    run = _Run(config, ds, ds.load_features(features_name), sidecar, run_dir, _Stages(progress), t_start,
+               unfinished=unfinished)
     audio_dir = run_dir / "checkpoints" / AUDIO_DECODER_DIR
     audio_decoder = load_audio_decoder(audio_dir) if (audio_dir / "model.json").is_file() else None
-    return _evaluate(run, load_checkpoint(checkpoint), history, checkpoint, audio_decoder)
+    return _evaluate(run, model, history, checkpoint, audio_decoder)
+
+
+def _model_differences(written: dict[str, Any], trained: dict[str, Any], prefix: str = "model.") -> list[str]:
+    """``model.latent_dim=7 but the checkpoint has 3`` for each field ``config.yaml`` sets
+    otherwise than the checkpoint (``None`` there is a value training fills in)."""
+    out = []
+    for key, value in written.items():
+        other = trained.get(key)
+        if value is None or key == "input_shape":
+            continue
+        if isinstance(value, dict) and isinstance(other, dict):
+            out += _model_differences(value, other, f"{prefix}{key}.")
+        elif value != other:
+            out.append(f"{prefix}{key}={value!r} but the checkpoint has {other!r}")
+    return out
 
 
 MIN_ITEMS = 10

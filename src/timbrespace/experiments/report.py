@@ -176,6 +176,10 @@ def write_run_report(
 def _summary(page: _Page) -> None:
     m, ds = page.metrics, page.dataset
     page.report.section("Summary")
+    unfinished = m.get("training_unfinished")
+    if unfinished:
+        page.report.text(f"<b>Training unfinished</b> (epoch {unfinished['epoch']} of {unfinished['epochs']}): "
+                         "these are the scores of the last checkpoint, not of a trained model.")
     page.report.text(
         f"Dataset `{ds.root}`: {len(ds)} items, factors "
         f"{', '.join(ds.factor_names)}; {page.mu.shape[1]} latents, {page.scores.n_active} active "

@@ -28,12 +28,14 @@ from timbrespace.errors import (
     EvaluationError,
     ParameterError,
     TimbrespaceError,
+    TrainingError,
 )
 from timbrespace.utils.atomic import atomic_path, atomic_write_json
+from timbrespace.utils.yaml_files import load_yaml
 
 __all__ = [
-    "LATENTS_NAME", "RUN_KINDS", "RunCard", "RunEvaluation", "after_training", "read_run_card", "require_run_kind",
-    "write_latents", "write_run_card",
+    "LATENTS_NAME", "RUN_KINDS", "RunCard", "RunEvaluation", "TrainingProgress", "after_training", "read_run_card",
+    "require_run_kind", "training_progress", "unfinished_training", "write_latents", "write_run_card",
 ]
 
 RUN_KINDS: tuple[str, ...] = ("run", "train", "sweep", "timbre", "drums")
@@ -151,6 +153,78 @@ def read_run_card(run_dir: str | Path) -> RunCard:
         raise DatasetError(f"{path}: unreadable run card ({exc})") from None
 
 
+@dataclass(frozen=True)
+class TrainingProgress:
+    """How far a run's training got, from its last training checkpoint.
+
+    Attributes
+    ----------
+    epoch : int
+        Epochs completed.
+    epochs : int
+        Epochs the run was started for.
+    finished : bool
+        Training ended (every epoch, early stopping or its time limit) and the decoder
+        refinement, where asked for, is done.
+    """
+
+    epoch: int
+    epochs: int
+    finished: bool
+
+    def describe(self) -> str:
+        """``"epoch 3 of 400"``, or that the decoder refinement is all that is left."""
+        if self.epoch >= self.epochs:
+            return f"epoch {self.epoch} of {self.epochs}, decoder refinement not done"
+        return f"epoch {self.epoch} of {self.epochs}"
+
+
+def training_progress(run_dir: str | Path) -> TrainingProgress | None:
+    """Read ``RUN/checkpoints/last/training_state.json`` (or ``last.old``, which a run killed
+    while swapping checkpoints leaves): how far training got.
+
+    Returns
+    -------
+    TrainingProgress or None
+        ``None`` when the run keeps no training checkpoint, or one that does not say
+        (unreadable, or from a version that did not record its epochs): nothing then
+        says the run is unfinished, and what reads the model reports a damaged file.
+    """
+    ckpt = Path(run_dir) / "checkpoints"
+    path = next((ckpt / n / "training_state.json" for n in ("last", "last.old")
+                 if (ckpt / n / "training_state.json").is_file()), None)
+    if path is None:
+        return None
+    try:
+        meta = json.loads(path.read_text())
+        epoch, config = int(meta["epoch"]), meta["train_config"]
+        epochs, refine = int(config["epochs"]), int(config.get("refine_epochs") or 0)
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    trained = epoch >= epochs or bool(meta.get("stop_reason"))
+    return TrainingProgress(epoch, epochs, trained and (not refine or bool(meta.get("refine"))))
+
+
+def unfinished_training(run_dir: str | Path, *, allow_unfinished: bool) -> TrainingProgress | None:
+    """How far an unfinished training got (``None`` when it finished or nothing says),
+    refused unless ``allow_unfinished``; for an evaluation, before it writes anything.
+
+    Raises
+    ------
+    DatasetError
+        The training did not finish and ``allow_unfinished`` is false.
+    """
+    progress = training_progress(run_dir)
+    if progress is None or progress.finished:
+        return None
+    if not allow_unfinished:
+        raise DatasetError(
+            f"{run_dir}: training is unfinished ({progress.describe()}); run the command that trained it again "
+            "to resume (train: with --resume), or pass --allow-unfinished to evaluate the model as it is"
+        )
+    return progress
+
+
 def read_run_config(run_dir: str | Path) -> dict[str, Any]:
     """``RUN/config.yaml`` as a mapping.
 
@@ -165,7 +239,7 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise DatasetError(f"{run_dir}: not a run folder or training unfinished (no config.yaml)")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}" if where is not None else ""
@@ -206,7 +280,16 @@ def write_latents(run_dir: str | Path, mu: np.ndarray, logvar: np.ndarray, datas
     -------
     Path
         The file, written atomically (uncompressed: the same arrays give the same bytes).
+
+    Raises
+    ------
+    TrainingError
+        ``mu`` or ``logvar`` holds NaN or infinite values (nothing is written).
     """
+    for name, values in (("mu", mu), ("logvar", logvar)):
+        if not np.all(np.isfinite(values)):  # never replace good latents with NaN
+            raise TrainingError(f"the model encodes {int(np.sum(~np.isfinite(values)))} non-finite {name} "
+                                f"value(s); {Path(run_dir) / LATENTS_NAME} is left as it was")
     path = Path(run_dir) / LATENTS_NAME
     split = dataset.metadata["split"].astype(str).to_numpy() if "split" in dataset.metadata else np.array([])
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:

@@ -65,6 +65,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+DCI_ESTIMATORS = ("gbt", "hist")
+"""DCI's per-factor classifiers (:func:`timbrespace.metrics.dci`)."""
+
 def check_sweep_grid(
     models: Sequence[str | VAEConfig],
     *,
@@ -72,14 +75,17 @@ def check_sweep_grid(
     seeds: Sequence[int],
     inits: Sequence[str],
     baselines: Sequence[str],
+    labelled_fractions: Sequence[float] = (0.0,),
+    dci_estimator: str = "gbt",
 ) -> None:
     """Refuse a grid a sweep cannot run, before anything is trained or written.
 
     Raises
     ------
     ParameterError
-        An empty grid, a beta that is negative or not finite, a seed outside
-        ``0 <= seed < 2**32``, an unknown init or baseline, a conditional model (``cvae``,
+        An empty grid, a value given twice (one run would fill two rows), a beta that is
+        negative or not finite, a seed outside ``0 <= seed < 2**32``, an unknown init,
+        baseline or DCI estimator, a conditional model (``cvae``,
         ``condition_classes``), or an ICA/PCA start for a conv model.
     """
     if not models or not betas or not seeds or not inits:
@@ -89,6 +95,15 @@ def check_sweep_grid(
         raise ParameterError(f"betas {bad_betas} not allowed: each beta must be a finite number >= 0")
     for seed in seeds:
         check_seed(seed)
+    if dci_estimator not in DCI_ESTIMATORS:
+        raise ParameterError(f"dci_estimator={dci_estimator!r} is not one of {', '.join(DCI_ESTIMATORS)}")
+    for what, values in (("models", [m if isinstance(m, str) else m.objective for m in models]),
+                         ("betas", [float(b) for b in betas]), ("seeds", list(seeds)), ("inits", list(inits)),
+                         ("baselines", list(baselines)), ("labelled fractions", [float(f) for f in labelled_fractions])):
+        twice = sorted({v for v in values if values.count(v) > 1}, key=str)
+        if twice and not (what == "models" and any(not isinstance(m, str) for m in models)):
+            raise ParameterError(f"{what} list {', '.join(f'{v:g}' if isinstance(v, float) else str(v) for v in twice)} "
+                                 "more than once: each value is one point of the grid; give each once")
     bad_inits = sorted(set(inits) - set(INIT_METHODS))
     if bad_inits:
         raise ParameterError(f"inits {bad_inits} not allowed; choose from {', '.join(INIT_METHODS)}")
@@ -174,7 +189,8 @@ def sweep(
     ParameterError
         As :func:`check_sweep_grid`.
     """
-    check_sweep_grid(model_configs, betas=betas, seeds=seeds, inits=inits, baselines=baselines)
+    check_sweep_grid(model_configs, betas=betas, seeds=seeds, inits=inits, baselines=baselines,
+                     labelled_fractions=labelled_fractions, dci_estimator=dci_estimator)
     if jobs < 1:
         raise ParameterError(f"jobs={jobs} must be >= 1")
     out_dir = Path(out_dir)
@@ -318,7 +334,8 @@ def sweep_dataset(
         Missing dataset or features.
     """
     models = [canonical_objective(m) for m in models]
-    check_sweep_grid(list(models), betas=betas or (1.0,), seeds=seeds, inits=inits, baselines=baselines)
+    check_sweep_grid(list(models), betas=betas or (1.0,), seeds=seeds, inits=inits, baselines=baselines,
+                     labelled_fractions=labelled_fractions, dci_estimator=dci_estimator)
     if jobs < 1:
         raise ParameterError(f"jobs={jobs} must be >= 1")
     bad_fractions = [f for f in labelled_fractions if not 0.0 <= float(f) <= 1.0]

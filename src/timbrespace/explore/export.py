@@ -29,11 +29,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from timbrespace.errors import ParameterError
+from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.explore.base import Explorable
 from timbrespace.utils.atomic import atomic_path, atomic_write_json
 
-__all__ = ["export_model", "DecoderModule", "EncoderModule", "EXPORT_FORMAT", "FORMATS", "PARTS"]
+__all__ = ["check_export_targets", "export_model", "DecoderModule", "EncoderModule", "EXPORT_FORMAT", "FORMATS", "PARTS"]
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,58 @@ def export_model(run: Explorable, fmt: str, out: str | Path, *, part: str = "dec
     json_path = atomic_write_json(out.with_name(out.name + ".json"), meta)
     logger.debug("exported the %s of %s to %s (%s)", part, run.root, out, fmt)  # the CLI says where, once
     return out, json_path
+
+
+_RUN_INPUTS = ("checkpoints", "dataset", "logs")
+"""Folders of a run that no export is written into: its weights, its data, its history."""
+
+
+def _is_model_export(json_path: Path) -> bool:
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == EXPORT_FORMAT
+
+
+def check_export_targets(run_root: str | Path, out: str | Path, *, overwrite: bool) -> None:
+    """Check that exporting to ``out`` (and ``out.json``) loses nothing; call before writing.
+
+    ``--overwrite`` replaces only an earlier model export (its ``FILE.json`` says
+    :data:`EXPORT_FORMAT`), never a file of the run or of the user; nothing is written
+    into the run's ``checkpoints``, ``dataset`` or ``logs``.
+
+    Parameters
+    ----------
+    run_root : path-like
+        The run being exported.
+    out : path-like
+        The model file to write.
+    overwrite : bool
+        The user passed ``--overwrite``.
+
+    Raises
+    ------
+    DatasetError
+        ``out`` lies in one of the run's own folders, or is or holds the run; a target
+        exists and ``overwrite`` is false, or it is not an earlier export.
+    """
+    out, root = Path(out), Path(run_root).resolve()
+    target = out.resolve()
+    if target == root or root in target.parents and target.relative_to(root).parts[0] in _RUN_INPUTS:
+        raise DatasetError(f"--out {out} is inside the run's own files ({root}); writing there would "
+                           "replace or mix with its checkpoints or data: choose another --out")
+    if root.is_relative_to(target):
+        raise DatasetError(f"--out {out} holds the run {root}; choose another --out")
+    json_path = out.with_name(out.name + ".json")
+    for path in (out, json_path):
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if not overwrite:
+            raise DatasetError(f"{path} exists; pass --overwrite to replace it")
+        if path.is_dir() or not _is_model_export(json_path):
+            raise DatasetError(f"--out {path} exists and is not an earlier model export (no {json_path.name} "
+                               f"of format {EXPORT_FORMAT}); nothing is replaced: choose another --out")
 
 
 class _TraceMismatch(Exception):

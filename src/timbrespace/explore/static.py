@@ -20,7 +20,7 @@ from timbrespace.explore.base import Explorable
 from timbrespace.explore.server import PAGE_DIR, clip_json
 from timbrespace.utils.atomic import atomic_write_text
 
-__all__ = ["write_static_page", "static_page_html", "default_grid"]
+__all__ = ["write_static_page", "static_page_html", "default_grid", "is_static_page"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,14 @@ def static_page_html(run: Explorable, *, grid: int | None = None, progress: bool
     return page
 
 
+def is_static_page(path: str | Path) -> bool:
+    """``path`` is a page :func:`write_static_page` wrote (it holds the page's data block)."""
+    try:
+        return b'<script id="timbrespace-static"' in Path(path).read_bytes()
+    except OSError:
+        return False
+
+
 def write_static_page(run: Explorable, out: str | Path, *, grid: int | None = None, overwrite: bool = False,
                       progress: bool = False) -> Path:
     """Write the static page of ``run`` to ``out`` (see :func:`static_page_html`).
@@ -109,7 +117,7 @@ def write_static_page(run: Explorable, out: str | Path, *, grid: int | None = No
         HTML file to write.
     grid : int, optional
     overwrite : bool
-        Replace an existing ``out``.
+        Replace an existing ``out`` that is a page written before (never another file).
     progress : bool
         Show a progress bar while the grid is decoded.
 
@@ -120,11 +128,14 @@ def write_static_page(run: Explorable, out: str | Path, *, grid: int | None = No
     Raises
     ------
     ParameterError
-        ``out`` exists and ``overwrite`` is false, or a bad ``grid``.
+        ``out`` exists and ``overwrite`` is false, or is not a static page; a bad ``grid``.
     """
     out = Path(out)
     if out.exists() and not overwrite:
         raise ParameterError(f"{out} exists; pass --overwrite to replace it")
+    if out.exists() and not is_static_page(out):
+        raise ParameterError(f"--static {out} exists and is not an explorer page written before; "
+                             "nothing is replaced: choose another file")
     html = static_page_html(run, grid=grid, progress=progress)
     out.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write_text(out, html)

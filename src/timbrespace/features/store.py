@@ -5,6 +5,9 @@ chunk; a chunk already on disk is skipped, so an interrupted run resumes. Per-it
 min/max (``minmax_item``) go to a companion array ``<name>.item_stats.zarr`` next to it
 while running (so that a resumed run still knows them) and into the sidecar at the end.
 The sidecar is written last, atomically: a feature set is complete when its JSON exists.
+Just before it, ``<name>.chunks.json`` records every chunk file and its size, which
+``Dataset.load_features`` checks (:mod:`timbrespace.utils.chunks`): a lost chunk fails
+with its file named instead of reading as zeros.
 ``standardize`` statistics are fitted on the ``train`` split first (all items if the
 dataset has no train split) and kept in the array's attributes.
 """
@@ -28,6 +31,7 @@ from timbrespace.features.config import FeatureConfig
 from timbrespace.features.normalization import NormStats, apply_normalization, item_minmax
 from timbrespace.features.transforms import forward
 from timbrespace.utils.atomic import atomic_write_json
+from timbrespace.utils.chunks import check_chunks, manifest_path, write_chunk_manifest
 from timbrespace.utils.lock import folder_lock
 from timbrespace.utils.paths import safe_name
 
@@ -184,15 +188,22 @@ def _compute_locked(ds: AudioItems, cfg: FeatureConfig, name: str, batch_size: i
         import json
 
         old = json.loads(sidecar_path.read_text())
-        if zarr_path.exists() and old.get("config") == cfg.model_dump(mode="json") and old.get("n_samples") == n_samples:
-            logger.info("features %r already complete", name)
-            return name
-        if not overwrite:
+        same = old.get("config") == cfg.model_dump(mode="json") and old.get("n_samples") == n_samples
+        if zarr_path.exists() and same:
+            try:
+                check_chunks(zarr_path)
+            except DatasetError as exc:  # damaged: computed again, as the error message says
+                logger.warning("%s", str(exc).split("; ")[0] + "; recomputing")
+            else:
+                logger.info("features %r already complete", name)
+                return name
+        elif not overwrite:
             raise DatasetError(
                 f"{ds.root}: feature set {name!r} exists with another config; choose another --name or pass --overwrite"
             )
         shutil.rmtree(zarr_path, ignore_errors=True)
     sidecar_path.unlink(missing_ok=True)
+    manifest_path(zarr_path).unlink(missing_ok=True)
 
     attrs: dict[str, Any] = {"config": cfg.model_dump(mode="json"), "sample_rate": sr, "n_samples": n_samples}
     if cfg.normalization == "standardize":
@@ -219,6 +230,7 @@ def _compute_locked(ds: AudioItems, cfg: FeatureConfig, name: str, batch_size: i
     norm["value_range"] = _value_range(arr, batch_size)
     sidecar = make_sidecar(cfg, sample_rate=sr, n_samples=n_samples, shape=item_shape, normalization=norm)
     sidecar["item_ids"] = ds.item_ids
+    write_chunk_manifest(zarr_path)  # before the sidecar, which marks the set complete
     atomic_write_json(sidecar_path, sidecar)
     if stats_arr is not None:
         shutil.rmtree(stats_path, ignore_errors=True)
@@ -354,8 +366,8 @@ def invert_items(
     Raises
     ------
     ParameterError
-        Unknown item ids, an ``array`` of the wrong length, a bad ``batch_size``, or
-        ``n_iter`` outside ``0..1000``.
+        Unknown or repeated item ids, an ``array`` of the wrong length, a bad ``batch_size``,
+        or ``n_iter`` outside ``0..1000``.
     DatasetError
         Missing feature set; ``out_dir`` a file, inside the dataset, or holding a file
         this would write (without ``overwrite``).
@@ -417,6 +429,9 @@ def _item_indices(ids: list[str], items: Sequence[str] | None) -> np.ndarray:
     missing = [w for w in items if w not in lookup]
     if missing:
         raise ParameterError(f"items: unknown item ids {missing[:5]}")
+    twice = sorted({w for w in items if list(items).count(w) > 1})
+    if twice:  # one file per item: a repeated id would be written twice and counted twice
+        raise ParameterError(f"items: item ids given more than once {twice[:5]}; give each once")
     return np.array([lookup[w] for w in items], dtype=np.int64)
 
 

@@ -169,9 +169,9 @@ def load_checkpoint(path_dir: str | Path, *, device: str = "cpu") -> VAE:
     Raises
     ------
     ConfigError
-        If the config is unreadable, the weights file is truncated or edited, or the
-        weights do not match the config (missing or extra tensors, other shapes); the
-        message names the file.
+        If the config is unreadable, the weights file is truncated or edited, the
+        weights do not match the config (missing or extra tensors, other shapes) or hold
+        NaN or infinite values; the message names the file.
     FileNotFoundError
         If the files are missing.
     """
@@ -183,6 +183,10 @@ def load_checkpoint(path_dir: str | Path, *, device: str = "cpu") -> VAE:
     except RuntimeError as exc:  # missing or unexpected tensors, or shape mismatches
         detail = " ".join(str(exc).split())
         raise ConfigError(f"{Path(path_dir) / MODEL_WEIGHTS}: weights do not match model.json ({detail[:240]})") from None
+    bad = [name for name, t in state.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise ConfigError(f"{Path(path_dir) / MODEL_WEIGHTS}: {len(bad)} tensor(s) hold NaN or infinite values "
+                          f"({', '.join(bad[:3])}); the checkpoint is corrupt: train again")
     return model.to(device).eval()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import signal
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -24,8 +25,9 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from timbrespace.errors import ConfigError, ParameterError
+from timbrespace.errors import ConfigError, Interrupted, ParameterError
 from timbrespace.models import VAEConfig, build_model
 from timbrespace.models.config import WEAK_OBJECTIVES
 from timbrespace.training.batches import ItemBatches
@@ -37,6 +39,7 @@ from timbrespace.training.checkpoint import (
     write_checkpoint_folder,
 )
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
+from timbrespace.training.interrupt import StopOnSignal, catch_signals
 from timbrespace.training.linear import linear_start
 from timbrespace.training.module import PairSource, Supervision, TrainingArrays, VAEModule
 from timbrespace.training.progress import EpochBar
@@ -255,6 +258,10 @@ def fit(
     TrainingError
         If a loss becomes NaN or infinite; the message names the step, and the last good
         checkpoint is left untouched.
+    Interrupted
+        On SIGINT (Ctrl-C) or SIGTERM, after the batch it came in
+        (:mod:`timbrespace.training.interrupt`): ``checkpoints/last`` holds the last
+        completed epoch, and ``resume`` continues from it to the same weights.
     ParameterError
         If the arrays do not match the model config, or ``refine_epochs`` > 0 without a
         ``feature_scale``.
@@ -308,7 +315,8 @@ def fit(
         loader_generator.set_state(tensors["rng.loader"])
         resume_state = (tensors, meta)
         if meta["epoch"] >= train_config.epochs or meta.get("stop_reason"):
-            with _torch_settings(train_config.num_threads):
+            with _torch_settings(train_config.num_threads), catch_signals() as signals:
+                signals.epoch, signals.immediate = meta["epoch"], True
                 _refine(model, train_config, x_train, c_train, checkpoint_dir, feature_scale)
             return _result(
                 model,
@@ -338,9 +346,16 @@ def fit(
     train_batches = ItemBatches(len(x_train), train_config.batch_size, generator=loader_generator, world=world)
     valid_batches = None if x_valid is None else ItemBatches(len(x_valid), train_config.batch_size, world=world)
     atomic_write_text(out_dir / "train_config.json", train_config.to_json() + "\n")
-    with _torch_settings(train_config.num_threads):
-        trainer = _trainer(train_config, out_dir, train_config.epochs - start_epoch, callbacks)
-        trainer.fit(module, train_batches, valid_batches)
+    with _torch_settings(train_config.num_threads), catch_signals() as signals:
+        signals.epoch = start_epoch
+        trainer = _trainer(train_config, out_dir, train_config.epochs - start_epoch,
+                           [*callbacks, StopOnSignal(signals)])
+        try:
+            trainer.fit(module, train_batches, valid_batches)
+        except SIGTERMException:  # Lightning's own: SystemExit(0) when its check came before ours
+            raise Interrupted(signal.SIGTERM, module.epoch) from None
+        signals.check()  # a signal after the last batch: the last checkpoint is saved
+        signals.immediate = True  # the refinement saves once, at its end
         model = module.model.cpu().eval()
         _refine(model, train_config, x_train, c_train, checkpoint_dir, feature_scale, write=trainer.is_global_zero)
     if trainer.is_global_zero:
