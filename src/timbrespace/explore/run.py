@@ -79,6 +79,9 @@ class RunExplorable(Explorable):
     n_iter : int, optional
         Default phase-retrieval iterations (a request may override it); default
         :data:`DEFAULT_N_ITER` of the features' kind. Unused by a run with an audio decoder.
+    use_audio_decoder : bool
+        False: play features and phase retrieval even where the run has an audio decoder
+        (to compare the two).
 
     Attributes
     ----------
@@ -118,7 +121,7 @@ class RunExplorable(Explorable):
 
     can_encode = True
 
-    def __init__(self, root: str | Path, *, n_iter: int | None = None) -> None:
+    def __init__(self, root: str | Path, *, n_iter: int | None = None, use_audio_decoder: bool = True) -> None:
         from pydantic import ValidationError
 
         from timbrespace.datasets import Dataset
@@ -172,7 +175,7 @@ class RunExplorable(Explorable):
         self._value_range = feature_range(self.sidecar)
         self.phase_method = "auto" if self.feature_config.has_phase else "pghi+gl"
         self.n_iter = DEFAULT_N_ITER.get(self.feature_config.kind, 0) if n_iter is None else int(n_iter)
-        self.audio_decoder = self._load_audio_decoder(root)
+        self.audio_decoder = self._load_audio_decoder(root) if use_audio_decoder else None
         self.options = () if self.audio_decoder is not None else \
             (Option("n_iter", "phase-retrieval iterations", self.n_iter, min=0, max=64, step=1),)
 
