@@ -128,6 +128,29 @@ def audio_rows(run_dir: Path, n: int, rng: np.random.Generator) -> None:
         ms = latency_ms(client, f"{url}/api/decode", [{"z": v.tolist()} for v in z])
         row(f"{label} DDSP audio decoder", ms, "(target: p95 <= 50 ms on 2 cores)")
     print(f"{label} DDSP audio decoder, first request after startup: {first:.1f} ms")
+    decoder_alone(audio.audio_decoder.config, z)
+
+
+def decoder_alone(config: object, z: np.ndarray) -> None:
+    """``decode_audio`` of a 1 s clip, no HTTP, at higher sample rates: the run's decoder config at
+    22050 and 44100 Hz, weights untrained (the cost does not depend on them)."""
+    import dataclasses
+
+    from timbrespace.models.ddsp import AudioDecoder
+    from timbrespace.training.audio_decoder import decode_audio
+
+    for sample_rate in (22050, 44100):
+        cfg = dataclasses.replace(config, sample_rate=sample_rate, n_samples=sample_rate,
+                                  hop_length=round(config.hop_length * sample_rate / config.sample_rate))
+        model = AudioDecoder(cfg).eval()
+        for v in z[:5]:
+            decode_audio(model, v)
+        times = []
+        for v in z:
+            t0 = time.perf_counter()
+            decode_audio(model, v)
+            times.append(1000 * (time.perf_counter() - t0))
+        row(f"1 s at {sample_rate} Hz, DDSP decode_audio alone (no HTTP)", np.asarray(times))
 
 
 def make_drum_run(tmp: Path) -> Path:
