@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,6 +21,7 @@ import soundfile as sf
 from starlette.testclient import TestClient
 
 from tests.cli_run import run_cli
+from timbrespace.errors import DatasetError
 from timbrespace.explore import create_app, export_model, open_explorable
 from timbrespace.explore.types import peak_safe
 from timbrespace.training.audio_decoder import decode_audio
@@ -182,3 +184,19 @@ def test_export_model_cli_writes_the_audio_decoder(ddsp_run, capsys, tmp_path):
                           str(tmp_path / "enc.pt"), "--no-progress"], capsys)
     assert code == 0, text
     assert json.loads((tmp_path / "enc.pt.json").read_text())["decoder"] == "features"
+
+
+def test_an_audio_decoder_that_does_not_fit_the_run_is_one_error_line(ddsp_run, capsys, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(ddsp_run, run)
+    card = run / "checkpoints" / "audio_decoder" / "model.json"
+    meta = json.loads(card.read_text())
+    meta["config"]["sample_rate"] = 16000
+    card.write_text(json.dumps(meta))
+    with pytest.raises(DatasetError, match="audio decoder of 4 latents at 16000 Hz, but the run has 4 latents at 8000"):
+        open_explorable(run)
+    out = tmp_path / "d.onnx"
+    code, text = run_cli(["export-model", str(run), "-o", str(out), "--no-progress"], capsys)
+    lines = [line for line in text.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(lines) == 1 and "16000 Hz" in lines[0] and "Traceback" not in text
+    assert not out.exists()
