@@ -26,6 +26,9 @@ from timbrespace.explore import create_app, export_model, open_explorable
 from timbrespace.explore.types import peak_safe
 from timbrespace.training.audio_decoder import decode_audio
 
+from .conftest import LiveServer
+from .test_browser import PAD_CORNER, Watched, browser  # noqa: F401 - the fixture
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-ddsp-run")]
 
 TINY_DDSP = {  # the default experiment (a shift-VAE on a dB CQT), 16 items of 0.25 s at 8 kHz, ~10 s
@@ -200,3 +203,18 @@ def test_an_audio_decoder_that_does_not_fit_the_run_is_one_error_line(ddsp_run, 
     lines = [line for line in text.splitlines() if line.startswith("error:")]
     assert code == 2 and len(lines) == 1 and "16000 Hz" in lines[0] and "Traceback" not in text
     assert not out.exists()
+
+
+def test_the_page_plays_the_audio_decoder_without_an_iterations_control(browser, ddsp):  # noqa: F811
+    """No ``n_iter`` control; a point in the pad's margin (no item there) lies outside the items'
+    extent in the two latents shown, and the warning says so in terms of latents."""
+    with LiveServer(ddsp) as server:
+        w = Watched(browser)
+        w.open(server.url + "/")
+        assert w.page.locator("#options input, #options select").count() == 0
+        w.click_pad(*PAD_CORNER)
+        clip = w.wait_clip("window.lastClip.count >= 1")
+        assert clip["clipped_fraction"] >= 2 / ddsp.latent_dim - 1e-6
+        warning = w.page.locator("#clip-warning")
+        assert warning.is_visible() and "latents lie outside the items' extent" in warning.inner_text()
+        w.check_clean()
