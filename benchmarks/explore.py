@@ -12,6 +12,11 @@ It makes what it measures, in a temporary folder:
 - a ``run`` run of 1 s notes: the additive synth at 22050 Hz, 1.0 s, log-magnitude STFT
   (``n_fft`` 1024, hop 256: 513 × 87 per note), per-item min–max, MLP β-VAE (8 latents,
   one hidden layer of 256), 3 epochs;
+- a ``run`` run with the DDSP audio decoder (``training.audio_decoder_epochs``): the
+  default experiment made of 1 s notes (4 × 2 × 2 × 2 = 32 items at 8 kHz, 3 epochs, 2
+  epochs of the audio decoder), unless ``--audio-run`` names a finished one; it is served
+  twice, decoding ``z`` through the features and phase retrieval (``use_audio_decoder=False``,
+  0 and 8 iterations) and through the audio decoder;
 - a ``drums`` run: 48 random one-bar grooves (16 steps, magenta9 drum map) written as MIDI,
   ingested and fitted by the groove VAE (20 epochs).
 
@@ -33,6 +38,8 @@ decoding, phase retrieval or drum rendering, WAV encoding and HTTP), for
   ``../shared/data``).
 
 Targets (issue 19): note ≤ 100 ms median and ≤ 250 ms p95; groove ≤ 150 ms median.
+Issue 28: a 1 s clip from the audio decoder ≤ 50 ms p95 on 2 cores. ``--only audio`` makes
+and measures the audio-decoder run alone (about 40 s).
 """
 
 from __future__ import annotations
@@ -85,6 +92,65 @@ def make_note_run(tmp: Path) -> Path:
     path = tmp / "notes.yaml"
     path.write_text(yaml.safe_dump(NOTE_RUN))
     return run_experiment(load_experiment_config(path), out=tmp / "notes", progress=False, workers=1).run_dir
+
+
+AUDIO_RUN = {  # overrides of the default experiment: 1 s notes, a small grid, the DDSP decoder
+    "dataset.duration_s": 1.0,
+    "dataset.parameters.f0_hz.n": 4, "dataset.parameters.slope_db_per_octave.n": 2,
+    "dataset.parameters.inharmonicity.n": 2, "dataset.parameters.decay_per_s.n": 2,
+    "training.epochs": 3, "training.warmup_steps": 1, "training.refine_epochs": 0, "training.audio_decoder_epochs": 2,
+    "evaluation.n_traversal_steps": 2, "evaluation.n_traversal_latents": 1, "evaluation.n_reconstructions": 1,
+    "evaluation.n_iter": 1, "evaluation.linear_baselines": False, "evaluation.align": "none",
+}
+
+
+def make_audio_run(tmp: Path) -> Path:
+    return run_experiment(load_experiment_config("additive-4factor", overrides=AUDIO_RUN), out=tmp / "ddsp",
+                          progress=False, workers=1).run_dir
+
+
+def audio_rows(run_dir: Path, n: int, rng: np.random.Generator) -> None:
+    """``POST /api/decode`` of a run with an audio decoder: features + phase retrieval against the decoder."""
+    features = RunExplorable(run_dir, use_audio_decoder=False)
+    audio = RunExplorable(run_dir)
+    if audio.audio_decoder is None:
+        raise SystemExit(f"{run_dir} has no audio decoder (train with training.audio_decoder_epochs > 0)")
+    mu = audio.items().latents
+    z = (mu.mean(0) + mu.std(0) * rng.standard_normal((n, audio.latent_dim))).astype(np.float32)
+    seconds = audio.audio_decoder.config.n_samples / audio.sample_rate
+    label = f"{seconds:g} s CQT note at {audio.sample_rate} Hz,"
+    with Served(features) as url, httpx.Client(timeout=60) as client:
+        for n_iter in (0, 8):
+            ms = latency_ms(client, f"{url}/api/decode", [{"z": v.tolist(), "n_iter": n_iter} for v in z])
+            row(f"{label} features + PGHI + {n_iter} GL iterations", ms)
+    with Served(audio) as url, httpx.Client(timeout=60) as client:
+        first = first_request_ms(client, f"{url}/api/decode", {"z": z[0].tolist()})
+        ms = latency_ms(client, f"{url}/api/decode", [{"z": v.tolist()} for v in z])
+        row(f"{label} DDSP audio decoder", ms, "(target: p95 <= 50 ms on 2 cores)")
+    print(f"{label} DDSP audio decoder, first request after startup: {first:.1f} ms")
+    decoder_alone(audio.audio_decoder.config, z)
+
+
+def decoder_alone(config: object, z: np.ndarray) -> None:
+    """``decode_audio`` of a 1 s clip, no HTTP, at higher sample rates: the run's decoder config at
+    22050 and 44100 Hz, weights untrained (the cost does not depend on them)."""
+    import dataclasses
+
+    from timbrespace.models.ddsp import AudioDecoder
+    from timbrespace.training.audio_decoder import decode_audio
+
+    for sample_rate in (22050, 44100):
+        cfg = dataclasses.replace(config, sample_rate=sample_rate, n_samples=sample_rate,
+                                  hop_length=round(config.hop_length * sample_rate / config.sample_rate))
+        model = AudioDecoder(cfg).eval()
+        for v in z[:5]:
+            decode_audio(model, v)
+        times = []
+        for v in z:
+            t0 = time.perf_counter()
+            decode_audio(model, v)
+            times.append(1000 * (time.perf_counter() - t0))
+        row(f"1 s at {sample_rate} Hz, DDSP decode_audio alone (no HTTP)", np.asarray(times))
 
 
 def make_drum_run(tmp: Path) -> Path:
@@ -197,12 +263,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100, help="Measured requests per row.")
     parser.add_argument("--default-run", type=Path, help="A finished `timbrespace run` of the default experiment.")
+    parser.add_argument("--audio-run", type=Path, help="A finished `timbrespace run` with an audio decoder.")
+    parser.add_argument("--only", choices=("all", "audio"), default="all", help="Measure every run, or the "
+                        "audio-decoder run alone.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         t0 = time.perf_counter()
+        audio_dir = args.audio_run or make_audio_run(tmp)
+        print(f"{'POST /api/decode':<58} {'median':>8} {'p95':>8}  (ms, {args.n} requests; torch threads "
+              f"{torch.get_num_threads()}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+              f"{os.cpu_count()} CPUs)")
+        audio_rows(audio_dir, args.n, rng)
+        if args.only == "audio":
+            return
         default_dir = args.default_run or run_experiment(load_experiment_config(), out=tmp / "default",
                                                          progress=False, workers=1).run_dir
         default = open_explorable(default_dir)

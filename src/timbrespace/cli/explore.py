@@ -73,7 +73,7 @@ def export_model(
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier export at --out (never another file).")] = False,
     progress: ProgressOption = True,
 ) -> None:
-    """Export a run's decoder (or encoder) to ONNX or TorchScript, with the feature config to invert it."""
+    """Export a run's decoder (z to audio for a run with an audio decoder; else z to features, with the feature config to invert them) or encoder to ONNX or TorchScript."""
     from timbrespace.explore import open_explorable
     from timbrespace.explore.export import FORMATS, PARTS, check_export_targets, export_model
 

@@ -35,6 +35,17 @@ mean.
 Decoded features outside the stored range are brought into it by
 :func:`~timbrespace.explore.limits.soft_limit` (not clipped: far points stay distinct),
 and each clip says which fraction of its values were outside (``clipped_fraction``).
+
+A run trained with ``training.audio_decoder_epochs`` (a DDSP decoder in
+``checkpoints/audio_decoder``, :mod:`timbrespace.training.audio_decoder`) is played by
+that decoder: ``z`` goes straight to audio (:func:`~timbrespace.training.audio_decoder.decode_audio`),
+for points, paths and the items' reconstructions, with no features and no phase retrieval.
+Such a run has no ``n_iter`` option (a request that still sends one is not refused: it
+is ignored), ``/api/info`` says ``decoder: "audio"`` (``"features"`` otherwise), and a
+clip's ``clipped_fraction`` is the fraction of its latent coordinates outside the items'
+extent (each latent's min..max of the items' ``mu``): nothing is limited, the number
+says how far from the training data the decoder is asked to go. ``export_part("decoder")``
+then exports ``z -> audio``.
 """
 
 from __future__ import annotations
@@ -67,7 +78,10 @@ class RunExplorable(Explorable):
         The run folder.
     n_iter : int, optional
         Default phase-retrieval iterations (a request may override it); default
-        :data:`DEFAULT_N_ITER` of the features' kind.
+        :data:`DEFAULT_N_ITER` of the features' kind. Unused by a run with an audio decoder.
+    use_audio_decoder : bool
+        False: play features and phase retrieval even where the run has an audio decoder
+        (to compare the two).
 
     Attributes
     ----------
@@ -85,6 +99,12 @@ class RunExplorable(Explorable):
     phase_method : str
         The ``invert`` method: ``"pghi+gl"`` for magnitudes (STFT, mel, CQT, NSGT),
         ``"auto"`` (the exact inverse) for features that keep phase.
+    n_iter : int
+        Default phase-retrieval iterations.
+    audio_decoder : AudioDecoder or None
+        The run's DDSP decoder (``checkpoints/audio_decoder``): it plays ``z`` when there is one.
+    decoder : {"audio", "features"}
+        Which plays ``z`` (``/api/info``'s ``decoder``).
     can_encode : bool
         True: the (unconditional) model encodes a recording alone.
 
@@ -93,14 +113,15 @@ class RunExplorable(Explorable):
     DatasetError
         Not a finished run of a kind in :data:`RUN_KINDS` (no ``run.json``, ``config.yaml``,
         ``latents.npz``, checkpoint, dataset or features), or a conditional ``train`` run
-        (``cvae``, which writes no ``config.yaml``).
+        (``cvae``, which writes no ``config.yaml``), or an audio decoder that does not fit
+        the run (latent size, sample rate).
     ConfigError
-        An unreadable or invalid ``config.yaml``.
+        An unreadable or invalid ``config.yaml`` or audio decoder ``model.json``.
     """
 
     can_encode = True
 
-    def __init__(self, root: str | Path, *, n_iter: int | None = None) -> None:
+    def __init__(self, root: str | Path, *, n_iter: int | None = None, use_audio_decoder: bool = True) -> None:
         from pydantic import ValidationError
 
         from timbrespace.datasets import Dataset
@@ -153,8 +174,55 @@ class RunExplorable(Explorable):
             if norm["kind"] == "minmax_item" else None
         self._value_range = feature_range(self.sidecar)
         self.phase_method = "auto" if self.feature_config.has_phase else "pghi+gl"
-        default = DEFAULT_N_ITER.get(self.feature_config.kind, 0) if n_iter is None else int(n_iter)
-        self.options = (Option("n_iter", "phase-retrieval iterations", default, min=0, max=64, step=1),)
+        self.n_iter = DEFAULT_N_ITER.get(self.feature_config.kind, 0) if n_iter is None else int(n_iter)
+        self.audio_decoder = self._load_audio_decoder(root) if use_audio_decoder else None
+        self.options = () if self.audio_decoder is not None else \
+            (Option("n_iter", "phase-retrieval iterations", self.n_iter, min=0, max=64, step=1),)
+
+    def _load_audio_decoder(self, root: Path) -> Any:
+        """The run's DDSP decoder (``checkpoints/audio_decoder``), or ``None`` when it has none.
+
+        Raises
+        ------
+        DatasetError
+            A decoder for another latent size or sample rate than the run's.
+        """
+        from timbrespace.training.audio_decoder import AUDIO_DECODER_DIR, load_audio_decoder
+        from timbrespace.training.checkpoint import MODEL_CONFIG
+
+        folder = root / "checkpoints" / AUDIO_DECODER_DIR
+        if not (folder / MODEL_CONFIG).is_file():
+            return None
+        decoder = load_audio_decoder(folder)
+        c = decoder.config
+        if c.latent_dim != self.latent_dim or c.sample_rate != self.sample_rate:
+            raise DatasetError(f"{folder}: an audio decoder of {c.latent_dim} latents at {c.sample_rate} Hz, but the "
+                               f"run has {self.latent_dim} latents at {self.sample_rate} Hz; run it again")
+        return decoder
+
+    @property
+    def decoder(self) -> str:
+        """``"audio"`` (the DDSP decoder plays ``z``) or ``"features"`` (features, then phase retrieval)."""
+        return "features" if self.audio_decoder is None else "audio"
+
+    def extra_info(self) -> dict[str, Any]:
+        return {"decoder": self.decoder}
+
+    def check_options(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        if self.audio_decoder is not None:  # no phase retrieval: n_iter means nothing, and is ignored
+            given = {k: v for k, v in given.items() if k != "n_iter"}
+        return super().check_options(given)
+
+    # ------------------------------------------------------------------ the audio decoder
+    def _decode_audio(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Audio of ``z`` ``(n, latent_dim)`` from the DDSP decoder and, per row, the fraction of its
+        latents outside the items' extent."""
+        from timbrespace.training.audio_decoder import decode_audio
+
+        audio, _ = decode_audio(self.audio_decoder, z)
+        mu = self.items().latents
+        outside = (z < mu.min(axis=0)) | (z > mu.max(axis=0))
+        return audio, outside.mean(axis=1)
 
     # ------------------------------------------------------------------ decoding
     def _invert(self, x: np.ndarray, n_iter: int, item_min: np.ndarray | None,
@@ -185,9 +253,11 @@ class RunExplorable(Explorable):
     def decode_batch(self, z: np.ndarray, options: Mapping[str, Any]) -> list[Clip]:
         from timbrespace.training import decode_array
 
-        x = decode_array(self.model, z)
-        lo, hi = self._nearest_range(z)
-        audio, clipped = self._invert(x, options["n_iter"], lo, hi)
+        if self.audio_decoder is not None:
+            audio, clipped = self._decode_audio(z)
+        else:
+            lo, hi = self._nearest_range(z)
+            audio, clipped = self._invert(decode_array(self.model, z), options["n_iter"], lo, hi)
         return [Clip(np.ascontiguousarray(y, dtype=np.float32), self.sample_rate, clipped_fraction=float(c))
                 for y, c in zip(audio, clipped, strict=True)]
 
@@ -204,6 +274,10 @@ class RunExplorable(Explorable):
         if self.dataset.card.audio_format in (None, "none"):
             raise DatasetError(f"{self.dataset.root}: the dataset keeps no audio")
         original = self.dataset.load_audio([index])[0]
+        if self.audio_decoder is not None:
+            recon, clipped = self._decode_audio(self.items().latents[index : index + 1])
+            return Clip(original, self.sample_rate), Clip(recon[0], self.sample_rate,
+                                                          clipped_fraction=float(clipped[0]))
         x = decode_array(self.model, self.items().latents[index : index + 1])
         lo = hi = None
         if self._item_range is not None:
@@ -218,7 +292,10 @@ class RunExplorable(Explorable):
         if self._item_range is not None:
             rmin, rmax = self._item_range
             lo, hi = (1 - t) * rmin[a] + t * rmin[b], (1 - t) * rmax[a] + t * rmax[b]
-        audio, clipped = self._invert(decode_array(self.model, z), options["n_iter"], lo, hi)
+        if self.audio_decoder is not None:
+            audio, clipped = self._decode_audio(z)
+        else:
+            audio, clipped = self._invert(decode_array(self.model, z), options["n_iter"], lo, hi)
         gap = np.zeros((len(audio), int(0.1 * self.sample_rate)), np.float32)
         joined = np.concatenate([audio, gap], axis=1)
         starts = tuple(k * joined.shape[1] / self.sample_rate for k in range(len(audio)))
@@ -242,13 +319,20 @@ class RunExplorable(Explorable):
     def export_part(self, part: str) -> ExportPart:
         import torch
 
-        from timbrespace.explore.export import EXPORT_FORMAT, DecoderModule, EncoderModule
+        from timbrespace.explore.export import (
+            EXPORT_FORMAT,
+            AudioDecoderModule,
+            DecoderModule,
+            EncoderModule,
+        )
 
         cfg = self.model.config
-        common = {"format": EXPORT_FORMAT, "run_kind": self.kind, "part": part, "latent_dim": cfg.latent_dim,
-                  "input_shape": list(cfg.input_shape), "likelihood": cfg.likelihood,
+        if part == "decoder" and self.audio_decoder is not None:
+            return self._export_audio_decoder(EXPORT_FORMAT, AudioDecoderModule(self.audio_decoder))
+        common = {"format": EXPORT_FORMAT, "run_kind": self.kind, "part": part, "decoder": "features",
+                  "latent_dim": cfg.latent_dim, "input_shape": list(cfg.input_shape), "likelihood": cfg.likelihood,
                   "features": self.sidecar, "sample_rate": self.sample_rate,
-                  "phase_retrieval": {"method": self.phase_method, "n_iter": self.options[0].default}}
+                  "phase_retrieval": {"method": self.phase_method, "n_iter": self.n_iter}}
         if part == "decoder":
             return ExportPart(DecoderModule(self.model), (torch.zeros(2, cfg.latent_dim),), ("z",), ("x",),
                               {**common, "inputs": {"z": ["n", cfg.latent_dim]},
@@ -256,3 +340,21 @@ class RunExplorable(Explorable):
         return ExportPart(EncoderModule(self.model), (torch.zeros(2, *cfg.input_shape),), ("x",), ("mu", "logvar"),
                           {**common, "inputs": {"x": ["n", *cfg.input_shape]},
                            "outputs": {"mu": ["n", cfg.latent_dim], "logvar": ["n", cfg.latent_dim]}})
+
+    def _export_audio_decoder(self, export_format: str, module: Any) -> ExportPart:
+        """``z -> audio``, described by the sample rate and each latent's name, best factor and the
+        items' extent."""
+        import torch
+
+        c = self.audio_decoder.config
+        mu = self.items().latents
+        best = {lat["index"]: lat["best_factor"] for lat in self.info()["latents"]}
+        latents = [{"name": f"z{j}", "best_factor": best.get(j, ""), "min": float(mu[:, j].min()),
+                    "max": float(mu[:, j].max())} for j in range(self.latent_dim)]
+        meta = {"format": export_format, "run_kind": self.kind, "part": "decoder", "decoder": "audio",
+                "latent_dim": c.latent_dim, "sample_rate": c.sample_rate, "n_samples": c.n_samples,
+                "latent_names": [lat["name"] for lat in latents],
+                "latent_range": [[lat["min"], lat["max"]] for lat in latents], "latents": latents,
+                "audio_decoder": c.to_dict(),
+                "inputs": {"z": ["n", c.latent_dim]}, "outputs": {"audio": ["n", c.n_samples]}}
+        return ExportPart(module, (torch.zeros(2, c.latent_dim),), ("z",), ("audio",), meta)

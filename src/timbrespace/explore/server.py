@@ -6,7 +6,8 @@ Routes (JSON bodies; every error is a 4xx JSON ``{"error": "..."}`` and the serv
     The page (``page/index.html``, its script and style under ``/page/``).
 ``GET /api/info``
     Run kind, ``latent_dim``, active latents (best factor, MIG, range), factor names,
-    ``sample_rate``, the default pad plane, the PCA plane and the decode options.
+    ``sample_rate``, the default pad plane, the PCA plane and the decode options; a ``run``
+    or ``train`` run's ``decoder``: ``"audio"`` (its DDSP decoder plays ``z``) or ``"features"``.
 ``GET /api/items``
     Item ids, their latent means and their factor values.
 ``POST /api/decode``
@@ -14,7 +15,8 @@ Routes (JSON bodies; every error is a 4xx JSON ``{"error": "..."}`` and the serv
     (base64 WAV, duration, RMS, ``clipped_fraction``, a drum run's step grid),
     ``?format=mid`` a drum run's MIDI. Audio answers carry ``X-Clipped-Fraction``: the
     fraction of the decoded features that lay outside the stored range (a point far from
-    the items; the page warns).
+    the items; the page warns); for a run played by its audio decoder, the fraction of
+    ``z``'s latents outside the items' extent.
 ``POST /api/item``
     ``{"index": i, "which": "original" | "reconstruction", ...options}`` → ``audio/wav``
     (or ``?format=json``).

@@ -480,8 +480,13 @@
   function showClipWarning(fraction) {
     const el = $("clip-warning");
     el.hidden = !(fraction > CLIP_WARN);
-    el.textContent = el.hidden ? "" : `${Math.round(100 * fraction)} % of this sound's decoded features lay ` +
-      "outside the range the model was trained on and were squeezed into it: the model does not know this " +
+    // a run played by its audio decoder reports latents outside the items' extent, not features
+    const what = state.info && state.info.decoder === "audio" ?
+      `${Math.round(100 * fraction)} % of this point's latents lie outside the items' extent, where the ` +
+      "audio decoder was never trained" :
+      `${Math.round(100 * fraction)} % of this sound's decoded features lay ` +
+      "outside the range the model was trained on and were squeezed into it";
+    el.textContent = el.hidden ? "" : what + ": the model does not know this " +
       "point (the dashed box shows where the items lie), so what you hear says little about it.";
   }
 
