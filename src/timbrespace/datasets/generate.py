@@ -526,7 +526,7 @@ def _finish(out: Path, config: DatasetConfig, design: Design, metadata: Any, fac
     )
     try:
         write_dsgenerator_records(out, config, metadata)
-        write_metadata(out, metadata)
+        write_metadata(out, metadata, check_ids=False)  # ids are item indices: unique
         write_card(out, card)  # last: the card marks the dataset complete
         (out / JOURNAL_NAME).unlink(missing_ok=True)
     except OSError as exc:
