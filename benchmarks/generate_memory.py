@@ -3,20 +3,23 @@
 Run (about a minute on 2 shared cores)::
 
     OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/generate_memory.py \
-        [--sizes 5000 50000] [--big] [--repeats 3] [--audio-format wav|none] [--tmp DIR]
+        [--sizes 5000 50000] [--big] [--repeats 3] [--audio-format wav|none] [--tmp DIR] \
+        [--src OTHER/src ...]
 
 Each run is a fresh child process that generates a cheap dataset (additive, 3 partials,
 10 ms items at 8 kHz, random design) on 2 workers, and prints one row: wall time,
 items/s, peak RSS of the main process and of the largest worker (``getrusage``), and
 user/system CPU seconds of the main process and the workers together. ``--big`` adds
-200,000 items. Repetitions are interleaved across sizes (the machine is shared: read
-the medians). Memory that is flat in the item count shows as equal peak RSS per row.
+200,000 items. ``--src`` adds source trees to compare (e.g. an older checkout's
+``src``). Repetitions are interleaved across sizes and trees (the machine is shared:
+read the medians). Memory that is flat in the item count shows as equal peak RSS per row.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -45,11 +48,11 @@ print(json.dumps({"seconds": dt, "rss_mb": me.ru_maxrss / 1024, "worker_rss_mb":
 """
 
 
-def child_run(n_items: int, audio_format: str, out: Path) -> dict[str, float]:
+def child_run(n_items: int, audio_format: str, out: Path, src: str) -> dict[str, float]:
     """Generate ``n_items`` in a fresh process; its wall time, peak RSS and CPU times."""
     res = subprocess.run(
         [sys.executable, "-c", _CHILD, str(n_items), audio_format, str(out)],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": src},
     )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
@@ -61,25 +64,28 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="Runs per size, interleaved (median shown).")
     parser.add_argument("--audio-format", choices=["wav", "none"], default="wav")
     parser.add_argument("--tmp", type=Path, default=None, help="Scratch folder (default: a temporary one).")
+    parser.add_argument("--src", nargs="*", default=[], help="More source trees to compare.")
     args = parser.parse_args()
     sizes = list(args.sizes) + ([200_000] if args.big else [])
     root = Path(tempfile.mkdtemp(prefix="ts-genmem-", dir=args.tmp))
-    runs: dict[int, list[dict[str, float]]] = {n: [] for n in sizes}
+    trees = [str(Path("src").resolve())] + [str(Path(s).resolve()) for s in args.src]
+    runs: dict[tuple[int, str], list[dict[str, float]]] = {(n, t): [] for n in sizes for t in trees}
     try:
         for r in range(args.repeats):
             for n in sizes:
-                out = root / f"d{n}-{r}"
-                runs[n].append(child_run(n, args.audio_format, out))
-                shutil.rmtree(out)
+                for k, src in enumerate(trees):
+                    out = root / f"d{n}-{r}-{k}"
+                    runs[n, src].append(child_run(n, args.audio_format, out, src))
+                    shutil.rmtree(out)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(f"audio_format {args.audio_format}, 2 workers, medians of {args.repeats} interleaved runs")
-    print("| items | seconds | items/s | peak RSS main (MB) | peak RSS worker (MB) | user s | sys s |")
-    print("|---|---|---|---|---|---|---|")
-    for n in sizes:
-        med = {k: statistics.median(run[k] for run in runs[n]) for k in runs[n][0]}
+    print("| items | source | seconds | items/s | peak RSS main (MB) | peak RSS worker (MB) | user s | sys s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (n, src), done in runs.items():
+        med = {k: statistics.median(run[k] for run in done) for k in done[0]}
         print(
-            f"| {n:,} | {med['seconds']:.1f} | {n / med['seconds']:,.0f} | {med['rss_mb']:.0f} "
+            f"| {n:,} | {src} | {med['seconds']:.1f} | {n / med['seconds']:,.0f} | {med['rss_mb']:.0f} "
             f"| {med['worker_rss_mb']:.0f} | {med['user_s']:.1f} | {med['sys_s']:.1f} |"
         )
 

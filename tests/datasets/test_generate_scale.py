@@ -1,0 +1,47 @@
+"""Generation at scale (issue 29): nothing per item travels to the workers or is held."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from timbrespace.datasets import DatasetConfig
+from timbrespace.datasets.design import build_design, build_metadata, item_names
+from timbrespace.datasets.generate import _batches
+
+
+def _config(n: int, **update: object) -> DatasetConfig:
+    base: dict[str, object] = dict(
+        name="t", sound_model="additive", sample_rate=8000, duration_s=0.01,
+        parameters={"f0_hz": {"min": 100, "max": 1000, "spacing": "log"}, "decay_per_s": {"min": 0, "max": 10}},
+        sampling={"method": "random", "n": n},
+    )
+    base.update(update)
+    return DatasetConfig(**base)
+
+
+def test_a_batch_task_does_not_grow_with_the_dataset(tmp_path: Path) -> None:
+    sizes = []
+    for n in (1_000, 100_000):
+        config = _config(n)
+        design = build_design(config)
+        task = next(_batches(config, design, item_names(config, design), None, 256, tmp_path))
+        sizes.append(len(pickle.dumps(task)))
+    assert abs(sizes[0] - sizes[1]) <= 16 and sizes[1] < 20_000  # a few bytes: the item count itself
+
+
+@pytest.mark.parametrize(
+    "update",
+    [{}, {"audio_format": "none"}, {"audio_format": "flac"},
+     {"naming": "dsgenerator", "sampling": {"method": "grid"},
+      "parameters": {"f0_hz": {"values": [220, 330]}, "decay_per_s": {"values": [0, 2, 4]}}}],
+)
+def test_item_names_are_the_metadata_names(update: dict[str, object]) -> None:
+    config = _config(50, **update)
+    design = build_design(config)
+    meta, _ = build_metadata(config, design)
+    names = item_names(config, design)
+    assert meta["item_id"].tolist() == [names.item_id(i) for i in range(design.n_items)]
+    assert meta["audio_path"].tolist() == list(names.audio_paths(design))
