@@ -45,3 +45,38 @@ def test_item_names_are_the_metadata_names(update: dict[str, object]) -> None:
     names = item_names(config, design)
     assert meta["item_id"].tolist() == [names.item_id(i) for i in range(design.n_items)]
     assert meta["audio_path"].tolist() == list(names.audio_paths(design))
+
+
+@pytest.mark.parametrize("naming", ["index", "dsgenerator"])
+def test_resume_writes_only_the_missing_items(tmp_path: Path, naming: str) -> None:
+    import hashlib
+    import json
+
+    from timbrespace.datasets import generate_dataset
+    from timbrespace.datasets.config import config_hash
+    from timbrespace.datasets.generate import JOURNAL_NAME
+
+    config = _config(0, naming=naming, sampling={"method": "grid"},
+                     parameters={"f0_hz": {"values": [220, 330, 440]}, "decay_per_s": {"values": [0, 2]}})
+    out = tmp_path / "d"
+    generate_dataset(config, out, workers=1, progress=False)
+
+    def digest() -> dict[str, str]:
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    ref = digest()
+    (out / "dataset.json").unlink()
+    (out / "metadata.parquet").unlink()
+    audio = sorted((out / "audio").iterdir())
+    for p in audio[1:3]:
+        p.unlink()
+    (out / "audio" / ".tmp-123").write_bytes(b"RIFF half")  # a write cut short by a kill
+    (out / "audio" / "notes.txt").write_text("not an item")  # not counted as one
+    (out / JOURNAL_NAME).write_text(json.dumps({"config_hash": config_hash(config), "config": config.to_json_dict()}))
+    kept = audio[0].stat().st_mtime_ns
+    generate_dataset(config, out, workers=2, batch_size=1, progress=False)
+    (out / "audio" / "notes.txt").unlink()
+    assert digest().keys() == ref.keys() and {k: v for k, v in digest().items() if k != "dataset.json"} == {
+        k: v for k, v in ref.items() if k != "dataset.json"
+    }
+    assert audio[0].stat().st_mtime_ns == kept  # done items are not rewritten

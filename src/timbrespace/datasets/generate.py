@@ -237,35 +237,39 @@ def _prepare_folder(out: Path, config: DatasetConfig, digest: str) -> bool:
 def _todo(folder: Path, names: ItemNames, design: Design) -> np.ndarray | None:
     """Which items still need their audio file (None: all of them).
 
-    One folder listing; the set of names found is dropped before rendering starts.
+    One folder listing, no per-file stat. Under index naming a file's name gives its
+    item, so one bool per item is all that is held; DSGenerator names are looked up in
+    the set of names found, dropped before rendering starts.
     """
-    existing = _existing_audio(folder)
-    if not existing:
-        return None
-    n_var = design.n_variations
-    return np.fromiter(
-        (names.file_name(i, design.labels[i // n_var]) not in existing for i in range(design.n_items)),
-        dtype=bool,
-        count=design.n_items,
-    )
+    found = np.zeros(design.n_items, dtype=bool)
+    if names.sound is None:
+        suffix = f".{names.audio_ext}"
+        for name in _audio_names(folder):
+            stem = name[: -len(suffix)] if name.endswith(suffix) else ""
+            if len(stem) == names.width and stem.isascii() and stem.isdigit() and int(stem) < design.n_items:
+                found[int(stem)] = True
+    else:
+        existing = set(_audio_names(folder))
+        n_var = design.n_variations
+        for i in range(design.n_items):
+            found[i] = names.file_name(i, design.labels[i // n_var]) in existing
+    return None if not found.any() else ~found
 
 
-def _existing_audio(folder: Path) -> set[str]:
+def _audio_names(folder: Path) -> Iterator[str]:
     """Names of the complete audio files in ``folder`` (one listing, no per-file stat).
 
     Files appear under their final name only when complete (atomic writes); the hidden
     temporary file of a write cut short by a kill is removed here.
     """
-    names: set[str] = set()
     if not folder.is_dir():
-        return names
+        return
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.name.startswith("."):
                 os.unlink(entry.path)
             else:
-                names.add(entry.name)
-    return names
+                yield entry.name
 
 
 def _batches(
