@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from timbrespace.datasets import DatasetConfig
@@ -27,7 +28,7 @@ def test_a_batch_task_does_not_grow_with_the_dataset(tmp_path: Path) -> None:
     for n in (1_000, 100_000):
         config = _config(n)
         design = build_design(config)
-        task = next(_batches(config, design, item_names(config, design), None, 256, tmp_path))
+        task = next(_batches(config, design, item_names(config, design), np.ones(n, bool), 256, tmp_path))
         sizes.append(len(pickle.dumps(task)))
     assert abs(sizes[0] - sizes[1]) <= 16 and sizes[1] < 20_000  # a few bytes: the item count itself
 
@@ -80,3 +81,13 @@ def test_resume_writes_only_the_missing_items(tmp_path: Path, naming: str) -> No
         k: v for k, v in ref.items() if k != "dataset.json"
     }
     assert audio[0].stat().st_mtime_ns == kept  # done items are not rewritten
+
+
+def test_items_not_written_are_an_error_not_a_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import timbrespace.datasets.generate as generate
+    from timbrespace.errors import DatasetError
+
+    monkeypatch.setattr(generate, "atomic_write_files", lambda folder, files: 0)  # e.g. a worker's disk
+    with pytest.raises(DatasetError, match=r"6 items missing after generation, e.g. audio/000000.wav"):
+        generate.generate_dataset(_config(6), tmp_path / "d", workers=1, progress=False)
+    assert not (tmp_path / "d" / "dataset.json").exists()

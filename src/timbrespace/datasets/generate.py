@@ -79,7 +79,7 @@ class _BatchTask:
     seed: int
     root: str
     naming: ItemNames  # each item's file name, from its index
-    todo: np.ndarray | None  # (n_items_in_batch,) bool: still to be written; None: all
+    todo: np.ndarray  # (n_items_in_batch,) bool: still to be written
     block: int  # settings per render call
 
 
@@ -103,7 +103,7 @@ def _render_batch(task: _BatchTask) -> _BatchResult:
     for b0 in range(0, n_set, task.block):
         b1 = min(n_set, b0 + task.block)
         i0, i1 = b0 * task.n_variations, b1 * task.n_variations
-        if task.todo is not None and not task.todo[i0:i1].any():
+        if not task.todo[i0:i1].any():
             continue
         params: dict[str, Any] = {k: [v] * (b1 - b0) for k, v in task.fixed.items()}
         params.update({k: task.values[b0:b1, j] for j, k in enumerate(task.names)})
@@ -125,7 +125,7 @@ def _encoded(task: _BatchTask, items: np.ndarray, i0: int, i1: int) -> Iterator[
     suffix = f".{task.naming.audio_ext}"
     item_start = task.setting_start * task.n_variations
     for i in range(i0, i1):
-        if task.todo is None or task.todo[i]:
+        if task.todo[i]:
             name = task.naming.file_name(item_start + i, task.labels[i // task.n_variations])
             yield name, encode_audio(items[i - i0], task.sample_rate, suffix)
 
@@ -234,8 +234,8 @@ def _prepare_folder(out: Path, config: DatasetConfig, digest: str) -> bool:
     return False
 
 
-def _todo(folder: Path, names: ItemNames, design: Design) -> np.ndarray | None:
-    """Which items still need their audio file (None: all of them).
+def _todo(folder: Path, names: ItemNames, design: Design) -> np.ndarray:
+    """Which items still need their audio file: bool, one per item.
 
     One folder listing, no per-file stat. Under index naming a file's name gives its
     item, so one bool per item is all that is held; DSGenerator names are looked up in
@@ -253,7 +253,7 @@ def _todo(folder: Path, names: ItemNames, design: Design) -> np.ndarray | None:
         n_var = design.n_variations
         for i in range(design.n_items):
             found[i] = names.file_name(i, design.labels[i // n_var]) in existing
-    return None if not found.any() else ~found
+    return ~found
 
 
 def _audio_names(folder: Path) -> Iterator[str]:
@@ -276,7 +276,7 @@ def _batches(
     config: DatasetConfig,
     design: Design,
     names: ItemNames,
-    todo: np.ndarray | None,
+    todo: np.ndarray,
     batch_items: int,
     root: Path,
 ) -> Iterator[_BatchTask]:
@@ -286,8 +286,8 @@ def _batches(
     fixed = dict(config.fixed)
     for s0 in range(0, design.n_settings, per_batch):
         s1 = min(design.n_settings, s0 + per_batch)
-        batch_todo = None if todo is None else todo[s0 * n_var : s1 * n_var].copy()
-        if batch_todo is not None and not batch_todo.any():
+        batch_todo = todo[s0 * n_var : s1 * n_var].copy()
+        if not batch_todo.any():
             continue
         yield _BatchTask(
             config.sound_model,
@@ -465,8 +465,8 @@ def _generate_locked(out: Path, config: DatasetConfig, digest: str, workers: int
     workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
     batch_items = default_batch_size(config) if batch_size is None else max(1, int(batch_size))
     keeps_audio = config.audio_format != "none"
-    todo = _todo(out / AUDIO_DIR, names, design) if keeps_audio else None
-    n_done = 0 if todo is None else design.n_items - int(todo.sum())
+    todo = _todo(out / AUDIO_DIR, names, design) if keeps_audio else np.ones(design.n_items, dtype=bool)
+    n_done = design.n_items - int(todo.sum())
     if n_done:
         log.info("resuming %s: %d of %d items already written", out, n_done, design.n_items)
     t0 = time.perf_counter()
@@ -476,7 +476,7 @@ def _generate_locked(out: Path, config: DatasetConfig, digest: str, workers: int
     _render_all(runner, out, progress, config, design.n_items, n_done)
     if keeps_audio:
         left = _todo(out / AUDIO_DIR, names, design)
-        if left is not None and left.any():
+        if left.any():
             first = int(np.argmax(left))
             example = names.file_name(first, design.labels[first // design.n_variations])
             raise DatasetError(f"{out}: {int(left.sum())} items missing after generation, e.g. {AUDIO_DIR}/{example}")
