@@ -5,7 +5,8 @@ Run (seconds)::
     PYTHONPATH=src .venv/bin/python benchmarks/startup.py [--dataset DIR] [--repeats 5] \
         [--src OTHER/src ...]
 
-Times ``python -m timbrespace --help``, ``python -c "import timbrespace.cli"`` and, with
+Times ``python -m timbrespace --help``, ``python -c "import timbrespace.cli"``,
+``python -m timbrespace synths`` and, with
 ``--dataset``, ``python -m timbrespace info DIR``, each in a fresh process, repetitions
 interleaved across commands and source trees (``--src`` adds trees to compare, e.g. an
 older checkout's ``src``). Prints medians of wall time and of CPU time (user + system,
@@ -46,6 +47,7 @@ def main() -> None:
     commands = {
         "--help": [py, "-m", "timbrespace", "--help"],
         "import timbrespace.cli": [py, "-c", "import timbrespace.cli"],
+        "synths": [py, "-m", "timbrespace", "synths"],
     }
     if args.dataset is not None:
         commands["info DATASET"] = [py, "-m", "timbrespace", "info", str(args.dataset)]

@@ -42,6 +42,7 @@ def test_importing_the_cli_loads_no_heavy_library() -> None:
 def test_help_loads_no_heavy_library() -> None:
     assert _loaded_after(_run_cli("--help")) == []
     assert _loaded_after(_run_cli("generate", "--help")) == []
+    assert _loaded_after(_run_cli("synths")) == []  # lists the sound models and their parameters
 
 
 def test_info_loads_no_heavy_library(tmp_path: Path) -> None:
