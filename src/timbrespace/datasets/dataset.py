@@ -50,11 +50,15 @@ def write_card(root: str | Path, card: DatasetCard) -> Path:
     return atomic_write_json(Path(root) / CARD_NAME, card.to_dict())
 
 
-def write_metadata(root: str | Path, metadata: pd.DataFrame) -> Path:
-    """Write ``metadata.parquet`` atomically (no pandas index, deterministic bytes)."""
+def write_metadata(root: str | Path, metadata: pd.DataFrame, *, check_ids: bool = True) -> Path:
+    """Write ``metadata.parquet`` atomically (no pandas index, deterministic bytes).
+
+    ``check_ids=False`` skips the duplicate-id check (a hash table of every id), for
+    callers whose ids are unique by construction (generation: ids are item indices).
+    """
     if "item_id" not in metadata.columns:
         raise DatasetError("metadata needs an 'item_id' column")
-    if metadata["item_id"].duplicated().any():
+    if check_ids and metadata["item_id"].duplicated().any():
         dup = metadata.loc[metadata["item_id"].duplicated(), "item_id"].iloc[0]
         raise DatasetError(f"duplicate item_id {dup!r} in metadata")
     with atomic_path(Path(root) / METADATA_NAME) as tmp:

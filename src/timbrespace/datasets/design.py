@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +25,7 @@ from timbrespace.synths.registry import get_sound_model
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Design", "build_design", "build_metadata"]
+__all__ = ["Design", "ItemNames", "build_design", "build_metadata", "item_names"]
 
 _DESIGN_STREAM = 0xD351  # keeps design draws independent of per-item render streams
 
@@ -109,9 +111,114 @@ def build_design(config: DatasetConfig) -> Design:
     return Design(names, values.astype(np.float64), labels.astype(np.float64), config.n_variations)
 
 
-def _item_ids(n_items: int) -> list[str]:
-    width = max(6, len(str(max(n_items - 1, 0))))
-    return [f"{i:0{width}d}" for i in range(n_items)]
+@dataclass(frozen=True)
+class ItemNames:
+    """Item ids and audio paths, computed from an item's index on demand.
+
+    Generation hands this (a few fields) to its workers instead of one string per item,
+    so that memory does not grow with the item count.
+
+    Attributes
+    ----------
+    n_items, n_variations : int
+    audio_ext : str or None
+        ``"wav"`` or ``"flac"``; None when no audio is kept (``audio_path`` is None).
+    sound : str or None
+        DSGenerator naming: the sound name of the stems; None: items are named by id.
+    label_names : tuple of str
+        DSGenerator naming: the swept parameters' labels.
+    fixed : tuple of (str, float)
+        DSGenerator naming: fixed parameters written first in the stems.
+    """
+
+    n_items: int
+    n_variations: int
+    audio_ext: str | None
+    sound: str | None = None
+    label_names: tuple[str, ...] = ()
+    fixed: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def width(self) -> int:
+        """Digits of an item id (at least 6)."""
+        return max(6, len(str(max(self.n_items - 1, 0))))
+
+    def item_id(self, item: int) -> str:
+        """Id of item ``item`` (zero-padded index)."""
+        return f"{item:0{self.width}d}"
+
+    def file_name(self, item: int, labels: np.ndarray) -> str:
+        """Audio file name of item ``item`` (no folder part); needs ``audio_ext``.
+
+        ``labels`` is the label row of the item's setting
+        (``design.labels[item // n_variations]``), used by DSGenerator naming only.
+        """
+        if self.sound is None:
+            stem = self.item_id(item)
+        else:
+            stem = dsgenerator_name(self.sound, self.label_names, labels, item % self.n_variations,
+                                    fixed=self.fixed)
+        return f"{stem}.{self.audio_ext}"
+
+    def audio_path(self, item: int, labels: np.ndarray) -> str | None:
+        """Audio path of item ``item`` relative to the dataset folder (None: no audio)."""
+        return None if self.audio_ext is None else f"{AUDIO_DIR}/{self.file_name(item, labels)}"
+
+    def audio_paths(self, design: Design) -> Iterator[str | None]:
+        """Every item's :meth:`audio_path`, in order (one at a time)."""
+        for item in range(self.n_items):
+            yield self.audio_path(item, design.labels[item // self.n_variations])
+
+
+def _string_column(values: Any) -> Any:
+    """A pyarrow string array as pandas holds a list of str: arrow-backed (pandas >= 3:
+    a few bytes per item, no Python object each) or, under older pandas, a list."""
+    dtype = pd.Series(["x"]).dtype
+    if dtype == np.dtype(object):
+        return values.to_pylist()
+    return pd.array(values, dtype=dtype)
+
+
+def _index_columns(names: ItemNames) -> tuple[Any, Any]:
+    """Every item's id and, under index naming with audio, audio path (else None), as
+    columns built in Arrow: about 10 and 20 bytes per item instead of a Python string."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pc.utf8_lpad(pa.array(np.arange(names.n_items)).cast(pa.string()), names.width, "0")
+    if names.audio_ext is None or names.sound is not None:
+        return _string_column(ids), None
+    paths = pc.binary_join_element_wise(f"{AUDIO_DIR}/", ids, f".{names.audio_ext}", "")
+    return _string_column(ids), _string_column(paths)
+
+
+def item_names(config: DatasetConfig, design: Design) -> ItemNames:
+    """How ``config``'s items are named.
+
+    Raises
+    ------
+    ConfigError
+        DSGenerator naming gives two items the same file name.
+    """
+    ext = None if config.audio_format == "none" else config.audio_format
+    if ext is None or config.naming != "dsgenerator":
+        return ItemNames(design.n_items, design.n_variations, ext)
+    spec = config.dsgenerator
+    names = ItemNames(
+        design.n_items, design.n_variations, ext,
+        sound=config.sound_model if spec is None else spec.soundname,
+        label_names=tuple(config.parameters[k].label or k for k in design.names),
+        fixed=() if spec is None else tuple((f.name, f.value) for f in spec.fixed),
+    )
+    seen: set[str | None] = set()
+    for path in names.audio_paths(design):
+        if path in seen:
+            raise ConfigError(
+                f"{config.name}: naming 'dsgenerator' gives duplicate file names (values equal at "
+                "two decimals); use naming: index"
+            )
+        seen.add(path)
+    return names
 
 
 def split_unit(design: Design, fractions: dict[str, float]) -> str:
@@ -164,29 +271,10 @@ def build_metadata(config: DatasetConfig, design: Design) -> tuple[pd.DataFrame,
     n_var = design.n_variations
     setting = np.repeat(np.arange(design.n_settings), n_var)
     variation = np.tile(np.arange(n_var), design.n_settings)
-    ids = _item_ids(design.n_items)
+    names = item_names(config, design)
+    ids, paths = _index_columns(names)
     meta: dict[str, object] = {"item_id": ids}
-    if config.audio_format == "none":
-        meta["audio_path"] = [None] * design.n_items
-    else:
-        ext = config.audio_format
-        if config.naming == "dsgenerator":
-            label_names = [config.parameters[k].label or k for k in design.names]
-            spec = config.dsgenerator
-            sound = config.sound_model if spec is None else spec.soundname
-            fixed = [] if spec is None else [(f.name, f.value) for f in spec.fixed]
-            stems = [
-                dsgenerator_name(sound, label_names, design.labels[s], v, fixed=fixed)
-                for s, v in zip(setting.tolist(), variation.tolist(), strict=True)
-            ]
-            if len(set(stems)) < len(stems):
-                raise ConfigError(
-                    f"{config.name}: naming 'dsgenerator' gives duplicate file names (values equal at "
-                    "two decimals); use naming: index"
-                )
-        else:
-            stems = ids
-        meta["audio_path"] = [f"{AUDIO_DIR}/{s}.{ext}" for s in stems]
+    meta["audio_path"] = paths if paths is not None else list(names.audio_paths(design))
     meta["split"] = split_labels(design, dict(config.splits), seed=config.seed)
     meta["variation"] = variation.astype(np.int64)
     columns: dict[str, object] = {}

@@ -36,10 +36,17 @@ from timbrespace.datasets.dataset import (
     write_card,
     write_metadata,
 )
-from timbrespace.datasets.design import Design, build_design, build_metadata, split_unit
+from timbrespace.datasets.design import (
+    Design,
+    ItemNames,
+    build_design,
+    build_metadata,
+    item_names,
+    split_unit,
+)
 from timbrespace.datasets.dsgenerator_records import write_dsgenerator_records
 from timbrespace.errors import ConfigError, DatasetError, ParameterError
-from timbrespace.utils.atomic import atomic_write_bytes, atomic_write_json
+from timbrespace.utils.atomic import atomic_write_files, atomic_write_json
 from timbrespace.utils.audio import encode_audio
 from timbrespace.utils.lock import folder_lock
 from timbrespace.utils.outputs import folder_is_empty
@@ -67,14 +74,15 @@ class _BatchTask:
     fixed: dict[str, float | str]
     names: tuple[str, ...]
     values: np.ndarray  # (n_settings_in_batch, n_params)
+    labels: np.ndarray  # (n_settings_in_batch, n_params): for DSGenerator file names
     setting_start: int
     n_variations: int
     n_samples: int
     sample_rate: int
     seed: int
     root: str
-    paths: tuple[str | None, ...]  # one per item of the batch (None: no audio kept)
-    todo: tuple[bool, ...]  # one per item: still to be written
+    naming: ItemNames  # each item's file name, from its index
+    todo: np.ndarray  # (n_items_in_batch,) bool: still to be written
     block: int  # settings per render call
 
 
@@ -92,14 +100,13 @@ def _render_batch(task: _BatchTask) -> _BatchResult:
     n_set = task.values.shape[0]
     item_start = task.setting_start * task.n_variations
     item_stop = item_start + n_set * task.n_variations
-    root = Path(task.root)
     model = get_sound_model(task.sound_model)
     long_samples = task.n_samples * task.n_variations
     written = 0
     for b0 in range(0, n_set, task.block):
         b1 = min(n_set, b0 + task.block)
         i0, i1 = b0 * task.n_variations, b1 * task.n_variations
-        if not any(task.todo[i0:i1]):
+        if not task.todo[i0:i1].any():
             continue
         params: dict[str, Any] = {k: [v] * (b1 - b0) for k, v in task.fixed.items()}
         params.update({k: task.values[b0:b1, j] for j, k in enumerate(task.names)})
@@ -110,15 +117,20 @@ def _render_batch(task: _BatchTask) -> _BatchResult:
             seed=task.seed,
             item_index=np.arange(task.setting_start + b0, task.setting_start + b1),
         )
-        items = audio.reshape((b1 - b0) * task.n_variations, task.n_samples)
-        for k, (rel, todo) in enumerate(zip(task.paths[i0:i1], task.todo[i0:i1], strict=True)):
-            if rel is None or not todo:
-                continue
-            atomic_write_bytes(
-                root / rel, encode_audio(items[k], task.sample_rate, Path(rel).suffix)
-            )
-            written += 1
+        if task.naming.audio_ext is not None:
+            items = audio.reshape((b1 - b0) * task.n_variations, task.n_samples)
+            written += atomic_write_files(Path(task.root) / AUDIO_DIR, _encoded(task, items, i0, i1))
     return _BatchResult(item_start, item_stop, written)
+
+
+def _encoded(task: _BatchTask, items: np.ndarray, i0: int, i1: int) -> Iterator[tuple[str, bytes]]:
+    """(file name, encoded audio) of the batch items ``i0:i1`` still to write; ``items`` holds them."""
+    suffix = f".{task.naming.audio_ext}"
+    item_start = task.setting_start * task.n_variations
+    for i in range(i0, i1):
+        if task.todo[i]:
+            name = task.naming.file_name(item_start + i, task.labels[i // task.n_variations])
+            yield name, encode_audio(items[i - i0], task.sample_rate, suffix)
 
 
 def _worker_init(parent_pid: int) -> None:
@@ -228,29 +240,49 @@ def _prepare_folder(out: Path, config: DatasetConfig, digest: str, *, write_jour
     return False
 
 
-def _existing_audio(folder: Path) -> set[str]:
+def _todo(folder: Path, names: ItemNames, design: Design) -> np.ndarray:
+    """Which items still need their audio file: bool, one per item.
+
+    One folder listing, no per-file stat. Under index naming a file's name gives its
+    item, so one bool per item is all that is held; DSGenerator names are looked up in
+    the set of names found, dropped before rendering starts.
+    """
+    found = np.zeros(design.n_items, dtype=bool)
+    if names.sound is None:
+        suffix = f".{names.audio_ext}"
+        for name in _audio_names(folder):
+            stem = name[: -len(suffix)] if name.endswith(suffix) else ""
+            if len(stem) == names.width and stem.isascii() and stem.isdigit() and int(stem) < design.n_items:
+                found[int(stem)] = True
+    else:
+        existing = set(_audio_names(folder))
+        n_var = design.n_variations
+        for i in range(design.n_items):
+            found[i] = names.file_name(i, design.labels[i // n_var]) in existing
+    return ~found
+
+
+def _audio_names(folder: Path) -> Iterator[str]:
     """Names of the complete audio files in ``folder`` (one listing, no per-file stat).
 
     Files appear under their final name only when complete (atomic writes); the hidden
     temporary file of a write cut short by a kill is removed here.
     """
-    names: set[str] = set()
     if not folder.is_dir():
-        return names
+        return
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.name.startswith("."):
                 os.unlink(entry.path)
             else:
-                names.add(entry.name)
-    return names
+                yield entry.name
 
 
 def _batches(
     config: DatasetConfig,
     design: Design,
-    paths: list[str | None],
-    todo: list[bool],
+    names: ItemNames,
+    todo: np.ndarray,
     batch_items: int,
     root: Path,
 ) -> Iterator[_BatchTask]:
@@ -260,21 +292,22 @@ def _batches(
     fixed = dict(config.fixed)
     for s0 in range(0, design.n_settings, per_batch):
         s1 = min(design.n_settings, s0 + per_batch)
-        batch_todo = tuple(todo[s0 * n_var : s1 * n_var])
-        if not any(batch_todo):
+        batch_todo = todo[s0 * n_var : s1 * n_var].copy()
+        if not batch_todo.any():
             continue
         yield _BatchTask(
             config.sound_model,
             fixed,
             design.names,
-            design.values[s0:s1],
+            design.values[s0:s1].copy(),
+            design.labels[s0:s1].copy(),
             s0,
             n_var,
             config.n_samples,
             config.sample_rate,
             config.seed,
             str(root),
-            tuple(paths[s0 * n_var : s1 * n_var]),
+            names,
             batch_todo,
             block,
         )
@@ -443,31 +476,36 @@ def _generate_locked(out: Path, config: DatasetConfig, digest: str, workers: int
     if _prepare_folder(out, config, digest, write_journal=False):
         log.info("%s is already complete (%d items)", out, config.n_items)
         return Dataset(out)
-    # the design and metadata first: a config too large for memory fails here, before the
-    # journal exists (which would make the next run refuse a corrected config as "changed")
+    # Nothing per item is held while rendering (issue 29: memory flat in the item count,
+    # in this process and in the workers it forks): names come from item indices, the
+    # to-do list is one bool per item, and the metadata table is built at the end. The
+    # design comes first: a config too large for memory fails here, before the journal
+    # exists (which would make the next run refuse a corrected config as "changed").
     design = build_design(config)
-    metadata, factors = build_metadata(config, design)
+    names = item_names(config, design)
     _prepare_folder(out, config, digest, write_journal=True)
-    paths: list[str | None] = metadata["audio_path"].tolist()
     workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
     batch_items = default_batch_size(config) if batch_size is None else max(1, int(batch_size))
     keeps_audio = config.audio_format != "none"
-    existing = _existing_audio(out / AUDIO_DIR) if keeps_audio else set()
-    todo = [p is None or p.rsplit("/", 1)[-1] not in existing for p in paths]
-    n_done = len(todo) - sum(todo)
+    todo = _todo(out / AUDIO_DIR, names, design) if keeps_audio else np.ones(design.n_items, dtype=bool)
+    n_done = design.n_items - int(todo.sum())
     if n_done:
-        log.info("resuming %s: %d of %d items already written", out, n_done, len(paths))
+        log.info("resuming %s: %d of %d items already written", out, n_done, design.n_items)
     t0 = time.perf_counter()
-    tasks = _batches(config, design, paths, todo, batch_items, out)
+    tasks = _batches(config, design, names, todo, batch_items, out)
+    del todo
     runner = _run_dask(tasks, scheduler, workers) if scheduler is not None else _run_local(tasks, workers)
     _render_all(runner, out, progress, config, design.n_items, n_done)
     if keeps_audio:
-        existing = _existing_audio(out / AUDIO_DIR)
-        missing = [p for p in paths if p is not None and p.rsplit("/", 1)[-1] not in existing]
-        if missing:
-            raise DatasetError(f"{out}: {len(missing)} items missing after generation, e.g. {missing[0]}")
+        left = _todo(out / AUDIO_DIR, names, design)
+        if left.any():
+            first = int(np.argmax(left))
+            example = names.file_name(first, design.labels[first // design.n_variations])
+            raise DatasetError(f"{out}: {int(left.sum())} items missing after generation, e.g. {AUDIO_DIR}/{example}")
     elapsed = time.perf_counter() - t0
+    metadata, factors = build_metadata(config, design)
     _finish(out, config, design, metadata, factors, digest)
+    del metadata
     rendered = max(design.n_items - n_done, 0)
     if elapsed > 0 and rendered:
         log.info(
@@ -514,7 +552,7 @@ def _finish(out: Path, config: DatasetConfig, design: Design, metadata: Any, fac
     )
     try:
         write_dsgenerator_records(out, config, metadata)
-        write_metadata(out, metadata)
+        write_metadata(out, metadata, check_ids=False)  # ids are item indices: unique
         write_card(out, card)  # last: the card marks the dataset complete
         (out / JOURNAL_NAME).unlink(missing_ok=True)
     except OSError as exc:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import jv
 
 from timbrespace.synths._filters import moog_ladder
 from timbrespace.synths._oscillators import sine_bank
@@ -59,6 +58,8 @@ def fm_sidebands(
         np.asarray(carrier_hz, np.float64)[:, None]
         + k * np.asarray(modulator_hz, np.float64)[:, None]
     )
+    from scipy.special import jv  # here: scipy.special costs ~0.1 s to import (issue 29)
+
     amps = jv(k, index[:, None]) * np.sign(freqs)
     freqs = np.abs(freqs)
     keep = (freqs < 0.5 * sample_rate) & (np.abs(k) <= extent[:, None]) & (amps != 0.0)

@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,51 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
     return Path(target)
+
+
+def atomic_write_files(folder: str | os.PathLike[str], files: Iterable[tuple[str, bytes]]) -> int:
+    """Write many files into one folder, each atomically, with the fewest system calls.
+
+    The guarantee of :func:`atomic_write_bytes` (a file appears under its name only when
+    complete; a kill leaves at most one hidden temporary file, whose name starts with a
+    dot), at four calls per file (open, write, close, rename) instead of about fifteen:
+    the folder is created once, and the temporary name is fixed per process (one writer
+    per folder and process), opened with mode ``0o666`` so the umask gives the file the
+    permissions a plain ``open()`` would, with no ``chmod``.
+
+    Parameters
+    ----------
+    folder : path-like
+        Created if missing.
+    files : iterable of (str, bytes)
+        File name (no folder part) and contents; consumed lazily.
+
+    Returns
+    -------
+    int
+        Files written.
+    """
+    folder = os.fspath(folder)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+    n = 0
+    for name, data in files:
+        fd = os.open(tmp, flags, 0o666)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            os.replace(tmp, os.path.join(folder, name))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        n += 1
+    return n
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> Path:

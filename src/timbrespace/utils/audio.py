@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.io import wavfile
 
 from timbrespace.errors import AudioError, ParameterError
 from timbrespace.utils.limits import check_sample_rate
@@ -212,5 +211,7 @@ def encode_audio(audio: np.ndarray, sample_rate: int, suffix: str) -> bytes:
     if suffix.lower() == ".flac":
         sf.write(buf, np.asarray(audio, np.float32), sample_rate, format="FLAC", subtype="PCM_24")
     else:
+        from scipy.io import wavfile  # here: scipy.io costs ~0.1 s to import (issue 29)
+
         wavfile.write(buf, sample_rate, np.asarray(audio, np.float32))
     return buf.getvalue()
