@@ -18,11 +18,22 @@ Its configs come in two shapes, both read here:
 
 ``soundname`` names the model's file and class: ``Pop``, ``PopPatternSynth``,
 ``MyPopPatternSynth``, ``Drip``, ... (:data:`DSGENERATOR_SYNTHS` maps each onto our
-``pop`` or ``drip``). Their parameters map onto ours: ``rate``/``rate_exp`` and
-``irreg``/``irreg_exp`` are the same exponents, and ``cf`` is in Hz in every DSGenerator
-synth, converted to ``cf_exp = log2(cf / 440 Hz)``. ``norm`` values are mapped over the
-DSGenerator synth's own range (its ``setParamNorm``: ``min + v (max - min)``), so a
-config renders the values it rendered there. ``recordFormat`` selects the records
+``pop`` or ``drip``); DSGenerator is synth-independent, so any model of our sound-model
+registry (``additive``, ``fm_moog``, ..., any case) is accepted too, its ``synth_pname``
+being our parameter names and ``norm`` spanning our ranges. The pop and drip synths'
+parameters map onto ours: ``rate``/``rate_exp`` and ``irreg``/``irreg_exp`` are the same
+exponents, and ``cf`` is in Hz in every DSGenerator synth, converted to
+``cf_exp = log2(cf / 440 Hz)``. ``norm`` values are mapped over the DSGenerator synth's
+own range (its ``setParamNorm``: ``min + v (max - min)``), so a config renders the values
+it rendered there.
+
+File names are ``makeName``'s, byte for byte: ``{soundname}``, then each fixed parameter
+as ``--{name}-{value:05.2f}``, then each swept one as ``--{user_pname}-{value:05.2f}`` (its
+user value), then ``--v-{variation:03}``. A fixed parameter's name and value are its
+``user_pname`` and ``user_pval`` when the entry has them (``makeName`` from ``9c62930`` to
+``ee82d4a``: ``PopPatternSynth--Rate-04.00--...``), else its ``synth_pname`` and
+``synth_val`` (``makeName`` since ``0d6e677``: ``Pop--rate_exp-02.00--...``); the synth
+is set from ``synth_val`` when given, else from ``user_pval``. ``recordFormat`` selects the records
 (:mod:`timbrespace.datasets.dsgenerator_records`): ``params``, ``nsjson`` or its older
 name ``sonyGan``; anything else is refused.
 
@@ -111,7 +122,8 @@ _SOUNDNAMES = (
     *((name, _DRIP) for name in ("Drip", "DripPatternSynth", "MyDripPatternSynth", "myDrip",
                                   "drip_sound")),
 )
-#: ``soundname`` (lower-cased: any case is accepted) -> the model.
+#: ``soundname`` (lower-cased: any case is accepted) -> the model, for DSGenerator's own
+#: sound models; any name of the sound-model registry is accepted besides (:func:`_synth_for`).
 DSGENERATOR_SYNTHS: dict[str, DSGeneratorSynth] = {n.lower(): s for n, s in _SOUNDNAMES}
 # DSGenerator synth parameter -> ours (same values), besides "cf" (Hz -> cf_exp).
 _PARAMETER_MAP = {"rate": "rate_exp", "rate_exp": "rate_exp", "irreg": "irreg_exp",
@@ -147,7 +159,12 @@ class DSGeneratorParam(BaseModel):
 
 
 class DSGeneratorFixed(BaseModel):
-    """One fixed DSGenerator parameter: ``name-value`` in file names (``makeName``)."""
+    """One fixed DSGenerator parameter: ``name-value`` in file names (``makeName``).
+
+    ``name``/``value`` are ``user_pname``/``user_pval`` when the entry has them, else
+    ``synth_pname``/``synth_val``; ``synth_value`` is what the synth is set to, in
+    ``units`` (``synth_val``, else ``user_pval``), and the ``.params`` records' value.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -156,6 +173,7 @@ class DSGeneratorFixed(BaseModel):
     name: str
     value: float
     units: str
+    synth_value: float | None = None
     minval: float = 0.0
     maxval: float = 1.0
     orig_minval: float | None = None
@@ -203,13 +221,21 @@ def _number(entry: Mapping[str, Any], key: str, where: str) -> float:
 
 
 def _synth_for(soundname: str, source: str) -> DSGeneratorSynth:
+    """The model for ``soundname``: a DSGenerator synth's name, else a registered model's."""
+    from timbrespace.synths.registry import list_sound_models
+
     synth = DSGENERATOR_SYNTHS.get(soundname.lower())
-    if synth is None:
-        raise ConfigError(
-            f"{source}: soundname {soundname!r} is not a DSGenerator sound model timbrespace renders; "
-            f"known (any case): {', '.join(n for n, _ in _SOUNDNAMES)}"
-        )
-    return synth
+    if synth is not None:
+        return synth
+    registered = {name.lower(): name for name in list_sound_models()}
+    if soundname.lower() in registered:
+        # No DSGenerator synth of ours: parameters are ours, norm spans our ranges.
+        return DSGeneratorSynth(registered[soundname.lower()], {}, "timbrespace sound-model registry")
+    raise ConfigError(
+        f"{source}: soundname {soundname!r} is not a DSGenerator sound model timbrespace renders; "
+        f"known (any case): {', '.join(n for n, _ in _SOUNDNAMES)}, or a timbrespace sound model: "
+        f"{', '.join(registered.values())}"
+    )
 
 
 def _record_format(data: Mapping[str, Any], source: str) -> RecordFormat | None:
@@ -243,10 +269,10 @@ def _our_parameter(synth: DSGeneratorSynth, model: Any, pname: str, where: str) 
     try:
         model.parameter(ours)
     except ParameterError:
+        mapped = "; DSGenerator's rate, irreg and cf map onto them" if synth.ranges else ""
         raise ConfigError(
             f"{where}: {pname!r} is not a parameter of timbrespace's {synth.model} model "
-            f"(it has {', '.join(model.parameter_names())}; DSGenerator's rate, irreg and cf map "
-            "onto them); remove it from the config"
+            f"(it has {', '.join(model.parameter_names())}{mapped}); remove it from the config"
         ) from None
     return ours
 
@@ -254,7 +280,7 @@ def _our_parameter(synth: DSGeneratorSynth, model: Any, pname: str, where: str) 
 def _to_ours(synth: DSGeneratorSynth, model: Any, pname: str, natural: np.ndarray,
           where: str) -> tuple[str, np.ndarray]:
     """Our parameter and values for a DSGenerator synth parameter and its natural values."""
-    if pname == "cf":
+    if pname == "cf" and "cf" in synth.ranges:
         param = model.parameter("cf_exp")
         lo_hz, hi_hz = (CF_REF_HZ * 2.0**param.minimum, CF_REF_HZ * 2.0**param.maximum)
         if np.any(natural <= 0):
@@ -316,20 +342,26 @@ def _fixed(entry: Any, k: int, synth: DSGeneratorSynth, model: Any,
         raise ConfigError(f"{where}: needs synth_pname and synth_val")
     pname = str(entry["synth_pname"])
     units = str(entry.get("synth_units", "natural"))
-    if "synth_val" in entry:
-        value = _number(entry, "synth_val", where)
-        extra: dict[str, Any] = {"name": pname}
-    else:  # the in-between shape named the file part and set the synth with user_pname/user_pval
-        value = _number(entry, "user_pval", where)
-        extra = {"name": safe_name(entry.get("user_pname", pname), what=f"{where}.user_pname", error=ConfigError),
-                 "minval": _number(entry, "user_minval", where),
+    extra: dict[str, Any] = {}
+    if "synth_val" in entry:  # newest shape: the synth is set with synth_val
+        synth_value = _number(entry, "synth_val", where)
+    else:  # the in-between shape set the synth with user_pval
+        synth_value = _number(entry, "user_pval", where)
+        extra = {"minval": _number(entry, "user_minval", where),
                  "maxval": _number(entry, "user_maxval", where),
                  "orig_minval": _number(entry, "synth_minval", where),
                  "orig_maxval": _number(entry, "synth_maxval", where)}
-    natural = _to_natural(synth, model, pname, np.array([value]), units, f"{where} ({pname})")
+    # makeName: user_pname-user_pval where the entry has them, else synth_pname-synth_val
+    if "user_pname" in entry and "user_pval" in entry:
+        name, value = entry["user_pname"], _number(entry, "user_pval", where)
+        name_field = "user_pname"
+    else:
+        name, value, name_field = pname, synth_value, "synth_pname"
+    name = safe_name(name, what=f"{where}.{name_field}", error=ConfigError)
+    natural = _to_natural(synth, model, pname, np.array([synth_value]), units, f"{where} ({pname})")
     ours, values = _to_ours(synth, model, pname, natural, f"{where} ({pname})")
-    spec = DSGeneratorFixed(synth_pname=pname, parameter=ours, value=value, units=units,
-                            user_doc=str(entry.get("user_doc", "")), **extra)
+    spec = DSGeneratorFixed(synth_pname=pname, parameter=ours, name=name, value=value, units=units,
+                            synth_value=synth_value, user_doc=str(entry.get("user_doc", "")), **extra)
     return spec, float(values[0])
 
 
@@ -346,7 +378,7 @@ def dsgenerator_to_config(data: dict[str, Any], *, source: str = "<config>") -> 
     Returns
     -------
     dict
-        ``sound_model`` (``pop``/``drip``), ``parameters`` (explicit values in our units,
+        ``sound_model`` (``pop``/``drip``, or the registered model named), ``parameters`` (explicit values in our units,
         ``label``/``label_values`` from ``user_pname``/``user_*``), ``fixed``,
         ``variations``, ``naming: dsgenerator`` and ``dsgenerator`` (a
         :class:`DSGeneratorSpec` as a dict).
@@ -354,7 +386,8 @@ def dsgenerator_to_config(data: dict[str, Any], *, source: str = "<config>") -> 
     Raises
     ------
     ConfigError
-        Unknown ``soundname``, ``recordFormat`` or parameter; a missing or non-numeric
+        Unknown ``soundname`` (the message lists DSGenerator's and our registered models),
+        ``recordFormat`` or parameter; a missing or non-numeric
         field; ``cf`` not in Hz or outside our range (with the values to use); two
         entries setting one parameter. The message names ``source`` and the entry.
     """
@@ -363,7 +396,7 @@ def dsgenerator_to_config(data: dict[str, Any], *, source: str = "<config>") -> 
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
         log.warning("%s: ignoring DSGenerator keys %s", source, ", ".join(unknown))
-    soundname = str(data["soundname"])
+    soundname = safe_name(data["soundname"], what=f"{source}: soundname", error=ConfigError)
     synth = _synth_for(soundname, source)
     model = get_sound_model(synth.model)
     record_format = _record_format(data, source)
@@ -425,12 +458,15 @@ def dsgenerator_name(
     variation : int
         Variation number (chunk of the long signal).
     fixed : sequence of (str, float)
-        Fixed parameters (``synth_pname``, ``synth_val``), written first, as ``makeName`` does.
+        Fixed parameters' names and values (``user_pname``/``user_pval``, else
+        ``synth_pname``/``synth_val``), written first, as ``makeName`` does.
 
     Examples
     --------
     >>> dsgenerator_name("Pop", ["rate", "cf"], [1.0, 0.5], 3, fixed=[("rate_exp", 0.5)])
     'Pop--rate_exp-00.50--rate-01.00--cf-00.50--v-003'
+    >>> dsgenerator_name("PopPatternSynth", ["Irregularity"], [1 / 3], 0, fixed=[("Rate", 4.0)])
+    'PopPatternSynth--Rate-04.00--Irregularity-00.33--v-000'
     """
     parts = [sound] + [f"{name}-{float(v):05.2f}" for name, v in fixed]
     parts += [f"{name}-{float(v):05.2f}" for name, v in zip(labels, values, strict=True)]

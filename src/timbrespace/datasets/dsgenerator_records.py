@@ -9,8 +9,8 @@ A DSGenerator config's ``recordFormat`` chooses them:
     parameter, ``{"times": [0, soundDuration], "values": [v, v], "units": synth_units,
     "nvals": user_nvals, "minval": user_minval, "maxval": user_maxval, "origMinval":
     synth_minval, "origUnits": null, "origMaxval": synth_maxval}`` with ``v`` the file's
-    user value, and one per fixed parameter (``values`` ``[synth_val, synth_val]``,
-    ``nvals`` 2).
+    user value, and one per fixed parameter (``values`` ``[synth_val, synth_val]``, or
+    ``user_pval`` in configs without ``synth_val``; ``nvals`` 2).
 ``nsjson`` (``sonyGan``, its older name)
     ``nsjson.json`` (``sonyGan.json``) beside the WAVs: one object keyed by file stem, keys
     sorted, with ``sound_name``, ``samplerate``, ``sound_source_int`` (1),
@@ -92,8 +92,9 @@ def params_record(spec: DSGeneratorSpec, sound_model: str, grid: tuple[int, ...]
     for f in spec.fixed:
         meta[f"{f.synth_pname}_user_doc"] = f.user_doc
         meta[f"{f.synth_pname}_synth_doc"] = model.parameter(f.parameter).doc
+        value = f.value if f.synth_value is None else f.synth_value  # what the synth was set to
         record[f.synth_pname] = {
-            "times": times, "values": [f.value, f.value], "units": f.units, "nvals": 2,
+            "times": times, "values": [value, value], "units": f.units, "nvals": 2,
             "minval": f.minval, "maxval": f.maxval, "origMinval": f.orig_minval,
             "origUnits": None, "origMaxval": f.orig_maxval,
         }
