@@ -33,9 +33,10 @@ user value), then ``--v-{variation:03}``. A fixed parameter's name and value are
 ``user_pname`` and ``user_pval`` when the entry has them (``makeName`` from ``9c62930`` to
 ``ee82d4a``: ``PopPatternSynth--Rate-04.00--...``), else its ``synth_pname`` and
 ``synth_val`` (``makeName`` since ``0d6e677``: ``Pop--rate_exp-02.00--...``); the synth
-is set from ``synth_val`` when given, else from ``user_pval``. ``recordFormat`` selects the records
-(:mod:`timbrespace.datasets.dsgenerator_records`): ``params``, ``nsjson`` or its older
-name ``sonyGan``; anything else is refused.
+is set from ``synth_val`` when given, else from ``user_pval``.
+
+``recordFormat`` selects the records (:mod:`timbrespace.datasets.dsgenerator_records`):
+``params``, ``nsjson`` or its older name ``sonyGan``; anything else is refused.
 
 Differences from DSGenerator, on purpose: values are checked against our models'
 ranges, and every setting has its own random stream (DSGenerator reset its generator on
@@ -378,10 +379,10 @@ def dsgenerator_to_config(data: dict[str, Any], *, source: str = "<config>") -> 
     Returns
     -------
     dict
-        ``sound_model`` (``pop``/``drip``, or the registered model named), ``parameters`` (explicit values in our units,
-        ``label``/``label_values`` from ``user_pname``/``user_*``), ``fixed``,
-        ``variations``, ``naming: dsgenerator`` and ``dsgenerator`` (a
-        :class:`DSGeneratorSpec` as a dict).
+        ``sound_model`` (``pop``/``drip``, or the registered model named), ``parameters``
+        (explicit values in our units, ``label``/``label_values`` from
+        ``user_pname``/``user_*``), ``fixed``, ``variations``, ``naming: dsgenerator`` and
+        ``dsgenerator`` (a :class:`DSGeneratorSpec` as a dict).
 
     Raises
     ------
