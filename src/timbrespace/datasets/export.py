@@ -406,8 +406,9 @@ NSYNTH_QUALITIES: tuple[str, ...] = ("bright", "dark", "distortion", "fast_decay
 NSYNTH_SAMPLE_RATE = 16000
 NSYNTH_N_SAMPLES = 4 * NSYNTH_SAMPLE_RATE
 # Family by the first word found in the instrument's name; the order matters
-# (``contrabass`` is a string, ``bassoon`` and ``english_horn`` reeds, before bass and brass).
+# (``harpsichord`` is a keyboard, ``contrabass`` a string, ``bassoon`` and ``english_horn`` reeds, before bass and brass).
 _FAMILY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("keyboard", ("piano", "keyboard", "clavi", "harpsichord")),
     ("string", ("violin", "viola", "cello", "contrabass", "string", "harp", "fiddle", "pizzicato")),
     ("reed", ("sax", "oboe", "clarinet", "bassoon", "english_horn", "reed", "accordion", "harmonica",
               "bandoneon")),
@@ -417,7 +418,6 @@ _FAMILY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("guitar", ("guitar",)),
     ("mallet", ("mallet", "marimba", "xylophone", "vibraphone", "glockenspiel", "celesta", "bell",
                 "kalimba", "steel_drum")),
-    ("keyboard", ("piano", "keyboard", "clavi", "harpsichord", "clavinet")),
     ("organ", ("organ",)),
     ("vocal", ("voice", "vocal", "choir", "aah", "ooh")),
     ("synth_lead", ("synth", "lead")),
