@@ -135,7 +135,9 @@ def export(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder.")],
     format: Annotated[
         str,
-        typer.Option("--format", "-f", help="seed000-npz | nsynth-json | hf-audiofolder (alias audiofolder)."),
+        typer.Option("--format", "-f", help="seed000-npz | nsynth (NSynth's layout: 16 kHz 4 s notes named "
+                     "instrument-pitch-velocity, its examples.json fields) | nsynth-json (our factors, our audio) | "
+                     "hf-audiofolder (alias audiofolder)."),
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output .npz file or folder (seed000-npz), or folder.")
@@ -156,8 +158,12 @@ def export(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing output file or folder.")
     ] = False,
+    suffix_duplicates: Annotated[
+        bool, typer.Option("--suffix-duplicates", help="nsynth: items that map to one note name get -0, -1... "
+                           "appended instead of a refusal.")
+    ] = False,
 ) -> None:
-    """Export a dataset to seed 000's .npz, NSynth's examples.json or a Hugging Face audiofolder."""
+    """Export a dataset to seed 000's .npz, NSynth's layout, NSynth-like examples.json or a Hugging Face audiofolder."""
     from timbrespace.datasets.export import (
         EXPORT_FORMATS,
         SEED000_REPRESENTATIONS,
@@ -175,7 +181,7 @@ def export(
         raise ParameterError(f"--variant {variant!r} is not one of {', '.join(SEED000_VARIANTS)}, all")
     path = export_dataset(
         dataset, out, format=format, representation=representation,  # type: ignore[arg-type]
-        variant=variant, overwrite=overwrite,  # type: ignore[arg-type]
+        variant=variant, overwrite=overwrite, suffix_duplicates=suffix_duplicates,  # type: ignore[arg-type]
     )
     console().print(f"wrote {path}")
 

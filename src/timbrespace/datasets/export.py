@@ -12,8 +12,12 @@
   (``--variant``, :func:`seed000_variant`): dB shifted to start at 0 (``*-db-pos.npz``),
   that divided by its maximum (``*-db-norm.npz``), linear magnitude (``*-lin.npz``) and
   that divided by its maximum (``*-lin-norm.npz``); ``db`` is our floored dB itself.
-- ``nsynth-json``: ``examples.json`` keyed by note name, as NSynth, with the audio under
-  ``audio/<note_str>.wav``.
+- ``nsynth``: NSynth's layout as its dataset ships it (:func:`export_nsynth`):
+  ``audio/<instrument_str>-<pitch:03d>-<velocity:03d>.wav``, 16 kHz mono 16-bit PCM, 4 s,
+  and ``examples.json`` keyed by note name with exactly NSynth's fields.
+- ``nsynth-json``: ``examples.json`` keyed by our item ids with every factor (and its
+  code) beside NSynth's ``note``/``note_str``/``sample_rate``, the audio as the dataset
+  keeps it under ``audio/``.
 - ``hf-audiofolder`` (alias ``audiofolder``): split folders with ``metadata.jsonl``
   (:mod:`timbrespace.datasets.audiofolder`); ``datasets.load_dataset("audiofolder",
   data_dir=...)`` loads it with its splits.
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 from pathlib import Path
@@ -44,7 +49,8 @@ from timbrespace.datasets.audiofolder import (
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.utils.atomic import atomic_path, atomic_write_text
-from timbrespace.utils.outputs import check_output_folder
+from timbrespace.utils.outputs import check_output_folder, clear_folder
+from timbrespace.utils.paths import safe_name
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -53,7 +59,12 @@ __all__ = [
     "SEED000_FILES",
     "export_dataset",
     "export_seed000_npz",
+    "export_nsynth",
     "export_nsynth_json",
+    "nsynth_family",
+    "NSYNTH_FAMILIES",
+    "NSYNTH_SOURCES",
+    "NSYNTH_QUALITIES",
     "seed000_features",
     "seed000_variant",
     "mdct_frame",
@@ -61,7 +72,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMATS = ("seed000-npz", "nsynth-json", "hf-audiofolder")
+EXPORT_FORMATS = ("seed000-npz", "nsynth", "nsynth-json", "hf-audiofolder")
 _FORMAT_ALIASES = {"audiofolder": "hf-audiofolder"}
 Seed000Variant = Literal["db", "db_shifted", "db_normalised", "linear", "linear_normalised"]
 SEED000_VARIANTS: tuple[str, ...] = ("db", "db_shifted", "db_normalised", "linear", "linear_normalised")
@@ -384,6 +395,221 @@ def export_nsynth_json(dataset: Dataset, out: str | os.PathLike[str], *, overwri
     return out / "examples.json"
 
 
+#: NSynth's ``instrument_family_str`` values, in the order of their ``instrument_family`` ids.
+NSYNTH_FAMILIES: tuple[str, ...] = ("bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ",
+                                    "reed", "string", "synth_lead", "vocal")
+#: NSynth's ``instrument_source_str`` values, in the order of their ids.
+NSYNTH_SOURCES: tuple[str, ...] = ("acoustic", "electronic", "synthetic")
+#: NSynth's note qualities, in the order of the ``qualities`` list.
+NSYNTH_QUALITIES: tuple[str, ...] = ("bright", "dark", "distortion", "fast_decay", "long_release",
+                                     "multiphonic", "nonlinear_env", "percussive", "reverb", "tempo-synced")
+NSYNTH_SAMPLE_RATE = 16000
+NSYNTH_N_SAMPLES = 4 * NSYNTH_SAMPLE_RATE
+# Family by the first word found in the instrument's name; the order matters
+# (``harpsichord`` is a keyboard, ``contrabass`` a string, ``bassoon`` and ``english_horn`` reeds, before bass and brass).
+_FAMILY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("keyboard", ("piano", "keyboard", "clavi", "harpsichord")),
+    ("string", ("violin", "viola", "cello", "contrabass", "string", "harp", "fiddle", "pizzicato")),
+    ("reed", ("sax", "oboe", "clarinet", "bassoon", "english_horn", "reed", "accordion", "harmonica",
+              "bandoneon")),
+    ("bass", ("bass",)),
+    ("brass", ("trumpet", "trombone", "tuba", "horn", "brass", "cornet")),
+    ("flute", ("flute", "piccolo", "recorder", "whistle", "ocarina", "pipe")),
+    ("guitar", ("guitar",)),
+    ("mallet", ("mallet", "marimba", "xylophone", "vibraphone", "glockenspiel", "celesta", "bell",
+                "kalimba", "steel_drum")),
+    ("organ", ("organ",)),
+    ("vocal", ("voice", "vocal", "choir", "aah", "ooh")),
+    ("synth_lead", ("synth", "lead")),
+)
+_PITCH_FACTORS = ("pitch", "midi_pitch", "pitch_midi", "midi_note", "note_midi")
+_VELOCITY_FACTORS = ("velocity", "midi_velocity")
+_INSTRUMENT_FACTORS = ("instrument_str", "instrument", "instrument_name")
+
+
+def nsynth_family(instrument_str: str) -> str | None:
+    """NSynth's family of an instrument by its name (``violin_1`` -> ``string``), or None."""
+    name = instrument_str.lower()
+    for family, words in _FAMILY_WORDS:
+        if any(w in name for w in words):
+            return family
+    return None
+
+
+def _first_factor(dataset: Dataset, names: tuple[str, ...]) -> str | None:
+    return next((n for n in names if n in dataset.factor_names), None)
+
+
+def _midi_value(value: object, *, what: str) -> int:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise DatasetError(f"{what}={value!r} is not a number; NSynth's pitch and velocity are MIDI 0-127") from None
+    if not math.isfinite(number) or not 0 <= round(number) <= 127:
+        raise DatasetError(f"{what}={value!r} is outside MIDI's 0-127; NSynth's pitch and velocity are MIDI numbers")
+    return int(round(number))
+
+
+def _nsynth_records(dataset: Dataset, *, suffix_duplicates: bool) -> list[dict[str, object]]:
+    """One NSynth record per item, in item order, validated (names, MIDI ranges, unique note_str)."""
+    meta = dataset.metadata
+    ids = dataset.item_ids
+    pitch_f = _first_factor(dataset, _PITCH_FACTORS)
+    velocity_f = _first_factor(dataset, _VELOCITY_FACTORS)
+    instrument_f = _first_factor(dataset, _INSTRUMENT_FACTORS)
+    synthetic = dataset.card.source.get("kind") != "ingest"
+    if pitch_f is None and "f0_hz" in dataset.factor_names:
+        hz = meta["f0_hz"].to_numpy(dtype=np.float64)
+        if np.any(~np.isfinite(hz) | (hz <= 0)):
+            raise DatasetError(f"{dataset.root}: f0_hz must be positive to give NSynth's MIDI pitch")
+        pitches = [_midi_value(69.0 + 12.0 * math.log2(f / 440.0), what=f"item {ids[i]}: pitch from f0_hz={f}")
+                   for i, f in enumerate(hz)]
+    elif pitch_f is not None:
+        pitches = [_midi_value(v, what=f"item {ids[i]}: {pitch_f}") for i, v in enumerate(meta[pitch_f])]
+    else:
+        log.warning("no pitch factor (%s) nor f0_hz: every note gets NSynth pitch 60", ", ".join(_PITCH_FACTORS))
+        pitches = [60] * len(dataset)
+    if velocity_f is not None:
+        velocities = [_midi_value(v, what=f"item {ids[i]}: {velocity_f}") for i, v in enumerate(meta[velocity_f])]
+    else:
+        log.warning("no velocity factor: every note gets NSynth velocity 100")
+        velocities = [100] * len(dataset)
+    if instrument_f is not None:
+        instruments = [safe_name(v, what=f"item {ids[i]}: {instrument_f}", error=DatasetError)
+                       for i, v in enumerate(meta[instrument_f])]
+    else:
+        fallback = str(dataset.card.source.get("sound_model") or dataset.name)
+        instruments = [safe_name(fallback, what="instrument_str (the dataset's name)", error=DatasetError)]
+        instruments *= len(dataset)
+    names = [f"{inst}-{p:03d}-{v:03d}" for inst, p, v in zip(instruments, pitches, velocities, strict=True)]
+    by_name: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        by_name.setdefault(name, []).append(i)
+    shared = {name: idx for name, idx in by_name.items() if len(idx) > 1}
+    if shared:
+        if not suffix_duplicates:
+            name, idx = next(iter(shared.items()))
+            raise DatasetError(
+                f"items {ids[idx[0]]} and {ids[idx[1]]} both map to NSynth note {name!r} "
+                f"({len(shared)} note names shared by {sum(map(len, shared.values()))} items); give each a distinct "
+                "instrument, pitch or velocity factor, or pass --suffix-duplicates"
+            )
+        for name, idx in shared.items():
+            for k, i in enumerate(idx):
+                names[i] = f"{name}-{k}"
+        if len(set(names)) != len(names):
+            raise DatasetError(f"{dataset.root}: note names stay shared after adding suffixes "
+                               "(an instrument name ends like one); rename the instruments")
+        log.warning("%d NSynth note names were shared: -0, -1... added to them", len(shared))
+    instrument_ids = {s: k for k, s in enumerate(sorted(set(instruments)))}
+    family_of = {s: nsynth_family(s) for s in instrument_ids}
+    unknown = sorted(s for s, f in family_of.items() if f is None)
+    if unknown:
+        log.warning("instrument family unknown for %s: synth_lead written", ", ".join(unknown[:5]))
+    source = NSYNTH_SOURCES[2] if synthetic else NSYNTH_SOURCES[0]
+    records = []
+    for i, name in enumerate(names):
+        family = family_of[instruments[i]] or "synth_lead"
+        records.append({
+            "note": i,
+            "note_str": name,
+            "pitch": pitches[i],
+            "velocity": velocities[i],
+            "instrument": instrument_ids[instruments[i]],
+            "instrument_str": instruments[i],
+            "instrument_family": NSYNTH_FAMILIES.index(family),
+            "instrument_family_str": family,
+            "instrument_source": NSYNTH_SOURCES.index(source),
+            "instrument_source_str": source,
+            "qualities": [0] * len(NSYNTH_QUALITIES),
+            "qualities_str": [],
+            "sample_rate": NSYNTH_SAMPLE_RATE,
+        })
+    return records
+
+
+def export_nsynth(
+    dataset: Dataset,
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    suffix_duplicates: bool = False,
+) -> Path:
+    """NSynth's layout as its dataset ships it: ``audio/<note_str>.wav`` + ``examples.json``.
+
+    Each note is 16 kHz mono 16-bit PCM, 4 s long (resampled with soxr, zero-padded or
+    trimmed: a note is logged when the items are not 4 s), named
+    ``<instrument_str>-<pitch:03d>-<velocity:03d>.wav``. ``examples.json`` holds, keyed by
+    ``note_str``, NSynth's fields and only them: ``note`` (item index), ``note_str``,
+    ``pitch``, ``velocity``, ``instrument`` (id of the instrument name, in sorted order),
+    ``instrument_str``, ``instrument_family(_str)`` (:data:`NSYNTH_FAMILIES`),
+    ``instrument_source(_str)`` (:data:`NSYNTH_SOURCES`), ``qualities`` (ten 0/1 flags,
+    :data:`NSYNTH_QUALITIES`), ``qualities_str`` (the qualities set) and ``sample_rate``.
+
+    From the factors: ``pitch`` from a MIDI pitch factor (``pitch``, ``midi_pitch``...)
+    or ``f0_hz`` (nearest MIDI note), else 60; ``velocity`` from a ``velocity`` factor,
+    else 100; ``instrument_str`` from an ``instrument_str``/``instrument`` factor, else
+    the sound model's (or dataset's) name. The family is matched on the instrument's name
+    (``violin`` -> ``string``, ``piano`` -> ``keyboard``...), else ``synth_lead``; the
+    source is ``synthetic`` for generated datasets and ``acoustic`` for ingested ones;
+    no quality is set.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        With audio.
+    out : path-like
+        The folder; ``overwrite`` replaces only an earlier export
+        (:data:`~timbrespace.datasets.audiofolder.EXPORT_MARKER`).
+    overwrite : bool
+    suffix_duplicates : bool
+        Items that map to the same ``note_str`` get ``-0``, ``-1``... appended to it
+        instead of a refusal.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/examples.json``.
+
+    Raises
+    ------
+    DatasetError
+        ``out`` holds something that is not an export (or an export, without
+        ``overwrite``), or the dataset; the dataset keeps no audio; two items map to one
+        note name; a pitch or velocity outside MIDI's 0-127; a name that cannot be a file name.
+    """
+    import soundfile as sf
+    import soxr
+
+    out = Path(out)
+    replace = check_output_folder(out, marker=export_markers(out), what="export", overwrite=overwrite,
+                                  inputs=[dataset.root])
+    _need_audio(dataset)
+    for i in range(len(dataset)):  # file names come from the metadata: checked before anything is written
+        dataset.audio_path(i)
+    records = _nsynth_records(dataset, suffix_duplicates=suffix_duplicates)
+    duration_s = dataset.card.duration_s
+    if duration_s is None or abs(duration_s - 4.0) > 1e-9:
+        shown = "of varied lengths" if duration_s is None else f"{duration_s:g} s long"
+        log.warning("items are %s: NSynth's notes are 4 s, so each is zero-padded or trimmed", shown)
+    if replace:
+        clear_folder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_export_marker(out, "nsynth", dataset)  # first: a folder an interrupted export left is still one to replace
+    (out / "audio").mkdir(exist_ok=True)
+    for i, record in enumerate(records):
+        y = dataset.load_audio([i])[0].astype(np.float64)
+        if dataset.sample_rate != NSYNTH_SAMPLE_RATE:
+            y = soxr.resample(y, dataset.sample_rate, NSYNTH_SAMPLE_RATE)
+        note = np.zeros(NSYNTH_N_SAMPLES, dtype=np.float64)
+        note[: min(len(y), NSYNTH_N_SAMPLES)] = y[:NSYNTH_N_SAMPLES]
+        with atomic_path(out / "audio" / f"{record['note_str']}.wav") as tmp:
+            sf.write(tmp, np.clip(note, -1.0, 1.0), NSYNTH_SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    examples = {str(r["note_str"]): r for r in records}
+    atomic_write_text(out / "examples.json", json.dumps(examples, indent=1) + "\n")
+    return out / "examples.json"
+
+
 def export_dataset(
     dataset: Dataset | str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -392,6 +618,7 @@ def export_dataset(
     representation: Seed000Representation = "spectrum",
     variant: Seed000Variant | Literal["all"] = "db",
     overwrite: bool = False,
+    suffix_duplicates: bool = False,
 ) -> Path:
     """Export ``dataset`` in one of :data:`EXPORT_FORMATS`; returns the main file written.
 
@@ -400,12 +627,14 @@ def export_dataset(
     dataset : Dataset or path-like
     out : path-like
         File (``seed000-npz``) or folder.
-    format : {"seed000-npz", "nsynth-json", "hf-audiofolder"}
+    format : {"seed000-npz", "nsynth", "nsynth-json", "hf-audiofolder"}
         ``audiofolder`` is accepted for ``hf-audiofolder``.
     representation, variant
         ``seed000-npz`` only (:func:`export_seed000_npz`).
     overwrite : bool
         Replace what exists at ``out``.
+    suffix_duplicates : bool
+        ``nsynth`` only: suffix shared note names instead of refusing (:func:`export_nsynth`).
 
     Returns
     -------
@@ -417,7 +646,8 @@ def export_dataset(
     ParameterError
         Unknown format, representation or variant.
     DatasetError
-        The dataset keeps no audio; ``out`` exists and ``overwrite`` is false.
+        The dataset keeps no audio; ``out`` exists and ``overwrite`` is false; (``nsynth``)
+        two items share a note name.
     """
     format = _FORMAT_ALIASES.get(format, format)
     if format not in EXPORT_FORMATS:
@@ -426,6 +656,8 @@ def export_dataset(
     if format == "seed000-npz":
         return export_seed000_npz(ds, out, representation=representation, variant=variant,
                                   overwrite=overwrite)
+    if format == "nsynth":
+        return export_nsynth(ds, out, overwrite=overwrite, suffix_duplicates=suffix_duplicates)
     if format == "nsynth-json":
         return export_nsynth_json(ds, out, overwrite=overwrite)
     return export_hf_audiofolder(ds, out, overwrite=overwrite)
