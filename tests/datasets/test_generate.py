@@ -189,7 +189,7 @@ def test_kill_9_leaves_no_worker_and_resumes_to_identical_bytes(tmp_path: Path) 
     import psutil
 
     config = _config(duration_s=0.5, fixed={"snr_db": 30.0, "n_partials": 200},
-                     parameters={"f0_hz": {"min": 30, "max": 60, "n": 40}, "presence": {"values": ["all", "odd"]}})
+                     parameters={"f0_hz": {"min": 30, "max": 60, "n": 200}, "presence": {"values": ["all", "odd"]}})
     cfg_path = tmp_path / "c.json"
     cfg_path.write_text(json.dumps(config.to_json_dict()))
     out = tmp_path / "killed"
@@ -236,7 +236,7 @@ def test_killed_run_resumes_to_identical_bytes(tmp_path: Path) -> None:
         duration_s=0.5,
         fixed={"snr_db": 30.0, "n_partials": 200},
         parameters={
-            "f0_hz": {"min": 30, "max": 60, "n": 40},
+            "f0_hz": {"min": 30, "max": 60, "n": 200},  # 400 items: generation got fast (issue 29)
             "presence": {"values": ["all", "odd"]},
         },
     )
@@ -257,12 +257,12 @@ def test_killed_run_resumes_to_identical_bytes(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     n_killed = len(list((out / "audio").glob("*.wav")))
-    assert 10 <= n_killed < 80, "the kill must land in the middle of the run"
+    assert 10 <= n_killed < 400, "the kill must land in the middle of the run"
     assert not (out / "dataset.json").exists()
     ds = generate_dataset(cfg_path, out, workers=2, batch_size=3, progress=False)
     ref = generate_dataset(config, tmp_path / "ref", workers=1, batch_size=80, progress=False)
     assert _digest(ds.root) == _digest(ref.root)
-    assert len(ds) == 80
+    assert len(ds) == 400
     for p in ds.metadata["audio_path"]:
         assert sf.info(str(ds.root / p)).frames == 4000
 
