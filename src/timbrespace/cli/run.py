@@ -59,14 +59,13 @@ def evaluate(
 ) -> None:
     """Recompute a run's metrics and report from its checkpoint (any kind of run)."""
     from timbrespace.experiments import evaluate_any, read_run_card
+    from timbrespace.experiments.kinds import get_run_kind
 
     result = evaluate_any(run_dir, allow_unfinished=allow_unfinished, progress=progress)
     unfinished = result.metrics.get("training_unfinished")
     if unfinished:
         typer.echo(f"training unfinished (epoch {unfinished['epoch']} of {unfinished['epochs']}): "
                    "scores of the last checkpoint; run the training command again to resume", err=True)
-    from timbrespace.experiments.kinds import get_run_kind
-
     kind = get_run_kind(read_run_card(run_dir).kind)
     if kind.summary is None:
         typer.echo(f"report: {result.report_path}")
