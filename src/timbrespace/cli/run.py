@@ -58,29 +58,40 @@ def evaluate(
         help="Evaluate a run whose training did not finish (its last checkpoint); the outputs say so."),
 ) -> None:
     """Recompute a run's metrics and report from its checkpoint (any kind of run)."""
-    from timbrespace.experiments import evaluate_any
+    from timbrespace.experiments import evaluate_any, read_run_card
+    from timbrespace.experiments.kinds import get_run_kind
 
     result = evaluate_any(run_dir, allow_unfinished=allow_unfinished, progress=progress)
     unfinished = result.metrics.get("training_unfinished")
     if unfinished:
         typer.echo(f"training unfinished (epoch {unfinished['epoch']} of {unfinished['epochs']}): "
                    "scores of the last checkpoint; run the training command again to resume", err=True)
-    if result.metrics.get("kind") in ("timbre", "drums"):
-        _kind_summary(result)
+    kind = get_run_kind(read_run_card(run_dir).kind)
+    if kind.summary is None:
+        typer.echo(f"report: {result.report_path}")
     else:
-        _summary(result.metrics.get("experiment", run_dir.name), result)
+        kind.call("summary", result)
 
 
-def _kind_summary(result: object) -> None:
-    """The few numbers of a timbre or drums run, then the report's path."""
+def print_run_summary(result: object) -> None:
+    """The ``run`` and ``train`` kinds' summary: the scores table, then the report's path."""
     m = result.metrics  # type: ignore[attr-defined]
-    if m["kind"] == "drums":
-        typer.echo(f"test hit F1 {m['model']['f1']:.3f} (baseline {m['baseline_sampled']['f1']:.3f}), "
-                   f"threshold {m['threshold']:.2f}, valid samples {100 * m['sample_valid_fraction']:.0f}%")
-    else:
-        from timbrespace.cli.timbre import print_quality
+    _summary(m.get("experiment", Path(result.run_dir).name), result)  # type: ignore[attr-defined]
 
-        print_quality(m["timbre_quality"])
+
+def print_timbre_summary(result: object) -> None:
+    """The ``timbre`` kind's summary: its quality, then the report's path."""
+    from timbrespace.cli.timbre import print_quality
+
+    print_quality(result.metrics["timbre_quality"])  # type: ignore[attr-defined]
+    typer.echo(f"report: {result.report_path}")  # type: ignore[attr-defined]
+
+
+def print_drums_summary(result: object) -> None:
+    """The ``drums`` kind's summary: hit F1 against the baseline, then the report's path."""
+    m = result.metrics  # type: ignore[attr-defined]
+    typer.echo(f"test hit F1 {m['model']['f1']:.3f} (baseline {m['baseline_sampled']['f1']:.3f}), "
+               f"threshold {m['threshold']:.2f}, valid samples {100 * m['sample_valid_fraction']:.0f}%")
     typer.echo(f"report: {result.report_path}")  # type: ignore[attr-defined]
 
 

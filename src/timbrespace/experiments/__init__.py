@@ -1,7 +1,8 @@
 """Experiments: the YAML config and the pipelines — ``run`` (:mod:`.pipeline`), ``train``
 (:mod:`.train_runs`, on :mod:`.train`), ``sweep`` (:mod:`.sweep`), timbre (:mod:`.timbre`, seed 002) and drums
 (:mod:`.drums`, seed 004) — that all write the same run layout with a run card
-(``run.json``), and :func:`evaluate_any`, which evaluates a run folder of any kind.
+(``run.json``), the registry of run kinds (:mod:`.kinds`), and :func:`evaluate_any`, which
+evaluates a run folder of any kind.
 
 The timbre and drums names are imported on first use (they load torch, Lightning and
 the audio libraries), so that ``import timbrespace.experiments`` stays light.
@@ -19,6 +20,7 @@ from timbrespace.experiments.config import (
     default_experiment_path,
     load_experiment_config,
 )
+from timbrespace.experiments.kinds import RunKind, get_run_kind, list_run_kinds, register_run_kind
 from timbrespace.experiments.pipeline import (
     RunResult,
     default_run_dir,
@@ -43,6 +45,10 @@ __all__ = [
     "RunEncoder",
     "RUN_KINDS",
     "RunCard",
+    "RunKind",
+    "get_run_kind",
+    "list_run_kinds",
+    "register_run_kind",
     "RunEvaluation",
     "read_run_card",
     "write_run_card",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from timbrespace.errors import ConfigError, DatasetError, ParameterError
+from timbrespace.experiments.kinds import get_run_kind, run_kinds_that
 from timbrespace.features import FeatureSidecar
 from timbrespace.generation.audio import EncodedAudio, encode_audio, read_audio_bytes
 from timbrespace.utils.atomic import atomic_path, atomic_write_json
@@ -24,8 +25,8 @@ from timbrespace.utils.audio import read_mono
 __all__ = ["AUDIO_SUFFIXES", "ENCODE_KINDS", "OUTPUT_SUFFIXES", "RunEncoder", "audio_files", "check_output",
            "encode_audio_files", "write_encoded"]
 
-ENCODE_KINDS = ("run", "train")
-"""Run kinds whose model encodes audio alone (timbre and conditional models need labels;
+ENCODE_KINDS = run_kinds_that("encode", builtin_only=True)
+"""Built-in run kinds whose model encodes audio alone (timbre and conditional models need labels;
 drum runs encode grooves, not audio)."""
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
 """Files a folder is searched for (a file named directly may have any suffix)."""
@@ -66,11 +67,10 @@ class RunEncoder:
 
         root = Path(run_dir)
         kind = read_run_card(root).kind
-        if kind not in ENCODE_KINDS:
-            why = {"drums": "it encodes drum grooves, not audio",
-                   "timbre": "its model needs descriptor labels beside the audio"}.get(kind, "it has no audio encoder")
-            raise DatasetError(f"{root}: a {kind!r} run cannot encode audio ({why}); "
-                               f"allowed kinds {', '.join(ENCODE_KINDS)}")
+        run_kind = get_run_kind(kind)
+        if not run_kind.encode:
+            raise DatasetError(f"{root}: a {kind!r} run cannot encode audio ({run_kind.cannot_encode}); "
+                               f"allowed kinds {', '.join(run_kinds_that('encode'))}")
         if not (root / "config.yaml").is_file():
             raise DatasetError(f"{root}: a conditional or unfinished {kind!r} run (no config.yaml) cannot encode "
                                "audio alone")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from timbrespace.errors import DatasetError
-from timbrespace.experiments.pipeline import RunResult, evaluate_run
+from timbrespace.experiments.kinds import get_run_kind, run_kinds_that
 from timbrespace.experiments.runs import (
     RunEvaluation,
     TrainingProgress,
@@ -21,19 +22,22 @@ from timbrespace.experiments.runs import (
 from timbrespace.utils.atomic import atomic_write_json
 from timbrespace.utils.progress import stage
 
-__all__ = ["EVALUATED_KINDS", "evaluate_any"]
+if TYPE_CHECKING:
+    from timbrespace.experiments.pipeline import RunResult
 
-EVALUATED_KINDS: tuple[str, ...] = ("run", "train", "timbre", "drums")
-"""Run kinds :func:`evaluate_any` evaluates (a sweep is a folder of runs: evaluate its members)."""
+__all__ = ["EVALUATED_KINDS", "evaluate_any", "evaluate_drums_kind", "evaluate_timbre_kind"]
+
+EVALUATED_KINDS: tuple[str, ...] = run_kinds_that("evaluate", builtin_only=True)
+"""Built-in run kinds :func:`evaluate_any` evaluates (a sweep is a folder of runs: evaluate its members)."""
 
 
 def evaluate_any(run_dir: str | Path, *, allow_unfinished: bool = False,
                  progress: bool = False) -> RunResult | RunEvaluation:
-    """Evaluate a run folder of any kind, dispatching on its run card.
+    """Evaluate a run folder of any kind: its run card's kind, looked up in the registry.
 
-    Kinds ``run`` and ``train`` go to :func:`~timbrespace.experiments.evaluate_run`,
-    ``timbre`` to :func:`~timbrespace.experiments.timbre.evaluate_timbre_run` and ``drums``
-    to :func:`~timbrespace.experiments.drums.evaluate_drums_run`.
+    The kind's ``evaluate`` (:class:`~timbrespace.experiments.kinds.RunKind`) does the work:
+    :func:`~timbrespace.experiments.evaluate_run` for ``run`` and ``train``,
+    :func:`evaluate_timbre_kind` and :func:`evaluate_drums_kind` for ``timbre`` and ``drums``.
 
     Parameters
     ----------
@@ -62,24 +66,36 @@ def evaluate_any(run_dir: str | Path, *, allow_unfinished: bool = False,
         did not finish (without ``allow_unfinished``).
     """
     card = read_run_card(run_dir)
+    unfinished_training(run_dir, allow_unfinished=allow_unfinished)  # refused before any kind's work
+    kind = get_run_kind(card.kind)
+    if kind.evaluate is None:
+        raise DatasetError(
+            f"{run_dir}: a {card.kind!r} run has no evaluation of its own; "
+            f"allowed kinds {', '.join(run_kinds_that('evaluate'))} (evaluate a sweep's member runs)"
+        )
+    return kind.call("evaluate", run_dir, allow_unfinished=allow_unfinished, progress=progress)
+
+
+def evaluate_timbre_kind(run_dir: str | Path, *, allow_unfinished: bool = False,
+                         progress: bool = False) -> RunEvaluation:
+    """The ``timbre`` kind's evaluation: :func:`~timbrespace.experiments.timbre.evaluate_timbre_run`
+    in a spinner, its metrics marked when the training did not finish (see :func:`evaluate_any`)."""
+    from timbrespace.experiments.timbre import evaluate_timbre_run  # loaded when needed
+
     unfinished = unfinished_training(run_dir, allow_unfinished=allow_unfinished)
-    # each kind's pipeline is imported when needed: they load different libraries
-    if card.kind in ("run", "train"):
-        return evaluate_run(run_dir, allow_unfinished=allow_unfinished, progress=progress)
-    if card.kind == "timbre":
-        from timbrespace.experiments.timbre import evaluate_timbre_run
+    with stage("evaluate (timbre)", enabled=progress):
+        return _mark_unfinished(evaluate_timbre_run(run_dir), unfinished)
 
-        with stage("evaluate (timbre)", enabled=progress):
-            return _mark_unfinished(evaluate_timbre_run(run_dir), unfinished)
-    if card.kind == "drums":
-        from timbrespace.experiments.drums import evaluate_drums_run
 
-        with stage("evaluate (drums)", enabled=progress):
-            return _mark_unfinished(evaluate_drums_run(run_dir), unfinished)
-    raise DatasetError(
-        f"{run_dir}: a {card.kind!r} run has no evaluation of its own; allowed kinds {', '.join(EVALUATED_KINDS)} "
-        "(evaluate a sweep's member runs)"
-    )
+def evaluate_drums_kind(run_dir: str | Path, *, allow_unfinished: bool = False,
+                        progress: bool = False) -> RunEvaluation:
+    """The ``drums`` kind's evaluation: :func:`~timbrespace.experiments.drums.evaluate_drums_run`
+    in a spinner, its metrics marked when the training did not finish (see :func:`evaluate_any`)."""
+    from timbrespace.experiments.drums import evaluate_drums_run  # loaded when needed
+
+    unfinished = unfinished_training(run_dir, allow_unfinished=allow_unfinished)
+    with stage("evaluate (drums)", enabled=progress):
+        return _mark_unfinished(evaluate_drums_run(run_dir), unfinished)
 
 
 def _mark_unfinished(result: RunEvaluation, progress: TrainingProgress | None) -> RunEvaluation:

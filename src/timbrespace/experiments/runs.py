@@ -5,7 +5,7 @@ Every run folder, whatever made it (``run``, ``train``, ``sweep``, ``timbre``,
 
     {"kind": "run", "library_version": "0.1.0", "dataset": "/abs/path", "created": "2026-…Z"}
 
-``evaluate``, the report and the explorer dispatch on ``kind``.
+``evaluate``, ``encode`` and the explorer look ``kind`` up in :mod:`timbrespace.experiments.kinds`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from timbrespace.errors import (
     TimbrespaceError,
     TrainingError,
 )
+from timbrespace.experiments.kinds import BUILTIN_RUN_KINDS, get_run_kind
 from timbrespace.utils.atomic import atomic_path, atomic_write_json
 from timbrespace.utils.yaml_files import load_yaml
 
@@ -38,7 +39,8 @@ __all__ = [
     "require_run_kind", "training_progress", "unfinished_training", "write_latents", "write_run_card",
 ]
 
-RUN_KINDS: tuple[str, ...] = ("run", "train", "sweep", "timbre", "drums")
+RUN_KINDS: tuple[str, ...] = BUILTIN_RUN_KINDS
+"""The built-in run kinds; :func:`~timbrespace.experiments.kinds.list_run_kinds` adds plug-ins."""
 
 LATENTS_NAME = "latents.npz"
 """Every run's latents of every item (:func:`write_latents`)."""
@@ -51,7 +53,7 @@ class RunCard:
     Attributes
     ----------
     kind : str
-        One of :data:`RUN_KINDS`.
+        A registered run kind (:mod:`timbrespace.experiments.kinds`).
     library_version : str
         timbrespace version that wrote the run.
     dataset : str or None
@@ -67,8 +69,7 @@ class RunCard:
     created: str
 
     def __post_init__(self) -> None:
-        if self.kind not in RUN_KINDS:
-            raise ParameterError(f"kind={self.kind!r} is not a run kind: one of {', '.join(RUN_KINDS)}")
+        get_run_kind(self.kind)  # ParameterError naming the known kinds
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""

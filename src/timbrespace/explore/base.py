@@ -65,12 +65,16 @@ class Explorable(ABC):
         offers to drop one only then).
     cannot_encode : str
         Why this kind cannot, for the refusal's message.
+    static_grid : int
+        The static page's default grid points per side (a groove clip is seconds long,
+        so a drum run's is smaller).
     """
 
     kind: str = ""
     options: tuple[Option, ...] = ()
     can_encode: bool = False
     cannot_encode: str = "its model has no audio encoder"
+    static_grid: int = 9
 
     def __init__(self, root: str | Path, *, latent_dim: int, sample_rate: int, n_bins: int = 20) -> None:
         self.root = Path(root)

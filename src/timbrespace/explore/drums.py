@@ -126,6 +126,7 @@ class DrumsExplorable(Explorable):
 
     kind = "drums"
     cannot_encode = "it encodes drum grooves, not audio"
+    static_grid = 5
 
     def __init__(self, root: str | Path, *, kit_dirs: Sequence[str | Path] = ()) -> None:
         from timbrespace.patterns.kits import find_kit

@@ -26,8 +26,9 @@ logger = logging.getLogger(__name__)
 
 
 def default_grid(run: Explorable) -> int:
-    """Grid points per side: 9 for notes, 5 for grooves (a groove clip is seconds long)."""
-    return 5 if run.kind == "drums" else 9
+    """Grid points per side: the run's :attr:`~timbrespace.explore.base.Explorable.static_grid`
+    (9 for notes, 5 for grooves: a groove clip is seconds long)."""
+    return run.static_grid
 
 
 def static_page_html(run: Explorable, *, grid: int | None = None, progress: bool = False) -> str:
