@@ -55,6 +55,7 @@ def report_path(tmp_path_factory, browser) -> Path:  # noqa: ANN001, ARG001  # n
         "training.init": "random",
         "training.warmup_steps": 1,
         "training.refine_epochs": 1,
+        "training.audio_decoder_epochs": 0,
         "model.latent_dim": 3,
         "evaluation.n_reconstructions": 1,
         "evaluation.n_traversal_latents": 2,

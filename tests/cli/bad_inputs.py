@@ -114,6 +114,7 @@ def build_sandbox(root: Path, grooves_source: Path | None = None) -> Sandbox:
             "model.linear_skip": False,
             "model.latent_dim": 3,
             "training.warmup_steps": 10,
+            "training.audio_decoder_epochs": 0,
             "evaluation.n_reconstructions": 1,
             "evaluation.n_traversal_latents": 1,
         },

@@ -28,6 +28,7 @@ OVERRIDES = {
     "model.hidden_sizes": [64],
     "model.shift.spectrum_window_bins": [-12, 48],
     "training.epochs": 40,
+    "training.audio_decoder_epochs": 0,
     "training.batch_size": 8,
     "training.warmup_steps": 200,
     "evaluation.n_reconstructions": 1,

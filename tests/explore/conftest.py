@@ -72,6 +72,7 @@ def shift_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "dataset.parameters.inharmonicity.n": 1, "dataset.parameters.decay_per_s.n": 2,
         "dataset.splits": {"train": 0.6, "valid": 0.2, "test": 0.2},
         "training.epochs": 2, "training.batch_size": 8, "training.num_threads": 1,
+        "training.audio_decoder_epochs": 0,  # features + phase retrieval (test_audio_decoder.py has the other)
         "evaluation.n_traversal_steps": 2, "evaluation.n_traversal_latents": 1, "evaluation.n_reconstructions": 1,
         "evaluation.n_iter": 1, "evaluation.linear_baselines": False, "evaluation.align": "none",
     })
