@@ -381,3 +381,18 @@ def test_a_dataset_with_one_factor_is_scored_and_reported(tmp_path):
     assert m["mig"] is not None and m["dci"]["disentanglement"] is None
     assert m["dci"]["completeness"] is not None and list(m["per_factor"]) == ["f0_hz"]
     assert (result.run_dir / "report.html").is_file()
+
+
+@pytest.mark.xdist_group("experiments-tiny-runs")
+def test_evaluate_keeps_the_runs_own_times(tiny_runs, tmp_path):
+    """`evaluate` used to overwrite runtime_s with its own seconds and drop the training stages."""
+    import shutil
+
+    from timbrespace.experiments.pipeline import evaluate_run
+
+    run = tmp_path / "copy"
+    shutil.copytree(tiny_runs[0].run_dir, run)
+    before = json.loads((run / "metrics.json").read_text())
+    after = evaluate_run(run).metrics
+    assert after["runtime_s"] == before["runtime_s"] and after["evaluate_runtime_s"] > 0
+    assert set(before["stage_times_s"]) <= set(after["stage_times_s"])

@@ -128,7 +128,7 @@ def _summary(name: str, result: object) -> None:
     if direct:
         out.print(f"DDSP audio decoder ({direct['epochs']} epochs on the frozen encoder's mu; no phase retrieval): "
                   f"spectral convergence {_fmt(direct['spectral_convergence'])} on the same test items; "
-                  "the report's audio is its")
+                  "the report and the explorer play its audio")
     aligned = m.get("aligned")
     if aligned:
         out.print(f"MIG after an unsupervised {aligned['method'].upper()} re-alignment of the latents "

@@ -9,6 +9,7 @@ files or folders of them; :func:`write_encoded` writes the rows as ``.npz`` or `
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -203,9 +204,24 @@ def check_output(out: str | Path, *, overwrite: bool) -> Path:
         raise ParameterError(f"{path} is a folder; give a file name ending in .npz or .json")
     if path.exists() and not overwrite:
         raise ParameterError(f"{path} exists; pass --overwrite to replace it")
+    if path.exists() and not _is_encode_output(path):
+        raise ParameterError(f"{path} exists and is not an output of encode; --overwrite replaces only that, "
+                             "never another file: choose another name")
     if not path.parent.is_dir():
         raise ParameterError(f"{path.parent}: no such folder for the output")
     return path
+
+
+def _is_encode_output(path: Path) -> bool:
+    """``path`` holds what :func:`write_encoded` writes (its keys), and so may be replaced."""
+    try:
+        if path.suffix.lower() == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                return {"files", "mu", "logvar", "latent_names", "run"} <= set(data.files)
+        data = json.loads(path.read_text())
+        return isinstance(data, dict) and {"run", "latent_names", "items"} <= set(data)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
 
 
 def write_encoded(encoded: EncodedAudio, out: str | Path, *, run: str | Path, overwrite: bool = False) -> Path:

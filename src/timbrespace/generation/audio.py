@@ -27,6 +27,7 @@ from timbrespace.features.normalization import apply_normalization, item_minmax
 from timbrespace.features.transforms import forward
 from timbrespace.models import VAE
 from timbrespace.training.inference import encode_array
+from timbrespace.utils.limits import check_sample_rate
 
 __all__ = ["EncodedAudio", "SILENCE_PEAK", "audio_features", "encode_audio", "fit_audio", "read_audio_bytes"]
 
@@ -134,10 +135,10 @@ def fit_audio(y: np.ndarray, sample_rate: int, sidecar: FeatureSidecar, *, name:
         No samples, NaN/inf samples, or a silent recording (peak at most
         :data:`SILENCE_PEAK`).
     ParameterError
-        A sample rate that is not a positive integer.
+        A sample rate that is not a whole number of Hz in 1000..384000
+        (:func:`timbrespace.utils.limits.check_sample_rate`).
     """
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0:
-        raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer (Hz)")
+    check_sample_rate(sample_rate, f"{name}: sample_rate")
     x = np.asarray(y, dtype=np.float32)
     if x.ndim == 2:
         x = x.mean(axis=0)
@@ -150,16 +151,23 @@ def fit_audio(y: np.ndarray, sample_rate: int, sidecar: FeatureSidecar, *, name:
         raise AudioError(f"{name}: silent (peak {peak:.2g}, at most {SILENCE_PEAK:g}); nothing to encode")
     notes: list[str] = []
     target_sr = int(sidecar.sample_rate)
+    n = int(sidecar.n_samples)
+    # keep only what the item length needs before resampling: work bounded by the run's item
+    longest = int(np.ceil(n * int(sample_rate) / target_sr)) + 64
+    if x.size > longest:
+        notes.append(f"{name}: {x.size / int(sample_rate):.3f} s trimmed to the run's item duration of "
+                     f"{n / target_sr:.3f} s")
+        x = x[:longest]
     if int(sample_rate) != target_sr:
         import librosa
 
         x = librosa.resample(x, orig_sr=int(sample_rate), target_sr=target_sr, res_type="soxr_hq").astype(np.float32)
         notes.append(f"{name}: resampled from {int(sample_rate)} Hz to the run's {target_sr} Hz")
-    n = int(sidecar.n_samples)
     if x.size != n:
         seconds = f"{x.size / target_sr:.3f} s"
         if x.size > n:
-            notes.append(f"{name}: {seconds} trimmed to the run's item duration of {n / target_sr:.3f} s")
+            if not any("trimmed" in note for note in notes):
+                notes.append(f"{name}: {seconds} trimmed to the run's item duration of {n / target_sr:.3f} s")
             x = x[:n]
         else:
             notes.append(f"{name}: {seconds} zero-padded to the run's item duration of {n / target_sr:.3f} s")
