@@ -50,6 +50,8 @@ def explore(
     if static is not None and static.exists() and not is_static_page(static):
         raise ParameterError(f"--static {static} exists and is not an explorer page written before; "
                              "nothing is replaced: choose another file")
+    if static is not None and static.suffix and static.suffix.lower() not in (".html", ".htm"):
+        raise ParameterError(f"--static {static}: the page is HTML; give a file name ending in .html")
     # the port is taken before the run is loaded: a busy one fails at once, in one line
     sock = None if static is not None else bind_socket(host, port)
     try:
@@ -82,6 +84,10 @@ def export_model(
     if part not in PARTS:
         raise ParameterError(f"--part={part!r} is not allowed: one of {', '.join(PARTS)}")
     check_export_targets(run, out, overwrite=overwrite)
+    suffixes = {"onnx": (".onnx",), "torchscript": (".pt", ".pth", ".ts", ".torchscript")}.get(fmt, ())
+    if out.suffix and suffixes and out.suffix.lower() not in suffixes:
+        raise ParameterError(f"--out {out}: the suffix {out.suffix!r} does not name a {fmt} file; "
+                             f"use {' or '.join(suffixes)} (or no suffix)")
     with stage(f"export the {part} to {fmt}", enabled=progress):
         model_path, json_path = export_model(open_explorable(run), fmt, out, part=part)
     typer.echo(f"wrote {model_path} and {json_path}")
