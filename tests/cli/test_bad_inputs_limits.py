@@ -151,6 +151,7 @@ _BAD_KIT = "<drumkit_info><name>bad</name><instrumentList>" + "".join(
 CASES = [
     Case("export-model-suffix-of-another-format", ("export-model", "{run}", "--format", "onnx", "--out",
                                                    "{new}.pt"), ("'.pt'", "onnx")),
+    Case("info-on-a-run-folder", ("info", "{run}"), ("not a timbrespace dataset", "its dataset is")),
     Case("explore-static-not-html", ("explore", "{run}", "--static", "{new}.wav"), ("HTML", ".html")),
     # 1. unbounded work: refused before it starts
     Case("invert-n-iter-past-the-cap", ("invert", "{dataset}", "--items", "000000", "--n-iter", "1001",

@@ -182,7 +182,10 @@ class DatasetCard:
     def read(cls, root: str | Path) -> DatasetCard:
         path = Path(root) / CARD_NAME
         if not path.is_file():
-            raise DatasetError(f"{root}: not a timbrespace dataset (no {CARD_NAME})")
+            hint = ""
+            if (Path(root) / "run.json").is_file() and (Path(root) / "dataset" / CARD_NAME).is_file():
+                hint = f"; it is a run folder: its dataset is {Path(root) / 'dataset'}"
+            raise DatasetError(f"{root}: not a timbrespace dataset (no {CARD_NAME}){hint}")
         try:
             card = cls.from_dict(json.loads(path.read_text()))
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
