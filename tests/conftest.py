@@ -117,3 +117,21 @@ def shared_data_or_none() -> Path | None:
     """``../shared/data/grooves`` when present, else ``None`` (for fixtures that can do without)."""
     grooves = SHARED_DATA / "grooves"
     return grooves if grooves.is_dir() else None
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():  # noqa: ANN201
+    """Debian's headless Chromium driven by Playwright (no browser download); skips, saying why,
+    without either. Used by the explorer's and the report's browser tests."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not CHROMIUM.is_file():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()

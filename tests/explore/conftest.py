@@ -179,3 +179,22 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+class CountingBody:
+    """An ASGI ``receive`` that hands out ``total`` bytes in 64 KiB chunks and counts what was
+    taken: ``head`` first, then ``fill`` repeated (a server that refuses early takes 0)."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, total: int, *, fill: bytes = b"[", head: bytes = b"") -> None:
+        self.total, self.consumed, self.fill, self.head = total, 0, fill, head
+
+    async def receive(self) -> dict:
+        if self.consumed >= self.total and self.total:
+            return {"type": "http.disconnect"}
+        n = min(self.CHUNK, self.total - self.consumed)
+        head = self.head if self.consumed == 0 else b""
+        self.consumed += n
+        body = head + self.fill * ((n - len(head)) // len(self.fill) + 1)
+        return {"type": "http.request", "body": body[:n], "more_body": self.consumed < self.total}

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from .conftest import LiveServer
-from .test_browser import Watched, browser  # noqa: F401 - the fixture
+from .test_browser import Watched
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-runs")]  # share the session's runs
 
@@ -37,7 +37,7 @@ def marker_colour(w: Watched, position: list[float]) -> list[int]:
     }""", position)
 
 
-def test_a_chosen_wav_is_marked_played_and_mixed_with_an_item(browser, note_explorable, note_run,  # noqa: F811
+def test_a_chosen_wav_is_marked_played_and_mixed_with_an_item(browser, note_explorable, note_run,
                                                                tmp_path):
     mu, ids = stored(note_run)
     y, sr = sf.read(next((note_run / "dataset" / "audio").glob(f"{ids[ITEM]}.*")), dtype="float32")
@@ -107,7 +107,7 @@ def drop(w: Watched, data: bytes, name: str) -> None:
         w.page.dispatch_event("#pad", event, {"dataTransfer": transfer})
 
 
-def test_a_dropped_wav_is_encoded_and_a_bad_one_says_why(browser, note_explorable, note_run):  # noqa: F811
+def test_a_dropped_wav_is_encoded_and_a_bad_one_says_why(browser, note_explorable, note_run):
     mu, ids = stored(note_run)
     with LiveServer(note_explorable) as server:
         w = Watched(browser)
@@ -138,7 +138,7 @@ def test_a_dropped_wav_is_encoded_and_a_bad_one_says_why(browser, note_explorabl
         w.check_clean()
 
 
-def test_a_run_that_cannot_encode_shows_no_drop_zone(browser, note_explorable):  # noqa: F811
+def test_a_run_that_cannot_encode_shows_no_drop_zone(browser, note_explorable):
     with LiveServer(note_explorable) as server:
         w = Watched(browser)
 

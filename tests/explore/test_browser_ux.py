@@ -9,12 +9,12 @@ import pytest
 from timbrespace.explore import open_explorable
 
 from .conftest import LiveServer
-from .test_browser import PAD_CORNER, Watched, browser  # noqa: F401 - the fixture
+from .test_browser import PAD_CORNER, Watched
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-runs")]  # share the session's runs
 
 
-def test_the_pad_and_sliders_take_the_arrow_keys_and_the_play_head_stops(browser, note_explorable):  # noqa: F811
+def test_the_pad_and_sliders_take_the_arrow_keys_and_the_play_head_stops(browser, note_explorable):
     with LiveServer(note_explorable) as server:
         w = Watched(browser)
         w.open(server.url + "/")
@@ -49,7 +49,7 @@ def test_the_pad_and_sliders_take_the_arrow_keys_and_the_play_head_stops(browser
         w.check_clean()
 
 
-def test_a_clip_far_off_the_items_shows_a_warning(browser, shift_run):  # noqa: F811
+def test_a_clip_far_off_the_items_shows_a_warning(browser, shift_run):
     """The server says 40 % of the features were outside the stored range: the page says so;
     the default run's points near the items decode inside it, and the warning goes."""
     with LiveServer(open_explorable(shift_run)) as server:

@@ -20,6 +20,8 @@ from starlette.testclient import TestClient
 from timbrespace.explore import create_app, open_explorable
 from timbrespace.explore.server import MAX_AUDIO_BYTES, MAX_BODY_BYTES
 
+from .conftest import CountingBody
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-runs")]  # share the session's runs
 
 WAV = {"Content-Type": "audio/wav"}
@@ -149,25 +151,9 @@ def test_a_run_that_cannot_encode_says_why(drum_client, drum_run):
     assert res.status_code == 400
     assert res.json() == {"error": "a 'drums' run cannot encode a recording (it encodes drum grooves, not audio); "
                                    "'run' and unconditional 'train' runs can"}
-    body = CountingBody(HUGE)  # refused before its body is read
+    body = CountingBody(HUGE, fill=b"\0", head=riff(b""))  # refused before its body is read
     status, answer = call(create_app(open_explorable(drum_run)), {"Content-Length": str(HUGE), **WAV}, body.receive)
     assert status == 400 and "cannot encode" in answer["error"] and body.consumed == 0
-
-
-class CountingBody:
-    """An ASGI ``receive`` that hands out ``total`` bytes in 64 KiB chunks and counts what was taken."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.consumed = total, 0
-
-    async def receive(self) -> dict:
-        if self.consumed >= self.total and self.total:
-            return {"type": "http.disconnect"}
-        n = min(CHUNK, self.total - self.consumed)
-        first = self.consumed == 0
-        self.consumed += n
-        head = riff(b"") if first else b""
-        return {"type": "http.request", "body": head + b"\0" * (n - len(head)), "more_body": self.consumed < self.total}
 
 
 def call(app, headers: dict[str, str], receive) -> tuple[int, dict]:  # noqa: ANN001
@@ -188,20 +174,20 @@ def call(app, headers: dict[str, str], receive) -> tuple[int, dict]:  # noqa: AN
 
 
 def test_a_content_length_over_the_audio_limit_is_refused_before_the_body_is_read(note_explorable):
-    body = CountingBody(HUGE)
+    body = CountingBody(HUGE, fill=b"\0", head=riff(b""))
     status, answer = call(create_app(note_explorable), {"Content-Length": str(HUGE), **WAV}, body.receive)
     assert status == 413
     assert answer == {"error": f"request body of {HUGE} bytes is too large (at most {MAX_AUDIO_BYTES})"}
     assert body.consumed == 0
     # so is a body of another type, before its length is even looked at
-    body = CountingBody(HUGE)
+    body = CountingBody(HUGE, fill=b"\0", head=riff(b""))
     status, answer = call(create_app(note_explorable), {"Content-Length": str(HUGE),
                                                         "Content-Type": "text/plain"}, body.receive)
     assert status == 415 and body.consumed == 0
 
 
 def test_a_chunked_recording_is_read_only_up_to_the_audio_limit(note_explorable):
-    body = CountingBody(HUGE)  # no Content-Length: Transfer-Encoding chunked
+    body = CountingBody(HUGE, fill=b"\0", head=riff(b""))  # no Content-Length: Transfer-Encoding chunked
     status, answer = call(create_app(note_explorable), {"Transfer-Encoding": "chunked", **WAV}, body.receive)
     assert status == 413
     assert answer == {"error": f"request body of more than {MAX_AUDIO_BYTES} bytes is too large "

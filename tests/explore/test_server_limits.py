@@ -13,26 +13,12 @@ from starlette.testclient import TestClient
 from timbrespace.explore import create_app
 from timbrespace.explore.server import MAX_BODY_BYTES, allowed_hosts
 
-from .conftest import LiveServer
+from .conftest import CountingBody, LiveServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-runs")]  # share the session's runs
 
 CHUNK = 64 * 1024
 HUGE = 400 * 1024 * 1024  # 400 MB: what a careless or hostile client may send
-
-
-class CountingBody:
-    """An ASGI ``receive`` that hands out ``total`` bytes in 64 KiB chunks and counts what was taken."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.consumed = total, 0
-
-    async def receive(self) -> dict:
-        if self.consumed >= self.total and self.total:
-            return {"type": "http.disconnect"}
-        n = min(CHUNK, self.total - self.consumed)
-        self.consumed += n
-        return {"type": "http.request", "body": b"[" * n, "more_body": self.consumed < self.total}
 
 
 def call(app, headers: dict[str, str], receive) -> tuple[int, dict]:  # noqa: ANN001

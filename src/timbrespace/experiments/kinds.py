@@ -26,6 +26,7 @@ from importlib import metadata
 from typing import Any
 
 from timbrespace.errors import ParameterError
+from timbrespace.utils.plugins import loaded_entry_points
 
 __all__ = [
     "ENTRY_POINT_GROUP", "RunKind", "get_run_kind", "list_run_kinds", "register_run_kind", "run_kinds_that",
@@ -117,16 +118,11 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            kind = ep.load()
-        except Exception as exc:  # a broken plug-in must not break the built-in kinds
-            log.warning("could not load run kind entry point %s: %s", ep.name, exc)
-            continue
+    for name, kind in loaded_entry_points(metadata.entry_points, ENTRY_POINT_GROUP, what="run kind"):
         if not isinstance(kind, RunKind):
-            log.warning("run kind entry point %s is not a RunKind: %r", ep.name, kind)
+            log.warning("run kind entry point %s is not a RunKind: %r", name, kind)
         elif kind.name in _REGISTRY:
-            log.warning("run kind entry point %s: kind %r is already registered", ep.name, kind.name)
+            log.warning("run kind entry point %s: kind %r is already registered", name, kind.name)
         else:
             _REGISTRY[kind.name] = kind
 

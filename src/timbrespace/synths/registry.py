@@ -14,6 +14,7 @@ from importlib import metadata
 
 from timbrespace.errors import ParameterError
 from timbrespace.synths.base import SoundModel, closest_name
+from timbrespace.utils.plugins import loaded_entry_points
 
 __all__ = ["register_sound_model", "get_sound_model", "list_sound_models", "ENTRY_POINT_GROUP"]
 
@@ -43,12 +44,7 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            cls = ep.load()
-        except Exception as exc:  # a broken plug-in must not break the built-in models
-            log.warning("could not load sound model entry point %s: %s", ep.name, exc)
-            continue
+    for _, cls in loaded_entry_points(metadata.entry_points, ENTRY_POINT_GROUP, what="sound model"):
         if isinstance(cls, type) and issubclass(cls, SoundModel):
             _REGISTRY.setdefault(cls.name, cls)
 
