@@ -27,7 +27,7 @@ from timbrespace.explore.types import peak_safe
 from timbrespace.training.audio_decoder import decode_audio
 
 from .conftest import LiveServer
-from .test_browser import PAD_CORNER, Watched, browser  # noqa: F401 - the fixture
+from .test_browser import PAD_CORNER, Watched
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-ddsp-run")]
 
@@ -205,7 +205,7 @@ def test_an_audio_decoder_that_does_not_fit_the_run_is_one_error_line(ddsp_run, 
     assert not out.exists()
 
 
-def test_the_page_plays_the_audio_decoder_without_an_iterations_control(browser, ddsp):  # noqa: F811
+def test_the_page_plays_the_audio_decoder_without_an_iterations_control(browser, ddsp):
     """No ``n_iter`` control; a point in the pad's margin (no item there) lies outside the items'
     extent in the two latents shown, and the warning says so in terms of latents."""
     with LiveServer(ddsp) as server:
