@@ -18,7 +18,8 @@ from timbrespace.training.audio_decoder import decode_audio
 def _tiny(tmp: Path, **training: object) -> Path:
     cfg = yaml.safe_load(builtin_experiments()["additive-4factor"].read_text())
     cfg["name"] = "tiny-ddsp"
-    cfg["dataset"]["duration_s"] = 0.25
+    cfg["dataset"].update({"sample_rate": 8000, "duration_s": 0.25})  # the default's model, smaller and faster
+    cfg["features"].update({"n_bins": 144, "hop_length": 512})
     cfg["dataset"]["parameters"] = {
         "f0_hz": {"min": 150, "max": 600, "n": 4, "spacing": "log"},
         "slope_db_per_octave": {"min": -12, "max": -3, "n": 2},

@@ -68,6 +68,7 @@ def shift_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     tmp = tmp_path_factory.mktemp("explore_shift_run")
     cfg = load_experiment_config("additive-4factor", overrides={
+        "dataset.sample_rate": 8000, "dataset.duration_s": 0.5, "features.n_bins": 144, "features.hop_length": 512,
         "dataset.parameters.f0_hz.n": 3, "dataset.parameters.slope_db_per_octave.n": 2,
         "dataset.parameters.inharmonicity.n": 1, "dataset.parameters.decay_per_s.n": 2,
         "dataset.splits": {"train": 0.6, "valid": 0.2, "test": 0.2},

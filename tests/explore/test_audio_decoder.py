@@ -32,7 +32,7 @@ from .test_browser import PAD_CORNER, Watched
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explore-ddsp-run")]
 
 TINY_DDSP = {  # the default experiment (a shift-VAE on a dB CQT), 16 items of 0.25 s at 8 kHz, ~10 s
-    "dataset.duration_s": 0.25,
+    "dataset.sample_rate": 8000, "dataset.duration_s": 0.25, "features.n_bins": 144, "features.hop_length": 512,
     "dataset.parameters": {
         "f0_hz": {"min": 150, "max": 600, "n": 4, "spacing": "log"},
         "slope_db_per_octave": {"min": -12, "max": -3, "n": 2},

@@ -12,7 +12,7 @@ from timbrespace.models.ddsp import (
     AudioDecoder,
     AudioDecoderConfig,
     calibrate_f0_offset,
-    refined_f0_cents,
+    measure_tuning,
 )
 from timbrespace.models.dsp import (
     fft_convolve,
@@ -219,10 +219,44 @@ def test_decoder_exports_with_torch_export() -> None:
     torch.testing.assert_close(exported.module()(z), model(z), atol=1e-6, rtol=1e-5)
 
 
-def test_refined_f0_finds_each_items_own_f0_near_a_wrong_one() -> None:
+def test_measure_tuning_finds_each_items_own_f0_near_a_wrong_one() -> None:
     f0 = torch.tensor([110.0, 330.0, 700.0], dtype=torch.float64)
     amps = (0.8 ** torch.arange(12, dtype=torch.float64))[None, :, None].expand(3, 12, 64).contiguous()
     audio = harmonic_synth(f0, amps, sample_rate=SR, hop_length=64, n_samples=N).float()
     off = torch.tensor([-30.0, 45.0, 0.0], dtype=torch.float64)
-    found = refined_f0_cents(f0 * torch.exp2(off / 1200), audio, sample_rate=SR, max_cents=60)
-    torch.testing.assert_close(found, -off.float(), atol=2.0, rtol=0)
+    cents, stiffness = measure_tuning(f0 * torch.exp2(off / 1200), audio, sample_rate=SR, max_cents=60)
+    torch.testing.assert_close(cents, -off.float(), atol=0.2, rtol=0)
+    assert torch.equal(stiffness, torch.zeros(3))
+
+
+def test_measure_tuning_finds_f0_and_stiffness_of_the_additive_model() -> None:
+    """Oracle: the package's additive synth (seed 001's stiff string) at known f0 and B, 16 kHz, 1 s."""
+    from timbrespace.synths.additive import Additive
+
+    sr, n = 16000, 16000
+    f0 = np.array([100.0, 268.3, 517.9, 1000.0])
+    b = np.array([0.0, 0.001, 0.004, 0.0025])
+    audio = Additive().render({"f0_hz": f0, "inharmonicity": b, "slope_db_per_octave": -4.5, "decay_per_s": 3.0,
+                               "n_partials": 30}, sample_rate=sr, duration_s=n / sr)
+    start = torch.tensor(f0) * torch.exp2(torch.tensor([40.0, -25.0, 10.0, -60.0], dtype=torch.float64) / 1200)
+    cents, stiffness = measure_tuning(start, torch.from_numpy(audio).float(), sample_rate=sr, max_cents=100,
+                                      max_stiffness=0.01)
+    found = start * torch.exp2(cents.double() / 1200)
+    assert (1200 * torch.log2(found / torch.tensor(f0))).abs().max() < 0.1
+    torch.testing.assert_close(stiffness.double(), torch.tensor(b), atol=1e-5, rtol=0)
+    with pytest.raises(ParameterError, match="equal counts"):
+        measure_tuning(start[:2], torch.from_numpy(audio).float(), sample_rate=sr, max_cents=10)
+
+
+@pytest.mark.parametrize("stiffness", [None, 0.003])
+def test_constant_f0_path_equals_the_general_path(stiffness: float | None) -> None:
+    """One f0 per item takes the closed-form path; the same f0 given per frame takes the running sum."""
+    gen = torch.Generator().manual_seed(0)
+    f0 = torch.tensor([97.3, 440.0, 1234.5])
+    amps = torch.rand(3, 24, 64, generator=gen)
+    b = None if stiffness is None else torch.full((3,), stiffness)
+    fast = harmonic_synth(f0, amps, sample_rate=SR, hop_length=64, n_samples=N, inharmonicity=b)
+    general = harmonic_synth(f0[:, None].expand(3, 64), amps, sample_rate=SR, hop_length=64, n_samples=N,
+                             inharmonicity=b)
+    torch.testing.assert_close(fast, general, atol=2e-3, rtol=0)
+    assert fast.shape == (3, N)

@@ -36,7 +36,7 @@ from timbrespace.models.ddsp import (
     AudioDecoder,
     AudioDecoderConfig,
     calibrate_f0_offset,
-    refined_f0_cents,
+    measure_tuning,
 )
 from timbrespace.models.losses import multi_resolution_stft_loss
 from timbrespace.training.checkpoint import (
@@ -62,10 +62,14 @@ log = logging.getLogger(__name__)
 
 AUDIO_DECODER_DIR = "audio_decoder"  # under RUN/checkpoints/
 FORMAT = "timbrespace.audio_decoder"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the tuning head (config tuning_hidden_sizes); 1 still reads
 FFT_SIZES = (2048, 1024, 512)
-CORRECTION_HARMONICS = 5  # partials of the salience that measures each item's f0 (few: stiff strings pull it sharp)
-CORRECTION_WEIGHT = 1.0  # of the f0 correction's regression loss, (cents error / f0_correction_cents)^2
+CORRECTION_HARMONICS = 5  # partials measuring f0 for a decoder without a tuning head (few: stiff strings pull it sharp)
+CORRECTION_WEIGHT = 1.0  # of that decoder's f0 regression loss, (cents error / f0_correction_cents)^2
+TUNING_STEPS = 3000  # full-batch Adam steps fitting the tuning head, before the synthesis controls
+TUNING_LR = 3e-3
+TUNING_CENTS_UNIT = 1.0  # Huber (delta 1) on errors in these units: cents, and B
+TUNING_STIFFNESS_UNIT = 1e-5
 
 
 def audio_fft_sizes(n_samples: int) -> tuple[int, ...]:
@@ -169,14 +173,16 @@ def _fit(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, epochs: 
     fft_sizes = audio_fft_sizes(model.config.n_samples)
     limit = model.config.f0_correction_cents
     target = None
-    if limit > 0:
+    if model.tuning is not None:
+        _fit_tuning(model, mu, audio, seed=seed)
+    elif limit > 0:
         with torch.no_grad():
-            target = refined_f0_cents(model.f0_hz(mu), audio, sample_rate=model.config.sample_rate, max_cents=limit,
-                                      n_harmonics=CORRECTION_HARMONICS)
+            target = measure_tuning(model.f0_hz(mu), audio, sample_rate=model.config.sample_rate, max_cents=limit,
+                                    n_harmonics=CORRECTION_HARMONICS)[0]
         log.info("audio decoder: f0 of the training items measured in their audio, %.1f cents from the "
                  "latent's at the median (absolute)", float(target.abs().median()))
     model.train()
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    optimiser = torch.optim.Adam(model.body.parameters(), lr=lr)
     steps = math.ceil(len(mu) / batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(1, epochs * steps))
     generator = torch.Generator().manual_seed(seed)
@@ -210,6 +216,49 @@ def _fit(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, epochs: 
     return model.eval()
 
 
+def _fit_tuning(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, seed: int) -> None:
+    """Fit the tuning head alone on the items' f0 and stiffness measured in their audio
+    (:func:`~timbrespace.models.ddsp.measure_tuning`): ``TUNING_STEPS`` full-batch Adam steps,
+    cosine-decayed, Huber loss in units of ``TUNING_CENTS_UNIT`` cents and
+    ``TUNING_STIFFNESS_UNIT`` of ``B``. Its weights are then frozen (``requires_grad`` off)."""
+    c = model.config
+    predicted = c.inharmonicity == "predicted"
+    with torch.no_grad():
+        cents, stiffness = measure_tuning(model.f0_hz(mu), audio, sample_rate=c.sample_rate,
+                                          max_cents=c.f0_correction_cents,
+                                          max_stiffness=c.stiffness_max if predicted else 0.0)
+    cents, stiffness = cents.double(), stiffness.double()  # the head computes in float64
+    huber = torch.nn.HuberLoss(delta=1.0)
+    params = list(model.tuning.parameters())
+    optimiser = torch.optim.Adam(params, lr=TUNING_LR)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=TUNING_STEPS)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for _ in range(TUNING_STEPS):
+            got_cents, got_b = model.tuning_of(mu)
+            loss = huber(got_cents / TUNING_CENTS_UNIT, cents / TUNING_CENTS_UNIT)
+            if got_b is not None:
+                loss = loss + huber(got_b / TUNING_STIFFNESS_UNIT, stiffness / TUNING_STIFFNESS_UNIT)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+    for p in params:
+        p.grad = None
+        p.requires_grad_(False)
+    with torch.no_grad():
+        got_cents, got_b = model.tuning_of(mu)
+    err_c = (got_cents - cents).abs().median()
+    err_b = (got_b - stiffness).abs().median() if got_b is not None else torch.tensor(0.0)
+    log.info("audio decoder: f0 of the training items measured in their audio %.1f cents from the latent's "
+             "(median absolute), B %.2g; the tuning head matches them within %.2f cents and %.2g of B",
+             float(cents.abs().median()), float(stiffness.median()), float(err_c), float(err_b))
+    model.tuning_summary = {"measured_cents_median_abs": float(cents.abs().median()),
+                            "measured_stiffness_median": float(stiffness.median()),
+                            "fit_cents_median_abs_error": float(err_c),
+                            "fit_stiffness_median_abs_error": float(err_b)}
+
+
 def save_audio_decoder(model: AudioDecoder, path_dir: str | Path) -> Path:
     """Write ``model`` to folder ``path_dir`` (``model.safetensors`` + ``model.json``), swapped in whole.
 
@@ -224,7 +273,8 @@ def save_audio_decoder(model: AudioDecoder, path_dir: str | Path) -> Path:
     config["f0_offset_bins"] = float(model.f0_offset_bins)
     save_tensors(dict(model.state_dict()), new / MODEL_WEIGHTS)
     atomic_write_json(new / MODEL_CONFIG, {"format": FORMAT, "version": FORMAT_VERSION, "config": config,
-                                           "loss_history": list(getattr(model, "loss_history", []))})
+                                           "loss_history": list(getattr(model, "loss_history", [])),
+                                           "tuning": getattr(model, "tuning_summary", None)})
     old = target.with_name(target.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
@@ -263,6 +313,8 @@ def load_audio_decoder(path_dir: str | Path) -> AudioDecoder:
         detail = " ".join(str(exc).split())
         raise ConfigError(f"{Path(path_dir) / MODEL_WEIGHTS}: weights do not match model.json ({detail[:240]})") from None
     model.loss_history = [float(v) for v in meta.get("loss_history") or []]
+    if isinstance(meta.get("tuning"), dict):
+        model.tuning_summary = meta["tuning"]
     return model.eval()
 
 
@@ -321,8 +373,12 @@ def decode_audio(source: str | Path | AudioDecoder, z: np.ndarray | torch.Tensor
 
 
 def audio_decoder_summary(model: AudioDecoder) -> dict[str, Any]:
-    """``epochs``, first and last epoch loss (MRSTFT, plus the f0 correction's term) and the f0 offset
-    of a trained decoder (for ``metrics.json``)."""
+    """``epochs``, first and last epoch loss (MRSTFT, plus the f0 correction's term without a tuning
+    head), the f0 offset and, with a tuning head, how well it fits the measured f0 and ``B``
+    (``tuning``) of a trained decoder (for ``metrics.json``)."""
     history = list(getattr(model, "loss_history", []))
-    return {"epochs": len(history), "loss_first": history[0] if history else None,
-            "loss_last": history[-1] if history else None, "f0_offset_bins": float(model.f0_offset_bins)}
+    out = {"epochs": len(history), "loss_first": history[0] if history else None,
+           "loss_last": history[-1] if history else None, "f0_offset_bins": float(model.f0_offset_bins)}
+    if getattr(model, "tuning_summary", None):
+        out["tuning"] = dict(model.tuning_summary)
+    return out
