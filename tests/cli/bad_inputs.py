@@ -108,7 +108,11 @@ def build_sandbox(root: Path, grooves_source: Path | None = None) -> Sandbox:
         {
             "dataset.parameters": {"f0_hz": {"min": 100, "max": 800, "n": 4, "spacing": "log"},
                                    "decay_per_s": {"min": 1, "max": 12, "n": 3}},
+            "dataset.sample_rate": 8000,
             "dataset.duration_s": 0.25,
+            "features.n_bins": 144,
+            "features.hop_length": 512,
+            "model.shift.warp": False,
             "training.epochs": 2,
             "training.init": "random",
             "model.linear_skip": False,
