@@ -108,8 +108,8 @@ class SweepSpec(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _expand_steps(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or not any(k in data for k in _STEP_KEYS):
-            return data
+        if not isinstance(data, dict) or ("start" not in data and "stop" not in data):
+            return data  # a lone 'step' beside min/max is an unknown key there
         missing = [k for k in _STEP_KEYS if k not in data]
         if missing:
             raise ValueError(f"start/stop/step needs all three; missing {', '.join(missing)}")
