@@ -12,6 +12,7 @@ from timbrespace.synths.base import SoundModel
 BUILT_IN = [
     "additive",
     "additive_bandpass",
+    "additive_seed001",
     "drip",
     "fm_moog",
     "harmonic_richness",

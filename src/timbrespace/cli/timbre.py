@@ -8,6 +8,7 @@ Example (a few minutes on 2 CPU cores)::
     timbrespace timbre latent-map work/timbre-run --color all
     timbrespace timbre generate work/timbre-run Bright 75 E5 --out work/gen
     timbrespace timbre interpolate work/timbre-run Bright 0 E4 Dark 100 E4 --steps 5 --out work/interp
+    timbrespace timbre generate work/timbre-run Bright 75 E5 --out work/seed --layout seed002
 """
 
 from __future__ import annotations
@@ -170,6 +171,10 @@ def latent_map(
         typer.echo(str(p))
 
 
+_LAYOUT_HELP = ("labelled (generated_<D>-<M>-<note>.wav beside original_<...>.wav) | seed002 (the seed's "
+                "folders: singlesample/ or interpolated_samples/, generated/ and original/, 0.wav, 1.wav, ...).")
+
+
 @timbre_app.command("generate")
 def generate(
     run: Annotated[Path, typer.Argument(help="Run folder.")],
@@ -179,21 +184,31 @@ def generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the generated and original notes.")],
     latent: Annotated[str, typer.Option(help="prior (z = 0, a generation) | encode (z of the original).")] = "prior",
     seed: Annotated[int, typer.Option(help="Griffin-Lim initial phase.")] = 0,
+    layout: Annotated[str, typer.Option(help=_LAYOUT_HELP)] = "labelled",
+    overwrite: Annotated[bool, typer.Option(help="Replace notes already written at these paths.")] = False,
 ) -> None:
     """Generate a note; writes it and the corresponding original."""
     from timbrespace.experiments.timbre import TimbreRun
-    from timbrespace.experiments.timbre_notes import generate_note, write_generated
+    from timbrespace.experiments.timbre_notes import (
+        check_layout,
+        check_targets,
+        generate_note,
+        generated_paths,
+        write_generated,
+    )
     from timbrespace.timbre.build import parse_pitch
     from timbrespace.timbre.effects import check_descriptor, check_magnitude
 
     if latent not in ("prior", "encode"):
         raise ParameterError(f"--latent {latent!r} is unknown: allowed prior, encode")
-    check_descriptor(descriptor)  # argument errors before the model is loaded
-    check_magnitude(magnitude)
-    parse_pitch(pitch)
+    name = check_descriptor(descriptor)  # argument errors before the model is loaded
+    mag = check_magnitude(magnitude)
+    midi = parse_pitch(pitch)
     check_seed(seed, "--seed")
+    check_layout(layout)
+    check_targets(out, list(generated_paths(out, name, mag, midi, layout=layout)), overwrite=overwrite)  # type: ignore[arg-type]
     note = generate_note(TimbreRun(run), descriptor, magnitude, pitch, latent=latent, seed=seed)  # type: ignore[arg-type]
-    for p in write_generated(note, out):
+    for p in write_generated(note, out, layout=layout, overwrite=overwrite):  # type: ignore[arg-type]
         typer.echo(str(p))
 
 
@@ -210,21 +225,30 @@ def interpolate(
     steps: Annotated[int, typer.Option(help=f"Notes written, {MIN_INTERPOLATION_STEPS}..{MAX_INTERPOLATION_STEPS} "
                                             "(endpoints included).")] = 5,
     seed: Annotated[int, typer.Option(help="Griffin-Lim initial phase.")] = 0,
+    layout: Annotated[str, typer.Option(help=_LAYOUT_HELP + " seed002 writes the linear path only, as the seed.")] = "labelled",
+    overwrite: Annotated[bool, typer.Option(help="Replace notes already written at these paths "
+                                                 "(and the extra steps of a longer earlier interpolation).")] = False,
 ) -> None:
     """Interpolate linearly and spherically; writes every step and both original endpoints."""
     from timbrespace.experiments.timbre import TimbreRun
-    from timbrespace.experiments.timbre_notes import interpolate_notes, write_interpolation
+    from timbrespace.experiments.timbre_notes import (
+        check_layout,
+        check_targets,
+        interpolate_notes,
+        interpolation_paths,
+        write_interpolation,
+    )
     from timbrespace.timbre.build import parse_pitch
     from timbrespace.timbre.effects import check_descriptor, check_magnitude
 
     check_steps(steps, "--steps")  # checked before loading the model
-    for d, m, p in ((d1, m1, p1), (d2, m2, p2)):
-        check_descriptor(d)
-        check_magnitude(m)
-        parse_pitch(p)
+    ends = [(check_descriptor(d), check_magnitude(m), parse_pitch(p)) for d, m, p in ((d1, m1, p1), (d2, m2, p2))]
     check_seed(seed, "--seed")
+    check_layout(layout)
+    check_targets(out, interpolation_paths(out, steps, ends[0], ends[1], layout=layout),  # type: ignore[arg-type]
+                  overwrite=overwrite)
     interp = interpolate_notes(TimbreRun(run), (d1, m1, p1), (d2, m2, p2), steps, seed=seed)
-    paths = write_interpolation(interp, out)
+    paths = write_interpolation(interp, out, layout=layout, overwrite=overwrite)  # type: ignore[arg-type]
     typer.echo(f"{len(paths)} files → {out}")
 
 

@@ -54,18 +54,70 @@ __all__ = [
 Spacing = Literal["linear", "log", "exp2"]
 
 
+#: Most values one ``start``/``stop``/``step`` sweep may expand to.
+MAX_STEP_VALUES = 100_000
+_STEP_KEYS = ("start", "stop", "step")
+
+
+def _step_values(start: Any, stop: Any, step: Any) -> list[float]:
+    """``start, start + step, ..., stop`` (both ends included), as seed 001 wrote its grids.
+
+    Seed 001 expanded ``[start, increment, stop]`` with ``np.arange(start, stop + inc, inc)``;
+    here the count is ``(stop - start) / step + 1`` exactly, so float steps neither drop
+    nor add an end point, and a step that does not land on ``stop`` is refused.
+    """
+    numbers = {}
+    for key, value in (("start", start), ("stop", stop), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+            raise ValueError(f"{key}={value!r} must be a finite number")
+        numbers[key] = float(value)
+    start, stop, step = numbers["start"], numbers["stop"], numbers["step"]
+    if step == 0:
+        raise ValueError("step=0 never reaches stop; give a non-zero step (negative to count down)")
+    ratio = (stop - start) / step
+    if ratio < -1e-9:
+        raise ValueError(f"step={step:g} goes away from stop={stop:g} (start={start:g}); "
+                         f"use step={-step:g}")
+    n_steps = round(ratio)
+    if abs(ratio - n_steps) > 1e-6 * max(1.0, abs(ratio)):
+        raise ValueError(f"step={step:g} does not land on stop={stop:g} from start={start:g} "
+                         f"({ratio:.6g} steps); give a step that divides {start:g}..{stop:g}")
+    if n_steps + 1 > MAX_STEP_VALUES:
+        raise ValueError(f"start={start:g}, stop={stop:g}, step={step:g} give {n_steps + 1:,} values, "
+                         f"above the limit of {MAX_STEP_VALUES:,} per parameter")
+    values = start + step * np.arange(n_steps + 1, dtype=np.float64)
+    return [float(v) for v in np.round(values, 12)]
+
+
 class SweepSpec(BaseModel):
-    """One swept parameter: explicit ``values``, or ``min``/``max``/``n`` with a spacing.
+    """One swept parameter: explicit ``values``, ``min``/``max``/``n`` with a spacing, or
+    ``start``/``stop``/``step``.
 
     Spacings: ``linear`` (``np.linspace``), ``log`` (geometric, ``np.geomspace``), and
     ``exp2``: equally spaced in ``2**value`` (the physical quantity of DSGenerator's
     ``_exp`` parameters, e.g. rate = 2**rate_exp events/s), i.e.
     ``log2(linspace(2**min, 2**max, n))``. For random, Sobol and LHS designs ``n`` is
     not used: values are drawn in ``min..max`` with the same spacing, or among
-    ``values``.
+    ``values``. ``start``/``stop``/``step`` is seed 001's form of a grid
+    (``{start: -0.1, stop: -0.9, step: -0.1}``: both ends included, a negative step
+    counts down); it is read as the ``values`` it lists, which is what the card stores.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_steps(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or ("start" not in data and "stop" not in data):
+            return data  # a lone 'step' beside min/max is an unknown key there
+        missing = [k for k in _STEP_KEYS if k not in data]
+        if missing:
+            raise ValueError(f"start/stop/step needs all three; missing {', '.join(missing)}")
+        others = [k for k in ("values", "min", "max", "n", "spacing") if k in data]
+        if others:
+            raise ValueError(f"give either start/stop/step or {', '.join(others)}, not both")
+        rest = {k: v for k, v in data.items() if k not in _STEP_KEYS}
+        return {**rest, "values": _step_values(data["start"], data["stop"], data["step"])}
 
     values: list[float | str] | None = None
     min: float | None = None
@@ -383,8 +435,8 @@ def _allowed_keys(loc: tuple[Any, ...]) -> str:
     model: type[BaseModel] = DatasetConfig
     parents = loc[:-1]
     if parents and parents[0] == "parameters":
-        model = SweepSpec
-    elif parents and parents[0] == "sampling":
+        return ", ".join([*SweepSpec.model_fields, *_STEP_KEYS])
+    if parents and parents[0] == "sampling":
         model = SamplingSpec
     elif parents and parents[0] == "variations":
         model = VariationSpec

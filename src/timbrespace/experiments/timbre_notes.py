@@ -12,6 +12,11 @@ Mirrors seed 002's ``generate`` and ``interpolate`` scripts on a trained
   points ``t = 0..1``; ``z`` moves linearly or spherically (slerp,
   :func:`timbrespace.generation.slerp`), the condition and the dB range linearly (as
   the seed interpolated min/max).
+
+Notes are written in one of two layouts: ``labelled`` (ours: file names carry the
+request) or ``seed002`` (the seed's ``singlesample/{generated,original}/0.wav`` and
+``interpolated_samples/{generated,original}/K.wav``, 24-bit PCM). Neither replaces an
+existing file without ``overwrite``.
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ __all__ = [
     "interpolate_notes",
     "write_generated",
     "write_interpolation",
+    "generated_paths",
+    "interpolation_paths",
+    "check_targets",
+    "check_layout",
+    "LAYOUTS",
     "MIN_STEPS",
     "MAX_STEPS",
 ]
@@ -46,6 +56,12 @@ __all__ = [
 MIN_STEPS = MIN_INTERPOLATION_STEPS
 MAX_STEPS = MAX_INTERPOLATION_STEPS
 Latent = Literal["prior", "encode"]
+#: File layouts of the notes written: ours (names carry the request) and seed 002's.
+Layout = Literal["labelled", "seed002"]
+LAYOUTS = ("labelled", "seed002")
+SEED002_SINGLE = "singlesample"
+SEED002_INTERPOLATED = "interpolated_samples"
+SEED002_SUBTYPE = "PCM_24"  # the seed's sf.write(..., subtype='PCM_24')
 
 
 @dataclass(frozen=True)
@@ -200,29 +216,127 @@ def note_label(descriptor: str, magnitude: float, pitch: int) -> str:
     return safe_name(f"{descriptor}-{magnitude:g}-{librosa.midi_to_note(pitch, unicode=False)}", what="descriptor")
 
 
-def write_clip(path: Path, audio: np.ndarray, sample_rate: int) -> Path:
-    """Write one decoded or inverted clip as float WAV, peak-safe (no NaN/inf, never above full scale)."""
-    return write_audio_file(path, peak_safe(audio, name=str(path)), sample_rate)
+def write_clip(path: Path, audio: np.ndarray, sample_rate: int, *, subtype: str | None = None) -> Path:
+    """Write one decoded or inverted clip, peak-safe (no NaN/inf, never above full scale).
+
+    Float WAV by default; ``subtype`` forces a libsndfile subtype (``"PCM_24"``).
+    """
+    return write_audio_file(path, peak_safe(audio, name=str(path)), sample_rate, subtype=subtype)
 
 
-def write_generated(note: GeneratedNote, out_dir: str | Path) -> tuple[Path, Path]:
-    """Write ``generated_<D>-<M>-<note>.wav`` and ``original_<...>.wav`` (float WAV, atomic)."""
+def check_layout(layout: str) -> Layout:
+    """``layout`` if it is one of :data:`LAYOUTS`, else :class:`ParameterError`."""
+    if layout not in LAYOUTS:
+        raise ParameterError(f"--layout {layout!r} is not one of {', '.join(LAYOUTS)}")
+    return layout  # type: ignore[return-value]
+
+
+def generated_paths(out_dir: str | Path, descriptor: str, magnitude: float, pitch: int, *,
+                    layout: Layout = "labelled") -> tuple[Path, Path]:
+    """Where :func:`write_generated` writes the generated note and its original.
+
+    ``labelled``: ``generated_<D>-<M>-<note>.wav`` and ``original_<...>.wav`` in
+    ``out_dir``; ``seed002``: seed 002's ``singlesample/generated/0.wav`` and
+    ``singlesample/original/0.wav`` under ``out_dir`` (its ``generate_single_sample.py``).
+    """
     out_dir = Path(out_dir)
-    label = note_label(note.descriptor, note.magnitude, note.pitch)
-    gen = write_clip(out_dir / f"generated_{label}.wav", note.audio, note.sample_rate)
-    orig = write_clip(out_dir / f"original_{label}.wav", note.original, note.sample_rate)
-    return gen, orig
+    if check_layout(layout) == "seed002":
+        return out_dir / SEED002_SINGLE / "generated" / "0.wav", out_dir / SEED002_SINGLE / "original" / "0.wav"
+    label = note_label(descriptor, magnitude, pitch)
+    return out_dir / f"generated_{label}.wav", out_dir / f"original_{label}.wav"
 
 
-def write_interpolation(interp: Interpolation, out_dir: str | Path) -> list[Path]:
-    """Write ``linear/step_KK.wav``, ``spherical/step_KK.wav`` and both originals."""
+def interpolation_paths(out_dir: str | Path, steps: int, start: tuple[str, float, int], end: tuple[str, float, int],
+                        *, layout: Layout = "labelled") -> list[Path]:
+    """Where :func:`write_interpolation` writes: the steps, then the start and end originals.
+
+    ``labelled``: ``linear/step_KK.wav``, ``spherical/step_KK.wav``,
+    ``original_start_<label>.wav``, ``original_end_<label>.wav``; ``seed002``: seed 002's
+    ``interpolated_samples/generated/K.wav`` (the linear path, the seed's only one) and
+    ``interpolated_samples/original/0.wav`` (start), ``1.wav`` (end).
+    """
     out_dir = Path(out_dir)
-    paths = []
-    for mode in ("linear", "spherical"):
-        for k, y in enumerate(getattr(interp, mode)):
-            paths.append(write_clip(out_dir / mode / f"step_{k:02d}.wav", y, interp.sample_rate))
-    paths.append(write_clip(out_dir / f"original_start_{note_label(*interp.start)}.wav", interp.originals[0],
-                                  interp.sample_rate))
-    paths.append(write_clip(out_dir / f"original_end_{note_label(*interp.end)}.wav", interp.originals[1],
-                                  interp.sample_rate))
-    return paths
+    if check_layout(layout) == "seed002":
+        folder = out_dir / SEED002_INTERPOLATED
+        return ([folder / "generated" / f"{k}.wav" for k in range(steps)]
+                + [folder / "original" / "0.wav", folder / "original" / "1.wav"])
+    return ([out_dir / mode / f"step_{k:02d}.wav" for mode in ("linear", "spherical") for k in range(steps)]
+            + [out_dir / f"original_start_{note_label(*start)}.wav", out_dir / f"original_end_{note_label(*end)}.wav"])
+
+
+def check_targets(out_dir: str | Path, paths: list[Path], *, overwrite: bool) -> None:
+    """Refuse to write ``paths`` over existing files (without ``overwrite``) or folders.
+
+    Raises
+    ------
+    ParameterError
+        ``out_dir`` or a folder on the way is a file; a target is a folder; a target
+        exists and ``overwrite`` is false.
+    """
+    out_dir = Path(out_dir)
+    for path in paths:
+        for folder in (out_dir, *[p for p in path.parents if out_dir in p.parents]):
+            if folder.exists() and not folder.is_dir():
+                raise ParameterError(f"--out: {folder} is a file, not a folder; choose another --out")
+        if path.is_dir():
+            raise ParameterError(f"{path} is a folder; choose another --out")
+        if (path.exists() or path.is_symlink()) and not overwrite:
+            raise ParameterError(f"{path} exists; choose another --out or pass --overwrite to replace it")
+
+
+def _write_all(out_dir: Path, clips: list[tuple[Path, np.ndarray]], sample_rate: int, *, layout: Layout,
+               overwrite: bool, steps_in: tuple[Path, ...] = ()) -> list[Path]:
+    check_targets(out_dir, [p for p, _ in clips], overwrite=overwrite)
+    subtype = SEED002_SUBTYPE if layout == "seed002" else None
+    written = [write_clip(path, y, sample_rate, subtype=subtype) for path, y in clips]
+    if overwrite:  # steps of a longer earlier interpolation would pass for this one's
+        keep = set(written)
+        pattern = "step_*.wav" if layout == "labelled" else "*.wav"
+        for folder in steps_in:
+            for stale in folder.glob(pattern):
+                if stale not in keep and stale.stem.removeprefix("step_").isdigit():
+                    stale.unlink()
+    return written
+
+
+def write_generated(note: GeneratedNote, out_dir: str | Path, *, layout: Layout = "labelled",
+                    overwrite: bool = False) -> tuple[Path, Path]:
+    """Write the generated note and its original (atomic), where :func:`generated_paths` says.
+
+    ``labelled`` writes float WAV; ``seed002`` 24-bit PCM as the seed's script did.
+
+    Raises
+    ------
+    ParameterError
+        A target exists (without ``overwrite``) or is a folder; nothing is written then.
+    """
+    gen, orig = generated_paths(out_dir, note.descriptor, note.magnitude, note.pitch, layout=layout)
+    written = _write_all(Path(out_dir), [(gen, note.audio), (orig, note.original)], note.sample_rate,
+                         layout=layout, overwrite=overwrite)
+    return written[0], written[1]
+
+
+def write_interpolation(interp: Interpolation, out_dir: str | Path, *, layout: Layout = "labelled",
+                        overwrite: bool = False) -> list[Path]:
+    """Write every step and both originals (atomic), where :func:`interpolation_paths` says.
+
+    ``seed002`` writes the linear path only (24-bit PCM), as the seed did. With
+    ``overwrite``, numbered steps of an earlier, longer interpolation in the step
+    folders are removed, so the folder holds this one's steps only.
+
+    Raises
+    ------
+    ParameterError
+        A target exists (without ``overwrite``) or is a folder; nothing is written then.
+    """
+    out_dir = Path(out_dir)
+    steps = len(interp.t)
+    paths = interpolation_paths(out_dir, steps, interp.start, interp.end, layout=layout)
+    if layout == "seed002":
+        audio = [*interp.linear, *interp.originals]
+        folders: tuple[Path, ...] = (out_dir / SEED002_INTERPOLATED / "generated",)
+    else:
+        audio = [*interp.linear, *interp.spherical, *interp.originals]
+        folders = (out_dir / "linear", out_dir / "spherical")
+    return _write_all(out_dir, list(zip(paths, audio, strict=True)), interp.sample_rate, layout=layout,
+                      overwrite=overwrite, steps_in=folders)

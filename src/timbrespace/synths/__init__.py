@@ -2,11 +2,11 @@
 
 Public names: :class:`Parameter`, :class:`SoundModel`, :func:`get_sound_model`,
 :func:`list_sound_models`, :func:`register_sound_model`, and the built-in models
-(``additive``, ``harmonic_richness``, ``additive_bandpass``, ``fm_moog``, ``pop``,
-``drip``, ``soundfont``).
+(``additive``, ``additive_seed001``, ``harmonic_richness``, ``additive_bandpass``,
+``fm_moog``, ``pop``, ``drip``, ``soundfont``).
 """
 
-from timbrespace.synths.additive import Additive
+from timbrespace.synths.additive import Additive, AdditiveSeed001
 from timbrespace.synths.bandpass import AdditiveBandpass
 from timbrespace.synths.base import Parameter, SoundModel, check_render_args
 from timbrespace.synths.fm_moog import FMMoog
@@ -24,6 +24,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Additive",
     "AdditiveBandpass",
+    "AdditiveSeed001",
     "Drip",
     "FMMoog",
     "HarmonicRichness",
