@@ -149,24 +149,32 @@ class _Render:
         with as_options(("kit",)):
             return find_kit(self.kit, kit_dirs=self.kits)
 
-    def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object, drum_kit: object) -> None:
+    def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object, drum_kit: object,
+              offsets: np.ndarray | None = None) -> None:
         """Each one-bar groove looped ``bars`` times, as ``OUT/NAME.mid`` and ``OUT/NAME.wav``.
 
-        Every groove is rendered before ``out`` is created, so a kit whose samples cannot
-        be read (or any other failure of the render) leaves no folder behind.
+        The MIDI and the audio carry the same timing: ``swing`` delays odd steps in both,
+        and ``offsets`` (micro-timing per hit, in steps, as ``patterns``), where given,
+        move each hit in both. Every groove is rendered before ``out`` is created, so a
+        kit whose samples cannot be read (or any other failure of the render) leaves no
+        folder behind.
         """
-        from timbrespace.patterns.midi import write_midi
+        from timbrespace.patterns.midi import patterns_to_midi, write_midi_file
         from timbrespace.patterns.render import render_patterns, write_wav
 
         drum_map, steps_per_quarter = run.drum_map, run.steps_per_quarter  # type: ignore[attr-defined]
         loops = [np.repeat(pattern[None], self.bars, axis=0) for pattern in patterns]
+        loop_offsets = ([None] * len(patterns) if offsets is None
+                        else [np.repeat(o[None], self.bars, axis=0) for o in offsets])
         audios = [render_patterns(loop, drum_kit, bpm=self.bpm, drum_map=drum_map,
                                   steps_per_quarter=steps_per_quarter, sample_rate=self.sample_rate,
-                                  swing=self.swing) for loop in loops]
+                                  swing=self.swing, offsets=o) for loop, o in zip(loops, loop_offsets, strict=True)]
+        midis = [patterns_to_midi(loop, drum_map=drum_map, bpm=self.bpm, swing=self.swing, offsets=o,
+                                  time_signature=run.time_signature)  # type: ignore[attr-defined]
+                 for loop, o in zip(loops, loop_offsets, strict=True)]
         out.mkdir(parents=True, exist_ok=True)
-        for name, pattern, loop, audio in zip(names, patterns, loops, audios, strict=True):
-            write_midi(out / f"{name}.mid", loop, drum_map=drum_map, bpm=self.bpm,
-                       time_signature=run.time_signature)  # type: ignore[attr-defined]
+        for name, pattern, midi, audio in zip(names, patterns, midis, audios, strict=True):
+            write_midi_file(out / f"{name}.mid", midi)
             write_wav(out / f"{name}.wav", audio, self.sample_rate)
             typer.echo(f"{out / name}.mid, .wav ({int((pattern > 0).sum())} hits)")
 

@@ -94,11 +94,12 @@ class _GrooveModel:
         return render_patterns(bars, kit, bpm=bpm, drum_map=self.run.drum_map, steps_per_quarter=self.run.steps_per_quarter,
                                sample_rate=SAMPLE_RATE, swing=swing)
 
-    def midi(self, bars: np.ndarray, *, bpm: float) -> bytes:
+    def midi(self, bars: np.ndarray, *, bpm: float, swing: float) -> bytes:
         from timbrespace.patterns.midi import patterns_to_midi
 
         buf = io.BytesIO()
-        patterns_to_midi(bars, drum_map=self.run.drum_map, bpm=bpm, time_signature=self.run.time_signature).save(file=buf)
+        patterns_to_midi(bars, drum_map=self.run.drum_map, bpm=bpm, time_signature=self.run.time_signature,
+                         swing=swing).save(file=buf)
         return buf.getvalue()
 
     def bar_s(self, bpm: float) -> float:
@@ -183,7 +184,8 @@ class DrumsExplorable(Explorable):
         """The groove at ``z`` looped ``bars`` times, as a Standard MIDI File (drum channel)."""
         checked = self.check_options(options)
         pattern = self._m.decode(self.check_z(z)[None])[0]
-        return self._m.midi(np.repeat(pattern[None], int(checked["bars"]), axis=0), bpm=checked["bpm"])
+        return self._m.midi(np.repeat(pattern[None], int(checked["bars"]), axis=0), bpm=checked["bpm"],
+                            swing=checked["swing"])
 
     def _item_clips(self, index: int, options: Mapping[str, Any]) -> tuple[Clip, Clip]:
         recon = self._m.decode(self.items().latents[index : index + 1])[0]
