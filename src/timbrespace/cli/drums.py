@@ -1,4 +1,4 @@
-"""CLI commands: ``timbrespace drums ingest|train|sample|interpolate`` (drum grooves).
+"""CLI commands: ``timbrespace drums ingest|train|sample|interpolate|humanize`` (drum grooves).
 
 Examples
 --------
@@ -9,10 +9,12 @@ Examples
     timbrespace drums sample groove_run --n 8 --bpm 120 --kit TR808EmulationKit --kits ../shared/data/drumkits -o out/
     timbrespace drums sample groove_run --at 1.5 -2 --kit soundfont --out out/
     timbrespace drums interpolate groove_run A.mid B.mid --steps 5 --out out/
+    timbrespace drums humanize straight.mid -o played.mid --from groove_run
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +119,11 @@ def train(
                f"accuracy {ev.model.accuracy:.3f} (baseline {ev.baseline_sampled.accuracy:.3f}), "
                f"threshold {ev.threshold:.2f}, valid samples {100 * ev.sample_valid_fraction:.0f}%; "
                f"report: {out / 'report.html'}")
+    feel = json.loads((out / "metrics.json").read_text()).get("feel")
+    if feel:
+        typer.echo(f"feel of the training bars ({out / 'feel.json'}): test velocity MAE {feel['velocity_mae']:.3f} "
+                   f"(mean-velocity baseline {feel['velocity_mae_baseline_mean']:.3f}), offset MAE "
+                   f"{feel['offset_mae_ms']:.1f} ms (on-the-grid baseline {feel['offset_mae_ms_baseline_zero']:.1f} ms)")
 
 
 _KIT_HELP = ("Kit: a Hydrogen kit folder, a kit name (looked up in --kits, $TIMBRESPACE_DRUMKITS and "
@@ -260,6 +267,30 @@ def interpolate(
     r = load_groove_run(run)
     patterns = interpolate_grooves(r, a, b, steps=steps, bar_a=bar_a, bar_b=bar_b)
     render.write(patterns, [f"interp_{k:02d}" for k in range(steps)], out, r, drum_kit)
+
+
+@drums_app.command("humanize")
+def humanize(
+    midi: Annotated[Path, typer.Argument(help="Quantised MIDI groove (drums on channel 10).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="MIDI file to write.")],
+    source: Path | None = typer.Option(
+        None, "--from", help="Feel of: a drums run, a groove dataset or a feel .json (default: the shipped feel of "
+        "300 human-written grooves)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the velocities and timing drawn."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the file already at --out."),
+) -> None:
+    """Give a quantised groove velocities and micro-timing drawn from a feel (per drum and position in the beat)."""
+    from timbrespace.experiments.drums_feel import humanize_midi, load_feel
+
+    check_seed(seed, "--seed")
+    if not midi.is_file():
+        raise ParameterError(f"MIDI file {midi} does not exist")
+    feel = load_feel(source)
+    result = humanize_midi(midi, out, feel=feel, seed=seed, overwrite=overwrite)
+    typer.echo(f"{result.path}: {result.n_hits} hits in {result.n_bars} bars of "
+               f"{result.time_signature[0]}/{result.time_signature[1]} at {result.bpm:g} BPM, humanised "
+               f"with the feel of {feel.source}")
 
 
 def register(app: typer.Typer) -> None:
