@@ -8,7 +8,8 @@ the mean and standard deviation of the velocities and offsets of the training hi
 cell. A cell with fewer than ``min_count`` hits borrows the statistics of its voice over
 every position, and a voice with too few hits those of every hit. Each hit's velocity and
 offset are drawn independently from normals with those moments, clipped to [1/127, 1]
-and [-0.5, 0.5] steps.
+and [-0.45, 0.45] steps (a hit half a step away would be read back on the neighbouring
+step: MIDI readers round to the nearest step, ties to even).
 
 This is a per-cell Gaussian, not GrooVAE's sequence-to-sequence "Humanize" model: it
 knows that a hi-hat on the "e" of a beat is soft and late in this corpus, not how one hit
@@ -37,7 +38,7 @@ import numpy as np
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.patterns.drum_maps import get_drum_map
-from timbrespace.patterns.midi import MAX_OFFSET_STEPS, check_offsets
+from timbrespace.patterns.midi import check_offsets
 from timbrespace.utils.limits import check_seed
 
 __all__ = ["FEEL_FORMAT", "GrooveFeel", "fit_groove_feel", "feel_from_dataset", "default_feel", "read_feel"]
@@ -46,6 +47,8 @@ FEEL_FORMAT = "timbrespace.groove_feel/1"
 DEFAULT_FEEL = "feel_grooves.json"
 """The shipped feel, a file of this package."""
 MIN_VELOCITY = 1 / 127
+MAX_DRAWN_OFFSET_STEPS = 0.45
+"""Largest offset the feel gives a hit, in steps: clear of the half step where reading back is ambiguous."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ class GrooveFeel:
         velocities : np.ndarray [shape=(n_bars, n_steps, n_voices), dtype=float32]
             In [1/127, 1] at hits, 0 elsewhere.
         offsets : np.ndarray [shape=(n_bars, n_steps, n_voices), dtype=float32]
-            Steps, in [-0.5, 0.5] at hits, 0 elsewhere.
+            Steps, in [-0.45, 0.45] at hits, 0 elsewhere.
         """
         hits, pos = self._cells(patterns)
         v = np.broadcast_to(self.velocity_mean.T[pos][None], hits.shape)
@@ -154,7 +157,7 @@ class GrooveFeel:
     @staticmethod
     def _masked(hits: np.ndarray, v: np.ndarray, o: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         velocities = np.where(hits, np.clip(v, MIN_VELOCITY, 1.0), 0.0).astype(np.float32)
-        offsets = np.where(hits, np.clip(o, -MAX_OFFSET_STEPS, MAX_OFFSET_STEPS), 0.0).astype(np.float32)
+        offsets = np.where(hits, np.clip(o, -MAX_DRAWN_OFFSET_STEPS, MAX_DRAWN_OFFSET_STEPS), 0.0).astype(np.float32)
         return velocities, offsets
 
     def to_dict(self) -> dict[str, Any]:
