@@ -18,7 +18,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
@@ -33,6 +33,9 @@ from timbrespace.conventions import (
 )
 from timbrespace.errors import ParameterError
 from timbrespace.utils.limits import check_seed
+
+if TYPE_CHECKING:
+    from timbrespace.patterns.feel import GrooveFeel
 
 __all__ = ["drums_app", "register"]
 
@@ -157,22 +160,27 @@ class _Render:
             return find_kit(self.kit, kit_dirs=self.kits)
 
     def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object, drum_kit: object,
-              offsets: np.ndarray | None = None) -> None:
+              feel: GrooveFeel | None = None, seed: int = 0) -> None:
         """Each one-bar groove looped ``bars`` times, as ``OUT/NAME.mid`` and ``OUT/NAME.wav``.
 
-        The MIDI and the audio carry the same timing: ``swing`` delays odd steps in both,
-        and ``offsets`` (micro-timing per hit, in steps, as ``patterns``), where given,
-        move each hit in both. Every groove is rendered before ``out`` is created, so a
-        kit whose samples cannot be read (or any other failure of the render) leaves no
-        folder behind.
+        The MIDI and the audio carry the same timing: ``swing`` delays odd steps in both.
+        With a ``feel`` (:class:`~timbrespace.patterns.feel.GrooveFeel`) every hit of the
+        loop gets a micro-timing offset drawn from it (groove ``k`` under ``seed + k``), and
+        a model without velocities its velocities too; the offsets move each hit in both
+        files. Every groove is rendered before ``out`` is created, so a kit whose samples
+        cannot be read (or any other failure of the render) leaves no folder behind.
         """
         from timbrespace.patterns.midi import patterns_to_midi, write_midi_file
         from timbrespace.patterns.render import render_patterns, write_wav
 
         drum_map, steps_per_quarter = run.drum_map, run.steps_per_quarter  # type: ignore[attr-defined]
         loops = [np.repeat(pattern[None], self.bars, axis=0) for pattern in patterns]
-        loop_offsets = ([None] * len(patterns) if offsets is None
-                        else [np.repeat(o[None], self.bars, axis=0) for o in offsets])
+        loop_offsets: list[np.ndarray | None] = [None] * len(loops)
+        if feel is not None:
+            with_velocities = run.model.config.likelihood == "hit_velocity"  # type: ignore[attr-defined]
+            for k, loop in enumerate(loops):
+                velocities, loop_offsets[k] = feel.humanize(loop, seed=(seed + k) % 2**32)
+                loops[k] = loop if with_velocities else velocities
         audios = [render_patterns(loop, drum_kit, bpm=self.bpm, drum_map=drum_map,
                                   steps_per_quarter=steps_per_quarter, sample_rate=self.sample_rate,
                                   swing=self.swing, offsets=o) for loop, o in zip(loops, loop_offsets, strict=True)]
@@ -194,6 +202,19 @@ KitsOption = Annotated[list[Path] | None, typer.Option(
 SwingOption = Annotated[float, typer.Option("--swing", help=f"Delay of odd steps, fraction of a step in 0..{MAX_SWING:g}.")]
 BarsOption = Annotated[int, typer.Option("--bars", help="Times each one-bar groove is repeated (bars).")]
 RateOption = Annotated[int, typer.Option("--sample-rate", help="Sample rate of the WAV files (Hz).")]
+HumanizeOption = Annotated[bool, typer.Option(
+    "--humanize", help="Play each hit with micro-timing (and, for a hits-only model, velocity) drawn from the run's "
+    "feel (feel.json: its training grooves per drum and position in the beat)."
+)]
+
+
+def _run_feel(run: Path, humanize: bool) -> GrooveFeel | None:
+    """The run's feel with ``--humanize`` (checked before anything is written), else None."""
+    if not humanize:
+        return None
+    from timbrespace.experiments.drums_feel import load_feel
+
+    return load_feel(run)
 
 
 MAX_AT = 100.0
@@ -214,7 +235,8 @@ def sample(
     swing: SwingOption = 0.0,
     bars: BarsOption = 2,
     sample_rate: RateOption = 44100,
-    seed: int = typer.Option(0, "--seed", help="Seed of the prior draws."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the prior draws (and of --humanize's)."),
+    humanize: HumanizeOption = False,
 ) -> None:
     """Write new grooves as MIDI and WAV (drawn from the prior, or the one at --at X Y)."""
     from timbrespace.experiments.drums_generate import groove_at, sample_grooves
@@ -228,11 +250,12 @@ def sample(
     check_seed(seed, "--seed")
     drum_kit = render.drum_kit()
     r = load_groove_run(run)
+    feel = _run_feel(run, humanize)
     if at is not None:
         patterns, names = groove_at(r, at[0], at[1])[None], [f"groove_at_{at[0]:+.2f}_{at[1]:+.2f}"]
     else:
         patterns, names = sample_grooves(r, n, seed=seed), [f"sample_{k:02d}" for k in range(n)]
-    render.write(patterns, names, out, r, drum_kit)
+    render.write(patterns, names, out, r, drum_kit, feel=feel, seed=seed)
 
 
 @drums_app.command("interpolate")
@@ -251,6 +274,8 @@ def interpolate(
     swing: SwingOption = 0.0,
     bars: BarsOption = 2,
     sample_rate: RateOption = 44100,
+    humanize: HumanizeOption = False,
+    seed: int = typer.Option(0, "--seed", help="Seed of --humanize's draws."),
 ) -> None:
     """Interpolate in latent space between one bar of A and one bar of B."""
     from timbrespace.experiments.drums_generate import interpolate_grooves
@@ -263,10 +288,12 @@ def interpolate(
     for p in (a, b):
         if not p.is_file():
             raise ParameterError(f"MIDI file {p} does not exist")
+    check_seed(seed, "--seed")
     drum_kit = render.drum_kit()
     r = load_groove_run(run)
+    feel = _run_feel(run, humanize)
     patterns = interpolate_grooves(r, a, b, steps=steps, bar_a=bar_a, bar_b=bar_b)
-    render.write(patterns, [f"interp_{k:02d}" for k in range(steps)], out, r, drum_kit)
+    render.write(patterns, [f"interp_{k:02d}" for k in range(steps)], out, r, drum_kit, feel=feel, seed=seed)
 
 
 @drums_app.command("humanize")
