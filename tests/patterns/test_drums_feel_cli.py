@@ -138,3 +138,8 @@ def test_humanize_command(feel_run: Path, grooves_dir: Path, tmp_path: Path, cap
     assert _run(["drums", "humanize", str(tmp_path / "in.mid"), "-o", str(tmp_path / "out0" / "played.mid"),
                  "--seed", "6", "--overwrite"]) == 0
     assert (tmp_path / "out0" / "played.mid").read_bytes() != buf.getvalue()
+
+
+def test_report_shows_the_feel(feel_run: Path) -> None:
+    html = (feel_run / "report.html").read_text()
+    assert "Feel: velocities and micro-timing" in html and "baseline: mean training velocity, on the grid" in html

@@ -250,7 +250,7 @@ def _evaluate(run_dir: str | Path) -> tuple[RunEvaluation, GrooveEvaluation]:
     atomic_write_json(run_dir / "metrics.json", metrics)
     run = make_groove_run(run_dir, config, model, threshold=ev.threshold, latent_plane_dims=ev.latent_plane_dims)
     report = write_drums_report(run, evaluation=ev, history=history, x_test=x_test, kit=config.get("report_kit", "soundfont"),
-                                seed=tc.seed)
+                                seed=tc.seed, offsets_test=load_offsets(ds, "test"), feel=feel)
     logger.debug("test hit F1 %.3f (baseline %.3f), accuracy %.3f (baseline %.3f), valid samples %.0f%%",
                  ev.model.f1, ev.baseline_sampled.f1, ev.model.accuracy, ev.baseline_sampled.accuracy,
                  100 * ev.sample_valid_fraction)
