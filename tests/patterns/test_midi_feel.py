@@ -191,3 +191,23 @@ def test_dataset_keeps_offsets_and_old_datasets_read(grooves_dir: Path, tmp_path
     sidecar.write_text(json.dumps(data))
     shutil.rmtree(out / "features" / OFFSETS_STORE)
     assert load_offsets(out) is None and np.array_equal(load_patterns(out)[0], x)
+
+
+def test_offset_of_a_note_carried_into_the_next_meter(tmp_path: Path) -> None:
+    """A note just before a meter change rounds to the new bar's first step and keeps its (negative) offset."""
+    mf = mido.MidiFile(type=1, ticks_per_beat=480)
+    mf.tracks.append(mido.MidiTrack([
+        mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
+        mido.MetaMessage("time_signature", numerator=3, denominator=4, time=1920),
+    ]))
+    mf.tracks.append(mido.MidiTrack([
+        mido.Message("note_on", channel=9, note=36, velocity=100, time=1900),
+        mido.Message("note_off", channel=9, note=36, velocity=0, time=10),
+        mido.Message("note_on", channel=9, note=38, velocity=90, time=500),
+        mido.Message("note_off", channel=9, note=38, velocity=0, time=10),
+    ]))
+    mf.save(str(tmp_path / "meters.mid"))
+    bars = read_midi(tmp_path / "meters.mid").bars
+    assert [b.time_signature for b in bars] == [(4, 4), (3, 4)] and not bars[0].pattern.any()
+    assert bars[1].offsets[0, 0] == pytest.approx(-20 / 120) and bars[1].pattern[0, 0] == pytest.approx(100 / 127)
+    assert bars[1].offsets[4, 1] == pytest.approx(10 / 120)  # 2410 ticks: 490 into the 3/4 bar, step 4
