@@ -252,6 +252,8 @@ def fit_groove_feel(patterns: np.ndarray, offsets: np.ndarray, *, drum_map: str 
     if x.ndim != 3 or x.shape[2] != dmap.n_voices:
         raise ParameterError(f"patterns shape {x.shape} must be (n_bars, n_steps, {dmap.n_voices})")
     o = check_offsets(offsets, x.shape)
+    if o is None:
+        raise ParameterError("offsets=None: a feel is estimated from offsets (load_offsets)")
     hits = x > 0
     if not hits.any():
         raise DatasetError("no hits to estimate a groove feel from")
