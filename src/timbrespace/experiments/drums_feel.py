@@ -169,7 +169,7 @@ def humanize_midi(midi: str | Path, out: str | Path, *, feel: GrooveFeel, seed: 
 
     The drum part of ``midi`` (channel 10) is read onto the feel's grid and drum map;
     each hit gets a velocity and an offset drawn from ``feel`` (:meth:`GrooveFeel.humanize`),
-    and the result is written as a one-track drum MIDI file at the input's tempo and meter
+    and the result is written as a one-track drum MIDI file at the input's first tempo and meter
     (other channels are not copied; notes are the drum map's, so drums the map merges
     come out as one note).
 
