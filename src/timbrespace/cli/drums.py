@@ -1,4 +1,4 @@
-"""CLI commands: ``timbrespace drums ingest|train|sample|interpolate`` (drum grooves).
+"""CLI commands: ``timbrespace drums ingest|train|sample|interpolate|humanize`` (drum grooves).
 
 Examples
 --------
@@ -9,14 +9,16 @@ Examples
     timbrespace drums sample groove_run --n 8 --bpm 120 --kit TR808EmulationKit --kits ../shared/data/drumkits -o out/
     timbrespace drums sample groove_run --at 1.5 -2 --kit soundfont --out out/
     timbrespace drums interpolate groove_run A.mid B.mid --steps 5 --out out/
+    timbrespace drums humanize straight.mid -o played.mid --from groove_run
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
@@ -31,6 +33,9 @@ from timbrespace.conventions import (
 )
 from timbrespace.errors import ParameterError
 from timbrespace.utils.limits import check_seed
+
+if TYPE_CHECKING:
+    from timbrespace.patterns.feel import GrooveFeel
 
 __all__ = ["drums_app", "register"]
 
@@ -117,6 +122,11 @@ def train(
                f"accuracy {ev.model.accuracy:.3f} (baseline {ev.baseline_sampled.accuracy:.3f}), "
                f"threshold {ev.threshold:.2f}, valid samples {100 * ev.sample_valid_fraction:.0f}%; "
                f"report: {out / 'report.html'}")
+    feel = json.loads((out / "metrics.json").read_text()).get("feel")
+    if feel:
+        typer.echo(f"feel of the training bars ({out / 'feel.json'}): test velocity MAE {feel['velocity_mae']:.3f} "
+                   f"(mean-velocity baseline {feel['velocity_mae_baseline_mean']:.3f}), offset MAE "
+                   f"{feel['offset_mae_ms']:.1f} ms (on-the-grid baseline {feel['offset_mae_ms_baseline_zero']:.1f} ms)")
 
 
 _KIT_HELP = ("Kit: a Hydrogen kit folder, a kit name (looked up in --kits, $TIMBRESPACE_DRUMKITS and "
@@ -149,24 +159,37 @@ class _Render:
         with as_options(("kit",)):
             return find_kit(self.kit, kit_dirs=self.kits)
 
-    def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object, drum_kit: object) -> None:
+    def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object, drum_kit: object,
+              feel: GrooveFeel | None = None, seed: int = 0) -> None:
         """Each one-bar groove looped ``bars`` times, as ``OUT/NAME.mid`` and ``OUT/NAME.wav``.
 
-        Every groove is rendered before ``out`` is created, so a kit whose samples cannot
-        be read (or any other failure of the render) leaves no folder behind.
+        The MIDI and the audio carry the same timing: ``swing`` delays odd steps in both.
+        With a ``feel`` (:class:`~timbrespace.patterns.feel.GrooveFeel`) every hit of the
+        loop gets a micro-timing offset drawn from it (groove ``k`` under ``seed + k``), and
+        a model without velocities its velocities too; the offsets move each hit in both
+        files. Every groove is rendered before ``out`` is created, so a kit whose samples
+        cannot be read (or any other failure of the render) leaves no folder behind.
         """
-        from timbrespace.patterns.midi import write_midi
+        from timbrespace.patterns.midi import patterns_to_midi, write_midi_file
         from timbrespace.patterns.render import render_patterns, write_wav
 
         drum_map, steps_per_quarter = run.drum_map, run.steps_per_quarter  # type: ignore[attr-defined]
         loops = [np.repeat(pattern[None], self.bars, axis=0) for pattern in patterns]
+        loop_offsets: list[np.ndarray | None] = [None] * len(loops)
+        if feel is not None:
+            with_velocities = run.model.config.likelihood == "hit_velocity"  # type: ignore[attr-defined]
+            for k, loop in enumerate(loops):
+                velocities, loop_offsets[k] = feel.humanize(loop, seed=(seed + k) % 2**32)
+                loops[k] = loop if with_velocities else velocities
         audios = [render_patterns(loop, drum_kit, bpm=self.bpm, drum_map=drum_map,
                                   steps_per_quarter=steps_per_quarter, sample_rate=self.sample_rate,
-                                  swing=self.swing) for loop in loops]
+                                  swing=self.swing, offsets=o) for loop, o in zip(loops, loop_offsets, strict=True)]
+        midis = [patterns_to_midi(loop, drum_map=drum_map, bpm=self.bpm, swing=self.swing, offsets=o,
+                                  time_signature=run.time_signature)  # type: ignore[attr-defined]
+                 for loop, o in zip(loops, loop_offsets, strict=True)]
         out.mkdir(parents=True, exist_ok=True)
-        for name, pattern, loop, audio in zip(names, patterns, loops, audios, strict=True):
-            write_midi(out / f"{name}.mid", loop, drum_map=drum_map, bpm=self.bpm,
-                       time_signature=run.time_signature)  # type: ignore[attr-defined]
+        for name, pattern, midi, audio in zip(names, patterns, midis, audios, strict=True):
+            write_midi_file(out / f"{name}.mid", midi)
             write_wav(out / f"{name}.wav", audio, self.sample_rate)
             typer.echo(f"{out / name}.mid, .wav ({int((pattern > 0).sum())} hits)")
 
@@ -179,6 +202,19 @@ KitsOption = Annotated[list[Path] | None, typer.Option(
 SwingOption = Annotated[float, typer.Option("--swing", help=f"Delay of odd steps, fraction of a step in 0..{MAX_SWING:g}.")]
 BarsOption = Annotated[int, typer.Option("--bars", help="Times each one-bar groove is repeated (bars).")]
 RateOption = Annotated[int, typer.Option("--sample-rate", help="Sample rate of the WAV files (Hz).")]
+HumanizeOption = Annotated[bool, typer.Option(
+    "--humanize", help="Play each hit with micro-timing (and, for a hits-only model, velocity) drawn from the run's "
+    "feel (feel.json: its training grooves per drum and position in the beat)."
+)]
+
+
+def _run_feel(run: Path, humanize: bool) -> GrooveFeel | None:
+    """The run's feel with ``--humanize`` (checked before anything is written), else None."""
+    if not humanize:
+        return None
+    from timbrespace.experiments.drums_feel import load_feel
+
+    return load_feel(run)
 
 
 MAX_AT = 100.0
@@ -199,7 +235,8 @@ def sample(
     swing: SwingOption = 0.0,
     bars: BarsOption = 2,
     sample_rate: RateOption = 44100,
-    seed: int = typer.Option(0, "--seed", help="Seed of the prior draws."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the prior draws (and of --humanize's)."),
+    humanize: HumanizeOption = False,
 ) -> None:
     """Write new grooves as MIDI and WAV (drawn from the prior, or the one at --at X Y)."""
     from timbrespace.experiments.drums_generate import groove_at, sample_grooves
@@ -213,11 +250,12 @@ def sample(
     check_seed(seed, "--seed")
     drum_kit = render.drum_kit()
     r = load_groove_run(run)
+    feel = _run_feel(run, humanize)
     if at is not None:
         patterns, names = groove_at(r, at[0], at[1])[None], [f"groove_at_{at[0]:+.2f}_{at[1]:+.2f}"]
     else:
         patterns, names = sample_grooves(r, n, seed=seed), [f"sample_{k:02d}" for k in range(n)]
-    render.write(patterns, names, out, r, drum_kit)
+    render.write(patterns, names, out, r, drum_kit, feel=feel, seed=seed)
 
 
 @drums_app.command("interpolate")
@@ -236,6 +274,8 @@ def interpolate(
     swing: SwingOption = 0.0,
     bars: BarsOption = 2,
     sample_rate: RateOption = 44100,
+    humanize: HumanizeOption = False,
+    seed: int = typer.Option(0, "--seed", help="Seed of --humanize's draws."),
 ) -> None:
     """Interpolate in latent space between one bar of A and one bar of B."""
     from timbrespace.experiments.drums_generate import interpolate_grooves
@@ -248,10 +288,36 @@ def interpolate(
     for p in (a, b):
         if not p.is_file():
             raise ParameterError(f"MIDI file {p} does not exist")
+    check_seed(seed, "--seed")
     drum_kit = render.drum_kit()
     r = load_groove_run(run)
+    feel = _run_feel(run, humanize)
     patterns = interpolate_grooves(r, a, b, steps=steps, bar_a=bar_a, bar_b=bar_b)
-    render.write(patterns, [f"interp_{k:02d}" for k in range(steps)], out, r, drum_kit)
+    render.write(patterns, [f"interp_{k:02d}" for k in range(steps)], out, r, drum_kit, feel=feel, seed=seed)
+
+
+@drums_app.command("humanize")
+def humanize(
+    midi: Annotated[Path, typer.Argument(help="Quantised MIDI groove (drums on channel 10).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="MIDI file to write.")],
+    source: Path | None = typer.Option(
+        None, "--from", help="Feel of: a drums run, a groove dataset or a feel .json (default: the shipped feel of "
+        "300 human-written grooves)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the velocities and timing drawn."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the file already at --out."),
+) -> None:
+    """Give a quantised groove velocities and micro-timing drawn from a feel (per drum and position in the beat)."""
+    from timbrespace.experiments.drums_feel import humanize_midi, load_feel
+
+    check_seed(seed, "--seed")
+    if not midi.is_file():
+        raise ParameterError(f"MIDI file {midi} does not exist")
+    feel = load_feel(source)
+    result = humanize_midi(midi, out, feel=feel, seed=seed, overwrite=overwrite)
+    typer.echo(f"{result.path}: {result.n_hits} hits in {result.n_bars} bars of "
+               f"{result.time_signature[0]}/{result.time_signature[1]} at {result.bpm:g} BPM, humanised "
+               f"with the feel of {feel.source}")
 
 
 def register(app: typer.Typer) -> None:

@@ -68,6 +68,8 @@ __all__ = [
     "evaluate_any",
     "evaluate_drums_run",
     "evaluate_run",
+    "humanize_midi",
+    "load_feel",
     "evaluate_timbre_run",
     "load_experiment_config",
     "require_run_kind",
@@ -84,6 +86,8 @@ _LAZY = {
     "GrooveTrainConfig": "drums",
     "train_drums": "drums",
     "evaluate_drums_run": "drums",
+    "humanize_midi": "drums_feel",
+    "load_feel": "drums_feel",
     "train_timbre": "timbre",
     "evaluate_timbre_run": "timbre",
 }

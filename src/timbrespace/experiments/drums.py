@@ -9,7 +9,10 @@ The run folder has the layout of every run (DESIGN.md, "On disk")::
     RUN/
       run.json            kind "drums", library version, dataset, created
       config.yaml         dataset, grid (drum map, steps per quarter, meter, voices), model, training
-      metrics.json        GrooveEvaluation (threshold, hit F1 vs baselines, ...), final epoch, sizes
+      metrics.json        GrooveEvaluation (threshold, hit F1 vs baselines, ...), final epoch, sizes,
+                          "feel": FeelEvaluation (velocity and offset errors vs baselines; None
+                          for a dataset without offsets)
+      feel.json           GrooveFeel of the training bars (``drums humanize --from RUN``)
       report.html         hit scores, training curves, piano rolls of reconstructions and samples, audio
       checkpoints/        last/ and best/ (safetensors + JSON)
       logs/               TensorBoard and CSV
@@ -30,11 +33,13 @@ import yaml
 from timbrespace.datasets import Dataset
 from timbrespace.errors import ConfigError, DatasetError, ParameterError
 from timbrespace.experiments.drums_eval import GrooveEvaluation, evaluate_groove_model
+from timbrespace.experiments.drums_feel import FEEL_FILE, FeelEvaluation, evaluate_feel
 from timbrespace.experiments.drums_report import write_drums_report
 from timbrespace.experiments.drums_run import make_groove_run, read_drums_config
 from timbrespace.experiments.runs import RunEvaluation, after_training, write_run_card
 from timbrespace.models import VAEConfig, groove_config
-from timbrespace.patterns.dataset import load_patterns
+from timbrespace.patterns.dataset import load_offsets, load_patterns
+from timbrespace.patterns.feel import feel_from_dataset
 from timbrespace.training import TrainConfig, fit, load_checkpoint
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
 from timbrespace.utils.limits import check_seed
@@ -212,6 +217,19 @@ def evaluate_drums_run(run_dir: str | Path) -> RunEvaluation:
     return _evaluate(run_dir)[0]
 
 
+def _evaluate_feel(ds: Dataset, run_dir: Path, x_train: np.ndarray, x_test: np.ndarray, *,
+                   seed: int) -> FeelEvaluation | None:
+    """Fit the training bars' feel (``RUN/feel.json``) and measure it on the test bars; None without offsets."""
+    offsets_test = load_offsets(ds, "test")
+    if offsets_test is None:
+        logger.info("%s: no micro-timing offsets in the dataset (ingested by an older timbrespace); no feel", ds.root)
+        return None
+    feel = feel_from_dataset(ds, split="train")
+    feel.save(run_dir / FEEL_FILE)
+    bpm = load_patterns(ds, "test")[1]["bpm"].to_numpy(np.float64)
+    return evaluate_feel(feel, x_train, x_test, offsets_test, bpm, seed=seed)
+
+
 def _evaluate(run_dir: str | Path) -> tuple[RunEvaluation, GrooveEvaluation]:
     run_dir = Path(run_dir)
     config = read_drums_config(run_dir)
@@ -225,12 +243,14 @@ def _evaluate(run_dir: str | Path) -> tuple[RunEvaluation, GrooveEvaluation]:
     ev = evaluate_groove_model(model, x_train, x_test, x_valid=x_valid, threshold=tc.threshold, seed=tc.seed)
     history = json.loads((run_dir / "history.json").read_text()) if (run_dir / "history.json").is_file() else []
     final = {k: v for k, v in (history[-1] if history else {}).items() if isinstance(v, float) and np.isfinite(v)}
+    feel = _evaluate_feel(ds, run_dir, x_train, x_test, seed=tc.seed)
     metrics = {"kind": "drums", **ev.to_dict(), "final_epoch": final, "checkpoint": config["checkpoint"],
-               "n_train": len(x_train), "n_valid": 0 if x_valid is None else len(x_valid)}
+               "n_train": len(x_train), "n_valid": 0 if x_valid is None else len(x_valid),
+               "feel": None if feel is None else feel.to_dict()}
     atomic_write_json(run_dir / "metrics.json", metrics)
     run = make_groove_run(run_dir, config, model, threshold=ev.threshold, latent_plane_dims=ev.latent_plane_dims)
     report = write_drums_report(run, evaluation=ev, history=history, x_test=x_test, kit=config.get("report_kit", "soundfont"),
-                                seed=tc.seed)
+                                seed=tc.seed, offsets_test=load_offsets(ds, "test"), feel=feel)
     logger.debug("test hit F1 %.3f (baseline %.3f), accuracy %.3f (baseline %.3f), valid samples %.0f%%",
                  ev.model.f1, ev.baseline_sampled.f1, ev.model.accuracy, ev.baseline_sampled.accuracy,
                  100 * ev.sample_valid_fraction)

@@ -3,7 +3,8 @@
 Sections: summary (data, grid, model); hit scores of held-out bars against the baselines
 (:mod:`.drums_eval`); training curves; reconstructions of held-out bars and grooves
 sampled from the prior, as piano rolls with audio played on a kit (two bars of each,
-at 120 BPM); grooves across the click plane.
+at 120 BPM; a held-out bar with its own micro-timing); grooves across the click plane; the
+feel of the training bars against the baselines (:mod:`.drums_feel`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from timbrespace.utils.paths import safe_name
 
 if TYPE_CHECKING:
     from timbrespace.experiments.drums_eval import GrooveEvaluation
+    from timbrespace.experiments.drums_feel import FeelEvaluation
     from timbrespace.experiments.drums_run import GrooveRun
 
 __all__ = ["write_drums_report", "REPORT_BPM", "REPORT_SAMPLE_RATE"]
@@ -32,7 +34,8 @@ _N_SHOWN = 4
 
 
 def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history: list[dict[str, Any]],
-                       x_test: np.ndarray, kit: str = "soundfont", seed: int = 0) -> Path:
+                       x_test: np.ndarray, kit: str = "soundfont", seed: int = 0,
+                       offsets_test: np.ndarray | None = None, feel: FeelEvaluation | None = None) -> Path:
     """Write ``RUN/report.html`` (PNGs under ``RUN/figures``, WAVs under ``RUN/audio``).
 
     Parameters
@@ -49,6 +52,10 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
         it (not installed) the report has piano rolls only.
     seed : int
         Prior samples.
+    offsets_test : np.ndarray [shape=x_test.shape], optional
+        The held-out bars' micro-timing (steps): they are played with it.
+    feel : FeelEvaluation, optional
+        The training bars' feel measured on the held-out bars.
 
     Returns
     -------
@@ -108,7 +115,8 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
          "Held-out bars beside their reconstructions through the latent means (colour: velocity).")
     if player is not None:
         for k in range(len(shown)):
-            report.audio_row([(player(shown[k], f"heldout_{k}"), f"held-out {k}"),
+            timing = None if offsets_test is None else offsets_test[k]
+            report.audio_row([(player(shown[k], f"heldout_{k}", timing), f"held-out {k}"),
                               (player(recon[k], f"reconstruction_{k}"), f"reconstruction {k}")], REPORT_SAMPLE_RATE)
 
     report.section("Samples from the prior")
@@ -117,6 +125,21 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
          "Grooves decoded from z ~ N(0, I).")
     if player is not None:
         report.audio_row([(player(s, f"sample_{k}"), f"sample {k}") for k, s in enumerate(samples)], REPORT_SAMPLE_RATE)
+
+    if feel is not None:
+        report.section("Feel: velocities and micro-timing")
+        report.text(
+            "The training bars' feel (`feel.json`: mean and spread of velocity and offset per drum and position in "
+            "the beat, what `drums humanize` draws from), predicting each held-out hit by its cell's mean, against "
+            "the baselines without feel. Velocity in 0..1 (MIDI / 127); timing error in ms at each bar's tempo."
+        )
+        report.table({
+            "feel (cell means)": {"velocity MAE": feel.velocity_mae, "offset MAE (ms)": feel.offset_mae_ms},
+            "feel (one seeded draw)": {"velocity MAE": feel.velocity_mae_drawn,
+                                       "offset MAE (ms)": feel.offset_mae_ms_drawn},
+            "baseline: mean training velocity, on the grid": {"velocity MAE": feel.velocity_mae_baseline_mean,
+                                                               "offset MAE (ms)": feel.offset_mae_ms_baseline_zero},
+        }, f"{feel.n_test_hits} held-out hits.")
 
     report.section("Click plane")
     points = [(-2.0, 0.0), (0.0, 0.0), (2.0, 0.0), (0.0, -2.0), (0.0, 2.0)]
@@ -139,9 +162,10 @@ def _player(run: GrooveRun, kit: str) -> Any:
         logger.warning("report without audio: kit %r is not available (%s)", kit, exc)
         return None
 
-    def play(pattern: np.ndarray, name: str) -> np.ndarray:
+    def play(pattern: np.ndarray, name: str, offsets: np.ndarray | None = None) -> np.ndarray:
         audio = render_patterns(np.repeat(pattern[None], 2, axis=0), drum_kit, bpm=REPORT_BPM, drum_map=run.drum_map,
-                                steps_per_quarter=run.steps_per_quarter, sample_rate=REPORT_SAMPLE_RATE)
+                                steps_per_quarter=run.steps_per_quarter, sample_rate=REPORT_SAMPLE_RATE,
+                                offsets=None if offsets is None else np.repeat(offsets[None], 2, axis=0))
         write_wav(run.root / "audio" / f"{name}.wav", audio, REPORT_SAMPLE_RATE)
         return audio
 

@@ -2,7 +2,9 @@
 
 A decoded ``z`` is a one-bar groove (hits above the run's calibrated threshold, with the
 decoder's velocities), looped ``bars`` times on a kit at a tempo and swing, as
-``drums sample`` renders it; it downloads as WAV or MIDI. The kits offered are the GM
+``drums sample`` renders it; it downloads as WAV or MIDI (swung as the audio). A dataset
+item plays with its own micro-timing (the groove dataset's offsets), its reconstruction on
+the grid. The kits offered are the GM
 soundfont (``soundfont``) and the Hydrogen kits found in ``$TIMBRESPACE_DRUMKITS``, the
 standard Hydrogen folders and the folders given to :class:`DrumsExplorable`. The pad's
 default plane is the run's own click plane (the two latents of highest KL, as
@@ -64,7 +66,7 @@ class _GrooveModel:
     def __init__(self, root: Path) -> None:
         from timbrespace.datasets import Dataset
         from timbrespace.experiments.drums_run import load_groove_run, read_drums_config
-        from timbrespace.patterns.dataset import load_patterns
+        from timbrespace.patterns.dataset import load_offsets, load_patterns
 
         self.run = load_groove_run(root)
         config = read_drums_config(root)
@@ -73,6 +75,7 @@ class _GrooveModel:
         except DatasetError as exc:
             raise DatasetError(f"{root}: the dataset it was trained on is gone ({exc})") from None
         self.patterns, self.metadata = load_patterns(dataset)
+        self.offsets = load_offsets(dataset)  # the items' micro-timing; None for an older dataset
         self.net = self.run.model
         self.latent_dim = self.net.config.latent_dim
         self.n_steps, self.n_voices = (int(n) for n in self.net.config.input_shape)
@@ -88,17 +91,19 @@ class _GrooveModel:
 
         return decode_latents(self.run, z)
 
-    def render(self, bars: np.ndarray, kit: Any, *, bpm: float, swing: float) -> np.ndarray:
+    def render(self, bars: np.ndarray, kit: Any, *, bpm: float, swing: float,
+               offsets: np.ndarray | None = None) -> np.ndarray:
         from timbrespace.patterns.render import render_patterns
 
         return render_patterns(bars, kit, bpm=bpm, drum_map=self.run.drum_map, steps_per_quarter=self.run.steps_per_quarter,
-                               sample_rate=SAMPLE_RATE, swing=swing)
+                               sample_rate=SAMPLE_RATE, swing=swing, offsets=offsets)
 
-    def midi(self, bars: np.ndarray, *, bpm: float) -> bytes:
+    def midi(self, bars: np.ndarray, *, bpm: float, swing: float) -> bytes:
         from timbrespace.patterns.midi import patterns_to_midi
 
         buf = io.BytesIO()
-        patterns_to_midi(bars, drum_map=self.run.drum_map, bpm=bpm, time_signature=self.run.time_signature).save(file=buf)
+        patterns_to_midi(bars, drum_map=self.run.drum_map, bpm=bpm, time_signature=self.run.time_signature,
+                         swing=swing).save(file=buf)
         return buf.getvalue()
 
     def bar_s(self, bpm: float) -> float:
@@ -171,9 +176,10 @@ class DrumsExplorable(Explorable):
                 "steps_per_quarter": self._m.run.steps_per_quarter,
                 "time_signature": list(self._m.run.time_signature), "threshold": self._m.run.threshold}
 
-    def _clip(self, pattern: np.ndarray, options: Mapping[str, Any]) -> Clip:
+    def _clip(self, pattern: np.ndarray, options: Mapping[str, Any], offsets: np.ndarray | None = None) -> Clip:
         loop = np.repeat(pattern[None], int(options["bars"]), axis=0)
-        audio = self._m.render(loop, self._kit(options["kit"]), bpm=options["bpm"], swing=options["swing"])
+        timing = None if offsets is None else np.repeat(offsets[None], int(options["bars"]), axis=0)
+        audio = self._m.render(loop, self._kit(options["kit"]), bpm=options["bpm"], swing=options["swing"], offsets=timing)
         return Clip(audio, SAMPLE_RATE, pattern=pattern)
 
     def decode_batch(self, z: np.ndarray, options: Mapping[str, Any]) -> list[Clip]:
@@ -183,11 +189,13 @@ class DrumsExplorable(Explorable):
         """The groove at ``z`` looped ``bars`` times, as a Standard MIDI File (drum channel)."""
         checked = self.check_options(options)
         pattern = self._m.decode(self.check_z(z)[None])[0]
-        return self._m.midi(np.repeat(pattern[None], int(checked["bars"]), axis=0), bpm=checked["bpm"])
+        return self._m.midi(np.repeat(pattern[None], int(checked["bars"]), axis=0), bpm=checked["bpm"],
+                            swing=checked["swing"])
 
     def _item_clips(self, index: int, options: Mapping[str, Any]) -> tuple[Clip, Clip]:
         recon = self._m.decode(self.items().latents[index : index + 1])[0]
-        return self._clip(self._m.patterns[index], options), self._clip(recon, options)
+        timing = None if self._m.offsets is None else self._m.offsets[index]
+        return self._clip(self._m.patterns[index], options, timing), self._clip(recon, options)
 
     def _path_clip(self, a: int, b: int, t: np.ndarray, z: np.ndarray, options: Mapping[str, Any]) -> Clip:
         patterns = self._m.decode(z)

@@ -7,10 +7,19 @@ On disk (DESIGN.md, "On disk")::
       metadata.parquet           item_id, audio_path (None), split, variation, source_file,
                                  bar_index, library, style, style_code, n_hits, bpm
       features/patterns.zarr     float32 (n_items, n_steps, n_voices), velocity in [0, 1]
-      features/patterns.json     sidecar: drum map, voice names and GM notes, grid
+      features/patterns.json     sidecar: drum map, voice names and GM notes, grid, "offsets"
+      features/patterns_offsets.zarr
+                                 float32 (n_items, n_steps, n_voices), micro-timing of each hit
+                                 in steps, in [-0.5, 0.5], 0 where no hit
+
+Together these are GrooVAE's matrices (Gillick et al. 2019): hits H = ``patterns > 0``,
+velocities V = ``patterns``, offsets O. The offsets store has no sidecar of its own, so
+the dataset still holds one feature set (``patterns``); the patterns sidecar names it
+(``"offsets": {"store": "patterns_offsets.zarr", ...}``), and a dataset written before
+offsets were kept has no such key (:func:`load_offsets` returns None).
 
 ``Dataset(root).load_features("patterns")`` reads the patterns back;
-:func:`load_patterns` adds the split selection.
+:func:`load_patterns` adds the split selection, :func:`load_offsets` the offsets.
 
 Splits are drawn per *style group* (the ``style`` part of ``lib__style__variant.mid``,
 trailing digits removed), not per bar, so variants of one groove (``50sRock``,
@@ -48,12 +57,14 @@ from timbrespace.utils.atomic import atomic_write_json
 from timbrespace.utils.limits import check_seed
 from timbrespace.utils.outputs import check_output_folder, output_folder
 
-__all__ = ["GrooveDatasetConfig", "IngestReport", "build_groove_dataset", "load_patterns", "style_of",
-           "PATTERNS_FEATURE"]
+__all__ = ["GrooveDatasetConfig", "IngestReport", "build_groove_dataset", "load_patterns", "load_offsets",
+           "style_of", "PATTERNS_FEATURE", "OFFSETS_STORE"]
 
 logger = logging.getLogger(__name__)
 
 PATTERNS_FEATURE = "patterns"
+OFFSETS_STORE = "patterns_offsets.zarr"
+"""The offsets beside the patterns, in ``features/`` (no sidecar: not a feature set of its own)."""
 _SPLIT_ORDER = ("train", "valid", "test")
 
 
@@ -171,6 +182,7 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
     skipped: dict[str, str] = {}
     rows: list[dict[str, object]] = []
     bars: list[np.ndarray] = []
+    bar_offsets: list[np.ndarray] = []
     n_bars_read = n_other = 0
     for f in files:
         try:
@@ -180,11 +192,12 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
             skipped[str(f.relative_to(midi_dir))] = str(exc)
             continue
         n_bars_read += len(groove.bars) + len(groove.skipped)
-        patterns, indices = groove.patterns(cfg.time_signature)
+        patterns, offsets, indices = groove.patterns_and_offsets(cfg.time_signature)
         n_other += len(groove.bars) + len(groove.skipped) - len(indices)
         library, style = style_of(f)
-        for pattern, index in zip(patterns, indices, strict=True):
+        for pattern, offset, index in zip(patterns, offsets, indices, strict=True):
             bars.append(pattern)
+            bar_offsets.append(offset)
             rows.append({"source_file": str(f.relative_to(midi_dir)), "bar_index": int(index),
                          "library": library, "style": style, "bpm": groove.bpm})
     if not bars:
@@ -192,6 +205,7 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
         raise DatasetError(
             f"{midi_dir}: no {cfg.time_signature[0]}/{cfg.time_signature[1]} bars in any readable file{why}")
     x = np.stack(bars).astype(np.float32)
+    o = np.stack(bar_offsets).astype(np.float32)
     meta = pd.DataFrame(rows)
 
     unit = meta["style"] if cfg.split_by == "style" else meta["source_file"]
@@ -221,7 +235,7 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
                 n_dup += 1
             else:
                 seen.add(key)
-    x, meta = x[keep], meta[keep].reset_index(drop=True)
+    x, o, meta = x[keep], o[keep], meta[keep].reset_index(drop=True)
     if len(x) == 0:
         raise DatasetError(f"{midi_dir}: no drum bar: every bar is empty (no drum notes on MIDI channel 10: "
                            f"{n_empty}) or a duplicate ({n_dup})")
@@ -240,11 +254,15 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
     report = IngestReport(len(files), n_bars_read, len(x), n_empty, n_dup, n_other, split_counts, skipped)
     with output_folder(out, marker=CARD_NAME, what="dataset", command="drums ingest", overwrite=overwrite,
                        inputs=[midi_dir]):
-        _write_patterns(out, x, {
+        _write_array(out, f"{PATTERNS_FEATURE}.zarr", x)
+        _write_array(out, OFFSETS_STORE, o)
+        atomic_write_json(out / FEATURES_DIR / f"{PATTERNS_FEATURE}.json", {
             "kind": "drum_pattern", "drum_map": dmap.name, "voice_names": dmap.voice_names,
             "output_notes": dmap.output_notes.tolist(), "steps_per_bar": x.shape[1],
             "steps_per_quarter": cfg.steps_per_bar / 4, "time_signature": list(cfg.time_signature),
             "velocity": "MIDI velocity / 127, 0 = no hit", "shape": list(x.shape),
+            "offsets": {"store": OFFSETS_STORE, "unit": "steps", "range": [-0.5, 0.5],
+                        "meaning": "onset minus its nearest step, of the hit kept in each cell; 0 = no hit"},
         })
         write_metadata(out, meta)
         cfg_dict = asdict(cfg)
@@ -261,16 +279,17 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
     return report
 
 
-def _write_patterns(root: Path, x: np.ndarray, sidecar: dict[str, object]) -> None:
+def _write_array(root: Path, name: str, x: np.ndarray) -> None:
     import zarr
 
     features = root / FEATURES_DIR
     features.mkdir(parents=True, exist_ok=True)
-    target = features / f"{PATTERNS_FEATURE}.zarr"
+    target = features / name
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=features))
     try:
-        arr = zarr.create_array(str(tmp), shape=x.shape, dtype="float32",
-                                chunks=(min(len(x), 4096), *x.shape[1:]), overwrite=True)
+        # every chunk written, zeros too: a missing chunk is how a damaged store shows (utils.chunks)
+        arr = zarr.create_array(str(tmp), shape=x.shape, dtype="float32", chunks=(min(len(x), 4096), *x.shape[1:]),
+                                overwrite=True, config={"write_empty_chunks": True})
         arr[:] = x
         if target.exists():
             shutil.rmtree(target)
@@ -278,7 +297,6 @@ def _write_patterns(root: Path, x: np.ndarray, sidecar: dict[str, object]) -> No
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    atomic_write_json(features / f"{PATTERNS_FEATURE}.json", sidecar)
 
 
 def load_patterns(dataset: str | Path | Dataset, split: str | None = None) -> tuple[np.ndarray, pd.DataFrame]:
@@ -300,3 +318,43 @@ def load_patterns(dataset: str | Path | Dataset, split: str | None = None) -> tu
                            "make one with `timbrespace drums ingest`")
     idx = ds.split_indices(split) if split is not None else np.arange(len(ds))
     return ds.load_features(PATTERNS_FEATURE, idx), ds.metadata.iloc[idx].reset_index(drop=True)
+
+
+def load_offsets(dataset: str | Path | Dataset, split: str | None = None) -> np.ndarray | None:
+    """Micro-timing offsets of a groove dataset's hits (one split or all), or None if it has none.
+
+    Rows are those of :func:`load_patterns` for the same ``split``.
+
+    Returns
+    -------
+    np.ndarray [shape=(n, n_steps, n_voices), dtype=float32] or None
+        Steps in [-0.5, 0.5], 0 where no hit; None for a dataset ingested before offsets
+        were kept (re-ingest it to get them).
+
+    Raises
+    ------
+    DatasetError
+        Not a groove dataset, no such split, or the offsets store is damaged.
+    """
+    import zarr
+
+    from timbrespace.utils.chunks import check_chunks
+
+    ds = dataset if isinstance(dataset, Dataset) else Dataset(dataset)
+    if PATTERNS_FEATURE not in ds.feature_names():
+        raise DatasetError(f"{ds.root}: not a groove dataset (no features/{PATTERNS_FEATURE}.zarr); "
+                           "make one with `timbrespace drums ingest`")
+    spec = ds.feature_sidecar(PATTERNS_FEATURE).get("offsets")
+    if not isinstance(spec, dict) or spec.get("store") != OFFSETS_STORE:
+        return None
+    path = ds.features_dir / OFFSETS_STORE
+    if not path.is_dir():
+        raise DatasetError(f"{ds.root}: features/{OFFSETS_STORE} is missing (its sidecar names it)")
+    check_chunks(path)
+    arr = zarr.open_array(str(path), mode="r")
+    if tuple(arr.shape) != tuple(ds.feature_sidecar(PATTERNS_FEATURE)["shape"]):
+        raise DatasetError(f"{ds.root}: features/{OFFSETS_STORE} has shape {tuple(arr.shape)}, the patterns "
+                           f"{tuple(ds.feature_sidecar(PATTERNS_FEATURE)['shape'])}")
+    idx = ds.split_indices(split) if split is not None else np.arange(len(ds))
+    return np.asarray(arr.oindex[np.asarray(idx, np.int64)], dtype=np.float32) if len(idx) else \
+        np.zeros((0, *arr.shape[1:]), np.float32)

@@ -14,11 +14,22 @@ whose length is not a whole number of steps (e.g. 5/16 at 16 steps per 4/4 bar) 
 reported in :attr:`MidiGroove.skipped`, never stretched or cut. Only the drum channel
 (index 9, "channel 10") is read.
 
-Writing puts every hit exactly on its step (integer ticks) with tempo ``bpm`` (MIDI
-stores microseconds per quarter note as an integer, so 120 BPM is exactly 500000 µs).
-Velocities are quantised to MIDI's 1..127: ``round(v * 127)``, at least 1 for any
-``v > 0``; :func:`quantize_velocity` applies the same rounding, so
-``read(write(p)) == quantize_velocity(p)`` exactly.
+Reading also keeps each hit's micro-timing (GrooVAE's offset matrix O, Gillick et al.
+2019): ``offsets[step, voice]`` is the kept note's distance from its step, in steps, in
+[-0.5, 0.5] (``position - round(position)``; 0 where there is no hit). With the velocities
+(V) and the hits ``pattern > 0`` (H) it is the groove as played, not only as quantised.
+Where several notes fall in one cell the loudest is kept (the first of equals), with its
+offset.
+
+Writing puts every hit on its step (integer ticks) with tempo ``bpm`` (MIDI stores
+microseconds per quarter note as an integer, so 120 BPM is exactly 500000 µs), moved by
+``swing`` (odd steps, counted across bars, ``round(swing · ticks_per_step)`` ticks late:
+the delay :func:`~timbrespace.patterns.render.render_patterns` gives the audio) and by the
+pattern's ``offsets`` where given (``round(offset · ticks_per_step)`` ticks). Velocities
+are quantised to MIDI's 1..127: ``round(v * 127)``, at least 1 for any ``v > 0``;
+:func:`quantize_velocity` applies the same rounding, so ``read(write(p)) ==
+quantize_velocity(p)`` exactly when no hit is moved, and a hit moved by its offset is
+read back with the offset to within half a tick.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
+from timbrespace.conventions import check_swing
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.patterns.drum_maps import DrumMap, get_drum_map
 from timbrespace.utils.atomic import atomic_path
@@ -45,8 +57,11 @@ __all__ = [
     "midi_to_patterns",
     "patterns_to_midi",
     "write_midi",
+    "write_midi_file",
     "quantize_velocity",
     "steps_in_bar",
+    "check_offsets",
+    "MAX_OFFSET_STEPS",
 ]
 
 logger = logging.getLogger(__name__)
@@ -57,6 +72,9 @@ DRUM_CHANNEL = 9
 MAX_BARS_PER_FILE = 10_000
 """Most bars one file may span (about 5.5 hours of 4/4 at 120 BPM): a few bytes of MIDI can
 announce a gap of millions of ticks, whose empty bars would take minutes and gigabytes."""
+
+MAX_OFFSET_STEPS = 0.5
+"""Largest micro-timing offset of a hit, a fraction of a step: a note is read onto its nearest step."""
 
 
 @dataclass(frozen=True)
@@ -71,11 +89,15 @@ class GrooveBar:
         ``(numerator, denominator)``.
     pattern : np.ndarray [shape=(n_steps, n_voices), dtype=float32]
         Velocities in [0, 1].
+    offsets : np.ndarray [shape=(n_steps, n_voices), dtype=float32] or None
+        Each hit's distance from its step, in steps, in [-0.5, 0.5]; 0 where no hit.
+        None: not known (a bar built by hand).
     """
 
     index: int
     time_signature: tuple[int, int]
     pattern: np.ndarray
+    offsets: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -133,15 +155,43 @@ class MidiGroove:
         ParameterError
             With ``time_signature=None`` when the bars have different lengths.
         """
+        patterns, _, indices = self.patterns_and_offsets(time_signature)
+        return patterns, indices
+
+    def patterns_and_offsets(self, time_signature: tuple[int, int] | None = (4, 4)
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Bars of one meter stacked, with their micro-timing offsets (GrooVAE's V and O).
+
+        Parameters
+        ----------
+        time_signature : tuple of (int, int) or None
+            As in :meth:`patterns`.
+
+        Returns
+        -------
+        patterns : np.ndarray [shape=(n_bars, n_steps, n_voices), dtype=float32]
+            Velocities in [0, 1].
+        offsets : np.ndarray [shape=(n_bars, n_steps, n_voices), dtype=float32]
+            Steps, in [-0.5, 0.5]; 0 where no hit (and for a bar without offsets).
+        bar_indices : np.ndarray [shape=(n_bars,), dtype=int64]
+
+        Raises
+        ------
+        ParameterError
+            With ``time_signature=None`` when the bars have different lengths.
+        """
         bars = [b for b in self.bars if time_signature is None or b.time_signature == tuple(time_signature)]
         n_voices = get_drum_map(self.drum_map).n_voices
         if not bars:
             n_steps = steps_in_bar(self.steps_per_quarter, time_signature or (4, 4)) or 0
-            return np.zeros((0, n_steps, n_voices), np.float32), np.zeros(0, np.int64)
+            empty = np.zeros((0, n_steps, n_voices), np.float32)
+            return empty, empty.copy(), np.zeros(0, np.int64)
         lengths = {b.pattern.shape[0] for b in bars}
         if len(lengths) > 1:
             raise ParameterError(f"{self.path}: bars have {sorted(lengths)} steps; pick one time_signature")
-        return np.stack([b.pattern for b in bars]).astype(np.float32), np.array([b.index for b in bars], np.int64)
+        offsets = [np.zeros_like(b.pattern) if b.offsets is None else b.offsets for b in bars]
+        return (np.stack([b.pattern for b in bars]).astype(np.float32), np.stack(offsets).astype(np.float32),
+                np.array([b.index for b in bars], np.int64))
 
 
 def steps_in_bar(steps_per_quarter: float, time_signature: Sequence[int]) -> int | None:
@@ -234,7 +284,7 @@ def read_midi(path: str | Path, *, drum_map: str | DrumMap = "magenta9", steps_p
     skipped: list[str] = []
     offsets: list[float] = []
     bar_number = 0
-    pending: list[tuple[int, int, int]] = []  # notes that rounded past their segment's end
+    pending: list[tuple[int, int, int, float]] = []  # notes that rounded past their segment's end, with offset
     for k, (t0, meter) in enumerate(changes):
         t1 = changes[k + 1][0] if k + 1 < len(changes) else end_tick
         if t1 <= t0:
@@ -242,7 +292,7 @@ def read_midi(path: str | Path, *, drum_map: str | DrumMap = "magenta9", steps_p
         bar_ticks = Fraction(tpb * 4 * meter[0], meter[1])
         n_bars = math.ceil(Fraction(t1 - t0) / bar_ticks)
         n_steps = steps_in_bar(spq, meter)
-        seg_notes = [o for o in onsets if t0 <= o[0] < t1] + pending
+        seg_notes = [(*o, None) for o in onsets if t0 <= o[0] < t1] + pending
         pending = []
         if n_steps is None:
             skipped.extend(
@@ -252,21 +302,28 @@ def read_midi(path: str | Path, *, drum_map: str | DrumMap = "magenta9", steps_p
             continue
         ticks_per_step = Fraction(tpb) / Fraction(spq).limit_denominator(10_000)
         grid = np.zeros((n_bars, n_steps, dmap.n_voices), np.float32)
-        for tick, note, vel in seg_notes:
+        grid_offsets = np.zeros_like(grid)
+        grid_velocity = np.zeros(grid.shape, np.int64)  # MIDI velocities, so that equal notes compare equal
+        for tick, note, vel, carried in seg_notes:
             pos = Fraction(max(tick, t0) - t0) / ticks_per_step
             step = round(pos)
-            offsets.append(abs(float(pos - step)))
+            offset = float(pos - step) if carried is None else carried
+            if carried is None:
+                offsets.append(abs(offset))
             voice = lookup[note]
             if voice < 0:
                 continue
             bar, within = divmod(step, n_steps)
             if bar >= n_bars:
                 if k + 1 < len(changes):
-                    pending.append((t1, note, vel))
+                    pending.append((t1, note, vel, offset))
                 continue
-            grid[bar, within, voice] = max(grid[bar, within, voice], vel / 127)
+            if vel > grid_velocity[bar, within, voice]:
+                grid_velocity[bar, within, voice] = vel
+                grid[bar, within, voice] = vel / 127
+                grid_offsets[bar, within, voice] = offset
         for b in range(n_bars):
-            bars.append(GrooveBar(bar_number + b, (int(meter[0]), int(meter[1])), grid[b]))
+            bars.append(GrooveBar(bar_number + b, (int(meter[0]), int(meter[1])), grid[b], grid_offsets[b]))
         bar_number += n_bars
 
     bpm = mido.tempo2bpm(tempo_us) if tempo_us else 120.0
@@ -303,9 +360,44 @@ def midi_to_patterns(path: str | Path, *, drum_map: str | DrumMap = "magenta9", 
     return read_midi(path, drum_map=drum_map, steps_per_bar=steps_per_bar).patterns(time_signature)[0]
 
 
+def check_offsets(offsets: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``offsets`` as float64 of ``shape``, if they are finite and in [-0.5, 0.5] steps.
+
+    Parameters
+    ----------
+    offsets : np.ndarray [shape=shape] or None
+        Micro-timing of each hit, in steps.
+    shape : tuple of int
+        Shape of the patterns they go with.
+
+    Returns
+    -------
+    np.ndarray [shape=shape, dtype=float64] or None
+
+    Raises
+    ------
+    ParameterError
+        Another shape, NaN/inf, or a value outside [-0.5, 0.5].
+    """
+    if offsets is None:
+        return None
+    o = np.asarray(offsets, dtype=np.float64)
+    if o.ndim == len(shape) - 1:
+        o = o[None]
+    if o.shape != tuple(shape):
+        raise ParameterError(f"offsets shape {np.shape(offsets)} must be the patterns' shape {tuple(shape)}")
+    if not np.isfinite(o).all():
+        raise ParameterError("offsets contain NaN or infinite values")
+    if o.size and float(np.max(np.abs(o))) > MAX_OFFSET_STEPS:
+        raise ParameterError(f"offsets reach {float(np.max(np.abs(o))):g} steps: allowed "
+                             f"-{MAX_OFFSET_STEPS:g}..{MAX_OFFSET_STEPS:g} of a step")
+    return o
+
+
 def patterns_to_midi(patterns: np.ndarray, *, drum_map: str | DrumMap = "magenta9", bpm: float = 120.0,
                      time_signature: tuple[int, int] = (4, 4), ticks_per_beat: int = 480,
-                     note_length_steps: float = 0.5) -> mido.MidiFile:
+                     note_length_steps: float = 0.5, swing: float = 0.0,
+                     offsets: np.ndarray | None = None) -> mido.MidiFile:
     """Write patterns as a type-1 Standard MIDI File on the drum channel.
 
     Parameters
@@ -321,7 +413,14 @@ def patterns_to_midi(patterns: np.ndarray, *, drum_map: str | DrumMap = "magenta
     ticks_per_beat : int
         MIDI resolution; one step must be a whole number of ticks.
     note_length_steps : float
-        Note duration in steps (drums mostly ignore note-offs).
+        Note duration in steps (drums mostly ignore note-offs); a note ends at the latest
+        when the same drum is struck again.
+    swing : float
+        In 0..0.45 (:data:`timbrespace.conventions.MAX_SWING`): odd steps (counted across
+        bars) are ``round(swing · ticks_per_step)`` ticks late, the audio's delay.
+    offsets : np.ndarray [shape=patterns.shape], optional
+        Micro-timing of each hit in steps, in [-0.5, 0.5] (:func:`read_midi`'s): a hit is
+        ``round(offset · ticks_per_step)`` ticks from its (swung) step, never before tick 0.
 
     Returns
     -------
@@ -330,7 +429,7 @@ def patterns_to_midi(patterns: np.ndarray, *, drum_map: str | DrumMap = "magenta
     Raises
     ------
     ParameterError
-        Bad shape, tempo, or a step that is not a whole number of ticks.
+        Bad shape, tempo, swing or offsets, or a step that is not a whole number of ticks.
     """
     dmap = get_drum_map(drum_map)
     p = np.asarray(patterns, dtype=np.float64)
@@ -352,14 +451,26 @@ def patterns_to_midi(patterns: np.ndarray, *, drum_map: str | DrumMap = "magenta
             f"at ticks_per_beat={ticks_per_beat}")
     tps = int(ticks_per_step)
     length = max(1, int(round(tps * note_length_steps)))
+    check_swing(swing)
+    o = check_offsets(offsets, p.shape)
+    swing_ticks = int(round(Fraction(swing).limit_denominator(10_000) * tps))
     velocity = np.rint(quantize_velocity(p).astype(np.float64) * 127).astype(int)
     notes = dmap.output_notes
-    events: list[tuple[int, int, mido.Message]] = []
+    onsets: dict[tuple[int, int], int] = {}  # (note, tick) -> velocity: one drum struck twice at a tick sounds once
     for bar, step, voice in zip(*np.nonzero(velocity), strict=True):
-        t = int((bar * n_steps + step) * tps)
-        note = int(notes[voice])
-        events.append((t, 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=note, velocity=int(velocity[bar, step, voice]))))
-        events.append((t + length, 0, mido.Message("note_off", channel=DRUM_CHANNEL, note=note, velocity=0)))
+        g = int(bar * n_steps + step)
+        t = g * tps + (swing_ticks if g % 2 else 0)
+        if o is not None:
+            t = max(0, t + int(np.rint(o[bar, step, voice] * tps)))
+        key = (int(notes[voice]), t)
+        onsets[key] = max(onsets.get(key, 0), int(velocity[bar, step, voice]))
+    events: list[tuple[int, int, mido.Message]] = []
+    for note in sorted({n for n, _ in onsets}):
+        ticks = sorted(t for n, t in onsets if n == note)
+        for k, t in enumerate(ticks):
+            end = t + length if k + 1 == len(ticks) else min(t + length, ticks[k + 1])
+            events.append((t, 1, mido.Message("note_on", channel=DRUM_CHANNEL, note=note, velocity=onsets[note, t])))
+            events.append((end, 0, mido.Message("note_off", channel=DRUM_CHANNEL, note=note, velocity=0)))
     events.sort(key=lambda e: (e[0], e[1], e[2].note))
     mf = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
     meta = mido.MidiTrack([
@@ -379,8 +490,12 @@ def patterns_to_midi(patterns: np.ndarray, *, drum_map: str | DrumMap = "magenta
 
 def write_midi(path: str | Path, patterns: np.ndarray, **kwargs: object) -> Path:
     """Write :func:`patterns_to_midi` to ``path`` atomically; keyword arguments as there."""
-    mf = patterns_to_midi(patterns, **kwargs)  # type: ignore[arg-type]
+    return write_midi_file(path, patterns_to_midi(patterns, **kwargs))  # type: ignore[arg-type]
+
+
+def write_midi_file(path: str | Path, midi: mido.MidiFile) -> Path:
+    """Save a built MIDI file to ``path`` atomically."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        mf.save(str(tmp))
+        midi.save(str(tmp))
     return path

@@ -3,7 +3,9 @@
 Step ``i`` (counted across bars) starts at sample ``round(i · L)`` with
 ``L = sample_rate · 60 / (bpm · steps_per_quarter)`` computed in exact rational
 arithmetic, so timing never drifts over many bars (seed 004 played 120 BPM at ~96).
-Swing delays every second step of each pair by ``swing · L``. The mix gets a static gain
+Swing delays every second step of each pair by ``swing · L``; a hit's micro-timing
+offset (in steps, :func:`~timbrespace.patterns.midi.read_midi`'s) moves it by
+``round(offset · L)`` samples more (never before sample 0). The mix gets a static gain
 so that its peak is at most ``10 ** (peak_db / 20)`` (−1 dBFS by default): it never clips,
 and a quiet mix is left as it is.
 """
@@ -23,6 +25,7 @@ from timbrespace.conventions import check_swing
 from timbrespace.errors import AudioError, ParameterError
 from timbrespace.patterns.drum_maps import DrumMap, get_drum_map
 from timbrespace.patterns.kits import DrumKit, SoundfontKit
+from timbrespace.patterns.midi import check_offsets
 from timbrespace.utils.atomic import atomic_write_bytes
 
 __all__ = ["step_onsets_samples", "render_patterns", "write_wav"]
@@ -73,7 +76,8 @@ def step_onsets_samples(n_steps: int, *, bpm: float, steps_per_quarter: float = 
 
 def render_patterns(patterns: np.ndarray, kit: DrumKit | SoundfontKit, *, bpm: float = 120.0,
                     drum_map: str | DrumMap = "magenta9", steps_per_quarter: float = 4, sample_rate: int = 44100,
-                    swing: float = 0.0, tail_s: float = 1.0, peak_db: float = -1.0) -> np.ndarray:
+                    swing: float = 0.0, tail_s: float = 1.0, peak_db: float = -1.0,
+                    offsets: np.ndarray | None = None) -> np.ndarray:
     """Play patterns on a kit.
 
     Parameters
@@ -90,6 +94,8 @@ def render_patterns(patterns: np.ndarray, kit: DrumKit | SoundfontKit, *, bpm: f
         Seconds kept after the last step for the decays.
     peak_db : float
         Peak ceiling in dBFS (≤ 0); louder mixes are scaled down to it.
+    offsets : np.ndarray [shape=patterns.shape], optional
+        Micro-timing of each hit, in steps in [-0.5, 0.5].
 
     Returns
     -------
@@ -99,20 +105,24 @@ def render_patterns(patterns: np.ndarray, kit: DrumKit | SoundfontKit, *, bpm: f
     Raises
     ------
     ParameterError
-        Bad shape, tempo, swing or ``peak_db > 0``.
+        Bad shape, tempo, swing, offsets or ``peak_db > 0``.
     """
     dmap = get_drum_map(drum_map)
     if peak_db > 0:
         raise ParameterError(f"peak_db={peak_db} must be <= 0 dBFS")
     flat = _flatten(patterns, dmap.n_voices)
+    o = check_offsets(offsets, np.shape(patterns))
     onsets = step_onsets_samples(len(flat), bpm=bpm, steps_per_quarter=steps_per_quarter,
                                  sample_rate=sample_rate, swing=swing)
     step_len = sample_rate * 60.0 / (bpm * steps_per_quarter)
+    hit_onsets = np.repeat(onsets[:, None], dmap.n_voices, axis=1)
+    if o is not None:
+        hit_onsets = np.maximum(0, hit_onsets + np.rint(o.reshape(-1, dmap.n_voices) * step_len).astype(np.int64))
     n_samples = int(round(len(flat) * step_len + tail_s * sample_rate))
     if isinstance(kit, SoundfontKit):
-        mix = _render_soundfont(flat, onsets, kit, dmap, sample_rate, n_samples, int(step_len))
+        mix = _render_soundfont(flat, hit_onsets, kit, dmap, sample_rate, n_samples, int(step_len))
     else:
-        mix = _render_samples(flat, onsets, kit, dmap, sample_rate, n_samples)
+        mix = _render_samples(flat, hit_onsets, kit, dmap, sample_rate, n_samples)
     ceiling = 10 ** (peak_db / 20)
     peak = float(np.max(np.abs(mix))) if mix.size else 0.0
     if peak > ceiling:
@@ -131,7 +141,7 @@ def _render_samples(flat: np.ndarray, onsets: np.ndarray, kit: DrumKit, dmap: Dr
         velocity = float(flat[step, voice])
         layer = ins.layer_for(velocity)
         y = kit.sample(layer, sample_rate)
-        start = int(onsets[step])
+        start = int(onsets[step, voice])
         m = min(len(y), n_samples - start)
         if m > 0:
             mix[start:start + m] += velocity * layer.gain * ins.volume * ins.gain * y[:m]
@@ -151,7 +161,7 @@ def _render_soundfont(flat: np.ndarray, onsets: np.ndarray, kit: SoundfontKit, d
     mix = np.zeros(n_samples, np.float64)
     for step, voice in hits:
         y = shots[(int(notes[voice]), int(np.clip(round(float(flat[step, voice]) * 127), 1, 127)))]
-        start = int(onsets[step])
+        start = int(onsets[step, voice])
         m = min(len(y), n_samples - start)
         if m > 0:
             mix[start:start + m] += y[:m]
