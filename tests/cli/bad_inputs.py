@@ -116,7 +116,7 @@ def build_sandbox(root: Path, grooves_source: Path | None = None) -> Sandbox:
             "training.epochs": 2,
             "training.init": "random",
             "model.linear_skip": False,
-            "model.latent_dim": 4,  # the default shift model needs latent_dim >= envelope_latents + 3
+            "model.latent_dim": 3,  # shift, one spectrum, one envelope latent (no warp latent)
             "training.warmup_steps": 10,
             "training.audio_decoder_epochs": 0,
             "evaluation.n_reconstructions": 1,
