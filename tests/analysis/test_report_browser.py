@@ -38,7 +38,11 @@ def report_path(tmp_path_factory, browser) -> Path:  # noqa: ANN001, ARG001  # n
     experiment = load_experiment_config(None, {
         "dataset.parameters": {"f0_hz": {"min": 100, "max": 800, "n": 4, "spacing": "log"},
                                "decay_per_s": {"min": 1, "max": 12, "n": 3}},
+        "dataset.sample_rate": 8000,
         "dataset.duration_s": 0.25,
+        "features.n_bins": 144,
+        "features.hop_length": 512,
+        "model.shift.warp": False,
         "training.epochs": 2,
         "training.init": "random",
         "training.warmup_steps": 1,
