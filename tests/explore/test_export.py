@@ -98,7 +98,11 @@ def test_the_default_experiments_shift_vae_exports(shift_run, fmt, tmp_path):
         with torch.no_grad():
             got_x = torch.jit.load(str(dec))(torch.from_numpy(z)).numpy()
             mu, logvar = (t.numpy() for t in torch.jit.load(str(enc))(torch.from_numpy(x)))
-    np.testing.assert_allclose(got_x, expected_x, atol=1e-4)
+    # the warp decoder reads its template at rows from exp2/log2/sqrt in float32: onnxruntime's
+    # kernels differ from torch's by an ulp (1e-5 rows at row 200), and the template's log
+    # magnitude changes by up to ~40 per row at a partial's flank, so 1e-3 is float32's
+    # resolution here (torchscript runs torch's kernels: 1e-4 holds, as for the encoder)
+    np.testing.assert_allclose(got_x, expected_x, atol=1e-3 if fmt == "onnx" else 1e-4)
     np.testing.assert_allclose(mu, mu_t, atol=1e-4)
     np.testing.assert_allclose(logvar, logvar_t, atol=1e-4)
     meta = json.loads(dec_json.read_text())
