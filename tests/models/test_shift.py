@@ -335,3 +335,48 @@ def test_warp_head_fundamental_stays_in_its_window_on_a_flat_spectrum():
     found = head.fundamental(flat)  # the window: half an octave below origin (row 0 here) to REFINE_ROWS above
     assert found.min() >= 0.0 and found.max() <= 10.0 + REFINE_ROWS + 0.5
     assert torch.isfinite(head(flat)).all()
+
+
+def _linear_input_config(**shift) -> VAEConfig:
+    """A shift model on linear-frequency rows (an STFT): it reads them through its log view."""
+    spec = {"input_offset": -50.0, "input_scale": 50.0, "input_bin_hz": 21.533203125, "log_fmin_hz": 110.0,
+            "log_bins_per_octave": 36, "log_n_bins": 120, "decoder": "direct", **shift}
+    return VAEConfig(input_shape=(513, 5), latent_dim=4, architecture="shift", hidden_sizes=(32,), shift=spec)
+
+
+def test_log_view_is_linear_interpolation_of_the_linear_bins():
+    """The view's two-tap gather against np.interp at each log row's frequency (the dense
+    resampling matrix it replaced)."""
+    model = build_model(_linear_input_config(), seed=0)
+    x = np.random.default_rng(1).uniform(-80.0, 0.0, (2, 513, 5)).astype(np.float32)
+    view = model.encoder.view(torch.from_numpy(x)).numpy()
+    f_log = 110.0 * 2.0 ** (np.arange(120) / 36.0)
+    for b in range(2):
+        for t in range(5):
+            expected = (np.interp(f_log / 21.533203125, np.arange(513), x[b, :, t]) + 50.0) / 50.0
+            np.testing.assert_allclose(view[b, :, t], expected, atol=2e-6)
+
+
+@pytest.mark.parametrize("linear_input", [True, False])
+def test_equivariance_losses_take_the_encoders_own_view_and_position(linear_input):
+    """What ShiftEncoder.parts returns, passed to the equivariance losses, gives the loss and
+    gradients that computing them again gives (a pair step reads each item's view once)."""
+    config = _linear_input_config() if linear_input else _config(warp=True, warp_bins_per_octave=24.0)
+    model = build_model(config, seed=0)
+    enc = model.encoder
+    shape = (4, *config.input_shape)
+    x = torch.from_numpy(np.random.default_rng(2).uniform(-80.0, 0.0, shape).astype(np.float32))
+    mu, logvar, view, position = enc.parts(x)
+    torch.testing.assert_close((mu, logvar), enc(x))
+    losses = [enc.equivariance_loss] if linear_input else [enc.equivariance_loss, enc.warp_equivariance_loss]
+    for loss in losses:
+        given = loss(x, generator=torch.Generator().manual_seed(0), view=view, position=position)
+        again = loss(x, generator=torch.Generator().manual_seed(0))
+        torch.testing.assert_close(given, again)
+        params = [p for p in enc.parameters() if p.requires_grad]
+        g_given = torch.autograd.grad(given, params, retain_graph=True, allow_unused=True)
+        g_again = torch.autograd.grad(again, params, allow_unused=True)
+        for a, b in zip(g_given, g_again, strict=True):
+            assert (a is None) == (b is None)
+            if a is not None:
+                torch.testing.assert_close(a, b)

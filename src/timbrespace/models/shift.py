@@ -75,18 +75,21 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _log_resampling(spec: ShiftSpec, n_bins: int) -> torch.Tensor:
-    """Linear interpolation ``(log_n_bins, n_bins)`` from linear rows to log-frequency rows."""
+def _log_resampling(spec: ShiftSpec, n_bins: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Linear interpolation from linear rows to ``log_n_bins`` log-frequency rows, as two taps.
+
+    Log row ``j`` is ``w_lo[j] * x[lo[j]] + w_hi[j] * x[lo[j] + 1]``: returns ``lo``
+    ``(log_n_bins,)`` int64 and the weights ``w_lo``, ``w_hi`` ``(log_n_bins, 1)`` float32
+    (computed in float64). A gather of two rows: the dense ``(log_n_bins, n_bins)`` matrix
+    it replaces has two non-zeros a row, and multiplying by it took a quarter of a
+    ``real-notes-weak`` step.
+    """
     assert spec.input_bin_hz is not None
     f_log = spec.log_fmin_hz * 2.0 ** (torch.arange(spec.log_n_bins, dtype=torch.float64) / spec.log_bins_per_octave)
     pos = torch.clamp(f_log / spec.input_bin_hz, 0.0, n_bins - 1.0)
     lo = torch.clamp(torch.floor(pos).long(), max=n_bins - 2)
     w = pos - lo
-    m = torch.zeros(spec.log_n_bins, n_bins, dtype=torch.float64)
-    rows = torch.arange(spec.log_n_bins)
-    m[rows, lo] = 1.0 - w
-    m[rows, lo + 1] += w
-    return m.float()
+    return lo, (1.0 - w).float()[:, None], w.float()[:, None]
 
 
 def _harmonic_sum_matrix(n_log: int, spec: ShiftSpec) -> torch.Tensor:
@@ -196,7 +199,11 @@ class ShiftEncoder(nn.Module):
             last.bias.zero_()
         self.head = nn.Sequential(*layers, last)
         if spec.input_bin_hz is not None:
-            self.register_buffer("log_map", _log_resampling(spec, g.n_bins), persistent=False)
+            lo, w_lo, w_hi = _log_resampling(spec, g.n_bins)
+            self.register_buffer("log_lo", lo, persistent=False)
+            self.register_buffer("log_hi", lo + 1, persistent=False)
+            self.register_buffer("log_w_lo", w_lo, persistent=False)
+            self.register_buffer("log_w_hi", w_hi, persistent=False)
         if spec.head_harmonic_sum:
             self.register_buffer("harmonic_sum", _harmonic_sum_matrix(g.n_log, spec), persistent=False)
         if spec.warp:
@@ -238,7 +245,8 @@ class ShiftEncoder(nn.Module):
         xn = (x - spec.input_offset) / spec.input_scale
         if spec.input_bin_hz is None:
             return xn
-        return torch.einsum("jk,nkt->njt", self.log_map, xn)
+        return (torch.index_select(xn, 1, self.log_lo) * self.log_w_lo
+                + torch.index_select(xn, 1, self.log_hi) * self.log_w_hi)
 
     def position(self, view: torch.Tensor) -> torch.Tensor:
         """Soft-argmax position, in bins, of the time-averaged view; shape ``(n,)``."""
@@ -254,9 +262,19 @@ class ShiftEncoder(nn.Module):
         return (torch.softmax(logits, dim=1) * bins).sum(dim=1)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar, _, _ = self.parts(x)
+        return mu, logvar
+
+    def parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(mu, logvar, view, position)``: the posterior, and the view and head position it read.
+
+        ``view`` is :meth:`view` of ``x`` and ``position`` :meth:`position` of it, not
+        detached even with ``detach_shift``: the equivariance losses of the same items take
+        them instead of computing them again (:meth:`equivariance_loss`).
+        """
         spec, g = self.spec, self.geo
         xn = self.view(x)
-        p = self.position(xn)
+        p_head = p = self.position(xn)
         if spec.detach_shift:
             p = p.detach()
         aligned = translate_rows(xn, g.centre - p, g.n_log, 0.0)  # each item's p on the centre row
@@ -278,7 +296,7 @@ class ShiftEncoder(nn.Module):
                 n, r, t = aligned.shape
                 aligned = aligned.reshape(n, r, t // spec.encoder_time_pool, spec.encoder_time_pool).mean(3)
             h = self.content(aligned.flatten(1))
-            return torch.cat([mu0, h[:, :n_content]], dim=1), torch.cat([lv0, h[:, n_content:]], dim=1)
+            return torch.cat([mu0, h[:, :n_content]], dim=1), torch.cat([lv0, h[:, n_content:]], dim=1), xn, p_head
         n_env = spec.envelope_latents
         n_spec = n_content - n_env
         spectrum = aligned.mean(dim=2)
@@ -291,24 +309,33 @@ class ShiftEncoder(nn.Module):
         he = self.envelope_encoder(envelope - envelope.amax(dim=1, keepdim=True))
         mu = torch.cat([mu0, hs[:, :n_spec], he[:, :n_env]], dim=1)
         logvar = torch.cat([lv0, hs[:, n_spec:], he[:, n_env:]], dim=1)
-        return mu, logvar
+        return mu, logvar, xn, p_head
 
-    def equivariance_loss(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    def equivariance_loss(self, x: torch.Tensor, *, generator: torch.Generator | None = None,
+                          view: torch.Tensor | None = None, position: torch.Tensor | None = None) -> torch.Tensor:
         """Relative-pitch loss (SPICE): translating the view by δ bins must move ``p`` by δ.
 
         Returns the batch mean of the Huber loss (in bins) over δ uniform in
-        ``±equivariance_shift_bins`` drawn from ``generator``.
+        ``±equivariance_shift_bins`` drawn from ``generator``. ``view`` and ``position``
+        of ``x``, when given (:meth:`parts`), are used instead of computing them again.
         """
-        xn = self.view(x)
+        xn = self.view(x) if view is None else view
+        p = self.position(xn) if position is None else position
         u = torch.rand(x.shape[0], generator=generator, dtype=xn.dtype, device=xn.device)
         delta = (2.0 * u - 1.0) * self.spec.equivariance_shift_bins
         moved = translate_rows(xn, delta, self.geo.n_log, 0.0)
-        return F.huber_loss(self.position(moved) - self.position(xn), delta, delta=1.0)
+        return F.huber_loss(self.position(moved) - p, delta, delta=1.0)
 
-    def warp_equivariance_loss(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Warp equivariance of the warp head on the aligned view (:meth:`WarpHead.equivariance_loss`)."""
-        xn = self.view(x)
-        spectrum = self.warp_view(xn, self.position(xn).detach())
+    def warp_equivariance_loss(self, x: torch.Tensor, *, generator: torch.Generator | None = None,
+                               view: torch.Tensor | None = None,
+                               position: torch.Tensor | None = None) -> torch.Tensor:
+        """Warp equivariance of the warp head on the aligned view (:meth:`WarpHead.equivariance_loss`).
+
+        ``view`` and ``position`` of ``x`` as in :meth:`equivariance_loss`.
+        """
+        xn = self.view(x) if view is None else view
+        p = self.position(xn) if position is None else position
+        spectrum = self.warp_view(xn, p.detach())
         return self.warp_head.equivariance_loss(spectrum, self.spec.warp_equivariance_stiffness, generator=generator)
 
     def warp_view(self, view: torch.Tensor, p: torch.Tensor) -> torch.Tensor:

@@ -203,6 +203,13 @@ class VAE(nn.Module):
     def _posterior(
         self, x: torch.Tensor, cond: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar, _ = self._posterior_parts(x, cond)
+        return mu, logvar
+
+    def _posterior_parts(
+        self, x: torch.Tensor, cond: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
+        """``(mu, logvar, views)``; ``views`` is the shift encoder's ``(view, position)`` of ``x``, else None."""
         if x.ndim < 2 or math.prod(x.shape[1:]) != self.config.n_features:
             raise ParameterError(
                 f"x has shape {tuple(x.shape)}; expected (n, {', '.join(map(str, self.config.input_shape))})"
@@ -212,11 +219,16 @@ class VAE(nn.Module):
             x = torch.stack([(x > 0).to(x.dtype), x], dim=1)
         if self._standardised:
             x = (x - float(self.config.input_offset)) / float(self.config.input_scale)  # type: ignore[arg-type]
-        mu, logvar = self.encoder(x, cond)
+        views = None
+        if isinstance(self.encoder, ShiftEncoder):
+            mu, logvar, view, position = self.encoder.parts(x)
+            views = (view, position)
+        else:
+            mu, logvar = self.encoder(x, cond)
         bounds = self.config.logvar_bounds
         if bounds is not None:
             logvar = logvar.clamp(bounds[0], bounds[1])
-        return mu, logvar
+        return mu, logvar, views
 
     def _decoder_output(self, z: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
         out = self.decoder(z, cond)
@@ -369,23 +381,30 @@ class VAE(nn.Module):
             loss = recon + kl + beta * tc
         return LossTerms(loss=loss + self.equivariance(x, generator), recon=recon, kl=kl, tc=tc)
 
-    def equivariance(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor | float:
+    def equivariance(self, x: torch.Tensor, generator: torch.Generator | None = None, *,
+                     views: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor | float:
         """The ``shift`` architecture's weighted equivariance loss on ``x`` (0 for other models).
 
+        ``views``: the shift encoder's ``(view, position)`` of ``x``
+        (:meth:`~timbrespace.models.shift.ShiftEncoder.parts`), when the caller has them.
         In training mode a ``harmonic`` decoder also calibrates its f0 offset on ``x``
         (:meth:`~timbrespace.models.harmonic.HarmonicDecoder.calibrate`).
         """
         spec = self.config.shift
-        if spec is not None and self.training and isinstance(self.decoder, HarmonicDecoder):
-            with torch.no_grad():
-                self.decoder.calibrate(x, self.encoder.position(self.encoder.view(x)))
         if spec is None:
             return 0.0
+        view, position = (None, None) if views is None else views
+        if self.training and isinstance(self.decoder, HarmonicDecoder):
+            with torch.no_grad():
+                p = self.encoder.position(self.encoder.view(x)) if position is None else position.detach()
+                self.decoder.calibrate(x, p)
         total: torch.Tensor | float = 0.0
         if spec.equivariance_weight:
-            total = spec.equivariance_weight * self.encoder.equivariance_loss(x, generator=generator)
+            total = spec.equivariance_weight * self.encoder.equivariance_loss(
+                x, generator=generator, view=view, position=position)
         if spec.warp and spec.warp_equivariance_weight:
-            total = total + spec.warp_equivariance_weight * self.encoder.warp_equivariance_loss(x, generator=generator)
+            total = total + spec.warp_equivariance_weight * self.encoder.warp_equivariance_loss(
+                x, generator=generator, view=view, position=position)
         return total
 
     def pair_loss(
@@ -427,8 +446,8 @@ class VAE(nn.Module):
         if cfg.is_conditional:
             raise ParameterError("weak supervision on pairs is for unconditional models")
         beta = cfg.beta if beta is None else float(beta)
-        mu1, lv1 = self._posterior(x1, None)
-        mu2, lv2 = self._posterior(x2, None)
+        mu1, lv1, views1 = self._posterior_parts(x1, None)
+        mu2, lv2, views2 = self._posterior_parts(x2, None)
         shared = adaptive_shared_mask(mu1, lv1, mu2, lv2)
         mu_avg, lv_avg = average_posteriors(mu1, lv1, mu2, lv2, mode=cfg.objective[4:])
         recon = kl = 0.0
@@ -439,7 +458,10 @@ class VAE(nn.Module):
             out = VAEOutput(x_hat=self._mean(logits), x_logits=logits, mu=mu, logvar=lv, z=z)
             recon = recon + self.reconstruction(x, out).mean()
             kl = kl + gaussian_kl(mu, lv).mean()
-        loss = recon + beta * kl + self.equivariance(torch.cat([x1, x2]), generator)
+        # the shift encoder's views and head positions of both sides, read once for both losses
+        views = None if views1 is None or views2 is None else (
+            torch.cat([views1[0], views2[0]]), torch.cat([views1[1], views2[1]]))
+        loss = recon + beta * kl + self.equivariance(torch.cat([x1, x2]), generator, views=views)
         return LossTerms(loss=loss, recon=recon / 2, kl=kl / 2)
 
     def discriminator_loss(

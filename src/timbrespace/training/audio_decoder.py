@@ -182,7 +182,7 @@ def _fit(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, epochs: 
         log.info("audio decoder: f0 of the training items measured in their audio, %.1f cents from the "
                  "latent's at the median (absolute)", float(target.abs().median()))
     model.train()
-    optimiser = torch.optim.Adam(model.body.parameters(), lr=lr)
+    optimiser = torch.optim.Adam(model.body.parameters(), lr=lr, foreach=True)
     steps = math.ceil(len(mu) / batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(1, epochs * steps))
     generator = torch.Generator().manual_seed(seed)
@@ -230,7 +230,7 @@ def _fit_tuning(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, s
     cents, stiffness = cents.double(), stiffness.double()  # the head computes in float64
     huber = torch.nn.HuberLoss(delta=1.0)
     params = list(model.tuning.parameters())
-    optimiser = torch.optim.Adam(params, lr=TUNING_LR)
+    optimiser = torch.optim.Adam(params, lr=TUNING_LR, foreach=True)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=TUNING_STEPS)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

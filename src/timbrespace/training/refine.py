@@ -59,15 +59,36 @@ def spectral_loss(x: torch.Tensor, x_hat: torch.Tensor, scale: FeatureScale) -> 
     torch.Tensor
         Scalar ``mean_i SC_i + LOG_WEIGHT * mean |ln |X| - ln |X^||`` (module docstring).
     """
-    if scale == "db":
-        mag, mag_hat = torch.pow(10.0, x / 20.0), torch.pow(10.0, x_hat / 20.0)
-        log_error = (x - x_hat).abs() * (math.log(10.0) / 20.0)
-    else:
-        mag, mag_hat = x.clamp_min(MAGNITUDE_FLOOR), x_hat.clamp_min(MAGNITUDE_FLOOR)
-        log_error = (torch.log(mag) - torch.log(mag_hat)).abs()
-    n = x.shape[0]
-    sc = (mag - mag_hat).reshape(n, -1).norm(dim=1) / mag.reshape(n, -1).norm(dim=1).clamp_min(MAGNITUDE_FLOOR)
-    return sc.mean() + LOG_WEIGHT * log_error.mean()
+    return _Targets(x, scale).loss(torch.arange(x.shape[0]), x_hat)
+
+
+class _Targets:
+    """The target side of :func:`spectral_loss` for a set of items, computed once.
+
+    Refinement reads the same items every epoch: their magnitudes, norms and logs are
+    computed here once instead of at every step (the same values, so the same loss).
+    """
+
+    def __init__(self, x: torch.Tensor, scale: FeatureScale) -> None:
+        self.x, self.scale = x, scale
+        n = x.shape[0]
+        self.mag = torch.pow(10.0, x / 20.0) if scale == "db" else x.clamp_min(MAGNITUDE_FLOOR)
+        self.norm = self.mag.reshape(n, -1).norm(dim=1).clamp_min(MAGNITUDE_FLOOR)
+        self.log_mag = None if scale == "db" else torch.log(self.mag)
+
+    def loss(self, rows: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+        """:func:`spectral_loss` of items ``rows`` against ``x_hat`` ``(len(rows), *feature_shape)``."""
+        mag = self.mag[rows]
+        if self.scale == "db":
+            mag_hat = torch.pow(10.0, x_hat / 20.0)
+            log_error = (self.x[rows] - x_hat).abs() * (math.log(10.0) / 20.0)
+        else:
+            assert self.log_mag is not None
+            mag_hat = x_hat.clamp_min(MAGNITUDE_FLOOR)
+            log_error = (self.log_mag[rows] - torch.log(mag_hat)).abs()
+        n = mag.shape[0]
+        sc = (mag - mag_hat).reshape(n, -1).norm(dim=1) / self.norm[rows]
+        return sc.mean() + LOG_WEIGHT * log_error.mean()
 
 
 def refine_decoder(
@@ -121,8 +142,9 @@ def refine_decoder(
     start = getattr(model.decoder, "start_refinement", None)
     if start is not None:  # e.g. a harmonic decoder's f0 curve held flat until now
         start()
+    targets = _Targets(x, scale)
     params = list(model.decoder.parameters())
-    optimiser = torch.optim.Adam(params, lr=lr)
+    optimiser = torch.optim.Adam(params, lr=lr, foreach=True)
     steps_per_epoch = math.ceil(len(x) / batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(1, epochs * steps_per_epoch))
     generator = torch.Generator().manual_seed(seed)
@@ -132,7 +154,7 @@ def refine_decoder(
     with bar:
         task = bar.add_task("refine", total=epochs, loss="-")
         for epoch in range(epochs):
-            history.append(_epoch(model, optimiser, schedule, x, c, mu, scale, batch_size, generator, epoch))
+            history.append(_epoch(model, optimiser, schedule, targets, c, mu, batch_size, generator, epoch))
             bar.update(task, advance=1, loss=f"{history[-1]:.4g}")
     for p in params:
         p.grad = None
@@ -140,14 +162,15 @@ def refine_decoder(
 
 
 def _epoch(model: VAE, optimiser: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler,
-           x: torch.Tensor, c: torch.Tensor | None, mu: torch.Tensor, scale: FeatureScale, batch_size: int,
+           targets: _Targets, c: torch.Tensor | None, mu: torch.Tensor, batch_size: int,
            generator: torch.Generator, epoch: int) -> float:
     """One pass over the items in a fresh order; the mean loss."""
-    order = torch.randperm(len(x), generator=generator)
+    n = len(mu)
+    order = torch.randperm(n, generator=generator)
     total = 0.0
-    for start in range(0, len(x), batch_size):
+    for start in range(0, n, batch_size):
         rows = order[start:start + batch_size]
-        loss = spectral_loss(x[rows], model.decode(mu[rows], None if c is None else c[rows]), scale)
+        loss = targets.loss(rows, model.decode(mu[rows], None if c is None else c[rows]))
         if not torch.isfinite(loss):
             raise TrainingError(f"decoder refinement: the spectral loss is {loss.item()} at epoch {epoch}")
         optimiser.zero_grad(set_to_none=True)
@@ -155,4 +178,4 @@ def _epoch(model: VAE, optimiser: torch.optim.Optimizer, schedule: torch.optim.l
         optimiser.step()
         schedule.step()
         total += float(loss.detach()) * len(rows)
-    return total / len(x)
+    return total / n
