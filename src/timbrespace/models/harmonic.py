@@ -51,7 +51,6 @@ subharmonic summation", JASA 1988 (the harmonic sum used for calibration).
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 import torch
