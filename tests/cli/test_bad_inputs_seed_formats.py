@@ -1,5 +1,6 @@
 """Bad inputs of the seeds' own formats (issue 31, part 2): seed 001's start/stop/step grids
-and its additive scales, seed 002's output layout of ``timbre generate``/``interpolate``.
+and its additive scales, seed 002's output layout of ``timbre generate``/``interpolate``,
+seed 003's (DSGenerator's) ``recordFormat`` and ``tftype``.
 
 Each case: exit 2, one ``error:`` line naming the problem, no traceback, every file in the
 sandbox byte-identical and nothing new (the harness in ``bad_inputs.py``). Every case is
@@ -10,6 +11,7 @@ refused before a dataset is rendered or a run opened, so a light sandbox of the 
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -23,6 +25,21 @@ def _config(parameters: dict, *, model: str = "additive_seed001", fixed: dict | 
     data = {"name": "seedfmt", "sound_model": model, "sample_rate": 8000, "duration_s": 0.1,
             "parameters": parameters, "fixed": fixed or {}}
     return yaml.safe_dump(data).encode()
+
+
+def _dsgenerator(**records: object) -> bytes:
+    """A DSGenerator config_file.json (newer shape, 2 items at 8 kHz) with its record keys."""
+    data = {"soundname": "Pop", "samplerate": 8000, "chunkSecs": 0.1, "soundDuration": 0.1, **records,
+            "params": [{"user_pname": "Irregularity", "user_minval": 0, "user_maxval": 1, "user_nvals": 2,
+                        "synth_pname": "irreg_exp", "synth_minval": 0, "synth_maxval": 1,
+                        "synth_units": "natural"}]}
+    return json.dumps(data).encode()
+
+
+def _dsg(name: str, config: bytes, needles: tuple[str, ...]) -> Case:
+    path = f"seedfmt/{name}.json"
+    return Case(f"generate-dsgenerator-{name}", ("generate", f"{{inputs}}/{path}", "--out", "{new}"), needles,
+                files={path: config})
 
 
 def _wav() -> bytes:
@@ -66,6 +83,15 @@ CASES = [
          ("quirks='faithful' is not allowed", "fixed, 1=seed")),
     _gen("seed-n-modes-fraction", _config({"n_modes": {"start": 2, "stop": 3, "step": 0.5}}),
          ("n_modes must be a whole number",)),
+    # seed 003's records
+    _dsg("record-format-unknown", _dsgenerator(recordFormat="hdf5"),
+         ("recordFormat 'hdf5' is not supported", '"tfrecords"')),
+    _dsg("tftype-unknown", _dsgenerator(recordFormat="tfrecords", tftype="glummed"),
+         ("tftype 'glummed' is not supported", '"single"', '"shards"')),
+    _dsg("shard-size-missing", _dsgenerator(recordFormat="tfrecords", tftype="shards"),
+         ("missing 'shard_size'",)),
+    _dsg("shard-size-negative", _dsgenerator(recordFormat="tfrecords", tftype="shards", shard_size=-2),
+         ("shard_size=-2 must be a positive number of MB",)),
     # seed 002's layout
     Case("timbre-generate-layout-unknown", (*GENERATE, "--out", "{new}", "--layout", "seed001"),
          ("--layout 'seed001' is not one of labelled, seed002",)),
@@ -125,5 +151,6 @@ def test_bad_seed_format_input(light_sandbox, case):
 
 def test_the_table_covers_every_new_option():
     ids = " ".join(c.id for c in CASES)
-    for needle in ("step", "seed-inharmonicity", "seed-slope", "layout-unknown", "seed002-exists", "labelled-exists"):
+    for needle in ("step", "seed-inharmonicity", "seed-slope", "layout-unknown", "seed002-exists", "labelled-exists",
+                   "record-format-unknown", "tftype-unknown", "shard-size"):
         assert needle in ids

@@ -209,8 +209,14 @@ def test_in_between_fixed_shape() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        # prashanthtr/DSGenerator config_file.json @ 4e1bfba writes TFRecords
-        ({"recordFormat": "tfrecords"}, r"recordFormat 'tfrecords' is not supported; use \"params\""),
+        ({"recordFormat": "hdf5"}, r"recordFormat 'hdf5' is not supported; use \"params\".*\"tfrecords\""),
+        ({"recordFormat": ["params"]}, r"recordFormat \['params'\] is not supported"),
+        ({"recordFormat": "tfrecords", "tftype": "glummed"},
+         r"tftype 'glummed' is not supported; use \"single\" .* or \"shards\""),
+        # prashanthtr/DSGenerator config_file.json @ 4e1bfba with its shard_size left out
+        ({"recordFormat": "tfrecords", "tftype": "shards"}, r"missing 'shard_size'"),
+        ({"recordFormat": "tfrecords", "tftype": "shards", "shard_size": 0},
+         r"shard_size=0 must be a positive number of MB"),
         ({"soundname": "Engine_0001"}, r"soundname 'Engine_0001' is not a DSGenerator sound model.*MyPopPatternSynth"),
         # popTextureDS config_file.json @ 3263826 swept cf 0..1 (exponents of an older synth)
         ({"params": [{"pname": "cf", "minval": 0, "maxval": 1, "nvals": 2}]},
@@ -246,12 +252,12 @@ def test_cli_generates_a_real_config_and_refuses_a_bad_one(
     main(["generate", str(_write(tmp_path, NSJSON_POP)), "--out", str(tmp_path / "d"),
           "--workers", "1", "--no-progress"])
     assert (tmp_path / "d" / "audio" / "nsjson.json").is_file()
-    bad = _write(tmp_path, copy.deepcopy(NEWER_POP) | {"recordFormat": "tfrecords"}, "tf.json")
+    bad = _write(tmp_path, copy.deepcopy(NEWER_POP) | {"recordFormat": "tfrecord"}, "tf.json")
     with pytest.raises(SystemExit) as exc:
         main(["generate", str(bad), "--out", str(tmp_path / "tf"), "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert exc.value.code == 2 and len(err) == 1 and err[0].startswith("error:")
-    assert "recordFormat 'tfrecords' is not supported" in err[0]
+    assert "recordFormat 'tfrecord' is not supported" in err[0]
     assert not (tmp_path / "tf").exists()
 
 

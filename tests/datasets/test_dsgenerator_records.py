@@ -1,4 +1,4 @@
-"""DSGenerator's records (seed 003): a .params JSON beside each WAV, or nsjson.json."""
+"""DSGenerator's records (seed 003): a .params JSON or a .tfrecord beside each WAV, nsjson.json, shards."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from timbrespace.datasets import generate_dataset, load_dataset_config
@@ -111,3 +112,87 @@ def test_records_need_audio(tmp_path: Path) -> None:
     data = load_dataset_config(path).to_json_dict() | {"audio_format": "none"}
     with pytest.raises(ConfigError, match="recordFormat 'params' writes records beside audio files"):
         config_from_dict(data)
+
+
+# tfrecordManager.py @ 5d679fd (__addFeatureData__, __addParam__), as its sampleDir/shard0.tfrecord
+# holds them: each feature's kind, per parameter its seven features.
+SEED_KINDS = {"pfname": "bytes_list", "soundDuration": "float_list", "audio": "float_list",
+              "segmentNum": "int64_list"}
+PARAM_KINDS = {"": "float_list", "_synth_units": "bytes_list", "_user_nvals": "int64_list",
+               "_user_minval": "float_list", "_user_maxval": "float_list",
+               "_synth_minval": "float_list", "_synth_maxval": "float_list"}
+
+
+def _examples(path: Path) -> list:
+    """The tf.train.Example records of one file, read by the tfrecord package."""
+    from tfrecord import example_pb2
+    from tfrecord.reader import tfrecord_iterator
+
+    return [example_pb2.Example.FromString(bytes(raw)) for raw in tfrecord_iterator(str(path))]
+
+
+def test_tfrecord_beside_each_wav_read_back(tmp_path: Path) -> None:
+    from tfrecord.reader import tfrecord_loader
+
+    ds = _generate(tmp_path, copy.deepcopy(NEWER_POP) | {"recordFormat": "tfrecords"})
+    wavs = sorted((ds.root / "audio").glob("*.wav"))
+    records = sorted((ds.root / "audio").glob("*.tfrecord"))
+    assert [p.stem for p in records] == [w.stem for w in wavs] and len(records) == 8
+    assert not list((ds.root / "audio").glob("*.params"))
+    rendered = ds.load_audio()
+    kinds = SEED_KINDS | {f"{p}{s}": k for p in ("irreg_exp", "cf", "rate_exp") for s, k in PARAM_KINDS.items()}
+    for i, rel in enumerate(ds.metadata["audio_path"]):
+        path = (ds.root / rel).with_suffix(".tfrecord")
+        (record,) = list(tfrecord_loader(str(path), None))
+        np.testing.assert_array_equal(record["audio"], rendered[i])  # float32 WAV: the samples exactly
+        assert record["audio"].dtype == np.float32 and record["audio"].shape == (2000,)
+        assert record["pfname"] == Path(rel).name.encode()
+        assert record["segmentNum"].tolist() == [i % 2]
+        np.testing.assert_array_equal(record["soundDuration"], [0.0, 0.5])
+        setting = i // 2  # irreg_exp 0, 1 (slowest), cf 220, 440 Hz
+        assert record["irreg_exp"].tolist() == [[0.0, 1.0][setting // 2]]
+        assert record["cf"].tolist() == [[220.0, 440.0][setting % 2]]
+        assert record["rate_exp"].tolist() == [2.0]
+        (example,) = _examples(path)
+        assert {k: f.WhichOneof("kind") for k, f in example.features.feature.items()} == kinds
+        # sorted keys: the same bytes whatever the process
+        assert path.read_bytes()[12:-4] == example.SerializeToString(deterministic=True)
+    record = next(tfrecord_loader(str(records[0]), None))
+    assert record["cf_synth_units"] == b"natural" and record["rate_exp_synth_units"] == b"natural"
+    assert record["cf_user_nvals"].tolist() == [2] and record["rate_exp_user_nvals"].tolist() == [1]
+    ranges = [record[f"cf_{k}"].item() for k in ("user_minval", "user_maxval", "synth_minval", "synth_maxval")]
+    assert ranges == [220.0, 440.0, 220.0, 440.0]
+    # a fixed parameter's ranges are infinite, as tfrecordManager writes them
+    assert all(np.isinf(record[f"rate_exp_{k}"]).all()
+               for k in ("user_minval", "user_maxval", "synth_minval", "synth_maxval"))
+
+
+def test_tfrecord_shards_keep_every_setting(tmp_path: Path) -> None:
+    from tfrecord.reader import tfrecord_loader
+
+    # prashanthtr/DSGenerator config_file.json @ 4e1bfba: tftype shards, shard_size in MB.
+    # 4 settings of 0.5 s at 8 kHz, 16-bit: 32,000 bytes, 0.02 MB shards -> 2 shards of 2 settings.
+    data = copy.deepcopy(NEWER_POP) | {"recordFormat": "tfrecords", "tftype": "shards", "shard_size": 0.02}
+    ds = _generate(tmp_path, data)
+    shards = sorted((ds.root / "audio").glob("*.tfrecord"))
+    assert [p.name for p in shards] == ["shard0.tfrecord", "shard1.tfrecord"]
+    records = [r for p in shards for r in tfrecord_loader(str(p), None)]
+    names = [Path(rel).name for rel in ds.metadata["audio_path"]]
+    assert [r["pfname"].decode() for r in records] == names  # design order, every item once
+    rendered = ds.load_audio()
+    for i, r in enumerate(records):
+        np.testing.assert_array_equal(r["audio"], rendered[i])
+        assert r["segmentNum"].tolist() == [i % 2]
+    assert [len(_examples(p)) for p in shards] == [4, 4]
+
+
+def test_tfrecord_shard_count() -> None:
+    from timbrespace.datasets.dsgenerator_records import tfrecord_shards
+
+    # DSGenerator's config_file.json @ 4e1bfba at full size: 8 settings x 4 s at 16 kHz, 2 MB
+    # shards: ceil(1,024,000 / 2,097,152) = 1 shard
+    assert [s.tolist() for s in tfrecord_shards(8, 4.0, 16000, 2)] == [list(range(8))]
+    # 5 settings over 3 shards: DSGenerator put floor(5/3) = 1 in each and dropped 2
+    assert [s.tolist() for s in tfrecord_shards(5, 4.0, 16000, 0.25)] == [[0, 1], [2, 3], [4]]
+    # more shards than settings: one setting each (DSGenerator wrote empty shards)
+    assert [s.tolist() for s in tfrecord_shards(2, 60.0, 16000, 0.1)] == [[0], [1]]

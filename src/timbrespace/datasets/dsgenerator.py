@@ -36,7 +36,9 @@ user value), then ``--v-{variation:03}``. A fixed parameter's name and value are
 is set from ``synth_val`` when given, else from ``user_pval``.
 
 ``recordFormat`` selects the records (:mod:`timbrespace.datasets.dsgenerator_records`):
-``params``, ``nsjson`` or its older name ``sonyGan``; anything else is refused.
+``params``, ``nsjson`` or its older name ``sonyGan``, or ``tfrecords`` (``tftype``
+``single``, the default: one ``.tfrecord`` per WAV; ``shards``: ``shard{N}.tfrecord`` files
+of at most ``shard_size`` MB of 16-bit audio each); anything else is refused.
 
 Differences from DSGenerator, on purpose: values are checked against our models'
 ranges, and every setting has its own random stream (DSGenerator reset its generator on
@@ -77,7 +79,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-RecordFormat = Literal["params", "nsjson", "sonyGan"]
+RecordFormat = Literal["params", "nsjson", "sonyGan", "tfrecords"]
+TFType = Literal["single", "shards"]
 #: ``recordFormat`` values honoured, with DSGenerator's numeric codes (0 params, 1 nsjson).
 RECORD_FORMATS: dict[Any, RecordFormat] = {
     "params": "params",
@@ -85,6 +88,7 @@ RECORD_FORMATS: dict[Any, RecordFormat] = {
     "nsjson": "nsjson",
     1: "nsjson",
     "sonyGan": "sonyGan",
+    "tfrecords": "tfrecords",
 }
 CF_REF_HZ = 440.0  # cf = 440 * 2**cf_exp (seed 003)
 
@@ -189,8 +193,12 @@ class DSGeneratorSpec(BaseModel):
     ----------
     soundname : str
         As written (its case is kept in file names).
-    record_format : {"params", "nsjson", "sonyGan"} or None
+    record_format : {"params", "nsjson", "sonyGan", "tfrecords"} or None
         ``recordFormat``; None when the config has none (no records written).
+    tf_type : {"single", "shards"}
+        ``tftype`` of ``tfrecords``: one file per WAV, or shards (DSGenerator's ``tftype``).
+    shard_size_mb : float or None
+        ``shard_size``: the most 16-bit audio a shard holds, in MB (1024**2 bytes).
     sound_duration_s : float
         ``soundDuration``: the ``times`` of parameter files.
     params : list of DSGeneratorParam
@@ -202,6 +210,8 @@ class DSGeneratorSpec(BaseModel):
 
     soundname: str
     record_format: RecordFormat | None = None
+    tf_type: TFType = "single"
+    shard_size_mb: float | None = None
     sound_duration_s: float
     params: list[DSGeneratorParam]
     fixed: list[DSGeneratorFixed] = []
@@ -243,12 +253,29 @@ def _record_format(data: Mapping[str, Any], source: str) -> RecordFormat | None:
     if "recordFormat" not in data:
         return None
     value = data["recordFormat"]
-    if isinstance(value, bool) or value not in RECORD_FORMATS:
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or value not in RECORD_FORMATS:
         raise ConfigError(
             f"{source}: recordFormat {value!r} is not supported; use \"params\" (a .params JSON "
-            "beside each WAV), \"nsjson\" (nsjson.json) or \"sonyGan\" (sonyGan.json)"
+            "beside each WAV), \"nsjson\" (nsjson.json), \"sonyGan\" (sonyGan.json) or "
+            "\"tfrecords\" (a .tfrecord beside each WAV)"
         )
     return RECORD_FORMATS[value]
+
+
+def _tf_type(data: Mapping[str, Any], source: str) -> tuple[TFType, float | None]:
+    """``tftype`` and ``shard_size`` (MB) of a ``tfrecords`` config."""
+    value = data.get("tftype", "single")  # DSGenerator read tftype only for tfrecords
+    if value not in ("single", "shards"):
+        raise ConfigError(
+            f"{source}: tftype {value!r} is not supported; use \"single\" (one .tfrecord per WAV) "
+            "or \"shards\" (shard{N}.tfrecord files of at most shard_size MB)"
+        )
+    if value == "single":
+        return "single", None
+    size = _number(data, "shard_size", source)
+    if size <= 0:
+        raise ConfigError(f"{source}: shard_size={size:g} must be a positive number of MB")
+    return "shards", size
 
 
 def _to_natural(synth: DSGeneratorSynth, model: Any, pname: str, values: np.ndarray,
@@ -388,8 +415,8 @@ def dsgenerator_to_config(data: dict[str, Any], *, source: str = "<config>") -> 
     ------
     ConfigError
         Unknown ``soundname`` (the message lists DSGenerator's and our registered models),
-        ``recordFormat`` or parameter; a missing or non-numeric
-        field; ``cf`` not in Hz or outside our range (with the values to use); two
+        ``recordFormat``, ``tftype`` or parameter; a missing or non-numeric
+        field (``shard_size`` for ``tftype: shards``); ``cf`` not in Hz or outside our range (with the values to use); two
         entries setting one parameter. The message names ``source`` and the entry.
     """
     from timbrespace.synths.registry import get_sound_model
@@ -401,6 +428,7 @@ def dsgenerator_to_config(data: dict[str, Any], *, source: str = "<config>") -> 
     synth = _synth_for(soundname, source)
     model = get_sound_model(synth.model)
     record_format = _record_format(data, source)
+    tf_type, shard_size_mb = _tf_type(data, source) if record_format == "tfrecords" else ("single", None)
     sample_rate = _number(data, "samplerate", source) if "samplerate" in data else 16000
     duration = _number(data, "soundDuration", source)
     if "chunkSecs" in data:
@@ -420,7 +448,8 @@ def dsgenerator_to_config(data: dict[str, Any], *, source: str = "<config>") -> 
     if twice:
         raise ConfigError(f"{source}: {', '.join(twice)} set by two entries of params/fixedParams")
     spec = DSGeneratorSpec(
-        soundname=soundname, record_format=record_format, sound_duration_s=duration,
+        soundname=soundname, record_format=record_format, tf_type=tf_type,
+        shard_size_mb=shard_size_mb, sound_duration_s=duration,
         params=[s for s, _ in swept], fixed=[f for f, _ in fixed],
     )
     return {
