@@ -59,7 +59,7 @@ def bench_steps(
     model = build_model(config, seed=0)
     if not channels_last:
         model = model.to(memory_format=torch.contiguous_format)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True)  # the optimiser fit builds
     g = torch.Generator().manual_seed(0)
     x = torch.rand((batch_size, *config.input_shape), generator=g)
     if not channels_last and config.architecture == "conv":
