@@ -76,6 +76,24 @@ def test_reported_sc_matches_measurement(notes: np.ndarray, magnitude: np.ndarra
     )
 
 
+@pytest.mark.parametrize("kind", ["stft", "cqt"])
+def test_audio_alone_skips_the_measurement_and_is_the_same_audio(notes: np.ndarray, kind: str) -> None:
+    """invert without return_info measures nothing (no extra transform) and returns the audio
+    that the measured call returns; retrieve_phase(measure=False) gives None for it."""
+    from timbrespace.features import retrieve_phase
+
+    config = FeatureConfig(output="magnitude") if kind == "stft" else FeatureConfig(
+        kind="cqt", output="db", n_bins=84, hop_length=256)
+    res = extract(notes[:2], config, sample_rate=SR)
+    info = invert(res.features, res.sidecar, method="pghi+gl", n_iter=4, return_info=True)
+    audio = invert(res.features, res.sidecar, method="pghi+gl", n_iter=4)
+    assert info.spectral_convergence is not None
+    np.testing.assert_array_equal(audio, info.audio)
+    mag = GEOMETRY.stft(torch.from_numpy(notes[:2])).abs().numpy()
+    audio, sc, n_iter = retrieve_phase(mag, GEOMETRY, n_samples=notes.shape[1], n_iter=4, measure=False)
+    assert sc is None and n_iter == 4 and audio.shape == notes[:2].shape
+
+
 def test_private_sc_equals_metrics_sc(magnitude: np.ndarray) -> None:
     # features keeps a 5-line copy: importing timbrespace.metrics pulls in scikit-learn
     from timbrespace.metrics import spectral_convergence as metrics_sc

@@ -222,8 +222,12 @@ def inverse(
     n_iter: int | None = None,
     momentum: float = 0.99,
     seed: int = 0,
+    measure: bool = True,
 ) -> InversionResult:
-    """Audio from un-normalised features (see :func:`~timbrespace.features.invert`)."""
+    """Audio from un-normalised features (see :func:`~timbrespace.features.invert`).
+
+    ``measure=False`` leaves the retrieved phase's spectral convergence unmeasured (None).
+    """
     if cfg.kind == "mdct":
         _check_method(method, ("auto", "imdct"), cfg)
         assert cfg.window is not None
@@ -231,17 +235,17 @@ def inverse(
         return InversionResult(audio=audio, method="imdct")
     if cfg.kind == "cqt":
         return _inverse_cqt(raw, cfg, sample_rate=sample_rate, n_samples=n_samples, method=method, n_iter=n_iter,
-                            momentum=momentum, seed=seed)
+                            momentum=momentum, seed=seed, measure=measure)
     if cfg.kind == "nsgt":
         return _inverse_nsgt(raw, cfg, sample_rate=sample_rate, n_samples=n_samples, method=method,
-                             n_iter=n_iter, momentum=momentum, seed=seed)
+                             n_iter=n_iter, momentum=momentum, seed=seed, measure=measure)
     if cfg.kind == "mel":
         _check_method(method, ("auto", *PHASE_METHODS), cfg)
         mel = _split_magnitude(raw, cfg)[0].real
         mag = mel_to_stft(mel, _mel_basis(cfg, sample_rate))
         method = "pghi+gl" if method == "auto" else method
         audio, sc, it = retrieve_phase(mag, _geometry(cfg), n_samples=n_samples, method=method, n_iter=n_iter,
-                                       momentum=momentum, seed=seed)
+                                       momentum=momentum, seed=seed, measure=measure)
         return InversionResult(audio=audio, method=method, n_iter=it, spectral_convergence=sc)
     # stft
     mag, phase = _split_magnitude(raw, cfg)
@@ -257,7 +261,7 @@ def inverse(
         audio = _geometry(cfg).istft(torch.from_numpy(spec.astype(np.complex64)), n_samples).numpy()
         return InversionResult(audio=audio.astype(np.float32), method="phase")
     audio, sc, it = retrieve_phase(np.abs(spec), _geometry(cfg), n_samples=n_samples, method=method, n_iter=n_iter,
-                                   momentum=momentum, seed=seed)
+                                   momentum=momentum, seed=seed, measure=measure)
     return InversionResult(audio=audio, method=method, n_iter=it, spectral_convergence=sc)
 
 
@@ -350,14 +354,14 @@ def _inverse_constant_q(spec: np.ndarray, cfg: FeatureConfig, **kw: Any) -> Inve
     mag = np.asarray(spec.real, dtype=np.float64)
     stft_mag, geometry = constant_q_stft_magnitude(mag, cfg, sample_rate=sr, n_samples=n_samples)
     audio, sc, it = retrieve_phase(stft_mag, geometry, n_samples=n_samples, method=method, n_iter=kw["n_iter"],
-                                   momentum=kw["momentum"], seed=kw["seed"])
+                                   momentum=kw["momentum"], seed=kw["seed"], measure=kw["measure"])
     if cfg.kind == "nsgt":
         assert cfg.fmin_hz is not None
         tr = nsgt_transform(cfg.fmin_hz, _nsgt_fmax(cfg, sr), cfg.bins_per_octave, sr, n_samples)
         phase = np.exp(1j * np.angle(nsgt_forward_batch(tr, audio)))
         audio = np.stack([np.asarray(tr.backward(m * p))[:n_samples] for m, p in zip(mag, phase, strict=True)])
         audio = audio.astype(np.float32)
-        sc = spectral_convergence(mag, np.abs(nsgt_forward_batch(tr, audio)))
+        sc = spectral_convergence(mag, np.abs(nsgt_forward_batch(tr, audio))) if kw["measure"] else None
     return InversionResult(audio=audio, method=method, n_iter=it, spectral_convergence=sc)
 
 
