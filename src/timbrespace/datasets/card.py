@@ -40,6 +40,13 @@ class FactorSpec:
         Spacing of the levels (``linear``, ``log``, ``exp2``, ``categorical``).
     doc : str
         One line.
+
+    Examples
+    --------
+    >>> from timbrespace.datasets import FactorSpec
+    >>> spec = FactorSpec(name="f0_hz", unit="Hz", values=(220.0, 440.0, 880.0), scale="log")
+    >>> spec.n_levels, spec.values[2]  # code 2 means 880 Hz
+    (3, 880.0)
     """
 
     name: str
@@ -83,6 +90,16 @@ def encode_factor(values: Any, *, name: str = "factor", unit: str = "", n_bins: 
     -------
     codes : np.ndarray [shape=(n_items,), dtype=int64]
     spec : FactorSpec
+
+    Examples
+    --------
+    >>> from timbrespace.datasets import encode_factor
+    >>> codes, spec = encode_factor([220.0, 440.0, 220.0, 880.0], name="f0_hz", unit="Hz")
+    >>> codes.tolist(), spec.values
+    ([0, 1, 0, 2], (220.0, 440.0, 880.0))
+    >>> codes, spec = encode_factor(["odd", "all", "odd"], name="presence")
+    >>> codes.tolist(), spec.kind, spec.values
+    ([1, 0, 1], 'categorical', ('all', 'odd'))
     """
     arr = np.asarray(values)
     if arr.dtype.kind in "OUS" or arr.dtype == bool:

@@ -210,6 +210,16 @@ class DatasetConfig(BaseModel):
     pydantic.ValidationError
         On construction with bad values; :func:`load_dataset_config` turns it into a
         :class:`~timbrespace.errors.ConfigError` naming the file and field.
+
+    Examples
+    --------
+    >>> from timbrespace.datasets import DatasetConfig
+    >>> config = DatasetConfig(name="tiny", sound_model="additive", sample_rate=8000,
+    ...                        duration_s=0.1, fixed={"n_partials": 10},
+    ...                        parameters={"f0_hz": {"min": 220, "max": 440, "n": 3},
+    ...                                    "presence": {"values": ["all", "odd"]}})
+    >>> list(config.parameters), config.sampling.method, config.splits
+    (['f0_hz', 'presence'], 'grid', {...})
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -482,6 +492,13 @@ def load_dataset_config(path: str | Path) -> DatasetConfig:
     ConfigError
         Missing or unparsable file, unknown keys, bad values (file, field and allowed
         values named).
+
+    Examples
+    --------
+    >>> from timbrespace.datasets import load_dataset_config, preset_path
+    >>> config = load_dataset_config(preset_path("seed001-additive"))
+    >>> config.sound_model, config.sample_rate, list(config.parameters)[:2]
+    ('additive', 8000, ['f0_hz', 'slope_db_per_octave'])
     """
     path = Path(path)
     if not path.is_file():

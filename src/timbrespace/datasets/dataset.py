@@ -98,6 +98,13 @@ def assign_splits(n_items: int, fractions: dict[str, float], *, seed: int) -> np
     np.ndarray [shape=(n_items,), dtype=object]
         Split name of each item; counts are ``round(fraction * n_items)`` with the
         remainder going to the first split.
+
+    Examples
+    --------
+    >>> from timbrespace.datasets import assign_splits
+    >>> labels = assign_splits(10, {"train": 0.8, "test": 0.2}, seed=0)
+    >>> labels.tolist()
+    ['test', 'train', 'train', 'train', 'train', 'train', 'train', 'train', 'train', 'test']
     """
     total = sum(fractions.values())
     if not fractions or abs(total - 1.0) > 1e-6 or any(v < 0 for v in fractions.values()):
@@ -125,9 +132,24 @@ class Dataset:
 
     Examples
     --------
-    >>> ds = Dataset("runs/demo/dataset")            # doctest: +SKIP
-    >>> audio = ds.load_audio(ds.split_indices("train"))  # (n, n_samples) float32
-    >>> codes = ds.factor_codes                      # (n_items, n_factors) int64
+    >>> import tempfile
+    >>> from timbrespace.datasets import Dataset, DatasetConfig, generate_dataset
+    >>> config = DatasetConfig(name="tiny", sound_model="additive", sample_rate=8000,
+    ...                        duration_s=0.1, splits={"train": 0.5, "test": 0.5},
+    ...                        parameters={"f0_hz": {"min": 220, "max": 440, "n": 3},
+    ...                                    "decay_per_s": {"min": 0, "max": 10, "n": 2}})
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> _ = generate_dataset(config, tmp.name + "/tiny", workers=0, progress=False)
+    >>> ds = Dataset(tmp.name + "/tiny")
+    >>> len(ds), ds.sample_rate, ds.factor_names
+    (6, 8000, ['f0_hz', 'decay_per_s'])
+    >>> ds.factor_codes.tolist()  # (n_items, n_factors) int64: a 3 x 2 grid
+    [[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 1]]
+    >>> ds.factor_values["f0_hz"].tolist()
+    [220.0, 220.0, 330.0, 330.0, 440.0, 440.0]
+    >>> ds.load_audio(ds.split_indices("train")).shape  # (n, n_samples) float32
+    (3, 800)
+    >>> tmp.cleanup()
     """
 
     def __init__(self, root: str | Path) -> None:

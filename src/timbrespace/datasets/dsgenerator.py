@@ -493,6 +493,7 @@ def dsgenerator_name(
 
     Examples
     --------
+    >>> from timbrespace.datasets.dsgenerator import dsgenerator_name
     >>> dsgenerator_name("Pop", ["rate", "cf"], [1.0, 0.5], 3, fixed=[("rate_exp", 0.5)])
     'Pop--rate_exp-00.50--rate-01.00--cf-00.50--v-003'
     >>> dsgenerator_name("PopPatternSynth", ["Irregularity"], [1 / 3], 0, fixed=[("Rate", 4.0)])

@@ -213,6 +213,7 @@ def tfrecord_shards(n_settings: int, sound_duration_s: float, sample_rate: int,
 
     Examples
     --------
+    >>> from timbrespace.datasets.dsgenerator_records import tfrecord_shards
     >>> [s.tolist() for s in tfrecord_shards(5, 4.0, 16000, 0.25)]
     [[0, 1], [2, 3], [4]]
     """

@@ -458,6 +458,18 @@ def generate_dataset(
 
     Examples
     --------
+    >>> import tempfile
+    >>> from timbrespace.datasets import DatasetConfig, generate_dataset
+    >>> config = DatasetConfig(name="tiny", sound_model="additive", sample_rate=8000,
+    ...                        duration_s=0.1,
+    ...                        parameters={"f0_hz": {"min": 220, "max": 880, "n": 3}})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     ds = generate_dataset(config, tmp, workers=0, progress=False)
+    ...     print(ds.card.n_items, ds.card.n_samples, ds.factors[0].values)
+    3 800 (220.0, 550.0, 880.0)
+
+    A preset by name, on worker processes (``timbrespace datasets`` lists the presets):
+
     >>> ds = generate_dataset("seed001-additive", "data/seed001", workers=2)  # doctest: +SKIP
     """
     config = resolve_config(config)

@@ -49,6 +49,8 @@ class PairSampler:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from timbrespace.datasets import PairSampler
     >>> codes = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
     >>> first, second = PairSampler(codes, k=1).sample(3, np.random.default_rng(0))
     >>> bool(((codes[first] != codes[second]).sum(axis=1) == 1).all())

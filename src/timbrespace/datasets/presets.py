@@ -15,7 +15,14 @@ def _configs_dir() -> Path:
 
 
 def list_presets() -> list[str]:
-    """Names of the preset configs (file stems), sorted."""
+    """Names of the preset configs (file stems), sorted.
+
+    Examples
+    --------
+    >>> from timbrespace.datasets import list_presets
+    >>> "seed001-additive" in list_presets()
+    True
+    """
     folder = _configs_dir()
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
@@ -27,6 +34,12 @@ def preset_path(name: str) -> Path:
     ------
     ConfigError
         Unknown preset (the known ones are listed).
+
+    Examples
+    --------
+    >>> from timbrespace.datasets import preset_path
+    >>> preset_path("seed003-pop").name
+    'seed003-pop.yaml'
     """
     path = _configs_dir() / f"{name}.yaml"
     if not path.is_file():

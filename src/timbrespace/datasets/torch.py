@@ -59,11 +59,24 @@ class TorchDataset(_TorchDataset):
 
     Examples
     --------
+    >>> import tempfile
     >>> from torch.utils.data import DataLoader
-    >>> from timbrespace.datasets import TorchDataset
+    >>> from timbrespace.datasets import DatasetConfig, TorchDataset, generate_dataset
+    >>> config = DatasetConfig(name="tiny", sound_model="additive", sample_rate=8000,
+    ...                        duration_s=0.1, splits={"train": 0.5, "test": 0.5},
+    ...                        parameters={"f0_hz": {"min": 220, "max": 440, "n": 3},
+    ...                                    "decay_per_s": {"min": 0, "max": 10, "n": 2}})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     train = TorchDataset(generate_dataset(config, tmp, workers=0, progress=False),
+    ...                          split="train")
+    ...     batch = next(iter(DataLoader(train, batch_size=2)))
+    >>> len(train), tuple(batch["x"].shape), tuple(batch["factors"].shape)
+    (3, (2, 800), (2, 2))
+
+    On a dataset folder, shuffled, on two worker processes:
+
     >>> loader = DataLoader(TorchDataset("data/seed003-pop", split="train"), batch_size=32,
     ...                     shuffle=True, num_workers=2)  # doctest: +SKIP
-    >>> batch = next(iter(loader))  # batch["x"]: (32, n_samples), batch["factors"]: (32, 3)  # doctest: +SKIP
     """
 
     def __init__(

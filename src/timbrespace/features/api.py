@@ -122,6 +122,8 @@ def extract(
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from timbrespace.features import FeatureConfig, extract
     >>> y = np.zeros((2, 22050), np.float32)
     >>> res = extract(y, FeatureConfig(n_fft=1024, hop_length=256), sample_rate=22050)
     >>> res.features.shape
@@ -156,6 +158,16 @@ def as_sidecar(sidecar: FeatureSidecar | Mapping[str, Any] | FeatureResult) -> F
     ------
     ParameterError
         As :meth:`FeatureSidecar.from_dict`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.features import FeatureConfig, as_sidecar, extract
+    >>> res = extract(np.zeros((2, 800), np.float32), FeatureConfig(n_fft=256, hop_length=64),
+    ...               sample_rate=8000)
+    >>> side = as_sidecar(res.sidecar)  # the JSON form, validated
+    >>> side.config.kind, side.shape, side.sample_rate, side.n_samples
+    ('stft', (129, 13), 8000, 800)
     """
     if isinstance(sidecar, FeatureSidecar):
         return sidecar
@@ -295,6 +307,18 @@ def invert(
     ----------
     Perraudin, Balazs & Søndergaard (2013); Průša, Balazs & Søndergaard (2017); seed 002
     (min-max undo, dB to amplitude, Griffin-Lim at the right ``n_fft``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.features import FeatureConfig, extract, invert
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(800) / 8000).astype(np.float32)[None]
+    >>> res = extract(y, FeatureConfig(n_fft=256, hop_length=64, output="db"), sample_rate=8000)
+    >>> info = invert(res.features, res, return_info=True)  # no phase stored: PGHI + Griffin-Lim
+    >>> info.audio.shape, info.method, info.n_iter
+    ((1, 800), 'pghi+gl', 16)
+    >>> bool(info.spectral_convergence[0] < 0.05)
+    True
     """
     side = as_sidecar(sidecar)
     if method not in (*METHODS, "imdct"):

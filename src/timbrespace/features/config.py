@@ -115,6 +115,7 @@ class FeatureConfig(BaseModel):
 
     Examples
     --------
+    >>> from timbrespace.features import FeatureConfig
     >>> FeatureConfig(kind="stft", n_fft=1024, hop_length=256, output="db").hop_length
     256
     """
@@ -336,6 +337,15 @@ class FeatureResult:
         JSON-able: ``config`` (the :class:`FeatureConfig` as a dict), ``sample_rate``,
         ``n_samples``, ``shape`` (per item), ``layout`` (what the rows hold) and
         ``normalization`` (kind and statistics).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.features import FeatureConfig, extract
+    >>> res = extract(np.zeros((3, 800), np.float32), FeatureConfig(kind="mdct", n_fft=256),
+    ...               sample_rate=8000)
+    >>> res.features.shape, res.features.dtype, res.sidecar["sample_rate"]
+    ((3, 128, 8), dtype('float32'), 8000)
     """
 
     features: np.ndarray
@@ -362,6 +372,16 @@ class InversionResult:
         the phase retrieval (for CQT magnitudes the STFT magnitude they were mapped to;
         for NSGT magnitudes ``||S - |NSGT(audio)| ||_F / ||S||_F`` against them), None
         for exact inverses.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.features import FeatureConfig, extract, invert
+    >>> y = np.random.default_rng(0).standard_normal((1, 800)).astype(np.float32)
+    >>> res = extract(y, FeatureConfig(kind="mdct", n_fft=256), sample_rate=8000)
+    >>> info = invert(res.features, res, return_info=True)
+    >>> info.method, info.n_iter, bool(np.allclose(info.audio, y, atol=1e-4))  # MDCT is exact
+    ('imdct', 0, True)
     """
 
     audio: np.ndarray

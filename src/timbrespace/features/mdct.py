@@ -79,6 +79,14 @@ def mdct(
     Returns
     -------
     np.ndarray [shape=(n_items, n_fft // 2, n_frames) or (n_items, n_fft // 2), dtype=float32]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.features import mdct
+    >>> y = np.random.default_rng(0).standard_normal((2, 800)).astype(np.float32)
+    >>> mdct(y, n_fft=256).shape  # (n_items, n_fft // 2, n_frames)
+    (2, 128, 8)
     """
     x = np.asarray(audio, dtype=np.float64)
     half = n_fft // 2
@@ -111,6 +119,15 @@ def imdct(
     Returns
     -------
     np.ndarray [shape=(n_items, n_samples), dtype=float32]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.features import imdct, mdct
+    >>> y = np.random.default_rng(0).standard_normal((2, 800)).astype(np.float32)
+    >>> y_hat = imdct(mdct(y, n_fft=256), n_samples=800)
+    >>> y_hat.shape, bool(np.allclose(y_hat, y, atol=1e-5))
+    ((2, 800), True)
     """
     c = np.asarray(coefficients, dtype=np.float64)
     half = c.shape[1]

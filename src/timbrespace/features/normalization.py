@@ -22,6 +22,8 @@ class NormStats:
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from timbrespace.features.normalization import NormStats
     >>> stats = NormStats()
     >>> stats.update(np.ones((2, 3, 4), np.float32))
     >>> stats.mean_std()[0].shape

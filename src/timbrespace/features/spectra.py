@@ -49,6 +49,17 @@ def linear_magnitude(
     ------
     ParameterError
         Not multi-frame ``stft`` ``db``/``magnitude`` features, or as in :func:`invert`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.features import FeatureConfig, extract, linear_magnitude, stft_magnitude
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(800) / 8000).astype(np.float32)[None]
+    >>> config = FeatureConfig(n_fft=256, hop_length=64, output="db", normalization="minmax_item")
+    >>> res = extract(y, config, sample_rate=8000)
+    >>> mag = linear_magnitude(res.features, res)  # dB and min-max undone
+    >>> mag.shape, round(float(mag.max() / stft_magnitude(y, config).max()), 3)
+    ((1, 129, 13), 1.0)
     """
     if isinstance(sidecar, FeatureResult):
         sidecar = sidecar.sidecar

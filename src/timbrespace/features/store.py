@@ -73,7 +73,17 @@ class AudioItems(Protocol):
 
 
 def default_feature_name(config: FeatureConfig) -> str:
-    """A readable name such as ``stft_1024_256_db`` or ``mel_2048_512_128_db_minmax_item``."""
+    """A readable name such as ``stft_1024_256_db`` or ``mel_2048_512_128_db_minmax_item``.
+
+    Examples
+    --------
+    >>> from timbrespace.features import FeatureConfig, default_feature_name
+    >>> default_feature_name(FeatureConfig(kind="stft", n_fft=1024, hop_length=256, output="db"))
+    'stft_1024_256_db'
+    >>> default_feature_name(FeatureConfig(kind="mel", n_fft=2048, hop_length=512,
+    ...                                    normalization="minmax_item"))
+    'mel_2048_512_128_db_minmax_item'
+    """
     parts = [config.kind]
     if config.kind == "cqt":
         parts += [str(config.hop_length), str(config.n_bins), str(config.bins_per_octave)]

@@ -76,6 +76,17 @@ def stft_magnitude(audio: np.ndarray, geometry: FeatureConfig | StftGeometry) ->
     ------
     ParameterError
         Audio that is not 2-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.features import FeatureConfig, stft_magnitude
+    >>> y = np.sin(2 * np.pi * 1000 * np.arange(800) / 8000).astype(np.float32)[None]
+    >>> mag = stft_magnitude(y, FeatureConfig(n_fft=256, hop_length=64))
+    >>> mag.shape  # (n_items, 1 + n_fft // 2, n_frames)
+    (1, 129, 13)
+    >>> int(mag[0, :, 6].argmax()) * 8000 / 256  # the peak bin's frequency, Hz
+    1000.0
     """
     y = np.asarray(audio)
     if y.ndim != 2:

@@ -50,6 +50,8 @@ def active_latents(latents: np.ndarray, *, threshold: float = ACTIVE_VARIANCE) -
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from timbrespace.metrics import active_latents
     >>> z = np.c_[np.linspace(-1, 1, 100), np.full(100, 0.3)]
     >>> active_latents(z).tolist()
     [True, False]
@@ -83,6 +85,15 @@ def kl_per_latent(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     ------
     ParameterError
         If the shapes differ or are not 2-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.metrics import kl_per_latent
+    >>> mu = np.zeros((4, 3))
+    >>> mu[:, 0] = [-2.0, -1.0, 1.0, 2.0]  # only latent 0 moves away from the prior
+    >>> kl_per_latent(mu, np.zeros((4, 3))).tolist()  # nats
+    [1.25, 0.0, 0.0]
     """
     mu64, lv64 = np.asarray(mu, dtype=np.float64), np.asarray(logvar, dtype=np.float64)
     if mu64.ndim != 2 or mu64.shape != lv64.shape:

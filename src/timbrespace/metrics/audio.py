@@ -149,6 +149,8 @@ def multi_resolution_stft_distance(
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from timbrespace.metrics import multi_resolution_stft_distance
     >>> y = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
     >>> float(multi_resolution_stft_distance(y, y)[0])
     0.0
@@ -194,6 +196,14 @@ def audio_spectral_convergence(
     ParameterError
         On shape mismatch, non-finite audio, non-positive sizes, or audio of at most
         ``n_fft // 2`` samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.metrics import audio_spectral_convergence
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(800) / 8000)[None]
+    >>> audio_spectral_convergence(y, 0.5 * y, n_fft=256, hop_length=64).round(3).tolist()
+    [0.5]
     """
     x, y = _audio_pair(reference, estimate)
     _check_positive(n_fft=n_fft, hop_length=hop_length)
@@ -358,6 +368,14 @@ def loudness_error_db(reference: np.ndarray, estimate: np.ndarray, *, sample_rat
     np.ndarray [shape=(n_items,), dtype=float64], dB
         0 for identical signals; ``20 log10 g`` for an estimate ``g * reference`` whose
         loudness stays above the floor in every bin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.metrics import loudness_error_db
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(800) / 8000)[None]
+    >>> loudness_error_db(y, 0.5 * y, sample_rate=8000).round(1).tolist()  # half amplitude: 6 dB
+    [6.0]
     """
     x, y = _audio_pair(reference, estimate)
     lx = a_weighted_loudness_db(x, sample_rate=sample_rate, **kwargs)

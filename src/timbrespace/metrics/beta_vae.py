@@ -142,6 +142,17 @@ def beta_vae_score(
     ----------
     Higgins et al. (2017), beta-VAE: Learning Basic Visual Concepts with a Constrained
     Variational Framework, ICLR. disentanglement_lib ``evaluation/metrics/beta_vae.py``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.metrics import beta_vae_score
+    >>> rng = np.random.default_rng(0)
+    >>> factors = rng.integers(0, 5, size=(200, 2))
+    >>> latents = factors + 0.1 * rng.standard_normal((200, 2))
+    >>> r = beta_vae_score(latents, factors, batch_size=16, n_train=200, n_eval=100)
+    >>> round(r.score, 3), r.chance  # chance: one factor of two
+    (1.0, 0.5)
     """
     y = _check_factors(factors)
     source = check_latent_source(latents, y.shape[0])

@@ -152,6 +152,18 @@ def factor_vae_score(
     ----------
     Kim & Mnih (2018), Disentangling by Factorising, ICML. disentanglement_lib
     ``evaluation/metrics/factor_vae.py``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.metrics import factor_vae_score
+    >>> rng = np.random.default_rng(0)
+    >>> factors = rng.integers(0, 5, size=(200, 2))
+    >>> latents = factors + 0.1 * rng.standard_normal((200, 2))
+    >>> r = factor_vae_score(latents, factors, batch_size=16, n_train=200, n_eval=100,
+    ...                      n_variance_estimate=200)
+    >>> round(r.score, 3), r.chance
+    (1.0, 0.5)
     """
     y = _check_factors(factors)
     source = check_latent_source(latents, y.shape[0])

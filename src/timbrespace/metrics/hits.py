@@ -54,6 +54,16 @@ def hit_scores(true_hits: np.ndarray, pred_hits: np.ndarray) -> HitScores:
     ------
     ParameterError
         If the shapes differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.metrics import hit_scores
+    >>> true_hits = np.array([[1, 0, 1, 0], [0, 1, 0, 0]], bool)
+    >>> pred_hits = np.array([[1, 0, 0, 0], [0, 1, 0, 1]], bool)
+    >>> s = hit_scores(true_hits, pred_hits)
+    >>> round(s.f1, 3), round(s.precision, 3), round(s.recall, 3), s.accuracy
+    (0.667, 0.667, 0.667, 0.75)
     """
     t = np.asarray(true_hits, bool)
     p = np.asarray(pred_hits, bool)

@@ -306,6 +306,20 @@ def evaluate_representation(
     ----------
     Locatello, F. et al. (2019). Challenging Common Assumptions in the Unsupervised
     Learning of Disentangled Representations. ICML (disentanglement_lib).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.metrics import evaluate_representation
+    >>> rng = np.random.default_rng(0)
+    >>> factors = rng.integers(0, 5, size=(200, 2))
+    >>> latents = factors + 0.1 * rng.standard_normal((200, 2))
+    >>> scores = evaluate_representation(latents, factors, train=np.arange(200) < 100,
+    ...                                  metrics=("mig", "sap"), factor_names=["f0", "decay"])
+    >>> scores.factor_levels, scores.active.tolist(), round(scores.mig.score, 3)
+    ((5, 5), [True, True], 0.916)
+    >>> scores.dci is None  # not asked for
+    True
     """
     unknown = sorted(set(metrics) - set(ALL_METRICS))
     if unknown:

@@ -213,6 +213,13 @@ class VAEConfig:
     structured output representation using deep conditional generative models", 2015.
     Gillick et al., "Learning to groove with inverse sequence transformations", ICML 2019
     (GrooVAE). Seeds 002 (conditional conv VAE) and 004 (groove VAE).
+
+    Examples
+    --------
+    >>> from timbrespace.models import VAEConfig
+    >>> config = VAEConfig(input_shape=(64,), latent_dim=4, hidden_sizes=(32,), beta=4.0)
+    >>> config.architecture, config.likelihood, config.objective
+    ('mlp', 'gaussian', 'beta_vae')
     """
 
     input_shape: tuple[int, ...] | None = None

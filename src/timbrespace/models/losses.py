@@ -35,7 +35,16 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """``KL(N(mu, exp(logvar)) || N(0, I))`` per item, summed over latents, shape ``(n,)``."""
+    """``KL(N(mu, exp(logvar)) || N(0, I))`` per item, summed over latents, shape ``(n,)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from timbrespace.models import gaussian_kl
+    >>> mu = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    >>> gaussian_kl(mu, torch.zeros(2, 2)).tolist()  # mu^2 / 2 for a unit variance
+    [0.0, 2.0]
+    """
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
 
 
@@ -125,6 +134,18 @@ def tc_decomposition(
     ----------
     Chen, Li, Grosse & Duvenaud, "Isolating sources of disentanglement in variational
     autoencoders", NeurIPS 2018, eq. (S6) (minibatch-weighted sampling).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from timbrespace.models import tc_decomposition
+    >>> z = torch.randn(64, 3, generator=torch.Generator().manual_seed(0))
+    >>> mu, logvar = torch.zeros(64, 3), torch.zeros(64, 3)  # posterior = prior N(0, I)
+    >>> mi, tc, dim_kl = tc_decomposition(z, mu, logvar, dataset_size=1000)
+    >>> tuple(mi.shape), round(float(tc), 2)
+    ((), 13.82)
+    >>> abs(float(mi + tc + dim_kl)) < 1e-4  # they sum to a KL estimate: 0 here
+    True
     """
     n = z.shape[0]
     log_qz_given_x = log_normal(z, mu, logvar).sum(dim=1)
@@ -144,6 +165,15 @@ def permute_dims(z: torch.Tensor, *, generator: torch.Generator | None = None) -
     """Permute each latent dimension independently across the batch (Kim & Mnih 2018, alg. 1).
 
     Samples of the result follow the product of the marginals ``prod_j q(z_j)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from timbrespace.models import permute_dims
+    >>> z = torch.arange(12.0).reshape(4, 3)
+    >>> zp = permute_dims(z, generator=torch.Generator().manual_seed(0))
+    >>> [sorted(zp[:, j].tolist()) == z[:, j].tolist() for j in range(3)]  # each column shuffled
+    [True, True, True]
     """
     n, d = z.shape
     idx = torch.stack(

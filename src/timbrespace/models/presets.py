@@ -55,6 +55,12 @@ def recon_weight_to_variance(recon_weight: float, n_features: int) -> float:
     ------
     ParameterError
         If ``recon_weight`` or ``n_features`` is not positive.
+
+    Examples
+    --------
+    >>> from timbrespace.models import recon_weight_to_variance
+    >>> recon_weight_to_variance(1.0, 64), recon_weight_to_variance(10.0, 1)
+    (32.0, 0.05)
     """
     if not recon_weight > 0 or n_features < 1:
         raise ParameterError(
@@ -106,6 +112,13 @@ def timbre_config(
     References
     ----------
     Seed 002 (SEEDS.md); Sohn et al. 2015 (conditional VAE).
+
+    Examples
+    --------
+    >>> from timbrespace.models import timbre_config
+    >>> config = timbre_config(n_descriptors=3, n_pitches=5)
+    >>> config.architecture, config.input_shape, config.condition_classes, config.latent_dim
+    ('conv', (512, 64), (3, 5), 16)
     """
     if name not in _TIMBRE:
         raise ParameterError(f"model={name!r} is unknown: allowed {', '.join(_TIMBRE)}")
@@ -176,6 +189,13 @@ def groove_config(
     References
     ----------
     Seed 004 (ATIAM-Sequenceur); Gillick et al., ICML 2019 (GrooVAE).
+
+    Examples
+    --------
+    >>> from timbrespace.models import groove_config
+    >>> config = groove_config()
+    >>> config.input_shape, config.likelihood, config.latent_dim
+    ((16, 9), 'hit_velocity', 8)
     """
     fields: dict[str, Any] = {
         "input_shape": (n_steps, n_voices),
@@ -198,6 +218,13 @@ def seed004_config(*, n_steps: int = 64, n_voices: int = 8, **overrides: Any) ->
     Returns
     -------
     VAEConfig
+
+    Examples
+    --------
+    >>> from timbrespace.models import seed004_config
+    >>> config = seed004_config()
+    >>> config.input_shape, config.hidden_sizes, config.latent_dim, config.likelihood
+    ((64, 8), (800,), 2, 'bernoulli')
     """
     fields: dict[str, Any] = {
         "n_steps": n_steps,

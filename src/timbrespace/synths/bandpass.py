@@ -37,6 +37,14 @@ class AdditiveBandpass(SoundModel):
     References
     ----------
     Seed 000, ``CreateSnds.py``; R. Bristow-Johnson, "Audio EQ cookbook" (band-pass).
+
+    Examples
+    --------
+    >>> from timbrespace.synths import AdditiveBandpass
+    >>> y = AdditiveBandpass().render({"cutoff_hz": [500.0, 2000.0]}, sample_rate=8000,
+    ...                               duration_s=0.1)
+    >>> y.shape
+    (2, 800)
     """
 
     name: ClassVar[str] = "additive_bandpass"

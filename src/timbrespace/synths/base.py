@@ -58,6 +58,15 @@ class Parameter:
         parameter's values (``minimum=0``, ``maximum=len-1``).
     integer : bool
         Values must be whole numbers (e.g. a number of partials).
+
+    Examples
+    --------
+    >>> from timbrespace.synths import Parameter
+    >>> p = Parameter("cutoff_hz", 20.0, 20000.0, 1000.0, unit="Hz", scale="log")
+    >>> p.from_unit([0.0, 0.5, 1.0]).round(1).tolist()
+    [20.0, 632.5, 20000.0]
+    >>> p.range_text()
+    '20..20000 Hz'
     """
 
     name: str
@@ -185,6 +194,12 @@ def check_render_args(sample_rate: int, duration_s: float) -> int:
         If either is not a positive finite number, is outside its range
         (:func:`~timbrespace.utils.limits.check_sample_rate`, :data:`MAX_DURATION_S`), or
         the render would be empty.
+
+    Examples
+    --------
+    >>> from timbrespace.synths import check_render_args
+    >>> check_render_args(8000, 0.1)
+    800
     """
     check_sample_rate(sample_rate)
     if not np.isfinite(duration_s) or duration_s <= 0:

@@ -75,6 +75,14 @@ class FMMoog(SoundModel):
     Seed 000, ``CreateSnds.py``; J. Chowning, "The synthesis of complex audio spectra by
     means of frequency modulation", JAES 1973; V. Zavalishin, "The Art of VA Filter
     Design" (ladder).
+
+    Examples
+    --------
+    >>> from timbrespace.synths import FMMoog
+    >>> [p.name for p in FMMoog.parameters]
+    ['f0_hz', 'spread', 'ratio', 'index', 'cutoff_hz', 'resonance']
+    >>> FMMoog().render({"index": [0.0, 4.0]}, sample_rate=8000, duration_s=0.1).shape
+    (2, 800)
     """
 
     name: ClassVar[str] = "fm_moog"

@@ -50,7 +50,14 @@ def _load_entry_points() -> None:
 
 
 def list_sound_models() -> dict[str, type[SoundModel]]:
-    """All registered sound models (built-in and entry points), sorted by name."""
+    """All registered sound models (built-in and entry points), sorted by name.
+
+    Examples
+    --------
+    >>> from timbrespace.synths import list_sound_models
+    >>> sorted(list_sound_models())[:4]
+    ['additive', 'additive_bandpass', 'additive_seed001', 'drip']
+    """
     _load_entry_points()
     return dict(sorted(_REGISTRY.items()))
 
@@ -62,6 +69,13 @@ def get_sound_model(name: str) -> SoundModel:
     ------
     ParameterError
         Unknown name; the message lists the known models and suggests the closest.
+
+    Examples
+    --------
+    >>> from timbrespace.synths import get_sound_model
+    >>> model = get_sound_model("additive")
+    >>> model.parameter_names()[:3]
+    ['f0_hz', 'slope_db_per_octave', 'presence']
     """
     models = list_sound_models()
     if name not in models:

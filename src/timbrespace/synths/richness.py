@@ -52,6 +52,16 @@ class HarmonicRichness(SoundModel):
     References
     ----------
     Seed 000, ``ToyRichnessGenerator.py`` (ATIAM 2017, "atiamML").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.synths import HarmonicRichness
+    >>> y = HarmonicRichness().render({"f0_hz": 200.0, "n_harmonics": [1, 10]},
+    ...                               sample_rate=8000, duration_s=0.1)
+    >>> spectrum = np.abs(np.fft.rfft(y, axis=1))
+    >>> (spectrum > 0.05 * spectrum.max(axis=1, keepdims=True)).sum(axis=1).tolist()  # partials
+    [1, 10]
     """
 
     name: ClassVar[str] = "harmonic_richness"

@@ -142,7 +142,15 @@ class _Texture(SoundModel):
 
 @register_sound_model
 class Pop(_Texture):
-    """Pop texture: noise bursts through a resonant band-pass at ``cf`` (seed 003)."""
+    """Pop texture: noise bursts through a resonant band-pass at ``cf`` (seed 003).
+
+    Examples
+    --------
+    >>> from timbrespace.synths import Pop
+    >>> y = Pop().render({"rate_exp": [1.0, 3.0]}, sample_rate=8000, duration_s=0.5, seed=0)
+    >>> y.shape
+    (2, 4000)
+    """
 
     name: ClassVar[str] = "pop"
     description: ClassVar[str] = "noise bursts through a resonant peak filter, jittered event times"
@@ -159,7 +167,16 @@ class Pop(_Texture):
 
 @register_sound_model
 class Drip(_Texture):
-    """Drip texture: short sine sweeps rising one octave from ``cf`` (seed 003)."""
+    """Drip texture: short sine sweeps rising one octave from ``cf`` (seed 003).
+
+    Examples
+    --------
+    >>> from timbrespace.synths import Drip
+    >>> Drip().parameter("cf_exp").unit
+    'log2(cf/440 Hz)'
+    >>> Drip().render({"cf_exp": 1.0}, sample_rate=8000, duration_s=0.5, seed=0).shape
+    (1, 4000)
+    """
 
     name: ClassVar[str] = "drip"
     description: ClassVar[str] = "short rising sine sweeps, jittered event times"

@@ -118,6 +118,17 @@ def save_checkpoint(model: VAE, path_dir: str | Path) -> Path:
     -------
     pathlib.Path
         ``path_dir``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from timbrespace.models import VAEConfig, build_model
+    >>> from timbrespace.training import save_checkpoint
+    >>> model = build_model(VAEConfig(input_shape=(16,), latent_dim=2, hidden_sizes=(8,)), seed=0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     folder = save_checkpoint(model, tmp + "/model")
+    ...     print(sorted(p.name for p in folder.iterdir()))
+    ['model.json', 'model.safetensors']
     """
     path_dir = Path(path_dir)
     path_dir.mkdir(parents=True, exist_ok=True)
@@ -136,6 +147,17 @@ def load_model_config(path_dir: str | Path) -> VAEConfig:
     ------
     ConfigError
         If ``model.json`` is not a timbrespace model description.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from timbrespace.models import VAEConfig, build_model
+    >>> from timbrespace.training import load_model_config, save_checkpoint
+    >>> config = VAEConfig(input_shape=(16,), latent_dim=2, hidden_sizes=(8,))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     folder = save_checkpoint(build_model(config, seed=0), tmp + "/model")
+    ...     print(load_model_config(folder) == config)  # reads model.json only, no weights
+    True
     """
     path = Path(path_dir) / MODEL_CONFIG
     if not path.is_file():
@@ -174,6 +196,21 @@ def load_checkpoint(path_dir: str | Path, *, device: str = "cpu") -> VAE:
         NaN or infinite values; the message names the file.
     FileNotFoundError
         If the files are missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import torch
+    >>> from timbrespace.models import VAEConfig, build_model
+    >>> from timbrespace.training import load_checkpoint, save_checkpoint
+    >>> model = build_model(VAEConfig(input_shape=(16,), latent_dim=2, hidden_sizes=(8,)), seed=0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     loaded = load_checkpoint(save_checkpoint(model, tmp + "/model"))
+    >>> loaded.training, loaded.config == model.config
+    (False, True)
+    >>> all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+    ...                                        loaded.state_dict().values()))
+    True
     """
     config = load_model_config(path_dir)
     model = build_model(config)

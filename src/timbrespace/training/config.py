@@ -121,6 +121,15 @@ class TrainConfig:
         Lightning's progress bar.
     log_every_n_steps : int
         Step interval of the per-step TensorBoard/CSV log.
+
+    Examples
+    --------
+    >>> from timbrespace.training import TrainConfig
+    >>> config = TrainConfig(epochs=10, batch_size=16, beta_schedule="linear", warmup_steps=100)
+    >>> config.steps_per_epoch(50)  # ceil(50 / 16)
+    4
+    >>> TrainConfig.from_json(config.to_json()) == config
+    True
     """
 
     epochs: int = 50
@@ -329,6 +338,21 @@ class TrainResult:
         This process's rank under data-parallel training (0 otherwise). Only rank 0
         writes checkpoints and ``history.json``; code after :func:`fit` that writes
         files should check :attr:`is_global_zero`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from timbrespace.models import VAEConfig
+    >>> from timbrespace.training import TrainConfig, fit
+    >>> x = np.random.default_rng(0).random((20, 8), dtype=np.float32)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     result = fit(VAEConfig(input_shape=(8,), latent_dim=2, hidden_sizes=(8,)),
+    ...                  TrainConfig(epochs=1, batch_size=10), x, out_dir=tmp)
+    >>> result.stop_reason, result.is_global_zero, result.model.training
+    ('max_epochs', True, False)
+    >>> result.history[0].val_loss is None  # no validation set
+    True
     """
 
     model: VAE

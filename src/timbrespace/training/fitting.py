@@ -162,7 +162,16 @@ def _arrays(
 
 
 def find_last_checkpoint(out_dir: str | Path) -> Path | None:
-    """The newest complete training checkpoint under ``out_dir/checkpoints`` (or ``None``)."""
+    """The newest complete training checkpoint under ``out_dir/checkpoints`` (or ``None``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from timbrespace.training import find_last_checkpoint
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     print(find_last_checkpoint(tmp))  # nothing trained here yet
+    None
+    """
     ckpt = Path(out_dir) / "checkpoints"
     for name in ("last", "last.old"):
         if (ckpt / name / "training_state.json").is_file():
@@ -277,6 +286,24 @@ def fit(
     shuffling ``DataLoader`` draws) and the reparameterisation noise comes from another;
     Lightning runs with ``deterministic=True``; the global deterministic flag and thread
     count are restored on exit.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from timbrespace.models import VAEConfig
+    >>> from timbrespace.training import TrainConfig, encode_array, fit
+    >>> x = np.random.default_rng(0).random((50, 16), dtype=np.float32)
+    >>> model_config = VAEConfig(input_shape=(16,), latent_dim=2, hidden_sizes=(8,))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     result = fit(model_config, TrainConfig(epochs=2, batch_size=16), x[:40], x[40:],
+    ...                  out_dir=tmp)
+    ...     print(result.checkpoint_path.relative_to(tmp).as_posix())
+    checkpoints/last
+    >>> len(result.history), result.stop_reason, result.history[-1].val_loss is not None
+    (2, 'max_epochs', True)
+    >>> encode_array(result.model, x).shape
+    (50, 2)
     """
     if model_config.objective == "tcvae" and model_config.dataset_size is None:
         model_config = dataclasses.replace(model_config, dataset_size=int(np.shape(x_train)[0]))

@@ -62,6 +62,20 @@ def encode_array(
         The latents in scikit-learn orientation (what the metrics take).
     logvar : np.ndarray [shape=(n, latent_dim), dtype=float32]
         Only with ``return_logvar``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.models import VAEConfig, build_model
+    >>> from timbrespace.training import encode_array
+    >>> model = build_model(VAEConfig(input_shape=(16,), latent_dim=2, hidden_sizes=(8,)), seed=0)
+    >>> x = np.random.default_rng(0).random((50, 16), dtype=np.float32)
+    >>> mu = encode_array(model, x)
+    >>> mu.shape, mu.dtype
+    ((50, 2), dtype('float32'))
+    >>> mu, logvar = encode_array(model, x, return_logvar=True)
+    >>> logvar.shape
+    (50, 2)
     """
     _check_batch_size(batch_size)
     x = np.asarray(x, dtype=np.float32)
@@ -112,6 +126,16 @@ def decode_array(
     Returns
     -------
     np.ndarray [shape=(n, *input_shape), dtype=float32]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.models import VAEConfig, build_model
+    >>> from timbrespace.training import decode_array
+    >>> model = build_model(VAEConfig(input_shape=(16,), latent_dim=2, hidden_sizes=(8,)), seed=0)
+    >>> z = np.linspace(-2, 2, 5, dtype=np.float32)[:, None].repeat(2, axis=1)  # a line in z
+    >>> decode_array(model, z).shape  # (n, *input_shape)
+    (5, 16)
     """
     _check_batch_size(batch_size)
     z = np.asarray(z, dtype=np.float32)
@@ -137,6 +161,17 @@ def decode_array(
 def reconstruct_array(
     model: VAE, x: np.ndarray, c: np.ndarray | None = None, *, batch_size: int = 1024
 ) -> np.ndarray:
-    """``decode_array(encode_array(x))``: reconstructions from the posterior means, ``(n, *input_shape)``."""
+    """``decode_array(encode_array(x))``: reconstructions from the posterior means, ``(n, *input_shape)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from timbrespace.models import VAEConfig, build_model
+    >>> from timbrespace.training import reconstruct_array
+    >>> model = build_model(VAEConfig(input_shape=(4, 4), latent_dim=2, hidden_sizes=(8,)), seed=0)
+    >>> x = np.random.default_rng(0).random((3, 4, 4), dtype=np.float32)
+    >>> reconstruct_array(model, x).shape
+    (3, 4, 4)
+    """
     mu = encode_array(model, x, c, batch_size=batch_size)
     return decode_array(model, mu, c, batch_size=batch_size)

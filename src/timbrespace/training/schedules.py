@@ -69,7 +69,15 @@ class BetaSchedule(ABC):
 
 
 class ConstantBeta(BetaSchedule):
-    """β fixed at ``beta``."""
+    """β fixed at ``beta``.
+
+    Examples
+    --------
+    >>> from timbrespace.training import ConstantBeta
+    >>> schedule = ConstantBeta(4.0)
+    >>> schedule.value_at(0), schedule.value_at(10_000)
+    (4.0, 4.0)
+    """
 
     name = "constant"
 
@@ -91,6 +99,16 @@ class LinearWarmup(BetaSchedule):
     ----------
     Bowman et al., "Generating sentences from a continuous space", CoNLL 2016 (KL annealing);
     seed 000's β warm-up.
+
+    Examples
+    --------
+    >>> from timbrespace.training import LinearWarmup
+    >>> schedule = LinearWarmup(4.0, warmup_steps=100)
+    >>> [schedule.value_at(step) for step in (0, 50, 100, 200)]
+    [0.0, 2.0, 4.0, 4.0]
+    >>> schedule.step()  # one optimiser step; the count is saved with the checkpoint
+    >>> schedule.state_dict()["step_count"], schedule.value
+    (1, 0.04)
     """
 
     name = "linear"
@@ -120,6 +138,13 @@ class CyclicalBeta(BetaSchedule):
     ----------
     Fu et al., "Cyclical annealing schedule: a simple approach to mitigating KL vanishing",
     NAACL 2019.
+
+    Examples
+    --------
+    >>> from timbrespace.training import CyclicalBeta
+    >>> schedule = CyclicalBeta(1.0, cycle_steps=100, ratio=0.5)
+    >>> [schedule.value_at(step) for step in (0, 25, 50, 75, 100, 125)]
+    [0.0, 0.5, 1.0, 1.0, 0.0, 0.5]
     """
 
     name = "cyclical"
@@ -164,6 +189,14 @@ def make_beta_schedule(
     ------
     ConfigError
         For an unknown name.
+
+    Examples
+    --------
+    >>> from timbrespace.training import make_beta_schedule
+    >>> make_beta_schedule("linear", 4.0, warmup_steps=10)
+    LinearWarmup(beta=4.0, warmup_steps=10, beta_start=0.0, step_count=0)
+    >>> type(make_beta_schedule("cyclical", 1.0, cycle_steps=100)).__name__
+    'CyclicalBeta'
     """
     if not math.isfinite(beta) or beta < 0:
         raise ParameterError(f"beta={beta} must be a finite number >= 0")
