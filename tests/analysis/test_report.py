@@ -64,11 +64,16 @@ def test_png_round_trip_and_figure_errors(tmp_path) -> None:
 
 
 def test_figure_png_is_what_savefig_writes(tmp_path) -> None:
-    """Oracle: matplotlib's own ``savefig(path, dpi=150, bbox_inches="tight")``, byte for byte."""
+    """Oracle: matplotlib's own ``savefig(path, dpi=150)``, byte for byte (laid out and drawn
+    once, where savefig draws twice), and ``bbox_inches="tight"`` with ``tight``."""
     png = figure_png(mi_heatmap(np.eye(3)))
     # a fresh figure: drawing a constrained layout again moves it a little
-    mi_heatmap(np.eye(3)).savefig(tmp_path / "ref.png", dpi=150, bbox_inches="tight")
+    mi_heatmap(np.eye(3)).savefig(tmp_path / "ref.png", dpi=150)
     assert png.startswith(b"\x89PNG") and png == (tmp_path / "ref.png").read_bytes()
+    fig = mi_heatmap(np.eye(3))
+    assert figure_png(fig) == png and fig.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine"
+    mi_heatmap(np.eye(3)).savefig(tmp_path / "tight.png", dpi=150, bbox_inches="tight")
+    assert figure_png(mi_heatmap(np.eye(3)), tight=True) == (tmp_path / "tight.png").read_bytes()
     page = Report("x").figure(png, "MI").html()  # bytes embed as they are
     assert base64.b64encode(png).decode("ascii") in page
     assert len(figure_png(mi_heatmap(np.eye(3)), dpi=200)) > len(png)

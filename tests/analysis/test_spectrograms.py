@@ -92,3 +92,39 @@ def test_rendered_gif_frames_are_readable_figures() -> None:
                            axes=SpectrogramAxes(extent=(0, 1, 0, 4000), colorbar_label="dB"))
     assert frames.shape == (3, 540, 840, 3) and frames.dtype == np.uint8  # 5.6 x 3.6 in at 150 dpi
     assert not np.array_equal(frames[0], frames[1])  # each frame its own image and title
+
+
+def test_gif_frames_share_one_figure_and_are_what_a_figure_per_frame_draws() -> None:
+    """Oracle: each frame drawn alone on its own figure (same colour range: every frame
+    spans 0..1), pixel for pixel: the titles, the report's, differ in their values."""
+    specs = np.random.default_rng(1).random((3, 24, 10))
+    specs[:, 0, 0], specs[:, 0, 1] = 0.0, 1.0
+    titles = [f"z2 = {v:+.2f}   (informs f0_hz most)" for v in (-2.0, 0.25, 11.5)]
+    axes = SpectrogramAxes(extent=(0, 0.5, 0, 4000), x_label="time (s)", y_label="frequency (Hz)",
+                           colorbar_label="level (dB)")
+    frames = render_frames(specs, titles, axes=axes)
+    for k in range(3):
+        np.testing.assert_array_equal(frames[k], render_frames(specs[k:k + 1], titles[k:k + 1], axes=axes)[0])
+    with pytest.raises(ParameterError, match="one title each"):
+        render_frames(specs[:0], [], axes=axes)
+
+
+def test_traversal_grid_cells_have_one_extent_and_tick_labels_outside() -> None:
+    """The cells are not shared axes: each has the same limits and ticks, and only the
+    left column and the bottom row show tick labels."""
+    from timbrespace.analysis import figure_png
+
+    specs = np.random.default_rng(0).random((3, 4, 8, 5))
+    axes = SpectrogramAxes(extent=(0, 0.5, 0, 4000), x_label="time (s)", y_label="frequency (Hz)",
+                           colorbar_label="level (dB)")
+    fig = traversal_grid(specs, values=np.linspace(-2, 2, 4), axes=axes)
+    figure_png(fig)  # tick labels exist after a draw
+    cells = np.array(fig.axes[:12]).reshape(3, 4)
+    for i in range(3):
+        for j in range(4):
+            ax = cells[i, j]
+            assert ax.get_xlim() == cells[0, 0].get_xlim() and ax.get_ylim() == cells[0, 0].get_ylim()
+            np.testing.assert_array_equal(ax.get_xticks(), cells[0, 0].get_xticks())
+            shown_x = [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+            shown_y = [t.get_text() for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+            assert bool(shown_x) == (i == 2) and bool(shown_y) == (j == 0), (i, j)

@@ -38,6 +38,20 @@ def test_gif_frames_and_colours(tmp_path) -> None:
     assert rgb[-1, 4].min() == 255 and rgb[-1, 6].max() == 0 and rgb[0, 4].max() == 0
 
 
+def test_gif_is_what_pillow_writes_of_the_rgb_frames(tmp_path) -> None:
+    """Oracle: Pillow's own GIF of the RGB frames played forward and back, byte for byte
+    (each frame is given its palette once, not once more when played back)."""
+    import matplotlib
+
+    values = np.random.default_rng(0).random((4, 32, 40))
+    path = traversal_gif(values, tmp_path / "t.gif", duration_ms=200)
+    rgb = (matplotlib.colormaps["magma"]((values - values.min()) / np.ptp(values))[..., :3] * 255).astype(np.uint8)
+    images = [Image.fromarray(np.ascontiguousarray(f)) for f in rgb[:, ::-1].repeat(4, 1).repeat(4, 2)]
+    images += images[-2:0:-1]
+    images[0].save(tmp_path / "ref.gif", format="GIF", save_all=True, append_images=images[1:], duration=200, loop=0)
+    assert path.read_bytes() == (tmp_path / "ref.gif").read_bytes()
+
+
 def test_gif_bounce_and_atomic(tmp_path) -> None:
     frames = np.random.default_rng(0).random((5, 4, 4))
     path = traversal_gif(frames, tmp_path / "b.gif")

@@ -129,12 +129,15 @@ def _wav_bytes(y: np.ndarray, sample_rate: int) -> bytes:
     return buffer.getvalue()
 
 
-def figure_png(fig: Any, *, dpi: int = FIGURE_DPI, tight: bool = True) -> bytes:
-    """A matplotlib figure as PNG bytes, cropped to what it draws (``bbox_inches="tight"``).
+def figure_png(fig: Any, *, dpi: int = FIGURE_DPI, tight: bool = False) -> bytes:
+    """A matplotlib figure as PNG bytes, at the figure's own size.
 
     A run report keeps each figure as ``figures/STEM.png`` and embeds it: it writes these
     bytes and passes them to :meth:`Report.figure`, so the figure is drawn once, not once
-    per copy (laying out a constrained figure is most of a small run's report time).
+    per copy. The figures of :mod:`timbrespace.analysis` lay themselves out inside their
+    size (constrained layout), so they need no crop, which would measure every artist once
+    more (``bbox_inches="tight"``); a figure with a layout engine is laid out once and
+    drawn once, where ``savefig`` alone draws it twice.
 
     Parameters
     ----------
@@ -142,16 +145,28 @@ def figure_png(fig: Any, *, dpi: int = FIGURE_DPI, tight: bool = True) -> bytes:
     dpi : int, default=150
         Resolution, dots per inch (written to the PNG, where :meth:`Report.figure` reads
         it to show the figure at its size in inches).
-    tight : bool
-        Crop to what the figure draws; ``False``: the figure's own size.
+    tight : bool, default=False
+        Crop to what the figure draws (``bbox_inches="tight"``: two drawings), for a
+        figure laid out without a layout engine.
 
     Returns
     -------
     bytes
-        The PNG file: what ``fig.savefig(path, dpi=dpi, bbox_inches="tight")`` writes.
+        The PNG file: what ``fig.savefig(path, dpi=dpi)`` writes.
     """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+    engine = fig.get_layout_engine()
+    if tight or engine is None or fig.dpi != dpi:
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+        return buffer.getvalue()
+    # savefig lays a figure out in a first drawing that renders nothing, then draws it;
+    # laid out here, it is drawn once (the same PNG, byte for byte)
+    engine.execute(fig)
+    fig.set_layout_engine("none")
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi)
+    finally:
+        fig.set_layout_engine(engine)
     return buffer.getvalue()
 
 
@@ -250,7 +265,7 @@ class Report:
         elif isinstance(fig, (bytes, bytearray)):
             data = bytes(fig)
         elif hasattr(fig, "savefig"):
-            data = figure_png(fig, dpi=self.figure_dpi, tight=False)
+            data = figure_png(fig, dpi=self.figure_dpi)
         else:
             raise ParameterError(
                 f"figure must be a matplotlib Figure, image bytes or a path; got {type(fig).__name__}"

@@ -259,12 +259,16 @@ def traversal_grid(
         axes = SpectrogramAxes(frequencies=freqs, y_label="frequency (Hz)" if sample_rate else "bin")
     # at most the page's width with 8 pt text: the colour bar and row labels take ~2.4 in
     cell_w = min(1.55, (PAGE_WIDTH_IN - 2.4) / n_cols)
-    fig, grid = figure_grid(n_rows, n_cols, cell_in=(cell_w, 1.3), sharex=True, sharey=True)
+    # every cell has the same extent (images) or limits (curves) and the same ticks, so the
+    # axes are not shared: matplotlib's sharing costs every cell a walk over all the others
+    # at each limit lookup, most of the drawing time of a 4 x 7 grid
+    fig, grid = figure_grid(n_rows, n_cols, cell_in=(cell_w, 1.3))
     vmin, vmax = float(np.min(s)), float(np.max(s))
     shown = None
     for i in range(n_rows):
         for j in range(n_cols):
             ax = grid[i, j]
+            ax.tick_params(labelbottom=i == n_rows - 1, labelleft=j == 0)  # tick labels outside only
             if s.ndim == 4:
                 shown = _show(ax, s[i, j], axes, vmin=vmin, vmax=vmax, cmap=cmap, max_ticks=3)
                 if axes.row_hz is None:  # small cells: three frequency ticks

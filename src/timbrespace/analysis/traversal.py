@@ -181,7 +181,10 @@ def traversal_gif(
     factor = max(1, int(np.ceil(min_size / rgb.shape[1])))
     if factor > 1:
         rgb = rgb.repeat(factor, axis=1).repeat(factor, axis=2)
-    images = [Image.fromarray(np.ascontiguousarray(frame)) for frame in rgb]
+    # each frame to its palette once, as the GIF writer would, so the frames played back
+    # (``bounce``) are not quantised a second time: the same file, a third less work
+    images = [Image.fromarray(np.ascontiguousarray(frame)).convert("P", palette=Image.Palette.ADAPTIVE)
+              for frame in rgb]
     if bounce and len(images) > 2:
         images = images + images[-2:0:-1]
     path = Path(path)
@@ -252,7 +255,9 @@ def render_frames(
 
     Every frame has the same axes (time and frequency in ``axes``' units), the same
     colour range and colour bar, and its own title (e.g. the latent's value), so that
-    the animation is readable on its own.
+    the animation is readable on its own. The frames are drawn on one figure laid out
+    for the first: titles that differ in their values (one line, the same glyph heights)
+    give the frames a figure of their own would.
 
     Parameters
     ----------
@@ -282,22 +287,28 @@ def render_frames(
     from timbrespace.analysis.spectrograms import _show
 
     s = np.asarray(spectrograms, dtype=np.float64)
-    if s.ndim != 3 or len(titles) != len(s):
+    if s.ndim != 3 or not len(s) or len(titles) != len(s):
         raise ParameterError(
             f"spectrograms must be (n_frames, n_bins, n_time) with one title each; got {s.shape}, "
             f"{len(titles)} titles"
         )
-    vmin, vmax = float(s.min()), float(s.max())
+    # one figure for every frame: only the image and the title change, so the frames share
+    # the first one's layout, computed once (constrained layout is most of a drawing's cost)
+    fig = new_figure(size_px[0] / dpi, size_px[1] / dpi, dpi=dpi)
+    ax = fig.add_subplot()
+    image = _show(ax, s[0], axes, vmin=float(s.min()), vmax=float(s.max()), cmap=cmap)
+    ax.set_xlabel(axes.x_label)
+    ax.set_ylabel(axes.y_label)
+    heading = ax.set_title(titles[0], fontsize=10)
+    fig.colorbar(image, ax=ax, label=axes.colorbar_label)
+    canvas = FigureCanvasAgg(fig)
     out = []
-    for spec, title in zip(s, titles, strict=True):
-        fig = new_figure(size_px[0] / dpi, size_px[1] / dpi, dpi=dpi)
-        ax = fig.add_subplot()
-        image = _show(ax, spec, axes, vmin=vmin, vmax=vmax, cmap=cmap)
-        ax.set_xlabel(axes.x_label)
-        ax.set_ylabel(axes.y_label)
-        ax.set_title(title, fontsize=10)
-        fig.colorbar(image, ax=ax, label=axes.colorbar_label)
-        canvas = FigureCanvasAgg(fig)
+    for k, (spec, title) in enumerate(zip(s, titles, strict=True)):
+        if k:
+            image.set_data(spec)
+            heading.set_text(title)
         canvas.draw()
+        if not k:
+            fig.set_layout_engine("none")  # keep the positions just computed
         out.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
     return np.stack(out)
