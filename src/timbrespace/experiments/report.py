@@ -12,11 +12,8 @@ embedded (base64), so the page can be mailed alone.
 
 from __future__ import annotations
 
-import gc
 import logging
 import platform
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -157,34 +154,6 @@ def write_run_report(
     audio_decoder : AudioDecoder, optional
         A trained DDSP decoder: the traversals' audio comes from it (no phase retrieval).
     """
-    with _older_objects_frozen():
-        return _write(run_dir, config=config, dataset=dataset, history=history, mu=mu, scores=scores,
-                      metrics=metrics, model=model, sidecar=sidecar, recon_media=recon_media,
-                      audio_decoder=audio_decoder)
-
-
-@contextmanager
-def _older_objects_frozen() -> Iterator[None]:
-    """Leave the objects that exist now out of the garbage collector's full passes.
-
-    Drawing the figures makes hundreds of thousands of short-lived matplotlib objects,
-    which set off full collections; in a run's process each one also walks everything the
-    run holds (its dataset, model, torch and Lightning: 0.2-0.3 s of a 3 s report).
-    Nothing is frozen where someone else froze objects before (they unfreeze them).
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def _write(run_dir: Path, *, config: Any, dataset: Dataset, history: list[Any], mu: np.ndarray,
-           scores: RepresentationScores, metrics: dict[str, Any], model: VAE, sidecar: FeatureSidecar,
-           recon_media: dict[str, Any], audio_decoder: AudioDecoder | None) -> Path:
     figures_dir = run_dir / "figures"
     figures_dir.mkdir(exist_ok=True)
     page = _Page(Report(f"timbrespace run: {config.name}", subtitle=str(run_dir)), figures_dir, config,
