@@ -48,7 +48,7 @@ from typing import Any, Literal
 
 from timbrespace.errors import ConfigError
 from timbrespace.models.shift import ShiftSpec
-from timbrespace.utils.fields import check_number_fields
+from timbrespace.utils.fields import config_from_dict, config_from_json
 
 logger = logging.getLogger(__name__)
 
@@ -454,16 +454,7 @@ class VAEConfig:
         ConfigError
             On unknown or missing keys, or invalid values.
         """
-        if not isinstance(data, dict):
-            raise ConfigError(f"model config must be a mapping, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown model config keys {unknown}; allowed: {', '.join(sorted(known))}"
-            )
-        check_number_fields(cls, data)  # a YAML string where a number belongs, said as such
-        return cls(**data)
+        return config_from_dict(cls, data, "model config")
 
     def to_json(self) -> str:
         """JSON text of :meth:`to_dict` (sorted keys)."""
@@ -472,8 +463,4 @@ class VAEConfig:
     @classmethod
     def from_json(cls, text: str) -> VAEConfig:
         """Inverse of :meth:`to_json`."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"model config is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        return config_from_json(cls, text, "model config")

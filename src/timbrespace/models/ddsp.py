@@ -63,6 +63,7 @@ from timbrespace.models.dsp import (
     upsample_frames,
 )
 from timbrespace.models.harmonic import harmonic_salience, shift_f0_hz
+from timbrespace.utils.fields import config_from_dict
 
 __all__ = [
     "AudioDecoder",
@@ -218,11 +219,7 @@ class AudioDecoderConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AudioDecoderConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown audio decoder keys {unknown}; allowed: {', '.join(sorted(known))}")
-        return cls(**data)
+        return config_from_dict(cls, data, "audio decoder")
 
 
 class AudioDecoder(nn.Module):

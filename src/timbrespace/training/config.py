@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from timbrespace.errors import ConfigError, ParameterError
-from timbrespace.utils.fields import check_number_fields
+from timbrespace.utils.fields import config_from_dict, config_from_json
 from timbrespace.utils.limits import check_seed
 
 logger = logging.getLogger(__name__)
@@ -266,16 +267,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
-        if "beta" in data:
+        if isinstance(data, Mapping) and "beta" in data:
             raise ConfigError("beta belongs to the model (model.beta); the β schedule rises to it")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown train config keys {unknown}; allowed: {', '.join(sorted(known))}"
-            )
-        check_number_fields(cls, data)  # a YAML string where a number belongs, said as such
-        return cls(**data)
+        return config_from_dict(cls, data, "train config")
 
     def to_json(self) -> str:
         """JSON text (sorted keys)."""
@@ -283,8 +277,8 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, text: str) -> TrainConfig:
-        """Inverse of :meth:`to_json`."""
-        return cls.from_dict(json.loads(text))
+        """Inverse of :meth:`to_json`; text that is not JSON is a :class:`ConfigError`."""
+        return config_from_json(cls, text, "train config")
 
 
 @dataclass(frozen=True)
