@@ -146,6 +146,30 @@ def test_calibration_finds_the_heads_offset():
     assert fixed.f0_offset_bins.item() == -2.0
 
 
+def test_a_loss_changes_nothing_and_training_calibrates_from_what_it_returns():
+    """No side effect inside a loss (issue 30): loss and pair_loss leave the decoder's offset
+    alone and return the batch and head positions; VAE.calibrate with them moves it, as the
+    training step does."""
+    import dataclasses
+
+    model = build_model(dataclasses.replace(_config(), objective="ada_gvae"), seed=0).train()
+    rng = np.random.default_rng(1)
+    x = np.stack([_features(_tone(f, 0.5 * 0.7 ** np.arange(10), seconds=11 * HOP / SR), output="db")[0, :, :12]
+                  for f in 110.0 * 2 ** rng.uniform(1.5, 3.5, 8)])
+    x = torch.from_numpy(x).float()
+    before = model.decoder.offset_score.clone()
+    gen = torch.Generator().manual_seed(0)
+    for terms in (model.loss(x, model(x, generator=gen), generator=gen),
+                  model.pair_loss(x[:4], x[4:], generator=gen)):
+        assert torch.equal(model.decoder.offset_score, before)
+        assert terms.calibration is not None
+        batch, positions = terms.calibration
+        assert batch.shape == x.shape and positions.shape == (8,) and not positions.requires_grad
+    torch.testing.assert_close(positions, model.encoder.position(model.encoder.view(x)).detach())
+    model.calibrate(*terms.calibration)
+    assert not torch.equal(model.decoder.offset_score, before)
+
+
 def test_model_starts_knowing_nothing_and_gradients_reach_z0_and_content():
     model = build_model(_config(head_harmonic_sum=6, noise_bands=4, inharmonicity=True), seed=0)
     rng = np.random.default_rng(1)

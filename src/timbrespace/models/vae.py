@@ -47,6 +47,9 @@ class VAEOutput:
         Bernoulli logits, or hit and velocity logits (``hit_velocity``).
     mu, logvar, z : torch.Tensor [shape=(n, latent_dim)]
         Posterior parameters and the reparameterised sample.
+    views : tuple of torch.Tensor, optional
+        The shift encoder's ``(view, position)`` of the input
+        (:meth:`~timbrespace.models.shift.ShiftEncoder.parts`); None for other encoders.
 
     Examples
     --------
@@ -63,6 +66,7 @@ class VAEOutput:
     mu: torch.Tensor
     logvar: torch.Tensor
     z: torch.Tensor
+    views: tuple[torch.Tensor, torch.Tensor] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ class LossTerms:
     ``loss`` is what is minimised; ``recon`` the reconstruction NLL (summed over
     features); ``kl`` the analytic KL to the prior (summed over latents), reported for
     every objective; ``tc`` the total-correlation estimate (``tcvae``, ``factorvae``).
+    ``calibration`` is what :meth:`VAE.calibrate` reads after the step, for a model whose
+    decoder calibrates on its training batches (a ``harmonic`` shift decoder): the items
+    and the head's positions of them, detached; None otherwise. A loss changes nothing.
 
     Examples
     --------
@@ -88,6 +95,7 @@ class LossTerms:
     recon: torch.Tensor
     kl: torch.Tensor
     tc: torch.Tensor | None = None
+    calibration: tuple[torch.Tensor, torch.Tensor] | None = None
 
 
 class VAE(nn.Module):
@@ -315,10 +323,10 @@ class VAE(nn.Module):
     ) -> VAEOutput:
         """Encode, sample ``z`` (from ``generator``), decode."""
         cond = self.condition_vector(c)
-        mu, logvar = self._posterior(x, cond)
+        mu, logvar, views = self._posterior_parts(x, cond)
         z = self.reparameterize(mu, logvar, generator=generator)
         logits = self._decoder_output(z, cond)
-        return VAEOutput(x_hat=self._mean(logits), x_logits=logits, mu=mu, logvar=logvar, z=z)
+        return VAEOutput(x_hat=self._mean(logits), x_logits=logits, mu=mu, logvar=logvar, z=z, views=views)
 
     # ------------------------------------------------------------------ losses
     def reconstruction(self, x: torch.Tensor, out: VAEOutput) -> torch.Tensor:
@@ -403,7 +411,35 @@ class VAE(nn.Module):
             # D's logit difference estimates log q(z) / prod_j q(z_j), i.e. the TC (Kim & Mnih 2018, eq. 3).
             tc = (logits[:, 0] - logits[:, 1]).mean()
             loss = recon + kl + beta * tc
-        return LossTerms(loss=loss + self.equivariance(x, generator), recon=recon, kl=kl, tc=tc)
+        return LossTerms(loss=loss + self.equivariance(x, generator), recon=recon, kl=kl, tc=tc,
+                         calibration=self._calibration(x, out.views))
+
+    def _calibration(self, x: torch.Tensor,
+                     views: tuple[torch.Tensor, torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """:attr:`LossTerms.calibration` of a batch: ``(x, positions)`` detached, for a harmonic decoder."""
+        if not isinstance(self.decoder, HarmonicDecoder):
+            return None
+        with torch.no_grad():
+            positions = self.encoder.position(self.encoder.view(x)) if views is None else views[1]
+        return x.detach(), positions.detach()
+
+    @torch.no_grad()
+    def calibrate(self, x: torch.Tensor, positions: torch.Tensor) -> None:
+        """Update a ``harmonic`` decoder's f0 offset from a training batch (a no-op for others).
+
+        Training calls it after each step's loss with what the loss returned
+        (``LossTerms.calibration``); a loss itself changes nothing
+        (:meth:`~timbrespace.models.harmonic.HarmonicDecoder.calibrate`).
+
+        Parameters
+        ----------
+        x : torch.Tensor [shape=(n, *input_shape)]
+            The batch's features (dB).
+        positions : torch.Tensor [shape=(n,)]
+            The shift head's positions of them, bins of the log view.
+        """
+        if isinstance(self.decoder, HarmonicDecoder):
+            self.decoder.calibrate(x, positions)
 
     def equivariance(self, x: torch.Tensor, generator: torch.Generator | None = None, *,
                      views: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor | float:
@@ -411,17 +447,11 @@ class VAE(nn.Module):
 
         ``views``: the shift encoder's ``(view, position)`` of ``x``
         (:meth:`~timbrespace.models.shift.ShiftEncoder.parts`), when the caller has them.
-        In training mode a ``harmonic`` decoder also calibrates its f0 offset on ``x``
-        (:meth:`~timbrespace.models.harmonic.HarmonicDecoder.calibrate`).
         """
         spec = self.config.shift
         if spec is None:
             return 0.0
         view, position = (None, None) if views is None else views
-        if self.training and isinstance(self.decoder, HarmonicDecoder):
-            with torch.no_grad():
-                p = self.encoder.position(self.encoder.view(x)) if position is None else position.detach()
-                self.decoder.calibrate(x, p)
         total: torch.Tensor | float = 0.0
         if spec.equivariance_weight:
             total = spec.equivariance_weight * self.encoder.equivariance_loss(
@@ -485,8 +515,9 @@ class VAE(nn.Module):
         # the shift encoder's views and head positions of both sides, read once for both losses
         views = None if views1 is None or views2 is None else (
             torch.cat([views1[0], views2[0]]), torch.cat([views1[1], views2[1]]))
-        loss = recon + beta * kl + self.equivariance(torch.cat([x1, x2]), generator, views=views)
-        return LossTerms(loss=loss, recon=recon / 2, kl=kl / 2)
+        x12 = torch.cat([x1, x2])
+        loss = recon + beta * kl + self.equivariance(x12, generator, views=views)
+        return LossTerms(loss=loss, recon=recon / 2, kl=kl / 2, calibration=self._calibration(x12, views))
 
     def discriminator_loss(
         self, z: torch.Tensor, *, generator: torch.Generator | None = None

@@ -17,6 +17,7 @@ and only the global-zero process writes checkpoints.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -280,8 +281,7 @@ class VAEModule(L.LightningModule):
             xl = torch.index_select(self.data.x_train, 0, sup.label_rows[pick])
             mu, _ = self.model.encode(xl)
             supervised = label_loss(mu, sup.label_codes[pick], sup.label_levels).mean()
-            terms = type(terms)(loss=terms.loss + sup.label_weight * supervised, recon=terms.recon,
-                                kl=terms.kl, tc=terms.tc)
+            terms = dataclasses.replace(terms, loss=terms.loss + sup.label_weight * supervised)
         return terms, out
 
     def _train_minibatch(self, x: torch.Tensor, c: torch.Tensor | None, optimizers: list[Any],
@@ -290,6 +290,8 @@ class VAEModule(L.LightningModule):
         beta = self.schedule.value
         terms, out = self._objective(x, c, beta)
         self._check_finite(terms.loss, "loss", batch_idx)
+        if terms.calibration is not None:  # e.g. a harmonic decoder's f0 offset, from this batch
+            self.model.calibrate(*terms.calibration)
         opt.zero_grad()
         self.manual_backward(terms.loss)
         if self.train_config.gradient_clip_norm is not None:
