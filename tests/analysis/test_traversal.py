@@ -8,21 +8,8 @@ from timbrespace.analysis.traversal import (
     tile_traversal_frames,
     traversal_audio,
     traversal_gif,
-    traversal_latents,
 )
 from timbrespace.errors import ParameterError
-
-
-def test_traversal_latents() -> None:
-    base = np.array([0.5, -1.0, 2.0])
-    values = np.linspace(-2, 2, 5)
-    z = traversal_latents(base, values, dims=[2, 0])
-    assert z.shape == (2, 5, 3)
-    np.testing.assert_allclose(z[0, :, 2], values)
-    np.testing.assert_allclose(z[0, :, :2], np.broadcast_to(base[:2], (5, 2)))
-    np.testing.assert_allclose(z[1, :, 0], values)
-    with pytest.raises(ParameterError, match="dims"):
-        traversal_latents(base, values, dims=[3])
 
 
 def test_gif_frames_and_colours(tmp_path) -> None:

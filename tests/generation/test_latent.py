@@ -42,6 +42,8 @@ def test_traverse_grid() -> None:
     np.testing.assert_allclose(grid[1, :, [0, 1, 3]].T, np.tile(base[[0, 1, 3]], (5, 1)))
     with pytest.raises(ParameterError, match=r"dims \[4\] out of range"):
         traverse(base, [4], values)
+    with pytest.raises(ParameterError, match="values must be a non-empty 1-D sequence"):
+        traverse(base, [0], [])
 
 
 def test_sample_prior_is_seeded_standard_normal() -> None:

@@ -32,7 +32,6 @@ from timbrespace.analysis.traversal import (
     tile_traversal_frames,
     traversal_audio,
     traversal_gif,
-    traversal_latents,
 )
 
 __all__ = [
@@ -65,5 +64,4 @@ __all__ = [
     "traversal_audio",
     "traversal_gif",
     "traversal_grid",
-    "traversal_latents",
 ]

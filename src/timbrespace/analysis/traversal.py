@@ -1,8 +1,8 @@
-"""Latent traversals: the codes to decode, animated GIFs (seed 001) and traversal audio.
+"""Latent traversals: animated GIFs (seed 001) and traversal audio.
 
 A traversal moves one latent through a range of values with the others held at a base
-code (usually the mean code of an item, or zero). :func:`traversal_latents` builds the
-codes; the caller decodes them (``timbrespace.training.decode_array``) and hands the
+code (usually the mean code of an item, or zero). :func:`timbrespace.generation.traverse`
+builds the codes (the one builder of them); the caller decodes them (``timbrespace.training.decode_array``) and hands the
 spectra to :func:`~timbrespace.analysis.spectrograms.traversal_grid`, :func:`traversal_gif`
 (raw values, or frames drawn with axes and a colour bar by :func:`render_frames`) or,
 after inversion to audio, :func:`traversal_audio`.
@@ -27,47 +27,7 @@ __all__ = [
     "tile_traversal_frames",
     "traversal_audio",
     "traversal_gif",
-    "traversal_latents",
 ]
-
-
-def traversal_latents(
-    base: np.ndarray,
-    values: Sequence[float] | np.ndarray,
-    *,
-    dims: Sequence[int] | None = None,
-) -> np.ndarray:
-    """Codes for a traversal of each latent in ``dims`` through ``values``.
-
-    Parameters
-    ----------
-    base : np.ndarray [shape=(latent_dim,)]
-        Code the other latents are held at.
-    values : array-like of shape (n_values,)
-        Values given to the traversed latent (e.g. ``np.linspace(-3, 3, 9)``).
-    dims : sequence of int, optional
-        Latents to traverse (default: all).
-
-    Returns
-    -------
-    np.ndarray [shape=(n_dims, n_values, latent_dim), dtype=float32]
-        ``out[d, v]`` is ``base`` with latent ``dims[d]`` set to ``values[v]``; reshape to
-        ``(-1, latent_dim)`` to decode in one batch.
-    """
-    z0 = np.asarray(base, dtype=np.float32)
-    if z0.ndim != 1:
-        raise ParameterError(f"base must be 1-D (latent_dim,); got shape {z0.shape}")
-    v = np.asarray(values, dtype=np.float32)
-    if v.ndim != 1 or v.size == 0:
-        raise ParameterError(f"values must be a non-empty 1-D sequence; got shape {v.shape}")
-    dims = list(range(z0.size)) if dims is None else [int(d) for d in dims]
-    for d in dims:
-        if not 0 <= d < z0.size:
-            raise ParameterError(f"dims contains {d}; allowed 0..{z0.size - 1}")
-    out = np.broadcast_to(z0, (len(dims), v.size, z0.size)).copy()
-    for row, d in enumerate(dims):
-        out[row, :, d] = v
-    return out
 
 
 def tile_traversal_frames(spectrograms: np.ndarray, *, gap: int = 2) -> np.ndarray:

@@ -42,6 +42,7 @@ from timbrespace.analysis import (
 from timbrespace.analysis._plotting import FIGURE_DPI
 from timbrespace.datasets import Dataset
 from timbrespace.features import FeatureSidecar, invert
+from timbrespace.generation import traverse
 from timbrespace.metrics import RepresentationScores
 from timbrespace.models import VAE
 from timbrespace.models.ddsp import AudioDecoder
@@ -289,7 +290,7 @@ def _traversals(page: _Page) -> np.ndarray:
     base = np.median(mu, axis=0).astype(np.float32)
     values = np.stack([traversal_values(mu, int(d), n_steps=ev.n_traversal_steps, half_range=ev.traversal_range)
                        for d in order])
-    grids = [_with(base, int(d), v) for d, v in zip(order, values, strict=True)]
+    grids = [traverse(base, [int(d)], v)[0] for d, v in zip(order, values, strict=True)]
     decoded = [page.decode(z) for z in grids]
     labels = [f"z{d}: {names[int(np.argmax(mi[d]))]}" for d in order]
     axes = spectrogram_axes(page.sidecar)
@@ -387,12 +388,6 @@ def _configuration(page: _Page) -> None:
     text = yaml.safe_dump(page.config.model_dump(mode="json"), sort_keys=False)
     page.report.code(text)
     page.report.table(package_versions(), "Python and package versions of this run.")
-
-
-def _with(base: np.ndarray, dim: int, values: np.ndarray) -> np.ndarray:
-    z = np.repeat(base[None, :], len(values), axis=0)
-    z[:, dim] = values
-    return z
 
 
 def _f(x: Any) -> str:

@@ -136,6 +136,8 @@ def traverse(
 ) -> np.ndarray:
     """Latent traversals: set one latent at a time to each of ``values``, others from ``z_base``.
 
+    The one builder of traversal codes (the report, the CLI and the explorer decode its grids).
+
     Parameters
     ----------
     z_base : np.ndarray [shape=(latent_dim,)]
@@ -161,7 +163,9 @@ def traverse(
     bad = [d for d in dims if not 0 <= d < base.shape[0]]
     if bad:
         raise ParameterError(f"dims {bad} out of range: allowed 0..{base.shape[0] - 1}")
-    vals = np.asarray(values, dtype=np.float32).reshape(-1)
+    vals = np.asarray(values, dtype=np.float32)
+    if vals.ndim != 1 or vals.size == 0:
+        raise ParameterError(f"values must be a non-empty 1-D sequence; got shape {vals.shape}")
     grid = np.broadcast_to(base, (len(dims), vals.size, base.shape[0])).copy()
     for i, d in enumerate(dims):
         grid[i, :, d] = vals
