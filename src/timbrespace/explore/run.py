@@ -125,7 +125,7 @@ class RunExplorable(Explorable):
         from pydantic import ValidationError
 
         from timbrespace.datasets import Dataset
-        from timbrespace.experiments.config import ExperimentConfig
+        from timbrespace.experiments.config import ExperimentConfig, format_validation_error
         from timbrespace.experiments.pipeline import FEATURES_NAME
         from timbrespace.experiments.runs import read_run_card, read_run_config
         from timbrespace.features import FeatureConfig
@@ -148,7 +148,7 @@ class RunExplorable(Explorable):
         try:
             self.config = ExperimentConfig.model_validate(resolved)
         except ValidationError as exc:
-            raise ConfigError(f"{cfg_path}: {exc.errors()[0]['msg']}") from None
+            raise ConfigError(format_validation_error(exc, str(cfg_path))) from None
         self.dataset = Dataset(dataset_path if dataset_path else root / "dataset")
         if self.features_name not in self.dataset.feature_names():
             raise DatasetError(f"{self.dataset.root}: features {self.features_name!r} are missing; "
