@@ -51,6 +51,7 @@ from timbrespace.experiments.benchmark_datasets import (
 from timbrespace.experiments.benchmark_table import (
     GROOVE_MODEL,
     MODEL_NAMES,
+    DatasetSummary,
     JobResult,
     write_tables,
 )
@@ -170,6 +171,7 @@ def run_benchmark(
     _open_folder(out, settings)
     specs = [d for d in BENCHMARK_DATASETS if d.name in names]
     rows: list[JobResult] = []
+    summaries: list[DatasetSummary] = []
     trained = skipped = 0
     n_jobs = sum(len(_jobs(spec, model_names, seeds)) for spec in specs)
     with _JobBar(n_jobs, enabled=progress) as bar:
@@ -183,6 +185,7 @@ def run_benchmark(
                 rows.append(JobResult(spec.name, "*", -1, status="missing", reason=str(exc)))
                 bar.advance(len(jobs))
                 continue
+            summaries.append(_summary(ds, spec))
             for job in jobs:
                 path = out / "jobs" / f"{job}.json"
                 if path.is_file():
@@ -199,7 +202,7 @@ def run_benchmark(
                 rows.extend(result)
                 trained += 1
                 bar.advance(1)
-    csv, md, png = write_tables(rows, out, specs=specs, models=model_names, settings=settings)
+    csv, md, png = write_tables(rows, out, specs=specs, models=model_names, settings=settings, summaries=summaries)
     return BenchmarkResult(tuple(rows), csv, md, png, trained, skipped)
 
 
@@ -250,6 +253,19 @@ def _open_folder(out: Path, settings: BenchmarkSettings) -> None:
         return
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(marker, json.dumps(wanted, indent=2) + "\n")
+
+
+def _summary(ds: Dataset, spec: BenchmarkDataset) -> DatasetSummary:
+    """Items, factors with their level counts, and the features' kind and item shape."""
+    from timbrespace.experiments.train import feature_shape
+
+    codes = ds.factor_codes
+    factors = tuple(f"{name} ({len(np.unique(codes[:, j]))})" for j, name in enumerate(ds.factor_names))
+    if spec.source == "grooves":
+        return DatasetSummary(spec.name, len(ds), factors or ("none: bars",), "hit/velocity grid (bars)")
+    shape = " × ".join(map(str, feature_shape(ds, FEATURES)))
+    kind = spec.features.get("kind", "")
+    return DatasetSummary(spec.name, len(ds), factors, f"{kind} {spec.features.get('output', '')}, {shape}")
 
 
 def _jobs(spec: BenchmarkDataset, models: Sequence[str], seeds: int) -> list[str]:

@@ -169,16 +169,16 @@ class BenchmarkSettings:
 QUICK = BenchmarkSettings(
     profile="quick",
     sizes={
-        "seed000-richness": DatasetSize({"n_harmonics": 10, "last_gain": 20}, duration_s=0.25),
+        "seed000-richness": DatasetSize({"n_harmonics": 25, "last_gain": 12}, duration_s=0.25),
         "seed000-additive-bandpass": DatasetSize(
-            {"harmonicity": 4, "n_partials": 5, "q": 4, "cutoff_hz": 4}, duration_s=0.2),
+            {"harmonicity": 5, "n_partials": 5, "q": 4, "cutoff_hz": 4}, duration_s=0.2),
         "seed000-fm-moog": DatasetSize(
-            {"spread": 3, "ratio": 3, "index": 3, "resonance": 3, "cutoff_hz": 4}, duration_s=0.2),
+            {"spread": 3, "ratio": 3, "index": 4, "resonance": 3, "cutoff_hz": 4}, duration_s=0.2),
         "seed001-additive": DatasetSize(
-            {"f0_hz": 5, "slope_db_per_octave": 3, "presence": 2, "inharmonicity": 3, "decay_per_s": 3},
+            {"f0_hz": 5, "slope_db_per_octave": 4, "presence": 2, "inharmonicity": 3, "decay_per_s": 4},
             duration_s=0.5),
-        "seed003-pop": DatasetSize({"rate_exp": 3, "irreg_exp": 3, "cf_exp": 3}, variations=(5.0, 1.0)),
-        "seed002-semantic": DatasetSize({"descriptors": 5, "magnitudes": 4, "pitches": 12}),
+        "seed003-pop": DatasetSize({"rate_exp": 4, "irreg_exp": 4, "cf_exp": 3}, variations=(5.0, 1.0)),
+        "seed002-semantic": DatasetSize({"descriptors": 6, "magnitudes": 4, "pitches": 16}),
         "seed004-grooves": DatasetSize(),
     },
     epochs=30,
@@ -209,7 +209,7 @@ FULL = BenchmarkSettings(
     n_iter=16,
     dci_estimator="gbt",
 )
-"""The full study (tens of thousands of items, 100 epochs): for a GPU or a cluster."""
+"""The full study (thousands of items per dataset, 100 epochs): for a GPU or a cluster."""
 
 
 def default_data_dir() -> Path:

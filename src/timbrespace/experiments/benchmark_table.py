@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from timbrespace.experiments.benchmark_datasets import BenchmarkDataset, BenchmarkSettings
     from timbrespace.experiments.sweep_table import SweepRow
 
-__all__ = ["GROOVE_MODEL", "MODEL_LABELS", "MODEL_NAMES", "JobResult", "write_tables"]
+__all__ = ["GROOVE_MODEL", "MODEL_LABELS", "MODEL_NAMES", "DatasetSummary", "JobResult", "write_tables"]
 
 MODEL_NAMES = ("beta_vae", "tcvae", "factorvae", "shift", "ada_gvae")
 """The model family, in table order."""
@@ -38,6 +38,16 @@ MODEL_LABELS = {
 _SCORES = ("mig", "dci_disentanglement", "dci_completeness", "dci_informativeness", "sap", "modularity",
            "mig_ica", "mig_at_init", "spectral_convergence", "mrstft", "hit_f1", "baseline_f1",
            "baseline_mode_f1", "train_time_s")
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """What the table says of one dataset: items, factors (levels), what the models read."""
+
+    name: str
+    n_items: int
+    factors: tuple[str, ...]
+    features: str
 
 
 @dataclass(frozen=True)
@@ -114,7 +124,8 @@ def _not_applicable(spec: BenchmarkDataset, model: str) -> str | None:
 
 
 def write_tables(rows: Sequence[JobResult], out: Path, *, specs: Sequence[BenchmarkDataset],
-                 models: Sequence[str], settings: BenchmarkSettings) -> tuple[Path, Path, Path]:
+                 models: Sequence[str], settings: BenchmarkSettings,
+                 summaries: Sequence[DatasetSummary] = ()) -> tuple[Path, Path, Path]:
     """Write ``benchmark.csv``, ``benchmark.md`` and ``benchmark.png`` in ``out`` (atomically).
 
     Returns
@@ -128,14 +139,14 @@ def write_tables(rows: Sequence[JobResult], out: Path, *, specs: Sequence[Benchm
     with atomic_path(csv) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.6g")
     md = out / "benchmark.md"
-    atomic_write_text(md, markdown(rows, specs=specs, models=models, settings=settings))
+    atomic_write_text(md, markdown(rows, specs=specs, models=models, settings=settings, summaries=summaries))
     png = out / "benchmark.png"
     plot_benchmark(rows, png, specs=specs, models=models)
     return csv, md, png
 
 
 def markdown(rows: Sequence[JobResult], *, specs: Sequence[BenchmarkDataset], models: Sequence[str],
-             settings: BenchmarkSettings) -> str:
+             settings: BenchmarkSettings, summaries: Sequence[DatasetSummary] = ()) -> str:
     """The study as Markdown: a MIG overview (dataset × model), the full table, the grooves' table."""
     notes: list[str] = []
 
@@ -189,9 +200,13 @@ def markdown(rows: Sequence[JobResult], *, specs: Sequence[BenchmarkDataset], mo
             lines.append(f"| {MODEL_LABELS[GROOVE_MODEL]} | " + " | ".join(
                 _mean_sd([getattr(r, k) for r in these]) for k in ("hit_f1", "baseline_f1", "baseline_mode_f1"))
                 + f" | {_mean_sd([r.train_time_s for r in these], 1)} |")
-    described = [s for s in specs if s.note]
-    if described:
-        lines += ["", "Datasets: " + "; ".join(f"{s.title}: {s.note}" for s in described) + "."]
+    known = {d.name: d for d in summaries}
+    if known:
+        lines += ["", "## Datasets", "", "| dataset | items | factors (levels) | features | note |", "|---|---|---|---|---|"]
+        for spec in specs:
+            if spec.name in known:
+                d = known[spec.name]
+                lines.append(f"| {spec.title} | {d.n_items} | {', '.join(d.factors)} | {d.features} | {spec.note} |")
     if notes:
         lines += [""] + [f"[^{i + 1}]: {text}" for i, text in enumerate(notes)]
     return "\n".join(lines) + "\n"
