@@ -11,7 +11,7 @@ import pytest
 
 from timbrespace.errors import ParameterError
 from timbrespace.experiments.benchmark import check_benchmark_options, run_benchmark
-from timbrespace.experiments.benchmark_datasets import QUICK, BenchmarkSettings, DatasetSize
+from timbrespace.experiments.benchmark_datasets import FULL, QUICK, BenchmarkSettings, DatasetSize
 from timbrespace.experiments.benchmark_table import MODEL_LABELS
 
 TINY = BenchmarkSettings(
@@ -141,3 +141,28 @@ def test_missing_real_data_is_a_dash(tmp_path):
     md = result.markdown.read_text()
     assert "| groove VAE | –[^1]" in md and "real data not found" in md
     assert not (tmp_path / "bench" / "jobs").exists()  # nothing recorded: a later run with the data does the jobs
+
+
+@pytest.mark.parametrize("settings", [QUICK, FULL], ids=["quick", "full"])
+def test_shrunk_presets_keep_the_seed_factors(settings):
+    from timbrespace.datasets import load_dataset_config, preset_path
+    from timbrespace.experiments.benchmark_datasets import BENCHMARK_DATASETS, _shrunk_preset
+
+    for spec in (d for d in BENCHMARK_DATASETS if d.source == "preset"):
+        config = _shrunk_preset(spec, settings.sizes[spec.name])
+        seed = load_dataset_config(preset_path(spec.preset))
+        assert list(config.parameters) == list(seed.parameters)
+        for name, sweep in config.parameters.items():  # same range, fewer values
+            if sweep.values is None:
+                assert (sweep.min, sweep.max) == (seed.parameters[name].min, seed.parameters[name].max)
+        limit = (150, 600) if settings is QUICK else (600, 20000)
+        assert limit[0] <= config.n_items <= limit[1], (spec.name, config.n_items)
+
+
+def test_devices_pass_through_to_training(tmp_path):
+    result = run_benchmark(tmp_path / "bench", settings=dataclasses.replace(TINY, n_resynthesised=0),
+                           datasets=["seed000-richness"], models=["beta_vae"], seeds=1, devices=1)
+    config = json.loads((tmp_path / "bench" / "runs" / "seed000-richness--beta_vae--seed0" / "train_config.json")
+                        .read_text())
+    assert (config["accelerator"], config["devices"], config["num_threads"]) == ("auto", 1, None)
+    assert result.n_trained == 2
