@@ -352,7 +352,8 @@ def _resynthesis(ds: Dataset, settings: BenchmarkSettings, model: Any | None) ->
 
     ``model`` ``None``: the stored features themselves inverted (the inverse's own limit).
     Spectral convergence is measured in the features' STFT frames (Hann frames of
-    ``n_fft`` for a CQT), as ``timbrespace run`` measures it.
+    ``n_fft`` for a CQT), as ``timbrespace run`` measures it; silent originals (no
+    spectral convergence) are left out of both means.
     """
     from timbrespace.features import FeatureSidecar, StftGeometry, invert, stft_magnitude
     from timbrespace.metrics import spectral_convergence
@@ -374,10 +375,13 @@ def _resynthesis(ds: Dataset, settings: BenchmarkSettings, model: Any | None) ->
     cfg = sidecar.config
     geometry = cfg if cfg.kind in ("stft", "mel") else StftGeometry(cfg.n_fft, cfg.hop_length or cfg.n_fft // 4,
                                                                       cfg.n_fft)
-    sc = float(np.mean(spectral_convergence(stft_magnitude(original, geometry), stft_magnitude(audio, geometry))))
-    mrstft = (float(np.mean(multi_resolution_stft_distance(original, audio)))
-              if n > max(MRSTFT_FFT_SIZES) // 2 else nan)
-    return sc, mrstft
+    sc = spectral_convergence(stft_magnitude(original, geometry), stft_magnitude(audio, geometry))
+    mrstft = multi_resolution_stft_distance(original, audio) if n > max(MRSTFT_FFT_SIZES) // 2 else np.full(len(rows), nan)
+    # a silent original (e.g. a band-pass far from every partial) has no spectral convergence: left out
+    heard = np.isfinite(sc)
+    if not heard.any():
+        return nan, nan
+    return float(np.mean(sc[heard])), float(np.mean(np.asarray(mrstft)[heard]))
 
 
 def _baselines(ds: Dataset, spec: BenchmarkDataset, settings: BenchmarkSettings) -> list[JobResult]:

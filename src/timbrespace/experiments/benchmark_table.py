@@ -90,8 +90,9 @@ class JobResult:
         return cls(dataset=dataset, **{**values, **extra})
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form (``nan`` as ``null``)."""
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in dataclasses.asdict(self).items()}
+        """JSON form (``nan`` and infinities as ``null``, read back as ``nan``)."""
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobResult:
