@@ -252,7 +252,9 @@ def plot_benchmark(rows: Sequence[JobResult], path: Path, *, specs: Sequence[Ben
             if mig:
                 ax.plot([i - 0.45, i + 0.45], [float(np.nanmean(mig))] * 2, style, lw=1.2,
                         label=MODEL_LABELS[model] if i == 0 else None)
-    ax.set_xticks(range(len(spectral)), [s.title.replace(" ", "\n", 2) for s in spectral], fontsize=8)
+    # "seed 000 FM + Moog" -> "seed 000" over "FM + Moog"
+    ax.set_xticks(range(len(spectral)), ["\n".join([" ".join(s.title.split(" ")[:2]), " ".join(s.title.split(" ")[2:])])
+                                         for s in spectral], fontsize=8)
     ax.set_ylabel("MIG (bits / bits)")
     ax.set_ylim(0, 1)
     ax.set_title("Benchmark: MIG per dataset and model (dots: seeds; bars: mean)", fontsize=10)
