@@ -166,3 +166,18 @@ def test_devices_pass_through_to_training(tmp_path):
                         .read_text())
     assert (config["accelerator"], config["devices"], config["num_threads"]) == ("auto", 1, None)
     assert result.n_trained == 2
+
+
+def test_a_second_writer_is_refused(tmp_path):
+    import os
+    import socket
+
+    from timbrespace.errors import DatasetError
+    from timbrespace.utils.lock import LOCK_NAME
+
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    (bench / LOCK_NAME).write_text(f"{os.getpid()} {socket.gethostname()}")  # a live holder
+    with pytest.raises(DatasetError, match="being written by another benchmark"):
+        run_benchmark(bench, settings=TINY, datasets=["seed000-richness"], models=["beta_vae"], seeds=1)
+    assert sorted(p.name for p in bench.iterdir()) == [LOCK_NAME]

@@ -56,13 +56,15 @@ from timbrespace.experiments.benchmark_table import (
     write_tables,
 )
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
-from timbrespace.utils.limits import check_seed
+from timbrespace.utils.lock import LOCK_NAME, folder_lock
 
 __all__ = ["BenchmarkResult", "check_benchmark_options", "run_benchmark"]
 
 log = logging.getLogger(__name__)
 
 FORMAT = "timbrespace.benchmark"
+MARKER = "benchmark.json"
+BASELINES = "baselines"
 MAX_SEEDS = 100
 
 
@@ -160,6 +162,8 @@ def run_benchmark(
     ParameterError
         As :func:`check_benchmark_options`; ``out`` that is a file, a folder holding
         anything but a study, or a study made with other settings.
+    DatasetError
+        Another process is writing the same study (one writer per folder).
 
     Examples
     --------
@@ -168,13 +172,16 @@ def run_benchmark(
     names, model_names = check_benchmark_options(datasets=datasets, models=models, seeds=seeds, devices=devices)
     settings = settings or (QUICK if quick else FULL)
     out = Path(out)
-    _open_folder(out, settings)
+    _check_folder(out, settings)
     specs = [d for d in BENCHMARK_DATASETS if d.name in names]
     rows: list[JobResult] = []
     summaries: list[DatasetSummary] = []
     trained = skipped = 0
     n_jobs = sum(len(_jobs(spec, model_names, seeds)) for spec in specs)
-    with _JobBar(n_jobs, enabled=progress) as bar:
+    with folder_lock(out, what="benchmark"), _JobBar(n_jobs, enabled=progress) as bar:
+        marker = out / MARKER
+        if not marker.is_file():
+            atomic_write_text(marker, json.dumps({"format": FORMAT, "settings": settings.to_dict()}, indent=2) + "\n")
         for spec in specs:
             jobs = _jobs(spec, model_names, seeds)
             try:
@@ -187,16 +194,16 @@ def run_benchmark(
                 continue
             summaries.append(_summary(ds, spec))
             for job in jobs:
-                path = out / "jobs" / f"{job}.json"
+                path = out / "jobs" / f"{job.name}.json"
                 if path.is_file():
                     rows.extend(JobResult.read(path))
                     skipped += 1
                     bar.advance(1)
                     continue
-                log.info("benchmark: job %s (%d of %d)", job, trained + skipped + 1, n_jobs)
+                log.info("benchmark: job %s (%d of %d)", job.name, trained + skipped + 1, n_jobs)
                 start = time.perf_counter()
-                result = _run_job(ds, spec, job, settings, out / "runs" / job, devices)
-                atomic_write_json(path, {"format": f"{FORMAT}.job", "job": job,
+                result = _run_job(ds, spec, job, settings, out / "runs" / job.name, devices)
+                atomic_write_json(path, {"format": f"{FORMAT}.job", "job": job.name,
                                          "wall_s": round(time.perf_counter() - start, 3),
                                          "rows": [r.to_dict() for r in result]})
                 rows.extend(result)
@@ -232,13 +239,13 @@ class _JobBar:
             self._bar.advance(self._task, n)
 
 
-def _open_folder(out: Path, settings: BenchmarkSettings) -> None:
-    """Create ``out`` with its marker, or accept an earlier study with the same settings."""
-    marker = out / "benchmark.json"
+def _check_folder(out: Path, settings: BenchmarkSettings) -> None:
+    """Accept an absent or empty ``out``, or an earlier study with the same settings (reads only)."""
+    marker = out / MARKER
     wanted = {"format": FORMAT, "settings": settings.to_dict()}
     if out.exists() and not out.is_dir():
         raise ParameterError(f"out={out} is a file; give a folder for the study")
-    if out.is_dir() and any(out.iterdir()):
+    if out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir()):
         try:
             found = json.loads(marker.read_text())
         except (OSError, ValueError):
@@ -250,9 +257,6 @@ def _open_folder(out: Path, settings: BenchmarkSettings) -> None:
             profile = (found.get("settings") or {}).get("profile", "?")
             raise ParameterError(f"out={out} holds a {profile!r} benchmark made with other settings; resume it "
                                  f"with the same options, or give another folder for a {settings.profile!r} one")
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(marker, json.dumps(wanted, indent=2) + "\n")
 
 
 def _summary(ds: Dataset, spec: BenchmarkDataset) -> DatasetSummary:
@@ -268,23 +272,37 @@ def _summary(ds: Dataset, spec: BenchmarkDataset) -> DatasetSummary:
     return DatasetSummary(spec.name, len(ds), factors, f"{kind} {spec.features.get('output', '')}, {shape}")
 
 
-def _jobs(spec: BenchmarkDataset, models: Sequence[str], seeds: int) -> list[str]:
-    """Job names of one dataset: its baselines, then every (model, seed) that applies."""
+@dataclass(frozen=True)
+class _Job:
+    """One job: a model and seed on a dataset, or (``model`` ``baselines``) its linear baselines."""
+
+    dataset: str
+    model: str
+    seed: int = 0
+
+    @property
+    def name(self) -> str:
+        """``<dataset>--<model>--seed<s>``, or ``<dataset>--baselines``: its job file and run folder."""
+        if self.model == BASELINES:
+            return f"{self.dataset}--{BASELINES}"
+        return f"{self.dataset}--{self.model}--seed{self.seed}"
+
+
+def _jobs(spec: BenchmarkDataset, models: Sequence[str], seeds: int) -> list[_Job]:
+    """The jobs of one dataset: its baselines, then every (model, seed) that applies."""
     if spec.source == "grooves":
-        return [f"{spec.name}--{GROOVE_MODEL}--seed{s}" for s in range(seeds)]
+        return [_Job(spec.name, GROOVE_MODEL, s) for s in range(seeds)]
     models = [m for m in models if m != "shift" or spec.pitched]
-    return [f"{spec.name}--baselines"] + [f"{spec.name}--{m}--seed{s}" for m in models for s in range(seeds)]
+    return [_Job(spec.name, BASELINES)] + [_Job(spec.name, m, s) for m in models for s in range(seeds)]
 
 
-def _run_job(ds: Dataset, spec: BenchmarkDataset, job: str, settings: BenchmarkSettings, run: Path,
+def _run_job(ds: Dataset, spec: BenchmarkDataset, job: _Job, settings: BenchmarkSettings, run: Path,
              devices: int | None) -> list[JobResult]:
-    parts = job.split("--")
-    if parts[1] == "baselines":
+    if job.model == BASELINES:
         return _baselines(ds, spec, settings)
-    model, seed = parts[1], check_seed(int(parts[2].removeprefix("seed")))
-    if model == GROOVE_MODEL:
-        return [_groove(ds, spec, seed, settings, run)]
-    return [_train(ds, spec, model, seed, settings, run, devices)]
+    if job.model == GROOVE_MODEL:
+        return [_groove(ds, spec, job.seed, settings, run)]
+    return [_train(ds, spec, job.model, job.seed, settings, run, devices)]
 
 
 def _latent_dim(ds: Dataset) -> int:
