@@ -181,3 +181,21 @@ def test_a_second_writer_is_refused(tmp_path):
     with pytest.raises(DatasetError, match="being written by another benchmark"):
         run_benchmark(bench, settings=TINY, datasets=["seed000-richness"], models=["beta_vae"], seeds=1)
     assert sorted(p.name for p in bench.iterdir()) == [LOCK_NAME]
+
+
+def test_a_failed_job_is_a_footnoted_dash_and_retried(tmp_path, monkeypatch):
+    import timbrespace.experiments.benchmark as benchmark
+    from timbrespace.errors import TrainingError
+
+    def nan_loss(*args, **kwargs):
+        raise TrainingError("the loss became NaN at epoch 1")
+
+    out = tmp_path / "bench"
+    monkeypatch.setattr(benchmark, "_train", nan_loss)
+    first = run_benchmark(out, settings=TINY, datasets=["seed000-richness"], models=["tcvae"], seeds=1)
+    assert _mig_table(first.markdown.read_text())["seed 000 richness"][0] == "–[^1]"
+    assert "failed: the loss became NaN" in first.markdown.read_text()
+    assert not (out / "jobs" / "seed000-richness--tcvae--seed0.json").exists()
+    monkeypatch.undo()
+    second = run_benchmark(out, settings=TINY, datasets=["seed000-richness"], models=["tcvae"], seeds=1)
+    assert (second.n_trained, second.n_skipped) == (1, 1)

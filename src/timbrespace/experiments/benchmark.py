@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from timbrespace.datasets import Dataset
-from timbrespace.errors import DatasetError, ParameterError
+from timbrespace.errors import DatasetError, ParameterError, TrainingError
 from timbrespace.experiments.benchmark_datasets import (
     BENCHMARK_DATASETS,
     FEATURES,
@@ -202,14 +202,21 @@ def run_benchmark(
                     continue
                 log.info("benchmark: job %s (%d of %d)", job.name, trained + skipped + 1, n_jobs)
                 start = time.perf_counter()
-                result = _run_job(ds, spec, job, settings, out / "runs" / job.name, devices)
+                try:
+                    result = _run_job(ds, spec, job, settings, out / "runs" / job.name, devices)
+                except TrainingError as exc:  # e.g. a NaN loss: one cell fails, not the study; retried on a rerun
+                    log.warning("benchmark: job %s failed: %s", job.name, exc)
+                    rows.append(JobResult(spec.name, job.model, job.seed, status="failed", reason=f"failed: {exc}"))
+                    bar.advance(1)
+                    continue
                 atomic_write_json(path, {"format": f"{FORMAT}.job", "job": job.name,
                                          "wall_s": round(time.perf_counter() - start, 3),
                                          "rows": [r.to_dict() for r in result]})
                 rows.extend(result)
                 trained += 1
                 bar.advance(1)
-    csv, md, png = write_tables(rows, out, specs=specs, models=model_names, settings=settings, summaries=summaries)
+        csv, md, png = write_tables(rows, out, specs=specs, models=model_names, settings=settings,
+                                    summaries=summaries)
     return BenchmarkResult(tuple(rows), csv, md, png, trained, skipped)
 
 

@@ -216,8 +216,10 @@ def markdown(rows: Sequence[JobResult], *, specs: Sequence[BenchmarkDataset], mo
 def _cell(spec: BenchmarkDataset, model: str, done: Sequence[JobResult], rows: Sequence[JobResult],
           footnote: Any, score: str) -> str:
     these = [r for r in done if r.dataset == spec.name and r.model == model]
+    failed = [r for r in rows if r.dataset == spec.name and r.model == model and r.status == "failed"]
     if these:
-        return _mean_sd([getattr(r, score) for r in these])
+        shown = _mean_sd([getattr(r, score) for r in these])
+        return shown + (footnote(f"{len(failed)} seed(s) left out, {failed[0].reason}") if failed else "")
     why = _not_applicable(spec, model)
     if why is None:
         failed = [r for r in rows if r.dataset == spec.name and r.model in (model, "*") and r.status != "done"]
