@@ -27,6 +27,8 @@ CASES = [
     Case("no-seeds", ("benchmark", "-o", "{new}", "--quick", "--seeds", "0"), ("--seeds=0 must be >= 1",)),
     Case("too-many-seeds", ("benchmark", "-o", "{new}", "--quick", "--seeds", "101"), ("--seeds=101", "1..100")),
     Case("no-devices", ("benchmark", "-o", "{new}", "--quick", "--devices", "0"), ("--devices=0 must be >= 1",)),
+    Case("two-devices", ("benchmark", "-o", "{new}", "--quick", "--devices", "2"),
+         ("--devices=2 not allowed", "one device")),
     Case("seeds-not-a-number", ("benchmark", "-o", "{new}", "--seeds", "three"), ("--seeds", "must be an integer")),
     Case("out-is-a-dataset", ("benchmark", "-o", "{dataset}", "--quick"), ("not a benchmark folder",)),
     Case("out-is-a-file", ("benchmark", "-o", "{wav}", "--quick"), ("is a file",)),

@@ -107,7 +107,8 @@ def test_folders_that_are_not_this_study_are_refused(tmp_path):
     ({"models": []}, "none given"),
     ({"models": ["tcvae", "tcvae"]}, "gives tcvae twice"),
     ({"seeds": 0}, "seeds=0 must be in 1..100"),
-    ({"devices": 0}, "devices=0 must be >= 1"),
+    ({"devices": 0}, "devices=0 not allowed"),
+    ({"devices": 2}, "devices=2 not allowed: each job trains on one device"),
 ])
 def test_bad_options(kwargs, needle):
     options = {"datasets": None, "models": None, "seeds": 3, "devices": None, **kwargs}

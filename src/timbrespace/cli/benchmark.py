@@ -18,8 +18,8 @@ def benchmark(
         False, "--quick", help="Small datasets and few epochs: the whole study on 2 CPU cores in under 20 minutes."
     ),
     devices: int | None = typer.Option(
-        None, help="Train each job on this many accelerator devices (Lightning accelerator auto); "
-        "default: one CPU process, one thread."),
+        None, help="1: train each job on an accelerator (a GPU; Lightning accelerator auto); "
+        "default: the CPU, one thread."),
     datasets: str | None = typer.Option(
         None, help="Comma-separated subset of: seed000-richness, seed000-additive-bandpass, seed000-fm-moog, "
         "seed001-additive, seed003-pop, seed002-semantic, seed004-grooves (default: all)."),

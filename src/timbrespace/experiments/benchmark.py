@@ -92,7 +92,7 @@ def check_benchmark_options(*, datasets: Sequence[str] | None, models: Sequence[
     Raises
     ------
     ParameterError
-        An unknown or repeated dataset or model, ``seeds`` outside 1..100, ``devices < 1``.
+        An unknown or repeated dataset or model, ``seeds`` outside 1..100, ``devices`` other than 1.
     """
     known = [d.name for d in BENCHMARK_DATASETS]
     chosen = []
@@ -108,8 +108,11 @@ def check_benchmark_options(*, datasets: Sequence[str] | None, models: Sequence[
         chosen.append(tuple(n for n in allowed if n in names))
     if not 1 <= seeds <= MAX_SEEDS:
         raise ParameterError(f"seeds={seeds} must be in 1..{MAX_SEEDS} (seeds 0..seeds-1 per job)")
-    if devices is not None and devices < 1:
-        raise ParameterError(f"devices={devices} must be >= 1")
+    if devices is not None and devices != 1:
+        # Lightning's DDP re-runs the whole command in each device's process: one job per device
+        # would need a scheduler of its own, which the study does not have yet
+        raise ParameterError(f"devices={devices} not allowed: each job trains on one device (devices=1); "
+                             "for more devices run one study per device with --datasets subsets")
     return chosen[0], chosen[1]
 
 
@@ -135,9 +138,10 @@ def run_benchmark(
     quick : bool
         The quick sizes (:data:`~.benchmark_datasets.QUICK`, two CPU cores, < 20 min)
         instead of the full ones (:data:`~.benchmark_datasets.FULL`).
-    devices : int, optional
-        Train on this many accelerator devices (Lightning ``accelerator="auto"``,
-        ``devices``); default: one CPU process with one thread.
+    devices : {1}, optional
+        Train each job on one accelerator device (Lightning ``accelerator="auto"``, e.g. a
+        GPU); default: the CPU, one thread. Data-parallel training over several devices is
+        not offered: Lightning's DDP re-runs the whole command per device.
     datasets : sequence of str, optional
         A subset of the datasets (:data:`~.benchmark_datasets.BENCHMARK_DATASETS` names).
     models : sequence of str, optional

@@ -207,7 +207,7 @@ FULL = BenchmarkSettings(
     groove_epochs=300,
     n_resynthesised=32,
     n_iter=16,
-    dci_estimator="gbt",
+    dci_estimator="hist",  # gbt fits n_classes trees per boosting step: hours over thousands of items
 )
 """The full study (thousands of items per dataset, 100 epochs): for a GPU or a cluster."""
 
