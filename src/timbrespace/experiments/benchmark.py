@@ -395,10 +395,12 @@ def _resynthesis(ds: Dataset, settings: BenchmarkSettings, model: Any | None) ->
     rows = _test_rows(ds, settings.n_resynthesised)
     x = ds.load_features(FEATURES, rows)
     if model is not None:
-        x = decode_array(model, encode_array(model, x))
+        mu = encode_array(model, x)
+        assert isinstance(mu, np.ndarray)  # without return_logvar, the means alone
+        x = decode_array(model, mu)
     sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(FEATURES))
     original = ds.load_audio(rows)
-    audio = invert(x, sidecar, method="pghi+gl", n_iter=settings.n_iter, indices=rows)
+    audio = np.asarray(invert(x, sidecar, method="pghi+gl", n_iter=settings.n_iter, indices=rows))
     n = original.shape[1]
     audio = audio[:, :n] if audio.shape[1] >= n else np.pad(audio, ((0, 0), (0, n - audio.shape[1])))
     cfg = sidecar.config

@@ -86,8 +86,9 @@ class JobResult:
     def from_sweep_row(cls, dataset: str, row: SweepRow, **extra: float) -> JobResult:
         """A sweep's row (:class:`~timbrespace.experiments.sweep_table.SweepRow`) of ``dataset``."""
         names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in dataclasses.asdict(row).items() if k in names and k not in ("dataset",)}
-        return cls(dataset=dataset, **{**values, **extra})
+        values: dict[str, Any] = {k: v for k, v in dataclasses.asdict(row).items() if k in names and k != "dataset"}
+        values.update(extra)
+        return cls(dataset=dataset, **values)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (``nan`` and infinities as ``null``, read back as ``nan``)."""
@@ -96,9 +97,11 @@ class JobResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobResult:
+        """The row :meth:`to_dict` wrote (``null`` scores back to ``nan``)."""
         fields = {f.name: f for f in dataclasses.fields(cls)}
-        return cls(**{k: (math.nan if v is None and fields[k].type in (float, "float") else v)
-                      for k, v in data.items() if k in fields})
+        values: dict[str, Any] = {k: (math.nan if v is None and fields[k].type in (float, "float") else v)
+                                  for k, v in data.items() if k in fields}
+        return cls(**values)
 
     @classmethod
     def read(cls, path: Path) -> list[JobResult]:
