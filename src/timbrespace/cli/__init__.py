@@ -99,6 +99,7 @@ def _register_commands() -> None:
         return
     _registered.append(True)
     from timbrespace.cli import (  # noqa: F401
+        benchmark,
         drums,
         encode,
         explore,
@@ -111,7 +112,7 @@ def _register_commands() -> None:
         train,
     )
 
-    for module in (run, ingest, generate, synths, features, train, encode, timbre, drums, explore):
+    for module in (run, ingest, generate, synths, features, train, benchmark, encode, timbre, drums, explore):
         module.register(app)
 
 

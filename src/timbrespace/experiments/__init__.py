@@ -1,5 +1,5 @@
 """Experiments: the YAML config and the pipelines — ``run`` (:mod:`.pipeline`), ``train``
-(:mod:`.train_runs`, on :mod:`.train`), ``sweep`` (:mod:`.sweep`), timbre (:mod:`.timbre`, seed 002) and drums
+(:mod:`.train_runs`, on :mod:`.train`), ``sweep`` (:mod:`.sweep`), ``benchmark`` (:mod:`.benchmark`), timbre (:mod:`.timbre`, seed 002) and drums
 (:mod:`.drums`, seed 004) — that all write the same run layout with a run card
 (``run.json``), the registry of run kinds (:mod:`.kinds`), and :func:`evaluate_any`, which
 evaluates a run folder of any kind.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from timbrespace.experiments.benchmark import BenchmarkResult, run_benchmark
 from timbrespace.experiments.config import (
     EvaluationConfig,
     ExperimentConfig,
@@ -40,6 +41,7 @@ from timbrespace.experiments.train import fit_dataset
 from timbrespace.experiments.train_runs import TrainRunResult, train_dataset
 
 __all__ = [
+    "BenchmarkResult",
     "EVALUATED_KINDS",
     "GrooveTrainConfig",
     "RunEncoder",
@@ -73,6 +75,7 @@ __all__ = [
     "evaluate_timbre_run",
     "load_experiment_config",
     "require_run_kind",
+    "run_benchmark",
     "run_experiment",
     "train_drums",
     "train_timbre",
