@@ -1,4 +1,4 @@
-"""CLI commands: ``timbrespace drums ingest|train|sample|interpolate|humanize`` (drum grooves).
+"""CLI commands: ``timbrespace drums ingest|train|sample|interpolate|humanize|drumify`` (drum grooves).
 
 Examples
 --------
@@ -10,6 +10,8 @@ Examples
     timbrespace drums sample groove_run --at 1.5 -2 --kit soundfont --out out/
     timbrespace drums interpolate groove_run A.mid B.mid --steps 5 --out out/
     timbrespace drums humanize straight.mid -o played.mid --from groove_run
+    timbrespace drums drumify taps.mid -o kit.mid --wav kit.wav --kit TR808EmulationKit --kits ../shared/data/drumkits
+    timbrespace drums drumify --fit grooves_ds -o drumify.json
 """
 
 from __future__ import annotations
@@ -318,6 +320,92 @@ def humanize(
     typer.echo(f"{result.path}: {result.n_hits} hits in {result.n_bars} bars of "
                f"{result.time_signature[0]}/{result.time_signature[1]} at {result.bpm:g} BPM, humanised "
                f"with the feel of {feel.source}")
+
+
+def _check_out(path: Path, option: str, overwrite: bool, taps: Path | None = None) -> None:
+    """An output file that may be written: not a folder, not the input, not existing without --overwrite."""
+    if path.is_dir():
+        raise ParameterError(f"{option} {path} is a folder; give the file to write")
+    if taps is not None and path.exists() and taps.exists() and path.resolve() == taps.resolve():
+        raise ParameterError(f"{option} {path} is the input file; write to another file")
+    if path.exists() and not overwrite:
+        raise ParameterError(f"{option} {path} exists; pass --overwrite to replace it")
+
+
+@drums_app.command("drumify")
+def drumify(
+    taps: Annotated[Path | None, typer.Argument(
+        help="Tapped rhythm: a MIDI file (every note is a tap) or a WAV of claps or taps (onsets).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="MIDI file to write (with --fit: the model .json).")] = None,
+    wav: Path | None = typer.Option(None, "--wav", help="Also render the kit pattern to this WAV file."),
+    kit: KitOption = "soundfont",
+    kits: KitsOption = None,
+    bpm: float | None = typer.Option(
+        None, "--bpm", help="Tempo (quarter notes per minute): of a WAV's taps (default 120) and of the output "
+        "(default: the taps')."),
+    source: Path | None = typer.Option(
+        None, "--from", help="Model: a drumify .json, a groove dataset or a drums run (fitted on its bars; default: "
+        "the shipped model fitted on 300 human-written grooves)."),
+    fit: Path | None = typer.Option(
+        None, "--fit", help="Fit a model on this groove dataset (every bar), write it to -o, and print its held-out "
+        "hit F1 (train → test split, and 5 folds of held-out styles) beside the baselines."),
+    sample_rate: RateOption = 44100,
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace files already at -o / --wav."),
+) -> None:
+    """Turn a tapped rhythm into a full drum kit (GrooVAE's Drumify): MIDI, and audio with --wav."""
+    from timbrespace.experiments.drums_drumify import drumify_file, load_drumify, read_taps
+
+    if out is None:
+        raise ParameterError("-o/--out is required: the MIDI file to write (with --fit: the model .json)")
+    if fit is not None:
+        if taps is not None:
+            raise ParameterError(f"give a tap file ({taps}) or --fit {fit}, not both")
+        _fit_drumify(fit, out, overwrite)
+        return
+    if taps is None:
+        raise ParameterError("missing the tap file: a MIDI of taps or a WAV of claps (or --fit DATASET -o MODEL.json)")
+    if bpm is not None and not 20 <= bpm <= 400:
+        raise ParameterError(f"--bpm={bpm:g} is out of range: allowed 20..400 beats per minute")
+    if not 8000 <= sample_rate <= 192000:
+        raise ParameterError(f"--sample-rate={sample_rate} is out of range: allowed 8000..192000 Hz")
+    if not taps.is_file():
+        raise ParameterError(f"tap file {taps} does not exist (a MIDI file or a WAV of claps or taps)")
+    _check_out(out, "-o", overwrite, taps)
+    drum_kit = None
+    if wav is not None:
+        _check_out(wav, "--wav", overwrite, taps)
+        if wav.resolve() == out.resolve():
+            raise ParameterError(f"--wav {wav} is the MIDI file -o; give two files")
+        drum_kit = _Render(bpm=bpm or 120.0, kit=kit, kits=tuple(kits or ()), swing=0.0, bars=1,
+                           sample_rate=sample_rate).drum_kit()
+    model = load_drumify(source)
+    track = read_taps(taps, bpm=bpm)
+    result = drumify_file(track, out, model=model, bpm=bpm, wav_out=wav, kit=drum_kit, sample_rate=sample_rate)
+    written = f"{result.midi_path}" + (f", {result.wav_path}" if result.wav_path else "")
+    typer.echo(f"{written}: {result.n_taps} taps ({track.source}) in {result.n_bars} bars at {result.bpm:g} BPM "
+               f"→ {result.n_hits} hits, drumified by the model of {model.source}")
+
+
+def _fit_drumify(dataset: Path, out: Path, overwrite: bool) -> None:
+    """``drums drumify --fit``: held-out scores, then the model fitted on every bar, saved as JSON."""
+    from timbrespace.experiments.drums_drumify import evaluate_drumify
+    from timbrespace.patterns.drumify import drumify_from_dataset
+
+    _check_out(out, "-o", overwrite)
+    if not dataset.is_dir():
+        raise ParameterError(f"--fit {dataset}: no such groove dataset (make one with `timbrespace drums ingest`)")
+    ev = evaluate_drumify(dataset)
+    model = drumify_from_dataset(dataset)
+    model.save(out)
+    typer.echo(f"{out}: drumify model fitted on {model.n_bars} bars of {dataset}")
+    typer.echo(f"held-out hit F1, train ({ev.n_train_bars} bars) → test ({ev.n_test_bars} bars): model {ev.f1:.3f}, "
+               f"baselines: kick+snare {ev.f1_kick_snare:.3f}, most common voice {ev.f1_most_common_voice:.3f}, "
+               f"position rates {ev.f1_position_rates:.3f}")
+    typer.echo(f"held-out hit F1, 5 folds of held-out styles: model {ev.cv_f1:.3f}, baselines: kick+snare "
+               f"{ev.cv_f1_kick_snare:.3f}, most common voice {ev.cv_f1_most_common_voice:.3f}, position rates "
+               f"{ev.cv_f1_position_rates:.3f}; velocity MAE {ev.velocity_mae:.3f} (the tap's velocity: "
+               f"{ev.velocity_mae_tap:.3f})")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,8 @@ with feel").
 Modules: :mod:`~timbrespace.patterns.drum_maps` (GM note → voice), :mod:`.midi` (read and
 write MIDI on a step grid, swing and offsets), :mod:`.dataset` (groove datasets on disk),
 :mod:`.kits` (Hydrogen kits, GM soundfont), :mod:`.render` (audio at an exact tempo),
-:mod:`.feel` (velocity and timing per drum and position in the beat; humanising). The groove VAE
+:mod:`.feel` (velocity and timing per drum and position in the beat; humanising),
+:mod:`.drumify` (a tapped rhythm → a full kit, GrooVAE's Drumify). The groove VAE
 is a configuration of the VAE family (:func:`timbrespace.models.groove_config`); its
 training, held-out scores, generation and report are the drums pipeline
 (:mod:`timbrespace.experiments.drums`).
@@ -30,6 +31,14 @@ from timbrespace.patterns.drum_maps import (
     DrumMap,
     DrumVoice,
     get_drum_map,
+)
+from timbrespace.patterns.drumify import (
+    Drumify,
+    default_drumify,
+    drumify_from_dataset,
+    fit_drumify,
+    read_drumify,
+    tap_track,
 )
 from timbrespace.patterns.feel import (
     GrooveFeel,
@@ -65,6 +74,7 @@ __all__ = [
     "quantize_velocity", "check_offsets", "write_midi_file",
     "GrooveDatasetConfig", "IngestReport", "build_groove_dataset", "load_patterns", "load_offsets", "style_of",
     "GrooveFeel", "fit_groove_feel", "feel_from_dataset", "default_feel", "read_feel",
+    "Drumify", "fit_drumify", "drumify_from_dataset", "default_drumify", "read_drumify", "tap_track",
     "DrumKit", "KitInstrument", "KitLayer", "SoundfontKit", "find_kit", "load_hydrogen_kit",
     "render_patterns", "step_onsets_samples", "write_wav",
 ]
