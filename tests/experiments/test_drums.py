@@ -50,7 +50,9 @@ def test_run_layout_and_card(groove_run: Path) -> None:
                    "data:audio/wav;base64", "baseline: training hit rate per cell"):
         assert needle in html, needle
     assert {p.name for p in (groove_run / "figures").iterdir()} >= {"reconstructions.png", "samples.png",
-                                                                    "training_curves.png", "click_plane.png"}
+                                                                    "training_curves.png", "click_plane.png",
+                                                                    "feel_distributions.png"}
+    assert "Feel: velocities and micro-timing" in html and "prior samples, humanized" not in html  # in the PNG
     assert any((groove_run / "audio").glob("sample_*.wav"))
 
 

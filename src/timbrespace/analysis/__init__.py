@@ -20,7 +20,7 @@ from timbrespace.analysis.figures import (
 )
 from timbrespace.analysis.projection import latent_projection, project_latents
 from timbrespace.analysis.report import Report, figure_png
-from timbrespace.analysis.rolls import piano_roll  # drum patterns
+from timbrespace.analysis.rolls import feel_histograms, piano_roll  # drum patterns
 from timbrespace.analysis.spectrograms import (
     SpectrogramAxes,
     spectrogram_image,
@@ -50,6 +50,7 @@ __all__ = [
     "latent_slice",
     "mi_heatmap",
     "physical_features",
+    "feel_histograms",
     "piano_roll",
     "project_latents",
     "reference_latents",

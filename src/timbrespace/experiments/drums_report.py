@@ -140,6 +140,7 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
             "baseline: mean training velocity, on the grid": {"velocity MAE": feel.velocity_mae_baseline_mean,
                                                                "offset MAE (ms)": feel.offset_mae_ms_baseline_zero},
         }, f"{feel.n_test_hits} held-out hits.")
+        _feel_distributions(run, x_test, offsets_test, keep, seed=seed)
 
     report.section("Click plane")
     points = [(-2.0, 0.0), (0.0, 0.0), (2.0, 0.0), (0.0, -2.0), (0.0, 2.0)]
@@ -170,3 +171,33 @@ def _player(run: GrooveRun, kit: str) -> Any:
         return audio
 
     return play
+
+
+_N_GENERATED = 256  # prior samples whose feel the report draws
+
+
+def _feel_distributions(run: GrooveRun, x_test: np.ndarray, offsets_test: np.ndarray | None, keep: Any, *,
+                        seed: int) -> None:
+    """Histograms of the held-out hits' velocities and offsets beside generated grooves'.
+
+    Generated: prior samples played as ``drums sample --humanize`` plays them (the run's
+    feel draws the offsets, and the velocities of a hits-only model).
+    """
+    from timbrespace.analysis import feel_histograms
+    from timbrespace.experiments.drums_feel import FEEL_FILE, load_feel
+    from timbrespace.experiments.drums_generate import sample_grooves
+
+    if offsets_test is None or not (run.root / FEEL_FILE).is_file():
+        return
+    hits = np.asarray(x_test) > 0
+    samples = sample_grooves(run, _N_GENERATED, seed=seed)
+    generated = samples > 0
+    if not hits.any() or not generated.any():
+        return
+    v_feel, o_feel = load_feel(run.root / FEEL_FILE).humanize(samples, seed=seed)
+    v_gen = samples[generated] if run.model.config.likelihood == "hit_velocity" else v_feel[generated]
+    keep(feel_histograms([np.asarray(x_test)[hits], v_gen], [np.asarray(offsets_test)[hits], o_feel[generated]],
+                         labels=["held-out bars", f"{_N_GENERATED} prior samples, humanized"]),
+         "feel_distributions",
+         "Velocity and micro-timing of the held-out bars' hits against grooves sampled from the prior and played "
+         "with the run's feel (`drums sample --humanize`): how close the generated feel is to the played one.")
