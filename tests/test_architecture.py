@@ -193,3 +193,17 @@ def test_function_level_imports_are_seen(tmp_path: Path) -> None:
     hidden = tmp_path / "m.py"
     hidden.write_text("def f():\n    from timbrespace.training import fit\n")
     assert _imports("timbrespace.metrics.m", hidden)[0] == {"timbrespace.training"}
+
+
+# The feature sidecar crosses module boundaries typed (FeatureSidecar); its JSON form is read
+# only where it is made and validated. Groove datasets' pattern sidecars are another format.
+_SIDECAR_JSON_READERS = {"features/sidecar.py", "features/config.py", "features/store.py",
+                         "patterns/feel.py", "patterns/drumify.py", "experiments/drums.py"}
+
+
+def test_the_feature_sidecar_is_read_typed() -> None:
+    offenders = [f"{path.relative_to(SRC)}:{n}" for path in sorted(SRC.rglob("*.py"))
+                 if str(path.relative_to(SRC)) not in _SIDECAR_JSON_READERS
+                 for n, line in enumerate(path.read_text().splitlines(), 1)
+                 if 'sidecar["' in line and not line.lstrip().startswith(("#", ">>>"))]
+    assert not offenders, f"read the typed FeatureSidecar (as_sidecar / FeatureSidecar.from_dict) at {offenders}"

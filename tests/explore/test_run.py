@@ -53,8 +53,8 @@ def test_decode_is_the_library_decode_and_invert(note_explorable):
     d = np.linalg.norm(mu - z, axis=1)
     near = np.argsort(d)[:4]
     w = (1 / (d[near] + 1e-6)) / np.sum(1 / (d[near] + 1e-6))
-    norm = run.sidecar["normalization"]
-    lo, hi = np.dot(w, np.asarray(norm["item_min"])[near]), np.dot(w, np.asarray(norm["item_max"])[near])
+    norm = run.sidecar.normalization
+    lo, hi = np.dot(w, np.asarray(norm.item_min)[near]), np.dot(w, np.asarray(norm.item_max)[near])
     x = soft_limit(decode_array(run.model, z[None]), feature_range(run.sidecar))[0]
     expected = invert(x, run.sidecar, method="pghi+gl", n_iter=DEFAULT_N_ITER["stft"], item_min=[lo], item_max=[hi])[0]
     np.testing.assert_allclose(clip.audio, expected, atol=1e-6)

@@ -89,7 +89,7 @@ class TimbreQuality:
 
 def magnitudes_of_audio(audio: np.ndarray, run: TimbreRun) -> np.ndarray:
     """STFT magnitudes ``(n, n_fft // 2 + 1, n_frames)`` of audio, in the run's STFT geometry."""
-    stft = FeatureConfig(**{**run.sidecar["config"], "output": "magnitude", "top_db": None, "n_bins": None,
+    stft = FeatureConfig(**{**run.sidecar.config.model_dump(), "output": "magnitude", "top_db": None, "n_bins": None,
                             "normalization": "none"})
     return extract(audio, stft, sample_rate=run.sample_rate).features
 
@@ -140,7 +140,7 @@ def measure_timbre_quality(run: TimbreRun, *, max_requests: int | None = 120, n_
     check_quality_options(max_requests=max_requests, n_pairs=n_pairs, n_iter=n_iter, seed=seed)
     latent_dim = run.require_model().config.latent_dim
     sr = run.sample_rate
-    n_fft = int(run.sidecar["config"]["n_fft"])
+    n_fft = int(run.sidecar.config.n_fft)
     rng = np.random.default_rng(seed)
     is_test = run.items["split"].astype(str).to_numpy() == "test"
     # Magnitude 0 is the same clean note under every descriptor, so a held-back clean note

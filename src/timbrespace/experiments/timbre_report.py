@@ -253,8 +253,10 @@ def _spectrogram_strip(x: np.ndarray, titles: list[str], run: TimbreRun) -> Any:
     n_rows = -(-n // cols)
     fig = Figure(figsize=(2.4 * cols, 2.2 * n_rows))
     axes = fig.subplots(n_rows, cols, squeeze=False)
-    seconds = x.shape[2] * int(run.sidecar["config"]["hop_length"]) / run.sample_rate
-    top_hz = x.shape[1] * run.sample_rate / int(run.sidecar["config"]["n_fft"])
+    cfg = run.sidecar.config
+    assert cfg.hop_length is not None  # the sidecar's config is the resolved one
+    seconds = x.shape[2] * cfg.hop_length / run.sample_rate
+    top_hz = x.shape[1] * run.sample_rate / cfg.n_fft
     for k, ax in enumerate(axes.ravel()):
         if k >= n:
             ax.set_axis_off()

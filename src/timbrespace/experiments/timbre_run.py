@@ -17,7 +17,7 @@ import pandas as pd
 from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.experiments.runs import read_run_config, require_run_kind
-from timbrespace.features import FeatureConfig, invert
+from timbrespace.features import FeatureConfig, FeatureSidecar, invert
 from timbrespace.models import VAE
 from timbrespace.timbre.build import SEED002_N_SAMPLES
 from timbrespace.training import decode_array, encode_array, load_checkpoint
@@ -72,8 +72,8 @@ class TimbreRun:
         except DatasetError as exc:
             raise DatasetError(f"{self.root}: the dataset it was trained on is gone ({exc})") from None
         self.feature_name: str = self.config["feature_name"]
-        self.sidecar = self.dataset.feature_sidecar(self.feature_name)
-        self.sample_rate = int(self.sidecar["sample_rate"])
+        self.sidecar = FeatureSidecar.from_dict(self.dataset.feature_sidecar(self.feature_name))
+        self.sample_rate = self.sidecar.sample_rate
         self.model: VAE | None = None
         if load_model:
             last = self.root / "checkpoints" / "last"
@@ -98,9 +98,11 @@ class TimbreRun:
 
     def stats_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each row's stored dB minimum and maximum (what undoes its min–max), ``(n,)`` each."""
-        norm = self.sidecar["normalization"]
+        norm = self.sidecar.normalization
+        if norm.item_min is None or norm.item_max is None:
+            raise DatasetError(f"{self.root}: its features are not min-max normalised per item")
         idx = self.dataset_index[np.asarray(rows, dtype=np.int64)]
-        return np.asarray(norm["item_min"])[idx], np.asarray(norm["item_max"])[idx]
+        return np.asarray(norm.item_min)[idx], np.asarray(norm.item_max)[idx]
 
     def conditions(self, descriptors: Sequence[str], magnitudes: Sequence[float], pitches: Sequence[int]) -> np.ndarray:
         """Conditions ``(n, 3)`` float32: descriptor index, pitch index, magnitude / 100."""
@@ -192,5 +194,5 @@ class TimbreRun:
     def original_audio(self, rows: np.ndarray) -> np.ndarray:
         """Original notes of run rows ``(n, n_samples)``, padded or trimmed like the features."""
         audio = self.dataset.load_audio(self.dataset_index[np.asarray(rows, dtype=np.int64)])
-        length = FeatureConfig(**{**self.sidecar["config"], "n_samples": int(self.sidecar["n_samples"])})
+        length = FeatureConfig(**{**self.sidecar.config.model_dump(), "n_samples": self.sidecar.n_samples})
         return length.fit_length(audio)

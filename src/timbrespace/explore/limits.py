@@ -15,9 +15,12 @@ It reports the fraction of values a hard clip would have clipped
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from timbrespace.features import FeatureSidecar
 
 __all__ = ["KNEE_FRACTION", "feature_range", "soft_limit"]
 
@@ -25,13 +28,13 @@ KNEE_FRACTION = 0.02
 """Width of each knee as a fraction of the stored range (on the default run's 76 dB, 1.5 dB)."""
 
 
-def feature_range(sidecar: Mapping[str, Any]) -> tuple[float, float] | None:
+def feature_range(sidecar: FeatureSidecar | Mapping[str, Any]) -> tuple[float, float] | None:
     """The range the stored features span, as :func:`~timbrespace.features.invert` clips to.
 
     Parameters
     ----------
-    sidecar : dict
-        The features' sidecar (``Dataset.feature_sidecar``).
+    sidecar : FeatureSidecar or dict
+        The features' sidecar (typed, or its JSON form: ``Dataset.feature_sidecar``).
 
     Returns
     -------

@@ -92,8 +92,8 @@ class RunExplorable(Explorable):
     dataset : Dataset
     features_name : str
         The features the model was trained on.
-    sidecar : dict
-        Their sidecar (what :func:`~timbrespace.features.invert` needs).
+    sidecar : FeatureSidecar
+        Their sidecar, typed (what :func:`~timbrespace.features.invert` needs).
     model : VAE
         The last checkpoint.
     phase_method : str
@@ -128,7 +128,7 @@ class RunExplorable(Explorable):
         from timbrespace.experiments.config import ExperimentConfig, format_validation_error
         from timbrespace.experiments.pipeline import FEATURES_NAME
         from timbrespace.experiments.runs import read_run_card, read_run_config
-        from timbrespace.features import FeatureConfig
+        from timbrespace.features import FeatureSidecar
         from timbrespace.training import load_checkpoint
 
         root = Path(root)
@@ -153,14 +153,14 @@ class RunExplorable(Explorable):
         if self.features_name not in self.dataset.feature_names():
             raise DatasetError(f"{self.dataset.root}: features {self.features_name!r} are missing; "
                                f"run `timbrespace {self.kind}` again")
-        self.sidecar = self.dataset.feature_sidecar(self.features_name)
-        self.feature_config = FeatureConfig(**self.sidecar["config"])
+        self.sidecar = FeatureSidecar.from_dict(self.dataset.feature_sidecar(self.features_name))
+        self.feature_config = self.sidecar.config
         checkpoint = next((p for p in (root / "checkpoints" / "last", root / "checkpoints" / "best")
                            if (p / "model.json").is_file()), None)
         if checkpoint is None:
             raise DatasetError(f"{root}: no checkpoint under checkpoints/last or checkpoints/best")
         self.model = load_checkpoint(checkpoint)
-        super().__init__(root, latent_dim=self.model.config.latent_dim, sample_rate=int(self.sidecar["sample_rate"]),
+        super().__init__(root, latent_dim=self.model.config.latent_dim, sample_rate=self.sidecar.sample_rate,
                          n_bins=self.config.evaluation.n_bins)
         with np.load(latents_path) as npz:
             mu, logvar, ids = npz["mu"], npz["logvar"], npz["item_id"]
@@ -169,9 +169,9 @@ class RunExplorable(Explorable):
             raise DatasetError(f"{latents_path}: {len(ids)} items but the dataset has {len(meta)}; run evaluate again")
         split = meta["split"].astype(str).tolist() if "split" in meta else ["train"] * len(ids)
         self._set_items(ids.tolist(), mu, logvar, meta[self.dataset.factor_names], split)
-        norm = self.sidecar["normalization"]
-        self._item_range = (np.asarray(norm["item_min"]), np.asarray(norm["item_max"])) \
-            if norm["kind"] == "minmax_item" else None
+        norm = self.sidecar.normalization
+        self._item_range = (np.asarray(norm.item_min), np.asarray(norm.item_max)) \
+            if norm.kind == "minmax_item" else None
         self._value_range = feature_range(self.sidecar)
         self.phase_method = "auto" if self.feature_config.has_phase else "pghi+gl"
         self.n_iter = DEFAULT_N_ITER.get(self.feature_config.kind, 0) if n_iter is None else int(n_iter)
@@ -304,11 +304,10 @@ class RunExplorable(Explorable):
     def _encode_audio(self, y: np.ndarray, sample_rate: int, *, name: str) -> Encoding:
         """Latents of a recording: the steps of :func:`~timbrespace.generation.audio.encode_audio`,
         keeping the features to measure how much of them lies outside the stored range."""
-        from timbrespace.features import as_sidecar
         from timbrespace.generation.audio import audio_features, fit_audio
         from timbrespace.training import encode_array
 
-        sidecar = as_sidecar(self.sidecar)
+        sidecar = self.sidecar
         audio, notes = fit_audio(y, sample_rate, sidecar, name=name)
         x = audio_features(audio[None], sidecar)
         mu = encode_array(self.model, x)
@@ -331,7 +330,7 @@ class RunExplorable(Explorable):
             return self._export_audio_decoder(EXPORT_FORMAT, AudioDecoderModule(self.audio_decoder))
         common = {"format": EXPORT_FORMAT, "run_kind": self.kind, "part": part, "decoder": "features",
                   "latent_dim": cfg.latent_dim, "input_shape": list(cfg.input_shape), "likelihood": cfg.likelihood,
-                  "features": self.sidecar, "sample_rate": self.sample_rate,
+                  "features": self.sidecar.to_dict(), "sample_rate": self.sample_rate,
                   "phase_retrieval": {"method": self.phase_method, "n_iter": self.n_iter}}
         if part == "decoder":
             return ExportPart(DecoderModule(self.model), (torch.zeros(2, cfg.latent_dim),), ("z",), ("x",),

@@ -156,7 +156,7 @@ class TimbreExplorable(Explorable):
         net, cfg, m = self._m.net, self._m.net.config, self._m
         n_c = cfg.n_conditions
         common = {"format": EXPORT_FORMAT, "run_kind": self.kind, "part": part, "latent_dim": cfg.latent_dim,
-                  "features": m.run.sidecar, "sample_rate": self.sample_rate,
+                  "features": m.run.sidecar.to_dict(), "sample_rate": self.sample_rate,
                   "conditions": {"layout": "descriptor index, pitch index, magnitude / 100",
                                  "descriptors": m.descriptors, "pitches": m.pitches, "magnitudes": m.magnitudes},
                   "phase_retrieval": {"method": "pghi+gl", "n_iter": _N_ITER,

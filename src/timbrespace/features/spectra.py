@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from timbrespace.errors import ParameterError
-from timbrespace.features.config import FeatureConfig, FeatureResult
+from timbrespace.features.config import FeatureResult
 from timbrespace.features.normalization import undo_normalization
+from timbrespace.features.sidecar import FeatureSidecar, NormalizationStats
 from timbrespace.features.transforms import _pad_bins, from_db
 
 __all__ = ["linear_magnitude"]
@@ -21,7 +22,7 @@ __all__ = ["linear_magnitude"]
 
 def linear_magnitude(
     features: np.ndarray,
-    sidecar: Mapping[str, Any] | FeatureResult,
+    sidecar: FeatureSidecar | Mapping[str, Any] | FeatureResult,
     *,
     indices: Sequence[int] | np.ndarray | None = None,
     item_min: Any = None,
@@ -34,9 +35,9 @@ def linear_magnitude(
 
     Parameters
     ----------
-    features : np.ndarray [shape=(n_items, *sidecar["shape"])]
+    features : np.ndarray [shape=(n_items, *sidecar.shape)]
         ``stft`` features with output ``db`` or ``magnitude``, several frames.
-    sidecar : dict or FeatureResult
+    sidecar : FeatureSidecar, dict or FeatureResult
     indices, item_min, item_max :
         As in :func:`invert` (per-item min/max of ``minmax_item``).
 
@@ -63,34 +64,35 @@ def linear_magnitude(
     """
     if isinstance(sidecar, FeatureResult):
         sidecar = sidecar.sidecar
-    cfg = FeatureConfig(**sidecar["config"])
+    side = sidecar if isinstance(sidecar, FeatureSidecar) else FeatureSidecar.from_dict(sidecar)
+    cfg = side.config
     if cfg.kind != "stft" or cfg.output not in ("db", "magnitude") or cfg.single_frame:
         raise ParameterError(
             f"linear_magnitude needs multi-frame stft features with output 'db' or 'magnitude', "
             f"not kind={cfg.kind!r} output={cfg.output!r} single_frame={cfg.single_frame}"
         )
     x = np.asarray(features, dtype=np.float64)
-    if x.ndim != 3 or x.shape[1:] != tuple(sidecar["shape"]):
-        raise ParameterError(f"features shape={x.shape} does not match the sidecar's (n_items, *{sidecar['shape']})")
-    norm = sidecar["normalization"]
-    if norm["kind"] == "minmax_item":
+    if x.ndim != 3 or x.shape[1:] != side.shape:
+        raise ParameterError(f"features shape={x.shape} does not match the sidecar's (n_items, *{list(side.shape)})")
+    norm = side.normalization
+    if norm.kind == "minmax_item":
         lo, hi = _item_range(norm, len(x), indices, item_min, item_max)
         raw = undo_normalization(x, "minmax_item", item_min=lo, item_max=hi)
-    elif norm["kind"] == "standardize":
-        raw = undo_normalization(x, "standardize", mean=np.asarray(norm["mean"]), std=np.asarray(norm["std"]))
+    elif norm.kind == "standardize":
+        raw = undo_normalization(x, "standardize", mean=np.asarray(norm.mean), std=np.asarray(norm.std))
     else:
         raw = x
     mag = from_db(raw) if cfg.output == "db" else np.maximum(raw, 0.0)
     return _pad_bins(mag, cfg.n_fft).astype(np.float32)
 
 
-def _item_range(norm: Mapping[str, Any], n: int, indices: Any, item_min: Any, item_max: Any) -> tuple[np.ndarray, np.ndarray]:
+def _item_range(norm: NormalizationStats, n: int, indices: Any, item_min: Any, item_max: Any) -> tuple[np.ndarray, np.ndarray]:
     """Each item's stored (or given) dB range of ``minmax_item`` features."""
     if item_min is not None or item_max is not None:
         if item_min is None or item_max is None:
             raise ParameterError("give both item_min and item_max, or neither")
         return (np.broadcast_to(np.asarray(item_min, float), (n,)), np.broadcast_to(np.asarray(item_max, float), (n,)))
-    lo, hi = np.asarray(norm["item_min"], dtype=np.float64), np.asarray(norm["item_max"], dtype=np.float64)
+    lo, hi = np.asarray(norm.item_min, dtype=np.float64), np.asarray(norm.item_max, dtype=np.float64)
     if indices is None:
         if len(lo) != n:
             raise ParameterError(f"the sidecar stores min/max for {len(lo)} items but features have {n}: "
