@@ -137,11 +137,35 @@ def test_real_notes_and_grooves(tmp_path, shared_data):
 
 
 def test_missing_real_data_is_a_dash(tmp_path):
-    result = run_benchmark(tmp_path / "bench", settings=TINY, datasets=["seed004-grooves"], models=["beta_vae"],
-                           seeds=1, data_dir=tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    result = run_benchmark(tmp_path / "bench", settings=TINY, datasets=["seed000-richness", "seed004-grooves"],
+                           models=["beta_vae"], seeds=1, data_dir=tmp_path / "empty")
     md = result.markdown.read_text()
     assert "| groove VAE | –[^1]" in md and "real data not found" in md
-    assert not (tmp_path / "bench" / "jobs").exists()  # nothing recorded: a later run with the data does the jobs
+    assert not list((tmp_path / "bench" / "jobs").glob("seed004-grooves*"))  # a later run with the data does them
+
+
+def test_nothing_to_run_without_the_real_data_is_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ParameterError, match="are built from real data, and .* holds no grooves/ or notes/"):
+        run_benchmark(tmp_path / "bench", settings=TINY, datasets=["seed002-semantic", "seed004-grooves"],
+                      seeds=1, data_dir=tmp_path / "empty")
+    for bad in (tmp_path / "nowhere", tmp_path / "afile"):
+        with pytest.raises(ParameterError, match="is not a folder; give the folder holding notes/ and grooves/"):
+            run_benchmark(tmp_path / "bench", settings=TINY, datasets=["seed004-grooves"], seeds=1, data_dir=bad)
+    assert not (tmp_path / "bench").exists()
+
+
+def test_the_table_is_the_whole_study_after_a_subset_run(tmp_path):
+    """A run of a subset (another model, another seed count) leaves earlier finished jobs in the table."""
+    out = tmp_path / "bench"
+    run_benchmark(out, settings=TINY, datasets=["seed000-richness"], models=["beta_vae"], seeds=1)
+    second = run_benchmark(out, settings=TINY, datasets=["seed000-richness"], models=["tcvae"], seeds=1)
+    assert second.n_trained == 1
+    assert set(pd.read_csv(second.csv).model) == {"beta_vae", "tcvae", "pca", "ica", "inverse"}
+    md = second.markdown.read_text()
+    assert MODEL_LABELS["beta_vae"] in md and MODEL_LABELS["tcvae"] in md
 
 
 @pytest.mark.parametrize("settings", [QUICK, FULL], ids=["quick", "full"])

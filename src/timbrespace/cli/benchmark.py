@@ -42,7 +42,7 @@ def benchmark(
     check_min("--devices", devices, 1)
     dataset_names = distinct(names(datasets), "--datasets", datasets) if datasets is not None else None
     model_names = distinct(names(models), "--models", models) if models is not None else None
-    with as_options(("datasets", "models", "seeds", "devices", "out")):
+    with as_options(("datasets", "models", "seeds", "devices", "out"), {"data_dir": "--data"}):
         check_benchmark_options(datasets=dataset_names, models=model_names, seeds=seeds, devices=devices)
         result = run_benchmark(out, quick=quick, devices=devices, datasets=dataset_names, models=model_names,
                                seeds=seeds, data_dir=data, progress=progress)

@@ -268,7 +268,7 @@ def _tf_type(data: Mapping[str, Any], source: str) -> tuple[TFType, float | None
     if value not in ("single", "shards"):
         raise ConfigError(
             f"{source}: tftype {value!r} is not supported; use \"single\" (one .tfrecord per WAV) "
-            "or \"shards\" (shard{N}.tfrecord files of at most shard_size MB)"
+            "or \"shards\" (shard{N}.tfrecord files, counted as DSGenerator does for shard_size MB of 16-bit audio)"
         )
     if value == "single":
         return "single", None

@@ -46,6 +46,7 @@ from timbrespace.experiments.benchmark_datasets import (
     QUICK,
     BenchmarkDataset,
     BenchmarkSettings,
+    default_data_dir,
     prepare_dataset,
 )
 from timbrespace.experiments.benchmark_table import (
@@ -174,10 +175,19 @@ def run_benchmark(
     >>> run_benchmark("bench", quick=True, datasets=["seed000-richness"])  # doctest: +SKIP
     """
     names, model_names = check_benchmark_options(datasets=datasets, models=models, seeds=seeds, devices=devices)
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise ParameterError(f"data_dir={data_dir} is not a folder; give the folder holding notes/ and grooves/ "
+                             "(e.g. ../shared/data)")
     settings = settings or (QUICK if quick else FULL)
     out = Path(out)
     _check_folder(out, settings)
     specs = [d for d in BENCHMARK_DATASETS if d.name in names]
+    _check_real_data(specs, out, data_dir)
+    if devices == 1:
+        import torch
+
+        if not torch.cuda.is_available():
+            log.warning("benchmark: devices=1, but no GPU is visible: the jobs train on the CPU")
     rows: list[JobResult] = []
     summaries: list[DatasetSummary] = []
     trained = skipped = 0
@@ -219,7 +229,19 @@ def run_benchmark(
                 rows.extend(result)
                 trained += 1
                 bar.advance(1)
-        csv, md, png = write_tables(rows, out, specs=specs, models=model_names, settings=settings,
+        # the table is the study's: jobs finished by earlier runs with other subsets stay in it
+        seen = {(r.dataset, r.model, r.seed) for r in rows}
+        for path in sorted((out / "jobs").glob("*.json")):
+            earlier = [r for r in JobResult.read(path) if (r.dataset, r.model, r.seed) not in seen]
+            rows.extend(earlier)
+            seen.update((r.dataset, r.model, r.seed) for r in earlier)
+        in_table = {r.dataset for r in rows}
+        table_specs = [d for d in BENCHMARK_DATASETS if d.name in in_table]
+        for spec in table_specs:
+            if spec.name not in {d.name for d in summaries} and (out / "datasets" / spec.name).is_dir():
+                summaries.append(_summary(Dataset(out / "datasets" / spec.name), spec))
+        table_models = tuple(m for m in MODEL_NAMES if m in model_names or m in {r.model for r in rows})
+        csv, md, png = write_tables(rows, out, specs=table_specs, models=table_models, settings=settings,
                                     summaries=summaries)
     return BenchmarkResult(tuple(rows), csv, md, png, trained, skipped)
 
@@ -248,6 +270,18 @@ class _JobBar:
     def advance(self, n: int) -> None:
         if self._bar is not None:
             self._bar.advance(self._task, n)
+
+
+def _check_real_data(specs: Sequence[BenchmarkDataset], out: Path, data_dir: str | Path | None) -> None:
+    """Refuse a study whose every dataset is built from real data that is not there (nothing would run)."""
+    root = Path(data_dir) if data_dir is not None else default_data_dir()
+    sub = {"semantic": "notes", "grooves": "grooves"}
+    missing = [spec for spec in specs if spec.source in sub and not (root / sub[spec.source]).is_dir()
+               and not (out / "datasets" / spec.name / "dataset.json").is_file()]
+    if specs and len(missing) == len(specs):
+        raise ParameterError(f"datasets={','.join(s.name for s in specs)} are built from real data, and "
+                             f"{root} holds no {' or '.join(sorted({sub[s.source] + '/' for s in missing}))}; "
+                             "give --data (the folder of notes/ and grooves/) or set TIMBRESPACE_SHARED_DATA")
 
 
 def _check_folder(out: Path, settings: BenchmarkSettings) -> None:
