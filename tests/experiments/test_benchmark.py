@@ -224,3 +224,18 @@ def test_a_failed_job_is_a_footnoted_dash_and_retried(tmp_path, monkeypatch):
     monkeypatch.undo()
     second = run_benchmark(out, settings=TINY, datasets=["seed000-richness"], models=["tcvae"], seeds=1)
     assert (second.n_trained, second.n_skipped) == (1, 1)
+
+
+def test_a_jobs_run_is_a_train_run_that_evaluate_opens(tmp_path):
+    """From a new user's trial: `evaluate` (and `encode`, `explore`) on a job's run folder said
+    "made by an older timbrespace (no run.json)"; a job's run is a `train` run now."""
+    from timbrespace.experiments import evaluate_run
+    from timbrespace.experiments.runs import read_run_card
+
+    out = tmp_path / "bench"
+    result = run_benchmark(out, settings=TINY, datasets=["seed000-richness"], models=["beta_vae"], seeds=1)
+    run = out / "runs" / "seed000-richness--beta_vae--seed0"
+    assert read_run_card(run).kind == "train"
+    evaluation = evaluate_run(run)
+    job = pd.read_csv(result.csv).query("model == 'beta_vae'").iloc[0]
+    assert evaluation.metrics["mig"] == pytest.approx(job.mig, abs=1e-6)  # the CSV keeps 6 decimals

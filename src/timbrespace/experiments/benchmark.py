@@ -372,8 +372,10 @@ def _model_config(ds: Dataset, model: str, settings: BenchmarkSettings) -> Any:
 def _train(ds: Dataset, spec: BenchmarkDataset, model: str, seed: int, settings: BenchmarkSettings, run: Path,
            devices: int | None) -> JobResult:
     from timbrespace.datasets import PairSampler
+    from timbrespace.experiments.runs import write_run_card
     from timbrespace.experiments.sweep_table import run_row
     from timbrespace.experiments.train import fit_dataset
+    from timbrespace.experiments.train_runs import write_evaluable_config
     from timbrespace.training import TrainConfig, load_checkpoint
 
     train_idx = ds.split_indices("train")
@@ -391,8 +393,12 @@ def _train(ds: Dataset, spec: BenchmarkDataset, model: str, seed: int, settings:
     )
     if not (run / "latents.npz").is_file():
         start = time.perf_counter()
-        fit_dataset(ds, features=FEATURES, model_config=config, train_config=train_config, out_dir=run, resume=True)
+        fitted = fit_dataset(ds, features=FEATURES, model_config=config, train_config=train_config, out_dir=run,
+                             resume=True)
         atomic_write_text(run / "train_time_s.txt", f"{time.perf_counter() - start:.3f}\n")
+        # a `train` run's card and config: `evaluate`, `encode` and `explore` open the job's run
+        write_evaluable_config(run, ds, FEATURES, fitted.train.model.config, train_config, name=run.name)
+        write_run_card(run, "train", dataset=ds.root)
     row = run_row(run, run.name, model, config.beta, seed, settings.dci_estimator, "random")
     sc, mrstft = _resynthesis(ds, settings, load_checkpoint(run / "checkpoints" / "last"))
     return JobResult.from_sweep_row(spec.name, row, spectral_convergence=sc, mrstft=mrstft)

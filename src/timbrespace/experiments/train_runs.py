@@ -172,6 +172,20 @@ def train_dataset(
         return _train_locked(ds, features, model, model_config, train_config, condition_factors, out_dir, resume)
 
 
+def write_evaluable_config(run_dir: str | Path, ds: Dataset, features: str, model_config: VAEConfig,
+                           train_config: TrainConfig, *, name: str) -> None:
+    """``RUN/config.yaml`` of a trained model, as ``evaluate``, ``encode`` and ``explore`` read it.
+
+    The config evaluates on one process (``train_config.json`` keeps a data-parallel run's
+    settings). ``train`` writes it before scoring; ``benchmark`` beside each job's run.
+    """
+    sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(features))
+    one_process = dataclasses.replace(train_config, devices=1, strategy="auto")
+    config = ExperimentConfig(name=name, seed=train_config.seed, features=sidecar.config, model=model_config,
+                              training=one_process)
+    write_resolved_config(config, run_dir, ds.root, features_name=features)
+
+
 def _train_locked(ds: Dataset, features: str, model: str, model_config: VAEConfig, train_config: TrainConfig,
                   condition_factors: tuple[str, ...], out_dir: str | Path, resume: bool) -> TrainRunResult:
     """Fit, then score: :func:`train_dataset` once validated, with the run folder locked."""
@@ -190,12 +204,7 @@ def _train_locked(ds: Dataset, features: str, model: str, model_config: VAEConfi
         result = TrainRunResult(run_dir, model, features, fitted, scores)
         atomic_write_json(run_dir / "metrics.json", {**scores.to_dict(), **result.summary()})
         return result
-    sidecar = FeatureSidecar.from_dict(ds.feature_sidecar(features))
-    # the config evaluates on one process; train_config.json keeps a data-parallel run's settings
-    one_process = dataclasses.replace(train_config, devices=1, strategy="auto")
-    config = ExperimentConfig(name=f"train-{model}", seed=train_config.seed, features=sidecar.config,
-                              model=fitted.train.model.config, training=one_process)
-    write_resolved_config(config, run_dir, ds.root, features_name=features)  # what `evaluate` reads
+    write_evaluable_config(run_dir, ds, features, fitted.train.model.config, train_config, name=f"train-{model}")
     with after_training(run_dir):
         evaluation = evaluate_run(run_dir, progress=train_config.enable_progress_bar)
     result = TrainRunResult(run_dir, model, features, fitted, evaluation.scores)
