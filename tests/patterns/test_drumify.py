@@ -184,3 +184,29 @@ def test_drumify_cli(grooves_dir: Path, drumkits_dir: Path, tmp_path: Path) -> N
     assert np.allclose(model.coef, default_drumify().coef, atol=1e-6)
     assert _run(["drums", "drumify", str(taps), "-o", str(tmp_path / "b.mid"), "--from", str(tmp_path / "m.json")]) == 0
     assert (tmp_path / "b.mid").read_bytes() == first
+
+
+def test_what_the_grid_does_not_keep_is_said(tmp_path):
+    """From a new user's trial: a tempo change and a 6/8 meter were dropped silently."""
+    import mido
+
+    from timbrespace.experiments.drums_drumify import taps_from_midi
+
+    def taps_file(name, *meta):
+        mf = mido.MidiFile(ticks_per_beat=480)
+        track = mido.MidiTrack([*meta])
+        for k in range(8):
+            track += [mido.Message("note_on", note=38, velocity=90, time=0 if k == 0 else 240),
+                      mido.Message("note_off", note=38, velocity=0, time=0)]
+        mf.tracks.append(track)
+        mf.save(tmp_path / name)
+        return taps_from_midi(tmp_path / name)
+
+    plain = taps_file("plain.mid", mido.MetaMessage("set_tempo", tempo=500000, time=0),
+                      mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
+    assert plain.notes == () and plain.bpm == 120.0
+    changed = taps_file("changed.mid", mido.MetaMessage("set_tempo", tempo=500000, time=0),
+                        mido.MetaMessage("set_tempo", tempo=666667, time=960))
+    assert len(changed.notes) == 1 and "changes tempo (2 tempos)" in changed.notes[0] and "120 BPM" in changed.notes[0]
+    waltz = taps_file("waltz.mid", mido.MetaMessage("time_signature", numerator=6, denominator=8, time=0))
+    assert len(waltz.notes) == 1 and "is in 6/8: the model knows 4/4 bars only" in waltz.notes[0]

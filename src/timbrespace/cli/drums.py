@@ -381,6 +381,8 @@ def drumify(
                            sample_rate=sample_rate).drum_kit()
     model = load_drumify(source)
     track = read_taps(taps, bpm=bpm)
+    for note in track.notes:
+        typer.echo(f"note: {note}", err=True)
     result = drumify_file(track, out, model=model, bpm=bpm, wav_out=wav, kit=drum_kit, sample_rate=sample_rate)
     written = f"{result.midi_path}" + (f", {result.wav_path}" if result.wav_path else "")
     typer.echo(f"{written}: {result.n_taps} taps ({track.source}) in {result.n_bars} bars at {result.bpm:g} BPM "

@@ -64,12 +64,16 @@ class TapTrack:
         Tempo the grid was read at (a MIDI file's first tempo, or the one given).
     source : str
         ``"midi"`` or ``"audio"``.
+    notes : tuple of str
+        What of the input the grid does not keep (a MIDI file's tempo changes, a meter
+        other than 4/4), one sentence each, for the user.
     """
 
     velocities: np.ndarray
     offsets: np.ndarray
     bpm: float
     source: str
+    notes: tuple[str, ...] = ()
 
     @property
     def n_taps(self) -> int:
@@ -112,20 +116,34 @@ def taps_from_midi(path: str | Path) -> TapTrack:
     if not tpb or tpb <= 0:
         raise DatasetError(f"{path.name}: ticks_per_beat={tpb} (SMPTE timing is not supported)")
     tempo_us: int | None = None
+    tempos, meters = set(), set()
     ticks, velocities = [], []
     for track in mf.tracks:
         tick = 0
         for msg in track:
             tick += msg.time
-            if msg.type == "set_tempo" and tick == 0 and tempo_us is None:
-                tempo_us = msg.tempo
+            if msg.type == "set_tempo":
+                tempos.add(msg.tempo)
+                if tick == 0 and tempo_us is None:
+                    tempo_us = msg.tempo
+            elif msg.type == "time_signature":
+                meters.add((msg.numerator, msg.denominator))
             elif msg.type == "note_on" and msg.velocity > 0:
                 ticks.append(tick)
                 velocities.append(msg.velocity / 127)
     if not ticks:
         raise DatasetError(f"{path.name}: no notes (every note-on is a tap); nothing to drumify")
     v, o = _on_grid(np.asarray(ticks, np.float64) * STEPS_PER_QUARTER / tpb, np.asarray(velocities), path.name)
-    return TapTrack(v, o, float(mido.tempo2bpm(tempo_us)) if tempo_us else 120.0, "midi")
+    bpm = float(mido.tempo2bpm(tempo_us)) if tempo_us else 120.0
+    notes = []
+    if len(tempos) > 1 or (tempos and tempo_us is None):
+        notes.append(f"{path.name} changes tempo ({len(tempos)} tempos): the output plays every bar at {bpm:g} BPM, "
+                     "so taps after a change are not at their times in seconds (--bpm sets one tempo)")
+    other = sorted(f"{n}/{d}" for n, d in meters if (n, d) != (4, 4))
+    if other:
+        notes.append(f"{path.name} is in {', '.join(other)}: the model knows 4/4 bars only, and reads the taps "
+                     "in bars of four quarter notes from the start (the output is written in 4/4)")
+    return TapTrack(v, o, bpm, "midi", tuple(notes))
 
 
 def taps_from_audio(path: str | Path, *, bpm: float) -> TapTrack:

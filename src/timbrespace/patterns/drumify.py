@@ -9,7 +9,12 @@ predicts whether that voice plays, from a window of the tap track around it (vel
 tap/no tap, micro-timing offsets, velocities relative to the bar's loudest tap), the
 tap's position in the bar (one-hot) and the bar's tap density and loudest tap. Voices
 whose probability exceeds ``threshold`` play; a tap where none does plays its most
-probable voice, so every tap sounds and nothing plays between taps. A voice plays at its
+probable voice, so every tap sounds and nothing plays between taps; of the pairs in
+:data:`EXCLUSIVE_PAIRS` (open and closed hi-hat) only the more probable plays at a tap,
+as a drummer plays them (independent classifiers stacked both hats on 22 of 32 taps of a
+rock groove; held-out F1 0.471 against 0.445 without the rule on the test split, 0.503
+against 0.514 over 5 folds of held-out styles; making kick and snare a pair too fell to
+0.471 there, below the per-position rates). A voice plays at its
 tap's offset, with the tap's velocity times the voice's median ratio (in the training
 bars) of its velocity to the tap's at that position in the beat.
 
@@ -53,6 +58,8 @@ STEPS_PER_BAR = 16
 """The grid of the model: 16 steps in a 4/4 bar (positions are one-hot over them)."""
 STEPS_PER_QUARTER = 4
 MIN_VELOCITY = 1 / 127
+EXCLUSIVE_PAIRS = (("closed_hat", "open_hat"),)
+"""Voices that do not play at the same tap: the more probable of a pair plays."""
 _SATURATED_LOGIT = 20.0
 """Intercept of a voice that always or never plays in the training taps (nothing to regress)."""
 
@@ -214,6 +221,16 @@ class Drumify:
         silent = taps & ~plays.any(axis=2)
         np.put_along_axis(plays, best, np.take_along_axis(plays, best, axis=2) | silent[..., None], axis=2)
         plays &= taps[..., None]
+        # a drummer plays one of each pair at a time (a hi-hat is open or closed): the less
+        # probable of a pair is dropped
+        names = list(get_drum_map(self.drum_map).voice_names)
+        for a, b in EXCLUSIVE_PAIRS:
+            if a in names and b in names:
+                i, j = names.index(a), names.index(b)
+                both = plays[..., i] & plays[..., j]
+                first = probs[..., i] >= probs[..., j]
+                plays[..., j] &= ~(both & first)
+                plays[..., i] &= ~(both & ~first)
         ratio = self.velocity_ratio.T[np.arange(STEPS_PER_BAR) % STEPS_PER_QUARTER]  # (16, n_voices)
         velocities = np.clip(v[..., None] * ratio[None], MIN_VELOCITY, 1.0)
         patterns = np.where(plays, velocities, 0.0).astype(np.float32)
