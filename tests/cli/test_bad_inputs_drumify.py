@@ -61,6 +61,8 @@ CASES = [
     Case("drumify-no-input", ("drums", "drumify", "-o", "{new}.mid"), ("tap file",)),
     Case("drumify-bpm-out-of-range", (*_DRUMIFY, "-o", "{new}.mid", "--bpm", "0"), ("--bpm", "20..400"),
          files=_TAPS),
+    Case("drumify-wav-not-wav", (*_DRUMIFY, "-o", "{new}.mid", "--wav", "{new}.flac"), ("--wav", "ending in .wav"),
+         files=_TAPS),
     Case("drumify-unknown-kit", (*_DRUMIFY, "-o", "{new}.mid", "--wav", "{new}.wav", "--kit", "NoSuchKit"),
          ("NoSuchKit",), files=_TAPS),
     Case("drumify-from-missing", (*_DRUMIFY, "-o", "{new}.mid", "--from", "{inputs}/nomodel"),

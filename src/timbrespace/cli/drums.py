@@ -374,6 +374,8 @@ def drumify(
     _check_out(out, "-o", overwrite, taps)
     drum_kit = None
     if wav is not None:
+        if wav.suffix.lower() != ".wav":
+            raise ParameterError(f"--wav {wav}: the audio is written as WAV; give a name ending in .wav")
         _check_out(wav, "--wav", overwrite, taps)
         if wav.resolve() == out.resolve():
             raise ParameterError(f"--wav {wav} is the MIDI file -o; give two files")
