@@ -72,6 +72,8 @@ CASES = [
          files={**_TAPS, "model.json": json.dumps({"format": "something else"}).encode()}),
     Case("drumify-from-spectral-dataset", (*_DRUMIFY, "-o", "{new}.mid", "--from", "{dataset}"),
          ("not a groove dataset",), files=_TAPS),
+    Case("drumify-fit-with-tap-options", ("drums", "drumify", "--fit", "{dataset}", "-o", "{new}.json", "--bpm", "90",
+                                          "--wav", "{new}.wav"), ("--wav, --bpm drumify taps", "--fit only fits")),
     Case("drumify-fit-and-input", (*_DRUMIFY, "--fit", "{dataset}", "-o", "{new}.json"), ("not both",), files=_TAPS),
     Case("drumify-fit-missing", ("drums", "drumify", "--fit", "{inputs}/nodata", "-o", "{new}.json"),
          ("--fit", "nodata")),

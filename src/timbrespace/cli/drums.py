@@ -361,6 +361,11 @@ def drumify(
     if fit is not None:
         if taps is not None:
             raise ParameterError(f"give a tap file ({taps}) or --fit {fit}, not both")
+        unused = [name for name, given in (("--wav", wav is not None), ("--bpm", bpm is not None),
+                                           ("--from", source is not None), ("--kit", kit != "soundfont"),
+                                           ("--kits", bool(kits)), ("--sample-rate", sample_rate != 44100)) if given]
+        if unused:
+            raise ParameterError(f"{', '.join(unused)} drumify taps; --fit only fits a model (-o MODEL.json)")
         _fit_drumify(fit, out, overwrite)
         return
     if taps is None:
