@@ -136,6 +136,10 @@ def test_drumify_a_real_groove(grooves_dir: Path, tmp_path: Path) -> None:
     assert kick.sum() >= 4 and snare.sum() >= 4 and hits[..., 2:].any()
     # kick and snare where the drummer put them, mostly
     assert hit_scores(x[..., :2] > 0, hits[..., :2]).f1 > 0.6 and hit_scores(x > 0, hits).f1 > 0.5
+    # an open and a closed hi-hat never on one tap (without the rule: 22 of this groove's 32 taps)
+    assert not (hits[..., 2] & hits[..., 3]).any() and (hits[..., 2] | hits[..., 3]).sum() >= 8
+    probs = default_drumify().probabilities(track.velocities, track.offsets)
+    assert ((probs[..., 2] > 0.25) & (probs[..., 3] > 0.25) & (v > 0)).sum() >= 8  # the rule had work to do
     again = drumify_file(read_taps(taps_mid), tmp_path / "again.mid", model=default_drumify())
     assert (tmp_path / "kit.mid").read_bytes() == again.midi_path.read_bytes()
 

@@ -97,8 +97,8 @@ def feel_histograms(
 ) -> Figure:
     """Distributions of hit velocities and micro-timing offsets, one curve per set of hits.
 
-    GrooVAE's feel, drawn as densities (Gillick et al. 2019, fig. 3): held-out bars beside
-    generated grooves, say.
+    The feel of grooves (the velocity and micro-timing matrices of GrooVAE, Gillick et al.
+    2019) drawn as densities: held-out bars beside generated grooves, say.
 
     Parameters
     ----------

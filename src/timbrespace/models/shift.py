@@ -268,7 +268,8 @@ class ShiftEncoder(nn.Module):
     def parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(mu, logvar, view, position)``: the posterior, and the view and head position it read.
 
-        ``view`` is :meth:`view` of ``x`` and ``position`` :meth:`position` of it, not
+        ``mu``, ``logvar`` ``(n, latent_dim)``; ``view`` ``(n, n_log, n_frames)``, :meth:`view`
+        of ``x``; ``position`` ``(n,)`` in bins of the view, :meth:`position` of it, not
         detached even with ``detach_shift``: the equivariance losses of the same items take
         them instead of computing them again (:meth:`equivariance_loss`).
         """
