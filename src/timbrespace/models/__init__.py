@@ -1,17 +1,19 @@
 """The VAE family as ``torch.nn.Module``s: a config dataclass plus a module (DESIGN.md).
 
 MLP, conv and GRU encoders/decoders; Gaussian (fixed or learned variance), Bernoulli and
-hit/velocity (GrooVAE) likelihoods; β-VAE, capacity-annealed β-VAE, β-TCVAE, FactorVAE;
+hit/velocity and hit/velocity/offset (GrooVAE's H, V, O) likelihoods; β-VAE, capacity-annealed β-VAE, β-TCVAE, FactorVAE;
 conditional VAEs on labels and continuous inputs. The seeds' models are configurations:
 :func:`timbre_config` (seed 002's conditional conv VAE), :func:`groove_config` and
 :func:`seed004_config` (the groove VAE).
 """
 
 from timbrespace.models.config import VAEConfig
-from timbrespace.models.losses import gaussian_kl, permute_dims, tc_decomposition
+from timbrespace.models.losses import gaussian_kl, hvo_nll, permute_dims, tc_decomposition
 from timbrespace.models.presets import (
+    GROOVE_OUTPUTS,
     TIMBRE_PRESETS,
     groove_config,
+    groove_outputs,
     recon_weight_to_variance,
     seed004_config,
     timbre_config,
@@ -25,11 +27,14 @@ __all__ = [
     "LossTerms",
     "build_model",
     "gaussian_kl",
+    "hvo_nll",
     "permute_dims",
     "tc_decomposition",
     "TIMBRE_PRESETS",
     "timbre_config",
     "groove_config",
+    "GROOVE_OUTPUTS",
+    "groove_outputs",
     "seed004_config",
     "recon_weight_to_variance",
 ]

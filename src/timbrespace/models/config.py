@@ -34,7 +34,7 @@ The seeds' own losses are configurations under this convention: seed 002's
 ``1e6 · mean((x̂ − x)²) + KL`` over ``n_features`` pixels is a Gaussian likelihood with
 ``output_variance = 0.5 · n_features / 1e6`` (:func:`~timbrespace.models.presets.timbre_config`);
 GrooVAE's hit cross-entropy plus velocity error on true hits is the ``hit_velocity``
-likelihood with ``output_variance = 0.5``.
+likelihood with ``output_variance = 0.5``, and with the offset error too the ``hvo`` likelihood.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ __all__ = [
     "VAEConfig",
     "ARCHITECTURES",
     "LIKELIHOODS",
+    "GROOVE_LIKELIHOODS",
     "OBJECTIVES",
     "OBJECTIVE_ALIASES",
     "ACTIVATIONS",
@@ -68,7 +69,9 @@ MAX_LATENT_DIM = 4096
 MAX_LAYER_WIDTH = 65536
 """Bounds on a model's sizes, checked whenever a config is built (a ``model.json`` read
 back included): an edited ``latent_dim: 1e9`` would otherwise try to allocate terabytes."""
-LIKELIHOODS = ("gaussian", "bernoulli", "hit_velocity")
+LIKELIHOODS = ("gaussian", "bernoulli", "hit_velocity", "hvo")
+GROOVE_LIKELIHOODS = ("bernoulli", "hit_velocity", "hvo")
+"""The likelihoods of drum patterns (hits, hits and velocities, hits, velocities and offsets)."""
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid")
 OBJECTIVES = ("beta_vae", "annealed", "tcvae", "factorvae", "ada_gvae", "ada_mlvae")
 WEAK_OBJECTIVES = ("ada_gvae", "ada_mlvae")
@@ -144,7 +147,7 @@ class VAEConfig:
         One of ``ACTIVATIONS`` (seed 000 used ``relu6``).
     gru_hidden : int
         State size of the GRUs (``gru``).
-    likelihood : {"gaussian", "bernoulli", "hit_velocity"}
+    likelihood : {"gaussian", "bernoulli", "hit_velocity", "hvo"}
         Decoder distribution. Gaussian with fixed variance gives
         ``0.5 * sum((x - mu)**2) / output_variance`` (no constant); with
         ``learn_variance`` the full Gaussian NLL with one learned log-variance per
@@ -155,6 +158,14 @@ class VAEConfig:
         ``(n, 2, *input_shape)``); the loss is the hit cross-entropy plus
         ``0.5 * sum_{hits} (sigmoid(v) - x)**2 / output_variance``, the velocity error
         masked to the true hits. ``mlp`` or ``gru`` only.
+        ``hvo`` (GrooVAE's hits, velocities and offsets): an item is
+        ``(2, *input_shape)`` (:attr:`item_shape`), channel 0 the velocities as for
+        ``hit_velocity``, channel 1 each hit's micro-timing offset in steps, in [-0.5, 0.5]
+        (0 where no hit); the encoder sees hits, velocities and offsets; the decoder gives
+        a hit logit, a velocity logit and an offset pre-activation per feature (raw output
+        ``(n, 3, *input_shape)``, offset ``0.5 * tanh``); the loss adds
+        ``0.5 * sum_{hits} (offset - o)**2 / output_variance`` to ``hit_velocity``'s.
+        ``mlp`` or ``gru`` only.
     output_activation : {"identity", "sigmoid"}
         Applied to the Gaussian mean (``sigmoid`` keeps it in [0, 1] like min–max
         features, seed 002). Gaussian likelihood only.
@@ -233,7 +244,7 @@ class VAEConfig:
     linear_skip: bool = False
     activation: str = "relu"
     gru_hidden: int = 128
-    likelihood: Literal["gaussian", "bernoulli", "hit_velocity"] = "gaussian"
+    likelihood: Literal["gaussian", "bernoulli", "hit_velocity", "hvo"] = "gaussian"
     output_activation: Literal["identity", "sigmoid"] = "identity"
     learn_variance: bool = False
     output_variance: float = 0.5
@@ -377,10 +388,10 @@ class VAEConfig:
             )
         if self.gru_hidden < 1:
             raise ConfigError(f"gru_hidden={self.gru_hidden} must be a positive integer")
-        if self.likelihood == "hit_velocity":
+        if self.likelihood in ("hit_velocity", "hvo"):
             if self.architecture == "conv":
                 raise ConfigError(
-                    "likelihood='hit_velocity' needs architecture 'mlp' or 'gru', not 'conv'"
+                    f"likelihood={self.likelihood!r} needs architecture 'mlp' or 'gru', not 'conv'"
                 )
             if self.learn_variance:
                 raise ConfigError("learn_variance=True is for likelihood='gaussian' only")
@@ -427,8 +438,23 @@ class VAEConfig:
 
     @property
     def likelihood_channels(self) -> int:
-        """Values per feature at the encoder input and the decoder output (2 for ``hit_velocity``)."""
-        return 2 if self.likelihood == "hit_velocity" else 1
+        """Values per feature at the encoder input and the decoder output (2 for ``hit_velocity``, 3 for ``hvo``)."""
+        return {"hit_velocity": 2, "hvo": 3}.get(self.likelihood, 1)
+
+    @property
+    def item_shape(self) -> tuple[int, ...]:
+        """Shape of one item the model reads: ``input_shape``, or ``(2, *input_shape)`` for ``hvo``
+        (velocities and offsets).
+
+        Examples
+        --------
+        >>> from timbrespace.models import VAEConfig
+        >>> VAEConfig(input_shape=(16, 9), architecture="gru", likelihood="hvo").item_shape
+        (2, 16, 9)
+        """
+        if self.input_shape is None:
+            raise ConfigError("input_shape is not set: the model's features are not known yet")
+        return (2, *self.input_shape) if self.likelihood == "hvo" else tuple(self.input_shape)
 
     @property
     def strides(self) -> tuple[tuple[int, int], ...]:

@@ -5,7 +5,8 @@
   (a continuous input). Presets ``seed`` (the seed's architecture, for a GPU), ``cpu``
   (the same shape, narrower, trains in minutes on 2 cores) and ``tiny`` (tests).
 - :func:`groove_config` and :func:`seed004_config`: the groove VAE of seed 004 (MLP) and
-  its GRU variant, on drum patterns ``(n_steps, n_voices)``.
+  its GRU variant, on drum patterns ``(n_steps, n_voices)``: hits, hits and velocities, or
+  GrooVAE's hits, velocities and offsets (``outputs``, :data:`GROOVE_OUTPUTS`).
 
 The seed-002 loss ``recon_weight · mean((x̂ − x)²) + KL`` is the Gaussian likelihood with
 ``output_variance = 0.5 · n_features / recon_weight`` under the package's convention
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from timbrespace.errors import ParameterError
+from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.models.config import VAEConfig
 
 __all__ = [
@@ -28,7 +29,13 @@ __all__ = [
     "recon_weight_to_variance",
     "groove_config",
     "seed004_config",
+    "GROOVE_OUTPUTS",
+    "groove_outputs",
 ]
+
+GROOVE_OUTPUTS: dict[str, str] = {"hits": "bernoulli", "hv": "hit_velocity", "hvo": "hvo"}
+"""What a groove model predicts (``groove_config(outputs=...)``, ``drums train --outputs``) → its likelihood:
+``hits`` H alone (seed 004), ``hv`` H and velocities V, ``hvo`` H, V and micro-timing offsets O (GrooVAE)."""
 
 SEED002_INPUT_SHAPE: tuple[int, int] = (512, 64)
 """(frequency bins, frames) of seed 002's spectrograms."""
@@ -153,6 +160,7 @@ def groove_config(
     hidden_sizes: tuple[int, ...] = (800,),
     gru_hidden: int = 128,
     velocities: bool = True,
+    outputs: str | None = None,
     **overrides: Any,
 ) -> VAEConfig:
     """The groove VAE on drum patterns ``(n_steps, n_voices)`` as a :class:`VAEConfig`.
@@ -172,7 +180,12 @@ def groove_config(
         GRU state size.
     velocities : bool
         ``hit_velocity`` likelihood (hits and velocities, GrooVAE) or ``bernoulli`` on
-        the hits alone (seed 004; train it on ``x > 0``).
+        the hits alone (seed 004; train it on ``x > 0``); ``outputs`` says it too.
+    outputs : {"hits", "hv", "hvo"}, optional
+        What the model predicts (:data:`GROOVE_OUTPUTS`): ``hits`` is ``velocities=False``,
+        ``hv`` the default, ``hvo`` adds each hit's micro-timing offset (``hvo``
+        likelihood: items ``(2, n_steps, n_voices)``, velocities and offsets). Default:
+        from ``velocities``.
     **overrides
         Any other :class:`VAEConfig` field (e.g. ``beta``).
 
@@ -184,7 +197,8 @@ def groove_config(
     Raises
     ------
     ConfigError
-        An invalid field (e.g. ``architecture="conv"`` with velocities).
+        An invalid field (e.g. ``architecture="conv"`` with velocities), ``outputs`` not
+        one of ``GROOVE_OUTPUTS``, or ``outputs`` other than ``hits`` with ``velocities=False``.
 
     References
     ----------
@@ -196,18 +210,47 @@ def groove_config(
     >>> config = groove_config()
     >>> config.input_shape, config.likelihood, config.latent_dim
     ((16, 9), 'hit_velocity', 8)
+    >>> groove_config(outputs="hvo").item_shape
+    (2, 16, 9)
     """
+    if outputs is None:
+        outputs = "hv" if velocities else "hits"
+    if outputs not in GROOVE_OUTPUTS:
+        raise ConfigError(f"outputs={outputs!r} is not allowed: one of {', '.join(GROOVE_OUTPUTS)}")
+    if not velocities and outputs != "hits":
+        raise ConfigError(f"outputs={outputs!r} predicts velocities: it cannot go with velocities=False (hits only)")
     fields: dict[str, Any] = {
         "input_shape": (n_steps, n_voices),
         "architecture": architecture,
         "latent_dim": latent_dim,
         "hidden_sizes": tuple(hidden_sizes),
         "gru_hidden": gru_hidden,
-        "likelihood": "hit_velocity" if velocities else "bernoulli",
+        "likelihood": GROOVE_OUTPUTS[outputs],
         "activation": "relu",
         "logvar_bounds": (-12.0, 8.0),
     }
     return VAEConfig(**{**fields, **overrides})
+
+
+def groove_outputs(config: VAEConfig) -> str:
+    """What a groove model predicts, ``"hits"``, ``"hv"`` or ``"hvo"`` (the key of :data:`GROOVE_OUTPUTS`).
+
+    Raises
+    ------
+    ConfigError
+        A model that is not a groove model (Gaussian likelihood).
+
+    Examples
+    --------
+    >>> from timbrespace.models import groove_config, groove_outputs
+    >>> groove_outputs(groove_config()), groove_outputs(groove_config(outputs="hvo"))
+    ('hv', 'hvo')
+    """
+    for name, likelihood in GROOVE_OUTPUTS.items():
+        if config.likelihood == likelihood:
+            return name
+    raise ConfigError(f"likelihood={config.likelihood!r} is not a groove model's (one of "
+                      f"{', '.join(GROOVE_OUTPUTS.values())})")
 
 
 def seed004_config(*, n_steps: int = 64, n_voices: int = 8, **overrides: Any) -> VAEConfig:

@@ -24,6 +24,8 @@ from timbrespace.models.losses import (
     gaussian_kl,
     gaussian_nll,
     hit_velocity_nll,
+    hvo_nll,
+    offset_from_logits,
     permute_dims,
     tc_decomposition,
 )
@@ -39,12 +41,14 @@ class VAEOutput:
 
     Attributes
     ----------
-    x_hat : torch.Tensor [shape=(n, *input_shape)]
+    x_hat : torch.Tensor [shape=(n, *item_shape)]
         Mean of the likelihood (Gaussian mean, Bernoulli probabilities; for
-        ``hit_velocity`` the expected velocity, hit probability × velocity).
-    x_logits : torch.Tensor [shape=(n, *input_shape) or (n, 2, *input_shape)]
+        ``hit_velocity`` the expected velocity, hit probability × velocity; for ``hvo``
+        that and the expected offset, hit probability × offset, as two channels).
+    x_logits : torch.Tensor [shape=(n, *input_shape) or (n, 2 or 3, *input_shape)]
         Decoder output the loss reads: Gaussian mean (after ``output_activation``),
-        Bernoulli logits, or hit and velocity logits (``hit_velocity``).
+        Bernoulli logits, hit and velocity logits (``hit_velocity``), and offset
+        pre-activations (``hvo``).
     mu, logvar, z : torch.Tensor [shape=(n, latent_dim)]
         Posterior parameters and the reparameterised sample.
     views : tuple of torch.Tensor, optional
@@ -211,16 +215,17 @@ class VAE(nn.Module):
     def encode(
         self, x: torch.Tensor, c: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Posterior ``(mu, logvar)``, each ``(n, latent_dim)``, of items ``x`` ``(n, *input_shape)``."""
+        """Posterior ``(mu, logvar)``, each ``(n, latent_dim)``, of items ``x`` ``(n, *item_shape)``."""
         return self._posterior(x, self.condition_vector(c))
 
     def decode_logits(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         """What the loss reads (see :class:`VAEOutput`): Gaussian mean, Bernoulli logits,
-        or hit and velocity logits ``(n, 2, *input_shape)``."""
+        hit and velocity logits ``(n, 2, *input_shape)``, or those and offset pre-activations
+        ``(n, 3, *input_shape)`` (``hvo``)."""
         return self._decoder_output(z, self.condition_vector(c))
 
     def decode(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """Mean of the likelihood ``(n, *input_shape)`` given latents ``z`` ``(n, latent_dim)``."""
+        """Mean of the likelihood ``(n, *item_shape)`` given latents ``z`` ``(n, latent_dim)``."""
         return self._mean(self.decode_logits(z, c))
 
     def decode_condition_vector(self, z: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
@@ -242,13 +247,17 @@ class VAE(nn.Module):
         self, x: torch.Tensor, cond: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
         """``(mu, logvar, views)``; ``views`` is the shift encoder's ``(view, position)`` of ``x``, else None."""
-        if x.ndim < 2 or math.prod(x.shape[1:]) != self.config.n_features:
+        item_shape = self.config.item_shape
+        if x.ndim < 2 or math.prod(x.shape[1:]) != math.prod(item_shape):
             raise ParameterError(
-                f"x has shape {tuple(x.shape)}; expected (n, {', '.join(map(str, self.config.input_shape))})"
+                f"x has shape {tuple(x.shape)}; expected (n, {', '.join(map(str, item_shape))})"
             )
         if self.config.likelihood == "hit_velocity":
             # GrooVAE's encoder sees where the hits are beside their velocities
             x = torch.stack([(x > 0).to(x.dtype), x], dim=1)
+        elif self.config.likelihood == "hvo":
+            x = x.reshape(x.shape[0], *item_shape)
+            x = torch.stack([(x[:, 0] > 0).to(x.dtype), x[:, 0], x[:, 1]], dim=1)
         if self._standardised:
             x = (x - float(self.config.input_offset)) / float(self.config.input_scale)  # type: ignore[arg-type]
         views = None
@@ -281,6 +290,9 @@ class VAE(nn.Module):
             return torch.sigmoid(logits)
         if likelihood == "hit_velocity":
             return torch.sigmoid(logits[:, 0]) * torch.sigmoid(logits[:, 1])
+        if likelihood == "hvo":
+            probs = torch.sigmoid(logits[:, 0])
+            return torch.stack([probs * torch.sigmoid(logits[:, 1]), probs * offset_from_logits(logits[:, 2])], dim=1)
         return logits
 
     def hits_and_velocities(
@@ -288,8 +300,8 @@ class VAE(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Hit probabilities and velocities ``(n, *input_shape)`` at latents ``z``.
 
-        For ``hit_velocity`` both come from the decoder; for ``bernoulli`` (hits only) the
-        velocities are ``None``.
+        For ``hit_velocity`` and ``hvo`` both come from the decoder; for ``bernoulli`` (hits
+        only) the velocities are ``None``.
 
         Raises
         ------
@@ -299,12 +311,27 @@ class VAE(nn.Module):
         likelihood = self.config.likelihood
         if likelihood == "gaussian":
             raise ParameterError(
-                "hits_and_velocities needs likelihood 'bernoulli' or 'hit_velocity', not 'gaussian'"
+                "hits_and_velocities needs likelihood 'bernoulli', 'hit_velocity' or 'hvo', not 'gaussian'"
             )
         logits = self.decode_logits(z, c)
         if likelihood == "bernoulli":
             return torch.sigmoid(logits), None
         return torch.sigmoid(logits[:, 0]), torch.sigmoid(logits[:, 1])
+
+    def offsets(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Micro-timing offsets ``(n, *input_shape)`` in steps, in (-0.5, 0.5), at latents ``z`` (``hvo``).
+
+        Each cell's offset is the one its hit would be played at (not weighted by the hit
+        probability, unlike :meth:`decode`).
+
+        Raises
+        ------
+        ParameterError
+            For a likelihood other than ``hvo`` (no offsets to give).
+        """
+        if self.config.likelihood != "hvo":
+            raise ParameterError(f"offsets needs likelihood 'hvo', not {self.config.likelihood!r}")
+        return offset_from_logits(self.decode_logits(z, c)[:, 2])
 
     @staticmethod
     def reparameterize(
@@ -337,6 +364,9 @@ class VAE(nn.Module):
             return hit_velocity_nll(
                 x, out.x_logits, velocity_variance=self.config.output_variance
             )
+        if self.config.likelihood == "hvo":
+            x = x.reshape(x.shape[0], *self.config.item_shape)
+            return hvo_nll(x, out.x_logits, variance=self.config.output_variance)
         scale = float(self.config.input_scale) if self._standardised else 1.0  # type: ignore[arg-type]
         if self.output_logvar is not None:
             return gaussian_nll(x, out.x_logits, logvar=self.output_logvar + 2.0 * math.log(scale))

@@ -54,9 +54,9 @@ log = logging.getLogger(__name__)
 
 def _as_inputs(x: Any, name: str, config: VAEConfig) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
-    if x.ndim < 1 or x.shape[1:] != tuple(config.input_shape):
+    if x.ndim < 1 or x.shape[1:] != config.item_shape:
         raise ParameterError(
-            f"{name} has shape {x.shape}; expected (n_items, {', '.join(map(str, config.input_shape))}) "
+            f"{name} has shape {x.shape}; expected (n_items, {', '.join(map(str, config.item_shape))}) "
             "to match the model's input_shape"
         )
     if x.shape[0] == 0:
@@ -93,11 +93,26 @@ def _check_values(x: np.ndarray, name: str, config: VAEConfig) -> None:
     finite = np.isfinite(x)
     if not finite.all():
         raise ParameterError(f"{name} holds {int((~finite).sum())} NaN or infinite values: recompute the features")
+    if config.likelihood == "hvo":
+        _check_hvo_values(x, name)
+        return
     low, high = float(x.min()), float(x.max())
     if config.likelihood in ("bernoulli", "hit_velocity") and (low < 0.0 or high > 1.0):
         raise ParameterError(f"{name} spans {low:.4g}..{high:.4g}; likelihood={config.likelihood!r} needs values "
                              "in [0, 1]: normalise the features to [0, 1] (normalization minmax_item) "
                              "or use likelihood gaussian")
+
+
+def _check_hvo_values(x: np.ndarray, name: str) -> None:
+    """Velocities (channel 0) in [0, 1] and offsets (channel 1) in [-0.5, 0.5] steps."""
+    v_low, v_high = float(x[:, 0].min()), float(x[:, 0].max())
+    if v_low < 0.0 or v_high > 1.0:
+        raise ParameterError(f"{name}[:, 0] (velocities) spans {v_low:.4g}..{v_high:.4g}; likelihood='hvo' needs "
+                             "values in [0, 1]")
+    o_max = float(np.abs(x[:, 1]).max())
+    if o_max > 0.5:
+        raise ParameterError(f"{name}[:, 1] (offsets) reaches {o_max:.4g} steps; likelihood='hvo' needs offsets in "
+                             "[-0.5, 0.5] steps (each hit's onset minus its nearest step)")
 
 
 def _as_labels(c: Any, name: str, n: int, config: VAEConfig) -> np.ndarray | None:
@@ -226,9 +241,9 @@ def fit(
         The model; for ``tcvae`` an unset ``dataset_size`` is filled with ``len(x_train)``.
     train_config : TrainConfig
         Optimiser, β schedule, stopping, seed.
-    x_train : np.ndarray [shape=(n_train, *input_shape), dtype=float32]
+    x_train : np.ndarray [shape=(n_train, *item_shape), dtype=float32]
         Training items (features).
-    x_valid : np.ndarray [shape=(n_valid, *input_shape)], optional
+    x_valid : np.ndarray [shape=(n_valid, *item_shape)], optional
         Validation items; the monitored loss for early stopping and ``best``.
     out_dir : path-like
         Run folder (see the module docstring for its layout).

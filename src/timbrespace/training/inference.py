@@ -47,7 +47,7 @@ def encode_array(
     ----------
     model : VAE
         Trained model (put in eval mode for the call, its mode restored afterwards).
-    x : np.ndarray [shape=(n, *input_shape)]
+    x : np.ndarray [shape=(n, *item_shape)]
         Items.
     c : np.ndarray [shape=(n, n_conditions)], optional
         Conditions of a conditional model (integer labels, then continuous inputs).
@@ -79,9 +79,9 @@ def encode_array(
     """
     _check_batch_size(batch_size)
     x = np.asarray(x, dtype=np.float32)
-    if x.shape[1:] != tuple(model.config.input_shape):
+    if x.shape[1:] != model.config.item_shape:
         raise ParameterError(
-            f"x has shape {x.shape}; expected (n, {', '.join(map(str, model.config.input_shape))})"
+            f"x has shape {x.shape}; expected (n, {', '.join(map(str, model.config.item_shape))})"
         )
     c = _labels(model, c, x.shape[0])
     was_training = model.training
@@ -125,7 +125,7 @@ def decode_array(
 
     Returns
     -------
-    np.ndarray [shape=(n, *input_shape), dtype=float32]
+    np.ndarray [shape=(n, *item_shape), dtype=float32]
 
     Examples
     --------
@@ -154,7 +154,7 @@ def decode_array(
     finally:
         model.train(was_training)
     if not outs:
-        return np.zeros((0, *model.config.input_shape), np.float32)
+        return np.zeros((0, *model.config.item_shape), np.float32)
     return np.concatenate(outs)
 
 
