@@ -1,6 +1,7 @@
 """Bad inputs of ``timbrespace drums humanize`` (issue 31, grooves with feel).
 
-The harness of ``bad_inputs.py`` (the ``sandbox`` fixture is in ``conftest.py``): a missing
+The harness of ``bad_inputs.py`` (the ``sandbox`` fixture is in ``conftest.py``): ``drums train
+--outputs`` not one of hits, hv, hvo or against ``--hits-only``, and for ``drums humanize`` a missing
 or non-MIDI input, MIDI without a drum hit, an output that exists (without
 ``--overwrite``), is the input or a folder, a feel source that is missing, of another
 kind, or damaged. Each case: exit 2, one ``error:`` line naming the problem, no
@@ -70,6 +71,10 @@ CASES = [
     Case("humanize-from-cut-feel", (*_HUMANIZE, "-o", "{new}.mid", "--from", "{inputs}/cut_feel.json"),
          ("cut_feel.json", "unreadable groove feel"), files={**_STRAIGHT, "cut_feel.json": b'{"format": "timbre'}),
     Case("humanize-negative-seed", (*_HUMANIZE, "-o", "{new}.mid", "--seed", "-1"), ("--seed",), files=_STRAIGHT),
+    Case("drums-train-unknown-outputs", ("drums", "train", "{dataset}", "--outputs", "hov", "--out", "{new}"),
+         ("--outputs='hov'", "one of hits, hv, hvo")),
+    Case("drums-train-hits-only-with-hvo", ("drums", "train", "{dataset}", "--hits-only", "--outputs", "hvo",
+                                            "--out", "{new}"), ("--hits-only", "--outputs hvo")),
 ]
 
 

@@ -66,6 +66,7 @@ def test_metrics_hold_the_feel(feel_run: Path) -> None:
         assert np.isfinite(feel[key]) and feel[key] >= 0, key
     assert 0 < feel["velocity_mae_baseline_mean"] < 0.5 and 0 < feel["offset_mae_ms_baseline_zero"] < 60
     assert feel["offset_mae_ms_baseline_zero"] == feel["test_offset_mean_abs_ms"]
+    assert feel["velocity_mae_model"] is None and feel["offset_mae_ms_model"] is None  # hits and velocities: no offsets
     assert "train split" in read_feel(feel_run / "feel.json").source
 
 

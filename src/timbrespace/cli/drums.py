@@ -6,6 +6,7 @@ Examples
 
     timbrespace drums ingest ../shared/data/grooves --out grooves_ds
     timbrespace drums train grooves_ds --out groove_run --epochs 200
+    timbrespace drums train grooves_ds --out hvo_run --outputs hvo
     timbrespace drums sample groove_run --n 8 --bpm 120 --kit TR808EmulationKit --kits ../shared/data/drumkits -o out/
     timbrespace drums sample groove_run --at 1.5 -2 --kit soundfont --out out/
     timbrespace drums interpolate groove_run A.mid B.mid --steps 5 --out out/
@@ -37,6 +38,7 @@ from timbrespace.errors import ParameterError
 from timbrespace.utils.limits import check_seed
 
 if TYPE_CHECKING:
+    from timbrespace.experiments.drums_generate import Grooves
     from timbrespace.patterns.feel import GrooveFeel
 
 __all__ = ["drums_app", "register"]
@@ -92,7 +94,11 @@ def train(
     hidden: str = typer.Option(
         "800", "--hidden", help="MLP hidden layer widths (units), comma-separated (seed 004: 800)."
     ),
-    velocities: bool = typer.Option(True, "--velocities/--hits-only", help="Model velocities (GrooVAE) or hits only."),
+    velocities: bool = typer.Option(True, "--velocities/--hits-only", help="Model velocities (GrooVAE) or hits only "
+                                    "(--hits-only is --outputs hits)."),
+    outputs: str | None = typer.Option(
+        None, "--outputs", help="What the model predicts: hits | hv (hits and velocities, the default) | hvo (hits, "
+        "velocities and micro-timing offsets, GrooVAE)."),
     epochs: int = typer.Option(200, "--epochs", help="Epochs (passes over the training bars)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Bars per optimiser step."),
     lr: float = typer.Option(1e-3, "--lr", help="Adam learning rate (per step)."),
@@ -112,10 +118,12 @@ def train(
     from timbrespace.models import groove_config
 
     hidden_sizes = numbers(hidden, "--hidden", int, "800 or 512,256")
+    if outputs is not None and not velocities and outputs != "hits":
+        raise ParameterError(f"--hits-only is --outputs hits; it cannot go with --outputs {outputs}")
     with as_options(("architecture", "latent_dim", "epochs", "batch_size", "lr", "beta", "warmup_steps", "threshold",
-                     "seed"), {"hidden_sizes": "--hidden"}):
+                     "seed", "outputs"), {"hidden_sizes": "--hidden"}):
         mc = groove_config(architecture=architecture, latent_dim=latent_dim, hidden_sizes=hidden_sizes,
-                           velocities=velocities)
+                           velocities=velocities, outputs=outputs)
         tc = GrooveTrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, warmup_steps=warmup_steps,
                                seed=seed, threshold=threshold)
     with resume_hint("this command does not resume: run it again with --overwrite to start over"):
@@ -129,6 +137,9 @@ def train(
         typer.echo(f"feel of the training bars ({out / 'feel.json'}): test velocity MAE {feel['velocity_mae']:.3f} "
                    f"(mean-velocity baseline {feel['velocity_mae_baseline_mean']:.3f}), offset MAE "
                    f"{feel['offset_mae_ms']:.1f} ms (on-the-grid baseline {feel['offset_mae_ms_baseline_zero']:.1f} ms)")
+    if feel and feel.get("offset_mae_ms_model") is not None:
+        typer.echo(f"the model's own feel: test velocity MAE {feel['velocity_mae_model']:.3f}, offset MAE "
+                   f"{feel['offset_mae_ms_model']:.1f} ms (reconstructions through the latent means)")
 
 
 _KIT_HELP = ("Kit: a Hydrogen kit folder, a kit name (looked up in --kits, $TIMBRESPACE_DRUMKITS and "
@@ -161,25 +172,30 @@ class _Render:
         with as_options(("kit",)):
             return find_kit(self.kit, kit_dirs=self.kits)
 
-    def write(self, patterns: np.ndarray, names: list[str], out: Path, run: object, drum_kit: object,
+    def write(self, grooves: Grooves, names: list[str], out: Path, run: object, drum_kit: object,
               feel: GrooveFeel | None = None, seed: int = 0) -> None:
         """Each one-bar groove looped ``bars`` times, as ``OUT/NAME.mid`` and ``OUT/NAME.wav``.
 
-        The MIDI and the audio carry the same timing: ``swing`` delays odd steps in both.
-        With a ``feel`` (:class:`~timbrespace.patterns.feel.GrooveFeel`) every hit of the
-        loop gets a micro-timing offset drawn from it (groove ``k`` under ``seed + k``), and
-        a model without velocities its velocities too; the offsets move each hit in both
-        files. Every groove is rendered before ``out`` is created, so a kit whose samples
-        cannot be read (or any other failure of the render) leaves no folder behind.
+        The MIDI and the audio carry the same timing: ``swing`` delays odd steps in both,
+        and the grooves' own offsets (a model that predicts them, ``outputs: hvo``) move
+        each hit in both, in every bar of the loop. With a ``feel``
+        (:class:`~timbrespace.patterns.feel.GrooveFeel`; not with offsets of the model)
+        every hit of the loop gets a micro-timing offset drawn from it (groove ``k`` under
+        ``seed + k``), and a model without velocities its velocities too. Every groove is
+        rendered before ``out`` is created, so a kit whose samples cannot be read (or any
+        other failure of the render) leaves no folder behind.
         """
         from timbrespace.patterns.midi import patterns_to_midi, write_midi_file
         from timbrespace.patterns.render import render_patterns, write_wav
 
         drum_map, steps_per_quarter = run.drum_map, run.steps_per_quarter  # type: ignore[attr-defined]
+        patterns = grooves.patterns
         loops = [np.repeat(pattern[None], self.bars, axis=0) for pattern in patterns]
         loop_offsets: list[np.ndarray | None] = [None] * len(loops)
+        if grooves.offsets is not None:
+            loop_offsets = [np.repeat(o[None], self.bars, axis=0) for o in grooves.offsets]
         if feel is not None:
-            with_velocities = run.model.config.likelihood == "hit_velocity"  # type: ignore[attr-defined]
+            with_velocities = run.model.config.likelihood != "bernoulli"  # type: ignore[attr-defined]
             for k, loop in enumerate(loops):
                 velocities, loop_offsets[k] = feel.humanize(loop, seed=(seed + k) % 2**32)
                 loops[k] = loop if with_velocities else velocities
@@ -206,14 +222,21 @@ BarsOption = Annotated[int, typer.Option("--bars", help="Times each one-bar groo
 RateOption = Annotated[int, typer.Option("--sample-rate", help="Sample rate of the WAV files (Hz).")]
 HumanizeOption = Annotated[bool, typer.Option(
     "--humanize", help="Play each hit with micro-timing (and, for a hits-only model, velocity) drawn from the run's "
-    "feel (feel.json: its training grooves per drum and position in the beat)."
+    "feel (feel.json: its training grooves per drum and position in the beat); a run trained with --outputs hvo "
+    "plays its own."
 )]
 
 
-def _run_feel(run: Path, humanize: bool) -> GrooveFeel | None:
-    """The run's feel with ``--humanize`` (checked before anything is written), else None."""
+def _run_feel(run: Path, humanize: bool, model_offsets: bool) -> GrooveFeel | None:
+    """The run's feel with ``--humanize`` (checked before anything is written), else None.
+
+    Refused for a run whose model plays its own micro-timing (``outputs: hvo``).
+    """
     if not humanize:
         return None
+    if model_offsets:
+        raise ParameterError(f"--humanize: {run} was trained with --outputs hvo and plays its own velocities and "
+                             "micro-timing; leave --humanize out (or humanize a hits-only or hv run)")
     from timbrespace.experiments.drums_feel import load_feel
 
     return load_feel(run)
@@ -241,7 +264,7 @@ def sample(
     humanize: HumanizeOption = False,
 ) -> None:
     """Write new grooves as MIDI and WAV (drawn from the prior, or the one at --at X Y)."""
-    from timbrespace.experiments.drums_generate import groove_at, sample_grooves
+    from timbrespace.experiments.drums_generate import decode_grooves, plane_latents, prior_latents
     from timbrespace.experiments.drums_run import load_groove_run
 
     render = _Render(bpm=bpm, kit=kit, kits=tuple(kits or ()), swing=swing, bars=bars, sample_rate=sample_rate)
@@ -252,12 +275,12 @@ def sample(
     check_seed(seed, "--seed")
     drum_kit = render.drum_kit()
     r = load_groove_run(run)
-    feel = _run_feel(run, humanize)
+    feel = _run_feel(run, humanize, r.model.config.likelihood == "hvo")
     if at is not None:
-        patterns, names = groove_at(r, at[0], at[1])[None], [f"groove_at_{at[0]:+.2f}_{at[1]:+.2f}"]
+        z, names = plane_latents(r, at[0], at[1]), [f"groove_at_{at[0]:+.2f}_{at[1]:+.2f}"]
     else:
-        patterns, names = sample_grooves(r, n, seed=seed), [f"sample_{k:02d}" for k in range(n)]
-    render.write(patterns, names, out, r, drum_kit, feel=feel, seed=seed)
+        z, names = prior_latents(r, n, seed=seed), [f"sample_{k:02d}" for k in range(n)]
+    render.write(decode_grooves(r, z), names, out, r, drum_kit, feel=feel, seed=seed)
 
 
 @drums_app.command("interpolate")
@@ -280,7 +303,7 @@ def interpolate(
     seed: int = typer.Option(0, "--seed", help="Seed of --humanize's draws."),
 ) -> None:
     """Interpolate in latent space between one bar of A and one bar of B."""
-    from timbrespace.experiments.drums_generate import interpolate_grooves
+    from timbrespace.experiments.drums_generate import decode_grooves, interpolation_latents
     from timbrespace.experiments.drums_run import load_groove_run
 
     render = _Render(bpm=bpm, kit=kit, kits=tuple(kits or ()), swing=swing, bars=bars, sample_rate=sample_rate)
@@ -293,9 +316,9 @@ def interpolate(
     check_seed(seed, "--seed")
     drum_kit = render.drum_kit()
     r = load_groove_run(run)
-    feel = _run_feel(run, humanize)
-    patterns = interpolate_grooves(r, a, b, steps=steps, bar_a=bar_a, bar_b=bar_b)
-    render.write(patterns, [f"interp_{k:02d}" for k in range(steps)], out, r, drum_kit, feel=feel, seed=seed)
+    feel = _run_feel(run, humanize, r.model.config.likelihood == "hvo")
+    grooves = decode_grooves(r, interpolation_latents(r, a, b, steps=steps, bar_a=bar_a, bar_b=bar_b))
+    render.write(grooves, [f"interp_{k:02d}" for k in range(steps)], out, r, drum_kit, feel=feel, seed=seed)
 
 
 @drums_app.command("humanize")

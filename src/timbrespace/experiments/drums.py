@@ -2,16 +2,18 @@
 baseline on held-out bars → report with piano rolls and audio on a kit.
 
 The model is a configuration of the VAE family (:func:`~timbrespace.models.groove_config`,
-MLP or GRU, hits and velocities or hits only), training is :func:`~timbrespace.training.fit`
+MLP or GRU; hits and velocities, hits only, or GrooVAE's hits, velocities and micro-timing
+offsets, ``outputs: hv | hits | hvo``), training is :func:`~timbrespace.training.fit`
 (β warming up linearly over ``warmup_epochs``, the best validation epoch after it kept).
 The run folder has the layout of every run (DESIGN.md, "On disk")::
 
     RUN/
       run.json            kind "drums", library version, dataset, created
-      config.yaml         dataset, grid (drum map, steps per quarter, meter, voices), model, training
+      config.yaml         dataset, grid (drum map, steps per quarter, meter, voices), outputs (hits | hv |
+                          hvo: what the model predicts), model, training
       metrics.json        GrooveEvaluation (threshold, hit F1 vs baselines, ...), final epoch, sizes,
-                          "feel": FeelEvaluation (velocity and offset errors vs baselines; None
-                          for a dataset without offsets)
+                          "feel": FeelEvaluation (velocity and offset errors vs baselines, and
+                          the model's own for an ``hvo`` model; None for a dataset without offsets)
       feel.json           GrooveFeel of the training bars (``drums humanize --from RUN``)
       report.html         hit scores, training curves, piano rolls of reconstructions and samples, audio
       checkpoints/        last/ and best/ (safetensors + JSON)
@@ -32,12 +34,18 @@ import yaml
 
 from timbrespace.datasets import Dataset
 from timbrespace.errors import ConfigError, DatasetError, ParameterError
-from timbrespace.experiments.drums_eval import GrooveEvaluation, evaluate_groove_model
+from timbrespace.experiments.drums_eval import (
+    GrooveEvaluation,
+    evaluate_groove_model,
+    model_inputs,
+    predict_hits,
+    predict_offsets,
+)
 from timbrespace.experiments.drums_feel import FEEL_FILE, FeelEvaluation, evaluate_feel
 from timbrespace.experiments.drums_report import write_drums_report
 from timbrespace.experiments.drums_run import make_groove_run, read_drums_config
 from timbrespace.experiments.runs import RunEvaluation, after_training, write_run_card
-from timbrespace.models import VAEConfig, groove_config
+from timbrespace.models import VAE, VAEConfig, groove_config, groove_outputs
 from timbrespace.patterns.dataset import load_offsets, load_patterns
 from timbrespace.patterns.feel import feel_from_dataset
 from timbrespace.training import TrainConfig, fit, load_checkpoint
@@ -118,13 +126,28 @@ class GrooveTrainConfig:
         )
 
 
-def _splits(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    x_train, _ = load_patterns(dataset, "train")
-    x_test, _ = load_patterns(dataset, "test")
-    x_valid = load_patterns(dataset, "valid")[0] if "valid" in set(dataset.metadata["split"]) else None
-    if x_valid is not None and len(x_valid) == 0:
-        x_valid = None
-    return x_train, x_test, x_valid
+@dataclass(frozen=True)
+class _Split:
+    """One split's bars: velocities ``x`` and offsets (steps; None for an older dataset), ``(n, n_steps, n_voices)``."""
+
+    x: np.ndarray
+    offsets: np.ndarray | None
+
+
+def _split(dataset: Dataset, name: str, offsets: bool) -> _Split | None:
+    if name == "valid" and "valid" not in set(dataset.metadata["split"]):
+        return None
+    x = load_patterns(dataset, name)[0]
+    if name == "valid" and len(x) == 0:
+        return None
+    return _Split(x, load_offsets(dataset, name) if offsets else None)
+
+
+def _splits(dataset: Dataset, *, offsets: bool = True) -> tuple[_Split, _Split, _Split | None]:
+    """The train, test and valid (None when empty) bars, with their offsets unless ``offsets=False``."""
+    train, test = _split(dataset, "train", offsets), _split(dataset, "test", offsets)
+    assert train is not None and test is not None
+    return train, test, _split(dataset, "valid", offsets)
 
 
 def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig | None = None,
@@ -157,23 +180,30 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
 
     Raises
     ------
+    ConfigError
+        A model that is not a groove model (a Gaussian likelihood).
     DatasetError
-        Not a groove dataset, or an empty train/test split; ``out`` holding a run
-        (without ``overwrite``) or anything else; another writer on it.
+        Not a groove dataset, or an empty train/test split; an ``hvo`` model on a dataset
+        without offsets; ``out`` holding a run (without ``overwrite``) or anything else;
+        another writer on it.
     TrainingError
         The loss became NaN/inf.
     EvaluationError
         The evaluation or report after training failed; what training wrote is kept.
     """
     ds = Dataset(dataset)
-    x_train, x_test, x_valid = _splits(ds)
-    if len(x_train) == 0 or len(x_test) == 0:
-        raise DatasetError(f"{ds.root}: the train and test splits need bars (train {len(x_train)}, test {len(x_test)})")
+    base = model_config or groove_config()
+    train, test, valid = _splits(ds, offsets=base.likelihood == "hvo")
+    x_train = train.x
+    if len(x_train) == 0 or len(test.x) == 0:
+        raise DatasetError(f"{ds.root}: the train and test splits need bars (train {len(x_train)}, test {len(test.x)})")
     sidecar = ds.feature_sidecar("patterns")
     shape = [int(x_train.shape[1]), int(x_train.shape[2])]
-    base = model_config or groove_config()
     tc = train_config or GrooveTrainConfig()
     mc = VAEConfig.from_dict({**base.to_dict(), "input_shape": shape, "beta": tc.beta})
+    outputs = groove_outputs(mc)  # a Gaussian model is refused here: no hits to score
+    inputs_train = model_inputs(mc, x_train, train.offsets)  # before anything is written: offsets missing fail here
+    inputs_valid = None if valid is None else model_inputs(mc, valid.x, valid.offsets)
     fit_config = tc.train_config(len(x_train), progress=progress)
     out = Path(out)
     with output_folder(out, marker=RUN_MARKERS, what="run", command="drums train", overwrite=overwrite,
@@ -184,13 +214,12 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
         grid = {"drum_map": sidecar["drum_map"], "steps_per_quarter": sidecar["steps_per_quarter"],
                 "time_signature": list(sidecar["time_signature"]), "voice_names": list(sidecar["voice_names"])}
         atomic_write_text(out / "config.yaml", yaml.safe_dump({
-            "kind": "drums", "dataset": str(Path(ds.root).resolve()), "grid": grid, "model": mc.to_dict(),
+            "kind": "drums", "dataset": str(Path(ds.root).resolve()), "grid": grid, "outputs": outputs,
+            "model": mc.to_dict(),
             "training": dataclasses.asdict(tc), "fit": fit_config.to_dict(), "checkpoint": "best" if best else "last",
             "report_kit": kit,
         }, sort_keys=False))
-        hits_only = mc.likelihood != "hit_velocity"
-        inputs = (lambda x: (x > 0).astype(np.float32)) if hits_only else (lambda x: x)
-        fit(mc, fit_config, inputs(x_train), None if x_valid is None else inputs(x_valid), out_dir=out)
+        fit(mc, fit_config, inputs_train, inputs_valid, out_dir=out)
         with after_training(out):
             return _evaluate(out)[1]
 
@@ -217,17 +246,22 @@ def evaluate_drums_run(run_dir: str | Path) -> RunEvaluation:
     return _evaluate(run_dir)[0]
 
 
-def _evaluate_feel(ds: Dataset, run_dir: Path, x_train: np.ndarray, x_test: np.ndarray, *,
+def _evaluate_feel(ds: Dataset, run_dir: Path, model: VAE, train: _Split, test: _Split, *,
                    seed: int) -> FeelEvaluation | None:
-    """Fit the training bars' feel (``RUN/feel.json``) and measure it on the test bars; None without offsets."""
-    offsets_test = load_offsets(ds, "test")
-    if offsets_test is None:
+    """Fit the training bars' feel (``RUN/feel.json``) and measure it on the test bars, beside the
+    model's own velocities and offsets for an ``hvo`` model; None without offsets."""
+    if test.offsets is None:
         logger.info("%s: no micro-timing offsets in the dataset (ingested by an older timbrespace); no feel", ds.root)
         return None
     feel = feel_from_dataset(ds, split="train")
     feel.save(run_dir / FEEL_FILE)
     bpm = load_patterns(ds, "test")[1]["bpm"].to_numpy(np.float64)
-    return evaluate_feel(feel, x_train, x_test, offsets_test, bpm, seed=seed)
+    velocities = offsets = None
+    if model.config.likelihood == "hvo":
+        _, velocities, mu = predict_hits(model, test.x, test.offsets)
+        offsets = predict_offsets(model, mu)
+    return evaluate_feel(feel, train.x, test.x, test.offsets, bpm, seed=seed, model_velocities=velocities,
+                         model_offsets=offsets)
 
 
 def _evaluate(run_dir: str | Path) -> tuple[RunEvaluation, GrooveEvaluation]:
@@ -237,20 +271,23 @@ def _evaluate(run_dir: str | Path) -> tuple[RunEvaluation, GrooveEvaluation]:
         ds = Dataset(config["dataset"])
     except DatasetError as exc:
         raise DatasetError(f"{run_dir}: the dataset it was trained on is gone ({exc})") from None
-    x_train, x_test, x_valid = _splits(ds)
+    train, test, valid = _splits(ds)
     model = load_checkpoint(run_dir / "checkpoints" / config["checkpoint"])
     tc = GrooveTrainConfig(**config["training"])
-    ev = evaluate_groove_model(model, x_train, x_test, x_valid=x_valid, threshold=tc.threshold, seed=tc.seed)
+    ev = evaluate_groove_model(model, train.x, test.x, x_valid=None if valid is None else valid.x,
+                               threshold=tc.threshold, seed=tc.seed, offsets_train=train.offsets,
+                               offsets_test=test.offsets, offsets_valid=None if valid is None else valid.offsets)
     history = json.loads((run_dir / "history.json").read_text()) if (run_dir / "history.json").is_file() else []
     final = {k: v for k, v in (history[-1] if history else {}).items() if isinstance(v, float) and np.isfinite(v)}
-    feel = _evaluate_feel(ds, run_dir, x_train, x_test, seed=tc.seed)
+    feel = _evaluate_feel(ds, run_dir, model, train, test, seed=tc.seed)
     metrics = {"kind": "drums", **ev.to_dict(), "final_epoch": final, "checkpoint": config["checkpoint"],
-               "n_train": len(x_train), "n_valid": 0 if x_valid is None else len(x_valid),
+               "n_train": len(train.x), "n_valid": 0 if valid is None else len(valid.x),
                "feel": None if feel is None else feel.to_dict()}
     atomic_write_json(run_dir / "metrics.json", metrics)
     run = make_groove_run(run_dir, config, model, threshold=ev.threshold, latent_plane_dims=ev.latent_plane_dims)
-    report = write_drums_report(run, evaluation=ev, history=history, x_test=x_test, kit=config.get("report_kit", "soundfont"),
-                                seed=tc.seed, offsets_test=load_offsets(ds, "test"), feel=feel)
+    report = write_drums_report(run, evaluation=ev, history=history, x_test=test.x,
+                                kit=config.get("report_kit", "soundfont"), seed=tc.seed, offsets_test=test.offsets,
+                                feel=feel)
     logger.debug("test hit F1 %.3f (baseline %.3f), accuracy %.3f (baseline %.3f), valid samples %.0f%%",
                  ev.model.f1, ev.baseline_sampled.f1, ev.model.accuracy, ev.baseline_sampled.accuracy,
                  100 * ev.sample_valid_fraction)

@@ -6,6 +6,9 @@ training set's per-(step, voice) hit rate, and against the "mode" baseline that 
 every cell hit in more than half of the training bars. Scores are pooled over all cells
 (:func:`timbrespace.metrics.hit_scores`). The hit threshold is calibrated on the
 validation split (the F1-maximising value on a 0.05 grid) unless fixed; seed 004 used 0.3.
+A model that predicts micro-timing too (``hvo``, GrooVAE's H, V, O) reads each bar's
+offsets beside its velocities (:func:`model_inputs`); its offset and velocity errors are
+measured beside the feel's (:func:`timbrespace.experiments.drums_feel.evaluate_feel`).
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import torch
 
 from timbrespace.errors import DatasetError
 from timbrespace.metrics import HitScores, hit_scores
-from timbrespace.models import VAE
+from timbrespace.models import VAE, VAEConfig
 from timbrespace.training import encode_array
 
-__all__ = ["GrooveEvaluation", "SEED_THRESHOLD", "evaluate_groove_model", "model_inputs", "predict_hits"]
+__all__ = ["GrooveEvaluation", "SEED_THRESHOLD", "evaluate_groove_model", "model_inputs", "predict_hits",
+           "predict_offsets"]
 
 SEED_THRESHOLD = 0.3
 """Hit threshold of seed 004."""
@@ -75,24 +79,54 @@ class GrooveEvaluation:
         return asdict(self)
 
 
-def model_inputs(model: VAE, patterns: np.ndarray) -> np.ndarray:
-    """What the model reads: velocities for ``hit_velocity``, the hits ``x > 0`` for a hits-only model."""
+def model_inputs(model: VAE | VAEConfig, patterns: np.ndarray, offsets: np.ndarray | None = None) -> np.ndarray:
+    """What the model reads of bars: velocities, the hits ``x > 0``, or velocities and offsets.
+
+    Parameters
+    ----------
+    model : VAE or VAEConfig
+        A groove model or its config: ``hit_velocity`` reads the velocities, ``bernoulli``
+        (hits only) the hits, ``hvo`` the velocities and the offsets.
+    patterns : np.ndarray [shape=(n, n_steps, n_voices)]
+        Velocities in [0, 1] (0: no hit).
+    offsets : np.ndarray [shape=(n, n_steps, n_voices)], optional
+        Each hit's micro-timing offset in steps, in [-0.5, 0.5]; needed by ``hvo`` only.
+
+    Returns
+    -------
+    np.ndarray [shape=(n, *model.config.item_shape), dtype=float32]
+
+    Raises
+    ------
+    DatasetError
+        An ``hvo`` model without ``offsets`` (a dataset ingested before offsets were kept).
+    """
     x = np.asarray(patterns, dtype=np.float32)
-    return x if model.config.likelihood == "hit_velocity" else (x > 0).astype(np.float32)
+    likelihood = (model.config if isinstance(model, VAE) else model).likelihood
+    if likelihood == "hvo":
+        if offsets is None:
+            raise DatasetError("the model predicts micro-timing (outputs hvo) and reads each bar's offsets, which "
+                               "this groove data lacks (ingested by an older timbrespace: run `timbrespace drums "
+                               "ingest` again)")
+        return np.stack([x, np.where(x > 0, np.asarray(offsets, np.float32), 0.0)], axis=1).astype(np.float32)
+    return x if likelihood == "hit_velocity" else (x > 0).astype(np.float32)
 
 
 @torch.no_grad()
-def predict_hits(model: VAE, patterns: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+def predict_hits(model: VAE, patterns: np.ndarray,
+                 offsets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Reconstruct through ``mu``: ``(hit probabilities, velocities or None, mu)``, numpy float32.
 
     Parameters
     ----------
     model : VAE
-        A groove model (``bernoulli`` or ``hit_velocity`` likelihood).
+        A groove model (``bernoulli``, ``hit_velocity`` or ``hvo`` likelihood).
     patterns : np.ndarray [shape=(n, n_steps, n_voices)]
         Velocities in [0, 1].
+    offsets : np.ndarray [shape=(n, n_steps, n_voices)], optional
+        Offsets in steps (read by an ``hvo`` model, see :func:`model_inputs`).
     """
-    mu = encode_array(model, model_inputs(model, patterns))
+    mu = encode_array(model, model_inputs(model, patterns, offsets))
     was_training = model.training
     model.eval()
     try:
@@ -100,6 +134,30 @@ def predict_hits(model: VAE, patterns: np.ndarray) -> tuple[np.ndarray, np.ndarr
     finally:
         model.train(was_training)
     return probs.numpy(), None if velocities is None else velocities.numpy(), mu
+
+
+@torch.no_grad()
+def predict_offsets(model: VAE, mu: np.ndarray) -> np.ndarray | None:
+    """The micro-timing offsets an ``hvo`` model decodes at ``mu``; None for a model without offsets.
+
+    Parameters
+    ----------
+    model : VAE
+    mu : np.ndarray [shape=(n, latent_dim)]
+
+    Returns
+    -------
+    np.ndarray [shape=(n, n_steps, n_voices), dtype=float32] or None
+        Offsets in steps, in (-0.5, 0.5), for every cell (played where there is a hit).
+    """
+    if model.config.likelihood != "hvo":
+        return None
+    was_training = model.training
+    model.eval()
+    try:
+        return model.offsets(torch.from_numpy(np.asarray(mu, np.float32))).numpy()
+    finally:
+        model.train(was_training)
 
 
 def _calibrate(probs: np.ndarray, hits: np.ndarray) -> float:
@@ -110,7 +168,9 @@ def _calibrate(probs: np.ndarray, hits: np.ndarray) -> float:
 
 def evaluate_groove_model(model: VAE, x_train: np.ndarray, x_test: np.ndarray, *,
                           x_valid: np.ndarray | None = None, threshold: float | None = None,
-                          n_samples: int = 256, n_baseline_draws: int = 20, seed: int = 0) -> GrooveEvaluation:
+                          n_samples: int = 256, n_baseline_draws: int = 20, seed: int = 0,
+                          offsets_train: np.ndarray | None = None, offsets_test: np.ndarray | None = None,
+                          offsets_valid: np.ndarray | None = None) -> GrooveEvaluation:
     """Held-out hit reconstruction vs the per-step hit-rate baseline, and prior samples' validity.
 
     Parameters
@@ -127,6 +187,8 @@ def evaluate_groove_model(model: VAE, x_train: np.ndarray, x_test: np.ndarray, *
     n_baseline_draws : int
         Baseline draws averaged.
     seed : int
+    offsets_train, offsets_test, offsets_valid : np.ndarray [shape=(n, n_steps, n_voices)], optional
+        The bars' micro-timing offsets in steps, read by an ``hvo`` model.
 
     Returns
     -------
@@ -135,15 +197,16 @@ def evaluate_groove_model(model: VAE, x_train: np.ndarray, x_test: np.ndarray, *
     Raises
     ------
     DatasetError
-        No test bars.
+        No test bars; an ``hvo`` model without offsets.
     """
     if len(x_test) == 0:
         raise DatasetError("no test bars to evaluate on")
-    calib = x_valid if x_valid is not None and len(x_valid) else x_train
+    with_valid = x_valid is not None and len(x_valid) > 0
+    calib, offsets_calib = (x_valid, offsets_valid) if with_valid else (x_train, offsets_train)
     if threshold is None:
-        threshold = _calibrate(predict_hits(model, calib)[0], calib > 0)
+        threshold = _calibrate(predict_hits(model, calib, offsets_calib)[0], calib > 0)
     test_hits = x_test > 0
-    probs, vel, _ = predict_hits(model, x_test)
+    probs, vel, _ = predict_hits(model, x_test, offsets_test)
     rates = (x_train > 0).mean(axis=0)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 4]))
     draws = [hit_scores(test_hits, rng.random(x_test.shape) < rates) for _ in range(n_baseline_draws)]
@@ -160,7 +223,7 @@ def evaluate_groove_model(model: VAE, x_train: np.ndarray, x_test: np.ndarray, *
         model.train(was_training)
     s_hits = (s_probs > threshold).reshape(n_samples, -1)
     valid = s_hits.any(axis=1) & ~s_hits.all(axis=1)
-    mu, logvar = encode_array(model, model_inputs(model, x_train), return_logvar=True)
+    mu, logvar = encode_array(model, model_inputs(model, x_train, offsets_train), return_logvar=True)
     kl_dim = (0.5 * (mu.astype(np.float64) ** 2 + np.exp(logvar) - logvar - 1.0)).mean(axis=0)
     top = np.argsort(-kl_dim, kind="stable")[:2].tolist()
     plane = (int(top[0]), int(top[1] if len(top) > 1 else top[0]))

@@ -4,8 +4,9 @@ A :class:`~timbrespace.patterns.feel.GrooveFeel` (per voice and position in the 
 mean and spread of velocities and micro-timing offsets) is estimated on a drums run's
 training bars and saved as ``RUN/feel.json``; :func:`evaluate_feel` measures it on the
 test bars against the baselines that know nothing of feel (every hit at the training
-bars' mean velocity; every hit on its step), and ``timbrespace drums humanize`` plays a
-quantised MIDI groove with it (:func:`humanize_midi`).
+bars' mean velocity; every hit on its step) and, for a model that predicts velocities and
+offsets itself (``drums train --outputs hvo``), beside the model's own errors; ``timbrespace
+drums humanize`` plays a quantised MIDI groove with it (:func:`humanize_midi`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ class FeelEvaluation:
     played value and the prediction: the feel's expected value (``velocity_mae``,
     ``offset_mae_ms``), one seeded draw of it as ``drums humanize`` plays
     (``*_drawn``), the training hits' mean velocity (``velocity_mae_baseline_mean``) and
-    no offset (``offset_mae_ms_baseline_zero``). Velocities are in [0, 1] (MIDI / 127);
-    offsets in milliseconds at each bar's own tempo.
+    no offset (``offset_mae_ms_baseline_zero``), and the groove model's own reconstruction
+    of each test bar through its latent means (``*_model``, a model that predicts
+    velocities and offsets: ``outputs: hvo``; None otherwise). Velocities are in [0, 1]
+    (MIDI / 127); offsets in milliseconds at each bar's own tempo.
 
     Attributes
     ----------
@@ -50,6 +53,9 @@ class FeelEvaluation:
     offset_mae_ms, offset_mae_ms_drawn, offset_mae_ms_baseline_zero : float
     test_offset_mean_abs_ms : float
         How far from the grid the test hits are (equals the zero baseline's error).
+    velocity_mae_model, offset_mae_ms_model : float or None
+        The model's errors on the same hits (its velocity and offset at every true hit,
+        whatever its hit probability there).
     """
 
     n_test_hits: int
@@ -60,6 +66,8 @@ class FeelEvaluation:
     offset_mae_ms_drawn: float
     offset_mae_ms_baseline_zero: float
     test_offset_mean_abs_ms: float
+    velocity_mae_model: float | None = None
+    offset_mae_ms_model: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (``metrics.json["feel"]``)."""
@@ -67,7 +75,8 @@ class FeelEvaluation:
 
 
 def evaluate_feel(feel: GrooveFeel, x_train: np.ndarray, x_test: np.ndarray, offsets_test: np.ndarray,
-                  bpm_test: np.ndarray, *, seed: int = 0) -> FeelEvaluation:
+                  bpm_test: np.ndarray, *, seed: int = 0, model_velocities: np.ndarray | None = None,
+                  model_offsets: np.ndarray | None = None) -> FeelEvaluation:
     """Velocity and offset errors of ``feel`` on the hits of the test bars, and of the baselines.
 
     Parameters
@@ -82,6 +91,10 @@ def evaluate_feel(feel: GrooveFeel, x_train: np.ndarray, x_test: np.ndarray, off
         Each test bar's tempo, quarter notes per minute (for milliseconds).
     seed : int
         Seed of the drawn predictions.
+    model_velocities, model_offsets : np.ndarray [shape=(n_test, n_steps, n_voices)], optional
+        A groove model's velocities (in [0, 1]) and offsets (steps) for the test bars
+        (:func:`~timbrespace.experiments.drums_eval.predict_hits`,
+        :func:`~timbrespace.experiments.drums_eval.predict_offsets`); given together.
 
     Returns
     -------
@@ -100,6 +113,10 @@ def evaluate_feel(feel: GrooveFeel, x_train: np.ndarray, x_test: np.ndarray, off
     v_true, o_true = x_test[hits].astype(np.float64), offsets_test[hits].astype(np.float64)
     v_mean, o_mean = feel.expected(x_test)
     v_draw, o_draw = feel.humanize(x_test, seed=seed)
+    v_model = o_model = None
+    if model_velocities is not None and model_offsets is not None:
+        v_model = float(np.mean(np.abs(np.asarray(model_velocities, np.float64)[hits] - v_true)))
+        o_model = float(np.mean(np.abs(np.asarray(model_offsets, np.float64)[hits] - o_true) * ms))
     return FeelEvaluation(
         n_test_hits=int(hits.sum()),
         velocity_mae=float(np.mean(np.abs(v_mean[hits] - v_true))),
@@ -109,6 +126,7 @@ def evaluate_feel(feel: GrooveFeel, x_train: np.ndarray, x_test: np.ndarray, off
         offset_mae_ms_drawn=float(np.mean(np.abs(o_draw[hits] - o_true) * ms)),
         offset_mae_ms_baseline_zero=float(np.mean(np.abs(o_true) * ms)),
         test_offset_mean_abs_ms=float(np.mean(np.abs(o_true) * ms)),
+        velocity_mae_model=v_model, offset_mae_ms_model=o_model,
     )
 
 

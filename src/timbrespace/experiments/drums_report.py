@@ -3,8 +3,9 @@
 Sections: summary (data, grid, model); hit scores of held-out bars against the baselines
 (:mod:`.drums_eval`); training curves; reconstructions of held-out bars and grooves
 sampled from the prior, as piano rolls with audio played on a kit (two bars of each,
-at 120 BPM; a held-out bar with its own micro-timing); grooves across the click plane; the
-feel of the training bars against the baselines (:mod:`.drums_feel`).
+at 120 BPM; a held-out bar with its own micro-timing, and what a model that predicts
+micro-timing, ``outputs: hvo``, decodes with its own); grooves across the click plane; the
+feel of the training bars against the baselines, and the model's own (:mod:`.drums_feel`).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
     """
     from timbrespace.analysis import Report, figure_png, piano_roll, training_curves
     from timbrespace.experiments.drums_eval import predict_hits
-    from timbrespace.experiments.drums_generate import decode_latents, groove_at, sample_grooves
+    from timbrespace.experiments.drums_generate import decode_grooves, groove_at, prior_latents
 
     figures = run.root / "figures"
     figures.mkdir(exist_ok=True)
@@ -80,7 +81,7 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
     report.section("Summary")
     report.text(
         f"Groove VAE ({cfg.architecture}, {cfg.latent_dim} latents, "
-        f"{'hits and velocities' if cfg.likelihood == 'hit_velocity' else 'hits only'}) on bars of "
+        f"{_OUTPUTS_TEXT[cfg.likelihood]}) on bars of "
         f"{cfg.input_shape[0]} steps × {cfg.input_shape[1]} voices (drum map {run.drum_map}, "
         f"{run.time_signature[0]}/{run.time_signature[1]}). Held-out hit F1 **{ev.model.f1:.3f}** against "
         f"{ev.baseline_sampled.f1:.3f} for cells drawn from the training hit rates, at threshold {ev.threshold:.2f}."
@@ -106,8 +107,10 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
 
     player = _player(run, kit)
     shown = np.asarray(x_test[:_N_SHOWN], np.float32)
-    mu = predict_hits(run.model, shown)[2]
-    recon = decode_latents(run, mu)
+    shown_offsets = None if offsets_test is None else np.asarray(offsets_test[:_N_SHOWN], np.float32)
+    mu = predict_hits(run.model, shown, shown_offsets)[2]
+    decoded = decode_grooves(run, mu)
+    recon = decoded.patterns
     report.section("Reconstructions of held-out bars")
     pairs = np.stack([m for k in range(len(shown)) for m in (shown[k], recon[k])])
     titles = [t for k in range(len(shown)) for t in (f"held-out {k}", f"reconstruction {k}")]
@@ -115,31 +118,23 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
          "Held-out bars beside their reconstructions through the latent means (colour: velocity).")
     if player is not None:
         for k in range(len(shown)):
-            timing = None if offsets_test is None else offsets_test[k]
+            timing = None if shown_offsets is None else shown_offsets[k]
+            recon_timing = None if decoded.offsets is None else decoded.offsets[k]
             report.audio_row([(player(shown[k], f"heldout_{k}", timing), f"held-out {k}"),
-                              (player(recon[k], f"reconstruction_{k}"), f"reconstruction {k}")], REPORT_SAMPLE_RATE)
+                              (player(recon[k], f"reconstruction_{k}", recon_timing), f"reconstruction {k}")],
+                             REPORT_SAMPLE_RATE)
 
     report.section("Samples from the prior")
-    samples = sample_grooves(run, _N_SHOWN, seed=seed)
+    sampled = decode_grooves(run, prior_latents(run, _N_SHOWN, seed=seed))
+    samples = sampled.patterns
     keep(piano_roll(samples, titles=[f"sample {k}" for k in range(len(samples))], **roll), "samples",
          "Grooves decoded from z ~ N(0, I).")
     if player is not None:
-        report.audio_row([(player(s, f"sample_{k}"), f"sample {k}") for k, s in enumerate(samples)], REPORT_SAMPLE_RATE)
+        report.audio_row([(player(s, f"sample_{k}", None if sampled.offsets is None else sampled.offsets[k]),
+                           f"sample {k}") for k, s in enumerate(samples)], REPORT_SAMPLE_RATE)
 
     if feel is not None:
-        report.section("Feel: velocities and micro-timing")
-        report.text(
-            "The training bars' feel (`feel.json`: mean and spread of velocity and offset per drum and position in "
-            "the beat, what `drums humanize` draws from), predicting each held-out hit by its cell's mean, against "
-            "the baselines without feel. Velocity in 0..1 (MIDI / 127); timing error in ms at each bar's tempo."
-        )
-        report.table({
-            "feel (cell means)": {"velocity MAE": feel.velocity_mae, "offset MAE (ms)": feel.offset_mae_ms},
-            "feel (one seeded draw)": {"velocity MAE": feel.velocity_mae_drawn,
-                                       "offset MAE (ms)": feel.offset_mae_ms_drawn},
-            "baseline: mean training velocity, on the grid": {"velocity MAE": feel.velocity_mae_baseline_mean,
-                                                               "offset MAE (ms)": feel.offset_mae_ms_baseline_zero},
-        }, f"{feel.n_test_hits} held-out hits.")
+        _feel_section(report, feel)
         _feel_distributions(run, x_test, offsets_test, keep, seed=seed)
 
     report.section("Click plane")
@@ -150,6 +145,28 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
          "click_plane", f"Grooves along the two most informative latents (z{dx}, z{dy}), the others at 0 "
          "(seed 004's click window).")
     return report.write(run.root / "report.html")
+
+
+def _feel_section(report: Any, feel: FeelEvaluation) -> None:
+    """The feel's held-out velocity and timing errors beside the baselines' (and an ``hvo`` model's own)."""
+    report.section("Feel: velocities and micro-timing")
+    report.text(
+        "The training bars' feel (`feel.json`: mean and spread of velocity and offset per drum and position in "
+        "the beat, what `drums humanize` draws from), predicting each held-out hit by its cell's mean, against "
+        "the baselines without feel. Velocity in 0..1 (MIDI / 127); timing error in ms at each bar's tempo."
+    )
+    rows = {}
+    if feel.offset_mae_ms_model is not None:
+        rows["model (reconstruction through the latent means)"] = {
+            "velocity MAE": feel.velocity_mae_model, "offset MAE (ms)": feel.offset_mae_ms_model}
+    report.table({
+        **rows,
+        "feel (cell means)": {"velocity MAE": feel.velocity_mae, "offset MAE (ms)": feel.offset_mae_ms},
+        "feel (one seeded draw)": {"velocity MAE": feel.velocity_mae_drawn,
+                                   "offset MAE (ms)": feel.offset_mae_ms_drawn},
+        "baseline: mean training velocity, on the grid": {"velocity MAE": feel.velocity_mae_baseline_mean,
+                                                           "offset MAE (ms)": feel.offset_mae_ms_baseline_zero},
+    }, f"{feel.n_test_hits} held-out hits.")
 
 
 def _player(run: GrooveRun, kit: str) -> Any:
@@ -175,29 +192,40 @@ def _player(run: GrooveRun, kit: str) -> Any:
 
 _N_GENERATED = 256  # prior samples whose feel the report draws
 
+_OUTPUTS_TEXT = {"bernoulli": "hits only", "hit_velocity": "hits and velocities",
+                 "hvo": "hits, velocities and micro-timing offsets"}
+
 
 def _feel_distributions(run: GrooveRun, x_test: np.ndarray, offsets_test: np.ndarray | None, keep: Any, *,
                         seed: int) -> None:
     """Histograms of the held-out hits' velocities and offsets beside generated grooves'.
 
-    Generated: prior samples played as ``drums sample --humanize`` plays them (the run's
-    feel draws the offsets, and the velocities of a hits-only model).
+    Generated: prior samples played as ``drums sample`` plays them: a model that predicts
+    micro-timing (``hvo``) with its own velocities and offsets, any other as ``--humanize``
+    plays it (the run's feel draws the offsets, and the velocities of a hits-only model).
     """
     from timbrespace.analysis import feel_histograms
     from timbrespace.experiments.drums_feel import FEEL_FILE, load_feel
-    from timbrespace.experiments.drums_generate import sample_grooves
+    from timbrespace.experiments.drums_generate import decode_grooves, prior_latents
 
     if offsets_test is None or not (run.root / FEEL_FILE).is_file():
         return
     hits = np.asarray(x_test) > 0
-    samples = sample_grooves(run, _N_GENERATED, seed=seed)
+    grooves = decode_grooves(run, prior_latents(run, _N_GENERATED, seed=seed))
+    samples = grooves.patterns
     generated = samples > 0
     if not hits.any() or not generated.any():
         return
-    v_feel, o_feel = load_feel(run.root / FEEL_FILE).humanize(samples, seed=seed)
-    v_gen = samples[generated] if run.model.config.likelihood == "hit_velocity" else v_feel[generated]
-    keep(feel_histograms([np.asarray(x_test)[hits], v_gen], [np.asarray(offsets_test)[hits], o_feel[generated]],
-                         labels=["held-out bars", f"{_N_GENERATED} prior samples, humanized"]),
+    if grooves.offsets is not None:
+        v_gen, o_gen, label = samples[generated], grooves.offsets[generated], "the model's own feel"
+        how = "played with the model's own velocities and micro-timing (`drums sample` of an hvo run)"
+    else:
+        v_feel, o_feel = load_feel(run.root / FEEL_FILE).humanize(samples, seed=seed)
+        v_gen = samples[generated] if run.model.config.likelihood == "hit_velocity" else v_feel[generated]
+        o_gen, label = o_feel[generated], "humanized"
+        how = "played with the run's feel (`drums sample --humanize`)"
+    keep(feel_histograms([np.asarray(x_test)[hits], v_gen], [np.asarray(offsets_test)[hits], o_gen],
+                         labels=["held-out bars", f"{_N_GENERATED} prior samples, {label}"]),
          "feel_distributions",
-         "Velocity and micro-timing of the held-out bars' hits against grooves sampled from the prior and played "
-         "with the run's feel (`drums sample --humanize`): how close the generated feel is to the played one.")
+         f"Velocity and micro-timing of the held-out bars' hits against grooves sampled from the prior and {how}: "
+         "how close the generated feel is to the played one.")

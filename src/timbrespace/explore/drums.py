@@ -84,7 +84,7 @@ class _GrooveModel:
         from timbrespace.experiments.drums_eval import model_inputs
         from timbrespace.training import encode_array
 
-        return encode_array(self.net, model_inputs(self.net, self.patterns), return_logvar=True)
+        return encode_array(self.net, model_inputs(self.net, self.patterns, self.offsets), return_logvar=True)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
         from timbrespace.experiments.drums_generate import decode_latents
@@ -208,7 +208,7 @@ class DrumsExplorable(Explorable):
 
         net, cfg, run = self._m.net, self._m.net.config, self._m.run
         grid = ["n", self._m.n_steps, self._m.n_voices]
-        velocities = cfg.likelihood == "hit_velocity"
+        velocities = cfg.likelihood in ("hit_velocity", "hvo")
         common = {"format": EXPORT_FORMAT, "run_kind": self.kind, "part": part, "latent_dim": cfg.latent_dim,
                   "drum_map": run.drum_map, "voices": self._m.voice_names(), "threshold": run.threshold,
                   "steps_per_quarter": run.steps_per_quarter, "time_signature": list(run.time_signature),
@@ -219,10 +219,15 @@ class DrumsExplorable(Explorable):
             outputs = ("hit_probability", "velocity") if velocities else ("hit_probability",)
             return ExportPart(_GrooveDecoder(net), (torch.zeros(2, cfg.latent_dim),), ("z",), outputs,
                               {**common, "inputs": {"z": ["n", cfg.latent_dim]}, "outputs": dict.fromkeys(outputs, grid)})
-        common["encoder_input"] = ("velocities in [0, 1]" if velocities else "hits: 1 where a cell has a hit, else 0")
-        return ExportPart(_GrooveEncoder(net), (torch.zeros(2, self._m.n_steps, self._m.n_voices),), ("pattern",),
-                          ("mu", "logvar"), {**common, "inputs": {"pattern": grid},
+        common["encoder_input"] = _ENCODER_INPUTS[cfg.likelihood]
+        item_grid = ["n", *cfg.item_shape]
+        return ExportPart(_GrooveEncoder(net), (torch.zeros(2, *cfg.item_shape),), ("pattern",),
+                          ("mu", "logvar"), {**common, "inputs": {"pattern": item_grid},
                                              "outputs": {"mu": ["n", cfg.latent_dim], "logvar": ["n", cfg.latent_dim]}})
+
+
+_ENCODER_INPUTS = {"bernoulli": "hits: 1 where a cell has a hit, else 0", "hit_velocity": "velocities in [0, 1]",
+                   "hvo": "[velocities in [0, 1], micro-timing offsets in steps in [-0.5, 0.5]] per cell"}
 
 
 class _GrooveDecoder(torch.nn.Module):
