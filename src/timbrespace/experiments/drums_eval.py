@@ -201,8 +201,9 @@ def evaluate_groove_model(model: VAE, x_train: np.ndarray, x_test: np.ndarray, *
     """
     if len(x_test) == 0:
         raise DatasetError("no test bars to evaluate on")
-    with_valid = x_valid is not None and len(x_valid) > 0
-    calib, offsets_calib = (x_valid, offsets_valid) if with_valid else (x_train, offsets_train)
+    calib, offsets_calib = x_train, offsets_train
+    if x_valid is not None and len(x_valid) > 0:
+        calib, offsets_calib = x_valid, offsets_valid
     if threshold is None:
         threshold = _calibrate(predict_hits(model, calib, offsets_calib)[0], calib > 0)
     test_hits = x_test > 0
