@@ -11,9 +11,11 @@ from timbrespace.models.config import VAEConfig
 from timbrespace.models.losses import gaussian_kl, hvo_nll, permute_dims, tc_decomposition
 from timbrespace.models.presets import (
     GROOVE_OUTPUTS,
+    GROOVE_TASKS,
     TIMBRE_PRESETS,
     groove_config,
     groove_outputs,
+    groove_task,
     recon_weight_to_variance,
     seed004_config,
     timbre_config,
@@ -35,6 +37,8 @@ __all__ = [
     "groove_config",
     "GROOVE_OUTPUTS",
     "groove_outputs",
+    "GROOVE_TASKS",
+    "groove_task",
     "seed004_config",
     "recon_weight_to_variance",
 ]

@@ -57,6 +57,7 @@ __all__ = [
     "ARCHITECTURES",
     "LIKELIHOODS",
     "GROOVE_LIKELIHOODS",
+    "ENCODER_INPUTS",
     "OBJECTIVES",
     "OBJECTIVE_ALIASES",
     "ACTIVATIONS",
@@ -72,6 +73,8 @@ back included): an edited ``latent_dim: 1e9`` would otherwise try to allocate te
 LIKELIHOODS = ("gaussian", "bernoulli", "hit_velocity", "hvo")
 GROOVE_LIKELIHOODS = ("bernoulli", "hit_velocity", "hvo")
 """The likelihoods of drum patterns (hits, hits and velocities, hits, velocities and offsets)."""
+ENCODER_INPUTS = ("full", "hits")
+"""What an ``hvo`` encoder reads: the whole item, or its hits only (Humanize)."""
 OUTPUT_ACTIVATIONS = ("identity", "sigmoid")
 OBJECTIVES = ("beta_vae", "annealed", "tcvae", "factorvae", "ada_gvae", "ada_mlvae")
 WEAK_OBJECTIVES = ("ada_gvae", "ada_mlvae")
@@ -166,6 +169,12 @@ class VAEConfig:
         ``(n, 3, *input_shape)``, offset ``0.5 * tanh``); the loss adds
         ``0.5 * sum_{hits} (offset - o)**2 / output_variance`` to ``hit_velocity``'s.
         ``mlp`` or ``gru`` only.
+    encoder_input : {"full", "hits"}
+        What the encoder of an ``hvo`` model reads: the whole item (``full``) or only its
+        hits (``hits``: the velocity channel replaced by the hit indicator, a constant
+        velocity, and the offsets by 0), while the loss still targets the item's real
+        velocities and offsets: GrooVAE's Humanize (a quantised bar → the played one).
+        ``hits`` needs likelihood ``hvo``.
     output_activation : {"identity", "sigmoid"}
         Applied to the Gaussian mean (``sigmoid`` keeps it in [0, 1] like min–max
         features, seed 002). Gaussian likelihood only.
@@ -245,6 +254,7 @@ class VAEConfig:
     activation: str = "relu"
     gru_hidden: int = 128
     likelihood: Literal["gaussian", "bernoulli", "hit_velocity", "hvo"] = "gaussian"
+    encoder_input: Literal["full", "hits"] = "full"
     output_activation: Literal["identity", "sigmoid"] = "identity"
     learn_variance: bool = False
     output_variance: float = 0.5
@@ -395,6 +405,11 @@ class VAEConfig:
                 )
             if self.learn_variance:
                 raise ConfigError("learn_variance=True is for likelihood='gaussian' only")
+        if self.encoder_input not in ENCODER_INPUTS:
+            raise ConfigError(f"encoder_input={self.encoder_input!r} is not allowed: one of {', '.join(ENCODER_INPUTS)}")
+        if self.encoder_input == "hits" and self.likelihood != "hvo":
+            raise ConfigError(f"encoder_input='hits' (Humanize: the encoder reads the hits only) needs likelihood "
+                              f"'hvo', not {self.likelihood!r}")
         if self.output_activation != "identity" and self.likelihood != "gaussian":
             raise ConfigError(
                 f"output_activation={self.output_activation!r} is for likelihood='gaussian' only "

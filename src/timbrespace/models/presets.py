@@ -31,11 +31,18 @@ __all__ = [
     "seed004_config",
     "GROOVE_OUTPUTS",
     "groove_outputs",
+    "GROOVE_TASKS",
+    "groove_task",
 ]
 
 GROOVE_OUTPUTS: dict[str, str] = {"hits": "bernoulli", "hv": "hit_velocity", "hvo": "hvo"}
 """What a groove model predicts (``groove_config(outputs=...)``, ``drums train --outputs``) → its likelihood:
 ``hits`` H alone (seed 004), ``hv`` H and velocities V, ``hvo`` H, V and micro-timing offsets O (GrooVAE)."""
+
+GROOVE_TASKS: dict[str, str] = {"reconstruct": "full", "humanize": "hits"}
+"""What a groove model's encoder reads (``groove_config(task=...)``, ``drums train --task``) → its
+``encoder_input``: ``reconstruct`` the whole bar (a VAE), ``humanize`` the bar's hits only, its
+velocities and offsets the targets (GrooVAE's Humanize; ``outputs`` ``hvo`` only)."""
 
 SEED002_INPUT_SHAPE: tuple[int, int] = (512, 64)
 """(frequency bins, frames) of seed 002's spectrograms."""
@@ -161,6 +168,7 @@ def groove_config(
     gru_hidden: int = 128,
     velocities: bool = True,
     outputs: str | None = None,
+    task: str = "reconstruct",
     **overrides: Any,
 ) -> VAEConfig:
     """The groove VAE on drum patterns ``(n_steps, n_voices)`` as a :class:`VAEConfig`.
@@ -186,6 +194,11 @@ def groove_config(
         ``hv`` the default, ``hvo`` adds each hit's micro-timing offset (``hvo``
         likelihood: items ``(2, n_steps, n_voices)``, velocities and offsets). Default:
         from ``velocities``.
+    task : {"reconstruct", "humanize"}
+        What the encoder reads (:data:`GROOVE_TASKS`): the whole bar, or (``humanize``,
+        ``outputs="hvo"`` only) its hits alone, one velocity and no offset, so that the
+        decoded velocities and offsets are predicted from a quantised bar (GrooVAE's
+        Humanize; ``encoder_input="hits"``).
     **overrides
         Any other :class:`VAEConfig` field (e.g. ``beta``).
 
@@ -198,7 +211,8 @@ def groove_config(
     ------
     ConfigError
         An invalid field (e.g. ``architecture="conv"`` with velocities), ``outputs`` not
-        one of ``GROOVE_OUTPUTS``, or ``outputs`` other than ``hits`` with ``velocities=False``.
+        one of ``GROOVE_OUTPUTS``, or ``outputs`` other than ``hits`` with ``velocities=False``;
+        ``task`` not one of ``GROOVE_TASKS``, or ``humanize`` with outputs other than ``hvo``.
 
     References
     ----------
@@ -212,6 +226,8 @@ def groove_config(
     ((16, 9), 'hit_velocity', 8)
     >>> groove_config(outputs="hvo").item_shape
     (2, 16, 9)
+    >>> groove_config(outputs="hvo", task="humanize").encoder_input
+    'hits'
     """
     if outputs is None:
         outputs = "hv" if velocities else "hits"
@@ -219,6 +235,11 @@ def groove_config(
         raise ConfigError(f"outputs={outputs!r} is not allowed: one of {', '.join(GROOVE_OUTPUTS)}")
     if not velocities and outputs != "hits":
         raise ConfigError(f"outputs={outputs!r} predicts velocities: it cannot go with velocities=False (hits only)")
+    if task not in GROOVE_TASKS:
+        raise ConfigError(f"task={task!r} is not allowed: one of {', '.join(GROOVE_TASKS)}")
+    if task == "humanize" and outputs != "hvo":
+        raise ConfigError(f"task='humanize' predicts velocities and offsets from the hits: it needs outputs 'hvo', "
+                          f"not {outputs!r}")
     fields: dict[str, Any] = {
         "input_shape": (n_steps, n_voices),
         "architecture": architecture,
@@ -228,8 +249,21 @@ def groove_config(
         "likelihood": GROOVE_OUTPUTS[outputs],
         "activation": "relu",
         "logvar_bounds": (-12.0, 8.0),
+        "encoder_input": GROOVE_TASKS[task],
     }
     return VAEConfig(**{**fields, **overrides})
+
+
+def groove_task(config: VAEConfig) -> str:
+    """What a groove model's encoder is trained for, ``"reconstruct"`` or ``"humanize"`` (:data:`GROOVE_TASKS`).
+
+    Examples
+    --------
+    >>> from timbrespace.models import groove_config, groove_task
+    >>> groove_task(groove_config()), groove_task(groove_config(outputs="hvo", task="humanize"))
+    ('reconstruct', 'humanize')
+    """
+    return "humanize" if config.encoder_input == "hits" else "reconstruct"
 
 
 def groove_outputs(config: VAEConfig) -> str:

@@ -257,7 +257,11 @@ class VAE(nn.Module):
             x = torch.stack([(x > 0).to(x.dtype), x], dim=1)
         elif self.config.likelihood == "hvo":
             x = x.reshape(x.shape[0], *item_shape)
-            x = torch.stack([(x[:, 0] > 0).to(x.dtype), x[:, 0], x[:, 1]], dim=1)
+            hits = (x[:, 0] > 0).to(x.dtype)
+            if self.config.encoder_input == "hits":  # Humanize: a quantised bar, one velocity, on the grid
+                x = torch.stack([hits, hits, torch.zeros_like(hits)], dim=1)
+            else:
+                x = torch.stack([hits, x[:, 0], x[:, 1]], dim=1)
         if self._standardised:
             x = (x - float(self.config.input_offset)) / float(self.config.input_scale)  # type: ignore[arg-type]
         views = None
