@@ -77,6 +77,8 @@ def test_evaluate_recomputes_the_same_feel(hvo_run: Path, tmp_path: Path) -> Non
 
     before = json.loads((hvo_run / "metrics.json").read_text())["feel"]
     again = evaluate_any(hvo_run).metrics["feel"]
+    assert before["model_task"] == again.pop("model_task") == "reconstruct"
+    before.pop("model_task")
     assert again == pytest.approx(before, rel=1e-6)
 
 

@@ -7,10 +7,12 @@ Examples
     timbrespace drums ingest ../shared/data/grooves --out grooves_ds
     timbrespace drums train grooves_ds --out groove_run --epochs 200
     timbrespace drums train grooves_ds --out hvo_run --outputs hvo
+    timbrespace drums train grooves_ds --out humanize_run --outputs hvo --task humanize
     timbrespace drums sample groove_run --n 8 --bpm 120 --kit TR808EmulationKit --kits ../shared/data/drumkits -o out/
     timbrespace drums sample groove_run --at 1.5 -2 --kit soundfont --out out/
     timbrespace drums interpolate groove_run A.mid B.mid --steps 5 --out out/
     timbrespace drums humanize straight.mid -o played.mid --from groove_run
+    timbrespace drums humanize straight.mid -o played.mid --run humanize_run
     timbrespace drums drumify taps.mid -o kit.mid --wav kit.wav --kit TR808EmulationKit --kits ../shared/data/drumkits
     timbrespace drums drumify --fit grooves_ds -o drumify.json
 """
@@ -39,6 +41,7 @@ from timbrespace.utils.limits import check_seed
 
 if TYPE_CHECKING:
     from timbrespace.experiments.drums_generate import Grooves
+    from timbrespace.experiments.drums_humanize import ModelHumanizer
     from timbrespace.patterns.feel import GrooveFeel
 
 __all__ = ["drums_app", "register"]
@@ -99,6 +102,13 @@ def train(
     outputs: str | None = typer.Option(
         None, "--outputs", help="What the model predicts: hits | hv (hits and velocities, the default) | hvo (hits, "
         "velocities and micro-timing offsets, GrooVAE)."),
+    task: str = typer.Option(
+        "reconstruct", "--task", help="What the encoder reads: reconstruct (the whole bar, a VAE) | humanize (the "
+        "bar's hits only, one velocity and on the grid; the loss targets its real velocities and offsets: GrooVAE's "
+        "Humanize, with --outputs hvo; play it with `drums humanize --run`)."),
+    error_weight: float = typer.Option(
+        1.0, "--error-weight", help="Weight of the squared velocity (and offset) errors on the hits against the hit "
+        "cross-entropy (1: plain squared errors; --outputs hv and hvo)."),
     epochs: int = typer.Option(200, "--epochs", help="Epochs (passes over the training bars)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Bars per optimiser step."),
     lr: float = typer.Option(1e-3, "--lr", help="Adam learning rate (per step)."),
@@ -120,10 +130,11 @@ def train(
     hidden_sizes = numbers(hidden, "--hidden", int, "800 or 512,256")
     if outputs is not None and not velocities and outputs != "hits":
         raise ParameterError(f"--hits-only is --outputs hits; it cannot go with --outputs {outputs}")
+    _check_error_weight(error_weight, "hits" if not velocities else outputs)
     with as_options(("architecture", "latent_dim", "epochs", "batch_size", "lr", "beta", "warmup_steps", "threshold",
-                     "seed", "outputs"), {"hidden_sizes": "--hidden"}):
+                     "seed", "outputs", "task"), {"hidden_sizes": "--hidden"}):
         mc = groove_config(architecture=architecture, latent_dim=latent_dim, hidden_sizes=hidden_sizes,
-                           velocities=velocities, outputs=outputs)
+                           velocities=velocities, outputs=outputs, task=task, output_variance=0.5 / error_weight)
         tc = GrooveTrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, warmup_steps=warmup_steps,
                                seed=seed, threshold=threshold)
     with resume_hint("this command does not resume: run it again with --overwrite to start over"):
@@ -138,8 +149,23 @@ def train(
                    f"(mean-velocity baseline {feel['velocity_mae_baseline_mean']:.3f}), offset MAE "
                    f"{feel['offset_mae_ms']:.1f} ms (on-the-grid baseline {feel['offset_mae_ms_baseline_zero']:.1f} ms)")
     if feel and feel.get("offset_mae_ms_model") is not None:
+        how = ("predicted from the quantised test bars" if feel.get("model_task") == "humanize"
+               else "reconstructions through the latent means")
         typer.echo(f"the model's own feel: test velocity MAE {feel['velocity_mae_model']:.3f}, offset MAE "
-                   f"{feel['offset_mae_ms_model']:.1f} ms (reconstructions through the latent means)")
+                   f"{feel['offset_mae_ms_model']:.1f} ms ({how})")
+
+
+MAX_ERROR_WEIGHT = 1e4
+"""Largest ``drums train --error-weight``."""
+
+
+def _check_error_weight(error_weight: float, outputs: str | None) -> None:
+    """``--error-weight`` in (0, MAX_ERROR_WEIGHT], and only for a model with velocities."""
+    if not 0 < error_weight <= MAX_ERROR_WEIGHT:  # NaN fails too
+        raise ParameterError(f"--error-weight={error_weight:g} is out of range: allowed (0, {MAX_ERROR_WEIGHT:g}]")
+    if outputs == "hits" and error_weight != 1.0:
+        raise ParameterError("--error-weight weighs the velocity and offset errors; a hits-only model has none "
+                             "(use --outputs hv or hvo)")
 
 
 _KIT_HELP = ("Kit: a Hydrogen kit folder, a kit name (looked up in --kits, $TIMBRESPACE_DRUMKITS and "
@@ -329,20 +355,44 @@ def humanize(
         None, "--from", help="Feel of: a drums run, a groove dataset or a feel .json (default: the shipped feel of "
         "300 human-written grooves)."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the velocities and timing drawn."),
+    run: Path | None = typer.Option(
+        None, "--run", help="A drums run: one trained with --task humanize predicts each bar's velocities and "
+        "micro-timing from its hits (GrooVAE's Humanize); any other plays its feel, as --from."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the velocities and timing drawn from a feel (a Humanize "
+                             "model draws nothing)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the file already at --out."),
 ) -> None:
-    """Give a quantised groove velocities and micro-timing drawn from a feel (per drum and position in the beat)."""
+    """Give a quantised groove velocities and micro-timing: from a feel, or a Humanize run's model."""
     from timbrespace.experiments.drums_feel import humanize_midi, load_feel
 
     check_seed(seed, "--seed")
     if not midi.is_file():
         raise ParameterError(f"MIDI file {midi} does not exist")
-    feel = load_feel(source)
+    if run is not None and source is not None:
+        raise ParameterError(f"give --run {run} or --from {source}, not both")
+    if run is None:
+        feel: GrooveFeel | ModelHumanizer = load_feel(source)
+        how = f"with the feel of {feel.source}"
+    else:
+        feel, how = _run_humanizer(run)
     result = humanize_midi(midi, out, feel=feel, seed=seed, overwrite=overwrite)
     typer.echo(f"{result.path}: {result.n_hits} hits in {result.n_bars} bars of "
-               f"{result.time_signature[0]}/{result.time_signature[1]} at {result.bpm:g} BPM, humanised "
-               f"with the feel of {feel.source}")
+               f"{result.time_signature[0]}/{result.time_signature[1]} at {result.bpm:g} BPM, humanised {how}")
+
+
+def _run_humanizer(run: Path) -> tuple[GrooveFeel | ModelHumanizer, str]:
+    """``--run``'s humanizer and how it plays, in words: the model of a ``--task humanize`` run, else the
+    run's feel (checked to be a drums run)."""
+    from timbrespace.experiments.drums_feel import load_feel
+    from timbrespace.experiments.drums_humanize import is_humanize_run, load_humanizer
+
+    if not run.is_dir():
+        raise ParameterError(f"--run {run}: no such run folder (train one with `timbrespace drums train`)")
+    if is_humanize_run(run):
+        humanizer = load_humanizer(run)
+        return humanizer, f"by {humanizer.source}"
+    feel = load_feel(run)
+    return feel, f"with the feel of {feel.source} ({run} was not trained with --task humanize)"
 
 
 def _check_out(path: Path, option: str, overwrite: bool, taps: Path | None = None) -> None:

@@ -10,10 +10,13 @@ The run folder has the layout of every run (DESIGN.md, "On disk")::
     RUN/
       run.json            kind "drums", library version, dataset, created
       config.yaml         dataset, grid (drum map, steps per quarter, meter, voices), outputs (hits | hv |
-                          hvo: what the model predicts), model, training
+                          hvo: what the model predicts), task (reconstruct | humanize: what the
+                          encoder reads), model, training
       metrics.json        GrooveEvaluation (threshold, hit F1 vs baselines, ...), final epoch, sizes,
-                          "feel": FeelEvaluation (velocity and offset errors vs baselines, and
-                          the model's own for an ``hvo`` model; None for a dataset without offsets)
+                          task, "feel" and "feel_valid": FeelEvaluation on the test and valid bars
+                          (velocity and offset errors vs baselines, and the model's own for an
+                          ``hvo`` model, a Humanize model's from the quantised bars; None for a
+                          dataset without offsets)
       feel.json           GrooveFeel of the training bars (``drums humanize --from RUN``)
       report.html         hit scores, training curves, piano rolls of reconstructions and samples, audio
       checkpoints/        last/ and best/ (safetensors + JSON)
@@ -42,10 +45,11 @@ from timbrespace.experiments.drums_eval import (
     predict_offsets,
 )
 from timbrespace.experiments.drums_feel import FEEL_FILE, FeelEvaluation, evaluate_feel
+from timbrespace.experiments.drums_humanize import predict_humanized
 from timbrespace.experiments.drums_report import write_drums_report
 from timbrespace.experiments.drums_run import make_groove_run, read_drums_config
 from timbrespace.experiments.runs import RunEvaluation, after_training, write_run_card
-from timbrespace.models import VAE, VAEConfig, groove_config, groove_outputs
+from timbrespace.models import VAE, VAEConfig, groove_config, groove_outputs, groove_task
 from timbrespace.patterns.dataset import load_offsets, load_patterns
 from timbrespace.patterns.feel import feel_from_dataset
 from timbrespace.training import TrainConfig, fit, load_checkpoint
@@ -215,6 +219,7 @@ def train_drums(dataset: str | Path, out: str | Path, *, model_config: VAEConfig
                 "time_signature": list(sidecar["time_signature"]), "voice_names": list(sidecar["voice_names"])}
         atomic_write_text(out / "config.yaml", yaml.safe_dump({
             "kind": "drums", "dataset": str(Path(ds.root).resolve()), "grid": grid, "outputs": outputs,
+            "task": groove_task(mc),
             "model": mc.to_dict(),
             "training": dataclasses.asdict(tc), "fit": fit_config.to_dict(), "checkpoint": "best" if best else "last",
             "report_kit": kit,
@@ -246,22 +251,32 @@ def evaluate_drums_run(run_dir: str | Path) -> RunEvaluation:
     return _evaluate(run_dir)[0]
 
 
-def _evaluate_feel(ds: Dataset, run_dir: Path, model: VAE, train: _Split, test: _Split, *,
-                   seed: int) -> FeelEvaluation | None:
-    """Fit the training bars' feel (``RUN/feel.json``) and measure it on the test bars, beside the
-    model's own velocities and offsets for an ``hvo`` model; None without offsets."""
-    if test.offsets is None:
+def _evaluate_feel(ds: Dataset, run_dir: Path, model: VAE, train: _Split, held_out: dict[str, _Split | None], *,
+                   seed: int) -> dict[str, FeelEvaluation | None]:
+    """Fit the training bars' feel (``RUN/feel.json``) and measure it on each held-out split, beside the
+    model's own velocities and offsets for an ``hvo`` model (a Humanize model's from the quantised bars);
+    None for a split without bars or a dataset without offsets."""
+    if train.offsets is None:
         logger.info("%s: no micro-timing offsets in the dataset (ingested by an older timbrespace); no feel", ds.root)
-        return None
+        return dict.fromkeys(held_out)
     feel = feel_from_dataset(ds, split="train")
     feel.save(run_dir / FEEL_FILE)
-    bpm = load_patterns(ds, "test")[1]["bpm"].to_numpy(np.float64)
-    velocities = offsets = None
-    if model.config.likelihood == "hvo":
-        _, velocities, mu = predict_hits(model, test.x, test.offsets)
-        offsets = predict_offsets(model, mu)
-    return evaluate_feel(feel, train.x, test.x, test.offsets, bpm, seed=seed, model_velocities=velocities,
-                         model_offsets=offsets)
+    task = groove_task(model.config) if model.config.likelihood == "hvo" else None
+    out: dict[str, FeelEvaluation | None] = {}
+    for name, split in held_out.items():
+        if split is None or split.offsets is None:
+            out[name] = None
+            continue
+        bpm = load_patterns(ds, name)[1]["bpm"].to_numpy(np.float64)
+        velocities = offsets = None
+        if task == "humanize":  # a true prediction: the model is given the hits only
+            velocities, offsets = predict_humanized(model, split.x > 0)
+        elif task == "reconstruct":
+            _, velocities, mu = predict_hits(model, split.x, split.offsets)
+            offsets = predict_offsets(model, mu)
+        out[name] = evaluate_feel(feel, train.x, split.x, split.offsets, bpm, seed=seed, model_velocities=velocities,
+                                  model_offsets=offsets, model_task=task)
+    return out
 
 
 def _evaluate(run_dir: str | Path) -> tuple[RunEvaluation, GrooveEvaluation]:
@@ -279,10 +294,13 @@ def _evaluate(run_dir: str | Path) -> tuple[RunEvaluation, GrooveEvaluation]:
                                offsets_test=test.offsets, offsets_valid=None if valid is None else valid.offsets)
     history = json.loads((run_dir / "history.json").read_text()) if (run_dir / "history.json").is_file() else []
     final = {k: v for k, v in (history[-1] if history else {}).items() if isinstance(v, float) and np.isfinite(v)}
-    feel = _evaluate_feel(ds, run_dir, model, train, test, seed=tc.seed)
+    feels = _evaluate_feel(ds, run_dir, model, train, {"test": test, "valid": valid}, seed=tc.seed)
+    feel, feel_valid = feels["test"], feels["valid"]
     metrics = {"kind": "drums", **ev.to_dict(), "final_epoch": final, "checkpoint": config["checkpoint"],
+               "task": config.get("task", "reconstruct"),
                "n_train": len(train.x), "n_valid": 0 if valid is None else len(valid.x),
-               "feel": None if feel is None else feel.to_dict()}
+               "feel": None if feel is None else feel.to_dict(),
+               "feel_valid": None if feel_valid is None else feel_valid.to_dict()}
     atomic_write_json(run_dir / "metrics.json", metrics)
     run = make_groove_run(run_dir, config, model, threshold=ev.threshold, latent_plane_dims=ev.latent_plane_dims)
     report = write_drums_report(run, evaluation=ev, history=history, x_test=test.x,

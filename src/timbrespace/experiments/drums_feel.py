@@ -6,7 +6,8 @@ training bars and saved as ``RUN/feel.json``; :func:`evaluate_feel` measures it 
 test bars against the baselines that know nothing of feel (every hit at the training
 bars' mean velocity; every hit on its step) and, for a model that predicts velocities and
 offsets itself (``drums train --outputs hvo``), beside the model's own errors; ``timbrespace
-drums humanize`` plays a quantised MIDI groove with it (:func:`humanize_midi`).
+drums humanize`` plays a quantised MIDI groove with it (:func:`humanize_midi`), or with the
+model of a run trained for GrooVAE's Humanize (:mod:`.drums_humanize`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from timbrespace.patterns.dataset import PATTERNS_FEATURE
 from timbrespace.patterns.feel import GrooveFeel, default_feel, feel_from_dataset, read_feel
 from timbrespace.patterns.midi import patterns_to_midi, read_midi, write_midi_file
 from timbrespace.utils.limits import check_seed
+
+if TYPE_CHECKING:
+    from timbrespace.experiments.drums_humanize import ModelHumanizer
 
 __all__ = ["FEEL_FILE", "FeelEvaluation", "evaluate_feel", "load_feel", "humanize_midi", "HumanizeResult"]
 
@@ -56,6 +60,11 @@ class FeelEvaluation:
     velocity_mae_model, offset_mae_ms_model : float or None
         The model's errors on the same hits (its velocity and offset at every true hit,
         whatever its hit probability there).
+    model_task : {"reconstruct", "humanize"} or None
+        How the model's values were got: ``reconstruct``, each bar encoded whole (the
+        encoder has seen the velocities and offsets); ``humanize``, predicted from the
+        bar's hits alone (``drums train --task humanize``), comparable with the feel's
+        and the baselines'. None without a model's values.
     """
 
     n_test_hits: int
@@ -68,6 +77,7 @@ class FeelEvaluation:
     test_offset_mean_abs_ms: float
     velocity_mae_model: float | None = None
     offset_mae_ms_model: float | None = None
+    model_task: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (``metrics.json["feel"]``)."""
@@ -76,7 +86,7 @@ class FeelEvaluation:
 
 def evaluate_feel(feel: GrooveFeel, x_train: np.ndarray, x_test: np.ndarray, offsets_test: np.ndarray,
                   bpm_test: np.ndarray, *, seed: int = 0, model_velocities: np.ndarray | None = None,
-                  model_offsets: np.ndarray | None = None) -> FeelEvaluation:
+                  model_offsets: np.ndarray | None = None, model_task: str | None = None) -> FeelEvaluation:
     """Velocity and offset errors of ``feel`` on the hits of the test bars, and of the baselines.
 
     Parameters
@@ -94,7 +104,10 @@ def evaluate_feel(feel: GrooveFeel, x_train: np.ndarray, x_test: np.ndarray, off
     model_velocities, model_offsets : np.ndarray [shape=(n_test, n_steps, n_voices)], optional
         A groove model's velocities (in [0, 1]) and offsets (steps) for the test bars
         (:func:`~timbrespace.experiments.drums_eval.predict_hits`,
-        :func:`~timbrespace.experiments.drums_eval.predict_offsets`); given together.
+        :func:`~timbrespace.experiments.drums_eval.predict_offsets`, or a Humanize model's,
+        :func:`~timbrespace.experiments.drums_humanize.predict_humanized`); given together.
+    model_task : {"reconstruct", "humanize"}, optional
+        How the model's values were got (:attr:`FeelEvaluation.model_task`).
 
     Returns
     -------
@@ -126,7 +139,7 @@ def evaluate_feel(feel: GrooveFeel, x_train: np.ndarray, x_test: np.ndarray, off
         offset_mae_ms_drawn=float(np.mean(np.abs(o_draw[hits] - o_true) * ms)),
         offset_mae_ms_baseline_zero=float(np.mean(np.abs(o_true) * ms)),
         test_offset_mean_abs_ms=float(np.mean(np.abs(o_true) * ms)),
-        velocity_mae_model=v_model, offset_mae_ms_model=o_model,
+        velocity_mae_model=v_model, offset_mae_ms_model=o_model, model_task=None if v_model is None else model_task,
     )
 
 
@@ -181,13 +194,15 @@ class HumanizeResult:
     time_signature: tuple[int, int]
 
 
-def humanize_midi(midi: str | Path, out: str | Path, *, feel: GrooveFeel, seed: int = 0,
+def humanize_midi(midi: str | Path, out: str | Path, *, feel: GrooveFeel | ModelHumanizer, seed: int = 0,
                   overwrite: bool = False) -> HumanizeResult:
     """Play a quantised MIDI groove with a feel: new velocities and micro-timing, same hits.
 
     The drum part of ``midi`` (channel 10) is read onto the feel's grid and drum map;
     each hit gets a velocity and an offset drawn from ``feel`` (:meth:`GrooveFeel.humanize`),
-    and the result is written as a one-track drum MIDI file at the input's first tempo and meter
+    or predicted from the bar's hits by a Humanize model
+    (:class:`~timbrespace.experiments.drums_humanize.ModelHumanizer`: the input's own
+    velocities and timing are not read), and the result is written as a one-track drum MIDI file at the input's first tempo and meter
     (other channels are not copied; notes are the drum map's, so drums the map merges
     come out as one note).
 
@@ -197,9 +212,9 @@ def humanize_midi(midi: str | Path, out: str | Path, *, feel: GrooveFeel, seed: 
         Input MIDI file.
     out : path-like
         MIDI file to write (its folder is created).
-    feel : GrooveFeel
+    feel : GrooveFeel or ModelHumanizer
     seed : int
-        Seed of the draws.
+        Seed of the draws (a model's prediction draws nothing).
     overwrite : bool
         Replace ``out`` if it exists.
 
@@ -211,7 +226,7 @@ def humanize_midi(midi: str | Path, out: str | Path, *, feel: GrooveFeel, seed: 
     ------
     ParameterError
         ``midi`` missing, ``out`` existing without ``overwrite``, a folder, or ``midi``
-        itself; bars of several lengths; a bad seed.
+        itself; bars of several lengths, or of another length than a model's; a bad seed.
     DatasetError
         ``midi`` unreadable or without a drum hit the map plays.
     """
@@ -236,6 +251,8 @@ def humanize_midi(midi: str | Path, out: str | Path, *, feel: GrooveFeel, seed: 
         raise DatasetError(f"{midi.name}: no drum hits (no note on MIDI channel 10 that the {feel.drum_map} drum "
                            "map plays); nothing to humanise")
     meter = groove.bars[0].time_signature
+    if not isinstance(feel, GrooveFeel):  # a model reads bars of its own length
+        feel.check_bars(midi.name, patterns.shape[1], meter)
     velocities, offsets = feel.humanize(patterns, seed=seed)
     built = patterns_to_midi(velocities, offsets=offsets, drum_map=feel.drum_map, bpm=groove.bpm,
                              time_signature=meter)  # before anything is created: a tempo out of range fails here

@@ -157,7 +157,9 @@ def _feel_section(report: Any, feel: FeelEvaluation) -> None:
     )
     rows = {}
     if feel.offset_mae_ms_model is not None:
-        rows["model (reconstruction through the latent means)"] = {
+        label = ("model (Humanize: predicted from the quantised bars)" if feel.model_task == "humanize"
+                 else "model (reconstruction through the latent means)")
+        rows[label] = {
             "velocity MAE": feel.velocity_mae_model, "offset MAE (ms)": feel.offset_mae_ms_model}
     report.table({
         **rows,
