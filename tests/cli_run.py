@@ -7,10 +7,16 @@ import pytest
 from timbrespace.cli import main
 
 
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    """``timbrespace ARGV`` → (exit code, stdout + stderr)."""
+def exit_code(argv: list[str]) -> int:
+    """``timbrespace ARGV`` → its exit code (0 where it returns without exiting)."""
     with pytest.raises(SystemExit) as exc:
         main(argv)
         raise SystemExit(0)
+    return int(exc.value.code or 0)
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``timbrespace ARGV`` → (exit code, stdout + stderr)."""
+    code = exit_code(argv)
     captured = capsys.readouterr()
-    return int(exc.value.code or 0), captured.out + captured.err
+    return code, captured.out + captured.err

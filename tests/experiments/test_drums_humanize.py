@@ -10,24 +10,16 @@ import json
 import shutil
 from pathlib import Path
 
-import mido
 import numpy as np
 import pytest
 import torch
 import yaml
 
 from tests.cli.bad_inputs import Case, Sandbox, run_case
-from timbrespace.cli import main
-from timbrespace.patterns.midi import DRUM_CHANNEL
+from tests.cli_run import exit_code
+from tests.grooves import drum_note_ons, small_groove_dataset
 
 pytestmark = pytest.mark.xdist_group("drums_humanize_run")
-
-
-def _run(argv: list[str]) -> int:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-        raise SystemExit(0)
-    return int(exc.value.code or 0)
 
 
 def _bars(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -79,18 +71,11 @@ def test_humanize_needs_hvo() -> None:
 @pytest.fixture(scope="module")
 def humanize_run(grooves_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A groove dataset of 60 real grooves and a short Humanize run on it, through the CLI."""
-    from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
-
     root = tmp_path_factory.mktemp("humanize")
-    src = root / "midi"
-    src.mkdir()
-    for f in sorted(grooves_dir.glob("*.mid"))[::5]:
-        shutil.copy(f, src)
-    build_groove_dataset(src, root / "ds", config=GrooveDatasetConfig(splits=(("train", 0.6), ("valid", 0.2),
-                                                                              ("test", 0.2))))
-    assert _run(["drums", "train", str(root / "ds"), "--out", str(root / "run"), "--outputs", "hvo", "--task",
-                 "humanize", "--error-weight", "10", "--epochs", "20", "--hidden", "64", "--latent-dim", "4",
-                 "--warmup-steps", "20", "--seed", "0", "--no-progress"]) == 0
+    ds = small_groove_dataset(grooves_dir, root)
+    assert exit_code(["drums", "train", str(ds), "--out", str(root / "run"), "--outputs", "hvo", "--task",
+                      "humanize", "--error-weight", "10", "--epochs", "20", "--hidden", "64", "--latent-dim", "4",
+                      "--warmup-steps", "20", "--seed", "0", "--no-progress"]) == 0
     return root / "run"
 
 
@@ -134,18 +119,6 @@ def _midi(velocities: np.ndarray, offsets: np.ndarray | None = None, time_signat
     return buf.getvalue()
 
 
-def _note_ons(path: Path) -> list[tuple[int, int, int]]:
-    """Sorted ``(tick, note, velocity)`` of the drum channel's note-ons."""
-    out, mf = [], mido.MidiFile(str(path))
-    for track in mf.tracks:
-        tick = 0
-        for msg in track:
-            tick += msg.time
-            if msg.type == "note_on" and msg.channel == DRUM_CHANNEL and msg.velocity > 0:
-                out.append((tick, msg.note, msg.velocity))
-    return sorted(out)
-
-
 def test_humanize_plays_the_models_feel_off_the_grid(humanize_run: Path, tmp_path: Path) -> None:
     """A quantised, one-velocity MIDI file → the model's velocities and offsets, the hits kept; the input's
     own velocities and timing change nothing."""
@@ -157,10 +130,10 @@ def test_humanize_plays_the_models_feel_off_the_grid(humanize_run: Path, tmp_pat
     (tmp_path / "straight.mid").write_bytes(_midi(np.where(x > 0, 100 / 127, 0.0).astype(np.float32)))
     (tmp_path / "played.mid").write_bytes(_midi(x, o))  # the same hits with velocities and timing of their own
     for name in ("straight", "played"):
-        assert _run(["drums", "humanize", str(tmp_path / f"{name}.mid"), "-o", str(tmp_path / f"{name}_h.mid"),
-                     "--run", str(humanize_run)]) == 0
-    onsets = _note_ons(tmp_path / "straight_h.mid")
-    assert onsets == _note_ons(tmp_path / "played_h.mid")
+        assert exit_code(["drums", "humanize", str(tmp_path / f"{name}.mid"), "-o", str(tmp_path / f"{name}_h.mid"),
+                          "--run", str(humanize_run)]) == 0
+    onsets = drum_note_ons(tmp_path / "straight_h.mid").notes
+    assert onsets == drum_note_ons(tmp_path / "played_h.mid").notes
     v, off = predict_humanized(load_groove_run(humanize_run).model, x)
     notes, tps = get_drum_map("magenta9").output_notes, 120
     expected = sorted((max(0, (bar * 16 + int(s)) * tps + int(np.rint(off[bar, s, k] * tps))), int(notes[k]),
@@ -180,8 +153,9 @@ def test_humanize_run_of_another_task_plays_its_feel(grooves_dir: Path, humanize
     x, _ = _bars(1, 4)
     (tmp_path / "in.mid").write_bytes(_midi(x))
     for option, out in (("--run", "a.mid"), ("--from", "b.mid")):
-        assert _run(["drums", "humanize", str(tmp_path / "in.mid"), "-o", str(tmp_path / out), option, str(run)]) == 0
-    assert _note_ons(tmp_path / "a.mid") == _note_ons(tmp_path / "b.mid")
+        assert exit_code(["drums", "humanize", str(tmp_path / "in.mid"), "-o", str(tmp_path / out), option,
+                          str(run)]) == 0
+    assert drum_note_ons(tmp_path / "a.mid").notes == drum_note_ons(tmp_path / "b.mid").notes
     assert "not trained with --task humanize" in capsys.readouterr().out
 
 

@@ -5,55 +5,27 @@ and the WAV, swing on top, and the default (hits and velocities) unchanged."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-import mido
 import numpy as np
 import pytest
 import soundfile as sf
 import yaml
 
-from timbrespace.cli import main
-from timbrespace.patterns.midi import DRUM_CHANNEL
+from tests.cli_run import exit_code
+from tests.grooves import drum_note_ons, small_groove_dataset
 
 pytestmark = pytest.mark.xdist_group("drums_hvo_run")
-
-
-def _run(argv: list[str]) -> int:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-        raise SystemExit(0)
-    return int(exc.value.code or 0)
-
-
-def _note_ons(path: Path) -> tuple[int, list[tuple[int, int]]]:
-    """``(ticks_per_beat, sorted (tick, note) of the drum channel's note-ons)``."""
-    mf = mido.MidiFile(str(path))
-    out = []
-    for track in mf.tracks:
-        tick = 0
-        for msg in track:
-            tick += msg.time
-            if msg.type == "note_on" and msg.channel == DRUM_CHANNEL and msg.velocity > 0:
-                out.append((tick, msg.note))
-    return mf.ticks_per_beat, sorted(out)
 
 
 @pytest.fixture(scope="module")
 def hvo_run(grooves_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A groove dataset of 60 real grooves and a short HVO run on it, through the CLI."""
-    from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
-
     root = tmp_path_factory.mktemp("hvo")
-    src = root / "midi"
-    src.mkdir()
-    for f in sorted(grooves_dir.glob("*.mid"))[::5]:
-        shutil.copy(f, src)
-    build_groove_dataset(src, root / "ds", config=GrooveDatasetConfig(splits=(("train", 0.6), ("valid", 0.2),
-                                                                              ("test", 0.2))))
-    assert _run(["drums", "train", str(root / "ds"), "--out", str(root / "run"), "--outputs", "hvo", "--epochs", "20",
-                 "--hidden", "64", "--latent-dim", "4", "--warmup-steps", "20", "--seed", "0", "--no-progress"]) == 0
+    ds = small_groove_dataset(grooves_dir, root)
+    assert exit_code(["drums", "train", str(ds), "--out", str(root / "run"), "--outputs", "hvo", "--epochs", "20",
+                      "--hidden", "64", "--latent-dim", "4", "--warmup-steps", "20", "--seed", "0",
+                      "--no-progress"]) == 0
     return root / "run"
 
 
@@ -107,12 +79,13 @@ def _expected_onsets(run: Path, seed: int, n: int, bars: int, swing: float, tps:
 def test_samples_play_the_models_offsets_and_swing(hvo_run: Path, drumkits_dir: Path, tmp_path: Path) -> None:
     kit = str(drumkits_dir / "TR808EmulationKit")
     for swing in ("0", "0.3"):
-        assert _run(["drums", "sample", str(hvo_run), "--n", "2", "--seed", "3", "--kit", kit, "--sample-rate", "8000",
-                     "--bars", "2", "--swing", swing, "--out", str(tmp_path / swing)]) == 0
+        assert exit_code(["drums", "sample", str(hvo_run), "--n", "2", "--seed", "3", "--kit", kit, "--sample-rate",
+                          "8000", "--bars", "2", "--swing", swing, "--out", str(tmp_path / swing)]) == 0
     for swing in (0.0, 0.3):
         expected = _expected_onsets(hvo_run, 3, 2, 2, swing, 120)
         for k in range(2):
-            tpb, onsets = _note_ons(tmp_path / f"{swing:g}" / f"sample_{k:02d}.mid")
+            tpb, notes = drum_note_ons(tmp_path / f"{swing:g}" / f"sample_{k:02d}.mid")
+            onsets = [(t, note) for t, note, _ in notes]
             assert tpb == 480 and onsets == expected[k]
             off_grid = [t for t, _ in onsets if t % 120 not in (0, round(swing * 120))]
             assert len(off_grid) > 0.5 * len(onsets)  # the model's micro-timing, not the grid
@@ -120,18 +93,18 @@ def test_samples_play_the_models_offsets_and_swing(hvo_run: Path, drumkits_dir: 
     yb, _ = sf.read(tmp_path / "0.3" / "sample_00.wav")
     assert len(ya) > 0 and not np.array_equal(ya, yb)
     out = tmp_path / "humanized"
-    assert _run(["drums", "sample", str(hvo_run), "--kit", kit, "--humanize", "--out", str(out)]) == 2
+    assert exit_code(["drums", "sample", str(hvo_run), "--kit", kit, "--humanize", "--out", str(out)]) == 2
     assert not out.exists()
 
 
 def test_interpolation_plays_the_models_offsets(hvo_run: Path, grooves_dir: Path, drumkits_dir: Path,
                                                 tmp_path: Path) -> None:
     a, b = grooves_dir / "pflib__8beat1.mid", grooves_dir / "stdlib__50srock__50sRock.mid"
-    assert _run(["drums", "interpolate", str(hvo_run), str(a), str(b), "--steps", "3", "--kit",
-                 str(drumkits_dir / "TR808EmulationKit"), "--sample-rate", "8000", "--out", str(tmp_path)]) == 0
+    assert exit_code(["drums", "interpolate", str(hvo_run), str(a), str(b), "--steps", "3", "--kit",
+                      str(drumkits_dir / "TR808EmulationKit"), "--sample-rate", "8000", "--out", str(tmp_path)]) == 0
     for k in range(3):
-        _, onsets = _note_ons(tmp_path / f"interp_{k:02d}.mid")
-        assert onsets and any(t % 120 for t, _ in onsets)
+        onsets = drum_note_ons(tmp_path / f"interp_{k:02d}.mid").notes
+        assert onsets and any(t % 120 for t, _, _ in onsets)
         assert (tmp_path / f"interp_{k:02d}.wav").is_file()
 
 

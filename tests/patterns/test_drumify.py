@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from timbrespace.cli import main
+from tests.cli_run import exit_code
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.experiments.drums_drumify import drumify_file, read_taps
 from timbrespace.metrics.hits import hit_scores
@@ -26,13 +26,6 @@ from timbrespace.patterns.drumify import (
 from timbrespace.patterns.midi import read_midi
 
 ROCK = "stdlib__50srock__50sRock.mid"
-
-
-def _run(argv: list[str]) -> int:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-        raise SystemExit(0)
-    return int(exc.value.code or 0)
 
 
 def _write_taps(path: Path, velocities: np.ndarray, offsets: np.ndarray, *, bpm: float = 120.0, tpb: int = 480,
@@ -174,19 +167,20 @@ def test_drumify_cli(grooves_dir: Path, drumkits_dir: Path, tmp_path: Path) -> N
     taps = _write_taps(tmp_path / "taps.mid", *tap_track(x[:2], o[:2]))
     argv = ["drums", "drumify", str(taps), "-o", str(tmp_path / "a" / "kit.mid"), "--wav", str(tmp_path / "a" / "kit.wav"),
             "--kit", "TR808EmulationKit", "--kits", str(drumkits_dir), "--sample-rate", "22050"]
-    assert _run(argv) == 0
+    assert exit_code(argv) == 0
     audio, sr = sf.read(tmp_path / "a" / "kit.wav")
     assert sr == 22050 and audio.shape[0] >= 2 * 2 * sr * 0.9 and np.abs(audio).max() > 0.05  # 2 bars at 120 BPM
     first = (tmp_path / "a" / "kit.mid").read_bytes()
-    assert _run(argv) == 2  # exists, no --overwrite
-    assert _run([*argv, "--overwrite"]) == 0 and (tmp_path / "a" / "kit.mid").read_bytes() == first
+    assert exit_code(argv) == 2  # exists, no --overwrite
+    assert exit_code([*argv, "--overwrite"]) == 0 and (tmp_path / "a" / "kit.mid").read_bytes() == first
     assert read_midi(tmp_path / "a" / "kit.mid").n_notes > int((x[:2].max(axis=2) > 0).sum())
     ds = tmp_path / "ds"
     build_groove_dataset(grooves_dir, ds)
-    assert _run(["drums", "drumify", "--fit", str(ds), "-o", str(tmp_path / "m.json")]) == 0
+    assert exit_code(["drums", "drumify", "--fit", str(ds), "-o", str(tmp_path / "m.json")]) == 0
     model = read_drumify(tmp_path / "m.json")
     assert np.allclose(model.coef, default_drumify().coef, atol=1e-6)
-    assert _run(["drums", "drumify", str(taps), "-o", str(tmp_path / "b.mid"), "--from", str(tmp_path / "m.json")]) == 0
+    assert exit_code(["drums", "drumify", str(taps), "-o", str(tmp_path / "b.mid"), "--from",
+                      str(tmp_path / "m.json")]) == 0
     assert (tmp_path / "b.mid").read_bytes() == first
 
 

@@ -10,15 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from timbrespace.cli import main
+from tests.cli_run import exit_code
 from timbrespace.patterns.midi import midi_to_patterns
-
-
-def _run(argv: list[str]) -> int:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-        raise SystemExit(0)
-    return int(exc.value.code or 0)
 
 
 @pytest.mark.long(16)
@@ -31,7 +24,7 @@ def test_drums_end_to_end(
         shutil.copy(f, src)
     (src / "zz__broken__X.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01")
     assert (
-        _run(
+        exit_code(
             [
                 "drums",
                 "ingest",
@@ -49,7 +42,7 @@ def test_drums_end_to_end(
     err = capsys.readouterr().err
     assert "zz__broken__X.mid" in err
     assert (
-        _run(
+        exit_code(
             [
                 "drums",
                 "train",
@@ -75,13 +68,13 @@ def test_drums_end_to_end(
     for name in ("run.json", "config.yaml", "report.html", "checkpoints/last/model.json", "logs/csv"):
         assert (tmp_path / "run" / name).exists(), name
     capsys.readouterr()
-    assert _run(["evaluate", str(tmp_path / "run")]) == 0  # the dispatcher: a drums run
+    assert exit_code(["evaluate", str(tmp_path / "run")]) == 0  # the dispatcher: a drums run
     out = capsys.readouterr().out
     assert "test hit F1" in out and "report.html" in out
     kit = str(drumkits_dir / "TR808EmulationKit")
     out = tmp_path / "samples"
     assert (
-        _run(
+        exit_code(
             [
                 "drums",
                 "sample",
@@ -116,7 +109,7 @@ def test_drums_end_to_end(
     p = midi_to_patterns(out / "sample_00.mid", drum_map="seed8")
     assert p.shape == (2, 16, 8) and np.array_equal(p[0], p[1])
     assert (
-        _run(
+        exit_code(
             [
                 "drums",
                 "sample",
@@ -137,7 +130,7 @@ def test_drums_end_to_end(
     assert (tmp_path / "at" / "groove_at_+1.00_-2.00.wav").is_file()
     a, b = sorted(src.glob("stdlib*.mid"))[:2]
     assert (
-        _run(
+        exit_code(
             [
                 "drums",
                 "interpolate",
@@ -214,6 +207,6 @@ def test_drums_end_to_end(
             "no.mid",
         ),
     ]:
-        assert _run(argv) == 2, argv
+        assert exit_code(argv) == 2, argv
         err = capsys.readouterr().err.strip()
         assert err.startswith("error:") and needle in err and "Traceback" not in err, (argv, err)

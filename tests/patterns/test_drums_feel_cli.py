@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 
 import mido
@@ -12,29 +11,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from timbrespace.cli import main
-from timbrespace.patterns.midi import DRUM_CHANNEL, read_midi
+from tests.cli_run import exit_code
+from tests.grooves import drum_note_ons, small_groove_dataset
+from timbrespace.patterns.midi import read_midi
 
 pytestmark = pytest.mark.xdist_group("drums_feel_run")
-
-
-def _run(argv: list[str]) -> int:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-        raise SystemExit(0)
-    return int(exc.value.code or 0)
-
-
-def _note_ons(path: Path) -> tuple[int, list[tuple[int, int, int]]]:
-    mf = mido.MidiFile(str(path))
-    out = []
-    for track in mf.tracks:
-        tick = 0
-        for msg in track:
-            tick += msg.time
-            if msg.type == "note_on" and msg.channel == DRUM_CHANNEL and msg.velocity > 0:
-                out.append((tick, msg.note, msg.velocity))
-    return mf.ticks_per_beat, sorted(out)
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +23,10 @@ def feel_run(grooves_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     """A groove dataset of 60 real grooves and a 2-epoch run on it."""
     from timbrespace.experiments.drums import GrooveTrainConfig, train_drums
     from timbrespace.models import groove_config
-    from timbrespace.patterns.dataset import GrooveDatasetConfig, build_groove_dataset
 
     root = tmp_path_factory.mktemp("feel")
-    src = root / "midi"
-    src.mkdir()
-    for f in sorted(grooves_dir.glob("*.mid"))[::5]:
-        shutil.copy(f, src)
-    build_groove_dataset(src, root / "ds", config=GrooveDatasetConfig(splits=(("train", 0.6), ("valid", 0.2),
-                                                                              ("test", 0.2))))
-    train_drums(root / "ds", root / "run", model_config=groove_config(latent_dim=2, hidden_sizes=(32,)),
+    train_drums(small_groove_dataset(grooves_dir, root), root / "run",
+                model_config=groove_config(latent_dim=2, hidden_sizes=(32,)),
                 train_config=GrooveTrainConfig(epochs=2, batch_size=32, warmup_epochs=0, threshold=0.2))
     return root / "run"
 
@@ -71,8 +46,9 @@ def test_metrics_hold_the_feel(feel_run: Path) -> None:
 
 
 def _sample(run: Path, out: Path, drumkits_dir: Path, *extra: str) -> None:
-    assert _run(["drums", "sample", str(run), "--n", "2", "--seed", "3", "--kit", str(drumkits_dir / "TR808EmulationKit"),
-                 "--sample-rate", "8000", "--bars", "2", "--out", str(out), *extra]) == 0
+    assert exit_code(["drums", "sample", str(run), "--n", "2", "--seed", "3", "--kit",
+                      str(drumkits_dir / "TR808EmulationKit"), "--sample-rate", "8000", "--bars", "2", "--out",
+                      str(out), *extra]) == 0
 
 
 def test_swing_reaches_the_midi(feel_run: Path, grooves_dir: Path, drumkits_dir: Path, tmp_path: Path) -> None:
@@ -81,8 +57,8 @@ def test_swing_reaches_the_midi(feel_run: Path, grooves_dir: Path, drumkits_dir:
     for name in ("sample_00", "sample_01"):
         a, b = tmp_path / "straight" / f"{name}.mid", tmp_path / "swung" / f"{name}.mid"
         assert a.read_bytes() != b.read_bytes()
-        tpb, ons_a = _note_ons(a)
-        _, ons_b = _note_ons(b)
+        tpb, ons_a = drum_note_ons(a)
+        _, ons_b = drum_note_ons(b)
         tps = tpb // 4
         assert len(ons_a) == len(ons_b) > 0 and any((t // tps) % 2 for t, _, _ in ons_a)
         delays = sorted((tb - ta, (ta // tps) % 2) for (ta, _, _), (tb, _, _) in zip(ons_a, ons_b, strict=True))
@@ -94,11 +70,11 @@ def test_swing_reaches_the_midi(feel_run: Path, grooves_dir: Path, drumkits_dir:
         assert not np.array_equal(ya, yb)
     a, b = grooves_dir / "pflib__8beat1.mid", grooves_dir / "stdlib__50srock__50sRock.mid"
     for swing in ("0", "0.25"):
-        assert _run(["drums", "interpolate", str(feel_run), str(a), str(b), "--steps", "2", "--kit",
-                     str(drumkits_dir / "TR808EmulationKit"), "--sample-rate", "8000", "--swing", swing,
-                     "--out", str(tmp_path / f"interp{swing}")]) == 0
-    tpb, ons_a = _note_ons(tmp_path / "interp0" / "interp_00.mid")
-    _, ons_b = _note_ons(tmp_path / "interp0.25" / "interp_00.mid")
+        assert exit_code(["drums", "interpolate", str(feel_run), str(a), str(b), "--steps", "2", "--kit",
+                          str(drumkits_dir / "TR808EmulationKit"), "--sample-rate", "8000", "--swing", swing,
+                          "--out", str(tmp_path / f"interp{swing}")]) == 0
+    tpb, ons_a = drum_note_ons(tmp_path / "interp0" / "interp_00.mid")
+    _, ons_b = drum_note_ons(tmp_path / "interp0.25" / "interp_00.mid")
     assert [tb - ta for (ta, _, _), (tb, _, _) in zip(ons_a, ons_b, strict=True)] == \
         [30 if (ta // (tpb // 4)) % 2 else 0 for ta, _, _ in ons_a]
 
@@ -126,7 +102,7 @@ def test_humanize_command(feel_run: Path, grooves_dir: Path, tmp_path: Path, cap
     for k, source in enumerate((None, feel_run, feel_run.parent / "ds", feel_run / "feel.json")):
         out = tmp_path / f"out{k}" / "played.mid"
         argv = ["drums", "humanize", str(tmp_path / "in.mid"), "-o", str(out), "--seed", "5"]
-        assert _run(argv + ([] if source is None else ["--from", str(source)])) == 0
+        assert exit_code(argv + ([] if source is None else ["--from", str(source)])) == 0
         v, o, _ = read_midi(out).patterns_and_offsets()
         assert np.array_equal(v > 0, x > 0) and len(np.unique(v[v > 0])) > 3 and np.count_nonzero(o) > 0
         assert mido.MidiFile(str(out)).tracks[0][1].tempo == 600_000  # the input's 100 BPM
@@ -136,8 +112,8 @@ def test_humanize_command(feel_run: Path, grooves_dir: Path, tmp_path: Path, cap
     assert (tmp_path / "in.mid").read_bytes() == before
     buf = io.BytesIO()
     mido.MidiFile(str(tmp_path / "out0" / "played.mid")).save(file=buf)
-    assert _run(["drums", "humanize", str(tmp_path / "in.mid"), "-o", str(tmp_path / "out0" / "played.mid"),
-                 "--seed", "6", "--overwrite"]) == 0
+    assert exit_code(["drums", "humanize", str(tmp_path / "in.mid"), "-o", str(tmp_path / "out0" / "played.mid"),
+                      "--seed", "6", "--overwrite"]) == 0
     assert (tmp_path / "out0" / "played.mid").read_bytes() != buf.getvalue()
 
 

@@ -13,6 +13,7 @@ import pretty_midi
 import pytest
 import soundfile as sf
 
+from tests.grooves import drum_note_ons
 from timbrespace.errors import ParameterError
 from timbrespace.patterns.dataset import (
     OFFSETS_STORE,
@@ -23,22 +24,10 @@ from timbrespace.patterns.dataset import (
 )
 from timbrespace.patterns.drum_maps import get_drum_map
 from timbrespace.patterns.kits import load_hydrogen_kit
-from timbrespace.patterns.midi import DRUM_CHANNEL, patterns_to_midi, read_midi
+from timbrespace.patterns.midi import patterns_to_midi, read_midi
 from timbrespace.patterns.render import render_patterns, step_onsets_samples
 
 SR = 8000
-
-
-def _note_ons(mf: mido.MidiFile) -> list[tuple[int, int, int]]:
-    """(absolute tick, note, velocity) of every drum note-on, as a reader sees the file."""
-    out = []
-    for track in mf.tracks:
-        tick = 0
-        for msg in track:
-            tick += msg.time
-            if msg.type == "note_on" and msg.channel == DRUM_CHANNEL and msg.velocity > 0:
-                out.append((tick, msg.note, msg.velocity))
-    return sorted(out)
 
 
 def _reload(mf: mido.MidiFile) -> mido.MidiFile:
@@ -67,7 +56,7 @@ def test_swing_delays_odd_steps_by_the_swing_in_ticks() -> None:
     swung = _reload(patterns_to_midi(p, bpm=120.0, ticks_per_beat=480, swing=0.3))
     assert _bytes(straight) != _bytes(swung)
     assert _bytes(patterns_to_midi(p, swing=0.0)) == _bytes(patterns_to_midi(p))  # no swing: the bytes of before
-    a, b = _note_ons(straight), _note_ons(swung)
+    a, b = drum_note_ons(straight).notes, drum_note_ons(swung).notes
     assert len(a) == len(b) == 2 * 16 + 2 * 4
     tps = 120  # a 16th at 480 ticks per quarter
     for (ta, na, va), (tb, nb, vb) in zip(a, b, strict=True):
@@ -90,10 +79,10 @@ def test_offsets_move_hits_in_midi_and_audio(tmp_path: Path) -> None:
     o[0, 0, 0] = -0.25  # before tick 0: held at 0
     o[0, 4, 0] = 0.25
     o[0, 9, 1] = -0.1
-    ons = _note_ons(_reload(patterns_to_midi(p, offsets=o, ticks_per_beat=480)))
+    ons = drum_note_ons(_reload(patterns_to_midi(p, offsets=o, ticks_per_beat=480))).notes
     assert ons == [(0, 36, 127), (4 * 120 + 30, 36, 127), (9 * 120 - 12, 38, 127)]
     # swing and offsets add
-    ons = _note_ons(_reload(patterns_to_midi(p, offsets=o, swing=0.25, ticks_per_beat=480)))
+    ons = drum_note_ons(_reload(patterns_to_midi(p, offsets=o, swing=0.25, ticks_per_beat=480))).notes
     assert [t for t, _, _ in ons] == [0, 510, 9 * 120 + 30 - 12]
     with pytest.raises(ParameterError, match="offsets"):
         patterns_to_midi(p, offsets=o + 0.6)
@@ -125,7 +114,7 @@ def _original_notes(path: Path, drum_map: str) -> list[tuple[float, int, int]]:
     mf = mido.MidiFile(str(path))
     lookup = get_drum_map(drum_map).lookup_table()
     out = []
-    for tick, note, vel in _note_ons(mf):
+    for tick, note, vel in drum_note_ons(mf).notes:
         if lookup[note] >= 0:
             out.append((tick / mf.ticks_per_beat, int(lookup[note]), vel))
     return out
@@ -148,8 +137,8 @@ def test_real_grooves_offsets_round_trip(grooves_dir: Path) -> None:
         x, o, _ = groove.patterns_and_offsets(meter)
         original = _original_notes(path, "magenta9")
         for tpb in (480, mido.MidiFile(str(path)).ticks_per_beat):
-            written = _note_ons(_reload(patterns_to_midi(x, offsets=o, time_signature=meter, ticks_per_beat=tpb,
-                                                         bpm=groove.bpm)))
+            written = drum_note_ons(_reload(patterns_to_midi(x, offsets=o, time_signature=meter, ticks_per_beat=tpb,
+                                                             bpm=groove.bpm))).notes
             assert len(written) == int((x > 0).sum())
             for tick, note, vel in written:
                 voice = int(np.flatnonzero(dmap.output_notes == note)[0])
