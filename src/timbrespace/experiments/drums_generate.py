@@ -85,22 +85,14 @@ def decode_grooves(run: GrooveRun, z: np.ndarray) -> Grooves:
 
 
 def decode_latents(run: GrooveRun, z: np.ndarray) -> np.ndarray:
-    """Decode latents to patterns (:func:`decode_grooves` without the offsets).
+    """Decode latents to patterns: the ``patterns`` of :func:`decode_grooves`, without the offsets.
 
-    Parameters
-    ----------
-    run : GrooveRun
-    z : np.ndarray [shape=(n, latent_dim)]
+    Takes the parameters of :func:`decode_grooves` and raises its errors.
 
     Returns
     -------
     np.ndarray [shape=(n, n_steps, n_voices), dtype=float32]
         Velocities in [1/127, 1] where the hit probability is above the threshold, 0 elsewhere.
-
-    Raises
-    ------
-    ParameterError
-        ``z`` of the wrong shape.
     """
     return decode_grooves(run, z).patterns
 
