@@ -11,6 +11,7 @@ feel of the training bars against the baselines, and the model's own (:mod:`.dru
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,11 @@ logger = logging.getLogger(__name__)
 REPORT_BPM = 120.0
 REPORT_SAMPLE_RATE = 22050
 _N_SHOWN = 4
+
+_Keep = Callable[[Any, str, str], None]
+"""Writes a figure to ``RUN/figures/<stem>.png`` and puts it on the page: ``keep(fig, stem, caption)``."""
+_Player = Callable[..., np.ndarray]
+"""Plays one bar on the report's kit, writes ``RUN/audio/<name>.wav``: ``play(pattern, name, offsets=None)``."""
 
 
 def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history: list[dict[str, Any]],
@@ -62,9 +68,7 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
     -------
     pathlib.Path
     """
-    from timbrespace.analysis import Report, figure_png, piano_roll, training_curves
-    from timbrespace.experiments.drums_eval import predict_hits
-    from timbrespace.experiments.drums_generate import decode_grooves, groove_at, prior_latents
+    from timbrespace.analysis import Report, figure_png, training_curves
 
     figures = run.root / "figures"
     figures.mkdir(exist_ok=True)
@@ -75,9 +79,29 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
         (figures / f"{safe_name(stem, what='figure name')}.png").write_bytes(png)
         report.figure(png, caption)
 
+    _summary_sections(report, run, evaluation)
+    if history:
+        report.section("Training")
+        keep(training_curves(history), "training_curves",
+             "Loss, reconstruction and KL per epoch (train and validation); β rises over the warm-up.")
+    player = _player(run, kit)
+    _reconstruction_section(report, keep, run, player, x_test, offsets_test)
+    _samples_section(report, keep, run, player, seed=seed)
+    if feel is not None:
+        _feel_section(report, feel)
+        _feel_distributions(run, x_test, offsets_test, keep, seed=seed)
+    _click_plane_section(report, keep, run)
+    return report.write(run.root / "report.html")
+
+
+def _roll(run: GrooveRun) -> dict[str, Any]:
+    """The piano rolls' keyword arguments for the run's grid."""
+    return {"voice_names": list(run.voice_names), "steps_per_quarter": run.steps_per_quarter}
+
+
+def _summary_sections(report: Any, run: GrooveRun, ev: GrooveEvaluation) -> None:
+    """The summary (data, grid, model) and the held-out hit scores beside the baselines'."""
     cfg = run.model.config
-    ev = evaluation
-    roll = {"voice_names": list(run.voice_names), "steps_per_quarter": run.steps_per_quarter}
     report.section("Summary")
     report.text(
         f"Groove VAE ({cfg.architecture}, {cfg.latent_dim} latents, "
@@ -100,12 +124,14 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
              "click-plane latents": f"z{ev.latent_plane_dims[0]}, z{ev.latent_plane_dims[1]}"}
     report.table(extra)
 
-    if history:
-        report.section("Training")
-        keep(training_curves(history), "training_curves",
-             "Loss, reconstruction and KL per epoch (train and validation); β rises over the warm-up.")
 
-    player = _player(run, kit)
+def _reconstruction_section(report: Any, keep: _Keep, run: GrooveRun, player: _Player | None, x_test: np.ndarray,
+                            offsets_test: np.ndarray | None) -> None:
+    """The first held-out bars beside their reconstructions through the latent means, drawn and played."""
+    from timbrespace.analysis import piano_roll
+    from timbrespace.experiments.drums_eval import predict_hits
+    from timbrespace.experiments.drums_generate import decode_grooves
+
     shown = np.asarray(x_test[:_N_SHOWN], np.float32)
     shown_offsets = None if offsets_test is None else np.asarray(offsets_test[:_N_SHOWN], np.float32)
     mu = predict_hits(run.model, shown, shown_offsets)[2]
@@ -114,7 +140,7 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
     report.section("Reconstructions of held-out bars")
     pairs = np.stack([m for k in range(len(shown)) for m in (shown[k], recon[k])])
     titles = [t for k in range(len(shown)) for t in (f"held-out {k}", f"reconstruction {k}")]
-    keep(piano_roll(pairs, titles=titles, **roll), "reconstructions",
+    keep(piano_roll(pairs, titles=titles, **_roll(run)), "reconstructions",
          "Held-out bars beside their reconstructions through the latent means (colour: velocity).")
     if player is not None:
         for k in range(len(shown)):
@@ -124,27 +150,34 @@ def write_drums_report(run: GrooveRun, *, evaluation: GrooveEvaluation, history:
                               (player(recon[k], f"reconstruction_{k}", recon_timing), f"reconstruction {k}")],
                              REPORT_SAMPLE_RATE)
 
+
+def _samples_section(report: Any, keep: _Keep, run: GrooveRun, player: _Player | None, *, seed: int) -> None:
+    """Grooves decoded from the prior (seeded), drawn and played."""
+    from timbrespace.analysis import piano_roll
+    from timbrespace.experiments.drums_generate import decode_grooves, prior_latents
+
     report.section("Samples from the prior")
     sampled = decode_grooves(run, prior_latents(run, _N_SHOWN, seed=seed))
     samples = sampled.patterns
-    keep(piano_roll(samples, titles=[f"sample {k}" for k in range(len(samples))], **roll), "samples",
+    keep(piano_roll(samples, titles=[f"sample {k}" for k in range(len(samples))], **_roll(run)), "samples",
          "Grooves decoded from z ~ N(0, I).")
     if player is not None:
         report.audio_row([(player(s, f"sample_{k}", None if sampled.offsets is None else sampled.offsets[k]),
                            f"sample {k}") for k, s in enumerate(samples)], REPORT_SAMPLE_RATE)
 
-    if feel is not None:
-        _feel_section(report, feel)
-        _feel_distributions(run, x_test, offsets_test, keep, seed=seed)
+
+def _click_plane_section(report: Any, keep: _Keep, run: GrooveRun) -> None:
+    """Grooves along the two most informative latents, the others at 0."""
+    from timbrespace.analysis import piano_roll
+    from timbrespace.experiments.drums_generate import groove_at
 
     report.section("Click plane")
     points = [(-2.0, 0.0), (0.0, 0.0), (2.0, 0.0), (0.0, -2.0), (0.0, 2.0)]
     plane = np.stack([groove_at(run, px, py) for px, py in points])
     dx, dy = run.latent_plane_dims
-    keep(piano_roll(plane, titles=[f"z{dx}={px:+g}, z{dy}={py:+g}" for px, py in points], n_cols=5, **roll),
+    keep(piano_roll(plane, titles=[f"z{dx}={px:+g}, z{dy}={py:+g}" for px, py in points], n_cols=5, **_roll(run)),
          "click_plane", f"Grooves along the two most informative latents (z{dx}, z{dy}), the others at 0 "
          "(seed 004's click window).")
-    return report.write(run.root / "report.html")
 
 
 def _feel_section(report: Any, feel: FeelEvaluation) -> None:
@@ -171,7 +204,7 @@ def _feel_section(report: Any, feel: FeelEvaluation) -> None:
     }, f"{feel.n_test_hits} held-out hits.")
 
 
-def _player(run: GrooveRun, kit: str) -> Any:
+def _player(run: GrooveRun, kit: str) -> _Player | None:
     """A function that plays one bar twice on ``kit`` and writes it to ``RUN/audio/<name>.wav``
     (None when the kit is not available)."""
     from timbrespace.patterns import find_kit, render_patterns, write_wav
