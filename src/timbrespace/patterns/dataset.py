@@ -41,7 +41,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from timbrespace.datasets import DatasetCard, encode_factor
+from timbrespace.datasets import DatasetCard, FactorSpec, encode_factor
 from timbrespace.datasets.card import CARD_NAME
 from timbrespace.datasets.dataset import (
     FEATURES_DIR,
@@ -179,79 +179,24 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
         raise DatasetError(f"{midi_dir}: no .mid/.midi files")
     check_output_folder(out, marker=CARD_NAME, what="dataset", overwrite=overwrite, inputs=[midi_dir])
 
-    skipped: dict[str, str] = {}
-    rows: list[dict[str, object]] = []
-    bars: list[np.ndarray] = []
-    bar_offsets: list[np.ndarray] = []
-    n_bars_read = n_other = 0
-    for f in files:
-        try:
-            groove = read_midi(f, drum_map=cfg.drum_map, steps_per_bar=cfg.steps_per_bar)
-        except DatasetError as exc:
-            logger.warning("skipping %s", exc)
-            skipped[str(f.relative_to(midi_dir))] = str(exc)
-            continue
-        n_bars_read += len(groove.bars) + len(groove.skipped)
-        patterns, offsets, indices = groove.patterns_and_offsets(cfg.time_signature)
-        n_other += len(groove.bars) + len(groove.skipped) - len(indices)
-        library, style = style_of(f)
-        for pattern, offset, index in zip(patterns, offsets, indices, strict=True):
-            bars.append(pattern)
-            bar_offsets.append(offset)
-            rows.append({"source_file": str(f.relative_to(midi_dir)), "bar_index": int(index),
-                         "library": library, "style": style, "bpm": groove.bpm})
-    if not bars:
-        why = f" ({len(skipped)} of {len(files)} files skipped, e.g. {next(iter(skipped.values()))})" if skipped else ""
-        raise DatasetError(
-            f"{midi_dir}: no {cfg.time_signature[0]}/{cfg.time_signature[1]} bars in any readable file{why}")
-    x = np.stack(bars).astype(np.float32)
-    o = np.stack(bar_offsets).astype(np.float32)
-    meta = pd.DataFrame(rows)
-
+    read = _read_bars(files, midi_dir, cfg)
+    meta = read.meta
     unit = meta["style"] if cfg.split_by == "style" else meta["source_file"]
     groups = sorted(unit.unique().tolist())
     labels = assign_splits(len(groups), dict(cfg.splits), seed=cfg.seed)
     meta["split"] = unit.map(dict(zip(groups, labels, strict=True))).astype(str)
 
-    keep = np.ones(len(x), bool)
-    hits = (x > 0).reshape(len(x), -1)
-    n_empty = 0
-    if cfg.drop_empty:
-        empty = ~hits.any(axis=1)
-        n_empty = int(empty.sum())
-        keep &= ~empty
-    n_dup = 0
-    if cfg.dedup != "none":
-        keys = hits if cfg.dedup == "hits" else x.reshape(len(x), -1)
-        seen: set[bytes] = set()
-        split_rank = {s: k for k, s in enumerate(_SPLIT_ORDER)}
-        order = sorted(range(len(x)), key=lambda i: (split_rank.get(meta["split"].iat[i], 99), i))
-        for i in order:
-            if not keep[i]:
-                continue
-            key = np.packbits(keys[i]).tobytes() if cfg.dedup == "hits" else keys[i].tobytes()
-            if key in seen:
-                keep[i] = False
-                n_dup += 1
-            else:
-                seen.add(key)
-    x, o, meta = x[keep], o[keep], meta[keep].reset_index(drop=True)
+    keep, n_empty, n_dup = _kept_bars(read.x, meta["split"], cfg)
+    x, o, meta = read.x[keep], read.offsets[keep], meta[keep].reset_index(drop=True)
     if len(x) == 0:
         raise DatasetError(f"{midi_dir}: no drum bar: every bar is empty (no drum notes on MIDI channel 10: "
                            f"{n_empty}) or a duplicate ({n_dup})")
-
-    style_codes, style_spec = encode_factor(meta["style"].to_numpy(), name="style", doc="groove style from the file name")
-    meta.insert(0, "item_id", [f"{Path(s).stem}-bar{b:03d}" for s, b in zip(meta["source_file"], meta["bar_index"], strict=True)])
-    meta.insert(1, "audio_path", pd.Series([None] * len(meta), dtype=object))
-    meta.insert(3, "variation", 0)
-    meta["style_code"] = style_codes
-    meta["n_hits"] = (x > 0).reshape(len(x), -1).sum(axis=1).astype(np.int64)
-    meta = meta[["item_id", "audio_path", "split", "variation", "source_file", "bar_index", "library",
-                 "style", "style_code", "n_hits", "bpm"]]
+    meta, style_spec = _item_table(meta, x)
 
     dmap = get_drum_map(cfg.drum_map)
     split_counts = {s: int((meta["split"] == s).sum()) for s, _ in cfg.splits}
-    report = IngestReport(len(files), n_bars_read, len(x), n_empty, n_dup, n_other, split_counts, skipped)
+    skipped, n_other = read.skipped, read.n_other_meter
+    report = IngestReport(len(files), read.n_bars_read, len(x), n_empty, n_dup, n_other, split_counts, skipped)
     with output_folder(out, marker=CARD_NAME, what="dataset", command="drums ingest", overwrite=overwrite,
                        inputs=[midi_dir]):
         _write_array(out, f"{PATTERNS_FEATURE}.zarr", x)
@@ -277,6 +222,99 @@ def build_groove_dataset(midi_dir: str | Path, out: str | Path, *,
     logger.debug("%s: %d bars from %d files (%d duplicates, %d empty, %d in other meters, %d files skipped)",
                 out, len(x), len(files) - len(skipped), n_dup, n_empty, n_other, len(skipped))
     return report
+
+
+@dataclass(frozen=True)
+class _ReadBars:
+    """The bars of the grid's meter read from the MIDI files, one metadata row each, and what was passed over."""
+
+    x: np.ndarray  # [shape=(n, n_steps, n_voices), dtype=float32] velocities
+    offsets: np.ndarray  # [shape=(n, n_steps, n_voices), dtype=float32] micro-timing in steps
+    meta: pd.DataFrame  # source_file, bar_index, library, style, bpm
+    skipped: dict[str, str]  # file (relative to the MIDI folder) → why it could not be read
+    n_bars_read: int
+    n_other_meter: int
+
+
+def _read_bars(files: list[Path], midi_dir: Path, cfg: GrooveDatasetConfig) -> _ReadBars:
+    """Read each file's bars in ``cfg.time_signature``; an unreadable file is logged and skipped.
+
+    Raises
+    ------
+    DatasetError
+        No bar of the meter in any readable file.
+    """
+    skipped: dict[str, str] = {}
+    rows: list[dict[str, object]] = []
+    bars: list[np.ndarray] = []
+    bar_offsets: list[np.ndarray] = []
+    n_bars_read = n_other = 0
+    for f in files:
+        try:
+            groove = read_midi(f, drum_map=cfg.drum_map, steps_per_bar=cfg.steps_per_bar)
+        except DatasetError as exc:
+            logger.warning("skipping %s", exc)
+            skipped[str(f.relative_to(midi_dir))] = str(exc)
+            continue
+        n_bars_read += len(groove.bars) + len(groove.skipped)
+        patterns, offsets, indices = groove.patterns_and_offsets(cfg.time_signature)
+        n_other += len(groove.bars) + len(groove.skipped) - len(indices)
+        library, style = style_of(f)
+        for pattern, offset, index in zip(patterns, offsets, indices, strict=True):
+            bars.append(pattern)
+            bar_offsets.append(offset)
+            rows.append({"source_file": str(f.relative_to(midi_dir)), "bar_index": int(index),
+                         "library": library, "style": style, "bpm": groove.bpm})
+    if not bars:
+        why = f" ({len(skipped)} of {len(files)} files skipped, e.g. {next(iter(skipped.values()))})" if skipped else ""
+        raise DatasetError(
+            f"{midi_dir}: no {cfg.time_signature[0]}/{cfg.time_signature[1]} bars in any readable file{why}")
+    return _ReadBars(np.stack(bars).astype(np.float32), np.stack(bar_offsets).astype(np.float32), pd.DataFrame(rows),
+                     skipped, n_bars_read, n_other)
+
+
+def _kept_bars(x: np.ndarray, split: pd.Series, cfg: GrooveDatasetConfig) -> tuple[np.ndarray, int, int]:
+    """``(keep mask, n_empty, n_duplicates)``: empty bars (``cfg.drop_empty``) and repeats (``cfg.dedup``) dropped.
+
+    Of repeated bars the first is kept in split order (train, valid, test), then file order,
+    so that a test bar repeating a training bar is the one dropped.
+    """
+    keep = np.ones(len(x), bool)
+    hits = (x > 0).reshape(len(x), -1)
+    n_empty = 0
+    if cfg.drop_empty:
+        empty = ~hits.any(axis=1)
+        n_empty = int(empty.sum())
+        keep &= ~empty
+    n_dup = 0
+    if cfg.dedup != "none":
+        keys = hits if cfg.dedup == "hits" else x.reshape(len(x), -1)
+        seen: set[bytes] = set()
+        split_rank = {s: k for k, s in enumerate(_SPLIT_ORDER)}
+        order = sorted(range(len(x)), key=lambda i: (split_rank.get(split.iat[i], 99), i))
+        for i in order:
+            if not keep[i]:
+                continue
+            key = np.packbits(keys[i]).tobytes() if cfg.dedup == "hits" else keys[i].tobytes()
+            if key in seen:
+                keep[i] = False
+                n_dup += 1
+            else:
+                seen.add(key)
+    return keep, n_empty, n_dup
+
+
+def _item_table(meta: pd.DataFrame, x: np.ndarray) -> tuple[pd.DataFrame, FactorSpec]:
+    """The metadata table of the kept bars in its column order, and the style factor's spec."""
+    style_codes, style_spec = encode_factor(meta["style"].to_numpy(), name="style", doc="groove style from the file name")
+    meta.insert(0, "item_id", [f"{Path(s).stem}-bar{b:03d}" for s, b in zip(meta["source_file"], meta["bar_index"], strict=True)])
+    meta.insert(1, "audio_path", pd.Series([None] * len(meta), dtype=object))
+    meta.insert(3, "variation", 0)
+    meta["style_code"] = style_codes
+    meta["n_hits"] = (x > 0).reshape(len(x), -1).sum(axis=1).astype(np.int64)
+    meta = meta[["item_id", "audio_path", "split", "variation", "source_file", "bar_index", "library",
+                 "style", "style_code", "n_hits", "bpm"]]
+    return meta, style_spec
 
 
 def _write_array(root: Path, name: str, x: np.ndarray) -> None:

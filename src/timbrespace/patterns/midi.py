@@ -245,31 +245,9 @@ def read_midi(path: str | Path, *, drum_map: str | DrumMap = "magenta9", steps_p
     spq = _check_steps_per_bar(steps_per_bar)
     dmap = get_drum_map(drum_map)
     path = Path(path)
-    try:
-        mf = mido.MidiFile(str(path))
-    except Exception as exc:  # mido raises OSError, EOFError, ValueError, KeyError, IndexError
-        raise DatasetError(f"{path.name}: unreadable MIDI file ({type(exc).__name__}: {exc})") from None
-    if mf.type == 2:
-        raise DatasetError(f"{path.name}: MIDI type 2 (independent sequences) is not supported")
+    mf = _open_midi(path)
     tpb = mf.ticks_per_beat
-    if not tpb or tpb <= 0:
-        raise DatasetError(f"{path.name}: ticks_per_beat={tpb} (SMPTE timing is not supported)")
-
-    meters: dict[int, tuple[int, int]] = {}
-    tempo_us: int | None = None
-    onsets: list[tuple[int, int, int]] = []  # (tick, note, velocity)
-    end_tick = 0
-    for track in mf.tracks:
-        tick = 0
-        for msg in track:
-            tick += msg.time
-            if msg.type == "time_signature":
-                meters[tick] = (msg.numerator, msg.denominator)
-            elif msg.type == "set_tempo" and tick == 0 and tempo_us is None:
-                tempo_us = msg.tempo
-            elif msg.type == "note_on" and msg.channel == DRUM_CHANNEL and msg.velocity > 0:
-                onsets.append((tick, msg.note, msg.velocity))
-        end_tick = max(end_tick, tick)
+    meters, tempo_us, onsets, end_tick = _scan_events(mf)
     if 0 not in meters:
         meters[0] = (4, 4)
     changes = sorted(meters.items())
@@ -334,6 +312,46 @@ def read_midi(path: str | Path, *, drum_map: str | DrumMap = "magenta9", steps_p
         skipped=tuple(skipped), n_notes=len(onsets), n_unmapped=n_unmapped,
         mean_offset_steps=float(np.mean(offsets)) if offsets else 0.0,
     )
+
+
+def _open_midi(path: Path) -> mido.MidiFile:
+    """The parsed file, refused (:class:`DatasetError` naming it) when unreadable, type 2 or SMPTE-timed."""
+    try:
+        mf = mido.MidiFile(str(path))
+    except Exception as exc:  # mido raises OSError, EOFError, ValueError, KeyError, IndexError
+        raise DatasetError(f"{path.name}: unreadable MIDI file ({type(exc).__name__}: {exc})") from None
+    if mf.type == 2:
+        raise DatasetError(f"{path.name}: MIDI type 2 (independent sequences) is not supported")
+    tpb = mf.ticks_per_beat
+    if not tpb or tpb <= 0:
+        raise DatasetError(f"{path.name}: ticks_per_beat={tpb} (SMPTE timing is not supported)")
+    return mf
+
+
+def _scan_events(mf: mido.MidiFile) -> tuple[dict[int, tuple[int, int]], int | None, list[tuple[int, int, int]], int]:
+    """``(meters, tempo_us, onsets, end_tick)`` of all tracks, in absolute ticks.
+
+    ``meters`` maps each time-signature change's tick to ``(numerator, denominator)``;
+    ``tempo_us`` is the first tempo set at tick 0 (None without one); ``onsets`` are the drum
+    channel's note-ons ``(tick, note, velocity)`` in file order; ``end_tick`` is the longest
+    track's last tick.
+    """
+    meters: dict[int, tuple[int, int]] = {}
+    tempo_us: int | None = None
+    onsets: list[tuple[int, int, int]] = []
+    end_tick = 0
+    for track in mf.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "time_signature":
+                meters[tick] = (msg.numerator, msg.denominator)
+            elif msg.type == "set_tempo" and tick == 0 and tempo_us is None:
+                tempo_us = msg.tempo
+            elif msg.type == "note_on" and msg.channel == DRUM_CHANNEL and msg.velocity > 0:
+                onsets.append((tick, msg.note, msg.velocity))
+        end_tick = max(end_tick, tick)
+    return meters, tempo_us, onsets, end_tick
 
 
 def _check_bar_count(path: Path, changes: list[tuple[int, tuple[int, int]]], end_tick: int, tpb: int) -> None:
