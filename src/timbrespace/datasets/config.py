@@ -278,66 +278,80 @@ class DatasetConfig(BaseModel):
                 param = model.parameter(key)
             except ParameterError as exc:
                 raise ValueError(f"parameters.{key}: {exc}") from None
-            try:
-                if sweep.values is not None:
-                    param.coerce(np.asarray(sweep.values))
-                else:
-                    param.coerce(np.array([sweep.min, sweep.max], dtype=np.float64))
-                    if self.sampling.method == "grid":
-                        grid = sweep_values(sweep, param)
-                        if np.unique(grid).size < grid.size:
-                            raise ValueError(
-                                f"parameters.{key}: n={sweep.n} whole-number values in "
-                                f"{sweep.min:g}..{sweep.max:g} repeat; use n <= {int(sweep.max - sweep.min) + 1}"
-                            )
-            except ParameterError as exc:
-                raise ValueError(f"parameters.{key}: {exc}") from None
-            if sweep.label_values is not None and self.sampling.method == "grid":
-                n = len(sweep.values) if sweep.values is not None else sweep.n
-                if len(sweep.label_values) != n:
-                    raise ValueError(
-                        f"parameters.{key}.label_values: {len(sweep.label_values)} values for {n} grid points"
-                    )
+            self._check_sweep(key, sweep, param)
         try:
             check_render_args(self.sample_rate, self.item_duration_s)
         except ParameterError as exc:
             raise ValueError(str(exc)) from None
-        if self.variations is not None:
-            if (
-                self.duration_s is not None
-                and abs(self.duration_s - self.variations.chunk_s) > 1e-9
-            ):
-                raise ValueError(
-                    f"duration_s={self.duration_s:g} differs from variations.chunk_s={self.variations.chunk_s:g}; "
-                    "leave duration_s out (each item is one chunk)"
-                )
-            if self.n_variations < 1:
-                raise ValueError(
-                    f"variations: sound_duration_s={self.variations.sound_duration_s:g} is shorter than "
-                    f"chunk_s={self.variations.chunk_s:g}"
-                )
-        # names in DSGenerator-style file names stay one file name each (no '..', '/', '\\')
-        for key, sweep in self.parameters.items():
-            if sweep.label is not None:
-                safe_name(sweep.label, what=f"parameters.{key}.label")
-        if self.dsgenerator is not None:
-            safe_name(self.dsgenerator.soundname, what="dsgenerator.soundname")
-            for k, fixed in enumerate(self.dsgenerator.fixed):
-                safe_name(fixed.name, what=f"dsgenerator.fixed[{k}].name")
-            swept = [p.parameter for p in self.dsgenerator.params]
-            if swept != list(self.parameters):
-                raise ValueError(
-                    f"dsgenerator.params cover {swept}, parameters are {list(self.parameters)}"
-                )
-            if self.dsgenerator.record_format is not None and self.audio_format == "none":
-                raise ValueError(
-                    f"recordFormat {self.dsgenerator.record_format!r} writes records beside audio "
-                    "files; audio_format 'none' keeps none"
-                )
+        self._check_variations()
+        self._check_file_names()
         total = sum(self.splits.values())
         if not self.splits or abs(total - 1.0) > 1e-6 or any(v < 0 for v in self.splits.values()):
             raise ValueError(f"splits: fractions {self.splits} must be non-negative and sum to 1")
         return self
+
+    def _check_sweep(self, key: str, sweep: SweepSpec, param: Parameter) -> None:
+        """A sweep's values or range in the parameter's range; a grid's values distinct, one label each."""
+        try:
+            if sweep.values is not None:
+                param.coerce(np.asarray(sweep.values))
+            else:
+                param.coerce(np.array([sweep.min, sweep.max], dtype=np.float64))
+                if self.sampling.method == "grid":
+                    grid = sweep_values(sweep, param)
+                    if np.unique(grid).size < grid.size:
+                        raise ValueError(
+                            f"parameters.{key}: n={sweep.n} whole-number values in "
+                            f"{sweep.min:g}..{sweep.max:g} repeat; use n <= {int(sweep.max - sweep.min) + 1}"
+                        )
+        except ParameterError as exc:
+            raise ValueError(f"parameters.{key}: {exc}") from None
+        if sweep.label_values is not None and self.sampling.method == "grid":
+            n = len(sweep.values) if sweep.values is not None else sweep.n
+            if len(sweep.label_values) != n:
+                raise ValueError(
+                    f"parameters.{key}.label_values: {len(sweep.label_values)} values for {n} grid points"
+                )
+
+    def _check_variations(self) -> None:
+        """Variations: each item is one chunk of a sound at least one chunk long."""
+        if self.variations is None:
+            return
+        if (
+            self.duration_s is not None
+            and abs(self.duration_s - self.variations.chunk_s) > 1e-9
+        ):
+            raise ValueError(
+                f"duration_s={self.duration_s:g} differs from variations.chunk_s={self.variations.chunk_s:g}; "
+                "leave duration_s out (each item is one chunk)"
+            )
+        if self.n_variations < 1:
+            raise ValueError(
+                f"variations: sound_duration_s={self.variations.sound_duration_s:g} is shorter than "
+                f"chunk_s={self.variations.chunk_s:g}"
+            )
+
+    def _check_file_names(self) -> None:
+        """Names in DSGenerator-style file names stay one file name each (no '..', '/', '\\');
+        the DSGenerator spec sweeps the parameters and writes records beside audio."""
+        for key, sweep in self.parameters.items():
+            if sweep.label is not None:
+                safe_name(sweep.label, what=f"parameters.{key}.label")
+        if self.dsgenerator is None:
+            return
+        safe_name(self.dsgenerator.soundname, what="dsgenerator.soundname")
+        for k, fixed in enumerate(self.dsgenerator.fixed):
+            safe_name(fixed.name, what=f"dsgenerator.fixed[{k}].name")
+        swept = [p.parameter for p in self.dsgenerator.params]
+        if swept != list(self.parameters):
+            raise ValueError(
+                f"dsgenerator.params cover {swept}, parameters are {list(self.parameters)}"
+            )
+        if self.dsgenerator.record_format is not None and self.audio_format == "none":
+            raise ValueError(
+                f"recordFormat {self.dsgenerator.record_format!r} writes records beside audio "
+                "files; audio_format 'none' keeps none"
+            )
 
     # ------------------------------------------------------------------ derived sizes
     @property
