@@ -28,7 +28,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from timbrespace.errors import ConfigError, Interrupted, ParameterError
-from timbrespace.models import VAEConfig, build_model
+from timbrespace.models import VAE, VAEConfig, build_model
 from timbrespace.models.config import WEAK_OBJECTIVES
 from timbrespace.training.batches import ItemBatches
 from timbrespace.training.checkpoint import (
@@ -325,13 +325,7 @@ def fit(
     model_config = _with_input_range(model_config, x_train)
     model_config = _with_standardisation(model_config, x_train)
     x_train = _as_inputs(x_train, "x_train", model_config)
-    if train_config.refine_epochs and feature_scale not in ("db", "magnitude"):
-        raise ParameterError(f"refine_epochs={train_config.refine_epochs} needs feature_scale 'db' or 'magnitude' "
-                             f"(features in dB or linear magnitude without normalisation); got {feature_scale!r}")
-    shift = model_config.shift
-    if shift is not None and shift.f0_curve_stage == "refinement" and not train_config.refine_epochs:
-        raise ConfigError("shift.f0_curve_stage='refinement' trains the f0 curve in the decoder refinement only: "
-                          "set refine_epochs > 0")
+    _check_refinement(model_config, train_config, feature_scale)
     supervision = _supervision(model_config, train_config, len(x_train), pairs, factors_train, factor_levels)
     c_train = _as_labels(c_train, "c_train", x_train.shape[0], model_config)
     if x_valid is not None:
@@ -367,11 +361,7 @@ def fit(
                 meta.get("stop_reason") or "max_epochs",
             )
     else:
-        model = build_model(model_config, seed=train_config.seed)
-        if train_config.init != "random":
-            seen = x_train if model_config.input_scale is None or model_config.shift is not None else (
-                (x_train - model_config.input_offset) / model_config.input_scale).astype(np.float32)
-            linear_start(model, seen, train_config.init, seed=train_config.seed)
+        model = _new_model(model_config, train_config, x_train)
     start_epoch = resume_state[1]["epoch"] if resume_state is not None else 0
 
     module = VAEModule(
@@ -405,6 +395,36 @@ def fit(
     return _result(
         model, module.history, checkpoint_dir, module.stop_reason, global_rank=trainer.global_rank
     )
+
+
+def _check_refinement(model_config: VAEConfig, train_config: TrainConfig, feature_scale: FeatureScale | None) -> None:
+    """The decoder refinement needs the features' scale; an f0 curve trained in it needs the refinement.
+
+    Raises
+    ------
+    ParameterError
+        ``refine_epochs`` > 0 without ``feature_scale`` 'db' or 'magnitude'.
+    ConfigError
+        ``shift.f0_curve_stage='refinement'`` without ``refine_epochs``.
+    """
+    if train_config.refine_epochs and feature_scale not in ("db", "magnitude"):
+        raise ParameterError(f"refine_epochs={train_config.refine_epochs} needs feature_scale 'db' or 'magnitude' "
+                             f"(features in dB or linear magnitude without normalisation); got {feature_scale!r}")
+    shift = model_config.shift
+    if shift is not None and shift.f0_curve_stage == "refinement" and not train_config.refine_epochs:
+        raise ConfigError("shift.f0_curve_stage='refinement' trains the f0 curve in the decoder refinement only: "
+                          "set refine_epochs > 0")
+
+
+def _new_model(model_config: VAEConfig, train_config: TrainConfig, x_train: np.ndarray) -> VAE:
+    """The model built under ``train_config.seed``; with ``init`` ica/pca, its linear skip started
+    from the training items as the model sees them (standardised, unless it shifts)."""
+    model = build_model(model_config, seed=train_config.seed)
+    if train_config.init != "random":
+        seen = x_train if model_config.input_scale is None or model_config.shift is not None else (
+            (x_train - model_config.input_offset) / model_config.input_scale).astype(np.float32)
+        linear_start(model, seen, train_config.init, seed=train_config.seed)
+    return model
 
 
 def _refine(model: Any, train_config: TrainConfig, x_train: np.ndarray, c_train: np.ndarray | None,
