@@ -64,6 +64,7 @@ def test_cqt_equals_librosa_on_real_notes(notes: np.ndarray, hop_length: int, fm
     assert db_difference(ours, ref, 80.0) < 0.01
 
 
+@pytest.mark.filterwarnings("ignore:n_fft=.* is too large:UserWarning")  # librosa's lowest octave, 250 samples
 def test_default_experiment_cqt_equals_librosa(additive_notes: np.ndarray) -> None:
     """additive-4factor.yaml's features: 168 bins at 24 per octave from 50 Hz, hop 2048, 50 dB floor."""
     cfg = FeatureConfig(kind="cqt", bins_per_octave=24, fmin_hz=50.0, n_bins=168, hop_length=2048, output="db",
