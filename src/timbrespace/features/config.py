@@ -52,7 +52,8 @@ class FeatureConfig(BaseModel):
         Transform. ``stft``/``mel`` use ``n_fft``, ``hop_length``, ``win_length``,
         ``window``, ``center``, ``pad_mode`` like librosa; ``mdct`` uses a frame of
         ``n_fft`` samples (``n_fft // 2`` coefficients, hop ``n_fft // 2``) with a
-        ``sine`` or ``kbd`` window; ``cqt`` is :func:`librosa.cqt`; ``nsgt`` is the
+        ``sine`` or ``kbd`` window; ``cqt`` is :func:`librosa.cqt` (its values to float
+        rounding, computed on the whole batch: ``features._cqt``); ``nsgt`` is the
         invertible constant-Q non-stationary Gabor transform of the ``nsgt`` package.
     n_fft : int
         FFT size (samples), default 1024. For ``mdct`` the frame length (even). For

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 import torch
 
 from timbrespace.errors import ParameterError
+from timbrespace.features._cqt import cqt
 from timbrespace.features._nsgt import nsgt_forward_batch, nsgt_transform
 from timbrespace.features._stft import _window_np, spectral_convergence
 from timbrespace.features.config import FeatureConfig, InversionResult
@@ -149,12 +149,11 @@ def forward(audio: np.ndarray, cfg: FeatureConfig, *, sample_rate: int) -> np.nd
         assert cfg.window is not None
         out = mdct(audio, n_fft=cfg.n_fft, window=cfg.window, kbd_alpha=cfg.kbd_alpha, single_frame=cfg.single_frame)
     elif cfg.kind == "cqt":
-        with warnings.catch_warnings():
-            # librosa computes the low octaves on the decimated signal and says so when a short item's
-            # decimated copy is shorter than its FFT (it zero-pads): expected for sub-second items
-            warnings.filterwarnings("ignore", message="n_fft=.* is too large for input signal", category=UserWarning)
-            spec = librosa.cqt(audio, sr=sample_rate, hop_length=cfg.hop_length, fmin=cfg.fmin_hz, n_bins=cfg.n_bins,
-                               bins_per_octave=cfg.bins_per_octave, window=cfg.window)
+        assert cfg.hop_length is not None and cfg.fmin_hz is not None and cfg.n_bins is not None
+        assert cfg.window is not None
+        # librosa.cqt's values, its per-item work done once on the batch (see _cqt)
+        spec = cqt(audio, sample_rate=sample_rate, hop_length=cfg.hop_length, fmin_hz=cfg.fmin_hz, n_bins=cfg.n_bins,
+                   bins_per_octave=cfg.bins_per_octave, window=cfg.window)
         out = _stack_output(spec, cfg)
     elif cfg.kind == "nsgt":
         assert cfg.fmin_hz is not None
