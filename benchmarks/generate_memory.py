@@ -1,6 +1,6 @@
 """Memory and speed of ``generate_dataset`` as the item count grows (issue 29).
 
-Run (about a minute on 2 shared cores)::
+Run (about a minute on 2 shared cores; ``--big`` about two more)::
 
     OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python benchmarks/generate_memory.py \
         [--sizes 5000 50000] [--big] [--repeats 3] [--audio-format wav|none] [--tmp DIR] \
@@ -12,7 +12,9 @@ items/s, peak RSS of the main process and of the largest worker (``getrusage``),
 user/system CPU seconds of the main process and the workers together. ``--big`` adds
 200,000 items. ``--src`` adds source trees to compare (e.g. an older checkout's
 ``src``). Repetitions are interleaved across sizes and trees (the machine is shared:
-read the medians). Memory that is flat in the item count shows as equal peak RSS per row.
+read the medians). Memory that is flat in the item count shows as equal peak RSS per row;
+the last lines give the growth from the smallest to the largest size (issue 29's target:
+at most 50 MB from 5,000 to 200,000 items, in every process).
 """
 
 from __future__ import annotations
@@ -80,14 +82,23 @@ def main() -> None:
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(f"audio_format {args.audio_format}, 2 workers, medians of {args.repeats} interleaved runs")
-    print("| items | source | seconds | items/s | peak RSS main (MB) | peak RSS worker (MB) | user s | sys s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| items | source | seconds | items/s | peak RSS main (MB) | peak RSS worker (MB) | user s | sys s "
+          "| sys us/item |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    medians: dict[tuple[int, str], dict[str, float]] = {}
     for (n, src), done in runs.items():
-        med = {k: statistics.median(run[k] for run in done) for k in done[0]}
+        med = medians[n, src] = {k: statistics.median(run[k] for run in done) for k in done[0]}
         print(
             f"| {n:,} | {src} | {med['seconds']:.1f} | {n / med['seconds']:,.0f} | {med['rss_mb']:.0f} "
-            f"| {med['worker_rss_mb']:.0f} | {med['user_s']:.1f} | {med['sys_s']:.1f} |"
+            f"| {med['worker_rss_mb']:.0f} | {med['user_s']:.1f} | {med['sys_s']:.1f} "
+            f"| {1e6 * med['sys_s'] / n:.0f} |"
         )
+    if len(sizes) > 1:
+        lo, hi = min(sizes), max(sizes)
+        for src in trees:
+            a, b = medians[lo, src], medians[hi, src]
+            print(f"growth {lo:,} -> {hi:,} items, {src}: main process {b['rss_mb'] - a['rss_mb']:+.0f} MB, "
+                  f"worker {b['worker_rss_mb'] - a['worker_rss_mb']:+.0f} MB")
 
 
 if __name__ == "__main__":

@@ -18,14 +18,14 @@ import pandas as pd
 
 from timbrespace.datasets.card import FactorSpec, encode_factor
 from timbrespace.datasets.config import DatasetConfig, map_unit, sweep_values
-from timbrespace.datasets.dataset import AUDIO_DIR, assign_splits
+from timbrespace.datasets.dataset import AUDIO_DIR, assign_split_codes
 from timbrespace.datasets.dsgenerator import dsgenerator_name
 from timbrespace.errors import ConfigError
 from timbrespace.synths.registry import get_sound_model
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Design", "ItemNames", "build_design", "build_metadata", "item_names"]
+__all__ = ["Design", "ItemNames", "MetadataRows", "build_design", "build_metadata", "item_names"]
 
 _DESIGN_STREAM = 0xD351  # keeps design draws independent of per-item render streams
 
@@ -108,7 +108,10 @@ def build_design(config: DatasetConfig) -> Design:
         labels = values
     if values.shape[0] == 0:
         raise ConfigError(f"{config.name}: the design is empty (no items)")
-    return Design(names, values.astype(np.float64), labels.astype(np.float64), config.n_variations)
+    # one array when labels are the values (random, Sobol, LHS): workers inherit the design
+    values_f = np.asarray(values, dtype=np.float64)
+    labels_f = values_f if labels is values else np.asarray(labels, dtype=np.float64)
+    return Design(names, values_f, labels_f, config.n_variations)
 
 
 @dataclass(frozen=True)
@@ -179,13 +182,14 @@ def _string_column(values: Any) -> Any:
     return pd.array(values, dtype=dtype)
 
 
-def _index_columns(names: ItemNames) -> tuple[Any, Any]:
-    """Every item's id and, under index naming with audio, audio path (else None), as
-    columns built in Arrow: about 10 and 20 bytes per item instead of a Python string."""
+def _index_columns(names: ItemNames, start: int, stop: int) -> tuple[Any, Any]:
+    """Ids of items ``start:stop`` and, under index naming with audio, their audio paths
+    (else None), as columns built in Arrow: about 10 and 20 bytes per item instead of a
+    Python string."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    ids = pc.utf8_lpad(pa.array(np.arange(names.n_items)).cast(pa.string()), names.width, "0")
+    ids = pc.utf8_lpad(pa.array(np.arange(start, stop)).cast(pa.string()), names.width, "0")
     if names.audio_ext is None or names.sound is not None:
         return _string_column(ids), None
     paths = pc.binary_join_element_wise(f"{AUDIO_DIR}/", ids, f".{names.audio_ext}", "")
@@ -238,6 +242,23 @@ def split_unit(design: Design, fractions: dict[str, float]) -> str:
     return "setting" if enough else "item"
 
 
+def split_codes(design: Design, fractions: dict[str, float], *, seed: int) -> np.ndarray:
+    """Split of every item as an index into ``list(fractions)``: :func:`split_labels`, one byte per item.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_items,), dtype=uint8]
+    """
+    if split_unit(design, fractions) == "setting":
+        per_setting = assign_split_codes(design.n_settings, fractions, seed=seed)
+        return np.repeat(per_setting, design.n_variations)
+    if design.n_variations > 1:
+        logger.warning("%d settings are too few to split %s by setting: the split is by item, and the %d "
+                       "variations of one render can land in different splits", design.n_settings,
+                       fractions, design.n_variations)
+    return assign_split_codes(design.n_items, fractions, seed=seed)
+
+
 def split_labels(design: Design, fractions: dict[str, float], *, seed: int) -> np.ndarray:
     """Split name of every item, whole settings at a time where :func:`split_unit` says so.
 
@@ -246,18 +267,102 @@ def split_labels(design: Design, fractions: dict[str, float], *, seed: int) -> n
     np.ndarray [shape=(n_items,), dtype=object]
         With one variation per setting, exactly :func:`assign_splits` over the items.
     """
-    if split_unit(design, fractions) == "setting":
-        per_setting = assign_splits(design.n_settings, fractions, seed=seed)
-        return np.repeat(per_setting, design.n_variations)
-    if design.n_variations > 1:
-        logger.warning("%d settings are too few to split %s by setting: the split is by item, and the %d "
-                       "variations of one render can land in different splits", design.n_settings,
-                       fractions, design.n_variations)
-    return assign_splits(design.n_items, fractions, seed=seed)
+    return np.array(list(fractions), dtype=object)[split_codes(design, fractions, seed=seed)]
+
+
+class MetadataRows:
+    """Every item's metadata row (DESIGN.md columns), built a slice of items at a time.
+
+    What is held is per setting or one byte per item (the factor codes of each setting,
+    the split of each item); the rows themselves, with their strings, exist only for the
+    slice asked for, so that generation writes ``metadata.parquet`` without the whole
+    table in memory (issue 29).
+
+    Parameters
+    ----------
+    config : DatasetConfig
+    design : Design
+        ``build_design(config)``.
+
+    Attributes
+    ----------
+    factors : list of FactorSpec
+        One per swept parameter, in design order.
+    split_names : tuple of str
+        ``list(config.splits)``.
+    split_counts : dict of str to int
+        Items per split.
+    n_items : int
+    """
+
+    def __init__(self, config: DatasetConfig, design: Design) -> None:
+        model = get_sound_model(config.sound_model)
+        self._design = design
+        self._names = item_names(config, design)
+        self._params = [model.parameter(name) for name in design.names]
+        self.split_names = tuple(config.splits)
+        self._split = split_codes(design, dict(config.splits), seed=config.seed)
+        counts = np.bincount(self._split, minlength=len(self.split_names))
+        self.split_counts = {k: int(c) for k, c in zip(self.split_names, counts, strict=True)}
+        self.n_items = design.n_items
+        self._codes: list[np.ndarray] = []  # per setting
+        self.factors: list[FactorSpec] = []
+        grid = config.sampling.method == "grid"
+        n_var = design.n_variations
+        for j, (name, param) in enumerate(zip(design.names, self._params, strict=True)):
+            sweep = config.parameters[name]
+            col = design.values[:, j]
+            scale = "categorical" if param.is_categorical else sweep.spacing
+            if param.is_categorical:
+                assert param.choices is not None
+                present = np.unique(col).astype(np.int64)
+                self._codes.append(np.searchsorted(present, col.astype(np.int64)).astype(np.int64))
+                levels = tuple(param.choices[k] for k in present)
+                self.factors.append(FactorSpec(name, param.unit, "categorical", levels, scale, param.doc))
+                continue
+            n_bins = None if grid or sweep.values is not None else config.sampling.n_bins
+            # Equal-count bins are quantiles over the items, which repeat each setting n_var times.
+            item_col = col if n_var == 1 else np.repeat(col, n_var)
+            code, spec = encode_factor(item_col, name=name, unit=param.unit, n_bins=n_bins, doc=param.doc,
+                                       scale=scale)
+            self._codes.append(code[::n_var])
+            self.factors.append(spec)
+
+    def rows(self, start: int, stop: int) -> pd.DataFrame:
+        """Rows of items ``start:stop``: ``item_id``, ``audio_path`` (None without audio),
+        ``split``, ``variation``, one value column per factor (labels for categorical
+        parameters, ints for integer ones) and ``<factor>_code``."""
+        design, names = self._design, self._names
+        n_var = design.n_variations
+        items = np.arange(start, stop)
+        setting = items // n_var
+        ids, paths = _index_columns(names, start, stop)
+        meta: dict[str, object] = {"item_id": ids}
+        meta["audio_path"] = paths if paths is not None else [
+            names.audio_path(i, design.labels[i // n_var]) for i in range(start, stop)
+        ]
+        meta["split"] = np.array(self.split_names, dtype=object)[self._split[start:stop]]
+        meta["variation"] = (items % n_var).astype(np.int64)
+        codes: dict[str, np.ndarray] = {}
+        for j, (name, param) in enumerate(zip(design.names, self._params, strict=True)):
+            col = design.values[setting, j]
+            codes[f"{name}_code"] = self._codes[j][setting]
+            if param.is_categorical:
+                assert param.choices is not None
+                meta[name] = np.array([param.choices[int(k)] for k in col], dtype=object)
+            else:
+                meta[name] = col.astype(np.int64) if param.integer else col
+        meta.update(codes)
+        return pd.DataFrame(meta)
+
+    def chunks(self, n_rows: int) -> Iterator[pd.DataFrame]:
+        """:meth:`rows` of every item, ``n_rows`` at a time, in order."""
+        for start in range(0, self.n_items, n_rows):
+            yield self.rows(start, min(self.n_items, start + n_rows))
 
 
 def build_metadata(config: DatasetConfig, design: Design) -> tuple[pd.DataFrame, list[FactorSpec]]:
-    """Metadata rows and factor specs of every item (DESIGN.md columns).
+    """Metadata rows and factor specs of every item (DESIGN.md columns; see :class:`MetadataRows`).
 
     Returns
     -------
@@ -267,40 +372,5 @@ def build_metadata(config: DatasetConfig, design: Design) -> tuple[pd.DataFrame,
         ones) and ``<factor>_code``.
     factors : list of FactorSpec
     """
-    model = get_sound_model(config.sound_model)
-    n_var = design.n_variations
-    setting = np.repeat(np.arange(design.n_settings), n_var)
-    variation = np.tile(np.arange(n_var), design.n_settings)
-    names = item_names(config, design)
-    ids, paths = _index_columns(names)
-    meta: dict[str, object] = {"item_id": ids}
-    meta["audio_path"] = paths if paths is not None else list(names.audio_paths(design))
-    meta["split"] = split_labels(design, dict(config.splits), seed=config.seed)
-    meta["variation"] = variation.astype(np.int64)
-    columns: dict[str, object] = {}
-    codes: dict[str, np.ndarray] = {}
-    factors: list[FactorSpec] = []
-    grid = config.sampling.method == "grid"
-    for j, name in enumerate(design.names):
-        param = model.parameter(name)
-        sweep = config.parameters[name]
-        col = design.values[setting, j]
-        scale = "categorical" if param.is_categorical else sweep.spacing
-        if param.is_categorical:
-            assert param.choices is not None
-            present = np.unique(col).astype(np.int64)
-            levels = tuple(param.choices[k] for k in present)
-            codes[name] = np.searchsorted(present, col.astype(np.int64)).astype(np.int64)
-            columns[name] = np.array([param.choices[int(k)] for k in col], dtype=object)
-            factors.append(FactorSpec(name, param.unit, "categorical", levels, scale, param.doc))
-            continue
-        n_bins = None if grid or sweep.values is not None else config.sampling.n_bins
-        code, spec = encode_factor(
-            col, name=name, unit=param.unit, n_bins=n_bins, doc=param.doc, scale=scale
-        )
-        codes[name] = code
-        columns[name] = col.astype(np.int64) if param.integer else col
-        factors.append(spec)
-    meta.update(columns)
-    meta.update({f"{k}_code": v for k, v in codes.items()})
-    return pd.DataFrame(meta), factors
+    rows = MetadataRows(config, design)
+    return rows.rows(0, design.n_items), rows.factors

@@ -27,20 +27,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from timbrespace.datasets.card import CARD_NAME, METADATA_NAME, DatasetCard
 from timbrespace.datasets.config import DatasetConfig, config_hash, load_dataset_config
 from timbrespace.datasets.dataset import (
     AUDIO_DIR,
+    METADATA_ROW_GROUP,
     Dataset,
     write_card,
-    write_metadata,
+    write_metadata_chunks,
 )
 from timbrespace.datasets.design import (
     Design,
     ItemNames,
+    MetadataRows,
     build_design,
-    build_metadata,
     item_names,
     split_unit,
 )
@@ -515,9 +517,7 @@ def _generate_locked(out: Path, config: DatasetConfig, digest: str, workers: int
             example = names.file_name(first, design.labels[first // design.n_variations])
             raise DatasetError(f"{out}: {int(left.sum())} items missing after generation, e.g. {AUDIO_DIR}/{example}")
     elapsed = time.perf_counter() - t0
-    metadata, factors = build_metadata(config, design)
-    _finish(out, config, design, metadata, factors, digest)
-    del metadata
+    _finish(out, config, design, names, MetadataRows(config, design), digest)
     rendered = max(design.n_items - n_done, 0)
     if elapsed > 0 and rendered:
         log.info(
@@ -546,25 +546,28 @@ def _render_all(runner: Iterator[_BatchResult], out: Path, progress: bool, confi
         ) from None
 
 
-def _finish(out: Path, config: DatasetConfig, design: Design, metadata: Any, factors: Any, digest: str) -> None:
-    """Write the metadata, then the card, which marks the dataset complete."""
+def _finish(out: Path, config: DatasetConfig, design: Design, names: ItemNames, rows: MetadataRows,
+            digest: str) -> None:
+    """Write the metadata (a row group at a time), then the card, which marks the dataset complete."""
     card = DatasetCard(
         name=config.name,
         source={"kind": "synth", "sound_model": config.sound_model, "config": config.to_json_dict()},
-        factors=factors,
+        factors=rows.factors,
         sample_rate=config.sample_rate,
         n_samples=config.n_samples,
         n_items=design.n_items,
         seed=config.seed,
-        splits={k: int((metadata["split"] == k).sum()) for k in config.splits},
+        splits=rows.split_counts,
         audio_format=None if config.audio_format == "none" else config.audio_format,
         extra={"config_hash": digest, "n_settings": design.n_settings, "n_variations": design.n_variations,
                "split_unit": split_unit(design, dict(config.splits)),
                "fixed": dict(config.fixed), "naming": config.naming},
     )
     try:
-        write_dsgenerator_records(out, config, metadata)
-        write_metadata(out, metadata, check_ids=False)  # ids are item indices: unique
+        if config.dsgenerator is not None and config.dsgenerator.record_format is not None:
+            # DSGenerator's records list every file: the one place that holds every path
+            write_dsgenerator_records(out, config, pd.DataFrame({"audio_path": list(names.audio_paths(design))}))
+        write_metadata_chunks(out, rows.chunks(METADATA_ROW_GROUP))  # ids are item indices: unique
         write_card(out, card)  # last: the card marks the dataset complete
         (out / JOURNAL_NAME).unlink(missing_ok=True)
     except OSError as exc:
