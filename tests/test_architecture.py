@@ -207,3 +207,32 @@ def test_the_feature_sidecar_is_read_typed() -> None:
                  for n, line in enumerate(path.read_text().splitlines(), 1)
                  if 'sidecar["' in line and not line.lstrip().startswith(("#", ">>>"))]
     assert not offenders, f"read the typed FeatureSidecar (as_sidecar / FeatureSidecar.from_dict) at {offenders}"
+
+
+# A pydantic ValidationError becomes the CLI's one `error:` line in one place (issue 30).
+_VALIDATION_ERROR_FORMATTER = "utils/fields.py"
+
+
+def _reads_validation_errors(tree: ast.AST) -> list[int]:
+    """Lines that call ``.errors()`` or index an error's ``"loc"``/``"msg"``/``"ctx"``."""
+    lines = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "errors"
+                and not node.args and not node.keywords):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value in (
+                "loc", "msg", "ctx"):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_one_module_formats_pydantic_validation_errors() -> None:
+    offenders = [f"{path.relative_to(SRC)}:{n}" for path in sorted(SRC.rglob("*.py"))
+                 if str(path.relative_to(SRC)) != _VALIDATION_ERROR_FORMATTER
+                 for n in _reads_validation_errors(ast.parse(path.read_text(), str(path)))]
+    assert not offenders, f"format a ValidationError with timbrespace.utils.fields.format_validation_error: {offenders}"
+
+
+def test_the_validation_error_check_sees_a_formatter() -> None:
+    tree = ast.parse("def f(exc):\n    err = exc.errors()[0]\n    return err['loc'], err.get('msg')\n")
+    assert _reads_validation_errors(tree) == [2, 3]

@@ -41,7 +41,7 @@ def test_round_trip_through_dict() -> None:
         ({"output": "phase"}, "output='phase' is not available for kind='stft'"),
         ({"kind": "mel", "output": "complex"}, "output='complex' is not available for kind='mel'"),
         ({"kind": "wavelet"}, "kind='wavelet'"),
-        ({"hop": 256}, "hop is not a FeatureConfig field"),
+        ({"hop": 256}, "hop: unknown key; allowed: kind, n_fft"),
         ({"top_db": -3.0}, "top_db=-3.0 must be > 0"),
         ({"kind": "mdct", "n_fft": 1023}, "n_fft=1023 must be even"),
         ({"kind": "mdct", "hop_length": 100}, "hop_length=100 must be n_fft // 2"),

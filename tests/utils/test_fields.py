@@ -1,15 +1,19 @@
 """``check_number_fields`` and the one ``from_dict``/``from_json`` of the dataclass configs: a value of the
-wrong kind, an unknown key, text that is not JSON, said as such for every config."""
+wrong kind, an unknown key, text that is not JSON, said as such for every config; and the one line a
+pydantic config's ValidationError becomes (``format_validation_error``)."""
 
 from __future__ import annotations
 
+from typing import Annotated, ClassVar, Literal
+
 import pytest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from timbrespace.errors import ConfigError
 from timbrespace.models import VAEConfig
 from timbrespace.models.ddsp import AudioDecoderConfig
 from timbrespace.training import TrainConfig
-from timbrespace.utils.fields import check_number_fields
+from timbrespace.utils.fields import check_number_fields, format_validation_error
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -57,3 +61,58 @@ def test_train_config_round_trips_and_refuses_beta():
         TrainConfig.from_json('{"beta": 4}')
     with pytest.raises(ConfigError, match="epochs='3' must be an integer"):
         TrainConfig.from_dict({"epochs": "3"})
+
+
+class _Band(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    extra_keys: ClassVar[tuple[str, ...]] = ("centre_hz",)  # read by a before-validator
+
+    low_hz: float = Field(20.0, gt=0)
+    kind: Literal["peak", "shelf"] = "peak"
+
+
+class _Filter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    n_taps: int = Field(16, ge=1)
+    bands: dict[str, _Band] = {}
+    shelf: Annotated[_Band | None, "a note"] = None
+
+    @model_validator(mode="after")
+    def _odd(self) -> _Filter:
+        if self.n_taps % 2 == 0:
+            raise ValueError(f"n_taps={self.n_taps} must be odd")
+        return self
+
+
+def _line(data: dict, source: str = "f.yaml", model: type[BaseModel] | None = _Filter) -> str:
+    with pytest.raises(ValidationError) as info:
+        _Filter.model_validate(data)
+    return format_validation_error(info.value, source, model=model)
+
+
+@pytest.mark.parametrize(("data", "line"), [
+    ({"n_taps": 0}, "f.yaml: n_taps=0 must be >= 1"),
+    ({"n_taps": "many"}, "f.yaml: n_taps='many' must be an integer"),
+    ({"bands": {"lo": {"low_hz": -2.5}}}, "f.yaml: bands.lo.low_hz=-2.5 must be > 0"),
+    ({"n_taps": 4}, "f.yaml: n_taps=4 must be odd"),  # our message, as it is
+    ({"bands": {"lo": {"kind": "notch"}}}, "f.yaml: bands.lo.kind='notch' is not allowed: 'peak' or 'shelf'"),
+    ({"bands": {"lo": {"high_hz": 3}}}, "f.yaml: bands.lo.high_hz: unknown key; allowed: low_hz, kind, centre_hz"),
+    ({"shelf": {"q": 1}}, "f.yaml: shelf.q: unknown key; allowed: low_hz, kind, centre_hz"),
+    ({"taps": 3}, "f.yaml: taps: unknown key; allowed: n_taps, bands, shelf"),
+    ({"bands": []}, "f.yaml: bands must be a mapping, got list"),
+    ({"n_taps": [1]}, "f.yaml: n_taps must be an integer, got list"),
+])
+def test_a_validation_error_is_one_line_naming_path_and_problem(data: dict, line: str) -> None:
+    assert _line(data) == line
+
+
+def test_without_a_model_or_source_the_unknown_key_is_named_alone() -> None:
+    assert _line({"taps": 3}, source="", model=None) == "taps: unknown key"
+
+
+def test_past_three_errors_the_line_counts_the_rest() -> None:
+    line = _line({"a": 1, "b": 2, "c": 3, "d": 4, "n_taps": 0})
+    assert line == ("f.yaml: n_taps=0 must be >= 1; a: unknown key; allowed: n_taps, bands, shelf; "
+                    "b: unknown key; allowed: n_taps, bands, shelf [+2 more]")
+    assert "\n" not in line

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import yaml
@@ -36,6 +36,7 @@ from timbrespace.datasets.dsgenerator import DSGeneratorSpec
 from timbrespace.errors import ConfigError, ParameterError
 from timbrespace.synths.base import Parameter, check_render_args
 from timbrespace.synths.registry import get_sound_model
+from timbrespace.utils.fields import format_validation_error
 from timbrespace.utils.limits import check_seed
 from timbrespace.utils.paths import safe_name
 from timbrespace.utils.yaml_files import load_yaml
@@ -104,6 +105,8 @@ class SweepSpec(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    #: Keys read besides the fields (by ``_expand_steps``): named among the allowed ones.
+    extra_keys: ClassVar[tuple[str, ...]] = _STEP_KEYS
 
     @model_validator(mode="before")
     @classmethod
@@ -442,31 +445,6 @@ def sweep_values(sweep: SweepSpec, param: Parameter) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- loading
-def _format_validation_error(exc: ValidationError, source: str) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ()))
-        msg = str(err.get("msg", "")).removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
-            msg = f"unknown key; allowed: {_allowed_keys(err.get('loc', ()))}"
-        elif err.get("type") == "literal_error":
-            msg = f"{err.get('input')!r} is not allowed: {err.get('ctx', {}).get('expected', '')}"
-        lines.append(f"{loc}: {msg}" if loc else msg)
-    return f"{source}: invalid dataset config: " + "; ".join(lines)
-
-
-def _allowed_keys(loc: tuple[Any, ...]) -> str:
-    model: type[BaseModel] = DatasetConfig
-    parents = loc[:-1]
-    if parents and parents[0] == "parameters":
-        return ", ".join([*SweepSpec.model_fields, *_STEP_KEYS])
-    if parents and parents[0] == "sampling":
-        model = SamplingSpec
-    elif parents and parents[0] == "variations":
-        model = VariationSpec
-    return ", ".join(model.model_fields)
-
-
 def config_from_dict(data: dict[str, Any], *, source: str = "<config>") -> DatasetConfig:
     """Validate a config dict (ours or DSGenerator's) into a :class:`DatasetConfig`.
 
@@ -486,7 +464,7 @@ def config_from_dict(data: dict[str, Any], *, source: str = "<config>") -> Datas
     try:
         return DatasetConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, source)) from None
+        raise ConfigError(format_validation_error(exc, f"{source}: invalid dataset config", model=DatasetConfig)) from None
 
 
 def load_dataset_config(path: str | Path) -> DatasetConfig:

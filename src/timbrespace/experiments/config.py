@@ -44,6 +44,7 @@ from timbrespace.features.phase import MAX_N_ITER
 from timbrespace.models import VAEConfig
 from timbrespace.synths.base import closest_name
 from timbrespace.training import TrainConfig
+from timbrespace.utils.fields import format_validation_error
 from timbrespace.utils.limits import check_seed
 from timbrespace.utils.yaml_files import load_yaml
 
@@ -53,7 +54,6 @@ __all__ = [
     "load_experiment_config",
     "default_experiment_path",
     "builtin_experiments",
-    "format_validation_error",
 ]
 
 
@@ -239,22 +239,6 @@ class ExperimentConfig(BaseModel):
         return self
 
 
-def format_validation_error(exc: ValidationError, source: str, prefix: str = "") -> str:
-    """One line naming the file, the field and the problem of the first error."""
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(err["loc"]))
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    value = err.get("input")
-    shown = (
-        f" (got {value!r})"
-        if err["type"] != "value_error" and value is not None and not isinstance(value, dict)
-        else ""
-    )
-    more = f" [+{len(exc.errors()) - 1} more]" if len(exc.errors()) > 1 else ""
-    where = f"{loc}: " if loc else ""
-    return f"{source}: {where}{msg}{shown}{more}"
-
-
 def builtin_experiments() -> dict[str, Path]:
     """Experiment configs shipped with the package, by name."""
     folder = resources.files("timbrespace.experiments") / "configs"
@@ -350,4 +334,4 @@ def load_experiment_config(path: str | Path | None = None, overrides: dict[str, 
     try:
         return ExperimentConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source)) from None
+        raise ConfigError(format_validation_error(exc, source, model=ExperimentConfig)) from None

@@ -22,7 +22,7 @@ import torch
 from timbrespace.errors import DatasetError
 from timbrespace.metrics import HitScores, hit_scores
 from timbrespace.models import VAE, VAEConfig
-from timbrespace.training import encode_array
+from timbrespace.training import encode_array, eval_mode
 
 __all__ = ["GrooveEvaluation", "SEED_THRESHOLD", "evaluate_groove_model", "model_inputs", "predict_hits",
            "predict_offsets"]
@@ -127,12 +127,8 @@ def predict_hits(model: VAE, patterns: np.ndarray,
         Offsets in steps (read by an ``hvo`` model, see :func:`model_inputs`).
     """
     mu = encode_array(model, model_inputs(model, patterns, offsets))
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         probs, velocities = model.hits_and_velocities(torch.from_numpy(mu))
-    finally:
-        model.train(was_training)
     return probs.numpy(), None if velocities is None else velocities.numpy(), mu
 
 
@@ -152,12 +148,8 @@ def predict_offsets(model: VAE, mu: np.ndarray) -> np.ndarray | None:
     """
     if model.config.likelihood != "hvo":
         return None
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         return model.offsets(torch.from_numpy(np.asarray(mu, np.float32))).numpy()
-    finally:
-        model.train(was_training)
 
 
 def _calibrate(probs: np.ndarray, hits: np.ndarray) -> float:
@@ -216,12 +208,9 @@ def evaluate_groove_model(model: VAE, x_train: np.ndarray, x_test: np.ndarray, *
     vel_mae = None
     if vel is not None and test_hits.any():
         vel_mae = float(np.mean(np.abs(vel[test_hits] - x_test[test_hits])))
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(model):
         z = torch.randn((n_samples, model.config.latent_dim), generator=torch.Generator().manual_seed(seed))
-        was_training = model.training
-        model.eval()
         s_probs = model.hits_and_velocities(z)[0].numpy()
-        model.train(was_training)
     s_hits = (s_probs > threshold).reshape(n_samples, -1)
     valid = s_hits.any(axis=1) & ~s_hits.all(axis=1)
     mu, logvar = encode_array(model, model_inputs(model, x_train, offsets_train), return_logvar=True)

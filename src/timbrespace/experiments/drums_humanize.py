@@ -27,7 +27,7 @@ from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.experiments.drums_run import GrooveRun, load_groove_run, read_drums_config
 from timbrespace.models import VAE, groove_task
 from timbrespace.patterns.feel import MIN_VELOCITY
-from timbrespace.training import encode_array
+from timbrespace.training import encode_array, eval_mode
 
 __all__ = ["quantized_items", "predict_humanized", "ModelHumanizer", "is_humanize_run", "load_humanizer"]
 
@@ -91,13 +91,9 @@ def predict_humanized(model: VAE, hits: np.ndarray) -> tuple[np.ndarray, np.ndar
         empty = np.zeros(h.shape, np.float32)
         return empty, empty.copy()
     mu = torch.from_numpy(encode_array(model, quantized_items(h)))
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         velocities = model.hits_and_velocities(mu)[1]
         offsets = model.offsets(mu)
-    finally:
-        model.train(was_training)
     assert velocities is not None  # an hvo model
     v = np.where(h, np.clip(velocities.numpy(), MIN_VELOCITY, 1.0), 0.0).astype(np.float32)
     return v, np.where(h, offsets.numpy(), 0.0).astype(np.float32)

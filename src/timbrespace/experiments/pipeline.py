@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from timbrespace.analysis import reference_latents
 from timbrespace.datasets import Dataset, generate_dataset
 from timbrespace.errors import ConfigError, DatasetError
-from timbrespace.experiments.config import ExperimentConfig, format_validation_error
+from timbrespace.experiments.config import ExperimentConfig
 from timbrespace.experiments.runs import (
     TrainingProgress,
     after_training,
@@ -72,6 +72,7 @@ from timbrespace.training.audio_decoder import (
 )
 from timbrespace.training.checkpoint import read_checkpoint_json
 from timbrespace.utils.atomic import atomic_write_json, atomic_write_text
+from timbrespace.utils.fields import format_validation_error
 from timbrespace.utils.progress import stage as progress_stage
 
 __all__ = ["RunResult", "run_experiment", "evaluate_run", "default_run_dir", "training_note"]
@@ -461,7 +462,7 @@ def evaluate_run(run_dir: str | Path, *, allow_unfinished: bool = False, progres
     try:
         config = ExperimentConfig.model_validate(resolved)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, str(cfg_path))) from None
+        raise ConfigError(format_validation_error(exc, str(cfg_path), model=ExperimentConfig)) from None
     ds = Dataset(dataset_path if dataset_path else run_dir / "dataset")
     if features_name not in ds.feature_names():
         raise DatasetError(f"{ds.root}: features {features_name!r} are missing; run the experiment again")

@@ -20,7 +20,7 @@ from timbrespace.experiments.runs import read_run_config, require_run_kind
 from timbrespace.features import FeatureConfig, FeatureSidecar, invert
 from timbrespace.models import VAE
 from timbrespace.timbre.build import SEED002_N_SAMPLES
-from timbrespace.training import decode_array, encode_array, load_checkpoint
+from timbrespace.training import decode_array, encode_array, eval_mode, load_checkpoint
 
 __all__ = ["DEFAULT_DESCRIPTORS", "SEED002_FEATURES", "TIMBRE_FEATURE_NAME", "TimbreRun"]
 
@@ -177,12 +177,8 @@ class TimbreRun:
             ends = model.condition_vector(torch.from_numpy(np.stack([start, end]).astype(np.float32)))
             w = torch.from_numpy(np.asarray(t, dtype=np.float32))[:, None]
             blended = (1 - w) * ends[0] + w * ends[1]
-            was_training = model.training
-            model.eval()
-            try:
+            with eval_mode(model):
                 x = model.decode_condition_vector(torch.from_numpy(np.asarray(z, dtype=np.float32)), blended)
-            finally:
-                model.train(was_training)
         return x.numpy()
 
     def to_audio(self, x: np.ndarray, item_min: np.ndarray, item_max: np.ndarray, *, n_iter: int = 64,

@@ -125,11 +125,12 @@ class RunExplorable(Explorable):
         from pydantic import ValidationError
 
         from timbrespace.datasets import Dataset
-        from timbrespace.experiments.config import ExperimentConfig, format_validation_error
+        from timbrespace.experiments.config import ExperimentConfig
         from timbrespace.experiments.pipeline import FEATURES_NAME
         from timbrespace.experiments.runs import read_run_card, read_run_config
         from timbrespace.features import FeatureSidecar
         from timbrespace.training import load_checkpoint
+        from timbrespace.utils.fields import format_validation_error
 
         root = Path(root)
         self.kind = read_run_card(root).kind
@@ -148,7 +149,7 @@ class RunExplorable(Explorable):
         try:
             self.config = ExperimentConfig.model_validate(resolved)
         except ValidationError as exc:
-            raise ConfigError(format_validation_error(exc, str(cfg_path))) from None
+            raise ConfigError(format_validation_error(exc, str(cfg_path), model=ExperimentConfig)) from None
         self.dataset = Dataset(dataset_path if dataset_path else root / "dataset")
         if self.features_name not in self.dataset.feature_names():
             raise DatasetError(f"{self.dataset.root}: features {self.features_name!r} are missing; "

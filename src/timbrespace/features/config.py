@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from timbrespace.errors import ConfigError, ParameterError
+from timbrespace.utils.fields import format_validation_error
 
 __all__ = [
     "FeatureConfig",
@@ -147,7 +148,7 @@ class FeatureConfig(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise FeatureConfigError(_format_validation_error(exc)) from None
+            raise FeatureConfigError(format_validation_error(exc, model=FeatureConfig)) from None
 
     @model_validator(mode="before")
     @classmethod
@@ -309,22 +310,6 @@ def _empty_mel_filters(sample_rate: int, n_fft: int, n_mels: int, fmin_hz: float
         warnings.simplefilter("ignore")  # librosa's "Empty filters detected": counted and refused here
         weights = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin_hz, fmax=fmax_hz)
     return int(np.sum(weights.max(axis=1) <= 0))
-
-
-def _format_validation_error(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if err["type"] == "value_error" and ctx_error is not None:
-            parts.append(str(ctx_error))
-            continue
-        loc = ".".join(str(p) for p in err["loc"]) or "FeatureConfig"
-        if err["type"] == "extra_forbidden":
-            allowed = ", ".join(FeatureConfig.model_fields)
-            parts.append(f"{loc} is not a FeatureConfig field: allowed {allowed}")
-        else:
-            parts.append(f"{loc}={err.get('input')!r}: {err['msg']}")
-    return "; ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from timbrespace.training.checkpoint import load_checkpoint, load_model_config, save_checkpoint
 from timbrespace.training.config import EpochRecord, TrainConfig, TrainResult
-from timbrespace.training.inference import decode_array, encode_array, reconstruct_array
+from timbrespace.training.inference import decode_array, encode_array, eval_mode, reconstruct_array
 from timbrespace.training.linear import linear_start
 from timbrespace.training.refine import refine_decoder, spectral_loss
 from timbrespace.training.schedules import (
@@ -33,6 +33,7 @@ __all__ = [
     "encode_array",
     "decode_array",
     "reconstruct_array",
+    "eval_mode",
     "linear_start",
     "refine_decoder",
     "spectral_loss",

@@ -2,13 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
 import numpy as np
 import torch
 
 from timbrespace.errors import ParameterError
 from timbrespace.models import VAE
 
-__all__ = ["encode_array", "decode_array", "reconstruct_array"]
+__all__ = ["encode_array", "decode_array", "reconstruct_array", "eval_mode"]
+
+M = TypeVar("M", bound=torch.nn.Module)
+
+
+@contextmanager
+def eval_mode(model: M) -> Iterator[M]:
+    """``model`` in eval mode for the block; its mode before is restored after, on an error too.
+
+    Inference on a model that may be training (a callback, a report during a run) must not
+    leave it in eval mode, nor run with dropout or batch-norm statistics updating. Gradients
+    are not turned off: combine with :func:`torch.no_grad` where none are wanted.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Its ``training`` flag is read before and given back (``model.train(was_training)``,
+        which sets every submodule to it).
+
+    Yields
+    ------
+    torch.nn.Module
+        ``model`` itself, in eval mode.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from timbrespace.training import eval_mode
+    >>> model = torch.nn.Dropout(0.5)
+    >>> with eval_mode(model):
+    ...     model.training, bool((model(torch.ones(4)) == 1).all())
+    (False, True)
+    >>> model.training
+    True
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def _device(model: VAE) -> torch.device:
@@ -84,19 +128,15 @@ def encode_array(
             f"x has shape {x.shape}; expected (n, {', '.join(map(str, model.config.item_shape))})"
         )
     c = _labels(model, c, x.shape[0])
-    was_training = model.training
-    model.eval()
     device = _device(model)
     mus, logvars = [], []
-    try:
+    with eval_mode(model):
         for start in range(0, x.shape[0], batch_size):
             xb = torch.from_numpy(x[start : start + batch_size]).to(device)
             cb = None if c is None else torch.from_numpy(c[start : start + batch_size]).to(device)
             mu, logvar = model.encode(xb, cb)
             mus.append(mu.float().cpu().numpy())
             logvars.append(logvar.float().cpu().numpy())
-    finally:
-        model.train(was_training)
     latent_dim = model.config.latent_dim
     mu_all = np.concatenate(mus) if mus else np.zeros((0, latent_dim), np.float32)
     if return_logvar:
@@ -142,17 +182,13 @@ def decode_array(
     if z.ndim != 2 or z.shape[1] != model.config.latent_dim:
         raise ParameterError(f"z has shape {z.shape}; expected (n, {model.config.latent_dim})")
     c = _labels(model, c, z.shape[0])
-    was_training = model.training
-    model.eval()
     device = _device(model)
     outs = []
-    try:
+    with eval_mode(model):
         for start in range(0, z.shape[0], batch_size):
             zb = torch.from_numpy(z[start : start + batch_size]).to(device)
             cb = None if c is None else torch.from_numpy(c[start : start + batch_size]).to(device)
             outs.append(model.decode(zb, cb).float().cpu().contiguous().numpy())
-    finally:
-        model.train(was_training)
     if not outs:
         return np.zeros((0, *model.config.item_shape), np.float32)
     return np.concatenate(outs)
