@@ -47,6 +47,7 @@ from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.patterns.drum_maps import get_drum_map
 from timbrespace.patterns.midi import check_offsets
+from timbrespace.utils.atomic import read_json
 
 __all__ = ["DRUMIFY_FORMAT", "Drumify", "tap_track", "tap_features", "fit_drumify", "drumify_from_dataset",
            "read_drumify", "default_drumify"]
@@ -387,12 +388,7 @@ def read_drumify(path: str | Path) -> Drumify:
     DatasetError
         Unreadable, not JSON, or not a drumify model.
     """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DatasetError(f"{path}: unreadable drumify model ({type(exc).__name__})") from None
-    return Drumify.from_dict(data, where=str(path))
+    return Drumify.from_dict(read_json(path, "drumify model"), where=str(path))
 
 
 def default_drumify() -> Drumify:

@@ -39,6 +39,7 @@ from timbrespace.datasets.dataset import Dataset
 from timbrespace.errors import DatasetError, ParameterError
 from timbrespace.patterns.drum_maps import get_drum_map
 from timbrespace.patterns.midi import check_offsets
+from timbrespace.utils.atomic import read_json
 from timbrespace.utils.limits import check_seed
 
 __all__ = ["FEEL_FORMAT", "GrooveFeel", "fit_groove_feel", "feel_from_dataset", "default_feel", "read_feel"]
@@ -311,12 +312,7 @@ def read_feel(path: str | Path) -> GrooveFeel:
     DatasetError
         Unreadable, not JSON, or not a groove feel.
     """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise DatasetError(f"{path}: unreadable groove feel ({type(exc).__name__})") from None
-    return GrooveFeel.from_dict(data, where=str(path))
+    return GrooveFeel.from_dict(read_json(path, "groove feel"), where=str(path))
 
 
 def default_feel() -> GrooveFeel:

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from timbrespace.errors import DatasetError
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None) -> Iterator[Path]:
@@ -161,6 +163,20 @@ def atomic_write_json(target: str | os.PathLike[str], obj: Any, *, indent: int =
     """Write ``obj`` as JSON (sorted keys, NaN refused) atomically."""
     text = json.dumps(obj, indent=indent, sort_keys=True, allow_nan=False, default=_json_default)
     return atomic_write_text(target, text + "\n")
+
+
+def read_json(path: str | os.PathLike[str], what: str) -> Any:
+    """The JSON value in file ``path``; ``what`` names it in the error.
+
+    Raises
+    ------
+    DatasetError
+        ``"{path}: unreadable {what} (ExcType)"`` if the file is missing, unreadable, not UTF-8 or not JSON.
+    """
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DatasetError(f"{path}: unreadable {what} ({type(exc).__name__})") from None
 
 
 def _json_default(obj: Any) -> Any:
