@@ -5,8 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-import torch
+# numba's on-disk cache is not safe when two processes compile the same function at once
+# (numba issues #4807, #10128: a worker crashed in librosa's peak_pick on a fresh clone). Our
+# own kernels compile under a lock (timbrespace.utils.compiled); librosa's cannot, so each
+# pytest-xdist worker keeps its own cache. Set before anything imports numba.
+if os.environ.get("PYTEST_XDIST_WORKER") and "NUMBA_CACHE_DIR" not in os.environ:
+    os.environ["NUMBA_CACHE_DIR"] = str(
+        Path(__file__).resolve().parent.parent / ".numba-cache" / os.environ["PYTEST_XDIST_WORKER"]
+    )
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 # One intra-op thread: tiny test models are slower with more, and CI has 2 shared cores.
 torch.set_num_threads(1)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import torch
 
@@ -28,6 +27,7 @@ from timbrespace.features._stft import (
     stft,
     window_tensor,
 )
+from timbrespace.utils.compiled import njit
 
 __all__ = ["MAX_N_ITER", "StftGeometry", "check_n_iter", "griffinlim", "pghi", "retrieve_phase", "PHASE_METHODS"]
 
@@ -244,7 +244,7 @@ def pghi(magnitude: np.ndarray, geometry: StftGeometry, *, tol_db: float = 60.0)
     return phase - np.pi * bins * (2 * (m_fft // 2) / m_fft)
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _integrate(mag, tgrad, fgrad, thresh, phase):  # noqa: ANN001, ANN202
     n_bins, frames = mag.shape
     size = n_bins * frames

@@ -14,36 +14,11 @@ References
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
+from timbrespace.utils.compiled import njit
+
 __all__ = ["bandpass_coefficients", "biquad", "moog_ladder", "MAX_CUTOFF_RATIO"]
-
-def _njit(**options: Any) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """``numba.njit(**options)``, compiled on the first call.
-
-    Importing numba takes about 0.3 s; commands that never filter (``timbrespace info``,
-    ``--help``, reading configs) should not pay it (issue 29).
-    """
-
-    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
-        compiled: list[Callable[..., None]] = []
-
-        @functools.wraps(fn)
-        def call(*args: Any) -> None:
-            if not compiled:
-                import numba
-
-                compiled.append(numba.njit(**options)(fn))
-            compiled[0](*args)
-
-        return call
-
-    return wrap
-
 
 #: Cutoffs are clamped to this fraction of the sample rate (just under Nyquist).
 MAX_CUTOFF_RATIO = 0.45
@@ -77,7 +52,7 @@ def bandpass_coefficients(
     return b, a
 
 
-@_njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _biquad_kernel(x, b, a, out):  # pragma: no cover - compiled
     n_items, n_samples = x.shape
     for i in range(n_items):
@@ -113,7 +88,7 @@ def biquad(x: np.ndarray, b: np.ndarray, a: np.ndarray) -> np.ndarray:
     return out
 
 
-@_njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def _ladder_kernel(x_t, big_g, k, out_t):  # pragma: no cover - compiled
     # Time outer, items inner: the items' recursions are independent, so the inner loop
     # overlaps their latency (each sample of one item depends on its previous sample).
