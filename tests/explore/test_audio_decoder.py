@@ -77,10 +77,11 @@ def _wav16(content: bytes) -> np.ndarray:
     return sf.read(io.BytesIO(content), dtype="int16")[0]
 
 
-def test_info_says_audio_decoder_and_offers_no_n_iter(ddsp, client):
+def test_info_says_audio_decoder_and_offers_tuning_not_n_iter(ddsp, client):
     info = client.get("/api/info").json()
     assert info["decoder"] == "audio" and ddsp.decoder == "audio"
-    assert info["options"] == [] and info["sample_rate"] == 8000
+    assert [o["name"] for o in info["options"]] == ["tuning_cents", "tuning_stiffness"]
+    assert all(o["default"] == 0.0 for o in info["options"]) and info["sample_rate"] == 8000
     # a client that still sends n_iter is not refused: nothing uses it
     z = ddsp.items().latents[0]
     a, b = ddsp.decode(z, n_iter=0).audio, ddsp.decode(z, n_iter=32).audio
@@ -101,6 +102,13 @@ def test_decode_plays_decode_audio(ddsp, ddsp_run, client):
         np.testing.assert_array_equal(_wav16(res.content), _pcm16(y, sr))  # the same samples, as 16-bit PCM
         body = client.post("/api/decode?format=json", json={"z": z.tolist(), "n_iter": 4}).json()
         assert body["sample_rate"] == sr and 0.0 <= body["clipped_fraction"] <= 1.0
+    tuning = np.array([[23.5, 0.001]])  # the tuning options are decode_audio's residual
+    expected, _ = decode_audio(ddsp_run, zs[:1], tuning)
+    clip = ddsp.decode(zs[0].tolist(), tuning_cents=23.5, tuning_stiffness=0.001)
+    np.testing.assert_allclose(clip.audio, expected[0], atol=1e-6, rtol=0)
+    assert np.abs(clip.audio - ddsp.decode(zs[0].tolist()).audio).max() > 1e-3
+    res = client.post("/api/decode", json={"z": zs[0].tolist(), "tuning_cents": 500})
+    assert res.status_code == 400 and "tuning_cents" in res.json()["error"]
 
 
 def test_clipped_fraction_is_the_share_of_latents_outside_the_items_extent(ddsp):
@@ -113,8 +121,13 @@ def test_clipped_fraction_is_the_share_of_latents_outside_the_items_extent(ddsp)
 
 
 def test_items_and_paths_are_decoded_by_the_audio_decoder(ddsp, ddsp_run, client):
+    """An item's reconstruction is its ``mu`` with the tuning measured in its audio; paths are ``z`` alone."""
+    import torch
+
     mu = ddsp.items().latents
-    expected, sr = decode_audio(ddsp_run, mu[[2]])
+    original_audio = ddsp.dataset.load_audio([2])
+    tuning = ddsp.audio_decoder.measure_tuning_residual(torch.as_tensor(mu[[2]]), torch.as_tensor(original_audio))
+    expected, sr = decode_audio(ddsp_run, mu[[2]], tuning)
     original, recon = ddsp.item_clips(2, n_iter=3)
     np.testing.assert_allclose(recon.audio, expected[0], atol=1e-6, rtol=0)
     assert recon.clipped_fraction == 0.0 and original.audio.shape == recon.audio.shape
@@ -206,15 +219,40 @@ def test_an_audio_decoder_that_does_not_fit_the_run_is_one_error_line(ddsp_run, 
 
 
 def test_the_page_plays_the_audio_decoder_without_an_iterations_control(browser, ddsp):
-    """No ``n_iter`` control; a point in the pad's margin (no item there) lies outside the items'
-    extent in the two latents shown, and the warning says so in terms of latents."""
+    """No ``n_iter`` control (the two tuning sliders instead); a point in the pad's margin (no
+    item there) lies outside the items' extent in the two latents shown, and the warning says so
+    in terms of latents."""
     with LiveServer(ddsp) as server:
         w = Watched(browser)
         w.open(server.url + "/")
-        assert w.page.locator("#options input, #options select").count() == 0
+        assert w.page.locator("#option-n_iter").count() == 0
+        assert w.page.locator("#option-tuning_cents, #option-tuning_stiffness").count() == 2
         w.click_pad(*PAD_CORNER)
         clip = w.wait_clip("window.lastClip.count >= 1")
         assert clip["clipped_fraction"] >= 2 / ddsp.latent_dim - 1e-6
         warning = w.page.locator("#clip-warning")
         assert warning.is_visible() and "latents lie outside the items' extent" in warning.inner_text()
         w.check_clean()
+
+
+def test_an_encoded_recording_carries_its_tuning(ddsp, ddsp_run, client, tmp_path):
+    """``/api/encode`` and ``timbrespace encode`` measure the recording's tuning beyond ``z``: the
+    options to decode it with, the ``tuning`` of the .npz and .json rows."""
+    from timbrespace.experiments.encode import encode_audio_files, write_encoded
+
+    original = ddsp.dataset.load_audio([3])[0]
+    wav = tmp_path / "note.wav"
+    sf.write(wav, original, ddsp.sample_rate, subtype="FLOAT")
+    answer = client.post("/api/encode", content=wav.read_bytes(), headers={"Content-Type": "audio/wav"}).json()
+    assert set(answer["options"]) == {"tuning_cents", "tuning_stiffness"}
+    assert abs(answer["options"]["tuning_cents"]) <= 100 and abs(answer["options"]["tuning_stiffness"]) <= 0.01
+    res = client.post("/api/decode", json={"z": answer["z"], **answer["options"]})
+    assert res.status_code == 200
+    encoded = encode_audio_files(ddsp_run, [wav])
+    assert encoded.tuning is not None and encoded.tuning.shape == (1, 2)
+    np.testing.assert_allclose(encoded.tuning[0], [answer["options"]["tuning_cents"],
+                                                   answer["options"]["tuning_stiffness"]], atol=1e-4, rtol=0)
+    with np.load(write_encoded(encoded, tmp_path / "z.npz", run=ddsp_run)) as data:
+        np.testing.assert_array_equal(data["tuning"], encoded.tuning)
+    rows = json.loads(write_encoded(encoded, tmp_path / "z.json", run=ddsp_run).read_text())["items"]
+    assert rows[0]["tuning"] == {"cents": float(encoded.tuning[0, 0]), "stiffness": float(encoded.tuning[0, 1])}

@@ -284,3 +284,41 @@ def test_constant_f0_path_equals_the_general_path(stiffness: float | None) -> No
                              inharmonicity=b)
     torch.testing.assert_close(fast, general, atol=2e-3, rtol=0)
     assert fast.shape == (3, N)
+
+
+def _sc(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Spectral convergence ||S_a - S_b|| / ||S_a|| of 1024-point Hann STFT magnitudes."""
+    window = torch.hann_window(1024, dtype=a.dtype)
+    sa, sb = (torch.stft(y, 1024, 256, window=window, return_complex=True).abs() for y in (a, b))
+    return float(torch.linalg.norm(sa - sb) / torch.linalg.norm(sa))
+
+
+def test_a_recordings_measured_tuning_puts_the_decoded_partials_where_its_were() -> None:
+    """Audio decoded with a known tuning residual (cents, B beyond the head): the residual measured
+    in it is that one, and decoding with it gives the audio back, where the head's tuning alone misses it."""
+    model = AudioDecoder(_config(inharmonicity="predicted", tuning_hidden_sizes=(8,), n_harmonics=24)).eval()
+    z = torch.zeros(3, 4)
+    z[:, 0] = torch.tensor([-0.3, 0.0, 0.25])  # f0 about 290, 395 and 510 Hz (B 0.004: 6 partials below Nyquist)
+    z[:, 1:] = torch.randn(3, 3, generator=torch.Generator().manual_seed(1))
+    true = torch.tensor([[37.0, 0.002], [-55.0, 0.0005], [8.0, 0.004]], dtype=torch.float64)
+    with torch.no_grad():
+        recording = model(z, true)
+        residual = model.measure_tuning_residual(z, recording)
+        torch.testing.assert_close(residual[:, 0], true[:, 0], atol=0.5, rtol=0)
+        torch.testing.assert_close(residual[:, 1], true[:, 1], atol=2e-5, rtol=0)
+        tuned, untuned = model(z, residual), model(z)
+    for i in range(3):
+        assert _sc(recording[i], tuned[i]) < 0.08 < 0.5 < _sc(recording[i], untuned[i])  # 0.014, 0.021, 0.056 / 1.2
+
+
+def test_a_tuning_residual_is_refused_without_a_head_or_in_the_wrong_shape() -> None:
+    headless, model = AudioDecoder(_config()), AudioDecoder(_config(tuning_hidden_sizes=(8,)))
+    z = torch.zeros(2, 4)
+    with pytest.raises(ConfigError, match="tuning head"):
+        headless.controls(z, torch.zeros(2, 2))
+    with pytest.raises(ConfigError, match="tuning head"):
+        headless.measure_tuning_residual(z, torch.zeros(2, N))
+    with pytest.raises(ParameterError, match=r"\(2, 2\)"):
+        model.controls(z, torch.zeros(3, 2))
+    with pytest.raises(ParameterError, match="finite"):
+        model.controls(z, torch.tensor([[float("nan"), 0.0], [0.0, 0.0]]))

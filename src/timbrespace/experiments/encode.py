@@ -97,6 +97,7 @@ class RunEncoder:
             raise DatasetError(f"{root}: a conditional model cannot encode audio alone (it needs its labels)")
         self.root = root
         self.sample_rate = int(self.sidecar.sample_rate)
+        self.audio_decoder = _audio_decoder(root)
 
     def encode(self, y: np.ndarray, sample_rate: int, *, name: str = "audio") -> EncodedAudio:
         """Latents of one recording ``y`` (mono or ``(n_channels, n_samples)``) at ``sample_rate`` Hz.
@@ -106,7 +107,7 @@ class RunEncoder:
         AudioError
             Empty, NaN/inf or silent audio.
         """
-        return encode_audio(self.model, self.sidecar, y, sample_rate, name=name)
+        return encode_audio(self.model, self.sidecar, y, sample_rate, name=name, audio_decoder=self.audio_decoder)
 
     def encode_bytes(self, data: bytes, *, name: str = "upload") -> EncodedAudio:
         """Latents of the recording in an audio file's bytes (e.g. an uploaded WAV).
@@ -118,6 +119,15 @@ class RunEncoder:
         """
         y, sample_rate = read_audio_bytes(data, name=name)
         return self.encode(y, sample_rate, name=name)
+
+
+def _audio_decoder(root: Path) -> Any:
+    """The run's DDSP decoder (``checkpoints/audio_decoder``), or ``None``."""
+    from timbrespace.training.audio_decoder import AUDIO_DECODER_DIR, load_audio_decoder
+    from timbrespace.training.checkpoint import MODEL_CONFIG
+
+    folder = root / "checkpoints" / AUDIO_DECODER_DIR
+    return load_audio_decoder(folder) if (folder / MODEL_CONFIG).is_file() else None
 
 
 def audio_files(paths: Sequence[str | Path]) -> list[Path]:
@@ -225,9 +235,10 @@ def _is_encode_output(path: Path) -> bool:
 
 
 def write_encoded(encoded: EncodedAudio, out: str | Path, *, run: str | Path, overwrite: bool = False) -> Path:
-    """Write the rows: ``.npz`` (``files``, ``mu``, ``logvar``, ``latent_names``, ``run``) or
-    ``.json`` (``run``, ``latent_names``, ``notes``, ``items``: one mapping per file with
-    ``mu`` and ``logvar`` by latent name), atomically.
+    """Write the rows: ``.npz`` (``files``, ``mu``, ``logvar``, ``latent_names``, ``run``, and
+    ``tuning`` ``(n, 2)`` when measured) or ``.json`` (``run``, ``latent_names``, ``notes``,
+    ``items``: one mapping per file with ``mu`` and ``logvar`` by latent name, and ``tuning``),
+    atomically. ``decode_audio(run, mu, tuning)`` plays the rows.
 
     Raises
     ------
@@ -239,7 +250,8 @@ def write_encoded(encoded: EncodedAudio, out: str | Path, *, run: str | Path, ov
         atomic_write_json(path, {"run": str(run), "latent_names": list(encoded.latent_names),
                                  "notes": list(encoded.notes), "items": encoded.rows()})
         return path
+    extra = {} if encoded.tuning is None else {"tuning": np.asarray(encoded.tuning, dtype=np.float64)}
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, files=np.asarray(encoded.names, dtype="U"), mu=encoded.mu, logvar=encoded.logvar,
-                 latent_names=np.asarray(encoded.latent_names, dtype="U"), run=np.asarray(str(run)))
+                 latent_names=np.asarray(encoded.latent_names, dtype="U"), run=np.asarray(str(run)), **extra)
     return path

@@ -541,7 +541,10 @@ def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray,
 
     ``spectral_convergence`` is the decoded features' after phase retrieval; with an
     ``audio_decoder``, ``audio_decoder.spectral_convergence`` is its audio's on the same
-    items, measured the same way, and the media's resynthesis is that audio.
+    items, measured the same way, and the media's resynthesis is that audio. With its tuning
+    head, ``audio_decoder.measured_tuning`` measures the same items decoded from ``z`` plus
+    each item's tuning residual measured in its audio (two numbers per item, as ``timbrespace
+    encode`` plays a recording; DDSP conditions on f0 measured in the audio likewise).
 
     The audio measures take up to ``N_RESYNTHESISED`` test items (or
     ``evaluation.n_reconstructions``, if more) evenly spread over the test split:
@@ -580,6 +583,19 @@ def _reconstruction(run: _Run, model: VAE, test_idx: np.ndarray,
                                 "spectral_convergence_per_item": [float(v) for v in sc_direct],
                                 **_sound_measures(original, direct, run.dataset.sample_rate),
                                 **audio_decoder_summary(audio_decoder)}
+        if audio_decoder.tuning is not None:  # as `timbrespace encode` plays a recording: z + its measured tuning
+            import torch
+
+            z_rows = torch.as_tensor(mu_test[rows], dtype=torch.float32)
+            tuning = audio_decoder.measure_tuning_residual(z_rows, torch.as_tensor(original))
+            tuned = _match_length(decode_audio(audio_decoder, mu_test[rows], tuning)[0], original.shape[1])
+            sc_tuned = spectral_convergence(stft_magnitude(original, geometry), stft_magnitude(tuned, geometry))
+            out["audio_decoder"]["measured_tuning"] = {
+                "spectral_convergence": float(np.mean(sc_tuned)),
+                "spectral_convergence_per_item": [float(v) for v in sc_tuned],
+                "residual_cents_median_abs": float(tuning[:, 0].abs().median()),
+                "residual_stiffness_median_abs": float(tuning[:, 1].abs().median()),
+                **_sound_measures(original, tuned, run.dataset.sample_rate)}
         media.update(resynth=direct, resynth_sc=sc_direct, resynth_source="DDSP audio decoder")
     return out, media
 

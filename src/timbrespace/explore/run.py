@@ -61,6 +61,11 @@ from timbrespace.explore.base import Explorable
 from timbrespace.explore.limits import feature_range, soft_limit
 from timbrespace.explore.types import Clip, Encoding, ExportPart, Option
 
+TUNING_OPTIONS = ("tuning_cents", "tuning_stiffness")
+"""Decode options of a DDSP decoder with a tuning head: cents and ``B`` beyond the head
+(:meth:`~timbrespace.models.ddsp.AudioDecoder.measure_tuning_residual`); ``/api/encode`` gives
+a recording's own."""
+
 __all__ = ["RunExplorable", "DEFAULT_N_ITER", "RUN_KINDS"]
 
 DEFAULT_N_ITER = {"stft": 8, "mel": 8, "cqt": 8, "nsgt": 8}
@@ -177,8 +182,20 @@ class RunExplorable(Explorable):
         self.phase_method = "auto" if self.feature_config.has_phase else "pghi+gl"
         self.n_iter = DEFAULT_N_ITER.get(self.feature_config.kind, 0) if n_iter is None else int(n_iter)
         self.audio_decoder = self._load_audio_decoder(root) if use_audio_decoder else None
-        self.options = () if self.audio_decoder is not None else \
-            (Option("n_iter", "phase-retrieval iterations", self.n_iter, min=0, max=64, step=1),)
+        if self.audio_decoder is None:
+            self.options = (Option("n_iter", "phase-retrieval iterations", self.n_iter, min=0, max=64, step=1),)
+        elif self.audio_decoder.tuning is not None:  # a recording's tuning beyond the head (encode sets them)
+            from timbrespace.models.ddsp import RESIDUAL_MAX_CENTS
+
+            stiffness_max = float(self.audio_decoder.config.stiffness_max)
+            self.options = (
+                Option(TUNING_OPTIONS[0], "fine tuning", 0.0, min=-RESIDUAL_MAX_CENTS, max=RESIDUAL_MAX_CENTS,
+                       step=0.1, unit=" cents"),
+                Option(TUNING_OPTIONS[1], "stiffness B offset", 0.0, min=-stiffness_max, max=stiffness_max,
+                       step=1e-5),
+            )
+        else:
+            self.options = ()
 
     def _load_audio_decoder(self, root: Path) -> Any:
         """The run's DDSP decoder (``checkpoints/audio_decoder``), or ``None`` when it has none.
@@ -215,15 +232,30 @@ class RunExplorable(Explorable):
         return super().check_options(given)
 
     # ------------------------------------------------------------------ the audio decoder
-    def _decode_audio(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Audio of ``z`` ``(n, latent_dim)`` from the DDSP decoder and, per row, the fraction of its
-        latents outside the items' extent."""
+    def _decode_audio(self, z: np.ndarray, tuning: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Audio of ``z`` ``(n, latent_dim)`` from the DDSP decoder (with tuning residuals ``(n, 2)``,
+        if given) and, per row, the fraction of its latents outside the items' extent."""
         from timbrespace.training.audio_decoder import decode_audio
 
-        audio, _ = decode_audio(self.audio_decoder, z)
+        audio, _ = decode_audio(self.audio_decoder, z, tuning)
         mu = self.items().latents
         outside = (z < mu.min(axis=0)) | (z > mu.max(axis=0))
         return audio, outside.mean(axis=1)
+
+    def _tuning(self, n: int, options: Mapping[str, Any]) -> np.ndarray | None:
+        """The tuning options as residuals ``(n, 2)`` (``None`` without them)."""
+        if TUNING_OPTIONS[0] not in options:
+            return None
+        return np.tile([float(options[TUNING_OPTIONS[0]]), float(options[TUNING_OPTIONS[1]])], (n, 1))
+
+    def _measured_tuning(self, z: np.ndarray, audio: np.ndarray) -> np.ndarray | None:
+        """Each recording's tuning residual ``(n, 2)`` measured in its audio (``None`` without a tuning head)."""
+        import torch
+
+        if self.audio_decoder is None or self.audio_decoder.tuning is None:
+            return None
+        return self.audio_decoder.measure_tuning_residual(torch.as_tensor(z, dtype=torch.float32),
+                                                          torch.as_tensor(audio, dtype=torch.float32)).numpy()
 
     # ------------------------------------------------------------------ decoding
     def _invert(self, x: np.ndarray, n_iter: int, item_min: np.ndarray | None,
@@ -255,7 +287,7 @@ class RunExplorable(Explorable):
         from timbrespace.training import decode_array
 
         if self.audio_decoder is not None:
-            audio, clipped = self._decode_audio(z)
+            audio, clipped = self._decode_audio(z, self._tuning(len(z), options))
         else:
             lo, hi = self._nearest_range(z)
             audio, clipped = self._invert(decode_array(self.model, z), options["n_iter"], lo, hi)
@@ -276,7 +308,8 @@ class RunExplorable(Explorable):
             raise DatasetError(f"{self.dataset.root}: the dataset keeps no audio")
         original = self.dataset.load_audio([index])[0]
         if self.audio_decoder is not None:
-            recon, clipped = self._decode_audio(self.items().latents[index : index + 1])
+            z = self.items().latents[index : index + 1]  # with the item's own tuning, as encode plays a recording
+            recon, clipped = self._decode_audio(z, self._measured_tuning(z, original[None]))
             return Clip(original, self.sample_rate), Clip(recon[0], self.sample_rate,
                                                           clipped_fraction=float(clipped[0]))
         x = decode_array(self.model, self.items().latents[index : index + 1])
@@ -294,7 +327,7 @@ class RunExplorable(Explorable):
             rmin, rmax = self._item_range
             lo, hi = (1 - t) * rmin[a] + t * rmin[b], (1 - t) * rmax[a] + t * rmax[b]
         if self.audio_decoder is not None:
-            audio, clipped = self._decode_audio(z)
+            audio, clipped = self._decode_audio(z, self._tuning(len(z), options))
         else:
             audio, clipped = self._invert(decode_array(self.model, z), options["n_iter"], lo, hi)
         gap = np.zeros((len(audio), int(0.1 * self.sample_rate)), np.float32)
@@ -313,7 +346,9 @@ class RunExplorable(Explorable):
         x = audio_features(audio[None], sidecar)
         mu = encode_array(self.model, x)
         _, outside = soft_limit(x, self._value_range)
-        return Encoding(np.asarray(mu[0], dtype=np.float32), float(outside[0]), tuple(notes))
+        tuning = self._measured_tuning(mu[:1], audio[None])
+        options = {} if tuning is None else dict(zip(TUNING_OPTIONS, map(float, tuning[0]), strict=True))
+        return Encoding(np.asarray(mu[0], dtype=np.float32), float(outside[0]), tuple(notes), options)
 
     # ------------------------------------------------------------------ export
     def export_part(self, part: str) -> ExportPart:

@@ -25,9 +25,11 @@ Routes (JSON bodies; every error is a 4xx JSON ``{"error": "..."}`` and the serv
     ``slerp``, the latents of each step and the clip of the steps played in order.
 ``POST /api/encode``
     A WAV file's bytes (``Content-Type: audio/wav``) → JSON ``{"z": [...],
-    "clipped_fraction": f, "notes": [...]}``: the recording's latents, encoded as
-    ``timbrespace encode`` does (resampled, trimmed or zero-padded to the run's items,
-    each change a note); ``/api/decode`` of ``z`` plays its reconstruction. Only runs
+    "clipped_fraction": f, "notes": [...], "options": {...}}``: the recording's latents,
+    encoded as ``timbrespace encode`` does (resampled, trimmed or zero-padded to the run's
+    items, each change a note); ``/api/decode`` of ``z`` with those ``options`` (a DDSP
+    decoder's ``tuning_cents`` and ``tuning_stiffness``, measured in the recording) plays
+    its reconstruction. Only runs
     whose ``/api/info`` says ``can_encode`` (400 otherwise); another content type or a
     body that is no WAV gets 415, a silent or unreadable one 400.
 

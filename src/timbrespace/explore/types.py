@@ -251,15 +251,21 @@ class Encoding:
     notes : tuple of str
         What was done to the recording to match the run's features (resampled, trimmed,
         zero-padded).
+    options : dict of str to float
+        Decode options measured in the recording, to pass with ``z`` to ``/api/decode``:
+        for a DDSP decoder with a tuning head, ``tuning_cents`` and ``tuning_stiffness``
+        (its partials' tuning beyond what ``z`` gives); empty otherwise.
     """
 
     z: np.ndarray
     clipped_fraction: float = 0.0
     notes: tuple[str, ...] = ()
+    options: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"z": np.round(self.z.astype(np.float64), 6).tolist(),
-                "clipped_fraction": round(float(self.clipped_fraction), 6), "notes": list(self.notes)}
+                "clipped_fraction": round(float(self.clipped_fraction), 6), "notes": list(self.notes),
+                "options": {k: float(v) for k, v in self.options.items()}}
 
 
 @dataclass(frozen=True)

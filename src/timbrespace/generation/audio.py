@@ -49,6 +49,11 @@ class EncodedAudio:
         Names of the latents (``z0``, ``z1``, ...).
     notes : tuple of str
         What was done to a recording to match the features (resampled, trimmed, padded).
+    tuning : np.ndarray [shape=(n_recordings, 2), dtype=float64], optional
+        With a run's DDSP decoder that has a tuning head: each recording's tuning beyond
+        what its latents give, cents of f0 and stiffness ``B``
+        (:meth:`~timbrespace.models.ddsp.AudioDecoder.measure_tuning_residual`); decode
+        with it to hear the recording's partials where they were.
     """
 
     names: tuple[str, ...]
@@ -56,23 +61,33 @@ class EncodedAudio:
     logvar: np.ndarray
     latent_names: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    tuning: np.ndarray | None = None
 
     def rows(self) -> list[dict[str, Any]]:
-        """One mapping per recording: ``file``, ``mu`` and ``logvar`` by latent name."""
-        return [{"file": name,
+        """One mapping per recording: ``file``, ``mu`` and ``logvar`` by latent name (and
+        ``tuning``: ``cents`` and ``stiffness``, when measured)."""
+        rows = [{"file": name,
                  "mu": {k: float(v) for k, v in zip(self.latent_names, self.mu[i], strict=True)},
                  "logvar": {k: float(v) for k, v in zip(self.latent_names, self.logvar[i], strict=True)}}
                 for i, name in enumerate(self.names)]
+        if self.tuning is not None:
+            for row, (cents, stiffness) in zip(rows, self.tuning, strict=True):
+                row["tuning"] = {"cents": float(cents), "stiffness": float(stiffness)}
+        return rows
 
     @staticmethod
     def concatenate(parts: Sequence[EncodedAudio]) -> EncodedAudio:
         """The rows of several results, in order (all of one model)."""
         if not parts:
             raise ParameterError("nothing to concatenate: no encoded recordings")
+        tuned = [p.tuning is not None for p in parts]
+        if any(tuned) and not all(tuned):
+            raise ParameterError("cannot concatenate rows with and without a measured tuning")
         return EncodedAudio(
             names=tuple(n for p in parts for n in p.names),
             mu=np.concatenate([p.mu for p in parts]), logvar=np.concatenate([p.logvar for p in parts]),
             latent_names=parts[0].latent_names, notes=tuple(n for p in parts for n in p.notes),
+            tuning=np.concatenate([p.tuning for p in parts]) if all(tuned) else None,  # type: ignore[misc]
         )
 
 
@@ -210,7 +225,7 @@ def audio_features(audio: np.ndarray, sidecar: FeatureSidecar) -> np.ndarray:
 
 
 def encode_audio(model: VAE, sidecar: FeatureSidecar, y: np.ndarray, sample_rate: int, *,
-                 name: str = "audio") -> EncodedAudio:
+                 name: str = "audio", audio_decoder: Any = None) -> EncodedAudio:
     """Latents of one recording under a model trained on the features ``sidecar`` describes.
 
     Parameters
@@ -225,6 +240,9 @@ def encode_audio(model: VAE, sidecar: FeatureSidecar, y: np.ndarray, sample_rate
         Hz of ``y``.
     name : str
         The recording's name (its row in the result).
+    audio_decoder : AudioDecoder, optional
+        The run's DDSP decoder: with a tuning head, the row's ``tuning`` is measured in the
+        recording (after it is fitted to the features' rate and length).
 
     Returns
     -------
@@ -243,5 +261,11 @@ def encode_audio(model: VAE, sidecar: FeatureSidecar, y: np.ndarray, sample_rate
     audio, notes = fit_audio(y, sample_rate, sidecar, name=name)
     feats = audio_features(audio[None], sidecar)
     mu, logvar = encode_array(model, feats, return_logvar=True)
+    tuning = None
+    if audio_decoder is not None and audio_decoder.tuning is not None:
+        import torch
+
+        tuning = audio_decoder.measure_tuning_residual(torch.as_tensor(mu, dtype=torch.float32),
+                                                       torch.as_tensor(audio[None], dtype=torch.float32)).numpy()
     return EncodedAudio(names=(name,), mu=np.asarray(mu, np.float32), logvar=np.asarray(logvar, np.float32),
-                        latent_names=tuple(f"z{k}" for k in range(mu.shape[1])), notes=tuple(notes))
+                        latent_names=tuple(f"z{k}" for k in range(mu.shape[1])), notes=tuple(notes), tuning=tuning)

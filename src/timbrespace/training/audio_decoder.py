@@ -317,7 +317,8 @@ def load_audio_decoder(path_dir: str | Path) -> AudioDecoder:
     return model.eval()
 
 
-def decode_audio(source: str | Path | AudioDecoder, z: np.ndarray | torch.Tensor) -> tuple[np.ndarray, int]:
+def decode_audio(source: str | Path | AudioDecoder, z: np.ndarray | torch.Tensor,
+                 tuning: np.ndarray | torch.Tensor | None = None) -> tuple[np.ndarray, int]:
     """Audio of latents ``z`` from a trained audio decoder: no features, no phase retrieval.
 
     Parameters
@@ -327,6 +328,10 @@ def decode_audio(source: str | Path | AudioDecoder, z: np.ndarray | torch.Tensor
         a decoder.
     z : array-like [shape=(n, latent_dim) or (latent_dim,)]
         Latents (e.g. posterior means from ``latents.npz``).
+    tuning : array-like [shape=(n, 2) or (2,)], optional
+        Tuning residuals (cents, ``B``) measured in the items' audio
+        (:meth:`~timbrespace.models.ddsp.AudioDecoder.measure_tuning_residual`; ``timbrespace
+        encode`` writes them): the decoded partials sit where the recording's did.
 
     Returns
     -------
@@ -340,7 +345,10 @@ def decode_audio(source: str | Path | AudioDecoder, z: np.ndarray | torch.Tensor
         If the folder holds no audio decoder (the run was trained without
         ``training.audio_decoder_epochs``).
     ParameterError
-        If ``z`` does not have ``latent_dim`` columns or is not finite.
+        If ``z`` does not have ``latent_dim`` columns or is not finite, or ``tuning`` is not
+        one finite pair per row.
+    ConfigError
+        ``tuning`` for a decoder without a tuning head.
 
     Examples
     --------
@@ -361,11 +369,15 @@ def decode_audio(source: str | Path | AudioDecoder, z: np.ndarray | torch.Tensor
         zt = zt[None, :]
     if zt.dim() != 2 or zt.shape[1] != model.config.latent_dim or not bool(torch.isfinite(zt).all()):
         raise ParameterError(f"z of shape {tuple(zt.shape)} must be finite and (n, {model.config.latent_dim})")
+    tt = None
+    if tuning is not None:
+        tt = torch.as_tensor(np.asarray(tuning, dtype=np.float64))
+        tt = tt[None, :] if tt.dim() == 1 else tt
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         with torch.no_grad():
-            audio = model.eval()(zt).numpy().astype(np.float32)
+            audio = model.eval()(zt, tt).numpy().astype(np.float32)
     finally:
         torch.set_num_threads(threads)
     return audio, model.config.sample_rate

@@ -653,6 +653,17 @@
     }
   }
 
+  // Set a numeric option (e.g. the tuning an encoded recording measured) and its slider.
+  function setOption(name, value) {
+    const opt = state.info.options.find((o) => o.name === name);
+    if (!opt) return;
+    state.options[name] = value;
+    const input = $(`option-${name}`);
+    if (!input) return;
+    input.value = value;
+    input.parentElement.querySelector(".value").textContent = `${Number(value.toPrecision(4))}${opt.unit}`;
+  }
+
   function buildItemPickers() {
     if (STATIC) {
       $("ab").hidden = true;
@@ -778,6 +789,7 @@
     $("mine-go").addEventListener("click", () => {
       audio();
       state.z = Float64Array.from(state.mine.z);
+      for (const [name, value] of Object.entries(answer.options || {})) setOption(name, value);  // its tuning
       syncSliders();
       draw();
       playMine();
@@ -842,6 +854,7 @@
       mineStatus(`${file.name}: z = (${answer.z.map((v) => v.toFixed(2)).join(", ")}).` +
         (answer.notes.length ? " " + answer.notes.join("; ") + "." : "") + off);
       state.z = Float64Array.from(state.mine.z);
+      for (const [name, value] of Object.entries(answer.options || {})) setOption(name, value);  // its tuning
       syncSliders();
       setPlane(state.plane.key);
       await playMine();
