@@ -45,7 +45,10 @@ is ignored), ``/api/info`` says ``decoder: "audio"`` (``"features"`` otherwise),
 clip's ``clipped_fraction`` is the fraction of its latent coordinates outside the items'
 extent (each latent's min..max of the items' ``mu``): nothing is limited, the number
 says how far from the training data the decoder is asked to go. ``export_part("decoder")``
-then exports ``z -> audio``.
+then exports ``z -> audio``. With the decoder's tuning head, the options
+:data:`TUNING_OPTIONS` (cents of f0 and ``B`` beyond what ``z`` gives, 0 by default) take
+``n_iter``'s place; an encoded recording's are measured in it and returned by
+:meth:`encode`, and an item's reconstruction uses those measured in its own audio.
 """
 
 from __future__ import annotations

@@ -291,13 +291,26 @@ def create_app(run: Explorable, *, hosts: Sequence[str] | None = None) -> Starle
     starlette.applications.Starlette
         Serve it with uvicorn (:func:`serve`) or test it with ``starlette.testclient.TestClient``.
     """
-    lock = threading.Lock()
+    api = _Api(run)
+    middleware = [Middleware(_HostCheck, allowed=tuple(hosts))] if hosts is not None else []
+    return Starlette(routes=api.routes(), lifespan=api.lifespan, middleware=middleware,
+                     exception_handlers={TimbrespaceError: _bad_request, HTTPException: _http_error,
+                                         Exception: _server_error})
 
-    async def locked(work: Callable[[], Any]) -> Any:
+
+class _Api:
+    """The handlers of :func:`create_app` over one run: every call into the run holds one
+    lock and runs on one torch thread (the count restored after), in Starlette's thread pool."""
+
+    def __init__(self, run: Explorable) -> None:
+        self.run = run
+        self.lock = threading.Lock()
+
+    async def locked(self, work: Callable[[], Any]) -> Any:
         def call() -> Any:
             import torch
 
-            with lock:
+            with self.lock:
                 threads = torch.get_num_threads()
                 torch.set_num_threads(1)
                 try:
@@ -308,35 +321,47 @@ def create_app(run: Explorable, *, hosts: Sequence[str] | None = None) -> Starle
         return await run_in_threadpool(call)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await locked(lambda: run.decode(run.info()["origin"]))
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        await self.locked(lambda: self.run.decode(self.run.info()["origin"]))
         yield
 
-    async def index(request: Request) -> Response:
+    def routes(self) -> list[Any]:
+        return [
+            Route("/", self.index),
+            Route("/api/info", self.info),
+            Route("/api/items", self.items),
+            Route("/api/decode", self.decode, methods=["POST"]),
+            Route("/api/item", self.item, methods=["POST"]),
+            Route("/api/path", self.path, methods=["POST"]),
+            Route("/api/encode", self.encode, methods=["POST"]),
+            Mount("/page", StaticFiles(directory=PAGE_DIR), name="page"),
+        ]
+
+    async def index(self, request: Request) -> Response:
         return FileResponse(PAGE_DIR / "index.html", headers={"Cache-Control": "no-store"})
 
-    async def info(request: Request) -> Response:
-        return JSONResponse(await locked(run.info))
+    async def info(self, request: Request) -> Response:
+        return JSONResponse(await self.locked(self.run.info))
 
-    async def items(request: Request) -> Response:
-        return JSONResponse(await locked(lambda: run.items().to_dict()))
+    async def items(self, request: Request) -> Response:
+        return JSONResponse(await self.locked(lambda: self.run.items().to_dict()))
 
-    async def decode(request: Request) -> Response:
-        fmt = _format(request)
+    async def decode(self, request: Request) -> Response:
+        run, fmt = self.run, _format(request)
         body = await _body(request)
         if "z" not in body:
             raise ParameterError(f"the body needs 'z': a list of {run.latent_dim} numbers")
         z = body.pop("z")
         t0 = time.perf_counter()
         if fmt == "mid":
-            midi = await locked(lambda: run.decode_midi(z, **body))
+            midi = await self.locked(lambda: run.decode_midi(z, **body))
             return Response(midi, media_type="audio/midi",
                             headers={"Content-Disposition": 'attachment; filename="groove.mid"',
                                      "Cache-Control": "no-store"})
-        clip = await locked(lambda: run.decode(z, **body))
+        clip = await self.locked(lambda: run.decode(z, **body))
         return _clip_response(clip, fmt, time.perf_counter() - t0)
 
-    async def item(request: Request) -> Response:
+    async def item(self, request: Request) -> Response:
         fmt = _format(request)
         body = await _body(request)
         index, which = body.pop("index", None), body.pop("which", "original")
@@ -345,48 +370,36 @@ def create_app(run: Explorable, *, hosts: Sequence[str] | None = None) -> Starle
         if fmt == "mid":
             raise ParameterError("format='mid' is for /api/decode; items play as wav or json")
         t0 = time.perf_counter()
-        original, recon = await locked(lambda: run.item_clips(index, **body))
+        original, recon = await self.locked(lambda: self.run.item_clips(index, **body))
         return _clip_response(original if which == "original" else recon, fmt, time.perf_counter() - t0)
 
-    async def path(request: Request) -> Response:
+    async def path(self, request: Request) -> Response:
         body = await _body(request)
         a, b, steps = body.pop("a", None), body.pop("b", None), body.pop("steps", 7)
-        result = await locked(lambda: run.path(a, b, steps=steps, **body))
+        result = await self.locked(lambda: self.run.path(a, b, steps=steps, **body))
         return JSONResponse({"a": result.a, "b": result.b, "t": result.t.round(6).tolist(),
                              **{name: {"z": result.z[name].round(6).tolist(), "clip": clip_json(result.clips[name])}
                                 for name in ("lerp", "slerp")}}, headers={"Cache-Control": "no-store"})
 
-    async def encode(request: Request) -> Response:
-        run.check_can_encode()  # before the body is read
+    async def encode(self, request: Request) -> Response:
+        self.run.check_can_encode()  # before the body is read
         data = await _wav_body(request)
-        encoding = await locked(lambda: run.encode(data))
+        encoding = await self.locked(lambda: self.run.encode(data))
         return JSONResponse(encoding.to_dict(), headers={"Cache-Control": "no-store"})
 
-    async def bad_request(request: Request, exc: Exception) -> Response:
-        return _error(400, str(exc))
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        return _error(exc.status_code, str(exc.detail))
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    return _error(400, str(exc))
 
-    async def server_error(request: Request, exc: Exception) -> Response:
-        logger.exception("error answering %s %s", request.method, request.url.path)
-        return _error(500, f"internal error: {type(exc).__name__}: {exc}")
 
-    routes = [
-        Route("/", index),
-        Route("/api/info", info),
-        Route("/api/items", items),
-        Route("/api/decode", decode, methods=["POST"]),
-        Route("/api/item", item, methods=["POST"]),
-        Route("/api/path", path, methods=["POST"]),
-        Route("/api/encode", encode, methods=["POST"]),
-        Mount("/page", StaticFiles(directory=PAGE_DIR), name="page"),
-    ]
-    middleware = [Middleware(_HostCheck, allowed=tuple(hosts))] if hosts is not None else []
-    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
-                     exception_handlers={TimbrespaceError: bad_request, HTTPException: http_error,
-                                         Exception: server_error})
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return _error(exc.status_code, str(exc.detail))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logger.exception("error answering %s %s", request.method, request.url.path)
+    return _error(500, f"internal error: {type(exc).__name__}: {exc}")
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
