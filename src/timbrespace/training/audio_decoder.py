@@ -107,7 +107,12 @@ def fit_audio_decoder(
     each item's f0 is then measured in its audio near the latent's
     (:func:`~timbrespace.models.ddsp.refined_f0_cents`) and the MLP's correction is
     regressed on it (``CORRECTION_WEIGHT * mean((c - c*)/f0_correction_cents)^2`` added
-    to the loss). Then Adam, the learning rate
+    to the loss). With a tuning head (fitted first, :func:`_fit_tuning`), the controls are
+    trained under each training item's own measured tuning (the head's output plus its
+    residual, :meth:`~timbrespace.models.ddsp.AudioDecoder.measure_tuning_residual`'s
+    quantity), so the amplitudes learn where the partials are, not where the head puts
+    them: on the default run's seed 0, decoded with each test item's measured tuning, spectral
+    convergence 0.095 against 0.112 (from ``z`` alone 0.266 against 0.259). Then Adam, the learning rate
     cosine-decayed to 0, items in an order drawn from ``seed``, one torch thread (the
     thread count is restored afterwards). Same inputs and seed: the same weights.
 
@@ -173,8 +178,14 @@ def _fit(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, epochs: 
     fft_sizes = audio_fft_sizes(model.config.n_samples)
     limit = model.config.f0_correction_cents
     target = None
+    residual = None
     if model.tuning is not None:
-        _fit_tuning(model, mu, audio, seed=seed)
+        measured = _fit_tuning(model, mu, audio, seed=seed)
+        with torch.no_grad():  # the amplitudes learn under each item's own tuning (the head's error removed)
+            head_cents, head_b = model.tuning_of(mu)
+            residual = torch.stack([measured[0].double() - head_cents,
+                                    measured[1].double() - head_b if head_b is not None
+                                    else torch.zeros_like(head_cents)], dim=1)
     elif limit > 0:
         with torch.no_grad():
             target = measure_tuning(model.f0_hz(mu), audio, sample_rate=model.config.sample_rate, max_cents=limit,
@@ -196,7 +207,8 @@ def _fit(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, epochs: 
             total = 0.0
             for start in range(0, len(mu), batch_size):
                 rows = order[start : start + batch_size]
-                loss = multi_resolution_stft_loss(model(mu[rows]), audio[rows], fft_sizes)
+                decoded = model(mu[rows]) if residual is None else model(mu[rows], residual[rows])
+                loss = multi_resolution_stft_loss(decoded, audio[rows], fft_sizes)
                 if target is not None:
                     error = (model.f0_correction(mu[rows]) - target[rows]) / limit
                     loss = loss + CORRECTION_WEIGHT * error.square().mean()
@@ -216,11 +228,12 @@ def _fit(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, epochs: 
     return model.eval()
 
 
-def _fit_tuning(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, seed: int) -> None:
+def _fit_tuning(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Fit the tuning head alone on the items' f0 and stiffness measured in their audio
     (:func:`~timbrespace.models.ddsp.measure_tuning`): ``TUNING_STEPS`` full-batch Adam steps,
     cosine-decayed, Huber loss in units of ``TUNING_CENTS_UNIT`` cents and
-    ``TUNING_STIFFNESS_UNIT`` of ``B``. Its weights are then frozen (``requires_grad`` off)."""
+    ``TUNING_STIFFNESS_UNIT`` of ``B``. Its weights are then frozen (``requires_grad`` off).
+    Returns the measured cents (from the latent's f0) and ``B``, ``(n,)`` each."""
     c = model.config
     predicted = c.inharmonicity == "predicted"
     with torch.no_grad():
@@ -256,6 +269,7 @@ def _fit_tuning(model: AudioDecoder, mu: torch.Tensor, audio: torch.Tensor, *, s
                             "measured_stiffness_median": float(stiffness.median()),
                             "fit_cents_median_abs_error": float(err_c),
                             "fit_stiffness_median_abs_error": float(err_b)}
+    return cents, stiffness
 
 
 def save_audio_decoder(model: AudioDecoder, path_dir: str | Path) -> Path:
