@@ -185,6 +185,7 @@ class RunExplorable(Explorable):
         self.phase_method = "auto" if self.feature_config.has_phase else "pghi+gl"
         self.n_iter = DEFAULT_N_ITER.get(self.feature_config.kind, 0) if n_iter is None else int(n_iter)
         self.audio_decoder = self._load_audio_decoder(root) if use_audio_decoder else None
+        self._item_tuning: dict[int, np.ndarray | None] = {}
         if self.audio_decoder is None:
             self.options = (Option("n_iter", "phase-retrieval iterations", self.n_iter, min=0, max=64, step=1),)
         elif self.audio_decoder.tuning is not None:  # a recording's tuning beyond the head (encode sets them)
@@ -312,7 +313,9 @@ class RunExplorable(Explorable):
         original = self.dataset.load_audio([index])[0]
         if self.audio_decoder is not None:
             z = self.items().latents[index : index + 1]  # with the item's own tuning, as encode plays a recording
-            recon, clipped = self._decode_audio(z, self._measured_tuning(z, original[None]))
+            if index not in self._item_tuning:  # measured once per item (about 40 ms)
+                self._item_tuning[index] = self._measured_tuning(z, original[None])
+            recon, clipped = self._decode_audio(z, self._item_tuning[index])
             return Clip(original, self.sample_rate), Clip(recon[0], self.sample_rate,
                                                           clipped_fraction=float(clipped[0]))
         x = decode_array(self.model, self.items().latents[index : index + 1])
