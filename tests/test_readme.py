@@ -26,7 +26,7 @@ def test_library_tour_runs(tmp_path):
     assert (tmp_path / "runs" / "small" / "checkpoints").is_dir()
 
 
-@pytest.mark.long(100)
+@pytest.mark.long(50)
 def test_readme_quotes_what_the_default_run_prints(tmp_path):
     """The README's default figures (MIG, per-factor MIG, MIG at init, FastICA) are what
     ``timbrespace run`` prints, to 3 decimals (seed 0, the shipped config)."""
@@ -39,7 +39,11 @@ def test_readme_quotes_what_the_default_run_prints(tmp_path):
 
     # `make demo` trains on one torch thread (training.num_threads' default); float sums, and
     # so the trained model, depend on the thread count
-    config = load_experiment_config()
+    assert load_experiment_config().training.audio_decoder_epochs > 0
+    # The DDSP audio decoder trains after the VAE and its refinement, on the frozen encoder's mu,
+    # from its own seed: no figure checked here depends on it, and it is over half of the run's
+    # time. It is trained and measured end to end in tests/experiments/test_pipeline_audio_decoder.py.
+    config = load_experiment_config(overrides={"training.audio_decoder_epochs": 0})
     assert config.training.num_threads == 1
     result = run_experiment(config, out=tmp_path / "run", workers=1, progress=False)
     m = json.loads((result.run_dir / "metrics.json").read_text())

@@ -1,21 +1,37 @@
-"""Bad input at the command line: one `error:` line on stderr, exit code 2, no traceback."""
+"""Bad input at the command line: one `error:` line on stderr, exit code 2, no traceback.
+
+The CLI runs in-process (:mod:`tests.cli_run`: a ``timbrespace`` subprocess pays seconds of
+imports per call); an unknown command, a logged warning and the internal bug run as real processes.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.cli_run import exit_code
 
-def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "timbrespace", *args], capture_output=True, text=True, cwd=cwd, timeout=300
-    )
+
+def _subprocess_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "timbrespace", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def _cli(capsys: pytest.CaptureFixture[str]):  # noqa: ANN202
+    """``_cli(*ARGS)`` → ``timbrespace ARGS`` run in-process, as a CompletedProcess."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        capsys.readouterr()
+        code = exit_code(list(args))
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(["timbrespace", *args], code, captured.out, captured.err)
+
+    return run
 
 
 def _one_clear_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -27,37 +43,36 @@ def _one_clear_error(proc: subprocess.CompletedProcess[str], *needles: str) -> N
         assert needle in lines[0], lines[0]
 
 
-def test_usage_errors_exit_2():
-    _one_clear_error(_cli("no-such-command"), "No such command")
+def test_usage_errors_exit_2(_cli):
+    _one_clear_error(_subprocess_cli("no-such-command"), "No such command")
     _one_clear_error(_cli("ingest"), "Missing argument")
 
 
-def test_invalid_yaml(tmp_path):
+def test_invalid_yaml(_cli, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: [unclosed\n")
     _one_clear_error(_cli("run", str(bad), "--out", str(tmp_path / "r")), "invalid YAML", "line")
     assert not (tmp_path / "r").exists()
 
 
-def test_out_of_range_value_names_field_and_range(tmp_path):
+def test_out_of_range_value_names_field_and_range(_cli, tmp_path):
     proc = _cli("run", "--set", "dataset.parameters.f0_hz.max=9000", "--out", str(tmp_path / "r"))
     _one_clear_error(proc, "f0_hz", "20..5000 Hz")
 
 
-def test_unknown_config_key(tmp_path):
+def test_unknown_config_key(_cli, tmp_path):
     proc = _cli("run", "--set", "training.epoks=3", "--out", str(tmp_path / "r"))
     _one_clear_error(proc, "epoks")
 
 
-@pytest.mark.long(16)
-def test_missing_and_empty_folders(tmp_path):
+def test_missing_and_empty_folders(_cli, tmp_path):
     _one_clear_error(_cli("ingest", str(tmp_path / "nope"), "--out", str(tmp_path / "ds")), "does not exist")
     (tmp_path / "empty").mkdir()
     _one_clear_error(_cli("ingest", str(tmp_path / "empty"), "--out", str(tmp_path / "ds")), "is empty")
     _one_clear_error(_cli("run", "--dataset", str(tmp_path / "nope"), "--out", str(tmp_path / "r")), "does not exist")
 
 
-def test_unreadable_audio_only(tmp_path):
+def test_unreadable_audio_only(_cli, tmp_path):
     folder = tmp_path / "junk"
     folder.mkdir()
     (folder / "a_1.wav").write_bytes(b"not audio at all")
@@ -66,15 +81,16 @@ def test_unreadable_audio_only(tmp_path):
 
 
 def test_pattern_mismatch_lists_files(tmp_path):
+    """A real process: the skipped files' warning reaches stderr through the CLI's own log handler."""
     folder = tmp_path / "f"
     folder.mkdir()
     sf.write(folder / "take-01.wav", np.zeros(100, np.float32) + 0.1, 8000)
-    proc = _cli("ingest", str(folder), "--out", str(tmp_path / "ds"), "--pattern", r"note_(?P<pitch>\d+)")
+    proc = _subprocess_cli("ingest", str(folder), "--out", str(tmp_path / "ds"), "--pattern", r"note_(?P<pitch>\d+)")
     _one_clear_error(proc, "no audio file matches")
     assert "take-01.wav" in proc.stderr
 
 
-def test_silent_files_give_no_nan(tmp_path):
+def test_silent_files_give_no_nan(_cli, tmp_path):
     folder = tmp_path / "notes"
     (folder / "audio").mkdir(parents=True)
     examples = {}
@@ -100,7 +116,7 @@ def test_silent_files_give_no_nan(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["ingest", "--help"]])
-def test_help_works(args):
+def test_help_works(_cli, args):
     proc = _cli(*args)
     assert proc.returncode == 0 and "Usage" in proc.stdout
 

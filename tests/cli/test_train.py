@@ -42,10 +42,19 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
     return ds
 
 
-@pytest.mark.long(36)
+def _no_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs score without drawing report.html (over half of a tiny run's seconds); the report
+    of `train` and `evaluate` is checked in test_train_command_writes_checkpoint_and_latents."""
+    from timbrespace.experiments import report
+
+    monkeypatch.setattr(report, "write_run_report", lambda run_dir, **_: Path(run_dir) / "report.html")
+
+
+@pytest.mark.long(15)
 @pytest.mark.parametrize("model", ["beta_vae", "cvae", "factorvae"])
 def test_train_command_writes_checkpoint_and_latents(
-    tiny_dataset: Dataset, tmp_path: Path, model: str, capsys: pytest.CaptureFixture[str]
+    tiny_dataset: Dataset, tmp_path: Path, model: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     run = tmp_path / "run"
     main(
@@ -87,6 +96,7 @@ def test_train_command_writes_checkpoint_and_latents(
     else:  # the layout every kind shares, scored as `run` scores, and `evaluate` redoes it
         assert (run / "config.yaml").is_file() and (run / "report.html").stat().st_size > 10_000
         assert 0.0 <= metrics["mig_at_init"] <= 1.0 and "dci" in metrics and "reconstruction" in metrics
+        _no_report(monkeypatch)  # `evaluate` would redraw the report just checked; its scores are checked here
         main(["evaluate", str(run)])
         again = json.loads((run / "metrics.json").read_text())
         assert again["mig"] == pytest.approx(metrics["mig"], abs=1e-12)
@@ -180,11 +190,12 @@ def test_sweep_command_refuses_a_bad_init_before_generating_an_experiment(
     assert not out.exists()  # the experiment's dataset was not generated
 
 
-@pytest.mark.long(18)
 def test_train_and_sweep_from_an_ica_start(
-    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import pandas as pd
+
+    _no_report(monkeypatch)
 
     common = ["--features", "spec", "--epochs", "1", "--latent-dim", "2", "--batch-size", "8"]
     common += ["--architecture", "mlp", "--hidden", "8"]
@@ -345,10 +356,10 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.long(46)
 def test_train_into_an_existing_run_needs_overwrite_or_resume(
-    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_dataset: Dataset, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _no_report(monkeypatch)
     run = tmp_path / "run"
     args = ["train", str(tiny_dataset.root), "--features", "spec", "--architecture", "mlp", "--hidden", "8",
             "--latent-dim", "2", "--epochs", "1", "--batch-size", "8", "--out", str(run), "--no-progress"]

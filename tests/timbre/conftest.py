@@ -39,3 +39,20 @@ def synthetic_notes(tmp_path_factory: pytest.TempPathFactory) -> Path:
         }
     (root / "examples.json").write_text(json.dumps(examples))
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_timbre_run(synthetic_notes: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``timbre build`` (Bright, Dark at 0, 50, 100) → ``ingest --layout seed002`` → ``timbre train
+    --preset tiny --epochs 2 --no-evaluate``, run once for the tests marked
+    ``xdist_group("timbre-tiny-run")``; each asserts its exit code."""
+    from tests.cli_run import exit_code
+
+    tmp = tmp_path_factory.mktemp("timbre-run")
+    folder, ds, run = tmp / "folder", tmp / "ds", tmp / "run"
+    assert exit_code(["timbre", "build", str(synthetic_notes), "--out", str(folder), "--instrument", "fake_guitar",
+                      "--descriptors", "Bright,Dark", "--magnitudes", "0,50,100"]) == 0
+    assert exit_code(["ingest", str(folder), "--out", str(ds), "--layout", "seed002"]) == 0
+    assert exit_code(["timbre", "train", str(ds), "--out", str(run), "--descriptors", "Bright,Dark",
+                      "--preset", "tiny", "--epochs", "2", "--no-evaluate"]) == 0
+    return run

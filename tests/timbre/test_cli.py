@@ -59,47 +59,10 @@ def test_descriptors_lists_all_chains(capsys):
         assert name in text
 
 
-@pytest.mark.long(22)
-def test_end_to_end_tiny(synthetic_notes, tmp_path, capsys):
-    folder, ds, run = tmp_path / "folder", tmp_path / "ds", tmp_path / "run"
-    assert (
-        run_cli(
-            [
-                "timbre",
-                "build",
-                str(synthetic_notes),
-                "--out",
-                str(folder),
-                "--instrument",
-                "fake_guitar",
-                "--descriptors",
-                "Bright,Dark",
-                "--magnitudes",
-                "0,50,100",
-            ],
-            capsys,
-        )[0]
-        == 0
-    )
-    assert run_cli(["ingest", str(folder), "--out", str(ds), "--layout", "seed002"], capsys)[0] == 0
-    code, text = run_cli(
-        [
-            "timbre",
-            "train",
-            str(ds),
-            "--out",
-            str(run),
-            "--descriptors",
-            "Bright,Dark",
-            "--preset",
-            "tiny",
-            "--epochs",
-            "2",
-            "--no-evaluate",
-        ],
-        capsys,
-    )
-    assert code == 0, text
+@pytest.mark.long(20)
+@pytest.mark.xdist_group("timbre-tiny-run")
+def test_end_to_end_tiny(tiny_timbre_run, tmp_path, capsys):
+    run = tiny_timbre_run  # built, ingested and trained (2 epochs) by the fixture
     history = json.loads((run / "history.json").read_text())
     assert len(history) == 2 and np.isfinite(history[-1]["train_loss"])
     assert json.loads((run / "run.json").read_text())["kind"] == "timbre"

@@ -111,15 +111,9 @@ def test_a_folder_where_a_note_goes_is_refused(tmp_path):
     assert _files(tmp_path) == []
 
 
-@pytest.mark.long(25)
-def test_cli_seed002_layout_end_to_end(synthetic_notes, tmp_path, capsys):
-    folder, ds, run = tmp_path / "folder", tmp_path / "ds", tmp_path / "run"
-    assert run_cli(["timbre", "build", str(synthetic_notes), "--out", str(folder), "--instrument", "fake_guitar",
-                    "--descriptors", "Bright,Dark", "--magnitudes", "0,100"], capsys)[0] == 0
-    assert run_cli(["ingest", str(folder), "--out", str(ds), "--layout", "seed002"], capsys)[0] == 0
-    code, text = run_cli(["timbre", "train", str(ds), "--out", str(run), "--descriptors", "Bright,Dark",
-                          "--preset", "tiny", "--epochs", "1", "--no-evaluate"], capsys)
-    assert code == 0, text
+@pytest.mark.xdist_group("timbre-tiny-run")
+def test_cli_seed002_layout_end_to_end(tiny_timbre_run, tmp_path, capsys):
+    run = tiny_timbre_run  # the timbre run of tests/timbre/test_cli.py (build, ingest, train)
     out = tmp_path / "seed"
     argv = ["timbre", "generate", str(run), "Dark", "100", "E5", "--out", str(out), "--layout", "seed002"]
     code, text = run_cli(argv, capsys)
