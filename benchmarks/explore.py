@@ -7,8 +7,9 @@ Run (about three minutes on 2 cores)::
 It makes what it measures, in a temporary folder:
 
 - the default experiment (``timbrespace run``, ``additive-4factor``: a shift-VAE on a dB CQT
-  of 0.5 s notes at 8 kHz, 144 bins x 8 frames, 30 epochs, about 90 s), unless
-  ``--default-run`` names a finished one;
+  of 1 s notes at 16 kHz, 168 bins x 8 frames, with its DDSP decoder; a few minutes), unless
+  ``--default-run`` names a finished one; its rows decode the features through phase
+  retrieval (``use_audio_decoder=False``), the audio rows play its DDSP decoder;
 - a ``run`` run of 1 s notes: the additive synth at 22050 Hz, 1.0 s, log-magnitude STFT
   (``n_fft`` 1024, hop 256: 513 × 87 per note), per-item min–max, MLP β-VAE (8 latents,
   one hidden layer of 256), 3 epochs;
@@ -25,7 +26,7 @@ HTTP client posts ``--n`` latents drawn from the prior (seeded), after 5 warm-up
 requests. Printed: median and 95th percentile of the request wall time (client side:
 decoding, phase retrieval or drum rendering, WAV encoding and HTTP), for
 
-- the default run's 0.5 s note and the 1 s note, each with 0 (PGHI alone), 8 (the
+- the default run's 1 s note and the 1 s STFT note, each with 0 (PGHI alone), 8 (the
   explorer's default) and 16 Griffin-Lim iterations after PGHI (the CQT first mapped to an
   STFT magnitude, :mod:`timbrespace.features.constant_q`), beside the mean spectral
   convergence of the audio against the original items, measured as the run's
@@ -220,14 +221,14 @@ def spectral_convergence(run: RunExplorable, n_iter: int, n_items: int = 20) -> 
     the run's ``reconstruction.spectral_convergence`` (STFT in the features' frames), for
     ``n_items`` spread over the dataset: (the stored features inverted, the reconstructions
     decoded from the items' ``mu`` and inverted)."""
-    from timbrespace.features import FeatureConfig, invert, stft_magnitude
+    from timbrespace.features import invert, stft_magnitude
     from timbrespace.features.phase import StftGeometry
     from timbrespace.metrics import spectral_convergence as sc
     from timbrespace.training import decode_array
 
     n = len(run.items().ids)
     rows = np.unique(np.linspace(0, n - 1, min(n_items, n)).astype(int))
-    cfg = FeatureConfig(**run.sidecar["config"])
+    cfg = run.sidecar.config
     geometry = cfg if cfg.kind in ("stft", "mel") else StftGeometry(cfg.n_fft, cfg.hop_length or cfg.n_fft // 4, cfg.n_fft)
     original = run.dataset.load_audio(rows)
     reference = stft_magnitude(original, geometry)
@@ -281,7 +282,7 @@ def main() -> None:
             return
         default_dir = args.default_run or run_experiment(load_experiment_config(), out=tmp / "default",
                                                          progress=False, workers=1).run_dir
-        default = open_explorable(default_dir)
+        default = RunExplorable(default_dir, use_audio_decoder=False)  # its features through phase retrieval
         notes = open_explorable(make_note_run(tmp))
         shared = Path(os.environ.get("TIMBRESPACE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
         drums = open_explorable(make_drum_run(tmp), kit_dirs=[shared / "drumkits"] if (shared / "drumkits").is_dir() else [])
@@ -292,7 +293,7 @@ def main() -> None:
         mu = default.items().latents
         z_default = (mu.mean(0) + mu.std(0) * rng.standard_normal((args.n, default.latent_dim))).astype(np.float32)
         with Served(default) as url, httpx.Client(timeout=60) as client:
-            note_rows(default, client, url, z_default, "default run, 0.5 s CQT note,", (0, 8, 16))
+            note_rows(default, client, url, z_default, "default run, 1 s CQT note at 16 kHz,", (0, 8, 16))
         z_notes = rng.standard_normal((args.n, notes.latent_dim)).astype(np.float32)
         with Served(notes) as url, httpx.Client(timeout=30) as client:
             note_rows(notes, client, url, z_notes, "1 s STFT note,", (0, 8, 16))
