@@ -27,7 +27,7 @@ def encode(
 ) -> None:
     """Encode recordings with a run's model: one row of latent means (and log-variances) per file.
 
-    Each file is mixed to mono, resampled to the run's rate and trimmed or zero-padded to its item duration when it differs (a note on stderr says so), then turned into the run's features exactly as its dataset was.
+    With the run's DDSP audio decoder, also each file's tuning beyond its latents (cents of f0, stiffness B): decode_audio(run, mu, tuning) plays it with its partials where they were. Each file is mixed to mono, resampled to the run's rate and trimmed or zero-padded to its item duration when it differs (a note on stderr says so), then turned into the run's features exactly as its dataset was.
     """
     from timbrespace.cli._console import console
     from timbrespace.experiments.encode import (
@@ -45,7 +45,8 @@ def encode(
     for note in encoded.notes:
         typer.echo(f"note: {note}", err=True)
     path = write_encoded(encoded, out, run=run, overwrite=overwrite)
-    console().print(f"wrote {path}: {len(encoded.names)} file(s), latents {', '.join(encoded.latent_names)}")
+    tuning = "" if encoded.tuning is None else " and each file's tuning (cents, B) for the run's audio decoder"
+    console().print(f"wrote {path}: {len(encoded.names)} file(s), latents {', '.join(encoded.latent_names)}{tuning}")
 
 
 def register(app: typer.Typer) -> None:

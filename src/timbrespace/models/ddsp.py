@@ -95,7 +95,7 @@ TUNING_COARSE_STIFFNESS_STEPS = 40
 TUNING_HIDDEN_SIZES = (128, 128)  # audio_decoder_config's tuning head
 TUNING_STIFFNESS_INIT = -8.0  # B = stiffness_max * sigmoid(out): 3e-6 at initialisation
 CALIBRATION_STEP_BINS = 0.05
-RESIDUAL_MAX_CENTS = 100.0  # measure_tuning_residual's search around the head's f0 (its test error: p90 4.4 cents)
+RESIDUAL_MAX_CENTS = F0_CORRECTION_CENTS  # measure_tuning_residual's search around the head's f0: the range the head was fitted in
 
 
 @dataclass(frozen=True)
