@@ -256,3 +256,23 @@ def test_an_encoded_recording_carries_its_tuning(ddsp, ddsp_run, client, tmp_pat
         np.testing.assert_array_equal(data["tuning"], encoded.tuning)
     rows = json.loads(write_encoded(encoded, tmp_path / "z.json", run=ddsp_run).read_text())["items"]
     assert rows[0]["tuning"] == {"cents": float(encoded.tuning[0, 0]), "stiffness": float(encoded.tuning[0, 1])}
+
+
+def test_a_dropped_recording_sets_the_tuning_sliders(browser, ddsp, client, tmp_path):
+    """The page encodes a chosen WAV, sets the two tuning sliders to what /api/encode measured in
+    it, and plays its reconstruction with them."""
+    wav = tmp_path / "note.wav"
+    sf.write(wav, ddsp.dataset.load_audio([3])[0], ddsp.sample_rate, subtype="FLOAT")
+    expected = client.post("/api/encode", content=wav.read_bytes(), headers={"Content-Type": "audio/wav"}).json()
+    assert expected["options"]["tuning_cents"] != 0.0
+    with LiveServer(ddsp) as server:
+        w = Watched(browser)
+        w.open(server.url + "/")
+        w.page.set_input_files("#mine-file", str(wav))
+        w.wait_clip("window.lastClip.source === 'mine'")
+        options = w.page.evaluate("window.explorer.options()")
+        for name in ("tuning_cents", "tuning_stiffness"):
+            assert options[name] == pytest.approx(expected["options"][name], abs=1e-9)
+            assert float(w.page.locator(f"#option-{name}").input_value()) == pytest.approx(expected["options"][name],
+                                                                                          abs=float(0.1 if name == "tuning_cents" else 1e-5))
+        w.check_clean()

@@ -919,6 +919,7 @@
       playing: () => state.source !== null,
       range: () => ({u: [...state.range.u], v: [...state.range.v]}),
       plane: () => ({...state.plane}),
+      options: () => ({...state.options}),  // the decode options sent with z (tuning set by an encoded sound)
       itemPosition: (i) => {
         const c = $("pad"), r = c.getBoundingClientRect(), [x, y] = toCanvas(...state.itemXY[i]);
         return [(x * r.width) / c.width, (y * r.height) / c.height];
