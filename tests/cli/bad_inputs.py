@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 __all__ = ["Case", "Sandbox", "build_sandbox", "run_case", "snapshot"]
@@ -126,7 +127,11 @@ def build_sandbox(root: Path, grooves_source: Path | None = None) -> Sandbox:
     run = root / "run"
     logging.disable(logging.INFO)
     try:
-        run_experiment(experiment, out=run, workers=1, progress=False)
+        # without drawing report.html: no test reads this run's report (those that check one
+        # redraw it with `evaluate` on a copy); about half of the run's seconds
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("timbrespace.experiments.report.write_run_report", lambda run_dir, **_: run_dir / "report.html")
+            run_experiment(experiment, out=run, workers=1, progress=False)
     finally:
         logging.disable(logging.NOTSET)
 

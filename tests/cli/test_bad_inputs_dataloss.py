@@ -149,7 +149,7 @@ def _main(argv: list[str]) -> int:
 
 @pytest.mark.xdist_group("cli-sandbox")
 @pytest.mark.slow
-def test_evaluate_allow_unfinished_says_so_and_run_still_resumes(sandbox, tmp_path, capsys):
+def test_evaluate_allow_unfinished_says_so_and_run_still_resumes(sandbox, tmp_path, capsys, monkeypatch):
     run = tmp_path / "run"
     shutil.copytree(sandbox.run, run)
     kill_during_training(run)
@@ -158,7 +158,9 @@ def test_evaluate_allow_unfinished_says_so_and_run_still_resumes(sandbox, tmp_pa
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["training_unfinished"] == {"epoch": 1, "epochs": 2, "finished": False}
     assert "Training unfinished" in (run / "report.html").read_text()
-    # `run` resumes the unfinished training instead of refusing a "finished run"
+    # `run` resumes the unfinished training instead of refusing a "finished run" (scored without
+    # redrawing the report just checked)
+    monkeypatch.setattr("timbrespace.experiments.report.write_run_report", lambda run_dir, **_: run_dir / "report.html")
     assert _main(["run", str(run / "config.yaml"), "--out", str(run), "--no-progress"]) == 0, capsys.readouterr().err
     metrics = json.loads((run / "metrics.json").read_text())
     assert "training_unfinished" not in metrics and metrics["final_epoch"]["epoch"] == 1

@@ -175,6 +175,9 @@ def test_no_progress_leaves_stderr_empty(command: str, sandbox, tmp_path: Path,
 
 def test_evaluate_shows_each_stage(sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run = shutil.copytree(sandbox.run, tmp_path / "run")
+    # the stages are shown and the report's path said without drawing it (no check reads it;
+    # `evaluate`'s report is checked in tests/cli/test_train.py and tests/experiments/test_pipeline.py)
+    monkeypatch.setattr("timbrespace.experiments.report.write_run_report", lambda run_dir, **_: run_dir / "report.html")
     code, out, err = _run(["evaluate", str(run), "--progress"], monkeypatch, terminal=True)
     assert code == 0, err
     shown = _ANSI.sub("", err)

@@ -60,7 +60,9 @@ def tiny_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("runs")
     cfg = load_experiment_config(_write(tmp, TINY))
     a = run_experiment(cfg, out=tmp / "a", progress=False, workers=1)
-    b = run_experiment(cfg, out=tmp / "b", progress=False, workers=2)
+    with pytest.MonkeyPatch.context() as mp:  # b is compared by its dataset and metrics; a's report is checked
+        mp.setattr("timbrespace.experiments.report.write_run_report", lambda run_dir, **_: Path(run_dir) / "report.html")
+        b = run_experiment(cfg, out=tmp / "b", progress=False, workers=2)
     return a, b
 
 
@@ -186,10 +188,12 @@ def test_bad_training_settings_fail_before_the_run_folder_is_made(tmp_path):
         assert not (tmp_path / "r").exists()
 
 
-@pytest.mark.long(21)
-def test_a_run_from_an_ica_start_records_it(tmp_path):
+@pytest.mark.long(12)
+def test_a_run_from_an_ica_start_records_it(tmp_path, monkeypatch):
+    from timbrespace.experiments import report
     from timbrespace.training import load_checkpoint
 
+    monkeypatch.setattr(report, "write_run_report", lambda run_dir, **_: Path(run_dir) / "report.html")  # not read
     cfg = load_experiment_config(
         _write(tmp_path, TINY), overrides={"model.linear_skip": True, "training.init": "ica"}
     )
@@ -392,12 +396,15 @@ def test_a_dataset_with_one_factor_is_scored_and_reported(tmp_path):
 
 
 @pytest.mark.xdist_group("experiments-tiny-runs")
-def test_evaluate_keeps_the_runs_own_times(tiny_runs, tmp_path):
+def test_evaluate_keeps_the_runs_own_times(tiny_runs, tmp_path, monkeypatch):
     """`evaluate` used to overwrite runtime_s with its own seconds and drop the training stages."""
     import shutil
 
+    from timbrespace.experiments import report
     from timbrespace.experiments.pipeline import evaluate_run
 
+    # the report stage still runs and is timed, without drawing (evaluate's report: test_evaluate_recomputes_...)
+    monkeypatch.setattr(report, "write_run_report", lambda run_dir, **_: Path(run_dir) / "report.html")
     run = tmp_path / "copy"
     shutil.copytree(tiny_runs[0].run_dir, run)
     before = json.loads((run / "metrics.json").read_text())

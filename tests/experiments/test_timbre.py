@@ -132,11 +132,27 @@ def test_old_run_folder_is_one_clear_error(tmp_path: Path) -> None:
         evaluate_any(tmp_path / "checkpoints")
 
 
+def _quick_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evaluation writes metrics.json without drawing report.html, and measures the quality on 8
+    held-back pitch requests and 1 interpolation pair, not 120 and 8 (pYIN and the sound measures
+    are most of its seconds). The per-pitch centroid trends and the notes not measured do not
+    depend on either; the report and the default quality are checked in test_run_layout and
+    test_evaluate_any_measures_quality."""
+    from timbrespace.experiments import timbre
+
+    measure = timbre.measure_timbre_quality
+    monkeypatch.setattr(timbre, "write_timbre_report", lambda run, **_: run.root / "report.html")
+    monkeypatch.setattr(timbre, "measure_timbre_quality",
+                        lambda run, **kw: measure(run, **{**kw, "max_requests": 8, "n_pairs": 1}))
+
+
 @pytest.mark.slow
-def test_clean_notes_under_one_descriptor_only_train_and_evaluate(synthetic_notes: Path, tmp_path: Path) -> None:
+def test_clean_notes_under_one_descriptor_only_train_and_evaluate(synthetic_notes: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 18: training is never lost to evaluation; what cannot be measured is skipped and named."""
     import shutil
 
+    _quick_evaluation(monkeypatch)
     folder = tmp_path / "folder"
     build_timbre_folder(synthetic_notes, folder, instrument="fake_guitar", descriptors=["Bright", "Dark"],
                         magnitudes=[0, 50, 100])
@@ -170,5 +186,6 @@ def test_a_failing_evaluation_keeps_the_trained_model(timbre_dataset: Path, tmp_
     kept = {p: p.read_bytes() for p in [*weights, run / "history.json"]}
     assert weights and json.loads((run / "metrics.json").read_text())["train"]["n_train"] > 0  # training's numbers
     monkeypatch.undo()
+    _quick_evaluation(monkeypatch)  # `evaluate` finishes the run (report, default quality: test_evaluate_any_...)
     assert "timbre_quality" in evaluate_any(run).metrics
     assert {p: p.read_bytes() for p in kept} == kept

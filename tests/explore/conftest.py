@@ -1,19 +1,23 @@
 """Small trained runs of every kind the explorer plays, made once per session, and a live server.
 
 - ``note_run``: ``timbrespace run`` on an 18-item additive grid (8 kHz, 0.5 s notes,
-  per-item min–max of a dB STFT), an MLP β-VAE with 4 latents, 2 epochs (~15 s);
+  per-item min–max of a dB STFT), an MLP β-VAE with 4 latents, 2 epochs (~10 s);
 - ``shift_run``: the default experiment (``additive-4factor``: shift-VAE on a dB CQT, no
-  normalisation) on a 12-item grid, 2 epochs (~10 s);
+  normalisation) on a 12-item grid, 2 epochs (~3 s);
 - ``train_run``: ``timbrespace train`` (β-VAE) on ``note_run``'s dataset and features,
   1 epoch (~5 s);
 - ``timbre_run``: seed-002 folder of 2 descriptors × 3 magnitudes × 23 pitches of a
   synthetic note, ingested, the ``tiny`` conditional conv VAE, 2 epochs (~5 s);
 - ``drum_run``: 48 random one-bar grooves written as MIDI, ingested, a small groove VAE,
   10 epochs (~2 s).
+
+The ``run``, timbre and drums runs are made without drawing report.html (see ``_no_report``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import socket
 import threading
@@ -50,6 +54,21 @@ NOTE_RUN = {
 }
 
 
+@contextlib.contextmanager
+def _no_report():  # noqa: ANN202
+    """Runs made without drawing report.html (figures and clips: over half of a tiny run's
+    seconds): the explorer reads a run's checkpoint, latents, features and metrics, never its
+    report; each kind's report is checked in tests/experiments, tests/cli and tests/patterns."""
+    report = importlib.import_module("timbrespace.experiments.report")
+    timbre = importlib.import_module("timbrespace.experiments.timbre")
+    drums = importlib.import_module("timbrespace.experiments.drums")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report, "write_run_report", lambda run_dir, **_: Path(run_dir) / "report.html")
+        mp.setattr(timbre, "write_timbre_report", lambda run, **_: run.root / "report.html")
+        mp.setattr(drums, "write_drums_report", lambda run, **_: run.root / "report.html")
+        yield
+
+
 @pytest.fixture(scope="session")
 def note_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished ``run`` folder (see the module docstring)."""
@@ -58,7 +77,8 @@ def note_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("explore_note_run")
     (tmp / "tiny.yaml").write_text(yaml.safe_dump(NOTE_RUN, sort_keys=False))
     cfg = load_experiment_config(tmp / "tiny.yaml")
-    return run_experiment(cfg, out=tmp / "run", progress=False, workers=1).run_dir
+    with _no_report():
+        return run_experiment(cfg, out=tmp / "run", progress=False, workers=1).run_dir
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +97,8 @@ def shift_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "evaluation.n_traversal_steps": 2, "evaluation.n_traversal_latents": 1, "evaluation.n_reconstructions": 1,
         "evaluation.n_iter": 1, "evaluation.linear_baselines": False, "evaluation.align": "none",
     })
-    return run_experiment(cfg, out=tmp / "run", progress=False, workers=1).run_dir
+    with _no_report():
+        return run_experiment(cfg, out=tmp / "run", progress=False, workers=1).run_dir
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +140,8 @@ def timbre_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_timbre_folder(notes, tmp / "folder", instrument="fake_guitar", velocity=100,
                         descriptors=["Bright", "Dark"], magnitudes=[0, 50, 100])
     ingest_folder(tmp / "folder", tmp / "dataset", layout="seed002")
-    train_timbre(tmp / "dataset", tmp / "run", descriptors=["Bright", "Dark"], model="tiny", epochs=2)
+    with _no_report():
+        train_timbre(tmp / "dataset", tmp / "run", descriptors=["Bright", "Dark"], model="tiny", epochs=2)
     return tmp / "run"
 
 
@@ -139,8 +161,9 @@ def drum_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         bars = (rng.random((2, 16, 9)) < rates) * rng.uniform(0.3, 1.0, size=(2, 16, 9))
         write_midi(tmp / "midi" / f"test__{chr(97 + k // 4)}groove__v{k % 4}.mid", bars.astype(np.float32), bpm=120)
     build_groove_dataset(tmp / "midi", tmp / "dataset", config=GrooveDatasetConfig())
-    train_drums(tmp / "dataset", tmp / "run", model_config=groove_config(latent_dim=4, hidden_sizes=(64,)),
-                train_config=GrooveTrainConfig(epochs=10, warmup_epochs=3))
+    with _no_report():
+        train_drums(tmp / "dataset", tmp / "run", model_config=groove_config(latent_dim=4, hidden_sizes=(64,)),
+                    train_config=GrooveTrainConfig(epochs=10, warmup_epochs=3))
     return tmp / "run"
 
 

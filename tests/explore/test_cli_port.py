@@ -43,8 +43,16 @@ def test_a_host_that_cannot_be_bound_is_one_line(note_run, capsys, monkeypatch):
     assert text.startswith("error: host='no-such-host.invalid' cannot be resolved") and text.count("\n") == 1
 
 
-def test_a_second_explorer_on_the_same_port_exits_2_while_the_first_serves(note_run):
-    """The first prints its address once and serves; the second says the port is in use, fast."""
+def test_a_second_explorer_on_the_same_port_exits_2_while_the_first_serves(note_run, capsys, monkeypatch):
+    """The first prints its address once and serves; the second says the port is in use, fast.
+
+    The first is a real process; the second runs in-process (a process's imports add seconds
+    and prove nothing here), told that loading the run is a failure so it cannot serve."""
+    import timbrespace.explore
+
+    def no_loading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the second explorer loaded the run before checking the port")
+
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     argv = [sys.executable, "-m", "timbrespace", "explore", str(note_run), "--no-browser", "--port", str(port)]
@@ -59,11 +67,12 @@ def test_a_second_explorer_on_the_same_port_exits_2_while_the_first_serves(note_
                 assert first.poll() is None, first.stdout.read() if first.stdout else ""
                 assert time.monotonic() < deadline, "the explorer did not start in 90 s"
                 time.sleep(0.3)
+        monkeypatch.setattr(timbrespace.explore, "open_explorable", no_loading)
         t0 = time.monotonic()
-        second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+        code, text = run_cli(argv[3:], capsys)
         elapsed = time.monotonic() - t0
-        assert second.returncode == 2, second.stdout + second.stderr
-        lines = (second.stdout + second.stderr).strip().splitlines()
+        assert code == 2, text
+        lines = text.strip().splitlines()
         assert lines == [f"error: port {port} is in use on 127.0.0.1: stop what listens there or pass another --port"]
         assert elapsed < 30  # no model loaded (it took ~16 s on the default run before)
         assert httpx.get(f"http://127.0.0.1:{port}/api/info", timeout=5).status_code == 200  # the first still serves
