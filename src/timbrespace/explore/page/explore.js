@@ -789,7 +789,7 @@
     $("mine-go").addEventListener("click", () => {
       audio();
       state.z = Float64Array.from(state.mine.z);
-      for (const [name, value] of Object.entries(answer.options || {})) setOption(name, value);  // its tuning
+      for (const [name, value] of Object.entries(state.mine.options)) setOption(name, value);  // its tuning
       syncSliders();
       draw();
       playMine();
@@ -845,7 +845,8 @@
         if (url) URL.revokeObjectURL(url);
       }
       state.mine = {name: file.name, z: Float64Array.from(answer.z), notes: answer.notes,
-        clipped_fraction: answer.clipped_fraction, originalUrl: URL.createObjectURL(file), reconUrl: null};
+        clipped_fraction: answer.clipped_fraction, options: answer.options || {},
+        originalUrl: URL.createObjectURL(file), reconUrl: null};
       $("mine-original").src = state.mine.originalUrl;
       $("mine-recon").removeAttribute("src");
       $("mine-players").hidden = false;
@@ -854,7 +855,7 @@
       mineStatus(`${file.name}: z = (${answer.z.map((v) => v.toFixed(2)).join(", ")}).` +
         (answer.notes.length ? " " + answer.notes.join("; ") + "." : "") + off);
       state.z = Float64Array.from(state.mine.z);
-      for (const [name, value] of Object.entries(answer.options || {})) setOption(name, value);  // its tuning
+      for (const [name, value] of Object.entries(state.mine.options)) setOption(name, value);  // its tuning
       syncSliders();
       setPlane(state.plane.key);
       await playMine();
