@@ -97,7 +97,10 @@ class RunEncoder:
             raise DatasetError(f"{root}: a conditional model cannot encode audio alone (it needs its labels)")
         self.root = root
         self.sample_rate = int(self.sidecar.sample_rate)
-        self.audio_decoder = _audio_decoder(root)
+        from timbrespace.training.audio_decoder import run_audio_decoder
+
+        self.audio_decoder = run_audio_decoder(root, latent_dim=self.model.config.latent_dim,
+                                               sample_rate=self.sample_rate)
 
     def encode(self, y: np.ndarray, sample_rate: int, *, name: str = "audio") -> EncodedAudio:
         """Latents of one recording ``y`` (mono or ``(n_channels, n_samples)``) at ``sample_rate`` Hz.
@@ -119,15 +122,6 @@ class RunEncoder:
         """
         y, sample_rate = read_audio_bytes(data, name=name)
         return self.encode(y, sample_rate, name=name)
-
-
-def _audio_decoder(root: Path) -> Any:
-    """The run's DDSP decoder (``checkpoints/audio_decoder``), or ``None``."""
-    from timbrespace.training.audio_decoder import AUDIO_DECODER_DIR, load_audio_decoder
-    from timbrespace.training.checkpoint import MODEL_CONFIG
-
-    folder = root / "checkpoints" / AUDIO_DECODER_DIR
-    return load_audio_decoder(folder) if (folder / MODEL_CONFIG).is_file() else None
 
 
 def audio_files(paths: Sequence[str | Path]) -> list[Path]:

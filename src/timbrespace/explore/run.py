@@ -184,7 +184,10 @@ class RunExplorable(Explorable):
         self._value_range = feature_range(self.sidecar)
         self.phase_method = "auto" if self.feature_config.has_phase else "pghi+gl"
         self.n_iter = DEFAULT_N_ITER.get(self.feature_config.kind, 0) if n_iter is None else int(n_iter)
-        self.audio_decoder = self._load_audio_decoder(root) if use_audio_decoder else None
+        from timbrespace.training.audio_decoder import run_audio_decoder
+
+        self.audio_decoder = run_audio_decoder(root, latent_dim=self.latent_dim, sample_rate=self.sample_rate) \
+            if use_audio_decoder else None
         self._item_tuning: dict[int, np.ndarray | None] = {}
         if self.audio_decoder is None:
             self.options = (Option("n_iter", "phase-retrieval iterations", self.n_iter, min=0, max=64, step=1),)
@@ -200,27 +203,6 @@ class RunExplorable(Explorable):
             )
         else:
             self.options = ()
-
-    def _load_audio_decoder(self, root: Path) -> Any:
-        """The run's DDSP decoder (``checkpoints/audio_decoder``), or ``None`` when it has none.
-
-        Raises
-        ------
-        DatasetError
-            A decoder for another latent size or sample rate than the run's.
-        """
-        from timbrespace.training.audio_decoder import AUDIO_DECODER_DIR, load_audio_decoder
-        from timbrespace.training.checkpoint import MODEL_CONFIG
-
-        folder = root / "checkpoints" / AUDIO_DECODER_DIR
-        if not (folder / MODEL_CONFIG).is_file():
-            return None
-        decoder = load_audio_decoder(folder)
-        c = decoder.config
-        if c.latent_dim != self.latent_dim or c.sample_rate != self.sample_rate:
-            raise DatasetError(f"{folder}: an audio decoder of {c.latent_dim} latents at {c.sample_rate} Hz, but the "
-                               f"run has {self.latent_dim} latents at {self.sample_rate} Hz; run it again")
-        return decoder
 
     @property
     def decoder(self) -> str:

@@ -31,7 +31,7 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from timbrespace.errors import ConfigError, ParameterError, TrainingError
+from timbrespace.errors import ConfigError, DatasetError, ParameterError, TrainingError
 from timbrespace.models.ddsp import (
     AudioDecoder,
     AudioDecoderConfig,
@@ -50,6 +50,7 @@ from timbrespace.utils.atomic import atomic_write_json
 
 __all__ = [
     "AUDIO_DECODER_DIR",
+    "run_audio_decoder",
     "audio_decoder_summary",
     "audio_fft_sizes",
     "decode_audio",
@@ -329,6 +330,34 @@ def load_audio_decoder(path_dir: str | Path) -> AudioDecoder:
     if isinstance(meta.get("tuning"), dict):
         model.tuning_summary = meta["tuning"]
     return model.eval()
+
+
+def run_audio_decoder(run_dir: str | Path, *, latent_dim: int, sample_rate: int) -> AudioDecoder | None:
+    """A run's DDSP decoder (``RUN/checkpoints/audio_decoder``), or ``None`` when it has none.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        A run folder.
+    latent_dim, sample_rate : int
+        The run's (its model's latents; its features' rate, Hz): the decoder must match them.
+
+    Raises
+    ------
+    DatasetError
+        A decoder for another latent size or sample rate than the run's.
+    ConfigError
+        As :func:`load_audio_decoder`.
+    """
+    folder = Path(run_dir) / "checkpoints" / AUDIO_DECODER_DIR
+    if not (folder / MODEL_CONFIG).is_file():
+        return None
+    decoder = load_audio_decoder(folder)
+    c = decoder.config
+    if c.latent_dim != latent_dim or c.sample_rate != sample_rate:
+        raise DatasetError(f"{folder}: an audio decoder of {c.latent_dim} latents at {c.sample_rate} Hz, but the "
+                           f"run has {latent_dim} latents at {sample_rate} Hz; run it again")
+    return decoder
 
 
 def decode_audio(source: str | Path | AudioDecoder, z: np.ndarray | torch.Tensor,
